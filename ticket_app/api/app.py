@@ -1,0 +1,39 @@
+"""The FastAPI application that serves /api; Reflex mounts itself inside it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from ticket_app.api.errors import install_error_handlers
+from ticket_app.api.limits import BodySizeLimitMiddleware
+from ticket_app.api.tickets import router as tickets_router
+from ticket_app.settings import get_settings
+
+API_DESCRIPTION = """
+REST API of Triage Desk. Errors are JSON: `{"detail": ..., "errors": [{"field", "message",
+"type"}]}`; 422 for invalid input (the field is named), 404 for unknown ids, 413 for bodies over
+the size limit, 503 when the database is unavailable.
+"""
+
+
+def create_api() -> FastAPI:
+    """Build a new FastAPI app with the ticket routes, error handlers and body-size limit.
+
+    A factory, because Reflex adds its own middleware to the app it is given: each Reflex app
+    (and each test) needs its own instance. Docs are served from local assets at /api/docs.
+    """
+    api = FastAPIOffline(
+        title="Triage Desk API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url="/api/redoc",
+        openapi_url="/api/openapi.json",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        static_url="/api/docs-static",
+    )
+    install_error_handlers(api)
+    api.include_router(tickets_router)
+    api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
+    return api

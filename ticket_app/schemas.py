@@ -1,0 +1,144 @@
+"""Validated shapes that cross layer boundaries: what the REST API and the UI hand to the
+service layer, and what it hands back.
+
+They mirror the database constraints (which stay the final word) so that bad input is refused
+with a message naming the field before any SQL runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ticket_app.models import TITLE_MAX_LENGTH, Category, Priority, Status
+from ticket_app.settings import get_settings
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _description_length(value: str) -> str:
+    limit = get_settings().max_description_chars
+    if len(value) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH),
+    AfterValidator(_not_blank),
+]
+Description = Annotated[str, AfterValidator(_not_blank), AfterValidator(_description_length)]
+
+
+class TicketCreate(BaseModel):
+    """A new ticket. Omitted `category`/`priority` are filled in by the classifier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title = Field(description=f"1 to {TITLE_MAX_LENGTH} characters, not blank.")
+    description: Description = Field(description="Not blank.")
+    category: Category | None = Field(default=None, description="Omit to let the classifier choose.")
+    priority: Priority | None = Field(default=None, description="Omit to let the classifier choose.")
+    status: Status = Field(default=Status.OPEN)
+
+
+class TicketUpdate(BaseModel):
+    """A partial update: only the fields present are changed; none of them may be null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    description: Description | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    status: Status | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _present_fields_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class TicketFilters(BaseModel):
+    """Filters shared by the ticket list, the stats and the export; all combine with AND.
+
+    `search` is a case-insensitive substring match on title or description in which `%`, `_`
+    and `\\` are ordinary characters; empty or whitespace-only means no search.
+    """
+
+    category: Category | None = None
+    priority: Priority | None = None
+    status: Status | None = None
+    search: str | None = None
+
+    def normalized_search(self) -> str | None:
+        """The search term without surrounding whitespace, or None when there is nothing to match."""
+        if self.search is None:
+            return None
+        term = self.search.strip()
+        return term or None
+
+
+class TicketRead(BaseModel):
+    """A stored ticket as the API returns it; timestamps are ISO 8601 in UTC with an offset."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    category: Category
+    priority: Priority
+    status: Status
+    suggested_category: Category | None
+    suggested_priority: Priority | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketPage(BaseModel):
+    """One page of a filtered, newest-first ticket list.
+
+    `next_cursor` is an opaque string for the following page, or None on the last page;
+    `total` counts every ticket that matches the filters, across all pages.
+    """
+
+    items: list[TicketRead]
+    total: int
+    next_cursor: str | None
+
+
+class TicketStats(BaseModel):
+    """Aggregates over the tickets matching a filter.
+
+    `avg_tickets_per_day` = matching tickets / number of UTC calendar days from the day of the
+    earliest matching ticket through today (both included), rounded to 2 decimals; 0.0 when
+    nothing matches. Days without tickets count, so it is a true arrival rate for the period.
+    """
+
+    total_tickets: int
+    open_tickets: int
+    avg_tickets_per_day: float
+    priority_breakdown: dict[Priority, int]
+    category_breakdown: dict[Category, int]
+
+
+class TriageOverrideStats(BaseModel):
+    """How often staff changed what the classifier suggested.
+
+    `suggested` counts tickets that kept a suggestion; `overridden` those whose category or
+    priority now differs from it; `override_rate` = overridden / suggested (0.0 when none).
+    """
+
+    suggested: int
+    overridden: int
+    override_rate: float

@@ -1,0 +1,86 @@
+"""Engine and session management: the only place that opens database connections.
+
+One engine per process, built from `Settings.database_url` on first use. Tests and tools point
+the process at another database with `use_database(url)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from ticket_app.settings import get_settings
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+
+
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
+
+
+def create_db_engine(url: str) -> Engine:
+    """Build an engine for `url` with the per-dialect setup Triage Desk relies on.
+
+    SQLite connections get a `casefold()` SQL function (SQLite's own `lower()` only folds ASCII,
+    which would break case-insensitive search on non-English text) and a busy timeout so the web
+    server and a concurrent import wait for each other instead of failing.
+    """
+    settings = get_settings()
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            echo=settings.database_echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+            dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    return sa.create_engine(
+        url,
+        echo=settings.database_echo,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=10,
+    )
+
+
+def get_engine() -> Engine:
+    """Return the process-wide engine, creating it from settings on first use."""
+    global _engine
+    with _lock:
+        if _engine is None:
+            _engine = create_db_engine(get_settings().database_url)
+        return _engine
+
+
+def use_database(url: str) -> Engine:
+    """Point this process at the database `url` (closing the previous engine) and return its engine."""
+    global _engine
+    with _lock:
+        if _engine is not None:
+            _engine.dispose()
+        _engine = create_db_engine(url)
+        return _engine
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on any exception."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
