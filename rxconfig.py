@@ -4,12 +4,11 @@ import reflex as rx
 
 from ticket_app.settings import get_settings
 
-settings = get_settings()
-
 config = rx.Config(
     app_name="ticket_app",
-    db_url=settings.database_url,
+    db_url=get_settings().database_url,
     show_built_with_reflex=False,
     telemetry_enabled=False,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -50,7 +50,7 @@ def _session() -> Iterator[Session]:
     try:
         with session_scope() as session:
             yield session
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         raise ConstraintViolationError(str(exc.orig), constraint) from exc
     except (OperationalError, SAInterfaceError) as exc:

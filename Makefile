@@ -1,0 +1,62 @@
+# Triage Desk: `make run` serves the app, `make test` runs lint and the whole suite.
+# Both set up everything a fresh machine needs (virtualenv, Python packages, bun from npm).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV)/bin)
+JS := $(abspath $(VENV)/js)
+BUN_VERSION := 1.4.5
+NODE_VERSION := 22.22.0
+PORT ?= 3000
+HOST ?= 127.0.0.1
+
+export PATH := $(JS)/node_modules/.bin:$(BIN):$(PATH)
+export REFLEX_USE_SYSTEM_BUN := true
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export NPM_CONFIG_REGISTRY := https://registry.npmjs.org/
+
+.PHONY: run test install install-test migrate lint format bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed tests/requirements.txt
+	$(BIN)/pip install --quiet -r tests/requirements.txt
+	touch $@
+
+# Reflex builds its frontend with bun; bun and Node come from npm because Reflex's own
+# installer downloads from hosts that may be unreachable.
+$(JS)/.installed:
+	mkdir -p $(JS)
+	npm install --prefix $(JS) --no-audit --no-fund --loglevel=error \
+		bun@$(BUN_VERSION) node@$(NODE_VERSION)
+	touch $@
+
+install: $(VENV)/.installed $(JS)/.installed
+
+install-test: install $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/python -m ticket_app migrate
+
+run: migrate
+	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host $(HOST)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .web .states

@@ -1,0 +1,5 @@
+"""Command-line entry point: `python -m ticket_app COMMAND`."""
+
+from ticket_app.cli import app
+
+app(prog_name="python -m ticket_app")

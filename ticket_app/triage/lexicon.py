@@ -1,0 +1,368 @@
+"""Hand-written cue lexicons for the offline classifier.
+
+Each `Cue` is a regular expression matched against the *normalised* ticket text (lower case,
+ASCII letters and digits separated by single spaces, contractions expanded: "can't" becomes
+"cannot", "doesn't" becomes "does not"; see `offline.normalise`). A cue adds its weight to one
+category, or to the urgency score used for the priority.
+
+How the lists were made: written from domain knowledge of what support tickets in each queue talk
+about (billing: money moving; account: identity, access and the customer's own settings;
+technical: something that does not work; general: orders, delivery, people, opinions), then
+adjusted by reading the misclassified rows of a fixed *development* split of the Bitext set
+(see `evaluate.py`). They were never fitted to the non-commercial Tobi-Bueck set.
+
+Weights are on a log-odds-like scale: 1 is a weak hint ("price"), 2.5 a typical topical word
+("refund"), 3.5 or more a phrase that settles the question on its own ("cancellation fee",
+"delete my account"). Phrases that combine two ideas ("problem with sign-up") are written as one
+cue so that they can outweigh the single words they contain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ticket_app.models import Category
+
+# Up to three arbitrary words between the parts of a phrase: "cancel (my last) order".
+GAP = r"(?: \w+){0,3} "
+# Words that mark something as going wrong.
+TROUBLE = (
+    r"(?:issues?|problems?|errors?|troubles?|bugs?|fail\w*|glitch\w*|cannot|unable|not work\w*"
+    r"|does not work|did not work|is not working|broken|wrong|stuck)"
+)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One weighted pattern.
+
+    `label` is the short human-readable name shown in a suggestion's reason; `pattern` is a
+    regular expression over normalised text (word boundaries are added around it); `weight` is
+    the score it adds (may be negative for the urgency score).
+    """
+
+    label: str
+    weight: float
+    pattern: str
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(rf"\b(?:{self.pattern})\b"))
+
+
+def cue(label: str, weight: float, pattern: str | None = None) -> Cue:
+    """Build a cue; without a pattern the label itself is matched literally."""
+    return Cue(label, weight, pattern if pattern is not None else re.escape(label))
+
+
+CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
+    Category.BILLING: (
+        cue("invoice", 3.0, r"invoic\w*"),
+        cue("bill", 2.5, r"bill|bills|billed|billing"),
+        cue("receipt", 2.0, r"receipts?"),
+        cue("refund", 3.5, r"refund\w*|reimburs\w*|rebate\w*|money back|chargeback\w*"),
+        cue("charge", 2.5, r"charg(?:e|es|ed|ing)|overcharg\w*|surcharg\w*"),
+        cue("charged twice", 2.0, r"(?:double|twice|two times|duplicate)" + GAP + r"charg\w*"),
+        cue("payment", 2.5, r"payments?|pay|paid|paying|payable"),
+        cue("payment method", 2.0, r"payment (?:methods?|options?|modalit\w*|ways?)"),
+        cue(
+            "payment problem",
+            1.5,
+            r"(?:payments?|pay|transactions?)" + GAP + TROUBLE + "|" + TROUBLE + GAP + r"payments?",
+        ),
+        cue("card", 1.5, r"(?:credit|debit|bank) cards?|cards?"),
+        cue(
+            "payment provider",
+            2.5,
+            r"paypal|visa|mastercard|amex|american express|apple pay|google pay|bank transfer|"
+            r"wire transfer|direct debit|sepa|stripe|klarna",
+        ),
+        cue("fee", 2.5, r"fees?"),
+        cue(
+            "cancellation fee",
+            3.5,
+            r"(?:cancellation|cancelation|termination|early exit|exit|withdrawal)"
+            r"(?: \w+)? (?:fees?|charg\w*|penalt\w*|costs?)",
+        ),
+        cue("price", 1.0, r"prices?|pricing|priced"),
+        cue("cost", 1.0, r"costs?|costly"),
+        cue("subscription", 1.5, r"subscriptions?"),
+        cue("renewal", 1.5, r"renew\w*|auto ?renew\w*"),
+        cue("tax", 1.5, r"tax|taxes|vat|sales tax"),
+        cue("discount", 1.5, r"discounts?|coupons?|vouchers?|promo(?:tion(?:al)?)? codes?"),
+        cue("transaction", 2.0, r"transactions?"),
+        cue("money", 1.5, r"money|dollars?|euros?|usd|eur|gbp|pounds"),
+        cue("balance", 1.5, r"balance|outstanding|overdue|arrears|debt|owed?"),
+        cue("return", 1.5, r"return|returns|returned|returning|exchange|exchanges"),
+        cue("purchase amount", 1.0, r"amount|sum|total"),
+    ),
+    Category.ACCOUNT: (
+        cue("password", 4.0, r"passwords?|pass word|passcodes?|pwd|user key|pin code|pin"),
+        cue("log in", 2.5, r"log ?in|logins?|logging in|logged (?:in|out)|log ?on|sign ?in|signing in"),
+        cue("account", 1.5, r"accounts?"),
+        cue(
+            "open an account",
+            2.5,
+            r"(?:creat\w*|open\w*|mak\w*|set ?up|setting up|new|register\w*|get|add\w*)"
+            + GAP.replace("{0,3}", "{0,4}")
+            + r"accounts?",
+        ),
+        cue(
+            "close an account",
+            3.0,
+            r"(?:delet\w*|clos\w*|cancel\w*|remov\w*|terminat\w*|deactivat\w*|eras\w*|"
+            r"get rid of)" + GAP + r"accounts?|accounts? (?:deletion|removal|closure)",
+        ),
+        cue(
+            "change account details",
+            2.5,
+            r"(?:edit\w*|chang\w*|updat\w*|modif\w*|correct\w*)"
+            + GAP
+            + r"(?:accounts?|profiles?|personal (?:data|details|info\w*)|user ?names?)",
+        ),
+        cue(
+            "switch account",
+            2.5,
+            r"(?:switch\w*|chang\w*|mov\w*|upgrad\w*|downgrad\w*|migrat\w*|go|going)"
+            + GAP
+            + r"(?:to|from) (?:(?:the|a|an|my|another|other) )?\w+ (?:accounts?|plan|tier)",
+        ),
+        cue(
+            "account tier",
+            1.5,
+            r"(?:free|freemium|premium|pro|platinum|gold|silver|standard|business|basic|"
+            r"personal|professional) accounts?",
+        ),
+        cue("profile", 2.5, r"profiles?"),
+        cue("user name", 2.5, r"user ?names?|user ids?|user accounts?"),
+        cue(
+            "two-factor",
+            3.0,
+            r"2fa|mfa|two factor|two step|multi factor|authenticator|verification codes?|otp|"
+            r"one time (?:code|password)",
+        ),
+        cue("locked out", 3.0, r"locked out|lock\w*" + GAP + r"accounts?|accounts? (?:is )?locked"),
+        cue("recover access", 1.5, r"forgot\w*|forget\w*|reset\w*|recover\w*|retriev\w*"),
+        cue("newsletter", 4.5, r"newsletters?|news letters?|mailing lists?"),
+        cue("subscribe", 2.5, r"subscrib\w*|unsubscrib\w*|opt ?out|opt ?in"),
+        cue(
+            "e-mail preferences",
+            2.5,
+            r"(?:marketing|promotional) e ?mails?|e ?mail (?:preferences|notifications|settings)|"
+            r"notification (?:preferences|settings)",
+        ),
+        cue("e-mail address", 2.0, r"e ?mail address(?:es)?|e ?mail"),
+        cue("personal data", 1.5, r"personal (?:data|details|info\w*)|privacy|gdpr"),
+        cue("sign up", 1.0, r"sign ?up|signup|registration|register\w*"),
+        cue("credentials", 2.5, r"credentials?|username and password"),
+    ),
+    Category.TECHNICAL: (
+        cue("error", 2.5, r"errors?|error messages?|exceptions?"),
+        cue("bug", 3.0, r"bugs?|buggy|glitch\w*|defects?"),
+        cue("crash", 3.0, r"crash\w*|freez\w*|frozen|hangs|hanging|unresponsive"),
+        cue(
+            "not working",
+            2.5,
+            r"not working|does not work|did not work|do not work|stopped working|not work|"
+            r"broken|malfunction\w*|not loading|will not load|does not load|fails to|failing|failed",
+        ),
+        cue(
+            "sign-up problem",
+            5.0,
+            r"(?:sign ?up|signup|sign ups|registration|registering|register)"
+            + GAP
+            + TROUBLE
+            + "|"
+            + TROUBLE
+            + GAP
+            + r"(?:sign ?up|signup|sign ups|registration|registering|register)",
+        ),
+        cue("API", 3.0, r"api|apis|sdk|endpoints?|webhooks?|rest|graphql|oauth|tokens?"),
+        cue("integration", 2.5, r"integrat\w*|plugins?|plug ins?|add ons?|extensions?|connectors?"),
+        cue(
+            "infrastructure",
+            2.5,
+            r"servers?|databases?|network\w*|vpn|firewalls?|routers?|wi ?fi|wireless|"
+            r"connectivity|dns|ssl|tls|certificates?|bandwidth|hosting|cloud|aws|azure|kubernetes|"
+            r"docker|virtual machines?|vms?",
+        ),
+        cue("outage", 3.0, r"outages?|downtime|down|offline|unavailable|not available|interruptions?"),
+        cue("sync", 2.5, r"sync\w*|synchroni\w*"),
+        cue(
+            "install / update",
+            2.0,
+            r"install\w*|uninstall\w*|reinstall\w*|updates?|updated|updating|upgrad\w*|patch\w*|"
+            r"versions?|firmware|drivers?|releases?",
+        ),
+        cue(
+            "software / device",
+            1.5,
+            r"software|apps?|application|applications|platform|systems?|devices?|laptops?|"
+            r"computers?|pcs?|printers?|browsers?|websites?|web site|portal|dashboard|tool|tools|"
+            r"saas|crm|erp|mobile|android|ios|windows|macos|linux|smartphones?|tablets?|hardware|"
+            r"monitors?|keyboards?|screen",
+        ),
+        cue("slow", 2.5, r"slow\w*|latency|lag\w*|timeouts?|timed out|time out|performance"),
+        cue(
+            "configuration",
+            2.0,
+            r"configur\w*|config|settings?|setup|set up|deploy\w*|backups?|restor\w*|migrat\w*|"
+            r"logs?|debug\w*|scripts?|code|cod(?:e|ing)|compil\w*",
+        ),
+        cue(
+            "security",
+            2.5,
+            r"security|vulnerab\w*|malware|virus\w*|ransomware|phishing|encrypt\w*|breach\w*|"
+            r"hack\w*|compromis\w*|unauthori[sz]ed|intrusion|exploit\w*|spam",
+        ),
+        cue("data", 1.5, r"data|dataset\w*|files?|upload\w*|download\w*|export\w*|import\w*|storage"),
+        cue("technical", 3.0, r"technical|tech support|troubleshoot\w*|it support|it team|helpdesk"),
+        cue("analytics", 1.5, r"analytics|reports? generat\w*|dashboards?|metrics|tracking pixel"),
+        cue("trouble", 1.0, TROUBLE),
+    ),
+    Category.GENERAL: (
+        cue("order", 3.0, r"orders?|ordered|ordering"),
+        cue("purchase", 2.0, r"purchas\w*|buy|buying|bought|shopping|basket|cart"),
+        cue("cancel order", 2.0, r"cancel\w*" + GAP + r"(?:orders?|purchas\w*)"),
+        cue("item", 1.0, r"items?|products?|articles?|goods|merchandise"),
+        cue(
+            "delivery",
+            3.0,
+            r"deliver\w*|shipping|ship|shipped|shipment\w*|courier\w*|parcels?|packages?|"
+            r"dispatch\w*|arriv\w*|transit|postage|freight",
+        ),
+        cue("track", 2.0, r"track\w*|where is my|status of (?:my|the) (?:order|package|parcel)"),
+        cue("address", 2.5, r"(?:shipping|delivery|postal|mailing|home|billing) address(?:es)?|address"),
+        cue(
+            "contact a person",
+            3.0,
+            r"customer (?:service|support|care)|human|agent|representative|operator|"
+            r"someone|somebody|a person|real person|live chat|call ?back|phone number",
+        ),
+        cue("contact", 2.0, r"contact\w*|speak\w*|talk\w*|chat\w*|call|calling|phone|reach"),
+        cue(
+            "complaint",
+            3.0,
+            r"complain\w*|complaints?|dissatisf\w*|unhappy|disappoint\w*|unacceptable|terrible|"
+            r"awful|horrible|worst|poor service|bad service|rude|claim\w*|lodge",
+        ),
+        cue(
+            "feedback",
+            3.0,
+            r"reviews?|feedback|opinions?|ratings?|rate|testimonial\w*|comments?|"
+            r"suggestions?|experience with",
+        ),
+        cue(
+            "enquiry",
+            1.5,
+            r"inquir\w*|enquir\w*|information|info|details|brochures?|catalog\w*|quotes?|"
+            r"quotation|demo|trial|questions?",
+        ),
+        cue(
+            "sales",
+            2.0,
+            r"sales|pre sales|presales|wholesale|bulk|resell\w*|partner\w*|collaborat\w*|"
+            r"consult\w*|proposal|offerings?|services offered|marketing|campaigns?|"
+            r"advertis\w*|brand\w*|strategy|strategies|seo|social media",
+        ),
+        cue(
+            "human resources",
+            3.0,
+            r"human resources|hr|job|jobs|careers?|hiring|vacanc\w*|recruit\w*|employees?|"
+            r"employment|staff|payroll|onboarding|leave|benefits|training|workshops?",
+        ),
+        cue("opening hours", 2.0, r"opening hours|business hours|office hours|stores?|locations?"),
+    ),
+}
+
+# Added to a category's score before any cue: with no cue at all the ticket is "general".
+CATEGORY_PRIOR: dict[Category, float] = {
+    Category.BILLING: 0.0,
+    Category.ACCOUNT: 0.0,
+    Category.TECHNICAL: 0.0,
+    Category.GENERAL: 0.5,
+}
+
+# Urgency cues: positive weights push towards high/critical, negative towards low.
+URGENCY_CUES: tuple[Cue, ...] = (
+    cue("outage", 3.0, r"outages?|downtime|service (?:is )?down|site (?:is )?down"),
+    cue(
+        "many users affected",
+        3.0,
+        r"(?:all|every|entire|whole|many|multiple|several) (?:of (?:our|the) )?"
+        r"(?:users?|customers?|clients?|staff|employees?|team|teams|company|organi[sz]ation|"
+        r"offices?|departments?|locations?|sites?|stores?)|everyone|everybody|nobody can|"
+        r"no one can|company ?wide|organi[sz]ation ?wide",
+    ),
+    cue(
+        "production down",
+        3.0,
+        r"(?:production|prod|live site|website|site|system|systems|server|servers|service|"
+        r"platform|app|application|network)(?: \w+){0,2} (?:is |are |went |has gone )?down",
+    ),
+    cue(
+        "security incident",
+        3.5,
+        r"(?:security|data) breach\w*|breach\w*|hacked|hacker\w*|compromised|ransomware|"
+        r"malware|unauthori[sz]ed (?:access|login|charges?|transactions?)|stolen|fraud\w*|"
+        r"identity theft|phishing attack",
+    ),
+    cue(
+        "data loss",
+        3.5,
+        r"data loss|los[te]\w*(?: \w+){0,2} data|data(?: \w+){0,2} (?:lost|deleted|corrupt\w*|"
+        r"gone|wiped)|corrupt\w*",
+    ),
+    cue(
+        "payments failing",
+        2.5,
+        r"(?:payments?|checkouts?|transactions?)(?: \w+){0,3} (?:fail\w*|declin\w*|rejected|"
+        r"not (?:going through|processed|working))",
+    ),
+    cue("urgent", 2.5, r"urgent\w*|emergency|critical|severe|serious|asap|as soon as possible"),
+    cue("right away", 1.5, r"immediate\w*|right away|right now|promptly|quickly|at once"),
+    cue("deadline", 1.0, r"deadline|today|tonight|tomorrow|by (?:monday|tuesday|wednesday|friday)"),
+    cue(
+        "business impact",
+        2.0,
+        r"(?:losing|lost|loss of) (?:money|revenue|sales|customers|business)|business impact|"
+        r"revenue|halt\w*|standstill|disrupt\w*|impact\w*|affect\w*",
+    ),
+    cue("production", 1.0, r"production|live environment|mission critical"),
+    cue("blocked", 1.5, r"blocked|blocking|blocker|stuck|cannot work|unable to work|prevent\w*"),
+    cue("cannot", 1.0, r"cannot|unable|could not|can not|not able|impossible"),
+    cue(
+        "failure",
+        1.0,
+        r"errors?|fail\w*|crash\w*|not working|broken|does not work|stopped working|"
+        r"malfunction\w*|issues?|problems?",
+    ),
+    cue("charged wrongly", 1.0, r"charged twice|double charged|overcharg\w*|wrong amount"),
+    cue(
+        "how-to question",
+        -1.5,
+        r"how (?:do|can|to|should|would|does)|where (?:do|can) i|is it possible|"
+        r"can (?:i|you|we) (?:get|have|see|find|know)",
+    ),
+    cue(
+        "information request",
+        -1.5,
+        r"inquir\w*|enquir\w*|information (?:about|on|regarding)|more information|"
+        r"learn more|interested in|details (?:about|on|regarding)|wondering|curious|"
+        r"would like to know|want to know|questions? about|quick question",
+    ),
+    cue(
+        "feature request",
+        -2.0,
+        r"feature requests?|would be (?:nice|great|helpful|useful)|it would be|could you add|"
+        r"consider adding|enhancements?|suggestions?|suggest\w*|improv\w*|wish list",
+    ),
+    cue("feedback", -1.5, r"feedback|reviews?|opinions?|testimonial\w*|compliment\w*|rating"),
+    cue(
+        "no rush",
+        -3.0,
+        r"no rush|not urgent|no hurry|when(?:ever)? you (?:have|get) (?:a )?(?:time|chance)|"
+        r"at your convenience|low priority",
+    ),
+)
