@@ -14,6 +14,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 TITLE_MAX_LENGTH = 200
+EXTERNAL_ID_MAX_LENGTH = 200
 
 
 class Category(StrEnum):
@@ -109,6 +110,7 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_tickets_status_created_at_id", "status", "created_at", "id"),
         sa.Index("ix_tickets_category_created_at_id", "category", "created_at", "id"),
         sa.Index("ix_tickets_priority_created_at_id", "priority", "created_at", "id"),
+        sa.Index("ux_tickets_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -133,4 +135,9 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utc_now,
         sa_column=sa.Column(UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()),
+    )
+    external_id: str | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.String(EXTERNAL_ID_MAX_LENGTH), nullable=True),
+        description="The ticket's id in the system it was imported from; unique when present.",
     )
