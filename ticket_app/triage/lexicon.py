@@ -61,15 +61,25 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("invoice", 3.0, r"invoic\w*"),
         cue("bill", 2.5, r"bill|bills|billed|billing"),
         cue("receipt", 2.0, r"receipts?"),
-        cue("refund", 3.5, r"refund\w*|reimburs\w*|rebate\w*|money back|chargeback\w*"),
+        cue(
+            "refund",
+            3.5,
+            r"refund\w*|reimburs\w*|rebat\w*|money back|chargeback\w*|compensat\w*|restitution",
+        ),
         cue("charge", 2.5, r"charg(?:e|es|ed|ing)|overcharg\w*|surcharg\w*"),
         cue("charged twice", 2.0, r"(?:double|twice|two times|duplicate)" + GAP + r"charg\w*"),
         cue("payment", 2.5, r"payments?|pay|paid|paying|payable"),
         cue("payment method", 2.0, r"payment (?:methods?|options?|modalit\w*|ways?)"),
         cue(
             "payment problem",
-            1.5,
-            r"(?:payments?|pay|transactions?)" + GAP + TROUBLE + "|" + TROUBLE + GAP + r"payments?",
+            2.5,
+            r"(?:payments?|pay|transactions?|cards?)"
+            + GAP
+            + TROUBLE
+            + "|"
+            + TROUBLE
+            + GAP
+            + r"payments?",
         ),
         cue("card", 1.5, r"(?:credit|debit|bank) cards?|cards?"),
         cue(
@@ -83,7 +93,7 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "cancellation fee",
             3.5,
             r"(?:cancellation|cancelation|termination|early exit|exit|withdrawal)"
-            r"(?: \w+)? (?:fees?|charg\w*|penalt\w*|costs?)",
+            r"(?: \w+)? (?:fees?|charg\w*|penalty|penalties|costs?)",
         ),
         cue("price", 1.0, r"prices?|pricing|priced"),
         cue("cost", 1.0, r"costs?|costly"),
@@ -94,12 +104,25 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("transaction", 2.0, r"transactions?"),
         cue("money", 1.5, r"money|dollars?|euros?|usd|eur|gbp|pounds"),
         cue("balance", 1.5, r"balance|outstanding|overdue|arrears|debt|owed?"),
-        cue("return", 1.5, r"return|returns|returned|returning|exchange|exchanges"),
+        cue(
+            "return",
+            3.0,
+            r"return|returns|returned|returning|exchange|exchanges|exchanged|replacement|rma",
+        ),
         cue("purchase amount", 1.0, r"amount|sum|total"),
     ),
     Category.ACCOUNT: (
-        cue("password", 4.0, r"passwords?|pass word|passcodes?|pwd|user key|pin code|pin"),
-        cue("log in", 2.5, r"log ?in|logins?|logging in|logged (?:in|out)|log ?on|sign ?in|signing in"),
+        cue(
+            "password",
+            4.0,
+            r"passwords?|pass word|passcodes?|pwd|pin code|pin|"
+            r"(?:user|access|secret|account) keys?|key recovery|forgot\w* pass|pass key",
+        ),
+        cue(
+            "log in",
+            2.5,
+            r"log ?in|logins?|logging in|logged (?:in|out)|log ?on|sign ?in|signing in",
+        ),
         cue("account", 1.5, r"accounts?"),
         cue(
             "open an account",
@@ -112,14 +135,18 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "close an account",
             3.0,
             r"(?:delet\w*|clos\w*|cancel\w*|remov\w*|terminat\w*|deactivat\w*|eras\w*|"
-            r"get rid of)" + GAP + r"accounts?|accounts? (?:deletion|removal|closure)",
+            r"get rid of)"
+            + GAP
+            + r"(?:accounts?|(?:my|the|this) users?|profiles?)|deleting users?|"
+            r"accounts? (?:deletion|removal|closure)",
         ),
         cue(
             "change account details",
             2.5,
             r"(?:edit\w*|chang\w*|updat\w*|modif\w*|correct\w*)"
             + GAP
-            + r"(?:accounts?|profiles?|personal (?:data|details|info\w*)|user ?names?)",
+            + r"(?:accounts?|profiles?|personal (?:data|details|info\w*)|user ?names?|"
+            r"(?:my|the|this) users?)",
         ),
         cue(
             "switch account",
@@ -136,6 +163,7 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         ),
         cue("profile", 2.5, r"profiles?"),
         cue("user name", 2.5, r"user ?names?|user ids?|user accounts?"),
+        cue("user profile", 1.5, r"(?:my|another|other|different|second|new|the \w+) users?"),
         cue(
             "two-factor",
             3.0,
@@ -165,7 +193,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "not working",
             2.5,
             r"not working|does not work|did not work|do not work|stopped working|not work|"
-            r"broken|malfunction\w*|not loading|will not load|does not load|fails to|failing|failed",
+            r"broken|malfunction\w*|not loading|will not load|does not load|fails to|failing|"
+            r"failed",
         ),
         cue(
             "sign-up problem",
@@ -187,17 +216,21 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"connectivity|dns|ssl|tls|certificates?|bandwidth|hosting|cloud|aws|azure|kubernetes|"
             r"docker|virtual machines?|vms?",
         ),
-        cue("outage", 3.0, r"outages?|downtime|down|offline|unavailable|not available|interruptions?"),
+        cue(
+            "outage",
+            3.0,
+            r"outages?|downtime|down|offline|unavailable|not available|interruptions?",
+        ),
         cue("sync", 2.5, r"sync\w*|synchroni\w*"),
         cue(
             "install / update",
             2.0,
-            r"install\w*|uninstall\w*|reinstall\w*|updates?|updated|updating|upgrad\w*|patch\w*|"
+            r"install\w*|uninstall\w*|reinstall\w*|updates?|updated|upgrad\w*|patch\w*|"
             r"versions?|firmware|drivers?|releases?",
         ),
         cue(
             "software / device",
-            1.5,
+            1.0,
             r"software|apps?|application|applications|platform|systems?|devices?|laptops?|"
             r"computers?|pcs?|printers?|browsers?|websites?|web site|portal|dashboard|tool|tools|"
             r"saas|crm|erp|mobile|android|ios|windows|macos|linux|smartphones?|tablets?|hardware|"
@@ -206,9 +239,9 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("slow", 2.5, r"slow\w*|latency|lag\w*|timeouts?|timed out|time out|performance"),
         cue(
             "configuration",
-            2.0,
+            1.5,
             r"configur\w*|config|settings?|setup|set up|deploy\w*|backups?|restor\w*|migrat\w*|"
-            r"logs?|debug\w*|scripts?|code|cod(?:e|ing)|compil\w*",
+            r"log files?|logs|debug\w*|scripts?|code|coding|compil\w*",
         ),
         cue(
             "security",
@@ -216,10 +249,14 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"security|vulnerab\w*|malware|virus\w*|ransomware|phishing|encrypt\w*|breach\w*|"
             r"hack\w*|compromis\w*|unauthori[sz]ed|intrusion|exploit\w*|spam",
         ),
-        cue("data", 1.5, r"data|dataset\w*|files?|upload\w*|download\w*|export\w*|import\w*|storage"),
-        cue("technical", 3.0, r"technical|tech support|troubleshoot\w*|it support|it team|helpdesk"),
-        cue("analytics", 1.5, r"analytics|reports? generat\w*|dashboards?|metrics|tracking pixel"),
-        cue("trouble", 1.0, TROUBLE),
+        cue(
+            "data", 1.0, r"data|dataset\w*|files?|upload\w*|download\w*|export\w*|import\w*|storage"
+        ),
+        cue(
+            "technical", 3.0, r"technical|tech support|troubleshoot\w*|it support|it team|helpdesk"
+        ),
+        cue("analytics", 1.0, r"analytics|reports? generat\w*|dashboards?|metrics|tracking pixel"),
+        cue("trouble", 0.5, TROUBLE),
     ),
     Category.GENERAL: (
         cue("order", 3.0, r"orders?|ordered|ordering"),
@@ -233,7 +270,11 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"dispatch\w*|arriv\w*|transit|postage|freight",
         ),
         cue("track", 2.0, r"track\w*|where is my|status of (?:my|the) (?:order|package|parcel)"),
-        cue("address", 2.5, r"(?:shipping|delivery|postal|mailing|home|billing) address(?:es)?|address"),
+        cue(
+            "address",
+            2.5,
+            r"(?:shipping|delivery|postal|mailing|home|billing) address(?:es)?|address",
+        ),
         cue(
             "contact a person",
             3.0,
@@ -245,7 +286,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "complaint",
             3.0,
             r"complain\w*|complaints?|dissatisf\w*|unhappy|disappoint\w*|unacceptable|terrible|"
-            r"awful|horrible|worst|poor service|bad service|rude|claim\w*|lodge",
+            r"awful|horrible|worst|poor service|bad service|rude|claim\w*|lodge|reclamation\w*|"
+            r"(?:file|filing) an? (?:\w+ )?(?:complaint|claim|reclamation)",
         ),
         cue(
             "feedback",
@@ -262,9 +304,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue(
             "sales",
             2.0,
-            r"sales|pre sales|presales|wholesale|bulk|resell\w*|partner\w*|collaborat\w*|"
-            r"consult\w*|proposal|offerings?|services offered|marketing|campaigns?|"
-            r"advertis\w*|brand\w*|strategy|strategies|seo|social media",
+            r"sales|pre sales|presales|wholesale|bulk|resell\w*|proposal|offerings?|"
+            r"services offered|pricing plans?|licen[cs]e options|volume discount",
         ),
         cue(
             "human resources",
@@ -284,7 +325,8 @@ CATEGORY_PRIOR: dict[Category, float] = {
     Category.GENERAL: 0.5,
 }
 
-# Urgency cues: positive weights push towards high/critical, negative towards low.
+# Urgency cues: positive weights push towards high/critical, negative towards low. A security
+# incident or data loss is critical on its own; an outage needs a second sign of scale.
 URGENCY_CUES: tuple[Cue, ...] = (
     cue("outage", 3.0, r"outages?|downtime|service (?:is )?down|site (?:is )?down"),
     cue(
@@ -303,14 +345,14 @@ URGENCY_CUES: tuple[Cue, ...] = (
     ),
     cue(
         "security incident",
-        3.5,
+        5.0,
         r"(?:security|data) breach\w*|breach\w*|hacked|hacker\w*|compromised|ransomware|"
         r"malware|unauthori[sz]ed (?:access|login|charges?|transactions?)|stolen|fraud\w*|"
         r"identity theft|phishing attack",
     ),
     cue(
         "data loss",
-        3.5,
+        5.0,
         r"data loss|los[te]\w*(?: \w+){0,2} data|data(?: \w+){0,2} (?:lost|deleted|corrupt\w*|"
         r"gone|wiped)|corrupt\w*",
     ),
@@ -365,4 +407,36 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"no rush|not urgent|no hurry|when(?:ever)? you (?:have|get) (?:a )?(?:time|chance)|"
         r"at your convenience|low priority",
     ),
+)
+
+# Only these cues describe impact beyond one person; without one of them a ticket is at most
+# "high", however urgently it is worded ("URGENT!!! I cannot log in" is not an outage).
+IMPACT_CUES = frozenset(
+    {
+        "outage",
+        "many users affected",
+        "production down",
+        "security incident",
+        "data loss",
+        "payments failing",
+    }
+)
+
+# E-mail politeness that says nothing about the topic: greetings addressed to the support team,
+# offers to give more details, sign-offs. Removed from the normalised text before scoring, so that
+# "Dear Customer Support, ... please contact me if you need more information" does not count as
+# a request to reach a person.
+BOILERPLATE = re.compile(
+    r"\b(?:"
+    r"(?:dear|hello|hi|hey|to) (?:the )?(?:customer )?(?:support|service|care|help ?desk)"
+    r"(?: team)?|"
+    r"(?:please )?(?:do not hesitate|feel free) to (?:contact|reach|call)(?: \w+){0,2}|"
+    r"(?:please )?(?:contact|reach out to|call) (?:me|us)(?: \w+){0,4}|"
+    r"(?:i )?look(?:ing)? forward to (?:hearing|your|a)(?: \w+){0,4}|"
+    r"(?:if )?you (?:need|require) (?:any )?(?:more|further|additional) (?:information|details)|"
+    r"(?:i can|happy to|glad to|willing to) provide (?:any )?(?:more |further |additional )?"
+    r"(?:information|details)|"
+    r"thank(?:s| you)(?: \w+){0,2} (?:for )?(?:your|in advance)(?: \w+){0,3}|"
+    r"(?:best|kind|warm) regards|sincerely|best wishes"
+    r")\b"
 )

@@ -1,52 +1,82 @@
-"""Offline classifier: deterministic cue matching, no network and no key."""
+"""Offline classifier: hand-written cue rules, blended with the team's own model once it exists.
+
+No network, no key, no file to download; deterministic for a given history. The rules are in
+`rules.py` / `lexicon.py`, the team model in `learner.py`.
+"""
 
 from __future__ import annotations
 
-import re
+import numpy as np
 
-from ticket_app.models import Category, Priority
 from ticket_app.triage.base import TriageSuggestion
+from ticket_app.triage.learner import HistoryLearner
+from ticket_app.triage.rules import CATEGORIES, PRIORITIES, RuleResult, score
 
-_CATEGORY_CUES: dict[Category, tuple[str, ...]] = {
-    Category.BILLING: ("invoice", "refund", "charge", "payment", "billing", "bill", "subscription fee", "price"),
-    Category.ACCOUNT: ("account", "password", "login", "log in", "sign in", "profile", "username", "2fa"),
-    Category.TECHNICAL: ("error", "bug", "crash", "not working", "broken", "api", "timeout", "outage", "slow"),
-}
-_PRIORITY_CUES: dict[Priority, tuple[str, ...]] = {
-    Priority.CRITICAL: ("outage", "all users", "everyone", "data loss", "security breach", "production down"),
-    Priority.HIGH: ("urgent", "asap", "cannot", "can't", "unable", "failing", "blocked"),
-    Priority.LOW: ("how do i", "how to", "question", "feature request", "suggestion", "would be nice"),
-}
+# At most this many cue labels per part are named in a reason.
+REASON_CUES = 3
 
 
-def _matches(text: str, cues: tuple[str, ...]) -> list[str]:
-    return [cue for cue in cues if re.search(rf"\b{re.escape(cue)}\b", text)]
+def _argmax(values: tuple[float, ...] | list[float]) -> int:
+    return max(range(len(values)), key=lambda i: (values[i], -i))
+
+
+def _rule_reason(result: RuleResult, category_index: int) -> str:
+    category = CATEGORIES[category_index]
+    cues = result.category_cues[category][:REASON_CUES]
+    category_part = (
+        f"{category.value}: {', '.join(cues)}" if cues else f"{category.value}: no topic cues"
+    )
+    urgency = sorted(result.urgency_cues, key=lambda item: -abs(item[1]))[:REASON_CUES]
+    priority_part = (
+        ", ".join(f"{label} ({weight:+g})" for label, weight in urgency)
+        if urgency
+        else "no urgency cues"
+    )
+    return f"{category_part}; urgency {result.urgency:+g}: {priority_part}"
 
 
 class OfflineClassifier:
-    """Suggests category and priority from cue phrases found in the text."""
+    """Suggests category and priority from cue rules, optionally blended with a team model.
+
+    With a `learner` whose snapshot exists, the probabilities are
+    `w * team_model + (1 - w) * rules`, with the weights `w` the learner chose on held-out
+    history (see `learner.train_team_model`). Each call also asks the learner to retrain in the
+    background when its model is stale; the call itself never waits for training.
+    """
+
+    def __init__(self, learner: HistoryLearner | None = None) -> None:
+        self._learner = learner
+
+    def classify(self, description: str, title: str = "") -> TriageSuggestion:
+        """Classify synchronously (CPU only, about a millisecond); never raises for any text."""
+        result = score(description, title)
+        category_probs = list(result.category_probs)
+        priority_probs = list(result.priority_probs)
+        reason = ""
+        snapshot = None
+        if self._learner is not None:
+            self._learner.request_refresh()
+            snapshot = self._learner.snapshot
+        if snapshot is not None:
+            model_cat, model_pri = snapshot.model.predict_proba([f"{title}\n{description}"])
+            wc, wp = snapshot.category_weight, snapshot.priority_weight
+            category_probs = list(wc * model_cat[0] + (1 - wc) * np.array(category_probs))
+            priority_probs = list(wp * model_pri[0] + (1 - wp) * np.array(priority_probs))
+            reason = (
+                f" | team model on {snapshot.rows} tickets "
+                f"(weight {wc:.1f} category, {wp:.1f} priority)"
+            )
+        category_index = _argmax(category_probs)
+        priority_index = _argmax(priority_probs)
+        return TriageSuggestion(
+            category=CATEGORIES[category_index],
+            priority=PRIORITIES[priority_index],
+            category_confidence=round(float(category_probs[category_index]), 3),
+            priority_confidence=round(float(priority_probs[priority_index]), 3),
+            source="offline",
+            reason=_rule_reason(result, category_index) + reason,
+        )
 
     async def suggest(self, description: str, title: str = "") -> TriageSuggestion:
-        """Return the category and priority with the most cue matches (general / medium if none)."""
-        text = f"{title}\n{description}".lower()
-        category, category_hits = Category.GENERAL, []
-        for candidate, cues in _CATEGORY_CUES.items():
-            hits = _matches(text, cues)
-            if len(hits) > len(category_hits):
-                category, category_hits = candidate, hits
-        priority, priority_hits = Priority.MEDIUM, []
-        for candidate, cues in _PRIORITY_CUES.items():
-            hits = _matches(text, cues)
-            if hits:
-                priority, priority_hits = candidate, hits
-                break
-        cues = category_hits + priority_hits
-        reason = f"cues: {', '.join(cues)}" if cues else "no cues found; defaults"
-        return TriageSuggestion(
-            category=category,
-            priority=priority,
-            category_confidence=0.7 if category_hits else 0.3,
-            priority_confidence=0.7 if priority_hits else 0.4,
-            source="offline",
-            reason=reason,
-        )
+        """Return the suggestion for this ticket (see `classify`)."""
+        return self.classify(description, title)

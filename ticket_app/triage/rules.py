@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ticket_app.models import Category, Priority
-from ticket_app.triage.lexicon import CATEGORY_CUES, CATEGORY_PRIOR, URGENCY_CUES, Cue
+from ticket_app.triage.lexicon import (
+    BOILERPLATE,
+    CATEGORY_CUES,
+    CATEGORY_PRIOR,
+    IMPACT_CUES,
+    URGENCY_CUES,
+    Cue,
+)
 
 CATEGORIES: tuple[Category, ...] = tuple(Category)
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
@@ -32,6 +39,9 @@ PRIORITY_CENTRES: dict[Priority, float] = {
 }
 # Width of the Gaussian kernel that turns the distance to each centre into a confidence.
 PRIORITY_SPREAD = 2.0
+# Only the strongest cues of a category count. Long e-mails mention many incidental nouns
+# ("system", "data", "update") that would otherwise outweigh the one word naming the topic.
+DECAY = 1.0
 # A cue that also occurs in the title counts this much extra: titles are summaries.
 TITLE_BONUS = 0.5
 # Only words at least this long are corrected for typos; short words collide too often.
@@ -52,12 +62,14 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def _lexicon_vocabulary() -> frozenset[str]:
-    """Literal words of the cue patterns, plus common endings for stems such as `invoic\\w*`."""
+    """Literal words of the cue patterns, plus common endings for stems (`invoic` + `e`...)."""
     words: set[str] = set()
     for cue in (*URGENCY_CUES, *(c for cues in CATEGORY_CUES.values() for c in cues)):
-        for word, stem_mark in re.findall(r"([a-z]{4,})(\\w\*)?", cue.pattern):
+        for word, mark in re.findall(r"([a-z]{4,})(\\w\*|\?)?", cue.pattern):
             words.add(word)
-            if stem_mark:
+            if mark == "?":
+                words.add(word[:-1])
+            elif mark:
                 words.update(word + end for end in ("e", "es", "ed", "ing", "s", "ion", "ation"))
     return frozenset(words)
 
@@ -109,9 +121,11 @@ def normalise(text: str) -> str:
     """
     text = unicodedata.normalize("NFKD", text.replace("\u2019", "'").replace("\u2018", "'"))
     text = text.encode("ascii", "ignore").decode("ascii").lower()
+    text = text.replace("$", " dollars ").replace("\u20ac", " euros ")
     for pattern, replacement in _APOSTROPHE_CONTRACTIONS:
         text = pattern.sub(replacement, text)
-    return " ".join(correct_typo(token) for token in _NON_WORD.sub(" ", text).split())
+    words = " ".join(correct_typo(token) for token in _NON_WORD.sub(" ", text).split())
+    return " ".join(BOILERPLATE.sub(" ", words).split())
 
 
 @dataclass(frozen=True)
@@ -159,9 +173,12 @@ def score(description: str, title: str = "") -> RuleResult:
         found = _matches(CATEGORY_CUES[category], body, norm_title)
         found.sort(key=lambda item: -item[1])
         category_cues[category] = tuple(cue.label for cue, _ in found)
-        category_scores.append(CATEGORY_PRIOR[category] + sum(weight for _, weight in found))
+        strongest = sum(weight * DECAY**rank for rank, (_, weight) in enumerate(found))
+        category_scores.append(CATEGORY_PRIOR[category] + strongest)
     urgency_found = [(cue.label, cue.weight) for cue in URGENCY_CUES if cue.regex.search(body)]
     urgency = sum(weight for _, weight in urgency_found)
+    if not any(label in IMPACT_CUES for label, _ in urgency_found):
+        urgency = min(urgency, PRIORITY_CENTRES[Priority.HIGH])
     priority_logits = [
         -((urgency - PRIORITY_CENTRES[p]) ** 2) / (2 * PRIORITY_SPREAD**2) for p in PRIORITIES
     ]
