@@ -7,11 +7,11 @@ The database URL comes from the Alembic config (`sqlalchemy.url`, set by
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import ticket_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import context
 from ticket_app.settings import get_settings
 
 config = context.config

@@ -38,7 +38,9 @@ def _drop_postgres_database(base_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session", params=DIALECTS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """URL of a migrated database for the whole session, one per dialect."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tickets.db'}"

@@ -6,7 +6,7 @@ bad rows on its own, whatever client writes them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -46,7 +46,7 @@ class Status(StrEnum):
 
 def utc_now() -> datetime:
     """Current time as a timezone-aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -60,18 +60,20 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Store `value` as UTC (naive values are taken to be UTC already)."""
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Return `value` as an aware UTC datetime."""
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:
@@ -130,11 +132,15 @@ class Ticket(SQLModel, table=True):
     )
     created_at: datetime = Field(
         default_factory=utc_now,
-        sa_column=sa.Column(UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()),
+        sa_column=sa.Column(
+            UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()
+        ),
     )
     updated_at: datetime = Field(
         default_factory=utc_now,
-        sa_column=sa.Column(UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()),
+        sa_column=sa.Column(
+            UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()
+        ),
     )
     external_id: str | None = Field(
         default=None,

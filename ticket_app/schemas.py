@@ -1,5 +1,6 @@
-"""Validated shapes that cross layer boundaries: what the REST API and the UI hand to the
-service layer, and what it hands back.
+"""Validated shapes that cross layer boundaries.
+
+What the REST API and the UI hand to the service layer, and what it hands back.
 
 They mirror the database constraints (which stay the final word) so that bad input is refused
 with a message naming the field before any SQL runs.
@@ -10,7 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from ticket_app.models import TITLE_MAX_LENGTH, Category, Priority, Status
 from ticket_app.settings import get_settings
@@ -44,8 +52,12 @@ class TicketCreate(BaseModel):
 
     title: Title = Field(description=f"1 to {TITLE_MAX_LENGTH} characters, not blank.")
     description: Description = Field(description="Not blank.")
-    category: Category | None = Field(default=None, description="Omit to let the classifier choose.")
-    priority: Priority | None = Field(default=None, description="Omit to let the classifier choose.")
+    category: Category | None = Field(
+        default=None, description="Omit to let the classifier choose."
+    )
+    priority: Priority | None = Field(
+        default=None, description="Omit to let the classifier choose."
+    )
     status: Status = Field(default=Status.OPEN)
 
 
@@ -69,7 +81,7 @@ class TicketUpdate(BaseModel):
 
 
 class TicketFilters(BaseModel):
-    """Filters shared by the ticket list, the stats and the export; all combine with AND.
+    r"""Filters shared by the ticket list, the stats and the export; all combine with AND.
 
     `search` is a case-insensitive substring match on title or description in which `%`, `_`
     and `\\` are ordinary characters; empty or whitespace-only means no search.
@@ -81,7 +93,7 @@ class TicketFilters(BaseModel):
     search: str | None = None
 
     def normalized_search(self) -> str | None:
-        """The search term without surrounding whitespace, or None when there is nothing to match."""
+        """The search term without surrounding whitespace, or None if there is nothing to match."""
         if self.search is None:
             return None
         term = self.search.strip()

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default=DEFAULT_SQLITE_URL,
-        description="SQLAlchemy URL; the default is an embedded SQLite file in the project directory.",
+        description="SQLAlchemy URL; default: an embedded SQLite file in the project directory.",
     )
     database_echo: bool = Field(default=False, description="Log every SQL statement.")
 
@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     )
     gemini_model: str = Field(default="gemini-2.5-flash", description="Gemini model name.")
     triage_timeout_seconds: float = Field(
-        default=3.0, gt=0, le=60, description="Total time budget for one suggestion, retries included."
+        default=3.0,
+        gt=0,
+        le=60,
+        description="Total time budget for one suggestion, retries included.",
     )
     triage_max_concurrency: int = Field(
         default=4, ge=1, le=64, description="At most this many Gemini calls in flight per process."
@@ -59,12 +62,16 @@ class Settings(BaseSettings):
     )
 
     max_request_bytes: int = Field(
-        default=1_048_576, ge=1024, description="Largest accepted API request body (bytes); above: 413."
+        default=1_048_576,
+        ge=1024,
+        description="Largest accepted API request body (bytes); above: 413.",
     )
     max_description_chars: int = Field(
         default=20_000, ge=1, description="Longest accepted ticket description (characters)."
     )
-    page_size_default: int = Field(default=50, ge=1, description="Tickets per page when no limit is given.")
+    page_size_default: int = Field(
+        default=50, ge=1, description="Tickets per page when no limit is given."
+    )
     page_size_max: int = Field(default=200, ge=1, description="Largest accepted `limit`.")
 
 

@@ -12,8 +12,8 @@ Create Date: 2026-11-23
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -35,8 +35,7 @@ CHECKS = {
         "suggested_category IN ('billing', 'technical', 'account', 'general')"
     ),
     "ck_tickets_suggested_priority": (
-        "suggested_priority IS NULL OR "
-        "suggested_priority IN ('low', 'medium', 'high', 'critical')"
+        "suggested_priority IS NULL OR suggested_priority IN ('low', 'medium', 'high', 'critical')"
     ),
 }
 
@@ -75,15 +74,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_tickets_created_at_id", "tickets", ["created_at", "id"])
     op.create_index("ix_tickets_status_created_at_id", "tickets", ["status", "created_at", "id"])
-    op.create_index("ix_tickets_category_created_at_id", "tickets", ["category", "created_at", "id"])
-    op.create_index("ix_tickets_priority_created_at_id", "tickets", ["priority", "created_at", "id"])
+    op.create_index(
+        "ix_tickets_category_created_at_id", "tickets", ["category", "created_at", "id"]
+    )
+    op.create_index(
+        "ix_tickets_priority_created_at_id", "tickets", ["priority", "created_at", "id"]
+    )
     if dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute("CREATE INDEX ix_tickets_title_trgm ON tickets USING gin (title gin_trgm_ops)")
         op.execute(
-            "CREATE INDEX ix_tickets_title_trgm ON tickets USING gin (title gin_trgm_ops)"
-        )
-        op.execute(
-            "CREATE INDEX ix_tickets_description_trgm ON tickets USING gin (description gin_trgm_ops)"
+            "CREATE INDEX ix_tickets_description_trgm ON tickets "
+            "USING gin (description gin_trgm_ops)"
         )
 
 

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
-# PostgreSQL reports an over-long VARCHAR as a data error, every other refusal as an integrity error.
+# PostgreSQL reports an over-long VARCHAR as a data error; every other refusal is an
+# integrity error.
 REFUSED = (IntegrityError, DataError)
 
 VALID = {
@@ -29,10 +30,15 @@ def insert(engine: Engine, **overrides: object) -> None:
 
 def test_valid_raw_row_gets_server_defaults(db: Engine) -> None:
     row = {key: value for key, value in VALID.items() if key != "status"}
-    insert_sql = "INSERT INTO tickets (title, description, category, priority) VALUES (:title, :description, :category, :priority)"
+    insert_sql = (
+        "INSERT INTO tickets (title, description, category, priority) "
+        "VALUES (:title, :description, :category, :priority)"
+    )
     with db.begin() as connection:
         connection.execute(sa.text(insert_sql), row)
-        stored = connection.execute(sa.text("SELECT status, created_at, updated_at FROM tickets")).one()
+        stored = connection.execute(
+            sa.text("SELECT status, created_at, updated_at FROM tickets")
+        ).one()
     assert stored.status == "open"
     assert stored.created_at is not None
     assert stored.updated_at is not None
@@ -76,4 +82,6 @@ def test_title_of_exactly_200_characters_is_accepted(db: Engine) -> None:
 def test_refused_constraint_is_named(db: Engine) -> None:
     with pytest.raises(IntegrityError) as excinfo:
         insert(db, priority="urgent")
-    assert "ck_tickets_priority" in str(excinfo.value) or "CHECK constraint failed" in str(excinfo.value)
+    assert "ck_tickets_priority" in str(excinfo.value) or "CHECK constraint failed" in str(
+        excinfo.value
+    )

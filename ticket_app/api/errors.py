@@ -65,9 +65,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
             message = "unknown field"
         elif error.get("type") == "json_invalid":
             message = "request body is not valid JSON"
-        errors.append(
-            {"field": field_name(location), "message": message, "type": str(error.get("type"))}
-        )
+        field = "body" if error.get("type") == "json_invalid" else field_name(location)
+        errors.append({"field": field, "message": message, "type": str(error.get("type"))})
     return errors
 
 
@@ -80,7 +79,9 @@ def install_error_handlers(app: FastAPI) -> None:
             {key: value for key, value in error.items() if key in {"loc", "msg", "type"}}
             for error in exc.errors()
         ]
-        return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, detail, _validation_errors(exc))
+        return error_response(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail, _validation_errors(exc)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

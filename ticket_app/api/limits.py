@@ -20,6 +20,7 @@ class BodySizeLimitMiddleware:
         self.path_prefix = path_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Buffer an /api request body up to the limit, then pass it on (or answer 413)."""
         if scope["type"] != "http" or not scope["path"].startswith(self.path_prefix):
             await self.app(scope, receive, send)
             return
@@ -57,7 +58,10 @@ class BodySizeLimitMiddleware:
     async def _refuse(self, send: Send) -> None:
         message = f"request body is larger than {self.max_bytes} bytes"
         payload = json.dumps(
-            {"detail": message, "errors": [{"field": "body", "message": message, "type": "too_large"}]}
+            {
+                "detail": message,
+                "errors": [{"field": "body", "message": message, "type": "too_large"}],
+            }
         ).encode()
         await send(
             {

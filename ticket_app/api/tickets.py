@@ -35,7 +35,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _route(method: str, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _route(
+    method: str, path: str, **kwargs: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a handler at `path + "/"` (documented) and at `path` (same handler, hidden)."""
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -100,7 +102,9 @@ def ticket_stats(
     return ticket_service.ticket_stats(_filters(category, priority, status_, search))
 
 
-@_route("POST", "/classify", response_model=ClassifyResponse, summary="Suggest category and priority")
+@_route(
+    "POST", "/classify", response_model=ClassifyResponse, summary="Suggest category and priority"
+)
 async def classify_ticket(payload: ClassifyRequest) -> ClassifyResponse:
     """Suggest a category and priority for a description; values are always from the enums."""
     suggestion = await get_classifier().suggest(payload.description)
@@ -119,7 +123,14 @@ async def classify_ticket(payload: ClassifyRequest) -> ClassifyResponse:
     "",
     response_model=list[TicketRead],
     summary="List tickets, newest first",
-    responses={200: {"headers": {"Link": {"description": 'Next page: `<url>; rel="next"`.'}, "X-Total-Count": {"description": "Matching tickets across all pages."}}}},
+    responses={
+        200: {
+            "headers": {
+                "Link": {"description": 'Next page: `<url>; rel="next"`.'},
+                "X-Total-Count": {"description": "Matching tickets across all pages."},
+            }
+        }
+    },
 )
 def list_tickets(
     request: Request,
@@ -128,8 +139,12 @@ def list_tickets(
     priority: PriorityQuery = None,
     status_: StatusQuery = None,
     search: SearchQuery = None,
-    limit: Annotated[int | None, Query(ge=1, description="Page size (default 50, max 200).")] = None,
-    cursor: Annotated[str | None, Query(description="`cursor` from the previous page's Link.")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Page size (default 50, max 200).")
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(description="`cursor` from the previous page's Link.")
+    ] = None,
 ) -> list[TicketRead]:
     """A page of tickets matching every given filter, newest first (ties: higher id first).
 

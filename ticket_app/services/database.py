@@ -40,7 +40,7 @@ def create_db_engine(url: str) -> Engine:
         )
 
         @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        def _on_connect(dbapi_connection, _record) -> None:
             dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
@@ -65,7 +65,7 @@ def get_engine() -> Engine:
 
 
 def use_database(url: str) -> Engine:
-    """Point this process at the database `url` (closing the previous engine) and return its engine."""
+    """Point this process at the database `url`, closing the previous engine; return the new one."""
     global _engine
     with _lock:
         if _engine is not None:

@@ -11,7 +11,7 @@ import binascii
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -63,7 +63,7 @@ def _escape_like(term: str) -> str:
 
 
 def _search_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
-    """Case-insensitive substring match on title or description, with `%`, `_`, `\\` literal.
+    r"""Case-insensitive substring match on title or description, with `%`, `_`, `\` literal.
 
     PostgreSQL uses ILIKE, which its pg_trgm GIN indexes serve. SQLite's LIKE folds ASCII only,
     so both sides go through the Unicode-aware `casefold()` registered on its connections.
@@ -117,9 +117,7 @@ def _after_cursor(cursor_id: int) -> sa.ColumnElement[bool]:
     The cursor ticket's created_at is read by a subquery rather than round-tripped through
     Python, so the comparison uses exactly the stored value on every dialect.
     """
-    cursor_created = (
-        select(Ticket.created_at).where(Ticket.id == cursor_id).scalar_subquery()
-    )
+    cursor_created = select(Ticket.created_at).where(Ticket.id == cursor_id).scalar_subquery()
     return sa.or_(
         Ticket.created_at < cursor_created,
         sa.and_(Ticket.created_at == cursor_created, Ticket.id < cursor_id),
@@ -155,7 +153,9 @@ def list_tickets(
     return TicketPage(items=items, total=total, next_cursor=next_cursor)
 
 
-def iter_tickets(filters: TicketFilters | None = None, *, batch_size: int = 1000) -> Iterator[TicketRead]:
+def iter_tickets(
+    filters: TicketFilters | None = None, *, batch_size: int = 1000
+) -> Iterator[TicketRead]:
     """Every ticket matching `filters`, newest first, fetched page by page (for exports)."""
     cursor: str | None = None
     while True:
@@ -215,7 +215,9 @@ async def submit_ticket(
     """
     if suggestion is None and (data.category is None or data.priority is None):
         try:
-            suggestion = await (classifier or get_classifier()).suggest(data.description, data.title)
+            suggestion = await (classifier or get_classifier()).suggest(
+                data.description, data.title
+            )
         except Exception:  # the classifier contract says it never raises; stay safe if it does
             logger.exception("classifier failed; creating the ticket with defaults")
     return await run_in_threadpool(create_ticket, data, suggestion)
@@ -249,7 +251,7 @@ def _utc_date(value: datetime | str | None) -> date | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.date()
 
 
