@@ -1,0 +1,1 @@
+"""Console components: plain functions returning `rx.Component`."""

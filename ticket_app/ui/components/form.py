@@ -1,0 +1,221 @@
+"""The new-ticket form with AI pre-fill of category and priority."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticket_app.ui.components.common import (
+    CATEGORIES,
+    PRIORITIES,
+    field_error,
+    field_label,
+    option_items,
+)
+from ticket_app.ui.state import TicketFormState
+
+
+def _ai_hint(
+    from_ai: rx.Var[bool],
+    badge: rx.Var[str],
+    touched: rx.Var[bool],
+    overridden: rx.Var[bool],
+    suggested: rx.Var[str],
+    test_id: str,
+) -> rx.Component:
+    """Badge saying the value is an AI suggestion, or that the user overrode it."""
+    return rx.cond(
+        from_ai,
+        rx.badge(badge, color_scheme="violet", variant="soft", data_testid=test_id),
+        rx.cond(
+            touched & overridden,
+            rx.badge(
+                "Overridden · AI suggested " + suggested,
+                color_scheme="orange",
+                variant="soft",
+                data_testid=test_id,
+            ),
+        ),
+    )
+
+
+def _select_field(
+    label: str,
+    field_id: str,
+    values: list[str],
+    value: rx.Var[str],
+    on_change: rx.EventHandler,
+    hint: rx.Component,
+) -> rx.Component:
+    """A labelled select with its AI hint below."""
+    return rx.vstack(
+        field_label(label, field_id),
+        rx.select.root(
+            rx.select.trigger(
+                placeholder="Auto (AI decides)", id=field_id, aria_label=label, width="100%"
+            ),
+            option_items(values),
+            value=value,
+            on_change=on_change,
+        ),
+        hint,
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def ticket_form() -> rx.Component:
+    """The submit form: title with live count, debounced description, AI-filled selects."""
+    state = TicketFormState
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("New ticket", size="4", as_="h2"),
+                rx.vstack(
+                    rx.hstack(
+                        field_label("Title", "ticket-title"),
+                        rx.spacer(),
+                        rx.text(
+                            state.title_count,
+                            size="1",
+                            color_scheme=rx.cond(state.title_too_long, "red", "gray"),
+                            data_testid="title-count",
+                            aria_live="polite",
+                        ),
+                        width="100%",
+                    ),
+                    rx.input(
+                        id="ticket-title",
+                        name="title",
+                        value=state.title,
+                        on_change=state.set_title,
+                        placeholder="Short summary of the problem",
+                        aria_required="true",
+                        aria_invalid=rx.cond(state.title_error != "", "true", "false"),
+                        aria_describedby="ticket-title-error",
+                        width="100%",
+                    ),
+                    field_error(state.title_error, "ticket-title-error"),
+                    spacing="1",
+                    width="100%",
+                    align="stretch",
+                ),
+                rx.vstack(
+                    rx.hstack(
+                        field_label("Description", "ticket-description"),
+                        rx.spacer(),
+                        rx.cond(
+                            state.classifying,
+                            rx.hstack(
+                                rx.spinner(size="1"),
+                                rx.text("AI is reading…", size="1", color_scheme="gray"),
+                                spacing="1",
+                                align="center",
+                                data_testid="classifying",
+                                role="status",
+                            ),
+                        ),
+                        width="100%",
+                        align="center",
+                    ),
+                    rx.debounce_input(
+                        rx.text_area(
+                            id="ticket-description",
+                            name="description",
+                            value=state.description,
+                            on_change=state.set_description,
+                            placeholder="What happened? The AI suggests a category and priority.",
+                            rows="5",
+                            aria_required="true",
+                            aria_describedby="ticket-description-error",
+                            width="100%",
+                        ),
+                        debounce_timeout=600,
+                        force_notify_on_blur=True,
+                    ),
+                    field_error(state.description_error, "ticket-description-error"),
+                    rx.cond(
+                        state.classify_note != "",
+                        rx.text(
+                            state.classify_note,
+                            size="1",
+                            color_scheme="gray",
+                            data_testid="classify-note",
+                        ),
+                    ),
+                    spacing="1",
+                    width="100%",
+                    align="stretch",
+                ),
+                rx.grid(
+                    _select_field(
+                        "Category",
+                        "ticket-category",
+                        CATEGORIES,
+                        state.category,
+                        state.set_category,
+                        _ai_hint(
+                            state.category_from_ai,
+                            state.category_badge,
+                            state.category_touched,
+                            state.category_overridden,
+                            state.suggested_category,
+                            "category-hint",
+                        ),
+                    ),
+                    _select_field(
+                        "Priority",
+                        "ticket-priority",
+                        PRIORITIES,
+                        state.priority,
+                        state.set_priority,
+                        _ai_hint(
+                            state.priority_from_ai,
+                            state.priority_badge,
+                            state.priority_touched,
+                            state.priority_overridden,
+                            state.suggested_priority,
+                            "priority-hint",
+                        ),
+                    ),
+                    columns="2",
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.cond(
+                    state.suggestion_reason != "",
+                    rx.text(
+                        "Why: " + state.suggestion_reason,
+                        size="1",
+                        color_scheme="gray",
+                        trim="both",
+                    ),
+                ),
+                rx.cond(
+                    state.form_error != "",
+                    rx.callout(
+                        state.form_error,
+                        icon="triangle_alert",
+                        color_scheme="red",
+                        role="alert",
+                        data_testid="form-error",
+                        width="100%",
+                    ),
+                ),
+                rx.button(
+                    "Submit ticket",
+                    type="submit",
+                    loading=state.submitting,
+                    id="submit-ticket",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+                align="stretch",
+            ),
+            on_submit=state.submit,
+            reset_on_submit=False,
+            aria_label="New ticket",
+        ),
+        width="100%",
+    )

@@ -1,0 +1,238 @@
+"""Submit form state: fields, AI pre-fill while typing, validation and submission."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import reflex as rx
+from pydantic import ValidationError
+
+from ticket_app.models import TITLE_MAX_LENGTH
+from ticket_app.schemas import TicketCreate
+from ticket_app.services.errors import (
+    ConstraintViolationError,
+    DatabaseUnavailableError,
+    ServiceError,
+)
+from ticket_app.services.tickets import submit_ticket
+from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
+from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
+from ticket_app.ui.state.stats import StatsState
+from ticket_app.ui.state.tickets import TicketListState
+
+logger = logging.getLogger(__name__)
+
+CLASSIFY_TIMEOUT_SECONDS = 5.0
+SLOW_NOTE = "AI suggestion timed out; pick category and priority yourself."
+FAILED_NOTE = "AI suggestions are unavailable right now; pick category and priority yourself."
+
+
+async def fetch_suggestion(
+    classifier: TicketClassifier,
+    description: str,
+    title: str = "",
+    timeout: float = CLASSIFY_TIMEOUT_SECONDS,
+) -> tuple[TriageSuggestion | None, str]:
+    """Ask the classifier; return (suggestion, "") or (None, a quiet note for the form)."""
+    try:
+        return await asyncio.wait_for(classifier.suggest(description, title), timeout), ""
+    except TimeoutError:
+        logger.warning("classifier took longer than %.1f s", timeout)
+        return None, SLOW_NOTE
+    except Exception:  # the form must keep working whatever the classifier does
+        logger.exception("classifier failed")
+        return None, FAILED_NOTE
+
+
+def client_errors(title: str, description: str) -> dict[str, str]:
+    """The checks the form runs before asking the server (required fields, title length)."""
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Title is required."
+    elif len(title.strip()) > TITLE_MAX_LENGTH:
+        errors["title"] = f"Title must be at most {TITLE_MAX_LENGTH} characters."
+    if not description.strip():
+        errors["description"] = "Description is required."
+    return errors
+
+
+class TicketFormState(rx.State):
+    """The new-ticket form. Category/priority left untouched follow the latest AI suggestion."""
+
+    title: str = ""
+    description: str = ""
+    category: str = ""
+    priority: str = ""
+    category_touched: bool = False
+    priority_touched: bool = False
+    category_from_ai: bool = False
+    priority_from_ai: bool = False
+
+    classifying: bool = False
+    classify_note: str = ""
+    suggested_for: str = ""
+    suggested_category: str = ""
+    suggested_priority: str = ""
+    category_badge: str = ""
+    priority_badge: str = ""
+    suggestion_reason: str = ""
+
+    errors: dict[str, str] = rx.field(default_factory=dict)
+    form_error: str = ""
+    submitting: bool = False
+
+    _suggestion: TriageSuggestion | None = None
+
+    @rx.var
+    def title_count(self) -> str:
+        """Live character count of the title, e.g. "12 / 200"."""
+        return f"{len(self.title)} / {TITLE_MAX_LENGTH}"
+
+    @rx.var
+    def title_too_long(self) -> bool:
+        """Whether the title exceeds the limit (the counter turns red)."""
+        return len(self.title) > TITLE_MAX_LENGTH
+
+    @rx.var
+    def title_error(self) -> str:
+        """Message shown under the title field."""
+        if self.title_too_long:
+            return f"Title must be at most {TITLE_MAX_LENGTH} characters."
+        return self.errors.get("title", "")
+
+    @rx.var
+    def description_error(self) -> str:
+        """Message shown under the description field."""
+        return self.errors.get("description", "")
+
+    @rx.var
+    def category_overridden(self) -> bool:
+        """The user picked a category other than the AI's suggestion."""
+        return bool(self.suggested_category) and self.category != self.suggested_category
+
+    @rx.var
+    def priority_overridden(self) -> bool:
+        """The user picked a priority other than the AI's suggestion."""
+        return bool(self.suggested_priority) and self.priority != self.suggested_priority
+
+    @rx.event
+    def set_title(self, value: str) -> None:
+        """Store the typed title."""
+        self.title = value
+        self.errors = {k: v for k, v in self.errors.items() if k != "title"}
+
+    @rx.event
+    def set_description(self, value: str):
+        """Store the (debounced) description and ask the classifier about it."""
+        self.description = value
+        self.errors = {k: v for k, v in self.errors.items() if k != "description"}
+        if value.strip():
+            return TicketFormState.classify
+        self.classifying = False
+        return None
+
+    @rx.event
+    def set_category(self, value: str) -> None:
+        """A category picked by hand; later suggestions no longer change it."""
+        self.category = value
+        self.category_touched = True
+        self.category_from_ai = False
+        self.errors = {k: v for k, v in self.errors.items() if k != "category"}
+
+    @rx.event
+    def set_priority(self, value: str) -> None:
+        """A priority picked by hand; later suggestions no longer change it."""
+        self.priority = value
+        self.priority_touched = True
+        self.priority_from_ai = False
+        self.errors = {k: v for k, v in self.errors.items() if k != "priority"}
+
+    @rx.event(background=True, supersedes=True)
+    async def classify(self) -> None:
+        """Ask the classifier about the current description; drop the answer if it went stale."""
+        async with self:
+            description, title = self.description, self.title
+            if not description.strip():
+                return
+            self.classifying = True
+        suggestion, note = await fetch_suggestion(get_classifier(), description, title)
+        async with self:
+            if self.description != description:
+                return
+            self.classifying = False
+            self.classify_note = note
+            if suggestion is not None:
+                self._take_suggestion(suggestion, description)
+
+    def _take_suggestion(self, suggestion: TriageSuggestion, description: str) -> None:
+        """Hold `suggestion` and pre-fill every select the user has not changed by hand."""
+        self._suggestion = suggestion
+        self.suggested_for = description
+        self.suggested_category = suggestion.category.value
+        self.suggested_priority = suggestion.priority.value
+        self.category_badge = suggestion_badge(suggestion, "category")
+        self.priority_badge = suggestion_badge(suggestion, "priority")
+        self.suggestion_reason = suggestion.reason
+        category = apply_suggestion(self.category, self.category_touched, self.suggested_category)
+        priority = apply_suggestion(self.priority, self.priority_touched, self.suggested_priority)
+        self.category, self.category_from_ai = category.value, category.from_suggestion
+        self.priority, self.priority_from_ai = priority.value, priority.from_suggestion
+
+    def _held_suggestion(self) -> TriageSuggestion | None:
+        """The suggestion for exactly the description being submitted, if any."""
+        if self._suggestion is not None and is_fresh(self.suggested_for, self.description):
+            return self._suggestion
+        return None
+
+    def _clear(self) -> None:
+        """Empty the form after a successful submission."""
+        self.title = self.description = self.category = self.priority = ""
+        self.category_touched = self.priority_touched = False
+        self.category_from_ai = self.priority_from_ai = False
+        self.suggested_for = self.suggested_category = self.suggested_priority = ""
+        self.category_badge = self.priority_badge = self.suggestion_reason = ""
+        self.classify_note = self.form_error = ""
+        self.errors = {}
+        self._suggestion = None
+
+    @rx.event
+    async def submit(self, form_data: dict) -> AsyncIterator:
+        """Validate and store the ticket; on failure keep everything typed and say why."""
+        del form_data  # the controlled fields already hold the values
+        self.form_error = ""
+        self.errors = client_errors(self.title, self.description)
+        if self.errors:
+            return
+        try:
+            data = TicketCreate(
+                title=self.title,
+                description=self.description,
+                category=self.category or None,
+                priority=self.priority or None,
+            )
+        except ValidationError as exc:
+            self.errors = validation_messages(exc)
+            return
+        self.submitting = True
+        yield
+        try:
+            ticket = await submit_ticket(data, suggestion=self._held_suggestion())
+        except DatabaseUnavailableError:
+            self.form_error = "The database is unavailable; nothing was saved. Try again."
+        except ConstraintViolationError as exc:
+            self.form_error = f"The database refused the ticket: {exc}"
+        except ServiceError as exc:
+            self.form_error = str(exc)
+        else:
+            self._clear()
+            yield [
+                rx.toast.success(f"Ticket #{ticket.id} created"),
+                TicketListState.refresh,
+                StatsState.refresh,
+            ]
+        finally:
+            self.submitting = False
+        if self.form_error:
+            yield rx.toast.error(self.form_error)
