@@ -1,0 +1,559 @@
+"""Ticket import from CSV or JSON Lines files.
+
+A file's columns are matched to ticket fields by header name (case-insensitive), or by an explicit
+field → column map for files whose headers differ. Every row is validated like a ticket created in
+the app; bad rows are reported with their line number and skipped. Good rows are written in
+batches, one transaction per batch, with `INSERT ... ON CONFLICT (external_id) DO NOTHING`: an
+interrupted import never leaves part of a batch behind, and re-running it skips the rows that
+carry an external id already stored.
+
+Missing fields are filled in: the title from the description's first sentence; category and
+priority (when absent or not one of ours) by the classifier, whose suggestion is also stored in
+`suggested_category` / `suggested_priority`, or by general/medium when classification is off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+
+from ticket_app.models import (
+    EXTERNAL_ID_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Category,
+    Priority,
+    Status,
+    Ticket,
+    utc_now,
+)
+from ticket_app.schemas import TicketCreate
+from ticket_app.services.database import get_engine
+from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
+from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
+
+# Ticket fields an import can set; anything else in a file is ignored.
+IMPORT_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "title",
+    "description",
+    "category",
+    "priority",
+    "status",
+    "created_at",
+    "updated_at",
+    "suggested_category",
+    "suggested_priority",
+)
+FILE_FORMATS: dict[str, str] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+DEFAULT_BATCH_SIZE = 1000
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s|\n")
+_TABLE = Ticket.__table__
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+# One record as read from a file: (line number where it starts, field name -> raw value).
+SourceRecord = tuple[int, Mapping[str, Any]]
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read: unknown format, missing column, broken encoding.
+
+    Batches committed before the problem was found stay committed.
+    """
+
+
+class SchemaOutOfDateError(RuntimeError):
+    """The database lacks the tickets table or its external_id column: migrations are pending."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row was skipped: its 1-based line in the file, the ticket field, the reason."""
+
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: {self.field}" if self.field else f"line {self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did.
+
+    `rows` counts data rows read; `inserted` the tickets written; `already_present` valid rows
+    skipped because their external id was stored before; `classified` the inserted-or-skipped
+    rows the classifier was asked about; `rejected` the rows refused, explained in `errors`
+    (one entry per bad field, so a row may have several).
+    """
+
+    rows: int = 0
+    inserted: int = 0
+    already_present: int = 0
+    classified: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+class _RowInvalidError(Exception):
+    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def check_schema() -> None:
+    """Make sure the current database can take an import.
+
+    Raises SchemaOutOfDateError when the tickets table or its external_id column is missing
+    (run `python -m ticket_app migrate`), DatabaseUnavailableError when it cannot be reached.
+    """
+    try:
+        inspector = sa.inspect(get_engine())
+        columns = (
+            {column["name"] for column in inspector.get_columns("tickets")}
+            if inspector.has_table("tickets")
+            else set()
+        )
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailableError(f"The database is unavailable: {exc.orig}") from exc
+    if "external_id" not in columns:
+        raise SchemaOutOfDateError(
+            "the database schema is not up to date; run `python -m ticket_app migrate` first"
+        )
+
+
+def derive_title(description: str) -> str:
+    """A title for a ticket that has none: the description's first sentence or line.
+
+    Whitespace is collapsed; a sentence longer than TITLE_MAX_LENGTH (200) characters is cut at a
+    word boundary and ends with "…". Returns "" for a blank description.
+    """
+    text = description.strip()
+    first = " ".join(_SENTENCE_BREAK.split(text, maxsplit=1)[0].split())
+    if len(first) <= TITLE_MAX_LENGTH:
+        return first
+    cut = first[: TITLE_MAX_LENGTH - 1]
+    space = cut.rfind(" ")
+    if space > TITLE_MAX_LENGTH // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def parse_column_map(pairs: Iterable[str]) -> dict[str, str]:
+    """Turn `FIELD=COLUMN` strings into {field: column}; `FIELD=` (no column) ignores the field.
+
+    Raises ValueError naming the bad pair when it has no `=`, no field, or a field that is not in
+    IMPORT_FIELDS.
+    """
+    columns: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        name, column = name.strip().lower(), column.strip()
+        if not sep or not name:
+            raise ValueError(f"--map {pair!r}: expected FIELD=COLUMN")
+        if name not in IMPORT_FIELDS:
+            raise ValueError(
+                f"--map {pair!r}: unknown field {name!r}; fields: {', '.join(IMPORT_FIELDS)}"
+            )
+        columns[name] = column
+    return columns
+
+
+def detect_format(path: Path) -> str:
+    """`csv` or `jsonl` from the file name's extension; raises ImportFileError otherwise."""
+    try:
+        return FILE_FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ImportFileError(
+            f"{path.name}: cannot tell the format from the extension; use --format csv or jsonl"
+        ) from None
+
+
+def _source_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
+    """Field -> lower-cased source column, defaulting every field to its own name.
+
+    Fields mapped to "" are left out: the file's column of that name is ignored.
+    """
+    mapped = {name: column.strip().lower() for name, column in (columns or {}).items()}
+    wanted = {name: mapped.get(name, name) for name in IMPORT_FIELDS}
+    return {name: column for name, column in wanted.items() if column}
+
+
+def read_csv(stream: IO[str], columns: Mapping[str, str] | None = None) -> Iterator[SourceRecord]:
+    """Records of a CSV file (RFC 4180, first row is the header), keyed by ticket field.
+
+    `columns` maps field -> header for headers that differ from the field names. Raises
+    ImportFileError when the header lacks a mapped column or a description column, or when the
+    CSV syntax breaks (the message names the line). A row with a different number of cells than
+    the header is yielded as {"__error__": message} so the caller reports it and goes on.
+    """
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise ImportFileError(f"line 1: {exc}") from exc
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = name.strip().lower().lstrip("\ufeff")
+        if key and key in positions:
+            raise ImportFileError(f"line 1: column {name!r} appears twice in the header")
+        if key:
+            positions[key] = index
+    wanted = _source_columns(columns)
+    for name, column in (columns or {}).items():
+        if column.strip() and column.strip().lower() not in positions:
+            raise ImportFileError(
+                f"--map {name}={column}: the file has no column {column!r} "
+                f"(columns: {', '.join(h for h in header if h)})"
+            )
+    if wanted.get("description") not in positions:
+        raise ImportFileError(
+            "the file has no 'description' column; name the column that holds it with "
+            "--map description=COLUMN"
+        )
+    indexes = {name: positions[column] for name, column in wanted.items() if column in positions}
+    width = len(header)
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(f"line {line}: {exc}") from exc
+        if not cells:
+            line = reader.line_num + 1
+            continue
+        if len(cells) != width:
+            message = f"has {len(cells)} cells but the header has {width}"
+            yield line, {"__error__": message}
+        else:
+            yield line, {name: cells[index] for name, index in indexes.items()}
+        line = reader.line_num + 1
+
+
+def read_jsonl(stream: IO[str], columns: Mapping[str, str] | None = None) -> Iterator[SourceRecord]:
+    """Records of a JSON Lines file (one JSON object per line), keyed by ticket field.
+
+    Keys match field names case-insensitively; `columns` maps field -> key for keys that differ.
+    Blank lines are skipped; a line that is not a JSON object is yielded as {"__error__": message}.
+    """
+    wanted = _source_columns(columns)
+    for line, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield line, {"__error__": f"not valid JSON: {exc.msg} (column {exc.colno})"}
+            continue
+        if not isinstance(obj, dict):
+            yield line, {"__error__": "must be a JSON object"}
+            continue
+        keyed = {str(key).strip().lower(): value for key, value in obj.items()}
+        yield line, {name: keyed[column] for name, column in wanted.items() if column in keyed}
+
+
+def _text(name: str, value: Any, *, strip: bool = True) -> str | None:
+    """A cell as text, or None when it is absent or blank."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _RowInvalidError([(name, "must be text")])
+    text = str(value)
+    if not text.strip():
+        return None
+    return text.strip() if strip else text
+
+
+def _choice(value: str | None, enum: type[StrEnum]) -> Any:
+    """The enum member named by `value` (any case, spaces for underscores), else None."""
+    if value is None:
+        return None
+    try:
+        return enum(value.lower().replace(" ", "_"))
+    except ValueError:
+        return None
+
+
+def _allowed(enum: type[StrEnum]) -> str:
+    return ", ".join(member.value for member in enum)
+
+
+def _timestamp(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _RowInvalidError(
+            [(name, f"{value!r} is not an ISO 8601 timestamp such as 2026-01-31T09:30:00+00:00")]
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _prepare(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated row for the tickets table; category/priority may still be None (to classify).
+
+    Raises _RowInvalidError listing every bad field.
+    """
+    if "__error__" in record:
+        raise _RowInvalidError([(None, record["__error__"])])
+    errors: list[tuple[str | None, str]] = []
+    values: dict[str, Any] = {}
+    for name in IMPORT_FIELDS:
+        try:
+            values[name] = _text(name, record.get(name), strip=name != "description")
+        except _RowInvalidError as exc:
+            errors.extend(exc.errors)
+            values[name] = None
+
+    status = Status.OPEN
+    if values["status"] is not None:
+        status = _choice(values["status"], Status)
+        if status is None:
+            errors.append(("status", f"{values['status']!r} is not one of {_allowed(Status)}"))
+    suggested: dict[str, StrEnum | None] = {}
+    for name, enum in (("suggested_category", Category), ("suggested_priority", Priority)):
+        suggested[name] = _choice(values[name], enum)
+        if values[name] is not None and suggested[name] is None:
+            errors.append((name, f"{values[name]!r} is not one of {_allowed(enum)}"))
+    times: dict[str, datetime | None] = {}
+    for name in ("created_at", "updated_at"):
+        try:
+            times[name] = _timestamp(name, values[name])
+        except _RowInvalidError as exc:
+            errors.extend(exc.errors)
+    external_id = values["external_id"]
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX_LENGTH:
+        errors.append(("external_id", f"must be at most {EXTERNAL_ID_MAX_LENGTH} characters"))
+
+    description = values["description"]
+    category = _choice(values["category"], Category)
+    priority = _choice(values["priority"], Priority)
+    ticket: TicketCreate | None = None
+    if description is None:
+        errors.append(("description", "is missing or blank"))
+    else:
+        try:
+            ticket = TicketCreate(
+                title=values["title"] or derive_title(description),
+                description=description,
+                category=category,
+                priority=priority,
+                status=status or Status.OPEN,
+            )
+        except ValidationError as exc:
+            errors.extend(
+                (str(error["loc"][0]) if error["loc"] else None, error["msg"])
+                for error in exc.errors()
+            )
+    if errors or ticket is None:
+        raise _RowInvalidError(errors)
+
+    created = times.get("created_at") or utc_now()
+    return {
+        "external_id": external_id,
+        "title": ticket.title,
+        "description": ticket.description,
+        "category": category.value if category else None,
+        "priority": priority.value if priority else None,
+        "status": ticket.status.value,
+        "suggested_category": _value(suggested["suggested_category"]),
+        "suggested_priority": _value(suggested["suggested_priority"]),
+        "created_at": created,
+        "updated_at": times.get("updated_at") or created,
+    }
+
+
+def _value(member: StrEnum | None) -> str | None:
+    return member.value if member is not None else None
+
+
+async def _suggest_all(
+    classifier: TicketClassifier, rows: list[dict[str, Any]]
+) -> list[TriageSuggestion | None]:
+    """One suggestion per row, concurrently; a failing call yields None (defaults are used)."""
+    results = await asyncio.gather(
+        *(classifier.suggest(row["description"], row["title"]) for row in rows),
+        return_exceptions=True,
+    )
+    return [result if isinstance(result, TriageSuggestion) else None for result in results]
+
+
+def _fill_in(
+    rows: list[dict[str, Any]], runner: asyncio.Runner | None, classifier: TicketClassifier | None
+) -> int:
+    """Fill missing category/priority in place; return how many rows were sent to the classifier."""
+    pending = [row for row in rows if row["category"] is None or row["priority"] is None]
+    suggestions: list[TriageSuggestion | None] = [None] * len(pending)
+    if pending and runner is not None and classifier is not None:
+        suggestions = runner.run(_suggest_all(classifier, pending))
+    for row, suggestion in zip(pending, suggestions, strict=True):
+        if suggestion is not None:
+            row["suggested_category"] = suggestion.category.value
+            row["suggested_priority"] = suggestion.priority.value
+        row["category"] = row["category"] or (
+            suggestion.category.value if suggestion else Category.GENERAL.value
+        )
+        row["priority"] = row["priority"] or (
+            suggestion.priority.value if suggestion else Priority.MEDIUM.value
+        )
+    return len(pending) if runner is not None else 0
+
+
+def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int]) -> int:
+    """Insert `rows` in one transaction, skipping stored external ids; return how many were new.
+
+    Raises DatabaseUnavailableError, or ConstraintViolationError naming the batch's line range
+    when the database refuses a row (nothing of the batch is written then).
+    """
+    engine = get_engine()
+    make_insert = _INSERTS.get(engine.dialect.name)
+    if make_insert is None:
+        raise ImportFileError(f"importing into {engine.dialect.name} is not supported")
+    statement = (
+        make_insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["external_id"])
+        .returning(_TABLE.c.id)
+    )
+    try:
+        with engine.begin() as connection:
+            return len(connection.execute(statement, rows).all())
+    except (IntegrityError, DataError) as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        raise ConstraintViolationError(
+            f"lines {lines[0]}-{lines[1]}: the database refused the batch: {exc.orig}", constraint
+        ) from exc
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailableError(
+            f"The database is unavailable; lines {lines[0]}-{lines[1]} were not saved."
+        ) from exc
+
+
+def import_records(
+    records: Iterable[SourceRecord],
+    *,
+    classify: bool = True,
+    classifier: TicketClassifier | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    id_prefix: str | None = None,
+    on_batch: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Validate and store records (line number, field -> raw value) into the current database.
+
+    Rows are written `batch_size` at a time, one transaction each. With `classify`, rows whose
+    category or priority is missing or unknown get the classifier's suggestion (default: the
+    configured one); without it they get general/medium. `id_prefix` gives rows without an
+    external id the id "{id_prefix}:{line}", so re-running the same file skips what is stored.
+    `on_batch` is called with the running report after each committed batch. Blocking: call it
+    from a worker thread in async code. Raises ImportFileError, DatabaseUnavailableError or
+    ConstraintViolationError; batches committed before stay committed.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    report = ImportReport()
+    runner = asyncio.Runner() if classify else None
+    engine_classifier = (classifier or get_classifier()) if classify else None
+    batch: list[dict[str, Any]] = []
+    first_line = 0
+
+    def flush(last_line: int) -> None:
+        report.classified += _fill_in(batch, runner, engine_classifier)
+        inserted = _write_batch(batch, (first_line, last_line))
+        report.inserted += inserted
+        report.already_present += len(batch) - inserted
+        batch.clear()
+        if on_batch is not None:
+            on_batch(report)
+
+    try:
+        last_line = 0
+        for line, record in records:
+            report.rows += 1
+            last_line = line
+            try:
+                row = _prepare(record)
+            except _RowInvalidError as exc:
+                report.rejected += 1
+                report.errors.extend(RowError(line, name, message) for name, message in exc.errors)
+                continue
+            if row["external_id"] is None and id_prefix is not None:
+                row["external_id"] = f"{id_prefix}:{line}"
+            if not batch:
+                first_line = line
+            batch.append(row)
+            if len(batch) >= batch_size:
+                flush(line)
+        if batch:
+            flush(last_line)
+        elif on_batch is not None:
+            on_batch(report)
+    finally:
+        if runner is not None:
+            runner.close()
+    return report
+
+
+def import_file(
+    path: Path,
+    *,
+    file_format: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    classify: bool = True,
+    classifier: TicketClassifier | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    line_ids: bool = False,
+    on_progress: Callable[[int, ImportReport], None] | None = None,
+) -> ImportReport:
+    """Import a UTF-8 CSV or JSON Lines file of tickets into the current database.
+
+    `file_format` is "csv" or "jsonl" (default: from the extension); `columns` maps ticket field
+    -> source column for headers that differ; `line_ids` gives rows without an external id the
+    id "{file name}:{line}" so a re-run of the same file is idempotent. `on_progress` receives
+    (bytes of the file read so far, running report) after each batch. See import_records for
+    the rest. Raises ImportFileError for an unreadable file (the message names the line).
+    """
+    fmt = file_format or detect_format(path)
+    if fmt not in FILE_FORMATS.values():
+        raise ImportFileError(f"unknown format {fmt!r}; use csv or jsonl")
+    reader = read_csv if fmt == "csv" else read_jsonl
+    with path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        callback = None
+        if on_progress is not None:
+
+            def callback(report: ImportReport) -> None:
+                on_progress(raw.tell(), report)
+
+        try:
+            return import_records(
+                reader(text, columns),
+                classify=classify,
+                classifier=classifier,
+                batch_size=batch_size,
+                id_prefix=path.name if line_ids else None,
+                on_batch=callback,
+            )
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"{path.name} is not UTF-8 text (invalid byte near offset {raw.tell()})"
+            ) from exc
