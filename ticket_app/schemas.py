@@ -84,7 +84,7 @@ class TicketFilters(BaseModel):
     r"""Filters shared by the ticket list, the stats and the export; all combine with AND.
 
     `search` is a case-insensitive substring match on title or description in which `%`, `_`
-    and `\\` are ordinary characters; empty or whitespace-only means no search.
+    and `\` are ordinary characters; empty or whitespace-only means no search.
     """
 
     category: Category | None = None

@@ -114,14 +114,13 @@ def decode_cursor(cursor: str) -> int:
 def _after_cursor(cursor_id: int) -> sa.ColumnElement[bool]:
     """Keyset condition: strictly after ticket `cursor_id` in (created_at DESC, id DESC) order.
 
-    The cursor ticket's created_at is read by a subquery rather than round-tripped through
-    Python, so the comparison uses exactly the stored value on every dialect.
+    A row-value comparison, which PostgreSQL turns into an index range on (created_at, id), so
+    a deep page costs the same as the first. The cursor ticket's created_at is read by a
+    subquery rather than round-tripped through Python, so the comparison uses exactly the stored
+    value on every dialect.
     """
     cursor_created = select(Ticket.created_at).where(Ticket.id == cursor_id).scalar_subquery()
-    return sa.or_(
-        Ticket.created_at < cursor_created,
-        sa.and_(Ticket.created_at == cursor_created, Ticket.id < cursor_id),
-    )
+    return sa.tuple_(Ticket.created_at, Ticket.id) < sa.tuple_(cursor_created, cursor_id)
 
 
 def list_tickets(
