@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ticket_app.settings import get_settings
 from ticket_app.triage.base import SuggestionSource, TicketClassifier, TriageSuggestion
+from ticket_app.triage.gemini import GeminiClassifier
 from ticket_app.triage.learner import HistoryLearner, LoadHistory
 from ticket_app.triage.offline import OfflineClassifier
 
@@ -41,5 +43,13 @@ def set_history_loader(load_history: LoadHistory) -> None:
 
 @lru_cache(maxsize=1)
 def get_classifier() -> TicketClassifier:
-    """Return the process-wide classifier configured by settings."""
-    return OfflineClassifier(get_history_learner())
+    """Return the process-wide classifier configured by settings.
+
+    With a Gemini key: Gemini, falling back to the offline classifier on any failure. Without:
+    the offline classifier (rules, plus the team model once enough history exists).
+    """
+    offline = OfflineClassifier(get_history_learner())
+    settings = get_settings()
+    if settings.gemini_api_key is None or not settings.gemini_api_key.get_secret_value():
+        return offline
+    return GeminiClassifier.from_settings(settings, offline)
