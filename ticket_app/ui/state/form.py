@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -183,7 +184,7 @@ class TicketFormState(rx.State):
     def _held_suggestion(self) -> TriageSuggestion | None:
         """The suggestion for exactly the description being submitted, if any."""
         if self._suggestion is not None and is_fresh(self.suggested_for, self.description):
-            return self._suggestion
+            return dataclasses.replace(self._suggestion)  # a plain copy, not Reflex's state proxy
         return None
 
     def _clear(self) -> None:

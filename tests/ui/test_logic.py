@@ -1,0 +1,138 @@
+"""The plain functions behind the console's handlers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from ticket_app.models import Category, Priority, Status
+from ticket_app.schemas import TicketCreate, TicketFilters, TicketStats, TriageOverrideStats
+from ticket_app.triage import TriageSuggestion
+from ticket_app.ui.logic import (
+    apply_suggestion,
+    filters_from_params,
+    filters_to_query,
+    is_fresh,
+    merge_first_page,
+    preview,
+    relative_time,
+    stats_view,
+    suggestion_badge,
+    validation_messages,
+)
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _row(ticket_id: int, minutes_ago: int) -> dict[str, str]:
+    created = NOW - timedelta(minutes=minutes_ago)
+    return {"id": str(ticket_id), "created_iso": created.isoformat(), "title": f"t{ticket_id}"}
+
+
+def test_filters_round_trip_through_the_query_string() -> None:
+    filters = TicketFilters(
+        category=Category.BILLING, priority=Priority.HIGH, status=Status.OPEN, search=" a&b "
+    )
+    query = filters_to_query(filters)
+    assert query == "?category=billing&priority=high&status=open&q=a%26b"
+    params = dict(pair.split("=") for pair in query[1:].split("&"))
+    params["q"] = "a&b"
+    assert filters_from_params(params) == TicketFilters(
+        category=Category.BILLING, priority=Priority.HIGH, status=Status.OPEN, search="a&b"
+    )
+
+
+def test_unknown_or_all_params_mean_no_filter() -> None:
+    params = {"category": "nope", "priority": "all", "status": "", "q": "   "}
+    assert filters_from_params(params) == TicketFilters()
+    assert filters_to_query(TicketFilters()) == ""
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(seconds=10), "just now"),
+        (timedelta(minutes=5), "5 min ago"),
+        (timedelta(hours=3, minutes=59), "3 h ago"),
+        (timedelta(days=2), "2 d ago"),
+        (timedelta(days=400), "1 y ago"),
+        (timedelta(seconds=-30), "just now"),
+    ],
+)
+def test_relative_time(delta: timedelta, expected: str) -> None:
+    assert relative_time(NOW - delta, NOW) == expected
+
+
+def test_preview_flattens_and_truncates() -> None:
+    assert preview("line one\n\nline   two", 50) == "line one line two"
+    cut = preview("x" * 200, 20)
+    assert len(cut) == 20
+    assert cut.endswith("…")
+
+
+def test_merge_keeps_pages_loaded_with_load_more() -> None:
+    current = [_row(i, 10 - i) for i in range(10, 0, -1)]  # ids 10..1, newest first
+    fresh = [_row(11, -1), _row(10, 0), _row(9, 1)]  # a new ticket arrived
+    rows, cursor = merge_first_page(current, "old-cursor", fresh, "fresh-cursor")
+    assert [r["id"] for r in rows] == ["11", "10", "9", *[str(i) for i in range(8, 0, -1)]]
+    assert cursor == "old-cursor"
+
+
+def test_merge_uses_the_fresh_page_alone_when_it_covers_every_row_shown() -> None:
+    current = [_row(3, 1), _row(2, 2)]
+    fresh = [_row(4, 0), _row(3, 1), _row(2, 2)]
+    assert merge_first_page(current, "c1", fresh, "c2") == (fresh, "c2")
+    assert merge_first_page(current, "c1", fresh, None) == (fresh, None)
+
+
+def test_merge_never_drops_a_row_pushed_off_the_first_page() -> None:
+    current = [_row(3, 1), _row(2, 2)]
+    fresh = [_row(4, 0), _row(3, 1)]
+    rows, cursor = merge_first_page(current, "after-2", fresh, "after-3")
+    assert [r["id"] for r in rows] == ["4", "3", "2"]
+    assert cursor == "after-2"
+
+
+def test_a_hand_picked_value_beats_the_suggestion() -> None:
+    assert apply_suggestion("low", touched=True, suggested="critical").value == "low"
+    choice = apply_suggestion("", touched=False, suggested="critical")
+    assert (choice.value, choice.from_suggestion) == ("critical", True)
+
+
+def test_freshness_compares_the_text() -> None:
+    assert is_fresh("printer broken ", "printer broken")
+    assert not is_fresh("printer broken", "printer broken, also on fire")
+    assert not is_fresh("", "")
+
+
+def test_badge_shows_source_and_confidence() -> None:
+    suggestion = TriageSuggestion(
+        Category.BILLING, Priority.LOW, 0.8249, 0.5, "offline", "billing: refund"
+    )
+    assert suggestion_badge(suggestion, "category") == "AI suggestion · offline · 82%"
+    assert suggestion_badge(suggestion, "priority") == "AI suggestion · offline · 50%"
+
+
+def test_validation_messages_name_the_fields() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TicketCreate(title="x" * 201, description="   ")
+    messages = validation_messages(caught.value)
+    assert set(messages) == {"title", "description"}
+    assert messages["description"] == "Must not be blank"
+
+
+def test_stats_view_formats_the_aggregates() -> None:
+    stats = TicketStats(
+        total_tickets=10,
+        open_tickets=4,
+        avg_tickets_per_day=3.333,
+        priority_breakdown={p: 1 for p in Priority},
+        category_breakdown={c: 2 for c in Category},
+    )
+    view = stats_view(stats, TriageOverrideStats(suggested=8, overridden=2, override_rate=0.25))
+    assert (view.total, view.open, view.avg_per_day) == (10, 4, "3.33")
+    assert view.priority_rows[0] == {"name": "low", "count": 1}
+    assert view.override_rate == "25%"
+    assert view.override_text == "2 of 8 AI suggestions changed"

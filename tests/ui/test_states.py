@@ -1,0 +1,181 @@
+"""State event handlers run without a browser, on the `db` fixture's database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from ticket_app.models import Category, Priority
+from ticket_app.schemas import TicketCreate, TicketFilters
+from ticket_app.services.errors import DatabaseUnavailableError
+from ticket_app.services.tickets import create_ticket, get_ticket
+from ticket_app.triage import TriageSuggestion
+from ticket_app.ui.logic import ticket_row
+from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
+from ticket_app.ui.state import form as form_module
+from ticket_app.ui.state.form import FAILED_NOTE, SLOW_NOTE, client_errors, fetch_suggestion
+from ticket_app.ui.state.stats import load_stats_view
+from ticket_app.ui.state.tickets import PAGE_SIZE, load_page, save_field
+
+SUGGESTION = TriageSuggestion(
+    Category.BILLING, Priority.HIGH, 0.91, 0.72, "offline", "billing: refund"
+)
+
+
+def _drain(generator: AsyncIterator[Any]) -> list[Any]:
+    async def collect() -> list[Any]:
+        return [item async for item in generator]
+
+    return asyncio.run(collect())
+
+
+def _form(**values: Any) -> TicketFormState:
+    state = TicketFormState(_reflex_internal_init=True)
+    for name, value in values.items():
+        setattr(state, name, value)
+    return state
+
+
+class _SlowClassifier:
+    async def suggest(self, description: str, title: str = "") -> TriageSuggestion:
+        await asyncio.sleep(1)
+        return SUGGESTION
+
+
+class _BrokenClassifier:
+    async def suggest(self, description: str, title: str = "") -> TriageSuggestion:
+        raise RuntimeError("model exploded")
+
+
+class _FixedClassifier:
+    async def suggest(self, description: str, title: str = "") -> TriageSuggestion:
+        return SUGGESTION
+
+
+def test_fetch_suggestion_quietly_reports_slow_and_failing_classifiers() -> None:
+    assert asyncio.run(fetch_suggestion(_FixedClassifier(), "refund")) == (SUGGESTION, "")
+    assert asyncio.run(fetch_suggestion(_SlowClassifier(), "refund", timeout=0.05)) == (
+        None,
+        SLOW_NOTE,
+    )
+    assert asyncio.run(fetch_suggestion(_BrokenClassifier(), "refund")) == (None, FAILED_NOTE)
+
+
+def test_client_errors() -> None:
+    assert client_errors("", " ") == {
+        "title": "Title is required.",
+        "description": "Description is required.",
+    }
+    assert "title" in client_errors("x" * 201, "ok")
+    assert client_errors("ok", "ok") == {}
+
+
+def test_suggestion_fills_only_untouched_selects() -> None:
+    state = _form(description="refund please")
+    state.set_priority("low")
+    state._take_suggestion(SUGGESTION, "refund please")
+    assert (state.category, state.category_from_ai) == ("billing", True)
+    assert (state.priority, state.priority_from_ai) == ("low", False)
+    assert state.priority_overridden
+    assert state.category_badge == "AI suggestion · offline · 91%"
+
+
+def test_stale_suggestion_is_not_submitted() -> None:
+    state = _form(description="refund please")
+    state._take_suggestion(SUGGESTION, "refund please")
+    held = state._held_suggestion()
+    assert held == SUGGESTION
+    assert type(held) is TriageSuggestion
+    state.description = "refund please, and my login is broken"
+    assert state._held_suggestion() is None
+
+
+def test_submit_stores_ticket_with_the_held_suggestion_and_clears(db: Engine) -> None:
+    state = _form(title="Double charge", description="refund please")
+    state._take_suggestion(SUGGESTION, "refund please")
+    state.set_priority("medium")
+    _drain(state.submit({}))
+    assert state.title == state.description == ""
+    assert state.form_error == ""
+    stored = get_ticket(1)
+    assert (stored.category, stored.priority) == (Category.BILLING, Priority.MEDIUM)
+    assert (stored.suggested_category, stored.suggested_priority) == (
+        Category.BILLING,
+        Priority.HIGH,
+    )
+
+
+def test_invalid_submission_keeps_everything_typed(db: Engine) -> None:
+    state = _form(title="   ", description="text", category="billing")
+    _drain(state.submit({}))
+    assert state.errors == {"title": "Title is required."}
+    assert (state.description, state.category) == ("text", "billing")
+    assert load_page(TicketFilters()).total == 0
+
+
+def test_database_down_keeps_everything_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def unavailable(*args: Any, **kwargs: Any) -> None:
+        raise DatabaseUnavailableError("down")
+
+    monkeypatch.setattr(form_module, "submit_ticket", unavailable)
+    state = _form(title="Help", description="It broke", priority="high")
+    _drain(state.submit({}))
+    assert "database is unavailable" in state.form_error
+    assert (state.title, state.description, state.priority) == ("Help", "It broke", "high")
+    assert not state.submitting
+
+
+def _ticket(title: str = "Printer", **fields: Any) -> int:
+    data = TicketCreate(
+        title=title, description="It is on fire", category="technical", priority="high", **fields
+    )
+    return create_ticket(data).id
+
+
+def test_inline_edit_saves_and_a_refused_value_reverts(db: Engine) -> None:
+    ticket_id = _ticket()
+    state = TicketListState(_reflex_internal_init=True)
+    state.rows = [ticket_row(get_ticket(ticket_id))]
+    _drain(state.update_field(str(ticket_id), "status", "resolved"))
+    assert state.rows[0]["status"] == "resolved"
+    assert get_ticket(ticket_id).status.value == "resolved"
+
+    _drain(state.update_field(str(ticket_id), "priority", "apocalyptic"))
+    assert state.rows[0]["priority"] == "high"
+    assert get_ticket(ticket_id).priority.value == "high"
+    assert state._saving == 0
+
+
+def test_save_field_refuses_other_fields(db: Engine) -> None:
+    ticket_id = _ticket()
+    with pytest.raises(ValueError, match="cannot be edited"):
+        save_field(ticket_id, "title", "New title")
+
+
+def test_pages_follow_the_cursor_and_refresh_keeps_loaded_pages(db: Engine) -> None:
+    ids = [_ticket(f"T{i}") for i in range(PAGE_SIZE + 5)]
+    state = TicketListState(_reflex_internal_init=True)
+    asyncio.run(state._reload())
+    assert len(state.rows) == PAGE_SIZE and state.next_cursor
+    _drain(state.load_more())
+    assert [int(r["id"]) for r in state.rows] == ids[::-1]
+    assert state.next_cursor == ""
+
+    newest = _ticket("Brand new")
+    asyncio.run(state.refresh())
+    assert state.rows[0]["id"] == str(newest)
+    assert len(state.rows) == len(ids) + 1
+    assert state.total == len(ids) + 1
+
+
+def test_stats_state_shows_the_service_aggregates(db: Engine) -> None:
+    _ticket()
+    state = StatsState(_reflex_internal_init=True)
+    state._apply(load_stats_view())
+    assert (state.total_count, state.open_count) == (1, 1)
+    state._apply(None)
+    assert state.unavailable and state.total_count == 1
