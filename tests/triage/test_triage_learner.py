@@ -1,0 +1,101 @@
+"""The team model: trained on staff-labelled history, blended with the rules, in the background."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ticket_app.models import Category
+from ticket_app.triage.learner import HistoryLearner, TeamModel, train_team_model
+from ticket_app.triage.offline import OfflineClassifier
+
+# A team whose product words mean nothing to the rules: "zorblet" tickets go to billing,
+# "quandle" tickets to account, "flimmer" tickets to technical, "parvo" tickets to general.
+TEAM_WORDS = {
+    "zorblet": "billing",
+    "quandle": "account",
+    "flimmer": "technical",
+    "parvo": "general",
+}
+FILLERS = ["please look at my", "question about the", "something odd with my", "hello, my"]
+
+
+def history(rows_per_word: int = 60) -> list[tuple[str, str, str]]:
+    rows = []
+    for word, category in TEAM_WORDS.items():
+        for i in range(rows_per_word):
+            text = f"Ticket {i}\n{FILLERS[i % len(FILLERS)]} {word} number {i}"
+            rows.append((text, category, "high" if i % 3 == 0 else "medium"))
+    return rows
+
+
+def test_no_model_below_the_minimum_history() -> None:
+    assert train_team_model(history(10), min_rows=200) is None
+
+
+def test_bad_rows_are_ignored() -> None:
+    bad = [("", "billing", "low"), ("text", "sales", "low"), ("t", "billing", "?")]
+    rows = [*history(60), *bad]
+    snapshot = train_team_model(rows)
+    assert snapshot is not None
+    assert snapshot.rows == 240
+
+
+def test_team_model_probabilities_follow_the_enum_order() -> None:
+    rows = history(60)
+    model = TeamModel().fit([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    categories, priorities = model.predict_proba(["a zorblet again", "my quandle"])
+    assert categories.shape == (2, 4) and priorities.shape == (2, 4)
+    assert abs(categories.sum(axis=1) - 1).max() < 1e-9
+    assert priorities[:, 0].max() == 0.0  # "low" never occurs in this history
+    assert priorities[:, 3].max() == 0.0  # nor "critical"
+
+
+def test_classifier_blends_in_the_team_model_after_enough_history() -> None:
+    learner = HistoryLearner(history)
+    classifier = OfflineClassifier(learner)
+    cold = classifier.classify("something odd with my zorblet")
+    assert cold.category == Category.GENERAL  # rules alone: no cue, default
+    assert learner.refresh() is not None
+    warm = classifier.classify("something odd with my zorblet")
+    assert warm.category == Category.BILLING
+    assert "team model on 240 tickets" in warm.reason
+    assert 0.0 <= warm.category_confidence <= 1.0
+    assert warm == classifier.classify("something odd with my zorblet")  # deterministic
+
+
+def test_training_runs_in_the_background_without_blocking_requests() -> None:
+    release = threading.Event()
+
+    def slow_history() -> list[tuple[str, str, str]]:
+        release.wait(5)
+        return history()
+
+    learner = HistoryLearner(slow_history)
+    classifier = OfflineClassifier(learner)
+    started = time.monotonic()
+    suggestion = classifier.classify("something odd with my quandle")
+    assert time.monotonic() - started < 0.5
+    assert "team model" not in suggestion.reason
+    worker = learner.request_refresh()
+    assert worker is None  # one training at a time, already running
+    release.set()
+    deadline = time.monotonic() + 10
+    while learner.snapshot is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert classifier.classify("something odd with my quandle").category == Category.ACCOUNT
+
+
+def test_loader_errors_keep_the_previous_model() -> None:
+    calls = {"n": 0}
+
+    def flaky() -> list[tuple[str, str, str]]:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise RuntimeError("database unavailable")
+        return history()
+
+    learner = HistoryLearner(flaky)
+    first = learner.refresh()
+    assert first is not None
+    assert learner.refresh() is first
