@@ -20,6 +20,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -63,7 +64,7 @@ DEFAULT_BATCH_SIZE = 1000
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s|\n")
 _TABLE = Ticket.__table__
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_TIMESTAMP_FIELDS = frozenset({"created_at", "updated_at"})
 
 # One record as read from a file: (line number where it starts, field name -> raw value).
 SourceRecord = tuple[int, Mapping[str, Any]]
@@ -420,6 +421,39 @@ def _fill_in(
     return len(pending) if runner is not None else 0
 
 
+def _postgres_insert() -> sa.Insert:
+    """INSERT ... SELECT FROM unnest(one array per column) ... ON CONFLICT DO NOTHING.
+
+    One parameter per column instead of one per cell: psycopg would otherwise re-parse a query
+    with ten thousand placeholders for every batch, which costs more than the insert itself.
+    """
+    arrays = [
+        sa.bindparam(
+            name,
+            type_=postgresql.ARRAY(
+                sa.DateTime(timezone=True) if name in _TIMESTAMP_FIELDS else sa.Text()
+            ),
+        )
+        for name in IMPORT_FIELDS
+    ]
+    source = sa.func.unnest(*arrays).table_valued(*IMPORT_FIELDS, name="batch").render_derived()
+    return (
+        postgresql.insert(_TABLE)
+        .from_select(list(IMPORT_FIELDS), sa.select(*(source.c[name] for name in IMPORT_FIELDS)))
+        .on_conflict_do_nothing(index_elements=["external_id"])
+        .returning(_TABLE.c.id)
+    )
+
+
+def _sqlite_insert() -> sa.Insert:
+    """A multi-row INSERT (executemany) ... ON CONFLICT DO NOTHING for SQLite."""
+    return (
+        sqlite.insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["external_id"])
+        .returning(_TABLE.c.id)
+    )
+
+
 def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int]) -> int:
     """Insert `rows` in one transaction, skipping stored external ids; return how many were new.
 
@@ -427,17 +461,17 @@ def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int]) -> int:
     when the database refuses a row (nothing of the batch is written then).
     """
     engine = get_engine()
-    make_insert = _INSERTS.get(engine.dialect.name)
-    if make_insert is None:
-        raise ImportFileError(f"importing into {engine.dialect.name} is not supported")
-    statement = (
-        make_insert(_TABLE)
-        .on_conflict_do_nothing(index_elements=["external_id"])
-        .returning(_TABLE.c.id)
-    )
+    dialect = engine.dialect.name
     try:
         with engine.begin() as connection:
-            return len(connection.execute(statement, rows).all())
+            if dialect == "postgresql":
+                columns = {name: [row[name] for row in rows] for name in IMPORT_FIELDS}
+                result = connection.execute(_postgres_insert(), columns)
+            elif dialect == "sqlite":
+                result = connection.execute(_sqlite_insert(), rows)
+            else:
+                raise ImportFileError(f"importing into {dialect} is not supported")
+            return len(result.all())
     except (IntegrityError, DataError) as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         raise ConstraintViolationError(
@@ -445,8 +479,44 @@ def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int]) -> int:
         ) from exc
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailableError(
-            f"The database is unavailable; lines {lines[0]}-{lines[1]} were not saved."
+            f"The database is unavailable; lines {lines[0]}-{lines[1]} were not saved: {exc.orig}"
         ) from exc
+
+
+class _BatchWriter:
+    """Writes batches on one background thread, in order, with at most one batch in flight.
+
+    The next batch is parsed, validated and classified while the previous one is being written,
+    so the database and Python work at the same time. Each batch is its own transaction.
+    """
+
+    def __init__(self, report: ImportReport, on_batch: Callable[[ImportReport], None] | None):
+        self._report = report
+        self._on_batch = on_batch
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-import")
+        self._pending: Future[int] | None = None
+        self._pending_size = 0
+
+    def submit(self, rows: list[dict[str, Any]], lines: tuple[int, int]) -> None:
+        """Wait for the batch in flight, then start writing `rows` (lines: first, last)."""
+        self.wait()
+        self._pending = self._pool.submit(_write_batch, rows, lines)
+        self._pending_size = len(rows)
+
+    def wait(self) -> None:
+        """Wait for the batch in flight (re-raising its error) and account for it."""
+        if self._pending is None:
+            return
+        future, self._pending = self._pending, None
+        inserted = future.result()
+        self._report.inserted += inserted
+        self._report.already_present += self._pending_size - inserted
+        if self._on_batch is not None:
+            self._on_batch(self._report)
+
+    def shutdown(self) -> None:
+        """Let a batch in flight finish (it commits or rolls back whole) and stop the thread."""
+        self._pool.shutdown(wait=True)
 
 
 def import_records(
@@ -460,33 +530,30 @@ def import_records(
 ) -> ImportReport:
     """Validate and store records (line number, field -> raw value) into the current database.
 
-    Rows are written `batch_size` at a time, one transaction each. With `classify`, rows whose
-    category or priority is missing or unknown get the classifier's suggestion (default: the
-    configured one); without it they get general/medium. `id_prefix` gives rows without an
-    external id the id "{id_prefix}:{line}", so re-running the same file skips what is stored.
-    `on_batch` is called with the running report after each committed batch. Blocking: call it
-    from a worker thread in async code. Raises ImportFileError, DatabaseUnavailableError or
-    ConstraintViolationError; batches committed before stay committed.
+    Rows are written `batch_size` at a time, one transaction each, in file order. With
+    `classify`, rows whose category or priority is missing or unknown get the classifier's
+    suggestion (default: the configured one); without it they get general/medium. `id_prefix`
+    gives rows without an external id the id "{id_prefix}:{line}", so re-running the same file
+    skips what is stored. `on_batch` is called with the running report after each committed
+    batch. Blocking: call it from a worker thread in async code. Raises ImportFileError,
+    DatabaseUnavailableError or ConstraintViolationError; batches committed before stay
+    committed.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = ImportReport()
     runner = asyncio.Runner() if classify else None
     engine_classifier = (classifier or get_classifier()) if classify else None
+    writer = _BatchWriter(report, on_batch)
     batch: list[dict[str, Any]] = []
-    first_line = 0
+    first_line = last_line = 0
 
-    def flush(last_line: int) -> None:
+    def flush() -> None:
         report.classified += _fill_in(batch, runner, engine_classifier)
-        inserted = _write_batch(batch, (first_line, last_line))
-        report.inserted += inserted
-        report.already_present += len(batch) - inserted
+        writer.submit(list(batch), (first_line, last_line))
         batch.clear()
-        if on_batch is not None:
-            on_batch(report)
 
     try:
-        last_line = 0
         for line, record in records:
             report.rows += 1
             last_line = line
@@ -502,14 +569,16 @@ def import_records(
                 first_line = line
             batch.append(row)
             if len(batch) >= batch_size:
-                flush(line)
+                flush()
         if batch:
-            flush(last_line)
-        elif on_batch is not None:
-            on_batch(report)
+            flush()
+        writer.wait()
     finally:
+        writer.shutdown()
         if runner is not None:
             runner.close()
+    if on_batch is not None:
+        on_batch(report)
     return report
 
 
