@@ -13,6 +13,8 @@ from ticket_app.ui.components.common import (
 )
 from ticket_app.ui.state import TicketFormState
 
+_BADGE_WRAP = {"white_space": "normal", "align_self": "start", "max_width": "100%"}
+
 
 def _ai_hint(
     from_ai: rx.Var[bool],
@@ -25,7 +27,7 @@ def _ai_hint(
     """Badge saying the value is an AI suggestion, or that the user overrode it."""
     return rx.cond(
         from_ai,
-        rx.badge(badge, color_scheme="violet", variant="soft", data_testid=test_id),
+        rx.badge(badge, color_scheme="violet", variant="soft", data_testid=test_id, **_BADGE_WRAP),
         rx.cond(
             touched & overridden,
             rx.badge(
@@ -33,6 +35,7 @@ def _ai_hint(
                 color_scheme="orange",
                 variant="soft",
                 data_testid=test_id,
+                **_BADGE_WRAP,
             ),
         ),
     )

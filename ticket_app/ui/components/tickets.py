@@ -111,12 +111,7 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 weight="medium",
                 aria_label="Open ticket " + row["id"] + ": " + row["title"],
             ),
-            rx.text(
-                row["preview"],
-                size="1",
-                color_scheme="gray",
-                display=rx.breakpoints(initial="block", md="none"),
-            ),
+            min_width="11rem",
             max_width="22rem",
         ),
         rx.table.cell(
@@ -124,9 +119,9 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
             display=rx.breakpoints(initial="none", md="table-cell"),
             max_width="26rem",
         ),
-        rx.table.cell(_inline_select(row, "category", CATEGORIES, CATEGORY_COLORS)),
-        rx.table.cell(_inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS)),
         rx.table.cell(_inline_select(row, "status", STATUSES, STATUS_COLORS)),
+        rx.table.cell(_inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS)),
+        rx.table.cell(_inline_select(row, "category", CATEGORIES, CATEGORY_COLORS)),
         rx.table.cell(
             rx.el.time(
                 row["created_relative"],
@@ -186,9 +181,9 @@ def ticket_table() -> rx.Component:
             rx.table.column_header_cell(
                 "Description", display=rx.breakpoints(initial="none", md="table-cell")
             ),
-            rx.table.column_header_cell("Category"),
-            rx.table.column_header_cell("Priority"),
             rx.table.column_header_cell("Status"),
+            rx.table.column_header_cell("Priority"),
+            rx.table.column_header_cell("Category"),
             rx.table.column_header_cell("Created"),
         )
     )
