@@ -76,3 +76,9 @@ def client(db: Engine) -> Iterator[TestClient]:
     """An HTTP client for a fresh API app on the test database."""
     with TestClient(create_api()) as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: fast feedback first, and Playwright's event loop cannot leak
+    into the asyncio-based tests that would otherwise follow them."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -8,7 +8,9 @@ from fastapi_offline import FastAPIOffline
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.tickets import router as tickets_router
+from ticket_app.services.tickets import training_rows
 from ticket_app.settings import get_settings
+from ticket_app.triage import set_history_loader
 
 API_DESCRIPTION = """
 REST API of Triage Desk. Errors are JSON: `{"detail": ..., "errors": [{"field", "message",
@@ -22,6 +24,7 @@ def create_api() -> FastAPI:
 
     A factory, because Reflex adds its own middleware to the app it is given: each Reflex app
     (and each test) needs its own instance. Docs are served from local assets at /api/docs.
+    Also hands the triage learner its source of staff-labelled history.
     """
     api = FastAPIOffline(
         title="Triage Desk API",
@@ -33,6 +36,7 @@ def create_api() -> FastAPI:
         swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         static_url="/api/docs-static",
     )
+    set_history_loader(training_rows)
     install_error_handlers(api)
     api.include_router(tickets_router)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)

@@ -36,7 +36,12 @@ from ticket_app.services.errors import (
     InvalidCursorError,
     TicketNotFoundError,
 )
-from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
+from ticket_app.triage import (
+    TicketClassifier,
+    TriageSuggestion,
+    get_classifier,
+    get_history_learner,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +245,10 @@ def update_ticket(ticket_id: int, changes: TicketUpdate) -> TicketRead:
             session.add(ticket)
             session.flush()
             session.refresh(ticket)
-        return TicketRead.model_validate(ticket)
+        updated = TicketRead.model_validate(ticket)
+    if values.keys() & {"category", "priority", "status"}:
+        get_history_learner().mark_stale()
+    return updated
 
 
 def _utc_date(value: datetime | str | None) -> date | None:
@@ -309,3 +317,32 @@ def triage_override_stats(filters: TicketFilters | None = None) -> TriageOverrid
     suggested, overridden_count = int(suggested), int(overridden_count)
     rate = round(overridden_count / suggested, 4) if suggested else 0.0
     return TriageOverrideStats(suggested=suggested, overridden=overridden_count, override_rate=rate)
+
+
+def training_rows(limit: int = 5000) -> list[tuple[str, str, str]]:
+    """The team's labelled history for the triage learner, newest first.
+
+    Returns up to `limit` rows `(text, category, priority)`, text being the title and the
+    description on separate lines, for tickets whose labels a person set or confirmed: created without a classifier suggestion, changed
+    away from the suggestion, or moved past `open` (someone worked on it and left the labels).
+    Tickets still open with the suggestion untouched are left out, so the model never learns
+    from its own unreviewed guesses.
+    """
+    confirmed = sa.or_(
+        Ticket.suggested_category.is_(None),
+        Ticket.status != Status.OPEN.value,
+        Ticket.category != Ticket.suggested_category,
+        Ticket.priority != Ticket.suggested_priority,
+    )
+    query = (
+        sa.select(Ticket.title, Ticket.description, Ticket.category, Ticket.priority)
+        .where(confirmed)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    with _session() as session:
+        rows = session.execute(query).all()
+    return [
+        (f"{title}\n{description}", category, priority)
+        for title, description, category, priority in rows
+    ]
