@@ -85,10 +85,8 @@ class TicketListState(rx.State):
     @rx.var
     def has_filters(self) -> bool:
         """Whether any filter or search is active."""
-        return (
-            bool(self.search.strip())
-            or ALL not in {self.category, self.priority}
-            or (self.status != ALL)
+        return bool(self.search.strip()) or any(
+            value != ALL for value in (self.category, self.priority, self.status)
         )
 
     @rx.var
@@ -112,7 +110,8 @@ class TicketListState(rx.State):
         self.category = filters.category.value if filters.category else ALL
         self.priority = filters.priority.value if filters.priority else ALL
         self.status = filters.status.value if filters.status else ALL
-        self.search = filters.search or ""
+        if self.search.strip() != (filters.search or ""):  # keep spaces still being typed
+            self.search = filters.search or ""
 
     def _show_page(self, page: TicketPage) -> None:
         """Replace the table with a freshly loaded first page."""
