@@ -60,3 +60,16 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .web .states
+
+# `make demo`: a fresh demo database (its own SQLite file, never DATABASE_URL) with a few thousand
+# generated tickets from the last 90 days, then the app on PORT like `make run`.
+.PHONY: demo bench-import
+demo: install
+	rm -f triage_desk_demo.db triage_desk_demo.db-wal triage_desk_demo.db-shm
+	$(BIN)/python -m ticket_app demo --database-url sqlite:///$(CURDIR)/triage_desk_demo.db
+	$(BIN)/python -m ticket_app serve --port $(PORT) --host $(HOST) \
+		--database-url sqlite:///$(CURDIR)/triage_desk_demo.db
+
+# `make bench-import`: import rate for 50,000 generated rows (TEST_DATABASE_URL or DATABASE_URL).
+bench-import: install
+	$(BIN)/python tests/benchmarks/bench_import.py --rows 50000
