@@ -113,6 +113,7 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_tickets_category_created_at_id", "category", "created_at", "id"),
         sa.Index("ix_tickets_priority_created_at_id", "priority", "created_at", "id"),
         sa.Index("ux_tickets_external_id", "external_id", unique=True),
+        sa.Index("ix_tickets_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

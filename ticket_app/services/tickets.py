@@ -319,14 +319,27 @@ def triage_override_stats(filters: TicketFilters | None = None) -> TriageOverrid
     return TriageOverrideStats(suggested=suggested, overridden=overridden_count, override_rate=rate)
 
 
+def change_marker() -> str:
+    """A short fingerprint that changes whenever any ticket is created or updated.
+
+    Built from max(id) and max(updated_at), both answered from indexes, so a console can poll
+    it every few seconds and reload its page and stats only when something changed.
+    """
+    with _session() as session:
+        newest_id, newest_update = session.execute(
+            sa.select(sa.func.max(Ticket.id), sa.func.max(Ticket.updated_at))
+        ).one()
+    return f"{newest_id or 0}@{newest_update or ''}"
+
+
 def training_rows(limit: int = 5000) -> list[tuple[str, str, str]]:
     """The team's labelled history for the triage learner, newest first.
 
     Returns up to `limit` rows `(text, category, priority)`, text being the title and the
-    description on separate lines, for tickets whose labels a person set or confirmed: created without a classifier suggestion, changed
-    away from the suggestion, or moved past `open` (someone worked on it and left the labels).
-    Tickets still open with the suggestion untouched are left out, so the model never learns
-    from its own unreviewed guesses.
+    description on separate lines, for tickets whose labels a person set or confirmed: created
+    without a classifier suggestion, changed away from the suggestion, or moved past `open`
+    (someone worked on it and left the labels). Tickets still open with the suggestion
+    untouched are left out, so the model never learns from its own unreviewed guesses.
     """
     confirmed = sa.or_(
         Ticket.suggested_category.is_(None),

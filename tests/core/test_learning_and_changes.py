@@ -1,4 +1,4 @@
-"""The triage learner trains only on labels a person set or confirmed."""
+"""Service functions the console and the triage learner rely on: labelled history, change marker."""
 
 from __future__ import annotations
 
@@ -38,3 +38,15 @@ def test_only_confirmed_labels_become_training_rows(client: TestClient) -> None:
     assert rows[2][1:] == (manual["category"], manual["priority"])
     assert all(unreviewed["title"] not in text for text in texts)
     assert len(training_rows(limit=1)) == 1
+
+
+def test_change_marker_moves_on_create_and_update(client: TestClient) -> None:
+    from ticket_app.services.tickets import change_marker
+
+    empty = change_marker()
+    ticket = make_ticket(client)
+    created = change_marker()
+    assert created != empty
+    assert change_marker() == created
+    client.patch(f"/api/tickets/{ticket['id']}/", json={"status": "closed"})
+    assert change_marker() != created
