@@ -16,7 +16,7 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.tickets import list_tickets, update_ticket
+from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
 from ticket_app.ui.logic import (
     ALL,
     filters_from_params,
@@ -81,6 +81,7 @@ class TicketListState(rx.State):
     detail_open: bool = False
 
     _saving: int = 0
+    _seen_marker: str = ""
 
     @rx.var
     def has_filters(self) -> bool:
@@ -163,17 +164,24 @@ class TicketListState(rx.State):
     async def poll(self) -> None:
         """Every few seconds, pick up changes made elsewhere (runs while this page is open).
 
-        Started by `on_load`, so Reflex cancels it when the page unloads or loads again. Skips a
-        round while an inline edit is being saved so the edit is not overwritten.
+        Started by `on_load`, so Reflex cancels it when the page unloads or loads again. Each
+        round first asks for the cheap change marker and reloads the page and stats only when
+        it moved, so idle consoles cost one index lookup per round even with millions of
+        tickets. Skips a round while an inline edit is being saved so the edit is not
+        overwritten.
         """
         while True:
             await asyncio.sleep(POLL_SECONDS)
             async with self:
                 filters = self._filters()
                 busy = self._saving > 0
+                seen = self._seen_marker
             if busy:
                 continue
             try:
+                marker = await asyncio.to_thread(change_marker)
+                if marker == seen:
+                    continue
                 page = await asyncio.to_thread(load_page, filters)
             except ServiceError:
                 continue
@@ -181,6 +189,7 @@ class TicketListState(rx.State):
             async with self:
                 if self._saving == 0 and self._filters() == filters:
                     self._merge(page)
+                    self._seen_marker = marker
                 stats = await self.get_state(StatsState)
                 stats._apply(view)
 
