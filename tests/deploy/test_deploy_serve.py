@@ -22,9 +22,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from tests.deploy.test_deploy_compose import dockerfile_instruction
+from ticket_app.services.migrations import alembic_config
 from ticket_app.settings import PROJECT_ROOT
 
 JS_BIN = PROJECT_ROOT / ".venv" / "js" / "node_modules" / ".bin"
@@ -120,7 +122,7 @@ def test_start_command_migrates_then_serves(fresh_postgres: str, tmp_path: Path)
             ).scalar()
             columns = {c["name"] for c in sa.inspect(connection).get_columns("tickets")}
         engine.dispose()
-        assert version == "0002"
+        assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert "external_id" in columns
 
         status, page = get(f"{base}/")
