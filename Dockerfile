@@ -29,7 +29,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=3000 \
     HOST=0.0.0.0
 
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
+# The app user owns /app: a container start rebuilds the frontend into /app/.web.
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \
+    && install -d -o app -g app /app
 WORKDIR /app
 
 COPY requirements.txt ./
