@@ -44,8 +44,9 @@ install-test: install $(VENV)/.installed-test
 migrate: install
 	$(BIN)/python -m ticket_app migrate
 
-run: migrate
-	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host $(HOST)
+# Same start command as the container: migrate, then serve UI and API on one port.
+run: install
+	$(BIN)/python -m ticket_app serve --port $(PORT) --host $(HOST)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -113,6 +113,9 @@ class TicketRead(BaseModel):
     status: Status
     suggested_category: Category | None
     suggested_priority: Priority | None
+    external_id: str | None = Field(
+        default=None, description="Id in the system a ticket was imported from, if any."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -43,6 +43,14 @@ TRICKY = [
         "created_at": "2026-03-03T10:00:00+00:00",
     },
     {
+        "title": "'already quoted",
+        "description": "@here -5 refunds +1 and '=not a formula",
+        "category": "billing",
+        "priority": "high",
+        "status": "open",
+        "created_at": "2026-03-03T11:00:00+00:00",
+    },
+    {
         "title": "Plain",
         "description": "Nothing special.",
         "category": "general",
@@ -81,11 +89,11 @@ def test_export_then_import_into_an_empty_database_gives_the_same_tickets(
     target = tmp_path / "export.csv"
     result = runner.invoke(app, ["export", "-o", str(target), "--database-url", url_of(db)])
     assert result.exit_code == 0, result.output
-    assert "exported 53 tickets" in result.output
+    assert "exported 54 tickets" in result.output
 
     empty(db)
     report = import_file(target, classify=False)
-    assert (report.inserted, report.rejected) == (53, 0)
+    assert (report.inserted, report.rejected) == (54, 0)
     assert snapshot() == before
 
 
@@ -102,7 +110,19 @@ def test_export_filters_and_header(db: Engine) -> None:
     assert rows[0]["created_at"] == "2026-03-01T08:00:00.123456+00:00"
 
     closed = "".join(export_csv(TicketFilters(status=Status.CLOSED)))
-    assert [r["title"] for r in csv.DictReader(io.StringIO(closed))] == [TRICKY[1]["title"]]
+    assert [r["title"] for r in csv.DictReader(io.StringIO(closed))] == ["'" + TRICKY[1]["title"]]
+
+
+def test_export_neutralises_spreadsheet_formulas(db: Engine) -> None:
+    fill(TRICKY)
+    rows = {row["status"]: row for row in csv.DictReader(io.StringIO("".join(export_csv())))}
+    assert rows["closed"]["title"] == "'=SUM(A1:A2) looks like a formula"
+    billing_open = [
+        r for r in csv.DictReader(io.StringIO("".join(export_csv()))) if r["priority"] == "high"
+    ]
+    assert billing_open[0]["title"] == "''already quoted"
+    assert billing_open[0]["description"] == "'@here -5 refunds +1 and '=not a formula"
+    assert rows["in_progress"]["title"] == TRICKY[0]["title"]
 
 
 def test_export_csv_streams_in_chunks(db: Engine) -> None:

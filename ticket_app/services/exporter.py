@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import IO
 
 from ticket_app.schemas import TicketFilters, TicketRead
+from ticket_app.services.csv_cells import escape_cell
 from ticket_app.services.tickets import iter_tickets
 
 EXPORT_COLUMNS: tuple[str, ...] = tuple(TicketRead.model_fields)
@@ -21,14 +22,17 @@ DEFAULT_CHUNK_ROWS = 500
 
 
 def _cell(value: object) -> str:
-    """One CSV cell: enums as their value, timestamps as ISO 8601 UTC, None as empty."""
+    """One CSV cell: enums as their value, timestamps as ISO 8601 UTC, None as empty.
+
+    Text that a spreadsheet would run as a formula is escaped (see `csv_cells`).
+    """
     if value is None:
         return ""
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
-    return str(value)
+    return escape_cell(str(value))
 
 
 def _chunks(filters: TicketFilters | None, chunk_rows: int) -> Iterator[tuple[str, int]]:

@@ -42,6 +42,7 @@ from ticket_app.models import (
     utc_now,
 )
 from ticket_app.schemas import TicketCreate
+from ticket_app.services.csv_cells import unescape_cell
 from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
@@ -203,6 +204,7 @@ def read_csv(stream: IO[str], columns: Mapping[str, str] | None = None) -> Itera
     ImportFileError when the header lacks a mapped column or a description column, or when the
     CSV syntax breaks (the message names the line). A row with a different number of cells than
     the header is yielded as {"__error__": message} so the caller reports it and goes on.
+    Cells escaped against spreadsheet formulas by the export are unescaped.
     """
     reader = csv.reader(stream)
     try:
@@ -247,7 +249,7 @@ def read_csv(stream: IO[str], columns: Mapping[str, str] | None = None) -> Itera
             message = f"has {len(cells)} cells but the header has {width}"
             yield line, {"__error__": message}
         else:
-            yield line, {name: cells[index] for name, index in indexes.items()}
+            yield line, {name: unescape_cell(cells[index]) for name, index in indexes.items()}
         line = reader.line_num + 1
 
 
