@@ -4,37 +4,19 @@ PostgreSQL, each against a freshly migrated database of its own."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
+from tests.helpers import scratch_postgres_database
 from ticket_app.api.app import create_api
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
 
 DIALECTS = ["sqlite", "postgresql"]
-
-
-def _create_postgres_database(base_url: str) -> tuple[str, str]:
-    """Create an empty database beside TEST_DATABASE_URL's; return (its URL, its name)."""
-    url = make_url(base_url)
-    name = f"triage_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(base_url: str, name: str) -> None:
-    admin = sa.create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=DIALECTS)
@@ -50,13 +32,12 @@ def database_url(
     base_url = os.environ.get("TEST_DATABASE_URL")
     if not base_url:
         pytest.skip("TEST_DATABASE_URL is not set; PostgreSQL tests skipped")
-    url, name = _create_postgres_database(base_url)
-    try:
-        upgrade_database(url)
-        yield url
-    finally:
-        use_database("sqlite://")
-        _drop_postgres_database(base_url, name)
+    with scratch_postgres_database(base_url) as url:
+        try:
+            upgrade_database(url)
+            yield url
+        finally:
+            use_database("sqlite://")
 
 
 @pytest.fixture

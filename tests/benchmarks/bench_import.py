@@ -19,14 +19,14 @@ import os
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.helpers import scratch_postgres_database
 from ticket_app.services.database import use_database
 from ticket_app.services.demo import demo_records
 from ticket_app.services.importer import import_file
@@ -44,25 +44,6 @@ def write_csv(path: Path, rows: int) -> None:
             writer.writerow([record[column] for column in COLUMNS])
 
 
-def scratch_postgres(base_url: str) -> tuple[str, str]:
-    """Create an empty database beside `base_url`; return (its URL, its name)."""
-    url = make_url(base_url)
-    name = f"triage_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_postgres(base_url: str, name: str) -> None:
-    """Drop the scratch database `name`."""
-    admin = sa.create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     """Parse the arguments, run the benchmark, print the result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -76,11 +57,10 @@ def main() -> None:
     if not args.database_url:
         parser.error("give --database-url or set TEST_DATABASE_URL / DATABASE_URL")
 
-    scratch: str | None = None
-    url = args.database_url
-    if url.startswith("postgresql"):
-        url, scratch = scratch_postgres(args.database_url)
-    try:
+    with ExitStack() as stack:
+        url = args.database_url
+        if url.startswith("postgresql"):
+            url = stack.enter_context(scratch_postgres_database(url, prefix="triage_bench"))
         upgrade_database(url)
         engine = use_database(url)
         with tempfile.TemporaryDirectory() as tmp:
@@ -99,9 +79,6 @@ def main() -> None:
             f"in {elapsed:.2f} s = {rate:,.0f} rows/s (batch {args.batch_size}; "
             f"{stored} rows stored, {report.rejected} rejected)"
         )
-    finally:
-        if scratch is not None:
-            drop_postgres(args.database_url, scratch)
 
 
 if __name__ == "__main__":

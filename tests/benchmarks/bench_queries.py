@@ -17,16 +17,15 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.helpers import scratch_postgres_database
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import tickets as service
@@ -131,26 +130,27 @@ def main() -> None:
     base = os.environ.get("TEST_DATABASE_URL")
     if not base or not base.startswith("postgresql"):
         sys.exit("set TEST_DATABASE_URL to a PostgreSQL URL")
-    name = f"triage_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(make_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres_database(base, prefix="triage_bench") as url:
+        run_benchmark(url, args.rows)
+
+
+def run_benchmark(url: str, rows_wanted: int) -> None:
+    """Fill the database at `url` with `rows_wanted` tickets and print plans and latencies."""
     try:
         upgrade_database(url)
         engine = use_database(url)
-        rows = generate_rows(args.rows)
+        rows = generate_rows(rows_wanted)
         start = time.perf_counter()
         with engine.begin() as connection:
             connection.execute(sa.table("tickets", *(sa.column(c) for c in rows[0])).insert(), rows)
             connection.execute(sa.text("ANALYZE tickets"))
-        print(f"inserted {args.rows} tickets in {time.perf_counter() - start:.1f} s\n")
+        print(f"inserted {rows_wanted} tickets in {time.perf_counter() - start:.1f} s\n")
         with engine.connect() as connection:
             deep_cursor_id = connection.execute(
                 sa.text(
                     "SELECT id FROM tickets ORDER BY created_at DESC, id DESC OFFSET :n LIMIT 1"
                 ),
-                {"n": int(args.rows * 0.9)},
+                {"n": int(rows_wanted * 0.9)},
             ).scalar_one()
 
         cases: dict[str, Callable[[], object]] = {
@@ -190,10 +190,7 @@ def main() -> None:
                     print("\n".join(plan))
                 print()
     finally:
-        use_database("sqlite://")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        use_database("sqlite://")  # close the pool so the database can be dropped
 
 
 if __name__ == "__main__":

@@ -16,16 +16,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from tests.deploy.test_deploy_compose import dockerfile_instruction
+from tests.helpers import scratch_postgres_database
 from ticket_app.services.migrations import alembic_config
 from ticket_app.settings import PROJECT_ROOT
 
@@ -49,16 +48,8 @@ def fresh_postgres() -> Iterator[str]:
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set; the start command is tested on PostgreSQL")
-    name = f"triage_serve_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(make_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(base, prefix="triage_serve") as url:
+        yield url
 
 
 def get(url: str) -> tuple[int, bytes]:
