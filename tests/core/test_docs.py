@@ -19,6 +19,7 @@ def test_openapi_lists_every_endpoint() -> None:
         ("/api/tickets/{ticket_id}/", "patch"),
         ("/api/tickets/stats/", "get"),
         ("/api/tickets/classify/", "post"),
+        ("/api/tickets/export/", "get"),
     }
     create = spec["paths"]["/api/tickets/"]["post"]
     assert "201" in create["responses"]

@@ -220,3 +220,16 @@ def test_cursor_pages_follow_the_ordering_across_equal_timestamps(
         collected.extend(ids(response))
         url = next_link(response)
     assert collected == sorted(tickets, reverse=True)
+
+
+def test_export_streams_the_filtered_view_as_csv(
+    client: TestClient, catalogue: dict[str, int]
+) -> None:
+    response = client.get("/api/tickets/export/?category=billing&search=invoice")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    lines = response.text.strip().splitlines()
+    assert lines[0].startswith("id,title,description,category,priority,status")
+    assert len(lines) == 2 and "Invoice copy" in lines[1]
+    assert client.get("/api/tickets/export?priority=urgent").status_code == 422

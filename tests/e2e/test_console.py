@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +126,13 @@ def test_filters_and_search_narrow_the_table_and_survive_reload(
     expect(_rows(page).first).to_contain_text(f"{tag} crash again")
     expect(page.locator("#filter-status")).to_have_text("Resolved")
     expect(page.locator("#filter-search")).to_have_value(tag)
+
+    export = page.locator("#export-csv")
+    expect(export).to_have_attribute("href", re.compile(r"category=technical.*status=resolved"))
+    href = export.get_attribute("href")
+    with urllib.request.urlopen(f"{app_server.base_url}{href}", timeout=10) as response:
+        exported = response.read().decode()
+    assert exported.count(tag) == 1 and f"{tag} crash again" in exported
 
     _open(page, app_server, f"?q={tag}&priority=low")
     expect(_rows(page)).to_have_count(1)

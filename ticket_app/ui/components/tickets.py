@@ -279,7 +279,25 @@ def tickets_section() -> rx.Component:
     """Heading, filters, table and dialog together."""
     return rx.card(
         rx.vstack(
-            rx.heading("Tickets", size="4", as_="h2"),
+            rx.hstack(
+                rx.heading("Tickets", size="4", as_="h2"),
+                rx.el.a(
+                    rx.button(
+                        rx.icon("download", size=14),
+                        "Export CSV",
+                        variant="soft",
+                        size="1",
+                        tab_index=-1,
+                    ),
+                    href=TicketListState.export_url,
+                    download="tickets.csv",
+                    aria_label="Export the tickets of this view as CSV",
+                    id="export-csv",
+                ),
+                justify="between",
+                align="center",
+                width="100%",
+            ),
             filter_bar(),
             ticket_table(),
             detail_dialog(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import reflex as rx
 from pydantic import ValidationError
@@ -105,6 +106,13 @@ class TicketListState(rx.State):
                 "q": self.search,
             }
         )
+
+    @rx.var
+    def export_url(self) -> str:
+        """The REST export of the current filtered view, as a CSV download link."""
+        filters = self._filters().model_dump(mode="json", exclude_none=True)
+        query = urlencode(filters)
+        return "/api/tickets/export/" + (f"?{query}" if query else "")
 
     def _show_filters(self, filters: TicketFilters) -> None:
         """Put `filters` into the filter controls."""
