@@ -99,3 +99,66 @@ def test_loader_errors_keep_the_previous_model() -> None:
     first = learner.refresh()
     assert first is not None
     assert learner.refresh() is first
+
+
+def test_fast_prediction_matches_the_fitted_linear_model() -> None:
+    from sklearn.svm import LinearSVC
+
+    from ticket_app.triage import learner as learner_module
+    from ticket_app.triage.rules import score
+
+    rows = history(60)
+    texts = [r[0] for r in rows]
+    model = TeamModel().fit(texts, [r[1] for r in rows], [r[2] for r in rows])
+    label_model = model.category
+    # Rebuild the same pipeline with scikit-learn and compare decision values via probabilities.
+    vectoriser = learner_module._vectoriser()
+    results = [score(d, t) for t, d in map(learner_module.split_text, texts)]
+    x = learner_module._stack(
+        vectoriser.fit_transform(texts), learner_module._rule_features(results, "category")
+    )
+    reference = LinearSVC(C=label_model.c, class_weight="balanced", max_iter=5000).fit(
+        x, [r[1] for r in rows]
+    )
+    probe = ["Ticket 7\nsomething odd with my zorblet flimmer", "hello, my parvo parvo"]
+    probe_results = [score(d, t) for t, d in map(learner_module.split_text, probe)]
+    px = learner_module._stack(
+        vectoriser.transform(probe), learner_module._rule_features(probe_results, "category")
+    )
+    expected = reference.classes_[reference.decision_function(px).argmax(axis=1)]
+    fast = [label_model.predict_one(t, r) for t, r in zip(probe, probe_results, strict=True)]
+    labels = [c.value for c in Category]
+    assert [labels[int(p.argmax())] for p in fast] == list(expected)
+    for p in fast:
+        assert abs(p.sum() - 1) < 1e-9
+
+
+def test_rows_without_priority_teach_the_category_only() -> None:
+    rows = [(text, category, "") for text, category, _ in history(60)]
+    snapshot = train_team_model(rows)
+    assert snapshot is not None and snapshot.rows == 240
+    assert snapshot.priority_weight == 0.0  # the rules keep deciding the priority
+    assert snapshot.model.category.trained and not snapshot.model.priority.trained
+    classifier = OfflineClassifier(HistoryLearner(lambda: rows))
+    classifier._learner.refresh()
+    assert classifier.classify("something odd with my zorblet").category == Category.BILLING
+
+
+def test_team_model_is_not_used_where_the_rules_do_better() -> None:
+    # Labels that contradict the text: the rules (right by construction here) beat any model.
+    texts = [
+        "Refund my invoice payment",
+        "I forgot my password and cannot log in",
+        "The server crashes with an error",
+        "Where is my parcel delivery",
+    ]
+    labels = ["billing", "account", "technical", "general"]
+    rows = [
+        (f"Ticket {i}\n{texts[i % 4]} {i}", labels[i % 4] if i % 5 else labels[(i + 1) % 4], "low")
+        for i in range(240)
+    ]
+    snapshot = train_team_model(rows)
+    assert snapshot is not None
+    model = snapshot.model.category
+    assert model.rule_accuracy is not None and model.cv_accuracy is not None
+    assert snapshot.category_weight == (1.0 if model.cv_accuracy >= model.rule_accuracy else 0.0)

@@ -165,9 +165,13 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"(?:cancellation|cancelation|termination|early exit|exit|withdrawal)"
             r"(?: \w+)? (?:fees?|charg\w*|penalty|penalties|costs?)",
         ),
-        cue("price", 1.0, r"prices?|pricing|priced"),
+        cue("price", 2.0, r"prices?|pricing|priced|quotes? for|costs? of"),
         cue("cost", 1.0, r"costs?|costly"),
-        cue("subscription", 1.5, r"subscriptions?"),
+        cue(
+            "subscription",
+            2.0,
+            r"subscriptions?|(?:monthly|annual|yearly) plans?|plan (?:upgrade|change)",
+        ),
         cue("renewal", 1.5, r"renew\w*|auto ?renew\w*"),
         cue("tax", 1.5, r"tax|taxes|vat|sales tax"),
         cue("discount", 1.5, r"discounts?|coupons?|vouchers?|promo(?:tion(?:al)?)? codes?"),

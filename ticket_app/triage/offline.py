@@ -38,9 +38,10 @@ def _rule_reason(result: RuleResult, category_index: int) -> str:
 class OfflineClassifier:
     """Suggests category and priority from cue rules, optionally blended with a team model.
 
-    With a `learner` whose snapshot exists, the probabilities are
-    `w * team_model + (1 - w) * rules`, with the weights `w` the learner chose on held-out
-    history (see `learner.train_team_model`). Each call also asks the learner to retrain in the
+    With a `learner` whose snapshot exists, the team model (which takes the rules' probabilities
+    as features) decides each label it was found better at on cross-validated history; the
+    weights `w` in `w * team_model + (1 - w) * rules` are 1 or 0 (see
+    `learner.train_team_model`). Each call also asks the learner to retrain in the
     background when its model is stale; the call itself never waits for training.
     """
 
@@ -58,10 +59,12 @@ class OfflineClassifier:
             self._learner.request_refresh()
             snapshot = self._learner.snapshot
         if snapshot is not None:
-            model_cat, model_pri = snapshot.model.predict_proba([f"{title}\n{description}"])
+            model_cat, model_pri = snapshot.model.predict_one(f"{title}\n{description}", result)
             wc, wp = snapshot.category_weight, snapshot.priority_weight
-            category_probs = list(wc * model_cat[0] + (1 - wc) * np.array(category_probs))
-            priority_probs = list(wp * model_pri[0] + (1 - wp) * np.array(priority_probs))
+            if wc:
+                category_probs = list(wc * model_cat + (1 - wc) * np.array(category_probs))
+            if wp:
+                priority_probs = list(wp * model_pri + (1 - wp) * np.array(priority_probs))
             reason = (
                 f" | team model on {snapshot.rows} tickets "
                 f"(weight {wc:.1f} category, {wp:.1f} priority)"
