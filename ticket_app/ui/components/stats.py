@@ -35,9 +35,14 @@ def _priority_chart() -> rx.Component:
         rx.recharts.bar_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
             rx.recharts.x_axis(data_key="name"),
-            rx.recharts.y_axis(allow_decimals=False, width=40),
+            rx.recharts.y_axis(allow_decimals=False, width=56),
             rx.recharts.graphing_tooltip(),
-            rx.recharts.bar(data_key="count", fill="var(--accent-9)", name="Tickets"),
+            rx.recharts.bar(
+                data_key="count",
+                fill="var(--accent-9)",
+                name="Tickets",
+                is_animation_active=False,
+            ),
             data=StatsState.priority_rows,
             height=180,
             width="100%",

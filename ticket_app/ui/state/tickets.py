@@ -142,7 +142,9 @@ class TicketListState(rx.State):
     async def _reload(self) -> None:
         """Load the first page for the active filters (keeps the old rows if that fails)."""
         try:
+            marker = await asyncio.to_thread(change_marker)
             self._show_page(await asyncio.to_thread(load_page, self._filters()))
+            self._seen_marker = marker
             self.load_error = ""
         except ServiceError as exc:
             logger.warning("ticket list not loaded: %s", exc)
