@@ -82,7 +82,11 @@ def filter_bar() -> rx.Component:
 
 
 def _inline_select(
-    row: rx.Var[dict[str, str]], field: str, values: list[str], colors: dict[str, str]
+    row: rx.Var[dict[str, str]],
+    field: str,
+    values: list[str],
+    colors: dict[str, str],
+    test_id_suffix: str = "",
 ) -> rx.Component:
     """A colored, badge-like select that saves the field at once."""
     return rx.select.root(
@@ -90,13 +94,43 @@ def _inline_select(
             variant="soft",
             color=color_of(row[field], colors),
             aria_label=f"{field.capitalize()} of ticket " + row["id"],
-            data_testid=f"{field}-select",
+            data_testid=f"{field}-select{test_id_suffix}",
             radius="full",
         ),
         option_items(values),
         value=row[field],
         on_change=lambda value: TicketListState.update_field(row["id"], field, value),
         size="1",
+    )
+
+
+# Columns shown from the tablet breakpoint up; on a phone their content moves into the title
+# cell, so the table fits 390 px without scrolling sideways.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+
+
+def _created(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """Relative creation time with the exact time on hover."""
+    return rx.el.time(
+        row["created_relative"],
+        date_time=row["created_iso"],
+        title=row["created_exact"],
+    )
+
+
+def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """Status, priority, category and age under the title, for phones."""
+    return rx.flex(
+        _inline_select(row, "status", STATUSES, STATUS_COLORS, "-compact"),
+        _inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS, "-compact"),
+        _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS, "-compact"),
+        rx.text(_created(row), size="1", color_scheme="gray"),
+        display=PHONE_ONLY,
+        wrap="wrap",
+        gap="2",
+        align="center",
+        margin_top="0.4rem",
     )
 
 
@@ -111,6 +145,7 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 weight="medium",
                 aria_label="Open ticket " + row["id"] + ": " + row["title"],
             ),
+            _compact_details(row),
             min_width="11rem",
             max_width="22rem",
         ),
@@ -119,17 +154,14 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
             display=rx.breakpoints(initial="none", md="table-cell"),
             max_width="26rem",
         ),
-        rx.table.cell(_inline_select(row, "status", STATUSES, STATUS_COLORS)),
-        rx.table.cell(_inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS)),
-        rx.table.cell(_inline_select(row, "category", CATEGORIES, CATEGORY_COLORS)),
+        rx.table.cell(_inline_select(row, "status", STATUSES, STATUS_COLORS), display=WIDE_ONLY),
         rx.table.cell(
-            rx.el.time(
-                row["created_relative"],
-                date_time=row["created_iso"],
-                title=row["created_exact"],
-            ),
-            white_space="nowrap",
+            _inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS), display=WIDE_ONLY
         ),
+        rx.table.cell(
+            _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS), display=WIDE_ONLY
+        ),
+        rx.table.cell(_created(row), white_space="nowrap", display=WIDE_ONLY),
         data_testid="ticket-row",
         data_ticket_id=row["id"],
     )
@@ -181,10 +213,10 @@ def ticket_table() -> rx.Component:
             rx.table.column_header_cell(
                 "Description", display=rx.breakpoints(initial="none", md="table-cell")
             ),
-            rx.table.column_header_cell("Status"),
-            rx.table.column_header_cell("Priority"),
-            rx.table.column_header_cell("Category"),
-            rx.table.column_header_cell("Created"),
+            rx.table.column_header_cell("Status", display=WIDE_ONLY),
+            rx.table.column_header_cell("Priority", display=WIDE_ONLY),
+            rx.table.column_header_cell("Category", display=WIDE_ONLY),
+            rx.table.column_header_cell("Created", display=WIDE_ONLY),
         )
     )
     table = rx.box(
