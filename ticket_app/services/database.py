@@ -48,6 +48,10 @@ def create_db_engine(url: str) -> Engine:
     return sa.create_engine(
         url,
         echo=settings.database_echo,
+        # psycopg prepares a statement after 5 runs and PostgreSQL may then switch to a generic
+        # plan, which cannot see that a search pattern is selective and drops the trigram index
+        # (measured: 4 ms -> 110 ms per search). Custom plans per execution keep it.
+        connect_args={"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {},
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
