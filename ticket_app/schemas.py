@@ -8,7 +8,7 @@ with a message naming the field before any SQL runs.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_serializer,
     field_validator,
 )
 
@@ -116,8 +117,13 @@ class TicketRead(BaseModel):
     external_id: str | None = Field(
         default=None, description="Id in the system a ticket was imported from, if any."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = Field(json_schema_extra={"format": "date-time"})
+    updated_at: datetime = Field(json_schema_extra={"format": "date-time"})
+
+    @field_serializer("created_at", "updated_at", when_used="json")
+    def _utc_with_offset(self, value: datetime) -> str:
+        """ISO 8601 with an explicit `+00:00` offset (what every ISO parser reads back)."""
+        return value.astimezone(timezone.utc).isoformat()
 
 
 class TicketPage(BaseModel):

@@ -30,6 +30,7 @@ def test_create_returns_201_with_the_stored_ticket(client: TestClient) -> None:
     assert body["suggested_category"] is None
     assert response.headers["location"] == f"/api/tickets/{body['id']}/"
     created = datetime.fromisoformat(body["created_at"])
+    assert body["created_at"].endswith("+00:00")
     assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
     assert client.get(f"/api/tickets/{body['id']}/").json() == body
 
