@@ -1,0 +1,66 @@
+"""Through the REST API: a hanging Gemini never holds a request past the budget + 0.5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ticket_app.api.app import create_api
+from ticket_app.triage.gemini import GeminiClassifier
+from ticket_app.triage.offline import OfflineClassifier
+
+BUDGET_SECONDS = 1.0
+
+
+class HangingModels:
+    """`client.aio.models` of an SDK whose calls never answer."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def generate_content(self, **_: Any) -> Any:
+        self.calls += 1
+        await asyncio.sleep(3600)
+
+
+@pytest.fixture
+def hanging_gemini(monkeypatch: pytest.MonkeyPatch) -> HangingModels:
+    models = HangingModels()
+    client = SimpleNamespace(aio=SimpleNamespace(models=models))
+    classifier = GeminiClassifier(client, OfflineClassifier(), timeout_seconds=BUDGET_SECONDS)
+    monkeypatch.setattr("ticket_app.api.tickets.get_classifier", lambda: classifier)
+    monkeypatch.setattr("ticket_app.services.tickets.get_classifier", lambda: classifier)
+    return models
+
+
+def test_classify_answers_from_the_fallback_within_the_budget(
+    hanging_gemini: HangingModels,
+) -> None:
+    client = TestClient(create_api())
+    started = time.monotonic()
+    response = client.post(
+        "/api/tickets/classify/", json={"description": "Our whole team cannot log in since 9am."}
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert response.json()["source"] == "offline"
+    assert elapsed < BUDGET_SECONDS + 0.5
+    assert hanging_gemini.calls >= 1
+
+
+def test_ticket_creation_is_not_held_up_by_a_hanging_gemini(
+    client: TestClient, hanging_gemini: HangingModels
+) -> None:
+    started = time.monotonic()
+    response = client.post(
+        "/api/tickets/", json={"title": "Refund", "description": "Please refund my last invoice."}
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 201
+    assert response.json()["category"] == "billing"
+    assert elapsed < BUDGET_SECONDS + 0.5
