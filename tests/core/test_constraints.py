@@ -82,6 +82,4 @@ def test_title_of_exactly_200_characters_is_accepted(db: Engine) -> None:
 def test_refused_constraint_is_named(db: Engine) -> None:
     with pytest.raises(IntegrityError) as excinfo:
         insert(db, priority="urgent")
-    assert "ck_tickets_priority" in str(excinfo.value) or "CHECK constraint failed" in str(
-        excinfo.value
-    )
+    assert "ck_tickets_priority" in str(excinfo.value)

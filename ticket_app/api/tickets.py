@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.models import Category, Priority, Status
@@ -53,7 +53,9 @@ def _route(
 
 
 class ClassifyRequest(BaseModel):
-    """Text to classify."""
+    """Text to classify; unknown keys are refused, as for tickets."""
+
+    model_config = ConfigDict(extra="forbid")
 
     description: Description
 
