@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from ticket_app.triage.evaluate import Example, _bucket, drop_near_duplicates, normalised_key
+from collections import Counter
+
+from ticket_app.models import Category, Priority
+from ticket_app.schemas import TicketCreate
+from ticket_app.triage.evaluate import (
+    REFERENCE_DEV_SHARE,
+    Example,
+    _bucket,
+    drop_near_duplicates,
+    load_reference,
+    normalised_key,
+    supervised_reference,
+)
 
 
 def example(text: str) -> Example:
@@ -26,3 +38,30 @@ def test_near_duplicates_of_history_are_dropped() -> None:
     kept, dropped = drop_near_duplicates(held, history)
     assert dropped == 1
     assert [e.description for e in kept] == [held[1].description]
+
+
+def test_reference_tickets_follow_the_ticket_schema_and_are_balanced() -> None:
+    rows = load_reference()
+    assert Counter(e.category for e in rows) == {c.value: 200 for c in Category}
+    assert {e.priority for e in rows} == {p.value for p in Priority}
+    for e in rows:
+        TicketCreate(title=e.title, description=e.description)  # raises on a bad title or text
+    keys = [normalised_key(f"{e.title} {e.description}") for e in rows]
+    assert len(set(keys)) == len(keys)
+
+
+def test_reference_split_keeps_both_halves_substantial() -> None:
+    dev = [e for e in load_reference() if e.bucket < REFERENCE_DEV_SHARE]
+    assert 300 < len(dev) < 500
+
+
+def test_supervised_reference_reports_cross_validated_accuracy() -> None:
+    words = {"billing": "invoice refund charge", "technical": "error crash server"}
+    examples = [
+        Example(f"ticket {i}", f"{words[label]} number {i}", label, None, None, 0)
+        for i in range(20)
+        for label in words
+    ]
+    lines = supervised_reference(examples)
+    assert "C=0.3: 1.000" in lines[0] and "C=1: 1.000" in lines[0]
+    assert lines[-1] == "  majority class alone: 0.500"
