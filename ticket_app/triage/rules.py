@@ -49,6 +49,40 @@ TITLE_BONUS = 0.5
 MAX_SCORED_CHARS = 3000
 # Only words at least this long are corrected for typos; short words collide too often.
 MIN_TYPO_LENGTH = 5
+# Real English words one edit away from a lexicon word; "correcting" them changes the meaning
+# ("never" -> "ever", "contract" -> "contact", "compliant" -> "complaint").
+_REAL_WORDS = frozenset(
+    {
+        "never",
+        "though",
+        "thorough",
+        "takes",
+        "taking",
+        "table",
+        "tables",
+        "black",
+        "blank",
+        "block",
+        "contract",
+        "contracts",
+        "stories",
+        "wider",
+        "realm",
+        "exist",
+        "serve",
+        "feeds",
+        "compliant",
+        "mother",
+        "others",
+        "suite",
+        "plain",
+        "known",
+        "action",
+        "likes",
+        "named",
+        "rights",
+    }
+)
 
 _APOSTROPHE_CONTRACTIONS = (
     (re.compile(r"\bcan'?t\b|\bcan not\b"), "cannot"),
@@ -101,14 +135,22 @@ def correct_typo(token: str) -> str:
     """Return the lexicon word one edit away from `token` (extra, missing or swapped letter).
 
     Substitutions are deliberately not corrected: they turn real words into other real words
-    ("change" into "charge"). Tokens shorter than `MIN_TYPO_LENGTH`, digits and words already in
-    the vocabulary are returned unchanged.
+    ("change" into "charge"). Nor is a missing or extra first letter: typos there are rare, and
+    such edits mostly hit real words ("reaching" -> "breaching", "email" -> "mail"). Tokens
+    shorter than `MIN_TYPO_LENGTH`, digits, words already in the vocabulary and a short list of
+    real words are returned unchanged.
     """
-    if len(token) < MIN_TYPO_LENGTH or token in _VOCABULARY or not token.isalpha():
+    if (
+        len(token) < MIN_TYPO_LENGTH
+        or token in _VOCABULARY
+        or token in _REAL_WORDS
+        or not token.isalpha()
+    ):
         return token
     candidates = sorted(short for short in _deletions(token) if short in _VOCABULARY)
     if token in _MISSING_LETTER:
         candidates.append(_MISSING_LETTER[token])
+    candidates = [word for word in candidates if word[0] == token[0]]
     for i in range(len(token) - 1):
         swapped = token[:i] + token[i + 1] + token[i] + token[i + 2 :]
         if swapped in _VOCABULARY:
