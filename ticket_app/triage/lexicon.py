@@ -258,6 +258,12 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"notification (?:preferences|settings)",
         ),
         cue("e-mail address", 2.0, r"e ?mail address(?:es)?|e ?mail"),
+        cue(
+            "contact details",
+            2.0,
+            r"(?:my|recovery|mobile|registered|account) (?:phone|mobile) numbers?|"
+            r"(?:phone|mobile) numbers? (?:on|in|from) (?:my|the) (?:account|profile)",
+        ),
         cue("personal data", 1.5, r"personal (?:data|details|info\w*)|privacy|gdpr"),
         cue("sign up", 1.0, r"sign ?up|signup|registration|register\w*"),
         cue("credentials", 2.5, r"credentials?|username and password"),
@@ -370,13 +376,16 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "address",
             2.5,
             r"(?:shipping|delivery|postal|mailing|home|billing|street|new|old|correct|wrong|my|"
-            r"our|your|the|this|that|an?|which|what) address(?:es)?",
+            r"our|your|the|this|that|an?|which|what|chang\w*|updat\w*|modif\w*|edit\w*) "
+            r"address(?:es)?",
         ),
         cue(
             "contact a person",
             3.0,
-            r"customer (?:service|support|care)|human|agent|representative|operator|"
-            r"a person|real person|live chat|call ?back|phone number",
+            r"customer (?:service|support|care)|human|(?:an?|human|live|support|real|actual|"
+            r"customer service) agents?|representative|operator|"
+            r"a person|real person|live chat|call ?back|phone number for|"
+            r"(?:your|a|the) phone number",
         ),
         cue("contact", 2.0, r"contact\w*|speak\w*|talk\w*|chat\w*|call|calling|phone|reach"),
         cue(
@@ -410,7 +419,12 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"human resources|hr|job|jobs|careers?|hiring|vacanc\w*|recruit\w*|employees?|"
             r"employment|staff|payroll|onboarding|leave|benefits|training|workshops?",
         ),
-        cue("opening hours", 2.0, r"opening hours|business hours|office hours|stores?|locations?"),
+        cue(
+            "opening hours",
+            2.0,
+            r"opening hours|business hours|office hours|stores|(?:a|your|the|nearest|local|"
+            r"physical|retail) (?:store|shop|branch)|store (?:hours|locations?)|locations?",
+        ),
     ),
 }
 
@@ -524,7 +538,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"(?:collected|taken|debited|billed|charged|pulled) (?:twice|again)|overcharg\w*|"
         r"wrong amount|please (?:refund|remove|correct|reverse)|never (?:signed|agreed|chose|"
         r"ordered|used|called|authori[sz]ed|asked|requested)|do not recogni[sz]e|"
-        r"without (?:warning|consent|permission|authori[sz]ation|asking)",
+        r"without (?:warning|consent|authori[sz]ation)",
     ),
     cue(
         "how-to question",
@@ -534,7 +548,8 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"do you (?:have|offer|support|accept|sell|ship|deliver|provide|plan)|"
         r"does (?:the|it|your|this)|"
         r"will (?:the|it|my|your) \w+ (?:work|support)|how (?:much|long|often|many)|"
-        r"difference between",
+        r"difference between|can (?:i|we)|(?:is|would) it be possible|is it possible|"
+        r"why (?:is|does|do|am|are)|when (?:is|will|does|do)|are you",
     ),
     cue(
         "information request",
