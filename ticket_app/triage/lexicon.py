@@ -245,7 +245,7 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "two-factor",
             3.0,
             r"2fa|mfa|two factor|two step|multi factor|authenticator|verification codes?|otp|"
-            r"one time (?:code|password)",
+            r"one time (?:code|password)|(?:backup|recovery) codes?",
         ),
         cue("locked out", 3.0, r"locked out|lock\w*" + GAP + r"accounts?|accounts? (?:is )?locked"),
         cue("recover access", 1.5, r"forgot\w*|forget\w*|reset\w*|recover\w*|retriev\w*"),
@@ -296,7 +296,10 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             2.5,
             r"not working|does not work|did not work|do not work|stopped working|not work|"
             r"broken|malfunction\w*|not loading|will not load|does not load|fails to|failing|"
-            r"failed",
+            r"failed|(?:does|do|did|will|would) not (?:match|sync|connect|save|load|open|print|"
+            r"pair|show|display|respond|start|turn on|power on|boot)|keeps? (?:rebooting|"
+            r"restarting|crashing|freezing|resetting|disconnecting|dropping|failing|loading|"
+            r"spinning)|reboot\w*|fails? silently",
         ),
         cue(
             "sign-up problem",
@@ -411,7 +414,9 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "sales",
             2.0,
             r"sales|pre sales|presales|wholesale|bulk|resell\w*|proposal|offerings?|"
-            r"services offered|pricing plans?|licen[cs]e options|volume discount",
+            r"services offered|pricing plans?|licen[cs]e options|volume discount|partnership|"
+            r"sponsor\w*|evaluating|shortlist\w*|proof of concept|pilot\w*|compliance|compliant|"
+            r"hipaa|soc 2|fedramp|iso \d+|vendor (?:assessment|review|questionnaire)",
         ),
         cue(
             "human resources",
