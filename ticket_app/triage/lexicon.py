@@ -175,6 +175,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"subscriptions?|(?:monthly|annual|yearly) plans?|plan (?:upgrade|change)",
         ),
         cue("renewal", 1.5, r"renew\w*|auto ?renew\w*"),
+        cue("licences and seats", 1.5, r"licen[cs]es?|licen[cs]ing|seats?"),
+        cue("credit", 2.0, r"overages?|credits?|credit notes?"),
         cue("tax", 1.5, r"tax|taxes|vat|sales tax"),
         cue("discount", 1.5, r"discounts?|coupons?|vouchers?|promo(?:tion(?:al)?)? codes?"),
         cue("transaction", 2.0, r"transactions?"),
@@ -183,7 +185,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue(
             "return",
             3.0,
-            r"return|returns|returned|returning|exchange|exchanges|exchanged|replacement|rma",
+            r"return|returns|returned|returning|exchange|exchanges|exchanged|replacement|rma|"
+            r"swap",
         ),
         cue("purchase amount", 1.0, r"amount|sum|total"),
     ),
@@ -452,7 +455,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"(?:users?|customers?|clients?|staff|employees?|team|teams|company|organi[sz]ation|"
         r"offices?|departments?|locations?|sites?|stores?)|everyone|everybody|nobody can|"
         r"no one can|company ?wide|organi[sz]ation ?wide|(?:all|every|entire|whole) (?:of "
-        r"(?:our|the) )?\w+ (?:users?|customers?|clients?|staff|employees?|students?|"
+        r"(?:our|the) )?(?:\w+ )?(?:users?|customers?|clients?|staff|employees?|students?|"
         r"patients?|tenants?|people|members?|orders?|payments?|e ?mails?|devices?)",
     ),
     cue(
@@ -576,7 +579,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         -1.5,
         r"feedback|testimonial\w*|compliment\w*|rating|thank you to|just wanted to say|"
         r"wanted to (?:say|thank)|letting you know|well done|great job|kudos|keep up the|"
-        r"really appreciated|pleased with|impressed",
+        r"really appreciated|pleased with|impressed|just a note|fyi",
     ),
     cue(
         "no rush",
