@@ -54,6 +54,52 @@ def test_priority_follows_urgency_and_impact(text: str, expected: Priority) -> N
     assert classify(text).priority == expected
 
 
+def test_typo_correction_leaves_real_words_alone() -> None:
+    # "reaching" is one letter from "breaching": it must not read as a security incident.
+    suggestion = classify("I am reaching out to ask how to export a report to PDF.")
+    assert suggestion.priority == Priority.LOW
+    assert "security" not in suggestion.reason
+    assert classify("I never received my order, where is it?").category == Category.GENERAL
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("This is not urgent, but how do I change the dashboard colours?", Priority.LOW),
+        (
+            "I cannot log in since this morning and I need the reports for my manager.",
+            Priority.HIGH,
+        ),
+        ("You charged me twice for the same invoice, please refund one.", Priority.HIGH),
+        ("The export fails with an error and our audit deadline is tomorrow.", Priority.HIGH),
+    ],
+)
+def test_priority_follows_the_product_definitions(text: str, expected: Priority) -> None:
+    assert classify(text).priority == expected
+
+
+def test_account_takeover_is_an_impact_cue() -> None:
+    suggestion = classify("Someone hijacked our admin account and is deleting projects.")
+    assert suggestion.priority in {Priority.HIGH, Priority.CRITICAL}
+    assert "account takeover" in suggestion.reason
+    urgent = classify("Urgent: someone hijacked our admin account and is deleting projects.")
+    assert urgent.priority == Priority.CRITICAL
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Please give my colleague admin rights and remove the old owner.", "account"),
+        ("I lost my phone and need my backup codes to sign in.", "account"),
+        ("The thermostat keeps rebooting and does not connect to the Wi-Fi.", "technical"),
+        ("Could you send your SOC 2 report? We are evaluating vendors.", "general"),
+        ("We were billed for 12 seats but only have 8 licences in use.", "billing"),
+    ],
+)
+def test_boundary_cases_follow_the_product_definitions(text: str, expected: str) -> None:
+    assert classify(text).category == Category(expected)
+
+
 def test_title_counts_as_evidence() -> None:
     suggestion = classify("Can you look into this for me?", title="Refund for duplicate charge")
     assert suggestion.category == Category.BILLING
