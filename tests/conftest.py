@@ -13,8 +13,16 @@ from sqlalchemy.engine import Engine
 
 from tests.helpers import scratch_postgres_database
 from ticket_app.api.app import create_api
+from ticket_app.models import ActorKind
+from ticket_app.services import identity
+from ticket_app.services.audit import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
+
+SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
+ADMIN_EMAIL = "admin@example.com"
+TEST_PASSWORD = "correct horse battery staple"
+TABLES = ("ticket_events", "tickets", "api_tokens", "staff_sessions", "staff_users")
 
 DIALECTS = ["sqlite", "postgresql"]
 
@@ -42,20 +50,40 @@ def database_url(
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Engine]:
-    """The process pointed at an empty, migrated tickets table; yields its engine."""
+    """The process pointed at an empty, migrated database (no tickets, no staff); yields its
+    engine. Sign-in failure counters start afresh too."""
     engine = use_database(database_url)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("TRUNCATE tickets RESTART IDENTITY"))
+            connection.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
-            connection.execute(sa.text("DELETE FROM tickets"))
+            for table in TABLES:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+    identity.reset_login_limits()
     yield engine
 
 
 @pytest.fixture
-def client(db: Engine) -> Iterator[TestClient]:
-    """An HTTP client for a fresh API app on the test database."""
+def admin_token(db: Engine) -> str:
+    """A read-write API token of an admin user (admin@example.com), created for this test."""
+    identity.create_user(ADMIN_EMAIL, "admin", TEST_PASSWORD, name="Test Admin", actor=SYSTEM)
+    secret, _ = identity.create_token(ADMIN_EMAIL, "tests", actor=SYSTEM)
+    return secret
+
+
+@pytest.fixture
+def anonymous_client(db: Engine) -> Iterator[TestClient]:
+    """An HTTP client for a fresh API app on the test database, with no credentials."""
     with TestClient(create_api()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(db: Engine, admin_token: str) -> Iterator[TestClient]:
+    """An HTTP client for a fresh API app on the test database, acting as an admin's token."""
+    with TestClient(
+        create_api(), headers={"Authorization": f"Bearer {admin_token}"}
+    ) as test_client:
         yield test_client
 
 

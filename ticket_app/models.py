@@ -1,4 +1,4 @@
-"""Database models: the `tickets` table and the value sets it accepts.
+"""Database models: tickets, their audit events, staff users, sessions and API tokens.
 
 The constraints declared here are the ones the Alembic migration creates; the database refuses
 bad rows on its own, whatever client writes them.
@@ -15,6 +15,8 @@ from sqlmodel import Field, SQLModel
 
 TITLE_MAX_LENGTH = 200
 EXTERNAL_ID_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 100
 
 
 class Category(StrEnum):
@@ -42,6 +44,37 @@ class Status(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class Role(StrEnum):
+    """What a staff user may do; the permission table in `services.permissions` says exactly."""
+
+    ADMIN = "admin"
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+
+class ActorKind(StrEnum):
+    """Who made a change: a signed-in user, an API token, or a process acting on its own."""
+
+    USER = "user"
+    TOKEN = "token"
+    INTAKE = "intake"
+    IMPORT = "import"
+    SYSTEM = "system"
+
+
+class EventKind(StrEnum):
+    """What an audit event records."""
+
+    CREATED = "created"
+    CHANGED = "changed"
+    IMPORTED = "imported"
+    EXPORTED = "exported"
+    USER_CREATED = "user_created"
+    USER_CHANGED = "user_changed"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
 
 
 def utc_now() -> datetime:
@@ -148,3 +181,155 @@ class Ticket(SQLModel, table=True):
         sa_column=sa.Column(sa.String(EXTERNAL_ID_MAX_LENGTH), nullable=True),
         description="The ticket's id in the system it was imported from; unique when present.",
     )
+    created_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+        description="The staff user who created the ticket (none for intake, import, legacy).",
+    )
+    labels_confirmed_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+        description="The agent or admin who last set or confirmed category/priority/status; "
+        "only such tickets train the team model.",
+    )
+
+
+def _timestamp(*, nullable: bool = False) -> sa.Column:
+    if nullable:
+        return sa.Column(UTCDateTime(), nullable=True)
+    return sa.Column(UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp())
+
+
+STAFF_USER_CHECKS: dict[str, str] = {
+    "ck_staff_users_role": _in("role", Role),
+    "ck_staff_users_email_lower": "email = lower(email)",
+    "ck_staff_users_email_not_blank": "length(trim(email)) > 0",
+    "ck_staff_users_name_not_blank": "length(trim(name)) > 0",
+}
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of staff who signs in.
+
+    Emails are stored lower-cased, so uniqueness is case-insensitive; users are deactivated, never
+    deleted, so the audit trail keeps its actors.
+    """
+
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in STAFF_USER_CHECKS.items()),
+        sa.Index("ux_staff_users_email", "email", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=False))
+    name: str = Field(sa_column=sa.Column(sa.String(NAME_MAX_LENGTH), nullable=False))
+    role: Role = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    is_active: bool = Field(
+        default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true())
+    )
+    password_hash: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    last_login_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser. Only the SHA-256 of the cookie's random token is stored."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (
+        sa.Index("ux_staff_sessions_token_hash", "token_hash", unique=True),
+        sa.Index("ix_staff_sessions_user_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    last_seen_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+API_TOKEN_CHECKS: dict[str, str] = {
+    "ck_api_tokens_name_not_blank": "length(trim(name)) > 0",
+    "ck_api_tokens_scopes_not_blank": "length(trim(scopes)) > 0",
+}
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal access token for automation; acts with its owner's role, within its scopes.
+
+    `scopes` is a comma-separated list (`tickets:read,tickets:write`); `prefix` is the token's
+    first characters, shown so people can recognise a token; only the SHA-256 is stored.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in API_TOKEN_CHECKS.items()),
+        sa.Index("ux_api_tokens_token_hash", "token_hash", unique=True),
+        sa.Index("ix_api_tokens_user_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(NAME_MAX_LENGTH), nullable=False))
+    prefix: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    scopes: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+TICKET_EVENT_CHECKS: dict[str, str] = {
+    "ck_ticket_events_actor_kind": _in("actor_kind", ActorKind),
+    "ck_ticket_events_kind": _in("kind", EventKind),
+}
+
+
+class TicketEvent(SQLModel, table=True):
+    """One entry of the audit trail.
+
+    Who (actor), when, what kind, and for field changes the field with its old and new value.
+    `ticket_id` is empty for events about no single ticket (an export, a staff or token
+    change). Written in the same transaction as the change.
+    """
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in TICKET_EVENT_CHECKS.items()),
+        sa.Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    actor_kind: ActorKind = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    actor_user_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+    )
+    actor_token_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("api_tokens.id"), nullable=True),
+    )
+    actor_label: str = Field(sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    kind: EventKind = Field(sa_column=sa.Column(sa.String(30), nullable=False))
+    field: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))
+    old_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    new_value: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))

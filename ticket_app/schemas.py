@@ -21,7 +21,15 @@ from pydantic import (
     field_validator,
 )
 
-from ticket_app.models import TITLE_MAX_LENGTH, Category, Priority, Status
+from ticket_app.models import (
+    TITLE_MAX_LENGTH,
+    ActorKind,
+    Category,
+    EventKind,
+    Priority,
+    Role,
+    Status,
+)
 from ticket_app.settings import get_settings
 
 
@@ -117,6 +125,9 @@ class TicketRead(BaseModel):
     external_id: str | None = Field(
         default=None, description="Id in the system a ticket was imported from, if any."
     )
+    created_by: int | None = Field(
+        default=None, description="Id of the staff user who created it (null: intake, import)."
+    )
     created_at: datetime = Field(json_schema_extra={"format": "date-time"})
     updated_at: datetime = Field(json_schema_extra={"format": "date-time"})
 
@@ -163,3 +174,92 @@ class TriageOverrideStats(BaseModel):
     suggested: int
     overridden: int
     override_rate: float
+
+
+def _iso_utc(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+
+
+class UserRead(BaseModel):
+    """A staff user as the console, the CLI and the API show it (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @field_serializer("created_at", "last_login_at", when_used="json")
+    def _utc(self, value: datetime | None) -> str | None:
+        return _iso_utc(value)
+
+
+class MeRead(BaseModel):
+    """`GET /api/me/`: the user behind the session or token."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
+class TokenRead(BaseModel):
+    """An API token's metadata; the secret itself is shown once, at creation, and never again."""
+
+    id: int
+    user_id: int
+    user_email: str
+    name: str
+    prefix: str = Field(description="First characters of the token, to recognise it.")
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @field_serializer("created_at", "expires_at", "last_used_at", "revoked_at", when_used="json")
+    def _utc(self, value: datetime | None) -> str | None:
+        return _iso_utc(value)
+
+
+class NewToken(BaseModel):
+    """A token just created: `token` is the secret, shown only in this answer."""
+
+    token: str
+    info: TokenRead
+
+
+class EventRead(BaseModel):
+    """One audit event: who did what to a ticket, and when.
+
+    `actor_kind` is user, token, intake, import or system; `actor` is the user's email (for a
+    token: the owner's email and the token's name) or the process name.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int | None
+    actor_kind: ActorKind
+    actor_user_id: int | None
+    actor: str = Field(validation_alias="actor_label")
+    kind: EventKind
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    created_at: datetime
+
+    @field_serializer("created_at", when_used="json")
+    def _utc(self, value: datetime) -> str | None:
+        return _iso_utc(value)
+
+
+class EventPage(BaseModel):
+    """Events oldest first; `next_cursor` continues after the last one, None at the end."""
+
+    items: list[EventRead]
+    next_cursor: str | None

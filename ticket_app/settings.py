@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'triage_desk.db'}"
@@ -73,6 +74,51 @@ class Settings(BaseSettings):
         default=50, ge=1, description="Tickets per page when no limit is given."
     )
     page_size_max: int = Field(default=200, ge=1, description="Largest accepted `limit`.")
+
+    session_max_age_hours: float = Field(
+        default=12.0, gt=0, description="A console session ends this long after sign-in."
+    )
+    session_idle_minutes: float = Field(
+        default=60.0, gt=0, description="A console session ends after this long without use."
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per account and per client address each window.",
+    )
+    login_window_seconds: int = Field(
+        default=60, ge=1, description="Length of the sign-in failure window (seconds)."
+    )
+    setup_token: SecretStr | None = Field(
+        default=None,
+        description="One-time token for the first-admin page; generated and logged when unset.",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; default: when the request came over HTTPS.",
+    )
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API and the event socket from a browser; "
+        "empty means same origin only.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public URL of the app (e.g. https://desk.example.com); used for emitted "
+        "links and as an allowed origin. Unset: links are relative.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the app answers; others get 400. Empty: any host.",
+    )
+
+    @field_validator("cors_allowed_origins", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """Lists come from the environment as comma-separated text."""
+        if isinstance(value, str):
+            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
 
 
 @lru_cache(maxsize=1)

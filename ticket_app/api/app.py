@@ -7,15 +7,21 @@ from fastapi_offline import FastAPIOffline
 
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.limits import BodySizeLimitMiddleware
+from ticket_app.api.security import SecurityMiddleware
+from ticket_app.api.session import router as session_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.services.tickets import training_rows
 from ticket_app.settings import get_settings
 from ticket_app.triage import set_history_loader
 
 API_DESCRIPTION = """
-REST API of Triage Desk. Errors are JSON: `{"detail": ..., "errors": [{"field", "message",
-"type"}]}`; 422 for invalid input (the field is named), 404 for unknown ids, 413 for bodies over
-the size limit, 503 when the database is unavailable.
+REST API of Triage Desk. Every route needs a personal API token
+(`Authorization: Bearer tdk_...`, create one in the console under "API tokens" or with
+`python -m ticket_app tokens create`) or the console's session cookie. Errors are JSON:
+`{"detail": ..., "errors": [{"field", "message", "type"}]}`; 401 without a valid credential,
+403 when the role or token scope does not allow the action, 422 for invalid input (the field is
+named), 404 for unknown ids, 413 for bodies over the size limit, 503 when the database is
+unavailable.
 """
 
 
@@ -24,7 +30,9 @@ def create_api() -> FastAPI:
 
     A factory, because Reflex adds its own middleware to the app it is given: each Reflex app
     (and each test) needs its own instance. Docs are served from local assets at /api/docs.
-    Also hands the triage learner its source of staff-labelled history.
+    Also hands the triage learner its source of staff-labelled history. Security headers, the
+    host allow-list and the event socket's origin check wrap everything this app serves,
+    including the Reflex console mounted inside it.
     """
     api = FastAPIOffline(
         title="Triage Desk API",
@@ -38,6 +46,8 @@ def create_api() -> FastAPI:
     )
     set_history_loader(training_rows)
     install_error_handlers(api)
+    api.include_router(session_router)
     api.include_router(tickets_router)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
+    api.add_middleware(SecurityMiddleware)
     return api

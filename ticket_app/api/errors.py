@@ -15,10 +15,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ticket_app.services.errors import (
+    AuthenticationError,
+    ConflictError,
     ConstraintViolationError,
     DatabaseUnavailableError,
     InvalidCursorError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
     TicketNotFoundError,
+    TooManyAttemptsError,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,8 +91,57 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(
+        response = error_response(
             exc.status_code, exc.detail, [{"field": "", "message": str(exc.detail), "type": "http"}]
+        )
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(AuthenticationError)
+    async def _unauthenticated(request: Request, exc: AuthenticationError) -> JSONResponse:
+        response = error_response(
+            status.HTTP_401_UNAUTHORIZED,
+            str(exc),
+            [{"field": "", "message": str(exc), "type": "unauthenticated"}],
+        )
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(PermissionDeniedError)
+    async def _forbidden(request: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return error_response(
+            status.HTTP_403_FORBIDDEN,
+            str(exc),
+            [{"field": "", "message": str(exc), "type": "forbidden"}],
+        )
+
+    @app.exception_handler(TooManyAttemptsError)
+    async def _rate_limited(request: Request, exc: TooManyAttemptsError) -> JSONResponse:
+        response = error_response(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            [{"field": "", "message": str(exc), "type": "rate_limited"}],
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(InvalidInputError)
+    async def _invalid(request: Request, exc: InvalidInputError) -> JSONResponse:
+        code = (
+            status.HTTP_409_CONFLICT
+            if isinstance(exc, ConflictError)
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+        return error_response(
+            code, str(exc), [{"field": exc.field, "message": str(exc), "type": "invalid"}]
+        )
+
+    @app.exception_handler(NotFoundError)
+    async def _missing(request: Request, exc: NotFoundError) -> JSONResponse:
+        return error_response(
+            status.HTTP_404_NOT_FOUND,
+            str(exc),
+            [{"field": "id", "message": str(exc), "type": "not_found"}],
         )
 
     @app.exception_handler(TicketNotFoundError)

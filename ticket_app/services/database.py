@@ -6,15 +6,21 @@ the process at another database with `use_database(url)`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlmodel import Session
 
+from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
 from ticket_app.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _engine: Engine | None = None
@@ -88,3 +94,21 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def service_session() -> Iterator[Session]:
+    """`session_scope`, with constraint and connection errors turned into service errors.
+
+    Raises ConstraintViolationError (naming the constraint when the driver reports it) or
+    DatabaseUnavailableError; the transaction is rolled back in both cases.
+    """
+    try:
+        with session_scope() as session:
+            yield session
+    except (IntegrityError, DataError) as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        raise ConstraintViolationError(str(exc.orig), constraint) from exc
+    except (OperationalError, SAInterfaceError) as exc:
+        logger.error("database unavailable: %s", exc.orig)
+        raise DatabaseUnavailableError("The database is unavailable; nothing was saved.") from exc

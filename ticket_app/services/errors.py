@@ -32,3 +32,54 @@ class ConstraintViolationError(ServiceError, ValueError):
     def __init__(self, message: str, constraint: str | None = None) -> None:
         super().__init__(message)
         self.constraint = constraint
+
+
+class AuthenticationError(ServiceError):
+    """No valid session or token was presented (the API answers 401)."""
+
+
+class InvalidCredentialsError(AuthenticationError):
+    """Sign-in refused.
+
+    One message for an unknown email, a wrong password and a deactivated
+    account, so the answer does not reveal which accounts exist.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Email or password is incorrect.")
+
+
+class TooManyAttemptsError(ServiceError):
+    """Too many failed sign-ins for this account or address; `retry_after` is in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+class PermissionDeniedError(ServiceError):
+    """The actor is known but its role or token scope does not allow the action (API: 403)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Your role or token does not allow {action}.")
+        self.action = action
+
+
+class InvalidInputError(ServiceError, ValueError):
+    """A value a service refuses; `field` names it for the caller's error message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConflictError(InvalidInputError):
+    """The value is already taken (e.g. an email of another staff user); API: 409."""
+
+
+class NotFoundError(ServiceError, LookupError):
+    """No staff user or token matches (API: 404)."""
+
+
+class SetupClosedError(ServiceError):
+    """The first-admin setup was already done, or the setup token is wrong."""

@@ -35,16 +35,21 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from ticket_app.models import (
     EXTERNAL_ID_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    ActorKind,
     Category,
+    EventKind,
     Priority,
     Status,
     Ticket,
+    TicketEvent,
     utc_now,
 )
 from ticket_app.schemas import TicketCreate
+from ticket_app.services.audit import Actor, event_row
 from ticket_app.services.csv_cells import unescape_cell
 from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
+from ticket_app.services.permissions import Action
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 
 # Ticket fields an import can set; anything else in a file is ignored.
@@ -456,8 +461,10 @@ def _sqlite_insert() -> sa.Insert:
     )
 
 
-def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int]) -> int:
+def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int], actor: Actor) -> int:
     """Insert `rows` in one transaction, skipping stored external ids; return how many were new.
+
+    Every new ticket gets its `imported` audit event by `actor` in the same transaction.
 
     Raises DatabaseUnavailableError, or ConstraintViolationError naming the batch's line range
     when the database refuses a row (nothing of the batch is written then).
@@ -473,7 +480,11 @@ def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int]) -> int:
                 result = connection.execute(_sqlite_insert(), rows)
             else:
                 raise ImportFileError(f"importing into {dialect} is not supported")
-            return len(result.all())
+            ids = [row[0] for row in result.all()]
+            if ids:
+                events = [event_row(actor, EventKind.IMPORTED, ticket_id=i) for i in ids]
+                connection.execute(sa.insert(TicketEvent.__table__), events)
+            return len(ids)
     except (IntegrityError, DataError) as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         raise ConstraintViolationError(
@@ -492,8 +503,14 @@ class _BatchWriter:
     so the database and Python work at the same time. Each batch is its own transaction.
     """
 
-    def __init__(self, report: ImportReport, on_batch: Callable[[ImportReport], None] | None):
+    def __init__(
+        self,
+        report: ImportReport,
+        on_batch: Callable[[ImportReport], None] | None,
+        actor: Actor,
+    ):
         self._report = report
+        self._actor = actor
         self._on_batch = on_batch
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-import")
         self._pending: Future[int] | None = None
@@ -502,7 +519,7 @@ class _BatchWriter:
     def submit(self, rows: list[dict[str, Any]], lines: tuple[int, int]) -> None:
         """Wait for the batch in flight, then start writing `rows` (lines: first, last)."""
         self.wait()
-        self._pending = self._pool.submit(_write_batch, rows, lines)
+        self._pending = self._pool.submit(_write_batch, rows, lines, self._actor)
         self._pending_size = len(rows)
 
     def wait(self) -> None:
@@ -529,6 +546,7 @@ def import_records(
     batch_size: int = DEFAULT_BATCH_SIZE,
     id_prefix: str | None = None,
     on_batch: Callable[[ImportReport], None] | None = None,
+    actor: Actor | None = None,
 ) -> ImportReport:
     """Validate and store records (line number, field -> raw value) into the current database.
 
@@ -539,14 +557,18 @@ def import_records(
     skips what is stored. `on_batch` is called with the running report after each committed
     batch. Blocking: call it from a worker thread in async code. Raises ImportFileError,
     DatabaseUnavailableError or ConstraintViolationError; batches committed before stay
-    committed.
+    committed. `actor` (default: the import process) must be allowed to import
+    (PermissionDeniedError) and is recorded on every imported ticket's audit event. Imported
+    labels are not staff decisions, so they never train the team model.
     """
+    actor = actor or Actor.process(ActorKind.IMPORT)
+    actor.require(Action.TICKETS_IMPORT)
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = ImportReport()
     runner = asyncio.Runner() if classify else None
     engine_classifier = (classifier or get_classifier()) if classify else None
-    writer = _BatchWriter(report, on_batch)
+    writer = _BatchWriter(report, on_batch, actor)
     batch: list[dict[str, Any]] = []
     first_line = last_line = 0
 
@@ -594,6 +616,7 @@ def import_file(
     batch_size: int = DEFAULT_BATCH_SIZE,
     line_ids: bool = False,
     on_progress: Callable[[int, ImportReport], None] | None = None,
+    actor: Actor | None = None,
 ) -> ImportReport:
     """Import a UTF-8 CSV or JSON Lines file of tickets into the current database.
 
@@ -623,6 +646,7 @@ def import_file(
                 batch_size=batch_size,
                 id_prefix=path.name if line_ids else None,
                 on_batch=callback,
+                actor=actor,
             )
         except UnicodeDecodeError as exc:
             raise ImportFileError(

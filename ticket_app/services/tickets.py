@@ -9,18 +9,25 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
-from ticket_app.models import Category, Priority, Status, Ticket, utc_now
+from ticket_app.models import (
+    ActorKind,
+    Category,
+    EventKind,
+    Priority,
+    Status,
+    Ticket,
+    utc_now,
+)
 from ticket_app.schemas import (
+    EventPage,
     TicketCreate,
     TicketFilters,
     TicketPage,
@@ -29,13 +36,11 @@ from ticket_app.schemas import (
     TicketUpdate,
     TriageOverrideStats,
 )
-from ticket_app.services.database import session_scope
-from ticket_app.services.errors import (
-    ConstraintViolationError,
-    DatabaseUnavailableError,
-    InvalidCursorError,
-    TicketNotFoundError,
-)
+from ticket_app.services import audit
+from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.database import service_session
+from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
+from ticket_app.services.permissions import Action
 from ticket_app.triage import (
     TicketClassifier,
     TriageSuggestion,
@@ -47,20 +52,6 @@ logger = logging.getLogger(__name__)
 
 _LIKE_ESCAPE = "\\"
 _CURSOR_PREFIX = "t1:"
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session whose connection and constraint errors become service errors."""
-    try:
-        with session_scope() as session:
-            yield session
-    except (IntegrityError, DataError) as exc:
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        raise ConstraintViolationError(str(exc.orig), constraint) from exc
-    except (OperationalError, SAInterfaceError) as exc:
-        logger.error("database unavailable: %s", exc.orig)
-        raise DatabaseUnavailableError("The database is unavailable; nothing was saved.") from exc
 
 
 def _escape_like(term: str) -> str:
@@ -139,7 +130,7 @@ def list_tickets(
     DatabaseUnavailableError when the database is down.
     """
     filters = filters or TicketFilters()
-    with _session() as session:
+    with service_session() as session:
         clauses = _filter_clauses(session, filters)
         total = session.exec(select(sa.func.count()).select_from(Ticket).where(*clauses)).one()
         query = select(Ticket).where(*clauses)
@@ -172,20 +163,39 @@ def iter_tickets(
 
 def get_ticket(ticket_id: int) -> TicketRead:
     """The ticket with this id; raises TicketNotFoundError if there is none."""
-    with _session() as session:
+    with service_session() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             raise TicketNotFoundError(ticket_id)
         return TicketRead.model_validate(ticket)
 
 
-def create_ticket(data: TicketCreate, suggestion: TriageSuggestion | None = None) -> TicketRead:
-    """Store a new ticket and return it.
+def _labels_confirmed(
+    actor: Actor, data: TicketCreate, suggestion: TriageSuggestion | None
+) -> bool:
+    """Whether a new ticket's labels are a staff decision.
+
+    Set by an agent or admin (or their
+    token) without a suggestion, or different from the suggestion they were shown.
+    """
+    if not actor.confirms_labels or data.category is None or data.priority is None:
+        return False
+    if suggestion is None:
+        return True
+    return data.category != suggestion.category or data.priority != suggestion.priority
+
+
+def create_ticket(
+    data: TicketCreate, suggestion: TriageSuggestion | None = None, *, actor: Actor
+) -> TicketRead:
+    """Store a new ticket, with its `created` audit event, and return it.
 
     Missing category/priority are taken from `suggestion`; without one they default to
     general/medium. The suggestion itself is stored alongside so overrides can be measured.
-    Raises DatabaseUnavailableError or ConstraintViolationError; nothing is written then.
+    Raises PermissionDeniedError unless `actor` may create tickets, DatabaseUnavailableError or
+    ConstraintViolationError; nothing is written then.
     """
+    actor.require(Action.TICKETS_CREATE)
     now = utc_now()
     ticket = Ticket(
         title=data.title,
@@ -197,17 +207,25 @@ def create_ticket(data: TicketCreate, suggestion: TriageSuggestion | None = None
         suggested_priority=suggestion.priority if suggestion else None,
         created_at=now,
         updated_at=now,
+        created_by=actor.user_id if actor.kind in (ActorKind.USER, ActorKind.TOKEN) else None,
+        labels_confirmed_by=actor.user_id if _labels_confirmed(actor, data, suggestion) else None,
     )
-    with _session() as session:
+    with service_session() as session:
         session.add(ticket)
         session.flush()
+        record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
+        session.flush()
         session.refresh(ticket)
-        return TicketRead.model_validate(ticket)
+        created = TicketRead.model_validate(ticket)
+    if ticket.labels_confirmed_by is not None:
+        get_history_learner().mark_stale()
+    return created
 
 
 async def submit_ticket(
     data: TicketCreate,
     *,
+    actor: Actor,
     suggestion: TriageSuggestion | None = None,
     classifier: TicketClassifier | None = None,
 ) -> TicketRead:
@@ -215,8 +233,10 @@ async def submit_ticket(
 
     A `suggestion` the caller already holds (the UI asks while the user types) is stored as is;
     otherwise the classifier is asked only when category or priority is missing. A classifier
-    failure never blocks creation: the ticket is stored with general/medium defaults.
+    failure never blocks creation: the ticket is stored with general/medium defaults. The
+    permission is checked before the classifier is asked (PermissionDeniedError).
     """
+    actor.require(Action.TICKETS_CREATE)
     if suggestion is None and (data.category is None or data.priority is None):
         try:
             suggestion = await (classifier or get_classifier()).suggest(
@@ -224,31 +244,75 @@ async def submit_ticket(
             )
         except Exception:  # the classifier contract says it never raises; stay safe if it does
             logger.exception("classifier failed; creating the ticket with defaults")
-    return await run_in_threadpool(create_ticket, data, suggestion)
+    return await run_in_threadpool(lambda: create_ticket(data, suggestion, actor=actor))
 
 
-def update_ticket(ticket_id: int, changes: TicketUpdate) -> TicketRead:
+LABEL_FIELDS = frozenset({"category", "priority", "status"})
+
+
+def update_ticket(ticket_id: int, changes: TicketUpdate, *, actor: Actor) -> TicketRead:
     """Apply the fields present in `changes` to a ticket and return it.
 
-    Raises TicketNotFoundError for an unknown id, DatabaseUnavailableError when the database is
-    down, ConstraintViolationError if the database refuses the new values.
+    Each changed field gets a `changed` audit event (old and new value) in the same
+    transaction; unchanged values write nothing. A label change by an agent or admin marks the
+    ticket's labels as staff-confirmed. Raises PermissionDeniedError, TicketNotFoundError,
+    DatabaseUnavailableError, or ConstraintViolationError if the database refuses the values.
     """
+    actor.require(Action.TICKETS_EDIT)
     values = changes.model_dump(exclude_unset=True)
-    with _session() as session:
+    with service_session() as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None:
             raise TicketNotFoundError(ticket_id)
-        if values:
-            for field, value in values.items():
-                setattr(ticket, field, value)
+        changed = {
+            field: (getattr(ticket, field), value)
+            for field, value in values.items()
+            if getattr(ticket, field) != value
+        }
+        if changed:
+            for field, (old, new) in changed.items():
+                setattr(ticket, field, new)
+                record_event(
+                    session,
+                    actor,
+                    EventKind.CHANGED,
+                    ticket_id=ticket_id,
+                    field=field,
+                    old=old,
+                    new=new,
+                )
+            if changed.keys() & LABEL_FIELDS and actor.confirms_labels:
+                ticket.labels_confirmed_by = actor.user_id
             ticket.updated_at = utc_now()
             session.add(ticket)
             session.flush()
             session.refresh(ticket)
         updated = TicketRead.model_validate(ticket)
-    if values.keys() & {"category", "priority", "status"}:
+    if changed.keys() & LABEL_FIELDS and actor.confirms_labels:
         get_history_learner().mark_stale()
     return updated
+
+
+def list_ticket_events(ticket_id: int, *, limit: int = 50, cursor: str | None = None) -> EventPage:
+    """The ticket's audit trail, oldest first, `limit` per page after `cursor`.
+
+    Raises TicketNotFoundError for an unknown ticket, InvalidCursorError for a foreign cursor.
+    """
+    with service_session() as session:
+        if not audit.ticket_exists(session, ticket_id):
+            raise TicketNotFoundError(ticket_id)
+        return audit.ticket_events(session, ticket_id, limit=limit, cursor=cursor)
+
+
+def record_export(filters: TicketFilters, *, actor: Actor) -> None:
+    """Check that `actor` may export and write the `exported` audit event (with the filters).
+
+    Raises PermissionDeniedError before anything is read.
+    """
+    actor.require(Action.TICKETS_EXPORT)
+    described = filters.model_dump_json(exclude_none=True)
+    with service_session() as session:
+        record_event(session, actor, EventKind.EXPORTED, field="filters", new=described)
 
 
 def _utc_date(value: datetime | str | None) -> date | None:
@@ -281,7 +345,7 @@ def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = N
         *(count_where(Ticket.priority == p.value).label(f"priority_{p.value}") for p in Priority),
         *(count_where(Ticket.category == c.value).label(f"category_{c.value}") for c in Category),
     ]
-    with _session() as session:
+    with service_session() as session:
         query = sa.select(*columns).select_from(Ticket).where(*_filter_clauses(session, filters))
         row = session.execute(query).mappings().one()
     total = int(row["total"])
@@ -308,7 +372,7 @@ def triage_override_stats(filters: TicketFilters | None = None) -> TriageOverrid
             Ticket.priority != Ticket.suggested_priority,
         ),
     )
-    with _session() as session:
+    with service_session() as session:
         query = sa.select(
             sa.func.coalesce(sa.func.sum(sa.case((has_suggestion, 1), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((overridden, 1), else_=0)), 0),
@@ -325,37 +389,48 @@ def change_marker() -> str:
     Built from max(id) and max(updated_at), both answered from indexes, so a console can poll
     it every few seconds and reload its page and stats only when something changed.
     """
-    with _session() as session:
+    with service_session() as session:
         newest_id, newest_update = session.execute(
             sa.select(sa.func.max(Ticket.id), sa.func.max(Ticket.updated_at))
         ).one()
     return f"{newest_id or 0}@{newest_update or ''}"
 
 
+# No one person's decisions may make up more than this share of the team model's training rows
+# (beyond a floor, so a small team still learns), so one account cannot steer the suggestions.
+MAX_ACTOR_SHARE = 0.4
+ACTOR_FLOOR_ROWS = 200
+
+
 def training_rows(limit: int = 5000) -> list[tuple[str, str, str]]:
     """The team's labelled history for the triage learner, newest first.
 
     Returns up to `limit` rows `(text, category, priority)`, text being the title and the
-    description on separate lines, for tickets whose labels a person set or confirmed: created
-    without a classifier suggestion, changed away from the suggestion, or moved past `open`
-    (someone worked on it and left the labels). Tickets still open with the suggestion
-    untouched are left out, so the model never learns from its own unreviewed guesses.
+    description on separate lines, for tickets whose labels an agent or admin set or confirmed
+    while signed in (or through their token): `labels_confirmed_by` is set. Intake, import and
+    anonymous rows never train the model, nor do the model's own unreviewed guesses. Each
+    person contributes at most max(ACTOR_FLOOR_ROWS, MAX_ACTOR_SHARE x the rows) of their
+    newest decisions, so a single account cannot outvote the team.
     """
-    confirmed = sa.or_(
-        Ticket.suggested_category.is_(None),
-        Ticket.status != Status.OPEN.value,
-        Ticket.category != Ticket.suggested_category,
-        Ticket.priority != Ticket.suggested_priority,
-    )
     query = (
-        sa.select(Ticket.title, Ticket.description, Ticket.category, Ticket.priority)
-        .where(confirmed)
+        sa.select(
+            Ticket.title,
+            Ticket.description,
+            Ticket.category,
+            Ticket.priority,
+            Ticket.labels_confirmed_by,
+        )
+        .where(Ticket.labels_confirmed_by.is_not(None))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(limit)
     )
-    with _session() as session:
+    with service_session() as session:
         rows = session.execute(query).all()
-    return [
-        (f"{title}\n{description}", category, priority)
-        for title, description, category, priority in rows
-    ]
+    cap = max(ACTOR_FLOOR_ROWS, int(MAX_ACTOR_SHARE * len(rows)))
+    taken: Counter[int] = Counter()
+    kept = []
+    for title, description, category, priority, actor_id in rows:
+        taken[actor_id] += 1
+        if taken[actor_id] <= cap:
+            kept.append((f"{title}\n{description}", category, priority))
+    return kept

@@ -1,0 +1,140 @@
+"""Who is calling: a bearer API token or the console's session cookie, checked on every route.
+
+`require(action)` is the dependency every /api route declares. It answers 401 (with
+`WWW-Authenticate: Bearer`) when no valid credential is presented and 403 when the role or the
+token's scopes do not allow the action; the decision itself is the permission table's
+(`services.permissions`). Requests authenticated by cookie that change something must come from
+our own origin (or a configured one): a page on another site or port cannot ride the cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from ticket_app.services.audit import Actor
+from ticket_app.services.identity import resolve_session, resolve_token
+from ticket_app.services.permissions import Action
+from ticket_app.settings import get_settings
+
+SESSION_COOKIE = "triage_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A personal API token (`tdk_...`), created in the console or with "
+    "`python -m ticket_app tokens create`.",
+)
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="The console's session cookie (set by signing in).",
+)
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased, for comparing origins."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def trusted_origins(scheme: str, host: str | None) -> set[str]:
+    """Origins whose pages may act with a session.
+
+    Our own (from the request), the configured public base URL, and `CORS_ALLOWED_ORIGINS`.
+    """
+    settings = get_settings()
+    origins = {origin_of(o) for o in settings.cors_allowed_origins}
+    if settings.public_base_url:
+        origins.add(origin_of(settings.public_base_url))
+    if host:
+        origins.add(f"{scheme}://{host}".lower())
+    return origins
+
+
+def is_trusted_origin(origin: str | None, scheme: str, host: str | None) -> bool:
+    """Whether a browser `Origin` header may use the session (absent: not a browser, allowed)."""
+    if origin is None:
+        return True
+    secure_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    return origin.strip().lower() in trusted_origins(secure_scheme, host)
+
+
+def session_token_from_cookie_header(header: str | None) -> str | None:
+    """The session token inside a raw `Cookie` header (the Reflex socket gives us that)."""
+    if not header:
+        return None
+    cookies = SimpleCookie()
+    try:
+        cookies.load(header)
+    except CookieError:
+        return None
+    morsel = cookies.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None else None
+
+
+def unauthenticated(message: str = "Sign in or send an API token.") -> HTTPException:
+    """A 401 that tells clients to use a bearer token."""
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def current_actor(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    session_token: Annotated[str | None, Depends(cookie_scheme)],
+) -> Actor | None:
+    """The actor behind the request's token or session cookie, or None.
+
+    A bearer header that is present but invalid is a 401 even if a cookie is present too, so a
+    script never silently acts as whoever is signed in in the browser.
+    """
+    if request.headers.get("authorization"):
+        secret = bearer.credentials if bearer is not None else None
+        actor = await run_in_threadpool(resolve_token, secret)
+        if actor is None:
+            raise unauthenticated("The API token is missing, invalid, expired or revoked.")
+        return actor
+    if not session_token:
+        return None
+    if request.method not in SAFE_METHODS and not is_trusted_origin(
+        request.headers.get("origin"), request.url.scheme, request.headers.get("host")
+    ):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="Cross-origin requests may not use the session cookie.",
+        )
+    return await run_in_threadpool(resolve_session, session_token)
+
+
+def require(action: Action) -> Callable[..., Awaitable[Actor]]:
+    """A dependency that yields the calling actor if it may perform `action` (else 401/403)."""
+
+    async def dependency(actor: Annotated[Actor | None, Depends(current_actor)]) -> Actor:
+        if actor is None:
+            raise unauthenticated()
+        if not actor.can(action):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"Your role or token scope does not allow {action.value}.",
+            )
+        return actor
+
+    dependency.__name__ = f"require_{action.name.lower()}"
+    return dependency
+
+
+async def signed_in(actor: Annotated[Actor | None, Depends(current_actor)]) -> Actor:
+    """A dependency that yields the calling actor, whatever it may do (else 401)."""
+    if actor is None:
+        raise unauthenticated()
+    return actor

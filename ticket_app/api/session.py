@@ -1,0 +1,262 @@
+"""Sign-in, sign-out, first-admin setup and `GET /api/me/`.
+
+The console's sign-in and setup pages post plain HTML forms here, so the session cookie can be
+set by the server as `HttpOnly` (script on the page never sees it). A form post is answered with
+a redirect (to the page asked for, or back to the form with an error code); a JSON post gets a
+JSON answer: 200/201, 401 for bad credentials, 429 with `Retry-After` when rate limited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ticket_app.api.auth import (
+    SESSION_COOKIE,
+    cookie_scheme,
+    is_trusted_origin,
+    signed_in,
+    unauthenticated,
+)
+from ticket_app.api.errors import error_response
+from ticket_app.schemas import MeRead, UserRead
+from ticket_app.services.audit import Actor
+from ticket_app.services.errors import (
+    InvalidCredentialsError,
+    InvalidInputError,
+    SetupClosedError,
+    TooManyAttemptsError,
+)
+from ticket_app.services.identity import SignedIn, complete_setup, get_user, sign_in, sign_out
+from ticket_app.settings import get_settings
+
+router = APIRouter(prefix="/api", tags=["session"])
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class SignInRequest(BaseModel):
+    """Credentials for a console session."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+    next: str | None = Field(default=None, description="Where a form post redirects after.")
+
+
+class SetupRequest(BaseModel):
+    """The first admin: the setup token from the server log, and the admin's account."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    setup_token: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    name: str | None = Field(default=None, max_length=100)
+    password: str = Field(max_length=1024)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go to after signing in; anything else (another site, `//host`) is `/`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(FORM_TYPES)
+
+
+async def _payload(request: Request) -> dict[str, Any]:
+    if _is_form(request):
+        form = await request.form()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    return body if isinstance(body, dict) else {}
+
+
+def _set_session_cookie(request: Request, response: Response, signed_in: SignedIn) -> None:
+    configured = get_settings().cookie_secure
+    secure = configured if configured is not None else request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.token,
+        max_age=signed_in.max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _redirect(path: str, **params: str) -> RedirectResponse:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return RedirectResponse(f"{path}?{query}" if query else path, status.HTTP_303_SEE_OTHER)
+
+
+def _foreign_form(request: Request) -> bool:
+    """A form posted from a page that is not ours (login CSRF): refused."""
+    return not is_trusted_origin(
+        request.headers.get("origin"), request.url.scheme, request.headers.get("host")
+    )
+
+
+@router.post(
+    "/auth/login",
+    summary="Sign in (console)",
+    response_model=UserRead,
+    responses={
+        303: {"description": "Form post: redirect to `next`, or back to /login with `error`."},
+        401: {"description": "Wrong email or password (one message for both)."},
+        429: {"description": "Too many failures for this account or address; `Retry-After`."},
+    },
+)
+async def login(request: Request) -> Response:
+    """Check email and password and set the `HttpOnly` session cookie.
+
+    Accepts a JSON body or a form post (`email`, `password`, optional `next`). Failures are
+    rate limited per account and per client address.
+    """
+    form = _is_form(request)
+    try:
+        data = SignInRequest.model_validate(await _payload(request))
+    except ValidationError:
+        if form:
+            return _redirect("/login", error="invalid")
+        return error_response(
+            422,
+            "email and password are required",
+            [{"field": "email", "message": "email and password are required", "type": "missing"}],
+        )
+    target = safe_next(data.next)
+    if form and _foreign_form(request):
+        return _redirect("/login", error="origin")
+    try:
+        signed_in = await run_in_threadpool(
+            lambda: sign_in(data.email, data.password, client=_client(request))
+        )
+    except TooManyAttemptsError as exc:
+        if form:
+            return _redirect("/login", error="locked", retry=str(exc.retry_after), next=target)
+        response = error_response(
+            429, str(exc), [{"field": "email", "message": str(exc), "type": "rate_limited"}]
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except InvalidCredentialsError as exc:
+        if form:
+            return _redirect("/login", error="invalid", next=target)
+        response = error_response(
+            401, str(exc), [{"field": "password", "message": str(exc), "type": "invalid"}]
+        )
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    response = (
+        _redirect(target)
+        if form
+        else JSONResponse(signed_in.user.model_dump(mode="json"), status_code=200)
+    )
+    _set_session_cookie(request, response, signed_in)
+    return response
+
+
+@router.post(
+    "/auth/logout",
+    summary="Sign out (console)",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={303: {"description": "Form post: redirect to /login."}},
+)
+async def logout(
+    request: Request, session_token: Annotated[str | None, Depends(cookie_scheme)]
+) -> Response:
+    """End the session: it is revoked on the server and the cookie is cleared."""
+    if _is_form(request) and _foreign_form(request):
+        return _redirect("/login", error="origin")
+    await run_in_threadpool(sign_out, session_token)
+    response: Response = (
+        _redirect("/login", signed_out="1")
+        if _is_form(request)
+        else Response(status_code=status.HTTP_204_NO_CONTENT)
+    )
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.post(
+    "/auth/setup",
+    summary="Create the first admin",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses={
+        303: {"description": "Form post: redirect to the console, or back with `error`."},
+        403: {"description": "Setup is closed (an admin exists) or the setup token is wrong."},
+        422: {"description": "Bad email or password; `errors[].field` names it."},
+    },
+)
+async def setup(request: Request) -> Response:
+    """One-time: create the first admin with the setup token printed in the server log.
+
+    Closed as soon as an active admin exists. Signs the new admin in.
+    """
+    form = _is_form(request)
+    payload = await _payload(request)
+    try:
+        data = SetupRequest.model_validate(payload)
+    except ValidationError as exc:
+        if form:
+            return _redirect("/setup", error="All fields are required.")
+        field = str(exc.errors()[0]["loc"][0])
+        return error_response(
+            422,
+            "invalid setup request",
+            [{"field": field, "message": exc.errors()[0]["msg"], "type": "invalid"}],
+        )
+    if form and _foreign_form(request):
+        return _redirect("/setup", error="The form came from another site.")
+    try:
+        signed_in = await run_in_threadpool(
+            lambda: complete_setup(data.setup_token, data.email, data.password, name=data.name)
+        )
+    except SetupClosedError as exc:
+        if form:
+            return _redirect("/setup", error=str(exc))
+        return error_response(
+            403, str(exc), [{"field": "setup_token", "message": str(exc), "type": "setup"}]
+        )
+    except InvalidInputError as exc:
+        if form:
+            return _redirect(
+                "/setup", error=f"{exc.field}: {exc}", email=data.email, name=data.name or ""
+            )
+        return error_response(
+            422, str(exc), [{"field": exc.field, "message": str(exc), "type": "invalid"}]
+        )
+    response = (
+        _redirect("/")
+        if form
+        else JSONResponse(signed_in.user.model_dump(mode="json"), status_code=201)
+    )
+    _set_session_cookie(request, response, signed_in)
+    return response
+
+
+@router.get("/me/", response_model=MeRead, summary="The signed-in user")
+@router.get("/me", response_model=MeRead, include_in_schema=False)
+def me(actor: Annotated[Actor, Depends(signed_in)]) -> MeRead:
+    """`{"id", "email", "name", "role"}` of the user behind the session or token."""
+    if actor.user_id is None:
+        raise unauthenticated()
+    user = get_user(actor.user_id)
+    return MeRead(id=user.id, email=user.email, name=user.name, role=user.role)

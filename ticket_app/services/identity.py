@@ -1,0 +1,698 @@
+"""Staff accounts, console sessions, API tokens and the first-admin setup.
+
+Passwords are hashed with argon2id through `pwdlib` (rehashed on sign-in when its parameters
+change). Session and API tokens are 256-bit random strings from `secrets`; only their SHA-256
+is stored, so a database leak does not hand out sign-ins. Failed sign-ins are counted per
+account and per client address with the `limits` library (moving window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import sqlalchemy as sa
+from limits import RateLimitItemPerSecond, storage, strategies
+from pwdlib import PasswordHash
+from sqlmodel import Session, select
+
+from ticket_app.models import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    ActorKind,
+    ApiToken,
+    EventKind,
+    Role,
+    StaffSession,
+    StaffUser,
+    utc_now,
+)
+from ticket_app.schemas import TokenRead, UserRead
+from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.database import service_session
+from ticket_app.services.errors import (
+    ConflictError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    SetupClosedError,
+    TooManyAttemptsError,
+)
+from ticket_app.services.permissions import Action, parse_scopes
+from ticket_app.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+TOKEN_PREFIX = "tdk_"
+VISIBLE_PREFIX_LENGTH = 12
+# Writing last-seen/last-used on every request would turn reads into writes; once a minute is
+# precise enough for idle timeouts of minutes and for "last used" in the token list.
+TOUCH_INTERVAL = timedelta(seconds=60)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The most common passwords of 12+ characters in public breach corpora (SecLists' top lists);
+# a short list by design: length is the main defence, this only stops the obvious ones.
+COMMON_PASSWORDS = frozenset(
+    {
+        "123456789012",
+        "1234567890123",
+        "12345678901234",
+        "123456789123",
+        "password1234",
+        "password12345",
+        "passwordpassword",
+        "qwertyuiopas",
+        "qwerty123456",
+        "1q2w3e4r5t6y",
+        "abcdefghijkl",
+        "iloveyou1234",
+        "administrator",
+        "changemechangeme",
+        "letmein12345",
+        "welcome12345",
+        "000000000000",
+        "111111111111",
+        "aaaaaaaaaaaa",
+        "triagedesk123",
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the email is unknown, so both paths take the same time."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def token_digest(raw: str) -> str:
+    """Hex SHA-256 of a session or API token: the only form in which tokens are stored."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    """The stored form of an email (trimmed, lower-cased); raises InvalidInputError('email')."""
+    value = (email or "").strip().lower()
+    if not _EMAIL.match(value) or len(value) > EMAIL_MAX_LENGTH:
+        raise InvalidInputError("email", "enter a valid email address")
+    return value
+
+
+def check_password(password: str) -> None:
+    """Raise InvalidInputError('password') unless the password meets the policy.
+
+    The policy follows NIST SP 800-63B and OWASP ASVS: at least 12 characters, no composition
+    rules, not one of the most common passwords.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            "password", f"must be at most {MAX_PASSWORD_LENGTH} characters long"
+        )
+    if password.lower() in COMMON_PASSWORDS:
+        raise InvalidInputError("password", "is one of the most common passwords; choose another")
+
+
+def _clean_name(name: str | None, email: str) -> str:
+    value = (name or "").strip() or email.split("@", 1)[0]
+    if len(value) > NAME_MAX_LENGTH:
+        raise InvalidInputError("name", f"must be at most {NAME_MAX_LENGTH} characters long")
+    return value
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError as exc:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInputError("role", f"must be one of {allowed}") from exc
+
+
+def _user_by_email(session: Session, email: str) -> StaffUser:
+    user = session.exec(select(StaffUser).where(StaffUser.email == normalize_email(email))).first()
+    if user is None:
+        raise NotFoundError(f"no staff user with email {email.strip().lower()}")
+    return user
+
+
+def _revoke_sessions(session: Session, user_id: int) -> None:
+    session.execute(
+        sa.update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    )
+
+
+def user_actor(user: StaffUser) -> Actor:
+    """The actor for a signed-in user."""
+    return Actor(kind=ActorKind.USER, label=user.email, user_id=user.id, role=Role(user.role))
+
+
+# Users -------------------------------------------------------------------------------------
+
+
+def _insert_user(
+    session: Session, email: str, name: str | None, role: Role | str, password: str
+) -> StaffUser:
+    email = normalize_email(email)
+    check_password(password)
+    user = StaffUser(
+        email=email,
+        name=_clean_name(name, email),
+        role=_role(role),
+        password_hash=_hasher().hash(password),
+    )
+    if session.exec(select(StaffUser.id).where(StaffUser.email == email)).first() is not None:
+        raise ConflictError("email", f"a staff user with email {email} already exists")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_user(
+    email: str, role: Role | str, password: str, *, name: str | None = None, actor: Actor
+) -> UserRead:
+    """Create an active staff user and return it.
+
+    Raises PermissionDeniedError unless `actor` may manage staff, InvalidInputError naming the
+    field for a bad email, name, role or password, ConflictError if the email is taken.
+    """
+    actor.require(Action.STAFF_MANAGE)
+    with service_session() as session:
+        user = _insert_user(session, email, name, role, password)
+        record_event(
+            session, actor, EventKind.USER_CREATED, field="role", new=f"{user.email}: {user.role}"
+        )
+        return UserRead.model_validate(user)
+
+
+def list_users() -> list[UserRead]:
+    """Every staff user, active first, then by email."""
+    with service_session() as session:
+        users = session.exec(
+            select(StaffUser).order_by(StaffUser.is_active.desc(), StaffUser.email)
+        ).all()
+        return [UserRead.model_validate(user) for user in users]
+
+
+def get_user(user_id: int) -> UserRead:
+    """The staff user with this id; raises NotFoundError."""
+    with service_session() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            raise NotFoundError(f"no staff user with id {user_id}")
+        return UserRead.model_validate(user)
+
+
+def _last_active_admin(session: Session, user: StaffUser) -> bool:
+    if user.role != Role.ADMIN or not user.is_active:
+        return False
+    admins = session.execute(
+        sa.select(sa.func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True))
+    ).scalar_one()
+    return admins <= 1
+
+
+def set_role(email: str, role: Role | str, *, actor: Actor) -> UserRead:
+    """Change a user's role; their sessions end (they sign in again with the new role).
+
+    Refuses (InvalidInputError 'role') to demote the last active admin.
+    """
+    actor.require(Action.STAFF_MANAGE)
+    new_role = _role(role)
+    with service_session() as session:
+        user = _user_by_email(session, email)
+        if user.role == new_role:
+            return UserRead.model_validate(user)
+        if new_role != Role.ADMIN and _last_active_admin(session, user):
+            raise InvalidInputError("role", "the last active admin cannot be demoted")
+        old = user.role
+        user.role = new_role
+        session.add(user)
+        _revoke_sessions(session, user.id)
+        record_event(
+            session,
+            actor,
+            EventKind.USER_CHANGED,
+            field="role",
+            old=f"{user.email}: {old}",
+            new=f"{user.email}: {new_role}",
+        )
+        session.flush()
+        return UserRead.model_validate(user)
+
+
+def set_active(email: str, active: bool, *, actor: Actor) -> UserRead:
+    """Deactivate (or reactivate) a user.
+
+    Deactivation ends their sessions and, since tokens
+    act for their owner, stops their tokens at once. The last active admin stays active.
+    """
+    actor.require(Action.STAFF_MANAGE)
+    with service_session() as session:
+        user = _user_by_email(session, email)
+        if user.is_active == active:
+            return UserRead.model_validate(user)
+        if not active and _last_active_admin(session, user):
+            raise InvalidInputError("email", "the last active admin cannot be deactivated")
+        user.is_active = active
+        session.add(user)
+        if not active:
+            _revoke_sessions(session, user.id)
+        record_event(
+            session,
+            actor,
+            EventKind.USER_CHANGED,
+            field="active",
+            old=f"{user.email}: {not active}",
+            new=f"{user.email}: {active}",
+        )
+        session.flush()
+        return UserRead.model_validate(user)
+
+
+def reset_password(email: str, password: str, *, actor: Actor) -> UserRead:
+    """Set a new password (admins for anyone, a user for themself); ends the user's sessions."""
+    with service_session() as session:
+        user = _user_by_email(session, email)
+        if actor.user_id != user.id:
+            actor.require(Action.STAFF_MANAGE)
+        check_password(password)
+        user.password_hash = _hasher().hash(password)
+        session.add(user)
+        _revoke_sessions(session, user.id)
+        record_event(session, actor, EventKind.USER_CHANGED, field="password", new=user.email)
+        session.flush()
+        return UserRead.model_validate(user)
+
+
+def has_admin() -> bool:
+    """Whether an active admin exists (if not, the console offers the first-admin setup)."""
+    with service_session() as session:
+        query = sa.select(StaffUser.id).where(
+            StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True)
+        )
+        return session.execute(query.limit(1)).first() is not None
+
+
+# Sign-in rate limit -------------------------------------------------------------------------
+
+
+@dataclass
+class _LoginLimiter:
+    strategy: strategies.MovingWindowRateLimiter
+    item: RateLimitItemPerSecond
+
+
+_limiter: _LoginLimiter | None = None
+
+
+def _login_limiter() -> _LoginLimiter:
+    global _limiter
+    if _limiter is None:
+        settings = get_settings()
+        _limiter = _LoginLimiter(
+            strategies.MovingWindowRateLimiter(storage.MemoryStorage()),
+            RateLimitItemPerSecond(settings.login_max_failures, settings.login_window_seconds),
+        )
+    return _limiter
+
+
+def reset_login_limits() -> None:
+    """Forget every counted sign-in failure (settings changed, or a test starts afresh)."""
+    global _limiter
+    _limiter = None
+
+
+def _login_keys(email: str, client: str | None) -> list[tuple[str, str]]:
+    keys = [("account", email.strip().lower())]
+    if client:
+        keys.append(("client", client))
+    return keys
+
+
+def _retry_after(email: str, client: str | None) -> int | None:
+    limiter = _login_limiter()
+    waits = []
+    for kind, key in _login_keys(email, client):
+        if not limiter.strategy.test(limiter.item, "login", kind, key):
+            reset_at, _ = limiter.strategy.get_window_stats(limiter.item, "login", kind, key)
+            waits.append(max(1, int(reset_at - utc_now().timestamp()) + 1))
+    return max(waits) if waits else None
+
+
+def _count_failure(email: str, client: str | None) -> None:
+    limiter = _login_limiter()
+    for kind, key in _login_keys(email, client):
+        limiter.strategy.hit(limiter.item, "login", kind, key)
+
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new console session.
+
+    `token` goes into the cookie (never stored), `max_age` in
+    seconds is the cookie's lifetime.
+    """
+
+    token: str
+    user: UserRead
+    max_age: int
+
+
+def _new_session(session: Session, user: StaffUser) -> SignedIn:
+    settings = get_settings()
+    token = secrets.token_urlsafe(32)
+    now = utc_now()
+    lifetime = timedelta(hours=settings.session_max_age_hours)
+    session.add(
+        StaffSession(
+            user_id=user.id,
+            token_hash=token_digest(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    user.last_login_at = now
+    session.add(user)
+    session.flush()
+    return SignedIn(token, UserRead.model_validate(user), int(lifetime.total_seconds()))
+
+
+def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
+    """Check a password and open a session.
+
+    Raises TooManyAttemptsError (with `retry_after` seconds) once the account or the client
+    address has had `login_max_failures` failures within `login_window_seconds`, and
+    InvalidCredentialsError, with one message for unknown email, wrong password and deactivated
+    account, otherwise. A password hashed with outdated parameters is rehashed.
+    """
+    wait = _retry_after(email or "", client)
+    if wait is not None:
+        raise TooManyAttemptsError(wait)
+    try:
+        normalized = normalize_email(email)
+    except InvalidInputError:
+        normalized = None
+    with service_session() as session:
+        user = None
+        if normalized is not None and len(password) <= MAX_PASSWORD_LENGTH:
+            user = session.exec(select(StaffUser).where(StaffUser.email == normalized)).first()
+        valid, new_hash = _hasher().verify_and_update(
+            password[:MAX_PASSWORD_LENGTH], user.password_hash if user else _dummy_hash()
+        )
+        if user is None or not valid or not user.is_active:
+            _count_failure(email or "", client)
+            raise InvalidCredentialsError()
+        if new_hash is not None:
+            user.password_hash = new_hash
+        return _new_session(session, user)
+
+
+def resolve_session(token: str | None) -> Actor | None:
+    """The actor of a session cookie's token.
+
+    None if it is unknown, revoked, expired, idle for longer than `session_idle_minutes`, or its
+    user is deactivated.
+    """
+    if not token:
+        return None
+    settings = get_settings()
+    now = utc_now()
+    with service_session() as session:
+        row = session.exec(
+            select(StaffSession, StaffUser)
+            .join(StaffUser, StaffUser.id == StaffSession.user_id)
+            .where(StaffSession.token_hash == token_digest(token))
+        ).first()
+        if row is None:
+            return None
+        staff_session, user = row
+        idle_limit = staff_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+        if (
+            staff_session.revoked_at is not None
+            or staff_session.expires_at <= now
+            or idle_limit <= now
+            or not user.is_active
+        ):
+            return None
+        if now - staff_session.last_seen_at >= TOUCH_INTERVAL:
+            staff_session.last_seen_at = now
+            session.add(staff_session)
+        return user_actor(user)
+
+
+def sign_out(token: str | None) -> None:
+    """End the session of this cookie token (nothing happens for an unknown token)."""
+    if not token:
+        return
+    with service_session() as session:
+        session.execute(
+            sa.update(StaffSession)
+            .where(
+                StaffSession.token_hash == token_digest(token), StaffSession.revoked_at.is_(None)
+            )
+            .values(revoked_at=utc_now())
+        )
+
+
+# First-admin setup -------------------------------------------------------------------------
+
+_generated_setup_token: str | None = None
+
+
+def setup_token() -> str:
+    """The one-time token the first-admin page asks for.
+
+    `SETUP_TOKEN` from the settings when set (the `serve` command sets it for its workers),
+    otherwise a random token made once per process. Callers log it while no admin exists.
+    """
+    global _generated_setup_token
+    configured = get_settings().setup_token
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
+    if _generated_setup_token is None:
+        _generated_setup_token = secrets.token_urlsafe(24)
+    return _generated_setup_token
+
+
+def complete_setup(token: str, email: str, password: str, *, name: str | None = None) -> SignedIn:
+    """Create the first admin with the setup token and sign them in.
+
+    Raises SetupClosedError when an active admin already exists or the token is wrong, and the
+    errors of `create_user` for bad input.
+    """
+    if not hmac.compare_digest(token.strip().encode(), setup_token().encode()):
+        raise SetupClosedError("The setup token is not correct; it is printed in the server log.")
+    with service_session() as session:
+        exists = session.execute(
+            sa.select(StaffUser.id).where(
+                StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True)
+            )
+        ).first()
+        if exists is not None:
+            raise SetupClosedError("Setup is done: an admin exists. Sign in instead.")
+        user = _insert_user(session, email, name, Role.ADMIN, password)
+        record_event(
+            session,
+            Actor.process(ActorKind.SYSTEM, "setup"),
+            EventKind.USER_CREATED,
+            field="role",
+            new=f"{user.email}: admin",
+        )
+        return _new_session(session, user)
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+def _token_read(token: ApiToken, owner_email: str) -> TokenRead:
+    return TokenRead(
+        id=token.id,
+        user_id=token.user_id,
+        user_email=owner_email,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=sorted(token.scopes.split(",")),
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+def create_token(
+    owner_email: str,
+    name: str,
+    *,
+    scopes: str | None = None,
+    expires_days: int | None = None,
+    actor: Actor,
+) -> tuple[str, TokenRead]:
+    """Create an API token for a user; returns (the secret, shown once; its metadata).
+
+    Users create their own tokens; admins (and the CLI's system actor) anyone's. `scopes` is
+    comma-separated (default: read and write); `expires_days` None means no expiry. Raises
+    InvalidInputError naming name, scopes or expires_days, NotFoundError for an unknown owner,
+    PermissionDeniedError.
+    """
+    clean_name = (name or "").strip()
+    if not clean_name or len(clean_name) > NAME_MAX_LENGTH:
+        raise InvalidInputError("name", f"must be 1 to {NAME_MAX_LENGTH} characters")
+    try:
+        scope_set = parse_scopes(scopes)
+    except ValueError as exc:
+        raise InvalidInputError("scopes", str(exc)) from exc
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise InvalidInputError("expires_days", "must be between 1 and 3650")
+    with service_session() as session:
+        owner = _user_by_email(session, owner_email)
+        if owner.id != actor.user_id:
+            actor.require(Action.TOKENS_MANAGE_ALL)
+        else:
+            actor.require(Action.TOKENS_MANAGE_OWN)
+        if not owner.is_active:
+            raise InvalidInputError("user", f"{owner.email} is deactivated")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = utc_now()
+        token = ApiToken(
+            user_id=owner.id,
+            name=clean_name,
+            prefix=secret[:VISIBLE_PREFIX_LENGTH],
+            token_hash=token_digest(secret),
+            scopes=",".join(sorted(scope_set)),
+            created_at=now,
+            expires_at=now + timedelta(days=expires_days) if expires_days else None,
+        )
+        session.add(token)
+        session.flush()
+        record_event(
+            session,
+            actor,
+            EventKind.TOKEN_CREATED,
+            field="token",
+            new=f"{owner.email}: {clean_name} ({token.prefix}…, {token.scopes})",
+        )
+        return secret, _token_read(token, owner.email)
+
+
+def list_tokens(*, actor: Actor, owner_email: str | None = None) -> list[TokenRead]:
+    """Tokens newest first: the actor's own, or (admins) everyone's or one owner's."""
+    with service_session() as session:
+        query = select(ApiToken, StaffUser.email).join(StaffUser, StaffUser.id == ApiToken.user_id)
+        if owner_email is not None:
+            owner = _user_by_email(session, owner_email)
+            if owner.id != actor.user_id:
+                actor.require(Action.TOKENS_MANAGE_ALL)
+            query = query.where(ApiToken.user_id == owner.id)
+        elif actor.can(Action.TOKENS_MANAGE_ALL):
+            pass
+        else:
+            actor.require(Action.TOKENS_MANAGE_OWN)
+            query = query.where(ApiToken.user_id == actor.user_id)
+        rows = session.exec(query.order_by(ApiToken.id.desc())).all()
+        return [_token_read(token, email) for token, email in rows]
+
+
+def revoke_token(token_id: int, *, actor: Actor) -> TokenRead:
+    """Revoke a token (its owner or an admin); it stops working at once. Idempotent."""
+    with service_session() as session:
+        row = session.exec(
+            select(ApiToken, StaffUser.email)
+            .join(StaffUser, StaffUser.id == ApiToken.user_id)
+            .where(ApiToken.id == token_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no API token with id {token_id}")
+        token, email = row
+        if token.user_id != actor.user_id:
+            if not actor.can(Action.TOKENS_MANAGE_ALL):
+                raise NotFoundError(f"no API token with id {token_id}")
+        else:
+            actor.require(Action.TOKENS_MANAGE_OWN)
+        if token.revoked_at is None:
+            token.revoked_at = utc_now()
+            session.add(token)
+            record_event(
+                session,
+                actor,
+                EventKind.TOKEN_REVOKED,
+                field="token",
+                old=f"{email}: {token.name} ({token.prefix}…)",
+            )
+            session.flush()
+        return _token_read(token, email)
+
+
+def resolve_token(secret: str | None) -> Actor | None:
+    """The actor of a bearer token: its owner's role, limited to its scopes.
+
+    None if the token is unknown, revoked, expired, or its owner is deactivated. Records the
+    last-used time.
+    """
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    now = utc_now()
+    with service_session() as session:
+        row = session.exec(
+            select(ApiToken, StaffUser)
+            .join(StaffUser, StaffUser.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_digest(secret))
+        ).first()
+        if row is None:
+            return None
+        token, owner = row
+        expired = token.expires_at is not None and token.expires_at <= now
+        if token.revoked_at is not None or expired or not owner.is_active:
+            return None
+        if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+            token.last_used_at = now
+            session.add(token)
+        return Actor(
+            kind=ActorKind.TOKEN,
+            label=f"{owner.email} (token {token.name})",
+            user_id=owner.id,
+            token_id=token.id,
+            role=Role(owner.role),
+            scopes=frozenset(token.scopes.split(",")),
+        )
+
+
+def require_staff_actor(actor: Actor | None, action: Action) -> Actor:
+    """`actor` if it may perform `action`; raises PermissionDeniedError otherwise (None too)."""
+    if actor is None:
+        raise PermissionDeniedError(action.value)
+    actor.require(action)
+    return actor
+
+
+def expires_in(value: datetime | None) -> str:
+    """Human wording of an expiry time for lists ("never", "expired", "in 29 days")."""
+    if value is None:
+        return "never"
+    remaining = value - utc_now()
+    if remaining.total_seconds() <= 0:
+        return "expired"
+    days = remaining.days
+    return f"in {days} days" if days >= 1 else "within a day"

@@ -1,0 +1,104 @@
+"""Who may do what: the one permission table that the API, the console and the CLI consult.
+
+Deny by default: an action is allowed only when the role's row lists it and, for API tokens,
+when one of the token's scopes covers it. Roles follow the help-desk convention (Zendesk,
+Zammad): `viewer` reads, `agent` triages, `admin` also manages staff and every token.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from ticket_app.models import Role
+
+
+class Action(StrEnum):
+    """Everything a person or a token can ask Triage Desk to do."""
+
+    TICKETS_READ = "tickets.read"
+    TICKETS_CREATE = "tickets.create"
+    TICKETS_EDIT = "tickets.edit"
+    TICKETS_EXPORT = "tickets.export"
+    TICKETS_CLASSIFY = "tickets.classify"
+    TICKETS_IMPORT = "tickets.import"
+    AUDIT_READ = "audit.read"
+    TOKENS_MANAGE_OWN = "tokens.manage_own"
+    TOKENS_MANAGE_ALL = "tokens.manage_all"
+    STAFF_MANAGE = "staff.manage"
+
+
+class Scope(StrEnum):
+    """What an API token may be used for, whatever its owner's role allows."""
+
+    TICKETS_READ = "tickets:read"
+    TICKETS_WRITE = "tickets:write"
+
+
+_VIEWER = frozenset({Action.TICKETS_READ, Action.AUDIT_READ, Action.TOKENS_MANAGE_OWN})
+_AGENT = _VIEWER | {
+    Action.TICKETS_CREATE,
+    Action.TICKETS_EDIT,
+    Action.TICKETS_EXPORT,
+    Action.TICKETS_CLASSIFY,
+}
+_ADMIN = _AGENT | {Action.TICKETS_IMPORT, Action.TOKENS_MANAGE_ALL, Action.STAFF_MANAGE}
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.VIEWER: _VIEWER,
+    Role.AGENT: frozenset(_AGENT),
+    Role.ADMIN: frozenset(_ADMIN),
+}
+"""Role -> the actions it allows. The single source of truth for authorisation."""
+
+SCOPE_OF_ACTION: dict[Action, Scope | None] = {
+    Action.TICKETS_READ: Scope.TICKETS_READ,
+    Action.AUDIT_READ: Scope.TICKETS_READ,
+    Action.TICKETS_EXPORT: Scope.TICKETS_READ,
+    Action.TICKETS_CREATE: Scope.TICKETS_WRITE,
+    Action.TICKETS_EDIT: Scope.TICKETS_WRITE,
+    Action.TICKETS_CLASSIFY: Scope.TICKETS_WRITE,
+    Action.TICKETS_IMPORT: Scope.TICKETS_WRITE,
+    # Managing people and credentials needs a signed-in person, never a token.
+    Action.TOKENS_MANAGE_OWN: None,
+    Action.TOKENS_MANAGE_ALL: None,
+    Action.STAFF_MANAGE: None,
+}
+"""Action -> the token scope that covers it; None: no token may do it."""
+
+# Roles whose label decisions may train the team model (a viewer cannot set labels anyway).
+LABELLING_ROLES = frozenset({Role.AGENT, Role.ADMIN})
+
+
+def role_allows(role: Role | str | None, action: Action) -> bool:
+    """Whether `role` may perform `action` (None, i.e. anonymous, may do nothing)."""
+    if role is None:
+        return False
+    try:
+        return action in PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+def scopes_allow(scopes: frozenset[str] | None, action: Action) -> bool:
+    """Whether a token with `scopes` may perform `action`; None means not a token (a session)."""
+    if scopes is None:
+        return True
+    needed = SCOPE_OF_ACTION.get(action)
+    return needed is not None and needed.value in scopes
+
+
+def parse_scopes(text: str | None) -> frozenset[str]:
+    """Scopes from comma-separated text (`tickets:read,tickets:write`).
+
+    Empty or None gives both scopes. Raises ValueError naming an unknown scope.
+    """
+    if text is None or not text.strip():
+        return frozenset(scope.value for scope in Scope)
+    scopes = {part.strip() for part in text.split(",") if part.strip()}
+    known = {scope.value for scope in Scope}
+    unknown = sorted(scopes - known)
+    if unknown:
+        raise ValueError(
+            f"unknown scope {unknown[0]!r}; use one or more of {', '.join(sorted(known))}"
+        )
+    return frozenset(scopes)
