@@ -10,7 +10,6 @@ our own origin (or a configured one): a page on another site or port cannot ride
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -19,11 +18,10 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.services.audit import Actor
-from ticket_app.services.identity import resolve_session, resolve_token
+from ticket_app.services.identity import SESSION_COOKIE, resolve_session, resolve_token
 from ticket_app.services.permissions import Action
 from ticket_app.settings import get_settings
 
-SESSION_COOKIE = "triage_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 bearer_scheme = HTTPBearer(
@@ -66,19 +64,6 @@ def is_trusted_origin(origin: str | None, scheme: str, host: str | None) -> bool
         return True
     secure_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
     return origin.strip().lower() in trusted_origins(secure_scheme, host)
-
-
-def session_token_from_cookie_header(header: str | None) -> str | None:
-    """The session token inside a raw `Cookie` header (the Reflex socket gives us that)."""
-    if not header:
-        return None
-    cookies = SimpleCookie()
-    try:
-        cookies.load(header)
-    except CookieError:
-        return None
-    morsel = cookies.get(SESSION_COOKIE)
-    return morsel.value if morsel is not None else None
 
 
 def unauthenticated(message: str = "Sign in or send an API token.") -> HTTPException:

@@ -21,13 +21,15 @@ from ticket_app.settings import get_settings
 
 EVENT_PATH = "/_event"
 
-# Reflex's compiled app boots from inline module scripts and styles its components inline
-# (Radix Themes, Emotion), so scripts and styles allow 'unsafe-inline'; everything else is
-# same-origin only, nothing may frame the console, and no plugins or foreign <base> apply.
+# Reflex's compiled app boots from inline scripts (React Router's prerendered pages), runs the
+# client actions the server sends (toasts) as script strings it evaluates, and styles its
+# components inline (Radix Themes, Emotion): scripts allow 'unsafe-inline' and 'unsafe-eval',
+# styles 'unsafe-inline'. Everything else is same-origin only, nothing may frame the console,
+# no plugins run and no foreign <base> or form target applies.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from http.cookies import CookieError, SimpleCookie
 
 import sqlalchemy as sa
 from limits import RateLimitItemPerSecond, storage, strategies
@@ -50,6 +51,7 @@ from ticket_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
+SESSION_COOKIE = "triage_session"
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "tdk_"
@@ -461,6 +463,19 @@ def resolve_session(token: str | None) -> Actor | None:
             staff_session.last_seen_at = now
             session.add(staff_session)
         return user_actor(user)
+
+
+def session_token_from_cookie_header(header: str | None) -> str | None:
+    """The session token inside a raw `Cookie` header (what the console's event socket has)."""
+    if not header:
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(header)
+    except CookieError:
+        return None
+    morsel = cookies.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None else None
 
 
 def sign_out(token: str | None) -> None:

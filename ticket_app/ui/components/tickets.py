@@ -14,7 +14,7 @@ from ticket_app.ui.components.common import (
     color_of,
     option_items,
 )
-from ticket_app.ui.state import TicketListState
+from ticket_app.ui.state import SessionState, TicketListState
 
 SKELETON_ROWS = 6
 
@@ -100,6 +100,7 @@ def _inline_select(
         option_items(values),
         value=row[field],
         on_change=lambda value: TicketListState.update_field(row["id"], field, value),
+        disabled=~SessionState.can_edit,
         size="1",
     )
 
@@ -295,6 +296,7 @@ def detail_dialog() -> rx.Component:
                     color_scheme="gray",
                 ),
             ),
+            history_timeline(),
             rx.flex(
                 rx.dialog.close(rx.button("Close", variant="soft")),
                 justify="end",
@@ -307,24 +309,47 @@ def detail_dialog() -> rx.Component:
     )
 
 
+def _history_entry(event: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.el.li(
+        rx.text(event["what"], size="2", weight="medium"),
+        rx.text(event["who"] + " · " + event["when"], size="1", color_scheme="gray"),
+        data_testid="history-entry",
+    )
+
+
+def history_timeline() -> rx.Component:
+    """The ticket's audit trail: who created, imported or changed what, oldest first."""
+    return rx.box(
+        rx.heading("History", size="2", as_="h3", margin_bottom="0.25rem"),
+        rx.el.ol(
+            rx.foreach(TicketListState.detail_events, _history_entry),
+            style={"listStyle": "none", "padding": 0, "margin": 0},
+        ),
+        margin_top="1rem",
+    )
+
+
 def tickets_section() -> rx.Component:
     """Heading, filters, table and dialog together."""
     return rx.card(
         rx.vstack(
             rx.hstack(
                 rx.heading("Tickets", size="4", as_="h2"),
-                rx.el.a(
-                    rx.button(
-                        rx.icon("download", size=14),
-                        "Export CSV",
-                        variant="soft",
-                        size="1",
-                        tab_index=-1,
+                rx.cond(
+                    SessionState.can_edit,
+                    rx.el.a(
+                        rx.button(
+                            rx.icon("download", size=14),
+                            "Export CSV",
+                            variant="soft",
+                            size="1",
+                            tab_index=-1,
+                        ),
+                        href=TicketListState.export_url,
+                        download="tickets.csv",
+                        aria_label="Export CSV: the tickets of this view",
+                        id="export-csv",
                     ),
-                    href=TicketListState.export_url,
-                    download="tickets.csv",
-                    aria_label="Export the tickets of this view as CSV",
-                    id="export-csv",
                 ),
                 justify="between",
                 align="center",

@@ -1,7 +1,8 @@
 """Per-feature Reflex states of the staff console."""
 
 from ticket_app.ui.state.form import TicketFormState
+from ticket_app.ui.state.session import SessionState
 from ticket_app.ui.state.stats import StatsState
 from ticket_app.ui.state.tickets import TicketListState
 
-__all__ = ["StatsState", "TicketFormState", "TicketListState"]
+__all__ = ["SessionState", "StatsState", "TicketFormState", "TicketListState"]

@@ -17,9 +17,11 @@ from ticket_app.services.errors import (
     DatabaseUnavailableError,
     ServiceError,
 )
+from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import submit_ticket
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
+from ticket_app.ui.state.session import actor_of, authorize
 from ticket_app.ui.state.stats import StatsState
 from ticket_app.ui.state.tickets import TicketListState
 
@@ -155,7 +157,8 @@ class TicketFormState(rx.State):
         """Ask the classifier about the current description; drop the answer if it went stale."""
         async with self:
             description, title = self.description, self.title
-            if not description.strip():
+            actor = await actor_of(self)
+            if not description.strip() or actor is None or not actor.can(Action.TICKETS_CLASSIFY):
                 return
             self.classifying = True
         suggestion, note = await fetch_suggestion(get_classifier(), description, title)
@@ -203,6 +206,10 @@ class TicketFormState(rx.State):
         """Validate and store the ticket; on failure keep everything typed and say why."""
         del form_data  # the controlled fields already hold the values
         self.form_error = ""
+        actor, refusal = await authorize(self, Action.TICKETS_CREATE)
+        if actor is None:
+            yield refusal
+            return
         self.errors = client_errors(self.title, self.description)
         if self.errors:
             return
@@ -219,7 +226,7 @@ class TicketFormState(rx.State):
         self.submitting = True
         yield
         try:
-            ticket = await submit_ticket(data, suggestion=self._held_suggestion())
+            ticket = await submit_ticket(data, actor=actor, suggestion=self._held_suggestion())
         except DatabaseUnavailableError:
             self.form_error = "The database is unavailable; nothing was saved. Try again."
         except ConstraintViolationError as exc:

@@ -8,8 +8,10 @@ import logging
 import reflex as rx
 
 from ticket_app.services.errors import ServiceError
+from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import ticket_stats, triage_override_stats
 from ticket_app.ui.logic import StatsView, stats_view
+from ticket_app.ui.state.session import authorize
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,13 @@ class StatsState(rx.State):
         self.override_rate = view.override_rate
 
     @rx.event
-    async def refresh(self) -> None:
-        """Reload the aggregates."""
+    async def refresh(self):
+        """Reload the aggregates (signed-in users with read access only)."""
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            return refusal
         self._apply(await fetch_stats_view())
+        return None
 
 
 async def fetch_stats_view() -> StatsView | None:

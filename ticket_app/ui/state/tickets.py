@@ -11,13 +11,21 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import TicketFilters, TicketPage, TicketUpdate
+from ticket_app.services.audit import Actor
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     InvalidCursorError,
+    PermissionDeniedError,
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
+from ticket_app.services.permissions import Action
+from ticket_app.services.tickets import (
+    change_marker,
+    list_ticket_events,
+    list_tickets,
+    update_ticket,
+)
 from ticket_app.ui.logic import (
     ALL,
     filters_from_params,
@@ -27,6 +35,7 @@ from ticket_app.ui.logic import (
     ticket_row,
     validation_messages,
 )
+from ticket_app.ui.state.session import SessionState, actor_of, authorize
 from ticket_app.ui.state.stats import StatsState, fetch_stats_view
 
 logger = logging.getLogger(__name__)
@@ -41,15 +50,40 @@ def load_page(filters: TicketFilters, cursor: str | None = None) -> TicketPage:
     return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor)
 
 
-def save_field(ticket_id: int, field: str, value: str) -> dict[str, str]:
-    """Save one inline edit and return the stored row (blocking; call it from a thread).
+def save_field(ticket_id: int, field: str, value: str, actor: Actor) -> dict[str, str]:
+    """Save one inline edit by `actor` and return the stored row (blocking; use a thread).
 
     Raises ValueError for a field that is not editable inline, pydantic's ValidationError for
     a value outside the allowed set, and the service errors of `update_ticket`.
     """
     if field not in EDITABLE_FIELDS:
         raise ValueError(f"{field} cannot be edited here")
-    return ticket_row(update_ticket(ticket_id, TicketUpdate.model_validate({field: value})))
+    changes = TicketUpdate.model_validate({field: value})
+    return ticket_row(update_ticket(ticket_id, changes, actor=actor))
+
+
+def event_rows(ticket_id: int) -> list[dict[str, str]]:
+    """The ticket's audit trail for the detail dialog, oldest first (blocking; use a thread).
+
+    Each row: `when` (UTC, minutes), `who`, `what` (e.g. "status: open → closed").
+    """
+    rows = []
+    for event in list_ticket_events(ticket_id, limit=200).items:
+        if event.field and event.kind.value == "changed":
+            old = (event.old_value or "").replace("_", " ")
+            new = (event.new_value or "").replace("_", " ")
+            what = f"{event.field.replace('_', ' ')}: {old} → {new}"
+        else:
+            what = event.kind.value.replace("_", " ").capitalize()
+        rows.append(
+            {
+                "id": str(event.id),
+                "when": event.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "who": event.actor,
+                "what": what,
+            }
+        )
+    return rows
 
 
 def save_error_message(exc: Exception) -> str:
@@ -60,6 +94,8 @@ def save_error_message(exc: Exception) -> str:
         return "the database is unavailable"
     if isinstance(exc, TicketNotFoundError):
         return "the ticket no longer exists"
+    if isinstance(exc, PermissionDeniedError):
+        return "your role does not allow this"
     return str(exc)
 
 
@@ -80,6 +116,7 @@ class TicketListState(rx.State):
 
     detail: dict[str, str] = rx.field(default_factory=dict)
     detail_open: bool = False
+    detail_events: list[dict[str, str]] = rx.field(default_factory=list)
 
     _saving: int = 0
     _seen_marker: str = ""
@@ -130,7 +167,11 @@ class TicketListState(rx.State):
 
     @rx.event
     async def on_load(self) -> AsyncIterator:
-        """Read the filters from the URL, load the first page, and start the live refresh."""
+        """Check the session, read the URL's filters, load the first page, start the refresh."""
+        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_READ)
+        if refusal is not None:
+            yield refusal
+            return
         self._show_filters(filters_from_params(self.router.url.query_parameters))
         self.loading = True
         self.load_error = ""
@@ -151,14 +192,18 @@ class TicketListState(rx.State):
             self.load_error = "Tickets could not be loaded; the database is unavailable."
 
     @rx.event
-    async def refresh(self) -> None:
+    async def refresh(self):
         """Reload the newest tickets, keeping the older pages already shown."""
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            return refusal
         try:
             page = await asyncio.to_thread(load_page, self._filters())
         except ServiceError as exc:
             logger.warning("ticket list not refreshed: %s", exc)
-            return
+            return None
         self._merge(page)
+        return None
 
     def _merge(self, page: TicketPage) -> None:
         """Fold a fresh first page into the rows shown."""
@@ -186,6 +231,9 @@ class TicketListState(rx.State):
                 filters = self._filters()
                 busy = self._saving > 0
                 seen = self._seen_marker
+                actor = await actor_of(self)
+            if actor is None or not actor.can(Action.TICKETS_READ):
+                return  # signed out, expired or deactivated: stop showing changes
             if busy:
                 continue
             try:
@@ -243,6 +291,10 @@ class TicketListState(rx.State):
     @rx.event
     async def load_more(self) -> AsyncIterator:
         """Append the next page after the last row shown."""
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            yield refusal
+            return
         if not self.next_cursor:
             return
         self.loading_more = True
@@ -267,11 +319,15 @@ class TicketListState(rx.State):
         before = next((row for row in self.rows if row["id"] == ticket_id), None)
         if before is None or before.get(field) == value:
             return
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        if actor is None:
+            yield refusal
+            return
         self.rows = replace_row(self.rows, {**before, field: value})
         self._saving += 1
         yield
         try:
-            saved = await asyncio.to_thread(save_field, int(ticket_id), field, value)
+            saved = await asyncio.to_thread(save_field, int(ticket_id), field, value, actor)
         except (ServiceError, ValidationError, ValueError) as exc:
             self.rows = replace_row(self.rows, before)
             yield rx.toast.error(f"Ticket #{ticket_id} not saved: {save_error_message(exc)}")
@@ -279,6 +335,7 @@ class TicketListState(rx.State):
             self.rows = replace_row(self.rows, saved)
             if self.detail.get("id") == ticket_id:
                 self.detail = saved
+                self.detail_events = await asyncio.to_thread(event_rows, int(ticket_id))
             label = field.replace("_", " ")
             yield [
                 rx.toast.success(f"Ticket #{ticket_id}: {label} set to {value.replace('_', ' ')}"),
@@ -288,10 +345,20 @@ class TicketListState(rx.State):
             self._saving -= 1
 
     @rx.event
-    def show_detail(self, ticket_id: str) -> None:
-        """Open the detail dialog for one ticket."""
+    async def show_detail(self, ticket_id: str):
+        """Open the detail dialog for one ticket, with its audit trail as a timeline."""
+        actor, refusal = await authorize(self, Action.AUDIT_READ)
+        if actor is None:
+            return refusal
         self.detail = next((row for row in self.rows if row["id"] == ticket_id), {})
         self.detail_open = bool(self.detail)
+        self.detail_events = []
+        if self.detail:
+            try:
+                self.detail_events = await asyncio.to_thread(event_rows, int(ticket_id))
+            except ServiceError as exc:
+                logger.warning("ticket history not loaded: %s", exc)
+        return None
 
     @rx.event
     def set_detail_open(self, is_open: bool) -> None:

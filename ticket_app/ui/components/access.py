@@ -1,0 +1,171 @@
+"""Sign-in and first-admin forms, and the header's "signed in as" with sign-out.
+
+The forms are plain HTML forms posted to the API, so the server sets the session cookie as
+`HttpOnly`; no script on the page ever holds the session token.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.components.el.elements.base import BaseHTML
+
+from ticket_app.ui.components.common import field_label
+from ticket_app.ui.state import SessionState
+from ticket_app.ui.state.access import SetupState, SignInState
+
+
+class NativeForm(BaseHTML):
+    """A `<form>` the browser submits itself, for answers that set a cookie.
+
+    Reflex's own form always cancels the submission and sends an event instead.
+    """
+
+    tag = "form"
+
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+native_form = NativeForm.create
+
+
+def _input(label: str, name: str, input_type: str = "text", **props) -> rx.Component:
+    field_id = f"{name}-input"
+    return rx.vstack(
+        field_label(label, field_id),
+        rx.el.input(
+            id=field_id,
+            name=name,
+            type=input_type,
+            required=True,
+            class_name="rt-reset rt-TextFieldInput",
+            style={
+                "width": "100%",
+                "padding": "0.5rem 0.75rem",
+                "border": "1px solid var(--gray-a7)",
+                "borderRadius": "var(--radius-2)",
+                "background": "var(--color-surface)",
+                "color": "var(--gray-12)",
+            },
+            **props,
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _message(text: rx.Var[str], tone: rx.Var[str] | str = "red") -> rx.Component:
+    return rx.cond(
+        text != "",
+        rx.callout(text, color_scheme=tone, role="alert", size="1", data_testid="auth-message"),
+    )
+
+
+def _auth_card(title: str, *children: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("life-buoy", size=24, color=rx.color("accent", 11), aria_hidden=True),
+                    rx.heading("Triage Desk", size="5", as_="p"),
+                    align="center",
+                ),
+                rx.heading(title, size="6", as_="h1"),
+                *children,
+                spacing="4",
+                width="100%",
+            ),
+            width="100%",
+            max_width="26rem",
+        ),
+        min_height="80vh",
+        padding="1rem",
+    )
+
+
+def sign_in_form() -> rx.Component:
+    """Email and password, posted to /api/auth/login."""
+    return _auth_card(
+        "Sign in",
+        _message(SignInState.message, SignInState.message_tone),
+        native_form(
+            rx.vstack(
+                _input("Email", "email", "email", auto_complete="username", auto_focus=True),
+                _input("Password", "password", "password", auto_complete="current-password"),
+                rx.el.input(type="hidden", name="next", value=SignInState.next_path),
+                rx.button("Sign in", type="submit", size="3", width="100%"),
+                spacing="3",
+                width="100%",
+            ),
+            action="/api/auth/login",
+            method="post",
+            width="100%",
+        ),
+        rx.text(
+            "No account? Ask an admin of your team to create one.",
+            size="1",
+            color_scheme="gray",
+        ),
+    )
+
+
+def setup_form() -> rx.Component:
+    """The one-time first-admin form, posted to /api/auth/setup."""
+    return _auth_card(
+        "Create the first admin",
+        rx.text(
+            "Nobody can sign in yet. Enter the setup token printed in the server log, then the "
+            "admin account's details. This page closes once an admin exists.",
+            size="2",
+        ),
+        _message(SetupState.message),
+        native_form(
+            rx.vstack(
+                _input("Setup token (from the server log)", "setup_token", auto_complete="off"),
+                _input(
+                    "Email",
+                    "email",
+                    "email",
+                    auto_complete="username",
+                    default_value=SetupState.email,
+                ),
+                _input("Name", "name", auto_complete="name", default_value=SetupState.name),
+                _input(
+                    "Password (at least 12 characters)",
+                    "password",
+                    "password",
+                    auto_complete="new-password",
+                    min_length=12,
+                ),
+                rx.button("Create admin and sign in", type="submit", size="3", width="100%"),
+                spacing="3",
+                width="100%",
+            ),
+            action="/api/auth/setup",
+            method="post",
+            width="100%",
+        ),
+    )
+
+
+def account_menu() -> rx.Component:
+    """Header: links to the token and staff pages, who is signed in, and sign-out."""
+    return rx.hstack(
+        rx.link("API tokens", href="/tokens", size="2"),
+        rx.cond(SessionState.is_admin, rx.link("Staff", href="/staff", size="2")),
+        rx.link("API docs", href="/api/docs", size="2", is_external=True),
+        rx.text(
+            "Signed in as ",
+            rx.el.strong(SessionState.signed_in_as),
+            size="2",
+            data_testid="signed-in-as",
+        ),
+        native_form(
+            rx.button("Sign out", type="submit", variant="soft", size="1", color_scheme="gray"),
+            action="/api/auth/logout",
+            method="post",
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+    )

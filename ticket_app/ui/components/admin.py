@@ -1,0 +1,254 @@
+"""The staff page (admins) and the API tokens page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticket_app.models import Role
+from ticket_app.ui.components.common import field_label
+from ticket_app.ui.state.admin import StaffState, TokensState
+
+ROLES = [role.value for role in Role]
+
+
+def _text_input(label: str, field_id: str, value, on_change, input_type: str = "text"):
+    return rx.vstack(
+        field_label(label, field_id),
+        rx.input(id=field_id, value=value, on_change=on_change, type=input_type, width="100%"),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _select(label: str, field_id: str, value, on_change, items: list[tuple[str, str]]):
+    return rx.vstack(
+        field_label(label, field_id),
+        rx.select.root(
+            rx.select.trigger(id=field_id, width="100%"),
+            rx.select.content(*(rx.select.item(text, value=key) for key, text in items)),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def invite_form() -> rx.Component:
+    """Create a staff account with a role and an initial password to hand over."""
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Add a staff member", size="4", as_="h2"),
+                rx.grid(
+                    _text_input(
+                        "Email",
+                        "new-email",
+                        StaffState.new_email,
+                        StaffState.set_new_email,
+                        "email",
+                    ),
+                    _text_input("Name", "new-name", StaffState.new_name, StaffState.set_new_name),
+                    _select(
+                        "Role",
+                        "new-role",
+                        StaffState.new_role,
+                        StaffState.set_new_role,
+                        [(r, r.capitalize()) for r in ROLES],
+                    ),
+                    _text_input(
+                        "Initial password (12+ characters)",
+                        "new-password",
+                        StaffState.new_password,
+                        StaffState.set_new_password,
+                        "password",
+                    ),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.button("Add staff member", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=StaffState.invite,
+            reset_on_submit=False,
+        ),
+        width="100%",
+    )
+
+
+def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(user["name"]),
+        rx.table.cell(user["email"]),
+        rx.table.cell(
+            rx.select.root(
+                rx.select.trigger(aria_label="Role of " + user["email"]),
+                rx.select.content(*(rx.select.item(r.capitalize(), value=r) for r in ROLES)),
+                value=user["role"],
+                on_change=lambda role: StaffState.change_role(user["email"], role),
+                size="1",
+            )
+        ),
+        rx.table.cell(user["active"]),
+        rx.table.cell(user["last_login"]),
+        rx.table.cell(
+            rx.cond(
+                user["active"] == "yes",
+                rx.button(
+                    "Deactivate",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=StaffState.set_active(user["email"], False),
+                    aria_label="Deactivate " + user["email"],
+                ),
+                rx.button(
+                    "Reactivate",
+                    size="1",
+                    variant="soft",
+                    on_click=StaffState.set_active(user["email"], True),
+                    aria_label="Reactivate " + user["email"],
+                ),
+            )
+        ),
+        data_testid="staff-row",
+    )
+
+
+def staff_table() -> rx.Component:
+    """Every staff account with its role, state and last sign-in."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Staff", size="4", as_="h2"),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *(
+                            rx.table.column_header_cell(name)
+                            for name in ("Name", "Email", "Role", "Active", "Last sign-in", "")
+                        )
+                    )
+                ),
+                rx.table.body(rx.foreach(StaffState.users, _user_row)),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def new_token_form() -> rx.Component:
+    """Name, scopes and expiry of a new personal token; the secret appears once."""
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("New API token", size="4", as_="h2"),
+                rx.text(
+                    "Scripts send it as Authorization: Bearer <token>. It acts with your role.",
+                    size="2",
+                ),
+                rx.grid(
+                    _text_input(
+                        "Name", "token-name", TokensState.new_name, TokensState.set_new_name
+                    ),
+                    _select(
+                        "Scopes",
+                        "token-scopes",
+                        TokensState.new_scope,
+                        TokensState.set_new_scope,
+                        [
+                            ("read_write", "Read and write tickets"),
+                            ("read", "Read tickets only"),
+                            ("write", "Write tickets only"),
+                        ],
+                    ),
+                    _select(
+                        "Expires",
+                        "token-expiry",
+                        TokensState.new_expiry,
+                        TokensState.set_new_expiry,
+                        [
+                            ("30", "In 30 days"),
+                            ("90", "In 90 days"),
+                            ("365", "In a year"),
+                            ("never", "Never"),
+                        ],
+                    ),
+                    columns=rx.breakpoints(initial="1", md="3"),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.button("Create token", type="submit"),
+                rx.cond(
+                    TokensState.created_secret != "",
+                    rx.callout(
+                        rx.vstack(
+                            rx.text("Copy this token now; it will not be shown again:", size="2"),
+                            rx.code(TokensState.created_secret, data_testid="new-token", size="2"),
+                            rx.button(
+                                "Done",
+                                size="1",
+                                variant="soft",
+                                on_click=TokensState.dismiss_secret,
+                            ),
+                        ),
+                        color_scheme="green",
+                        role="status",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=TokensState.create,
+            reset_on_submit=False,
+        ),
+        width="100%",
+    )
+
+
+def _token_row(token: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(token["name"]),
+        rx.table.cell(token["owner"]),
+        rx.table.cell(rx.code(token["prefix"])),
+        rx.table.cell(token["scopes"]),
+        rx.table.cell(token["expires"]),
+        rx.table.cell(token["last_used"]),
+        rx.table.cell(token["state"]),
+        rx.table.cell(
+            rx.cond(
+                token["state"] == "active",
+                rx.button(
+                    "Revoke",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=TokensState.revoke(token["id"]),
+                    aria_label="Revoke token " + token["name"],
+                ),
+            )
+        ),
+        data_testid="token-row",
+    )
+
+
+def tokens_table() -> rx.Component:
+    """Tokens with their prefix, scopes, expiry and last use; never the secret."""
+    headers = ("Name", "Owner", "Prefix", "Scopes", "Expires", "Last used", "State", "")
+    return rx.card(
+        rx.vstack(
+            rx.heading("Tokens", size="4", as_="h2"),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(*(rx.table.column_header_cell(name) for name in headers))
+                ),
+                rx.table.body(rx.foreach(TokensState.tokens, _token_row)),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )

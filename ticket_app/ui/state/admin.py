@@ -1,0 +1,270 @@
+"""State of the staff page (admins) and the API tokens page (everyone signed in).
+
+Every handler checks the session and the permission table on the server before it reads or
+changes anything; the services check again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import reflex as rx
+
+from ticket_app.schemas import TokenRead, UserRead
+from ticket_app.services import identity
+from ticket_app.services.audit import Actor
+from ticket_app.services.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceError,
+)
+from ticket_app.services.permissions import Action, Scope
+from ticket_app.ui.state.session import authorize
+
+logger = logging.getLogger(__name__)
+
+EXPIRY_CHOICES = {"never": None, "30": 30, "90": 90, "365": 365}
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "never"
+
+
+def user_row(user: UserRead) -> dict[str, str]:
+    """One staff user as the staff table shows it (all values text)."""
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role.value,
+        "active": "yes" if user.is_active else "no",
+        "last_login": _when(user.last_login_at),
+    }
+
+
+def token_row(token: TokenRead) -> dict[str, str]:
+    """One API token as the tokens table shows it (never the secret)."""
+    if token.revoked_at is not None:
+        state = "revoked"
+    else:
+        state = "active" if identity.expires_in(token.expires_at) != "expired" else "expired"
+    return {
+        "id": str(token.id),
+        "owner": token.user_email,
+        "name": token.name,
+        "prefix": token.prefix + "…",
+        "scopes": ", ".join(token.scopes),
+        "created": _when(token.created_at),
+        "expires": identity.expires_in(token.expires_at) if token.expires_at else "never",
+        "last_used": _when(token.last_used_at),
+        "state": state,
+    }
+
+
+def failure_text(exc: ServiceError) -> str:
+    """Why a staff or token change was refused, in words for the page."""
+    if isinstance(exc, InvalidInputError):
+        return f"{exc.field.replace('_', ' ').capitalize()}: {exc}"
+    if isinstance(exc, PermissionDeniedError):
+        return "Your role does not allow this."
+    if isinstance(exc, NotFoundError):
+        return str(exc)
+    return "The database is unavailable; nothing was changed."
+
+
+class StaffState(rx.State):
+    """Staff list, invitations (new accounts), role changes and deactivation."""
+
+    users: list[dict[str, str]] = rx.field(default_factory=list)
+    new_email: str = ""
+    new_name: str = ""
+    new_role: str = "agent"
+    new_password: str = ""
+    message: str = ""
+
+    async def _admin(self) -> tuple[Actor | None, object]:
+        return await authorize(self, Action.STAFF_MANAGE)
+
+    async def _reload(self) -> None:
+        self.users = [user_row(u) for u in await asyncio.to_thread(identity.list_users)]
+
+    @rx.event
+    async def on_load(self):
+        """Load the staff list (admins only)."""
+        actor, refusal = await self._admin()
+        if actor is None:
+            return refusal
+        try:
+            await self._reload()
+        except ServiceError as exc:
+            self.message = failure_text(exc)
+        return None
+
+    @rx.event
+    def set_new_email(self, value: str) -> None:
+        """Store the typed email of the new user."""
+        self.new_email = value
+
+    @rx.event
+    def set_new_name(self, value: str) -> None:
+        """Store the typed name of the new user."""
+        self.new_name = value
+
+    @rx.event
+    def set_new_role(self, value: str) -> None:
+        """Store the chosen role of the new user."""
+        self.new_role = value
+
+    @rx.event
+    def set_new_password(self, value: str) -> None:
+        """Store the initial password of the new user."""
+        self.new_password = value
+
+    @rx.event
+    async def invite(self, form_data: dict):
+        """Create the user with the typed email, name, role and initial password."""
+        del form_data  # the controlled fields hold the values
+        actor, refusal = await self._admin()
+        if actor is None:
+            return refusal
+        try:
+            user = await asyncio.to_thread(
+                lambda: identity.create_user(
+                    self.new_email,
+                    self.new_role,
+                    self.new_password,
+                    name=self.new_name,
+                    actor=actor,
+                )
+            )
+            await self._reload()
+        except ServiceError as exc:
+            self.message = failure_text(exc)
+            return rx.toast.error(self.message)
+        self.new_email = self.new_name = self.new_password = ""
+        self.message = ""
+        return rx.toast.success(f"{user.email} can now sign in as {user.role.value}.")
+
+    @rx.event
+    async def change_role(self, email: str, role: str):
+        """Give a user another role; their open sessions end."""
+        actor, refusal = await self._admin()
+        if actor is None:
+            return refusal
+        try:
+            await asyncio.to_thread(lambda: identity.set_role(email, role, actor=actor))
+            await self._reload()
+        except ServiceError as exc:
+            await self._reload()
+            return rx.toast.error(failure_text(exc))
+        return rx.toast.success(f"{email} is now {role}.")
+
+    @rx.event
+    async def set_active(self, email: str, active: bool):
+        """Deactivate (sessions and tokens stop at once) or reactivate a user."""
+        actor, refusal = await self._admin()
+        if actor is None:
+            return refusal
+        try:
+            await asyncio.to_thread(lambda: identity.set_active(email, active, actor=actor))
+            await self._reload()
+        except ServiceError as exc:
+            return rx.toast.error(failure_text(exc))
+        return rx.toast.success(f"{email} {'reactivated' if active else 'deactivated'}.")
+
+
+class TokensState(rx.State):
+    """Personal API tokens: create (shown once), list, revoke. Admins see every token."""
+
+    tokens: list[dict[str, str]] = rx.field(default_factory=list)
+    new_name: str = ""
+    new_scope: str = "read_write"
+    new_expiry: str = "90"
+    created_secret: str = ""
+    message: str = ""
+
+    async def _reload(self, actor: Actor) -> None:
+        tokens = await asyncio.to_thread(lambda: identity.list_tokens(actor=actor))
+        self.tokens = [token_row(t) for t in tokens]
+
+    @rx.event
+    async def on_load(self):
+        """Load the tokens this user may see."""
+        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN)
+        if actor is None:
+            return refusal
+        self.created_secret = ""
+        try:
+            await self._reload(actor)
+        except ServiceError as exc:
+            self.message = failure_text(exc)
+        return None
+
+    @rx.event
+    def set_new_name(self, value: str) -> None:
+        """Store the typed token name."""
+        self.new_name = value
+
+    @rx.event
+    def set_new_scope(self, value: str) -> None:
+        """read, write or read_write."""
+        self.new_scope = value
+
+    @rx.event
+    def set_new_expiry(self, value: str) -> None:
+        """Days until expiry, or "never"."""
+        self.new_expiry = value
+
+    @rx.event
+    async def create(self, form_data: dict):
+        """Create a token for the signed-in user and show its secret once."""
+        del form_data
+        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN)
+        if actor is None:
+            return refusal
+        scopes = {
+            "read": Scope.TICKETS_READ.value,
+            "write": Scope.TICKETS_WRITE.value,
+        }.get(self.new_scope, f"{Scope.TICKETS_READ.value},{Scope.TICKETS_WRITE.value}")
+        try:
+            me = await asyncio.to_thread(identity.get_user, actor.user_id)
+            secret, info = await asyncio.to_thread(
+                lambda: identity.create_token(
+                    me.email,
+                    self.new_name,
+                    scopes=scopes,
+                    expires_days=EXPIRY_CHOICES.get(self.new_expiry),
+                    actor=actor,
+                )
+            )
+            await self._reload(actor)
+        except ServiceError as exc:
+            self.message = failure_text(exc)
+            return rx.toast.error(self.message)
+        self.created_secret = secret
+        self.new_name = ""
+        self.message = ""
+        return rx.toast.success(f"Token “{info.name}” created. Copy it now: it is shown once.")
+
+    @rx.event
+    async def revoke(self, token_id: str):
+        """Revoke a token; it stops working at once."""
+        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN)
+        if actor is None:
+            return refusal
+        try:
+            info = await asyncio.to_thread(
+                lambda: identity.revoke_token(int(token_id), actor=actor)
+            )
+            await self._reload(actor)
+        except (ServiceError, ValueError) as exc:
+            text = failure_text(exc) if isinstance(exc, ServiceError) else "Unknown token."
+            return rx.toast.error(text)
+        return rx.toast.success(f"Token “{info.name}” revoked.")
+
+    @rx.event
+    def dismiss_secret(self) -> None:
+        """Hide the newly created secret (it cannot be shown again)."""
+        self.created_secret = ""

@@ -1,0 +1,135 @@
+"""Who is signed in to the console, checked on the server for every event that touches data.
+
+The session cookie is `HttpOnly`: the browser sends it with the event socket's handshake and the
+server reads it from there (`router.headers.cookie`); page script never sees it. Every handler
+that reads or changes tickets calls `actor_of(self)` and asks the permission table, because a
+client can send any event, not only the ones its page shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import quote
+
+import reflex as rx
+
+from ticket_app.services.audit import Actor
+from ticket_app.services.errors import ServiceError
+from ticket_app.services.identity import get_user, has_admin, resolve_session
+from ticket_app.services.identity import session_token_from_cookie_header as cookie_token
+from ticket_app.services.permissions import Action
+
+logger = logging.getLogger(__name__)
+
+SIGNED_OUT_NOTE = "Your session has ended; sign in again."
+
+
+async def actor_of(state: rx.State) -> Actor | None:
+    """The signed-in actor of the browser tab that sent the current event, or None.
+
+    None when there is no session cookie, the session is revoked, expired or idle, the user is
+    deactivated, or the database cannot be reached.
+    """
+    token = cookie_token(state.router.headers.cookie)
+    if token is None:
+        return None
+    try:
+        return await asyncio.to_thread(resolve_session, token)
+    except ServiceError as exc:
+        logger.warning("session not checked: %s", exc)
+        return None
+
+
+def sign_in_redirect(path: str = "/") -> rx.event.EventSpec:
+    """Send the tab to the sign-in page, coming back to `path` afterwards."""
+    return rx.redirect(f"/login?next={quote(path or '/', safe='/')}", replace=True)
+
+
+class SessionState(rx.State):
+    """The signed-in user shown in the header, and what the console offers them."""
+
+    user_email: str = ""
+    user_name: str = ""
+    user_role: str = ""
+    signed_in: bool = False
+
+    @rx.var
+    def can_edit(self) -> bool:
+        """Agents and admins triage; viewers only read."""
+        return self.user_role in ("agent", "admin")
+
+    @rx.var
+    def is_admin(self) -> bool:
+        """Admins also manage staff and every token."""
+        return self.user_role == "admin"
+
+    @rx.var
+    def signed_in_as(self) -> str:
+        """Header text, e.g. "Ana Diaz · agent"."""
+        return f"{self.user_name} · {self.user_role}" if self.signed_in else ""
+
+    async def _load(self) -> Actor | None:
+        """Resolve the session and show who it is; None (and nothing shown) without one."""
+        actor = await actor_of(self)
+        if actor is None or actor.user_id is None:
+            self.signed_in = False
+            self.user_email = self.user_name = self.user_role = ""
+            return None
+        try:
+            user = await asyncio.to_thread(get_user, actor.user_id)
+        except ServiceError:
+            return None
+        self.user_email, self.user_name, self.user_role = user.email, user.name, user.role.value
+        self.signed_in = True
+        return actor
+
+    async def require(self, action: Action) -> rx.event.EventSpec | None:
+        """None when the signed-in user may do `action`; else where to send the tab.
+
+        No session: the first-admin setup page while no admin exists, else sign-in. Signed in
+        without the permission: the console.
+        """
+        actor = await self._load()
+        if actor is None:
+            try:
+                admin_exists = await asyncio.to_thread(has_admin)
+            except ServiceError:
+                admin_exists = True
+            if not admin_exists:
+                return rx.redirect("/setup", replace=True)
+            return sign_in_redirect(self.router.url.path)
+        if not actor.can(action):
+            return rx.redirect("/", replace=True)
+        return None
+
+    @rx.event
+    async def check_console(self):
+        """on_load of the console pages: signed in with read access, or redirected."""
+        return await self.require(Action.TICKETS_READ)
+
+    @rx.event
+    async def check_admin(self):
+        """on_load of the staff page: admins only."""
+        return await self.require(Action.STAFF_MANAGE)
+
+    @rx.event
+    async def check_tokens(self):
+        """on_load of the tokens page: anyone signed in manages their own tokens."""
+        return await self.require(Action.TOKENS_MANAGE_OWN)
+
+
+async def authorize(
+    state: rx.State, action: Action
+) -> tuple[Actor | None, rx.event.EventSpec | None]:
+    """(the actor, None) when the tab's user may do `action`; else (None, what to do instead).
+
+    Without a valid session the tab goes to sign-in; a signed-in user without the permission
+    gets a toast saying so (the server refused; nothing was read or changed).
+    """
+    actor = await actor_of(state)
+    if actor is None:
+        return None, sign_in_redirect(state.router.url.path)
+    if not actor.can(action):
+        return None, rx.toast.error("Your role does not allow this.")
+    return actor, None
