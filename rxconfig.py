@@ -1,14 +1,26 @@
-"""Reflex configuration; the database URL comes from the application settings."""
+"""Reflex configuration; the database URL and the CORS allow-list come from the app settings.
+
+CORS is off unless `CORS_ALLOWED_ORIGINS` lists origins (Reflex's default would allow any
+origin with credentials). A configured list also applies to the event socket, so it gets the
+console's own public origin (`PUBLIC_BASE_URL`) as well; without a list, the socket's origin
+check is `ticket_app.api.security`'s same-origin rule.
+"""
 
 import reflex as rx
 
 from ticket_app.settings import get_settings
 
+settings = get_settings()
+cors_origins = list(settings.cors_allowed_origins)
+if cors_origins and settings.public_base_url:
+    cors_origins.append(settings.public_base_url.rstrip("/"))
+
 config = rx.Config(
     app_name="ticket_app",
-    db_url=get_settings().database_url,
+    db_url=settings.database_url,
     show_built_with_reflex=False,
     telemetry_enabled=False,
+    cors_allowed_origins=cors_origins,
     plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )
