@@ -177,3 +177,137 @@ def test_warm_suggestion_is_fast_enough() -> None:
         timings.append(time.perf_counter_ns() - started)
     # Median, as in the cold test: the p95 budget is measured by the evaluation command.
     assert sorted(timings)[len(timings) // 2] < 5_000_000
+
+
+class FakeClock:
+    """A monotonic clock (seconds) that only moves when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class CountingLoader:
+    """A history loader that counts how often a training read the history."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> list[tuple[str, str, str]]:
+        self.calls += 1
+        return history(1)  # below the minimum: training is cheap and yields no model
+
+
+def throttled(loader: CountingLoader, clock: FakeClock) -> HistoryLearner:
+    return HistoryLearner(loader, refresh_seconds=600, min_retrain_seconds=300, clock=clock)
+
+
+def request(learner: HistoryLearner) -> bool:
+    """Ask for a refresh as a classify call does; True if a training ran (waited for)."""
+    worker = learner.request_refresh()
+    if worker is None:
+        return False
+    worker.join(5)
+    assert not worker.is_alive()
+    return True
+
+
+def test_first_request_trains_then_no_retrain_without_edits_until_the_refresh_interval() -> None:
+    clock, loader = FakeClock(), CountingLoader()
+    learner = throttled(loader, clock)
+    assert request(learner)
+    clock.now += 599
+    assert not request(learner)
+    clock.now += 1
+    assert request(learner)
+    assert loader.calls == 2
+
+
+def test_label_edits_retrain_at_most_once_per_minimum_interval() -> None:
+    clock, loader = FakeClock(), CountingLoader()
+    learner = throttled(loader, clock)
+    assert request(learner)
+    # An edit, then a classify, every second for just under five minutes: no retrain.
+    for _ in range(299):
+        clock.now += 1
+        learner.mark_stale()
+        assert not request(learner)
+    assert learner.stale
+    clock.now += 1  # 300 s after the last training started
+    assert request(learner)
+    assert not learner.stale
+    assert not request(learner)
+    assert loader.calls == 2
+
+
+def test_a_long_burst_of_edits_costs_one_retrain_per_interval() -> None:
+    clock, loader = FakeClock(), CountingLoader()
+    learner = throttled(loader, clock)
+    trainings = 0
+    for _ in range(3600):  # one edit and one classify per second for an hour
+        learner.mark_stale()
+        trainings += request(learner)
+        clock.now += 1
+    assert trainings == 3600 // 300
+    assert loader.calls == trainings
+
+
+def test_a_stale_mark_long_after_the_last_training_retrains_at_once() -> None:
+    clock, loader = FakeClock(), CountingLoader()
+    learner = throttled(loader, clock)
+    assert request(learner)
+    clock.now += 400
+    assert not request(learner)  # not stale, refresh interval not reached
+    learner.mark_stale()
+    assert request(learner)
+
+
+def test_an_edit_during_training_is_not_lost() -> None:
+    clock = FakeClock()
+    release, reading = threading.Event(), threading.Event()
+    calls = {"n": 0}
+
+    def slow_history() -> list[tuple[str, str, str]]:
+        calls["n"] += 1
+        reading.set()
+        release.wait(5)
+        return history(1)
+
+    learner = HistoryLearner(slow_history, min_retrain_seconds=300, clock=clock)
+    worker = learner.request_refresh()
+    assert worker is not None and reading.wait(5)
+    learner.mark_stale()  # after the running training read the history
+    release.set()
+    worker.join(5)
+    assert learner.stale
+    clock.now += 299
+    assert not request(learner)
+    clock.now += 1
+    assert request(learner)
+    assert calls["n"] == 2
+
+
+def test_a_new_loader_trains_at_the_next_request_without_waiting() -> None:
+    clock, first, second = FakeClock(), CountingLoader(), CountingLoader()
+    learner = throttled(first, clock)
+    assert request(learner)
+    learner.set_loader(second)
+    assert request(learner)
+    assert (first.calls, second.calls) == (1, 1)
+
+
+def test_default_intervals_throttle_to_five_minutes() -> None:
+    from ticket_app.triage import learner as learner_module
+
+    assert learner_module.MIN_RETRAIN_SECONDS == 300
+    assert learner_module.MIN_RETRAIN_SECONDS <= learner_module.REFRESH_SECONDS
+    clock, loader = FakeClock(), CountingLoader()
+    learner = HistoryLearner(loader, clock=clock)
+    assert request(learner)
+    learner.mark_stale()
+    clock.now += learner_module.MIN_RETRAIN_SECONDS - 1
+    assert not request(learner)
+    clock.now += 1
+    assert request(learner)

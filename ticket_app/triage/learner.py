@@ -39,7 +39,13 @@ LoadHistory = Callable[[], Iterable[tuple[str, str, str]]]
 a newline, the labels are `Category` / `Priority` values as set or confirmed by staff."""
 
 MIN_HISTORY_ROWS = 200
+# Seconds after which the model is retrained even if nothing was marked stale (picks up label
+# changes made by other processes, e.g. another worker or the CLI's import).
 REFRESH_SECONDS = 600.0
+# Seconds that must pass between the starts of two trainings caused by `mark_stale`: however
+# many labels staff edit, at most one retrain per this interval (a training takes seconds of
+# CPU; retraining after every edit cost 28% of a core at one edit per second).
+MIN_RETRAIN_SECONDS = 300.0
 # Regularisation strengths tried by cross-validation on the history (LinearSVC's C).
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
 CV_FOLDS = 5
@@ -344,9 +350,13 @@ class HistoryLearner:
     """Keeps a `TeamSnapshot` trained on the rows `load_history` returns, fresh in the background.
 
     `snapshot` is the current model or `None` (no loader, too little history, or not trained
-    yet). `request_refresh()` starts a background training thread when the snapshot is older than
-    `refresh_seconds` (or was never built) and no training is running; it never blocks. A loader
-    or training error is logged and the previous snapshot is kept.
+    yet). `request_refresh()` never blocks: it starts a background training thread, when none is
+    running, if the model was never trained (or the loader changed), if it was marked stale and
+    at least `min_retrain_seconds` have passed since the last training started, or if
+    `refresh_seconds` have passed since then in any case. So a burst of label edits costs one
+    retrain per `min_retrain_seconds`, not one per edit. `clock` returns seconds (monotonic);
+    both intervals are in seconds. A loader or training error is logged and the previous
+    snapshot is kept.
     """
 
     def __init__(
@@ -355,14 +365,19 @@ class HistoryLearner:
         *,
         min_rows: int = MIN_HISTORY_ROWS,
         refresh_seconds: float = REFRESH_SECONDS,
+        min_retrain_seconds: float = MIN_RETRAIN_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._load_history = load_history
         self._min_rows = min_rows
         self._refresh_seconds = refresh_seconds
+        self._min_retrain_seconds = min_retrain_seconds
         self._clock = clock
         self._snapshot: TeamSnapshot | None = None
-        self._refreshed_at: float | None = None
+        # When (clock seconds) the last training started; None: never, or the loader changed.
+        self._trained_at: float | None = None
+        # Labels changed since the last training started.
+        self._stale = False
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
 
@@ -371,22 +386,53 @@ class HistoryLearner:
         """The model currently in use, or `None`."""
         return self._snapshot
 
+    @property
+    def stale(self) -> bool:
+        """Whether labels changed since the last training started (a retrain is pending)."""
+        return self._stale
+
     def set_loader(self, load_history: LoadHistory) -> None:
-        """Use `load_history` from now on and retrain at the next request."""
+        """Use `load_history` from now on and retrain at the next request, without waiting."""
         with self._lock:
             self._load_history = load_history
-            self._refreshed_at = None
+            self._trained_at = None
 
     def mark_stale(self) -> None:
-        """Retrain at the next request (e.g. after staff corrected many tickets)."""
+        """Note that staff changed labels; cheap, call it on every edit.
+
+        The retrain happens at the first request at least `min_retrain_seconds` after the last
+        training started (at once if that is long enough ago).
+        """
         with self._lock:
-            self._refreshed_at = None
+            self._stale = True
+
+    def _due(self, now: float) -> bool:
+        """Whether a training should start at clock time `now` (seconds); lock held."""
+        if self._trained_at is None:
+            return True
+        elapsed = now - self._trained_at
+        if self._stale and elapsed >= self._min_retrain_seconds:
+            return True
+        return elapsed >= self._refresh_seconds
+
+    def _start(self, now: float) -> None:
+        """Record that a training starts at `now` and reads every change made so far."""
+        self._trained_at = now
+        self._stale = False
 
     def refresh(self) -> TeamSnapshot | None:
-        """Load the history and retrain now, in the calling thread; returns the new snapshot."""
+        """Load the history and retrain now, in the calling thread; returns the new snapshot.
+
+        Not throttled (the throttle is `request_refresh`'s), but it counts as the latest
+        training for the throttle.
+        """
         with self._lock:
             loader = self._load_history
-            started = self._refreshed_at = self._clock()
+            started = self._clock()
+            self._start(started)
+        return self._train(loader, started)
+
+    def _train(self, loader: LoadHistory | None, started: float) -> TeamSnapshot | None:
         if loader is None:
             return None
         try:
@@ -407,16 +453,22 @@ class HistoryLearner:
         return snapshot
 
     def request_refresh(self) -> threading.Thread | None:
-        """Start a background retrain if due; returns the started thread (or `None`)."""
+        """Start a background retrain if one is due (see the class).
+
+        Returns the started thread, or `None` when none was due, one is running, or there is no
+        loader.
+        """
         with self._lock:
             now = self._clock()
-            due = self._refreshed_at is None or now - self._refreshed_at >= self._refresh_seconds
             busy = self._worker is not None and self._worker.is_alive()
-            if self._load_history is None or not due or busy:
+            if self._load_history is None or busy or not self._due(now):
                 return None
-            self._refreshed_at = now
+            self._start(now)
             self._worker = threading.Thread(
-                target=self.refresh, name="triage-team-model", daemon=True
+                target=self._train,
+                args=(self._load_history, now),
+                name="triage-team-model",
+                daemon=True,
             )
             self._worker.start()
             return self._worker
