@@ -63,7 +63,9 @@ clean:
 	rm -rf $(VENV) .web .states
 
 # `make demo`: a fresh demo database (its own SQLite file, never DATABASE_URL) with a few thousand
-# generated tickets from the last 90 days, then the app on PORT like `make run`.
+# generated tickets from the last 90 days and demo staff (admin, agent, viewer), then the app on
+# PORT like `make run`. The staff passwords are generated and printed once, before the server
+# starts ("Demo sign-in: demo-admin@example.com / ...").
 .PHONY: demo bench-import
 demo: install
 	rm -f triage_desk_demo.db triage_desk_demo.db-wal triage_desk_demo.db-shm

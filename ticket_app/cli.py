@@ -1,8 +1,14 @@
-"""Command-line tools for operators: migrations, import/export, the server start, demo data.
+"""Command-line tools for operators: migrations, import/export, serving, demo data, staff, tokens.
 
 Every command works on DATABASE_URL like the app unless `--database-url` says otherwise. Exit
-codes: 0 success, 1 some rows were rejected (the good ones were imported), 2 bad usage or an
-unreadable file, 3 the database refused or is unreachable.
+codes: 0 success, 1 some rows were rejected (the good ones were imported), 2 bad usage or input
+(an unreadable file, a weak password, an unknown role or user, a taken email), 3 the database
+refused or is unreachable.
+
+The `users` and `tokens` commands act as the system actor "cli" (an operator with shell access
+may do everything) through the service layer, so the audit trail records what they changed.
+Passwords are read from a hidden prompt or `--password-stdin`, never from an argument; a new
+token's secret is the only thing `tokens create` writes to standard output.
 """
 
 from __future__ import annotations
@@ -10,9 +16,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -23,12 +33,26 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from ticket_app.models import Category, Priority, Status
-from ticket_app.schemas import TicketFilters
-from ticket_app.services.database import use_database
-from ticket_app.services.demo import DEFAULT_DEMO_SEED, DEFAULT_DEMO_TICKETS, seed_demo
-from ticket_app.services.errors import ServiceError
+from ticket_app.models import ActorKind, Category, Priority, Role, Status
+from ticket_app.schemas import TicketFilters, TokenRead, UserRead
+from ticket_app.services import identity
+from ticket_app.services.audit import Actor
+from ticket_app.services.database import get_engine, use_database
+from ticket_app.services.demo import (
+    DEFAULT_DEMO_SEED,
+    DEFAULT_DEMO_TICKETS,
+    seed_demo,
+    seed_demo_staff,
+)
+from ticket_app.services.errors import (
+    ConflictError,
+    ConstraintViolationError,
+    InvalidInputError,
+    NotFoundError,
+    ServiceError,
+)
 from ticket_app.services.exporter import export_csv, write_csv
 from ticket_app.services.importer import (
     DEFAULT_BATCH_SIZE,
@@ -43,6 +67,13 @@ from ticket_app.services.migrations import upgrade_database
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(help="Triage Desk command-line tools.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts: create, list, deactivate, change role or password.")
+tokens_app = typer.Typer(help="API tokens: create (the secret is printed once), list, revoke.")
+app.add_typer(users_app, name="users", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens", no_args_is_help=True)
+
+# An operator with shell access to the server: allowed every action, recorded as "cli".
+CLI_ACTOR = Actor.process(ActorKind.SYSTEM, "cli")
 DEMO_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'triage_desk_demo.db'}"
 MAX_ERRORS_SHOWN = 50
 
@@ -67,6 +98,74 @@ def _connect(database_url: str | None) -> str:
     return url
 
 
+def _connect_identity(database_url: str | None) -> str:
+    """`_connect`, then make sure the staff tables exist (exit 3 if unreachable or unmigrated)."""
+    url = _connect(database_url)
+    try:
+        # Schema introspection only (no data is read): a clear message instead of a driver
+        # error when the database predates the staff tables.
+        migrated = sa.inspect(get_engine()).has_table("staff_users")
+    except (OperationalError, InterfaceError) as exc:
+        raise _unreachable(exc) from exc
+    if not migrated:
+        raise _fail(
+            "the database schema is not up to date; run `python -m ticket_app migrate` first",
+            EXIT_DATABASE,
+        )
+    return url
+
+
+_OPTION_OF_FIELD = {"expires_days": "--expires-days", "scopes": "--scopes", "name": "--name"}
+
+
+def _input_message(exc: InvalidInputError) -> str:
+    """The error for the user: "password must be at least ...", or the message alone."""
+    message = str(exc)
+    if message.startswith(("must ", "is ")):
+        return f"{_OPTION_OF_FIELD.get(exc.field, exc.field)} {message}"
+    return message
+
+
+def _unreachable(exc: OperationalError | InterfaceError) -> typer.Exit:
+    """Exit 3 with the driver's reason on one line (psycopg's spans several)."""
+    reason = " ".join(str(exc.orig).split())
+    return _fail(f"the database is unreachable: {reason}", EXIT_DATABASE)
+
+
+@contextmanager
+def _service_errors() -> Iterator[None]:
+    """Turn service errors into one-line messages and the exit-code convention."""
+    try:
+        yield
+    except ConflictError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from exc
+    except InvalidInputError as exc:
+        raise _fail(_input_message(exc), EXIT_BAD_INPUT) from exc
+    except (NotFoundError, ConstraintViolationError) as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from exc
+    except ServiceError as exc:
+        raise _fail(str(exc), EXIT_DATABASE) from exc
+
+
+def _when(value: datetime | None) -> str:
+    """A stored time as `YYYY-MM-DD HH:MM` in UTC, or "-" when there is none."""
+    if value is None:
+        return "-"
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Plain columns separated by two spaces (no wrapping or cutting, so grep and awk work)."""
+    widths = [len(header) for header in headers]
+    for row in rows:
+        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
+    for row in [headers, *rows]:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        typer.echo(line.rstrip())
+
+
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
     """Triage Desk command-line tools; every command uses DATABASE_URL like the app."""
@@ -77,8 +176,28 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more d
 def migrate(database_url: str | None = _database_option) -> None:
     """Apply all pending schema migrations."""
     url = database_url or get_settings().database_url
-    upgrade_database(url)
+    _upgrade(url)
     typer.echo("database schema is up to date")
+
+
+def _upgrade(url: str) -> None:
+    """Apply pending migrations; exit 3 with one line when the database cannot be reached."""
+    try:
+        upgrade_database(url)
+    except (OperationalError, InterfaceError) as exc:
+        raise _unreachable(exc) from exc
+
+
+def _setup_url(host: str, port: int) -> str:
+    """Where the first-admin page is: PUBLIC_BASE_URL's, else this server's address."""
+    base = get_settings().public_base_url
+    if base:
+        return f"{base.rstrip('/')}/setup"
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/setup"
 
 
 @app.command()
@@ -91,11 +210,25 @@ def serve(
 
     Runs `reflex run --env prod` in the project directory, so the frontend is built (or
     refreshed) and served together with the REST API on one port. bun must be on PATH.
+
+    While no active admin exists it prints the first-admin setup URL and its one-time token
+    (SETUP_TOKEN when configured, else generated now and handed to the server's workers).
     """
     url = database_url or get_settings().database_url
-    upgrade_database(url)
+    _upgrade(url)
     typer.echo(f"database schema is up to date; serving on {host}:{port}")
     env = {**os.environ, "DATABASE_URL": url}
+    use_database(url)
+    with _service_errors():
+        admin_exists = identity.has_admin()
+    if not admin_exists:
+        configured = get_settings().setup_token
+        token = identity.setup_token()
+        if configured is None or not configured.get_secret_value():
+            env["SETUP_TOKEN"] = token
+        typer.echo(
+            f"No admin yet: open {_setup_url(host, port)} and enter the setup token: {token}"
+        )
     args = [sys.executable, "-m", "reflex", "run", "--env", "prod"]
     args += ["--frontend-port", str(port), "--backend-port", str(port), "--backend-host", host]
     os.chdir(PROJECT_ROOT)
@@ -241,17 +374,281 @@ def demo(
         help="Database to fill (default: its own SQLite file, never DATABASE_URL).",
     ),
 ) -> None:
-    """Migrate a database and fill it with generated demo tickets from the last 90 days.
+    """Migrate a database, fill it with demo tickets and add demo staff with printed passwords.
 
-    Idempotent: tickets carry external ids demo-NNNNN, so running it again adds nothing.
+    The tickets are generated for the last 90 days; the staff are an admin, an agent and a
+    viewer, each with a generated password printed once.
+
+    Idempotent: tickets carry external ids demo-NNNNN and demo accounts are looked up by email,
+    so running it again adds nothing (and leaves existing passwords as they are).
     """
-    upgrade_database(database_url)
+    _upgrade(database_url)
     use_database(database_url)
     try:
         report = seed_demo(count, seed=seed)
+        accounts = seed_demo_staff(CLI_ACTOR)
     except ServiceError as exc:
         raise _fail(str(exc), EXIT_DATABASE) from exc
     typer.echo(
         f"demo database {database_url}: added {report.inserted} tickets "
         f"({report.already_present} were already there)"
     )
+    for number, account in enumerate(accounts):
+        label = "Demo sign-in" if number == 0 else f"Demo {account.role.value}"
+        password = account.password or "(already there; password unchanged)"
+        typer.echo(f"{label}: {account.email} / {password}")
+    if any(account.password is None for account in accounts):
+        typer.echo(
+            "a forgotten demo password can be replaced with `python -m ticket_app users "
+            f"reset-password EMAIL --database-url {database_url}`"
+        )
+
+
+# Staff users ---------------------------------------------------------------------------------
+
+_password_stdin_option = typer.Option(
+    False,
+    "--password-stdin",
+    help="Read the password from standard input (one trailing newline is dropped) "
+    "instead of prompting.",
+)
+
+
+def _parse_role(value: str) -> Role:
+    """The role named `value` (any case); exit 2 naming the allowed roles otherwise."""
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(role.value for role in Role)
+        raise _fail(f"unknown role {value!r}; use one of {allowed}", EXIT_BAD_INPUT) from None
+
+
+def _read_password(password_stdin: bool) -> str:
+    """The new password: all of standard input (minus one trailing newline) or two prompts."""
+    if password_stdin:
+        text = sys.stdin.read()
+        if text.endswith("\n"):
+            text = text[:-1]
+            if text.endswith("\r"):
+                text = text[:-1]
+        return text
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _known_emails() -> set[str]:
+    with _service_errors():
+        return {user.email for user in identity.list_users()}
+
+
+def _normalized_email(email: str) -> str:
+    with _service_errors():
+        return identity.normalize_email(email)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Sign-in email of the new staff user.")],
+    role: Annotated[str, typer.Option("--role", help="admin, agent or viewer.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Display name (default: the email's local part).")
+    ] = None,
+    password_stdin: bool = _password_stdin_option,
+    database_url: str | None = _database_option,
+) -> None:
+    """Create an active staff user; the password is prompted for twice unless --password-stdin.
+
+    Passwords need at least 12 characters and must not be one of the most common ones.
+    """
+    new_role = _parse_role(role)
+    address = _normalized_email(email)
+    _connect_identity(database_url)
+    # Ask before the password prompt, so a taken email does not cost typing a password twice.
+    if address in _known_emails():
+        raise _fail(f"a staff user with email {address} already exists", EXIT_BAD_INPUT)
+    password = _read_password(password_stdin)
+    with _service_errors():
+        user = identity.create_user(address, new_role, password, name=name, actor=CLI_ACTOR)
+    typer.echo(f"created {user.role.value} {user.email} (id {user.id})")
+
+
+@users_app.command("list")
+def users_list(database_url: str | None = _database_option) -> None:
+    """List staff users, active first: id, email, name, role, active, created, last login (UTC)."""
+    _connect_identity(database_url)
+    with _service_errors():
+        users = identity.list_users()
+    if not users:
+        typer.echo("no staff users yet; add one with `users create EMAIL --role admin`", err=True)
+        return
+    _print_table(
+        ("id", "email", "name", "role", "active", "created", "last login"),
+        [_user_row(user) for user in users],
+    )
+
+
+def _user_row(user: UserRead) -> list[str]:
+    return [
+        str(user.id),
+        user.email,
+        user.name,
+        user.role.value,
+        "yes" if user.is_active else "no",
+        _when(user.created_at),
+        _when(user.last_login_at),
+    ]
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    email: Annotated[str, typer.Argument(help="Email of the staff user.")],
+    database_url: str | None = _database_option,
+) -> None:
+    """Deactivate a user: their sessions end and their API tokens stop working at once.
+
+    The last active admin cannot be deactivated.
+    """
+    _connect_identity(database_url)
+    with _service_errors():
+        user = identity.set_active(email, False, actor=CLI_ACTOR)
+    typer.echo(f"deactivated {user.email}; their sessions and API tokens no longer work")
+
+
+@users_app.command("activate")
+def users_activate(
+    email: Annotated[str, typer.Argument(help="Email of the staff user.")],
+    database_url: str | None = _database_option,
+) -> None:
+    """Reactivate a deactivated user (their unrevoked, unexpired tokens work again)."""
+    _connect_identity(database_url)
+    with _service_errors():
+        user = identity.set_active(email, True, actor=CLI_ACTOR)
+    typer.echo(f"activated {user.email}")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: Annotated[str, typer.Argument(help="Email of the staff user.")],
+    role: Annotated[str, typer.Argument(help="admin, agent or viewer.")],
+    database_url: str | None = _database_option,
+) -> None:
+    """Change a user's role; their sessions end. The last active admin cannot be demoted."""
+    new_role = _parse_role(role)
+    _connect_identity(database_url)
+    with _service_errors():
+        user = identity.set_role(email, new_role, actor=CLI_ACTOR)
+    typer.echo(f"{user.email} is now {user.role.value}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    email: Annotated[str, typer.Argument(help="Email of the staff user.")],
+    password_stdin: bool = _password_stdin_option,
+    database_url: str | None = _database_option,
+) -> None:
+    """Set a new password (prompted for twice unless --password-stdin); their sessions end."""
+    address = _normalized_email(email)
+    _connect_identity(database_url)
+    if address not in _known_emails():
+        raise _fail(f"no staff user with email {address}", EXIT_BAD_INPUT)
+    password = _read_password(password_stdin)
+    with _service_errors():
+        user = identity.reset_password(address, password, actor=CLI_ACTOR)
+    typer.echo(f"password of {user.email} changed; their sessions ended")
+
+
+# API tokens ----------------------------------------------------------------------------------
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Option("--user", help="Email of the token's owner.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. ci-export.")],
+    scopes: Annotated[
+        str | None,
+        typer.Option(
+            "--scopes", help="Comma-separated: tickets:read,tickets:write (default: both)."
+        ),
+    ] = None,
+    expires_days: Annotated[
+        int | None, typer.Option("--expires-days", help="Expire after N days (default: never).")
+    ] = None,
+    database_url: str | None = _database_option,
+) -> None:
+    """Create an API token acting for USER with their role, limited to its scopes.
+
+    The secret is printed alone on standard output (one line, shown only this once; it is not
+    stored, only its hash); everything else goes to standard error.
+    """
+    _connect_identity(database_url)
+    with _service_errors():
+        secret, info = identity.create_token(
+            user, name, scopes=scopes, expires_days=expires_days, actor=CLI_ACTOR
+        )
+    expiry = f"expires {_when(info.expires_at)} UTC" if info.expires_at else "never expires"
+    typer.echo(
+        f"created API token {info.id} {info.name!r} for {info.user_email} "
+        f"(scopes {','.join(info.scopes)}; {expiry}); the secret below is shown only once",
+        err=True,
+    )
+    typer.echo(secret)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this owner's tokens (email).")
+    ] = None,
+    database_url: str | None = _database_option,
+) -> None:
+    """List API tokens, newest first (times in UTC); secrets are never shown, only prefixes."""
+    _connect_identity(database_url)
+    with _service_errors():
+        tokens = identity.list_tokens(actor=CLI_ACTOR, owner_email=user)
+    if not tokens:
+        typer.echo("no API tokens", err=True)
+        return
+    _print_table(
+        (
+            "id",
+            "owner",
+            "name",
+            "prefix",
+            "scopes",
+            "created",
+            "expires",
+            "last used",
+            "revoked",
+        ),
+        [_token_row(token) for token in tokens],
+    )
+
+
+def _token_row(token: TokenRead) -> list[str]:
+    expires = "never"
+    if token.expires_at is not None:
+        expires = _when(token.expires_at)
+        if identity.expires_in(token.expires_at) == "expired":
+            expires += " (expired)"
+    return [
+        str(token.id),
+        token.user_email,
+        token.name,
+        f"{token.prefix}…",
+        ",".join(token.scopes),
+        _when(token.created_at),
+        expires,
+        _when(token.last_used_at),
+        _when(token.revoked_at),
+    ]
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="Token id (see `tokens list`).")],
+    database_url: str | None = _database_option,
+) -> None:
+    """Revoke an API token; it stops working at once. Revoking it again changes nothing."""
+    _connect_identity(database_url)
+    with _service_errors():
+        token = identity.revoke_token(token_id, actor=CLI_ACTOR)
+    typer.echo(f"revoked API token {token.id} {token.name!r} of {token.user_email}")

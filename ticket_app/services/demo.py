@@ -6,16 +6,24 @@ numbers) from a seeded random generator, so the same seed and `now` give the sam
 Creation times spread over the last `days` days with more tickets on weekdays, in office hours
 and recently; older tickets are mostly resolved or closed. Most tickets carry a classifier
 suggestion, and some of those were overridden by staff, so the override statistics are not empty.
+
+`seed_demo_staff` adds demo staff accounts (an admin, an agent, a viewer) with generated
+passwords, so the demo console can be signed into at once.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ticket_app.models import Category, Priority, Status, utc_now
+from ticket_app.models import Category, Priority, Role, Status, utc_now
+from ticket_app.services import identity
+from ticket_app.services.audit import Actor
+from ticket_app.services.errors import ConflictError
 from ticket_app.services.importer import ImportReport, SourceRecord, import_records
 
 DEFAULT_DEMO_TICKETS = 3000
@@ -296,3 +304,52 @@ def seed_demo(
 ) -> ImportReport:
     """Store the demo tickets in the current database (no classifier calls); return the report."""
     return import_records(demo_records(count, seed=seed, now=now), classify=False)
+
+
+DEMO_STAFF: tuple[tuple[str, Role, str], ...] = (
+    ("demo-admin@example.com", Role.ADMIN, "Demo Admin"),
+    ("demo-agent@example.com", Role.AGENT, "Demo Agent"),
+    ("demo-viewer@example.com", Role.VIEWER, "Demo Viewer"),
+)
+"""(email, role, name) of each demo staff account; the admin comes first."""
+
+_PASSWORD_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo staff account.
+
+    `password` is the generated password when this call created the account, None when it
+    already existed (its password is left as it was).
+    """
+
+    email: str
+    role: Role
+    password: str | None
+
+
+def demo_password() -> str:
+    """A random password that is easy to type: four groups of four letters or digits (82 bits)."""
+    raw = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def seed_demo_staff(actor: Actor) -> list[DemoAccount]:
+    """Create the demo admin, agent and viewer unless they exist; return them in that order.
+
+    Idempotent: an existing account (active or not) is left untouched and reported with
+    `password` None. New accounts get a `demo_password()`, recorded nowhere but the return value.
+    """
+    existing = {user.email for user in identity.list_users()}
+    accounts = []
+    for email, role, name in DEMO_STAFF:
+        password = None
+        if email not in existing:
+            password = demo_password()
+            try:
+                identity.create_user(email, role, password, name=name, actor=actor)
+            except ConflictError:  # created concurrently by another run
+                password = None
+        accounts.append(DemoAccount(email, role, password))
+    return accounts
