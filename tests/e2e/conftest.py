@@ -1,7 +1,13 @@
-"""A real app server (reflex run --env prod) on a fresh SQLite database, and headless Chromium."""
+"""A real app server (reflex run --env prod) on a fresh SQLite database, and headless Chromium.
+
+The shared server starts with an admin (and an admin API token for seeding through the REST
+API); `page` is a tab signed in as that admin. `fresh_server` starts another server on an empty
+database, for the first-run setup.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -12,11 +18,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from ticket_app.models import ActorKind
+from ticket_app.services import identity
+from ticket_app.services.audit import Actor
+from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +43,24 @@ CHROMIUM_ARGS = [
 ]
 
 
+ADMIN_EMAIL = "e2e-admin@example.com"
+PASSWORD = "e2e password for tests"
+SETUP_TOKEN = "e2e-setup-token-0123456789"
+SYSTEM = Actor.process(ActorKind.SYSTEM, "e2e")
+
+
 @dataclass(frozen=True)
 class AppServer:
-    """Where the running app listens and which SQLite file it uses."""
+    """Where the running app listens, which SQLite file it uses, and an admin API token."""
 
     base_url: str
     db_path: Path
+    token: str = ""
+
+    @property
+    def database_url(self) -> str:
+        """SQLAlchemy URL of the app's database."""
+        return f"sqlite:///{self.db_path}"
 
 
 def _free_port() -> int:
@@ -74,12 +97,11 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path) -> 
     raise RuntimeError(f"app not up after {STARTUP_TIMEOUT_SECONDS}s:\n{log_tail}")
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The console and REST API served on a free loopback port until the session ends."""
+@contextmanager
+def serve(work: Path) -> Iterator[AppServer]:
+    """Migrate `work`/tickets.db, serve the app on a free port until the block ends."""
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    work = tmp_path_factory.mktemp("e2e")
     db_path = work / "tickets.db"
     database_url = f"sqlite:///{db_path}"
     upgrade_database(database_url)
@@ -99,11 +121,12 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         "--backend-host",
         "127.0.0.1",
     ]
+    env = {**_server_env(database_url, work / "web"), "SETUP_TOKEN": SETUP_TOKEN}
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=_server_env(database_url, work / "web"),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -120,6 +143,42 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
             process.wait()
 
 
+def add_user(app: AppServer, email: str, role: str) -> None:
+    """Create a staff user with PASSWORD in the app's database (as an operator's CLI would)."""
+    use_database(app.database_url)
+    identity.create_user(email, role, PASSWORD, actor=SYSTEM)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The console and REST API on a free loopback port, with an admin and an admin token."""
+    with serve(tmp_path_factory.mktemp("e2e")) as server:
+        add_user(server, ADMIN_EMAIL, "admin")
+        token, _ = identity.create_token(ADMIN_EMAIL, "e2e seeding", actor=SYSTEM)
+        yield AppServer(base_url=server.base_url, db_path=server.db_path, token=token)
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """Another server on an empty database: no admin yet, so the console offers setup."""
+    with serve(tmp_path_factory.mktemp("e2e-fresh")) as server:
+        yield server
+
+
+def session_cookie(app: AppServer, email: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign in through the API and return the session cookie for a browser context."""
+    request = urllib.request.Request(
+        f"{app.base_url}/api/auth/login",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        header = response.headers["Set-Cookie"]
+    value = header.split(";", 1)[0].split("=", 1)[1]
+    return {"name": identity.SESSION_COOKIE, "value": value, "url": app.base_url}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's headless Chromium driven by Playwright."""
@@ -133,10 +192,17 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, app_server: AppServer) -> Iterator[object]:
-    """A fresh browser tab (own session) at 1280x800."""
+def anonymous_page(browser) -> Iterator[object]:
+    """A fresh browser tab at 1280x800 with no session."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def page(anonymous_page, app_server: AppServer) -> object:
+    """A fresh browser tab signed in as the shared server's admin."""
+    anonymous_page.context.add_cookies([session_cookie(app_server, ADMIN_EMAIL)])
+    return anonymous_page

@@ -155,26 +155,29 @@ def make_ticket(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def post_json(url: str, payload: dict[str, Any], method: str = "POST") -> dict[str, Any]:
-    """Send JSON to the API and return the decoded answer."""
+def post_json(
+    url: str, payload: dict[str, Any], method: str = "POST", *, token: str
+) -> dict[str, Any]:
+    """Send JSON to the API with an API token and return the decoded answer."""
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         method=method,
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
-def get_json(url: str) -> Any:
-    """GET a JSON document from the API."""
-    with urllib.request.urlopen(url, timeout=10) as response:
+def get_json(url: str, *, token: str) -> Any:
+    """GET a JSON document from the API with an API token."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
-def seed(base_url: str, count: int, seed_value: int = 4) -> None:
-    """Post `count` random tickets to the app at `base_url`."""
+def seed(base_url: str, count: int, *, token: str, seed_value: int = 4) -> None:
+    """Post `count` random tickets to the app at `base_url` with an API token."""
     rng = random.Random(seed_value)
     for _ in range(count):
-        post_json(f"{base_url}/api/tickets/", make_ticket(rng))
+        post_json(f"{base_url}/api/tickets/", make_ticket(rng), token=token)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ def _token() -> str:
 
 def _create(app: AppServer, **fields: str) -> dict:
     payload = {"title": "Ticket", "description": "Something happened.", **fields}
-    return post_json(f"{app.base_url}/api/tickets/", payload)
+    return post_json(f"{app.base_url}/api/tickets/", payload, token=app.token)
 
 
 def _open(page, app: AppServer, query: str = "") -> None:
@@ -88,7 +87,7 @@ def test_submit_adds_ticket_on_top_and_updates_stats(page, app_server: AppServer
     expect(page.get_by_test_id("stat-total")).to_have_text(str(total_before + 1))
     expect(page.locator("#ticket-title")).to_have_value("")
     ticket_id = _rows(page).first.get_attribute("data-ticket-id")
-    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket_id}/")
+    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket_id}/", token=app_server.token)
     assert stored["title"] == title
     assert stored["suggested_category"] == "billing"
 
@@ -106,6 +105,7 @@ def test_filters_and_search_narrow_the_table_and_survive_reload(
         f"{app_server.base_url}/api/tickets/{crash_hot['id']}/",
         {"status": "resolved"},
         method="PATCH",
+        token=app_server.token,
     )
     _open(page, app_server)
 
@@ -127,11 +127,9 @@ def test_filters_and_search_narrow_the_table_and_survive_reload(
     expect(page.locator("#filter-status")).to_have_text("Resolved")
     expect(page.locator("#filter-search")).to_have_value(tag)
 
-    export = page.locator("#export-csv")
-    expect(export).to_have_attribute("href", re.compile(r"category=technical.*status=resolved"))
-    href = export.get_attribute("href")
-    with urllib.request.urlopen(f"{app_server.base_url}{href}", timeout=10) as response:
-        exported = response.read().decode()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Export CSV")).click()
+    exported = Path(download_info.value.path()).read_text(encoding="utf-8")
     assert exported.count(tag) == 1 and f"{tag} crash again" in exported
 
     _open(page, app_server, f"?q={tag}&priority=low")
@@ -150,13 +148,14 @@ def test_inline_status_change_persists(page, app_server: AppServer) -> None:
     row.get_by_test_id("status-select").click()
     page.get_by_role("option", name="In progress", exact=True).click()
     expect(page.get_by_text(f"Ticket #{ticket['id']}: status set to in progress")).to_be_visible()
-    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket['id']}/")
+    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket['id']}/", token=app_server.token)
     assert stored["status"] == "in_progress"
 
     row.get_by_test_id("priority-select").click()
     page.get_by_role("option", name="High", exact=True).click()
     expect(page.get_by_text(f"Ticket #{ticket['id']}: priority set to high")).to_be_visible()
-    assert get_json(f"{app_server.base_url}/api/tickets/{ticket['id']}/")["priority"] == "high"
+    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket['id']}/", token=app_server.token)
+    assert stored["priority"] == "high"
 
 
 def test_ticket_created_elsewhere_shows_up_without_reload(page, app_server: AppServer) -> None:

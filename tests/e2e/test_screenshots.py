@@ -37,15 +37,16 @@ def _seed(app: AppServer) -> None:
         if index % 3 == 0:  # let the classifier choose, as the form does
             payload.pop("category")
             payload.pop("priority")
-            created = post_json(f"{app.base_url}/api/tickets/", payload)
+            created = post_json(f"{app.base_url}/api/tickets/", payload, token=app.token)
             if index % 4 == 0:
                 post_json(
                     f"{app.base_url}/api/tickets/{created['id']}/",
                     {"priority": rng.choice(["low", "high"])},
                     method="PATCH",
+                    token=app.token,
                 )
         else:
-            post_json(f"{app.base_url}/api/tickets/", payload)
+            post_json(f"{app.base_url}/api/tickets/", payload, token=app.token)
     _spread_over_weeks(app.db_path, rng)
 
 

@@ -231,15 +231,14 @@ async def setup(request: Request) -> Response:
         )
     except SetupClosedError as exc:
         if form:
-            return _redirect("/setup", error=str(exc))
+            return _redirect("/setup", error=str(exc), email=data.email, name=data.name or "")
         return error_response(
             403, str(exc), [{"field": "setup_token", "message": str(exc), "type": "setup"}]
         )
     except InvalidInputError as exc:
         if form:
-            return _redirect(
-                "/setup", error=f"{exc.field}: {exc}", email=data.email, name=data.name or ""
-            )
+            message = f"{exc.field.capitalize()} {exc}"
+            return _redirect("/setup", error=message, email=data.email, name=data.name or "")
         return error_response(
             422, str(exc), [{"field": exc.field, "message": str(exc), "type": "invalid"}]
         )

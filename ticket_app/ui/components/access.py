@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
-from ticket_app.ui.components.common import field_label
+from ticket_app.ui.components.common import document_link, field_label
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.access import SetupState, SignInState
 
@@ -67,7 +67,7 @@ def _auth_card(title: str, *children: rx.Component) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.icon("life-buoy", size=24, color=rx.color("accent", 11), aria_hidden=True),
-                    rx.heading("Triage Desk", size="5", as_="p"),
+                    rx.text("Triage Desk", size="5", weight="bold"),
                     align="center",
                 ),
                 rx.heading(title, size="6", as_="h1"),
@@ -153,7 +153,9 @@ def account_menu() -> rx.Component:
     return rx.hstack(
         rx.link("API tokens", href="/tokens", size="2"),
         rx.cond(SessionState.is_admin, rx.link("Staff", href="/staff", size="2")),
-        rx.link("API docs", href="/api/docs", size="2", is_external=True),
+        document_link(
+            "API docs", href="/api/docs", class_name="rt-Text rt-reset rt-Link rt-r-size-2"
+        ),
         rx.text(
             "Signed in as ",
             rx.el.strong(SessionState.signed_in_as),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.el.elements.base import BaseHTML
 
 from ticket_app.models import Category, Priority, Status
 from ticket_app.ui.logic import STATUS_LABELS
@@ -14,6 +15,24 @@ STATUSES = [s.value for s in Status]
 PRIORITY_COLORS = {"low": "gray", "medium": "blue", "high": "orange", "critical": "red"}
 STATUS_COLORS = {"open": "green", "in_progress": "amber", "resolved": "indigo", "closed": "gray"}
 CATEGORY_COLORS = {"billing": "teal", "technical": "violet", "account": "cyan", "general": "gray"}
+
+
+class DocumentLink(BaseHTML):
+    """A plain `<a>` the browser follows itself: downloads and pages outside the console.
+
+    Reflex turns `rx.el.a` into a client-side router link, which cannot reach a server route
+    such as the CSV export (it showed the console's 404 page instead).
+    """
+
+    tag = "a"
+
+    href: rx.Var[str]
+    download: rx.Var[str]
+    target: rx.Var[str]
+    rel: rx.Var[str]
+
+
+document_link = DocumentLink.create
 
 
 def label_of(value: str) -> str:

@@ -12,6 +12,7 @@ from ticket_app.ui.components.common import (
     STATUS_COLORS,
     STATUSES,
     color_of,
+    document_link,
     option_items,
 )
 from ticket_app.ui.state import SessionState, TicketListState
@@ -337,7 +338,7 @@ def tickets_section() -> rx.Component:
                 rx.heading("Tickets", size="4", as_="h2"),
                 rx.cond(
                     SessionState.can_edit,
-                    rx.el.a(
+                    document_link(
                         rx.button(
                             rx.icon("download", size=14),
                             "Export CSV",

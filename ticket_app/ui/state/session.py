@@ -41,9 +41,11 @@ async def actor_of(state: rx.State) -> Actor | None:
         return None
 
 
-def sign_in_redirect(path: str = "/") -> rx.event.EventSpec:
-    """Send the tab to the sign-in page, coming back to `path` afterwards."""
-    return rx.redirect(f"/login?next={quote(path or '/', safe='/')}", replace=True)
+def sign_in_redirect(state: rx.State) -> rx.event.EventSpec:
+    """Send the tab to the sign-in page, coming back to its current page (and query) after."""
+    url = state.router.url
+    here = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    return rx.redirect(f"/login?next={quote(here, safe='')}", replace=True)
 
 
 class SessionState(rx.State):
@@ -98,7 +100,7 @@ class SessionState(rx.State):
                 admin_exists = True
             if not admin_exists:
                 return rx.redirect("/setup", replace=True)
-            return sign_in_redirect(self.router.url.path)
+            return sign_in_redirect(self)
         if not actor.can(action):
             return rx.redirect("/", replace=True)
         return None
@@ -129,7 +131,7 @@ async def authorize(
     """
     actor = await actor_of(state)
     if actor is None:
-        return None, sign_in_redirect(state.router.url.path)
+        return None, sign_in_redirect(state)
     if not actor.can(action):
         return None, rx.toast.error("Your role does not allow this.")
     return actor, None
