@@ -218,9 +218,10 @@ def serve(
     _upgrade(url)
     typer.echo(f"database schema is up to date; serving on {host}:{port}")
     env = {**os.environ, "DATABASE_URL": url}
-    use_database(url)
+    engine = use_database(url)
     with _service_errors():
         admin_exists = identity.has_admin()
+    engine.dispose()  # the server opens its own connections; none leak across exec
     if not admin_exists:
         configured = get_settings().setup_token
         token = identity.setup_token()
@@ -233,6 +234,7 @@ def serve(
     args += ["--frontend-port", str(port), "--backend-port", str(port), "--backend-host", host]
     os.chdir(PROJECT_ROOT)
     sys.stdout.flush()
+    sys.stderr.flush()
     os.execve(sys.executable, args, env)
 
 
