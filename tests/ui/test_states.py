@@ -1,4 +1,8 @@
-"""State event handlers run without a browser, on the `db` fixture's database."""
+"""State event handlers run without a browser, on the `db` fixture's database.
+
+Handlers read the session from the event socket's Cookie header, as in the browser; the tests
+sign a user in through the service layer and hand the state that header.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
 from sqlalchemy.engine import Engine
 
+from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate, TicketFilters
+from ticket_app.services import identity
 from ticket_app.services.errors import DatabaseUnavailableError
-from ticket_app.services.tickets import create_ticket, get_ticket
+from ticket_app.services.tickets import create_ticket, get_ticket, list_ticket_events
 from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.logic import ticket_row
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
@@ -33,11 +41,31 @@ def _drain(generator: AsyncIterator[Any]) -> list[Any]:
     return asyncio.run(collect())
 
 
-def _form(**values: Any) -> TicketFormState:
-    state = TicketFormState(_reflex_internal_init=True)
+def _as(state: rx.State, cookie: str = "", path: str = "/") -> rx.State:
+    """Give `state` the router data of a tab at `path` whose socket sent `cookie`."""
+    state.router = RouterData.from_router_data(
+        {"headers": {"cookie": cookie} if cookie else {}, "pathname": path, "asPath": path}
+    )
+    return state
+
+
+def _session_cookie(role: str = "agent") -> str:
+    """Create a staff user with `role`, sign them in, and return the Cookie header."""
+    email = f"{role}@example.com"
+    identity.create_user(email, role, TEST_PASSWORD, actor=SYSTEM)
+    signed_in = identity.sign_in(email, TEST_PASSWORD)
+    return f"other=1; {identity.SESSION_COOKIE}={signed_in.token}"
+
+
+def _form(cookie: str = "", **values: Any) -> TicketFormState:
+    state = _as(TicketFormState(_reflex_internal_init=True), cookie)
     for name, value in values.items():
         setattr(state, name, value)
     return state
+
+
+def _list_state(cookie: str = "") -> TicketListState:
+    return _as(TicketListState(_reflex_internal_init=True), cookie)
 
 
 class _SlowClassifier:
@@ -95,7 +123,7 @@ def test_stale_suggestion_is_not_submitted() -> None:
 
 
 def test_submit_stores_ticket_with_the_held_suggestion_and_clears(db: Engine) -> None:
-    state = _form(title="Double charge", description="refund please")
+    state = _form(_session_cookie("agent"), title="Double charge", description="refund please")
     state._take_suggestion(SUGGESTION, "refund please")
     state.set_priority("medium")
     _drain(state.submit({}))
@@ -107,22 +135,45 @@ def test_submit_stores_ticket_with_the_held_suggestion_and_clears(db: Engine) ->
         Category.BILLING,
         Priority.HIGH,
     )
+    events = list_ticket_events(1).items
+    assert [(e.kind.value, e.actor) for e in events] == [("created", "agent@example.com")]
+
+
+def test_submit_without_a_session_or_as_viewer_stores_nothing(db: Engine) -> None:
+    anonymous = _form(title="Sneaky", description="refund please")
+    outcome = _drain(anonymous.submit({}))
+    assert "/login" in str(outcome[0])
+    viewer = _form(_session_cookie("viewer"), title="Sneaky", description="refund please")
+    outcome = _drain(viewer.submit({}))
+    assert "does not allow" in str(outcome[0])
+    assert load_page(TicketFilters()).total == 0
+    assert viewer.title == "Sneaky"
+
+
+def test_signed_out_session_no_longer_counts(db: Engine) -> None:
+    cookie = _session_cookie("agent")
+    identity.sign_out(cookie.split(f"{identity.SESSION_COOKIE}=")[1])
+    state = _form(cookie, title="After sign-out", description="refund please")
+    outcome = _drain(state.submit({}))
+    assert "/login" in str(outcome[0])
+    assert load_page(TicketFilters()).total == 0
 
 
 def test_invalid_submission_keeps_everything_typed(db: Engine) -> None:
-    state = _form(title="   ", description="text", category="billing")
+    state = _form(_session_cookie(), title="   ", description="text", category="billing")
     _drain(state.submit({}))
     assert state.errors == {"title": "Title is required."}
     assert (state.description, state.category) == ("text", "billing")
     assert load_page(TicketFilters()).total == 0
 
 
-def test_database_down_keeps_everything_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_down_keeps_everything_typed(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     async def unavailable(*args: Any, **kwargs: Any) -> None:
         raise DatabaseUnavailableError("down")
 
+    cookie = _session_cookie()
     monkeypatch.setattr(form_module, "submit_ticket", unavailable)
-    state = _form(title="Help", description="It broke", priority="high")
+    state = _form(cookie, title="Help", description="It broke", priority="high")
     _drain(state.submit({}))
     assert "database is unavailable" in state.form_error
     assert (state.title, state.description, state.priority) == ("Help", "It broke", "high")
@@ -133,16 +184,23 @@ def _ticket(title: str = "Printer", **fields: Any) -> int:
     data = TicketCreate(
         title=title, description="It is on fire", category="technical", priority="high", **fields
     )
-    return create_ticket(data).id
+    return create_ticket(data, actor=SYSTEM).id
 
 
 def test_inline_edit_saves_and_a_refused_value_reverts(db: Engine) -> None:
     ticket_id = _ticket()
-    state = TicketListState(_reflex_internal_init=True)
+    state = _list_state(_session_cookie("agent"))
     state.rows = [ticket_row(get_ticket(ticket_id))]
     _drain(state.update_field(str(ticket_id), "status", "resolved"))
     assert state.rows[0]["status"] == "resolved"
     assert get_ticket(ticket_id).status.value == "resolved"
+    changed = list_ticket_events(ticket_id).items[-1]
+    assert (changed.field, changed.old_value, changed.new_value, changed.actor) == (
+        "status",
+        "open",
+        "resolved",
+        "agent@example.com",
+    )
 
     _drain(state.update_field(str(ticket_id), "priority", "apocalyptic"))
     assert state.rows[0]["priority"] == "high"
@@ -150,15 +208,38 @@ def test_inline_edit_saves_and_a_refused_value_reverts(db: Engine) -> None:
     assert state._saving == 0
 
 
+def test_viewer_and_anonymous_inline_edits_change_nothing(db: Engine) -> None:
+    ticket_id = _ticket()
+    for cookie in ("", _session_cookie("viewer")):
+        state = _list_state(cookie)
+        state.rows = [ticket_row(get_ticket(ticket_id))]
+        _drain(state.update_field(str(ticket_id), "status", "closed"))
+        assert state.rows[0]["status"] == "open"
+    assert get_ticket(ticket_id).status.value == "open"
+    assert [e.kind.value for e in list_ticket_events(ticket_id).items] == ["created"]
+
+
+def test_anonymous_tab_reads_nothing(db: Engine) -> None:
+    _ticket()
+    state = _list_state()
+    assert "/login" in str(asyncio.run(state.refresh()))
+    state.next_cursor = "anything"
+    assert "/login" in str(_drain(state.load_more())[0])
+    assert state.rows == [] and state.total == 0
+    stats = _as(StatsState(_reflex_internal_init=True))
+    asyncio.run(stats.refresh())
+    assert not stats.loaded
+
+
 def test_save_field_refuses_other_fields(db: Engine) -> None:
     ticket_id = _ticket()
     with pytest.raises(ValueError, match="cannot be edited"):
-        save_field(ticket_id, "title", "New title")
+        save_field(ticket_id, "title", "New title", SYSTEM)
 
 
 def test_pages_follow_the_cursor_and_refresh_keeps_loaded_pages(db: Engine) -> None:
     ids = [_ticket(f"T{i}") for i in range(PAGE_SIZE + 5)]
-    state = TicketListState(_reflex_internal_init=True)
+    state = _list_state(_session_cookie("viewer"))
     asyncio.run(state._reload())
     assert len(state.rows) == PAGE_SIZE and state.next_cursor
     _drain(state.load_more())
