@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import reflex as rx
 
 from ticket_app.api.app import create_api
+from ticket_app.services import identity
+from ticket_app.services.errors import ServiceError
+from ticket_app.settings import get_settings
 from ticket_app.ui.pages import console, setup_page, sign_in_page, staff_page, tokens_page
 from ticket_app.ui.state import SessionState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
 
+logger = logging.getLogger("ticket_app")
+
+
+async def announce_first_admin_setup() -> None:
+    """Log the first-admin setup token at start while no admin exists (as Jupyter does).
+
+    `python -m ticket_app serve` prints the token itself and hands it over as SETUP_TOKEN; this
+    covers a server started any other way (`reflex run`), whose token is made in-process.
+    """
+    if get_settings().setup_token is not None and get_settings().setup_token.get_secret_value():
+        return
+    try:
+        admin_exists = await asyncio.to_thread(identity.has_admin)
+    except ServiceError:
+        return
+    if not admin_exists:
+        logger.warning(
+            "No admin yet: open /setup and enter the setup token: %s", identity.setup_token()
+        )
+
+
 app = rx.App(api_transformer=create_api())
+app.register_lifespan_task(announce_first_admin_setup)
 app.add_page(
     console,
     route="/",
