@@ -1,4 +1,4 @@
-"""POST /api/tickets/classify/ answers with values from the enums."""
+"""POST /api/tickets/classify/ answers with values from the enums (as an admin's API token)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ PRIORITIES = {"low", "medium", "high", "critical"}
 
 
 @pytest.fixture
-def api() -> TestClient:
-    from ticket_app.api.app import create_api
-
-    return TestClient(create_api())
+def api(client: TestClient) -> TestClient:
+    """The authenticated client: classify needs a token or session like every route."""
+    return client
 
 
 @pytest.mark.parametrize(

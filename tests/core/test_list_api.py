@@ -172,12 +172,14 @@ def test_search_is_case_insensitive_with_literal_wildcards(
 
 
 def test_limit_defaults_to_50_and_caps_at_200(client: TestClient, db: Engine) -> None:
+    from tests.conftest import SYSTEM
     from ticket_app.schemas import TicketCreate
     from ticket_app.services.tickets import create_ticket
 
     for i in range(210):
         create_ticket(
-            TicketCreate(title=f"t{i}", description="d", category="general", priority="low")
+            TicketCreate(title=f"t{i}", description="d", category="general", priority="low"),
+            actor=SYSTEM,
         )
     default = client.get("/api/tickets/")
     assert len(default.json()) == 50

@@ -1,8 +1,10 @@
 """The container's start command, run outside Docker against a fresh PostgreSQL database.
 
 It must migrate the empty database, then serve the UI and the REST API on one port; the image's
-HEALTHCHECK command must pass against it. Reflex builds into a temporary web directory (other
-work in this repository may be building the app at the same time) on a port in 3400-3499.
+HEALTHCHECK command must pass against it. The API refuses anonymous calls (401); the first admin
+is created through the setup endpoint with the configured SETUP_TOKEN, and that session reads.
+Reflex builds into a temporary web directory (other work in this repository may be building the
+app at the same time) on a port in 3400-3499.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,8 @@ from ticket_app.services.migrations import alembic_config
 from ticket_app.settings import PROJECT_ROOT
 
 JS_BIN = PROJECT_ROOT / ".venv" / "js" / "node_modules" / ".bin"
+SETUP_TOKEN = "deploy-test-setup-token"
+PASSWORD = "correct horse battery staple"
 
 
 def free_port() -> int:
@@ -57,6 +62,19 @@ def get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
+def call(
+    opener: urllib.request.OpenerDirector, url: str, payload: dict | None = None
+) -> tuple[int, Message, bytes]:
+    """GET (or POST `payload` as JSON) through `opener`; any HTTP status is an answer."""
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(not (JS_BIN / "bun").exists(), reason=f"bun not installed in {JS_BIN}")
 def test_start_command_migrates_then_serves(fresh_postgres: str, tmp_path: Path) -> None:
@@ -76,6 +94,7 @@ def test_start_command_migrates_then_serves(fresh_postgres: str, tmp_path: Path)
         "REFLEX_WEB_WORKDIR": str(tmp_path / "web"),
         "REFLEX_STATES_WORKDIR": str(tmp_path / "states"),
         "REFLEX_USE_SYSTEM_BUN": "true",
+        "SETUP_TOKEN": SETUP_TOKEN,
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
@@ -90,21 +109,33 @@ def test_start_command_migrates_then_serves(fresh_postgres: str, tmp_path: Path)
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     try:
         deadline = time.monotonic() + 240
-        stats = None
+        anonymous = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                status, body = get(f"{base}/api/tickets/stats/")
+                anonymous = call(browser, f"{base}/api/tickets/stats/")
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.5)
                 continue
-            if status == 200:
-                stats = json.loads(body)
-                break
+            break
         output = (tmp_path / "serve.log").read_text(errors="replace")
-        assert stats is not None, f"server did not answer; exit {process.poll()}\n{output}"
-        assert stats["total_tickets"] == 0
+        assert anonymous is not None, f"server did not answer; exit {process.poll()}\n{output}"
+        status, headers, _ = anonymous
+        assert status == 401
+        assert headers.get("WWW-Authenticate") == "Bearer"
+
+        wrong = {"setup_token": "not-it", "email": "first@example.com", "password": PASSWORD}
+        assert call(browser, f"{base}/api/auth/setup", wrong)[0] == 403
+        setup = {**wrong, "setup_token": SETUP_TOKEN}
+        status, _, body = call(browser, f"{base}/api/auth/setup", setup)
+        assert status == 201, body
+        assert json.loads(body)["role"] == "admin"
+        status, _, body = call(browser, f"{base}/api/tickets/stats/")
+        assert status == 200, body
+        assert json.loads(body)["total_tickets"] == 0
+        assert call(browser, f"{base}/api/auth/setup", setup)[0] == 403  # an admin exists now
 
         engine = sa.create_engine(fresh_postgres)
         with engine.connect() as connection:

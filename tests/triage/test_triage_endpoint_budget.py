@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ticket_app.api.app import create_api
 from ticket_app.triage.gemini import GeminiClassifier
 from ticket_app.triage.offline import OfflineClassifier
 
@@ -39,9 +38,8 @@ def hanging_gemini(monkeypatch: pytest.MonkeyPatch) -> HangingModels:
 
 
 def test_classify_answers_from_the_fallback_within_the_budget(
-    hanging_gemini: HangingModels,
+    client: TestClient, hanging_gemini: HangingModels
 ) -> None:
-    client = TestClient(create_api())
     started = time.monotonic()
     response = client.post(
         "/api/tickets/classify/", json={"description": "Our whole team cannot log in since 9am."}
