@@ -1,0 +1,188 @@
+"""Every console action that reads or changes data, for anonymous, viewer, agent and admin.
+
+Each action is sent as the browser would (the event socket's Cookie header carries the session)
+and its effect is checked in the database or the state; whether it may happen comes from the
+permission table, so the console and the API cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlalchemy.engine import Engine
+
+from tests.conftest import SYSTEM, TEST_PASSWORD
+from ticket_app.models import Role
+from ticket_app.schemas import TicketCreate, TicketFilters
+from ticket_app.services import identity
+from ticket_app.services.permissions import Action, role_allows
+from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
+from ticket_app.ui.logic import ticket_row
+from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
+from ticket_app.ui.state.admin import StaffState, TokensState
+
+ROLES: list[str | None] = [None, "viewer", "agent", "admin"]
+
+
+def _run(outcome: Any) -> list[Any]:
+    """Run a handler's result (value, coroutine or async generator) and list what it sent."""
+
+    async def collect() -> list[Any]:
+        if inspect.isasyncgen(outcome):
+            return [item async for item in outcome]
+        if inspect.iscoroutine(outcome):
+            return [await outcome]
+        return [outcome]
+
+    return asyncio.run(collect())
+
+
+def _state(cls: type[rx.State], cookie: str) -> Any:
+    state = cls(_reflex_internal_init=True)
+    state.router = RouterData.from_router_data(
+        {"headers": {"cookie": cookie} if cookie else {}, "pathname": "/", "asPath": "/"}
+    )
+    return state
+
+
+@dataclass
+class World:
+    """What the actions work on: one ticket, another staff member and one of their tokens."""
+
+    ticket_id: int
+    colleague: str
+    colleague_token_id: int
+
+
+def _new_ticket() -> int:
+    data = TicketCreate(
+        title="Printer", description="It is on fire", category="technical", priority="high"
+    )
+    return create_ticket(data, actor=SYSTEM).id
+
+
+def _read_list(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.refresh(), lambda: len(state.rows) == 1
+
+
+def _load_more(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
+    _new_ticket()
+    first = list_tickets(TicketFilters(), limit=1)
+    state.next_cursor = first.next_cursor or ""
+    return state.load_more(), lambda: len(state.rows) == 1
+
+
+def _edit(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.rows = [ticket_row(get_ticket(world.ticket_id))]
+    outcome = state.update_field(str(world.ticket_id), "status", "closed")
+    return outcome, lambda: get_ticket(world.ticket_id).status.value == "closed"
+
+
+def _history(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.rows = [ticket_row(get_ticket(world.ticket_id))]
+    outcome = state.show_detail(str(world.ticket_id))
+    return outcome, lambda: state.detail_open and len(state.detail_events) == 1
+
+
+def _stats(state: StatsState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.refresh(), lambda: state.loaded and state.total_count >= 1
+
+
+def _submit(state: TicketFormState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.title, state.description = "New", "Please refund the double charge."
+    state.category, state.priority = "billing", "low"
+    return state.submit({}), lambda: list_tickets().total == 2
+
+
+def _staff_list(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.on_load(), lambda: len(state.users) >= 2
+
+
+def _invite(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.new_email, state.new_role, state.new_password = "new@example.com", "agent", TEST_PASSWORD
+    emails = lambda: {user.email for user in identity.list_users()}  # noqa: E731
+    return state.invite({}), lambda: "new@example.com" in emails()
+
+
+def _change_role(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
+    def promoted() -> bool:
+        return any(
+            u.email == world.colleague and u.role == Role.ADMIN for u in identity.list_users()
+        )
+
+    return state.change_role(world.colleague, "admin"), promoted
+
+
+def _deactivate(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
+    def deactivated() -> bool:
+        return any(u.email == world.colleague and not u.is_active for u in identity.list_users())
+
+    return state.set_active(world.colleague, False), deactivated
+
+
+def _tokens_list(state: TokensState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.on_load(), lambda: bool(state.tokens)
+
+
+def _token_create(state: TokensState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.new_name = "script"
+    return state.create({}), lambda: state.created_secret.startswith("tdk_")
+
+
+def _revoke_colleagues_token(state: TokensState, world: World) -> tuple[Any, Callable[[], bool]]:
+    def revoked() -> bool:
+        tokens = identity.list_tokens(actor=SYSTEM, owner_email=world.colleague)
+        return tokens[0].revoked_at is not None
+
+    return state.revoke(str(world.colleague_token_id)), revoked
+
+
+CASES: dict[str, tuple[type[rx.State], Action, Callable[..., Any]]] = {
+    "list tickets": (TicketListState, Action.TICKETS_READ, _read_list),
+    "load more": (TicketListState, Action.TICKETS_READ, _load_more),
+    "edit inline": (TicketListState, Action.TICKETS_EDIT, _edit),
+    "ticket history": (TicketListState, Action.AUDIT_READ, _history),
+    "stats": (StatsState, Action.TICKETS_READ, _stats),
+    "submit ticket": (TicketFormState, Action.TICKETS_CREATE, _submit),
+    "staff list": (StaffState, Action.STAFF_MANAGE, _staff_list),
+    "invite staff": (StaffState, Action.STAFF_MANAGE, _invite),
+    "change role": (StaffState, Action.STAFF_MANAGE, _change_role),
+    "deactivate": (StaffState, Action.STAFF_MANAGE, _deactivate),
+    "own tokens": (TokensState, Action.TOKENS_MANAGE_OWN, _tokens_list),
+    "create token": (TokensState, Action.TOKENS_MANAGE_OWN, _token_create),
+    "revoke another's token": (TokensState, Action.TOKENS_MANAGE_ALL, _revoke_colleagues_token),
+}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonymous")
+@pytest.mark.parametrize("case", list(CASES))
+def test_console_action_follows_the_permission_table(
+    db: Engine, case: str, role: str | None
+) -> None:
+    state_class, action, perform = CASES[case]
+    identity.create_user("colleague@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    _, token = identity.create_token("colleague@example.com", "theirs", actor=SYSTEM)
+    world = World(_new_ticket(), "colleague@example.com", token.id)
+    cookie = ""
+    if role is not None:
+        identity.create_user(f"{role}@example.com", role, TEST_PASSWORD, actor=SYSTEM)
+        identity.create_token(f"{role}@example.com", "mine", actor=SYSTEM)
+        signed_in = identity.sign_in(f"{role}@example.com", TEST_PASSWORD)
+        cookie = f"{identity.SESSION_COOKIE}={signed_in.token}"
+
+    outcome, happened = perform(_state(state_class, cookie), world)
+    sent = " ".join(map(str, _run(outcome)))
+
+    allowed = role_allows(role, action)
+    assert happened() is allowed, f"{case} as {role or 'anonymous'}"
+    if role is None:
+        assert "/login" in sent
+    elif not allowed:
+        assert "does not allow" in sent or "/login" not in sent
