@@ -1,0 +1,276 @@
+"""Every API route against every kind of caller, with the expected answer read off the permission
+table (`PERMISSIONS`, `SCOPE_OF_ACTION`).
+
+The routes are walked from the app itself, hidden twins without the trailing slash included, and
+each must be classified in ROUTES below: a new route fails `test_every_route_is_classified` until
+someone states what it requires. Callers: anonymous; viewer, agent and admin sessions (signed in
+through POST /api/auth/login); tokens with only tickets:read, only tickets:write, or both (of an
+admin, so the scope is the only limit, and of a viewer and an agent, so the role limits too);
+revoked, expired and unknown tokens; a token and a session of a deactivated user; and a valid
+session sent with an invalid bearer token (the bearer header wins: 401).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy.engine import Engine
+
+from tests.auth.support import (
+    Clients,
+    add_ticket,
+    add_token,
+    add_user,
+    bearer,
+    expire_token,
+    sign_in,
+)
+from tests.conftest import SYSTEM
+from ticket_app.api.app import create_api
+from ticket_app.models import Role, utc_now
+from ticket_app.services import identity
+from ticket_app.services.permissions import Action, Scope, role_allows, scopes_allow
+
+PUBLIC = "public"  # answers the same whoever asks
+SIGNED_IN = "signed in"  # any valid session or token
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What a route requires, a request that succeeds when allowed, and its success status."""
+
+    access: Action | str
+    call: Callable[[TestClient, str, str], Response]  # (client, method, path) -> response
+    success: int
+
+
+TICKET = {
+    "title": "Cannot print",
+    "description": "The printer says paper jam but there is no paper in it.",
+    "category": "technical",
+    "priority": "medium",
+}
+
+
+def plain(client: TestClient, method: str, path: str) -> Response:
+    return client.request(method, path)
+
+
+def with_json(payload: dict) -> Callable[[TestClient, str, str], Response]:
+    def call(client: TestClient, method: str, path: str) -> Response:
+        return client.request(method, path, json=payload)
+
+    return call
+
+
+# Keyed by (method, path with one trailing slash); the twin without the slash shares the entry.
+ROUTES: dict[tuple[str, str], RouteSpec] = {
+    ("GET", "/api/tickets/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("POST", "/api/tickets/"): RouteSpec(Action.TICKETS_CREATE, with_json(TICKET), 201),
+    ("GET", "/api/tickets/stats/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("GET", "/api/tickets/export/"): RouteSpec(Action.TICKETS_EXPORT, plain, 200),
+    ("POST", "/api/tickets/classify/"): RouteSpec(
+        Action.TICKETS_CLASSIFY, with_json({"description": "I was charged twice"}), 200
+    ),
+    ("GET", "/api/tickets/{ticket_id}/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("PATCH", "/api/tickets/{ticket_id}/"): RouteSpec(
+        Action.TICKETS_EDIT, with_json({"status": "in_progress"}), 200
+    ),
+    ("GET", "/api/tickets/{ticket_id}/events/"): RouteSpec(Action.AUDIT_READ, plain, 200),
+    ("GET", "/api/me/"): RouteSpec(SIGNED_IN, plain, 200),
+    # Sign-in and setup answer everyone alike; an empty body is refused before any check.
+    ("POST", "/api/auth/login/"): RouteSpec(PUBLIC, with_json({}), 422),
+    ("POST", "/api/auth/setup/"): RouteSpec(PUBLIC, with_json({}), 422),
+    ("POST", "/api/auth/logout/"): RouteSpec(PUBLIC, plain, 204),
+    # The API's documentation is public: it describes the API, it holds no data.
+    ("GET", "/api/openapi.json/"): RouteSpec(PUBLIC, plain, 200),
+    ("HEAD", "/api/openapi.json/"): RouteSpec(PUBLIC, plain, 200),
+    ("GET", "/api/docs/"): RouteSpec(PUBLIC, plain, 200),
+    ("GET", "/api/docs/oauth2-redirect/"): RouteSpec(PUBLIC, plain, 200),
+    ("GET", "/api/redoc/"): RouteSpec(PUBLIC, plain, 200),
+}
+
+
+def canonical(path: str) -> str:
+    return path if path.endswith("/") else f"{path}/"
+
+
+def _walk(routes: Iterable[object]) -> Iterator[tuple[str, str]]:
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)  # an included router
+        if callable(nested):
+            yield from _walk(nested())
+            continue
+        for method in getattr(route, "methods", None) or ():
+            yield method, route.path
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route the API app serves, from its route table."""
+    app = create_api()
+    found = sorted(set(_walk(app.routes)))
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    missing = documented - set(found)
+    assert not missing, f"the route walk missed documented routes: {missing}"
+    # Sign-out last: it ends the session the other requests use.
+    return sorted(found, key=lambda route: (route[1].startswith("/api/auth/logout"), route))
+
+
+ALL_ROUTES = app_routes()
+
+
+READ = Scope.TICKETS_READ.value
+WRITE = Scope.TICKETS_WRITE.value
+BOTH = f"{READ},{WRITE}"
+
+
+def token_client(clients: Clients, role: Role, scopes: str) -> TestClient:
+    return clients(headers=bearer(add_token(add_user(role).email, scopes=scopes)))
+
+
+def session_client(clients: Clients, role: Role) -> TestClient:
+    client = clients()
+    sign_in(client, add_user(role).email)
+    return client
+
+
+def deactivated_client(clients: Clients, *, with_token: bool) -> TestClient:
+    email = add_user(Role.AGENT).email
+    client = clients(headers=bearer(add_token(email))) if with_token else clients()
+    if not with_token:
+        sign_in(client, email)
+    assert client.get("/api/me/").status_code == 200  # works until the user is deactivated
+    identity.set_active(email, False, actor=SYSTEM)
+    return client
+
+
+def revoked_token_client(clients: Clients) -> TestClient:
+    secret, token = identity.create_token(add_user(Role.ADMIN).email, "old", actor=SYSTEM)
+    identity.revoke_token(token.id, actor=SYSTEM)
+    return clients(headers=bearer(secret))
+
+
+def expired_token_client(clients: Clients, db: Engine) -> TestClient:
+    secret = add_token(add_user(Role.ADMIN).email, expires_days=1)
+    expire_token(db, secret, utc_now() - timedelta(seconds=1))
+    return clients(headers=bearer(secret))
+
+
+def session_with_bad_bearer(clients: Clients) -> TestClient:
+    client = clients(headers=bearer("tdk_not-a-real-token"))
+    sign_in(client, add_user(Role.ADMIN).email)
+    return client
+
+
+@dataclass(frozen=True)
+class Caller:
+    """How to build a client, and what the permission table should let it do.
+
+    `role` None: the credential is not valid (401 on every protected route); `scopes` None: a
+    session, to which no token scopes apply.
+    """
+
+    build: Callable[[Clients, Engine], TestClient]
+    role: Role | None
+    scopes: str | None = None
+
+    def scope_set(self) -> frozenset[str] | None:
+        return None if self.scopes is None else frozenset(self.scopes.split(","))
+
+
+CALLERS: dict[str, Caller] = {
+    "anonymous": Caller(lambda clients, db: clients(), None),
+    **{
+        f"{role.value} session": Caller(
+            lambda clients, db, role=role: session_client(clients, role), role
+        )
+        for role in Role
+    },
+    **{
+        f"{role.value} token {scopes}": Caller(
+            lambda clients, db, role=role, scopes=scopes: token_client(clients, role, scopes),
+            role,
+            scopes,
+        )
+        for role, scopes in [
+            (Role.ADMIN, READ),
+            (Role.ADMIN, WRITE),
+            (Role.ADMIN, BOTH),
+            (Role.AGENT, WRITE),
+            (Role.VIEWER, BOTH),
+        ]
+    },
+    "revoked token": Caller(lambda clients, db: revoked_token_client(clients), None),
+    "expired token": Caller(expired_token_client, None),
+    "unknown token": Caller(lambda clients, db: clients(headers=bearer("tdk_" + "x" * 43)), None),
+    "deactivated user's token": Caller(
+        lambda clients, db: deactivated_client(clients, with_token=True), None
+    ),
+    "deactivated user's session": Caller(
+        lambda clients, db: deactivated_client(clients, with_token=False), None
+    ),
+    "session with an invalid bearer token": Caller(
+        lambda clients, db: session_with_bad_bearer(clients), None
+    ),
+}
+
+
+def expected_status(caller: Caller, spec: RouteSpec) -> int:
+    """The answer the permission table implies for this caller on this route."""
+    if spec.access == PUBLIC:
+        return spec.success
+    if caller.role is None:
+        return 401
+    if spec.access == SIGNED_IN:
+        return spec.success
+    action = Action(spec.access)
+    allowed = role_allows(caller.role, action) and scopes_allow(caller.scope_set(), action)
+    return spec.success if allowed else 403
+
+
+def test_every_route_is_classified() -> None:
+    unclassified = [
+        f"{method} {path}" for method, path in ALL_ROUTES if (method, canonical(path)) not in ROUTES
+    ]
+    assert not unclassified, f"say in ROUTES what these routes require: {unclassified}"
+    stale = set(ROUTES) - {(method, canonical(path)) for method, path in ALL_ROUTES}
+    assert not stale, f"ROUTES lists routes the app no longer has: {stale}"
+
+
+@pytest.mark.parametrize("caller_name", list(CALLERS))
+def test_route_answers_follow_the_permission_table(
+    caller_name: str, clients: Clients, db: Engine
+) -> None:
+    ticket_id = add_ticket()
+    caller = CALLERS[caller_name]
+    client = caller.build(clients, db)
+    wrong = []
+    for method, path in ALL_ROUTES:
+        spec = ROUTES[(method, canonical(path))]
+        response = spec.call(client, method, path.format(ticket_id=ticket_id))
+        expected = expected_status(caller, spec)
+        if response.status_code != expected:
+            wrong.append(f"{method} {path}: {response.status_code}, expected {expected}")
+        if response.status_code == 401:
+            assert response.headers.get("www-authenticate") == "Bearer", (method, path)
+    assert not wrong, f"{caller_name}:\n" + "\n".join(wrong)
+
+
+def test_the_callers_meet_every_outcome_of_every_protected_route() -> None:
+    """Each protected route is allowed to some caller above, refused (403) to another, and
+    needs a credential (401): the matrix can tell a route that checks too little or too much."""
+    for (method, path), spec in ROUTES.items():
+        if spec.access == PUBLIC:
+            continue
+        seen = {expected_status(caller, spec) for caller in CALLERS.values()}
+        wanted = {spec.success, 401} if spec.access == SIGNED_IN else {spec.success, 401, 403}
+        assert seen == wanted, (method, path, seen)
