@@ -34,6 +34,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
@@ -66,9 +67,43 @@ from ticket_app.services.importer import (
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
-app = typer.Typer(help="Triage Desk command-line tools.", no_args_is_help=True)
-users_app = typer.Typer(help="Staff accounts: create, list, deactivate, change role or password.")
-tokens_app = typer.Typer(help="API tokens: create (the secret is printed once), list, revoke.")
+
+def _untyped_flags(params: list) -> list:
+    """`params` with every flag's type column left empty in the help (changed in place).
+
+    Typer's rich help prints a type for every option, so flags (`--quiet`, `--help`,
+    `--classify/--no-classify`) showed `<bool>` as if they took a value. An empty metavar is
+    what its help renders instead of the type.
+    """
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    """A command whose help shows flags without a value type."""
+
+    def get_params(self, ctx: typer.Context) -> list:
+        """The command's parameters (the help option included), flags without a type."""
+        return _untyped_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    """A command group whose help shows flags without a value type."""
+
+    def get_params(self, ctx: typer.Context) -> list:
+        """The group's parameters (the help option included), flags without a type."""
+        return _untyped_flags(super().get_params(ctx))
+
+
+app = typer.Typer(help="Triage Desk command-line tools.", no_args_is_help=True, cls=_Group)
+users_app = typer.Typer(
+    help="Staff accounts: create, list, deactivate, change role or password.", cls=_Group
+)
+tokens_app = typer.Typer(
+    help="API tokens: create (the secret is printed once), list, revoke.", cls=_Group
+)
 app.add_typer(users_app, name="users", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens", no_args_is_help=True)
 
@@ -172,7 +207,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more d
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
 
 
-@app.command()
+@app.command(cls=_Command)
 def migrate(database_url: str | None = _database_option) -> None:
     """Apply all pending schema migrations."""
     url = database_url or get_settings().database_url
@@ -200,7 +235,7 @@ def _setup_url(host: str, port: int) -> str:
     return f"http://{host}:{port}/setup"
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     port: int = typer.Option(3000, envvar="PORT", help="Port for the UI and the API."),
     host: str = typer.Option("0.0.0.0", envvar="HOST", help="Address to listen on."),
@@ -250,7 +285,7 @@ def _report_import(report: ImportReport) -> None:
     )
 
 
-@app.command("import")
+@app.command("import", cls=_Command)
 def import_command(
     file: Annotated[
         Path,
@@ -326,7 +361,7 @@ def import_command(
         raise typer.Exit(EXIT_REJECTED_ROWS)
 
 
-@app.command()
+@app.command(cls=_Command)
 def export(
     category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
     priority: Annotated[Priority | None, typer.Option(help="Only this priority.")] = None,
@@ -366,7 +401,7 @@ def export(
     typer.echo(f"exported {count} tickets to {output}", err=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo(
     count: int = typer.Option(DEFAULT_DEMO_TICKETS, min=1, help="How many tickets to generate."),
     seed: int = typer.Option(DEFAULT_DEMO_SEED, help="Random seed; the same seed, the same data."),
@@ -447,7 +482,7 @@ def _normalized_email(email: str) -> str:
         return identity.normalize_email(email)
 
 
-@users_app.command("create")
+@users_app.command("create", cls=_Command)
 def users_create(
     email: Annotated[str, typer.Argument(help="Sign-in email of the new staff user.")],
     role: Annotated[str, typer.Option("--role", help="admin, agent or viewer.")],
@@ -473,7 +508,7 @@ def users_create(
     typer.echo(f"created {user.role.value} {user.email} (id {user.id})")
 
 
-@users_app.command("list")
+@users_app.command("list", cls=_Command)
 def users_list(database_url: str | None = _database_option) -> None:
     """List staff users, active first: id, email, name, role, active, created, last login (UTC)."""
     _connect_identity(database_url)
@@ -500,7 +535,7 @@ def _user_row(user: UserRead) -> list[str]:
     ]
 
 
-@users_app.command("deactivate")
+@users_app.command("deactivate", cls=_Command)
 def users_deactivate(
     email: Annotated[str, typer.Argument(help="Email of the staff user.")],
     database_url: str | None = _database_option,
@@ -515,7 +550,7 @@ def users_deactivate(
     typer.echo(f"deactivated {user.email}; their sessions and API tokens no longer work")
 
 
-@users_app.command("activate")
+@users_app.command("activate", cls=_Command)
 def users_activate(
     email: Annotated[str, typer.Argument(help="Email of the staff user.")],
     database_url: str | None = _database_option,
@@ -527,7 +562,7 @@ def users_activate(
     typer.echo(f"activated {user.email}")
 
 
-@users_app.command("set-role")
+@users_app.command("set-role", cls=_Command)
 def users_set_role(
     email: Annotated[str, typer.Argument(help="Email of the staff user.")],
     role: Annotated[str, typer.Argument(help="admin, agent or viewer.")],
@@ -541,7 +576,7 @@ def users_set_role(
     typer.echo(f"{user.email} is now {user.role.value}")
 
 
-@users_app.command("reset-password")
+@users_app.command("reset-password", cls=_Command)
 def users_reset_password(
     email: Annotated[str, typer.Argument(help="Email of the staff user.")],
     password_stdin: bool = _password_stdin_option,
@@ -561,7 +596,7 @@ def users_reset_password(
 # API tokens ----------------------------------------------------------------------------------
 
 
-@tokens_app.command("create")
+@tokens_app.command("create", cls=_Command)
 def tokens_create(
     user: Annotated[str, typer.Option("--user", help="Email of the token's owner.")],
     name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. ci-export.")],
@@ -595,7 +630,7 @@ def tokens_create(
     typer.echo(secret)
 
 
-@tokens_app.command("list")
+@tokens_app.command("list", cls=_Command)
 def tokens_list(
     user: Annotated[
         str | None, typer.Option("--user", help="Only this owner's tokens (email).")
@@ -644,7 +679,7 @@ def _token_row(token: TokenRead) -> list[str]:
     ]
 
 
-@tokens_app.command("revoke")
+@tokens_app.command("revoke", cls=_Command)
 def tokens_revoke(
     token_id: Annotated[int, typer.Argument(metavar="ID", help="Token id (see `tokens list`).")],
     database_url: str | None = _database_option,
