@@ -404,7 +404,9 @@ def export(
 @app.command(cls=_Command)
 def demo(
     count: int = typer.Option(DEFAULT_DEMO_TICKETS, min=1, help="How many tickets to generate."),
-    seed: int = typer.Option(DEFAULT_DEMO_SEED, help="Random seed; the same seed, the same data."),
+    seed: int = typer.Option(
+        DEFAULT_DEMO_SEED, help="Random seed; the same seed on the same UTC day, the same data."
+    ),
     database_url: str = typer.Option(
         DEMO_DATABASE_URL,
         "--database-url",
@@ -413,8 +415,9 @@ def demo(
 ) -> None:
     """Migrate a database, fill it with demo tickets and add demo staff with printed passwords.
 
-    The tickets are generated for the last 90 days; the staff are an admin, an agent and a
-    viewer, each with a generated password printed once.
+    The tickets are generated for the 90 days before today (UTC), the same ones for the same
+    seed all day; the staff are an admin, an agent and a viewer, each with a generated password
+    printed once.
 
     Idempotent: tickets carry external ids demo-NNNNN and demo accounts are looked up by email,
     so running it again adds nothing (and leaves existing passwords as they are).

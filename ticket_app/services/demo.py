@@ -2,9 +2,11 @@
 
 The tickets come from hand-written templates (no outside data set): each template belongs to one
 category, has its own priority mix, and fills slots (products, amounts, error codes, order
-numbers) from a seeded random generator, so the same seed and `now` give the same tickets.
-Creation times spread over the last `days` days with more tickets on weekdays, in office hours
-and recently; older tickets are mostly resolved or closed. Most tickets carry a classifier
+numbers) from a seeded random generator. Every time is placed relative to the start of the UTC
+day (never to the clock time), so the same seed gives the same tickets all day long: a second
+`make demo` shows the same numbers. Creation times spread over the `days` days before that day,
+with more tickets on weekdays, in office hours and recently; older tickets are mostly resolved
+or closed. Most tickets carry a classifier
 suggestion, and some of those were overridden by staff, so the override statistics are not empty.
 
 `seed_demo_staff` adds demo staff accounts (an admin, an agent, a viewer) with generated
@@ -18,7 +20,7 @@ import secrets
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from ticket_app.models import Category, Priority, Role, Status, utc_now
 from ticket_app.services import identity
@@ -225,18 +227,30 @@ def _slot_values(rng: random.Random, created: datetime) -> dict[str, str]:
     return values
 
 
-def _created_at(rng: random.Random, now: datetime, days: int) -> datetime:
-    """A creation time in the last `days` days: weighted to recent days, weekdays, office hours."""
+def _created_at(rng: random.Random, reference: datetime, days: int) -> datetime:
+    """A creation time in the `days` days before `reference` (a midnight), never at or after it.
+
+    Weighted to recent days, weekdays and office hours.
+    """
     while True:
-        age = int(days * rng.random() ** 1.3)
-        day = now - timedelta(days=age)
+        day = reference - timedelta(days=1 + int(days * rng.random() ** 1.3))
         weekend = day.weekday() >= 5
         if weekend and rng.random() < 0.65:
             continue
         hour = min(22, max(6, int(rng.gauss(13, 3))))
-        moment = day.replace(hour=hour, minute=rng.randint(0, 59), second=rng.randint(0, 59))
-        if moment <= now:
-            return moment
+        return day.replace(hour=hour, minute=rng.randint(0, 59), second=rng.randint(0, 59))
+
+
+def reference_day(now: datetime | date | None = None) -> datetime:
+    """The start (00:00 UTC) of the UTC day of `now` (default: today), the demo's fixed point.
+
+    A date is taken as that UTC day; an aware datetime is converted to UTC first.
+    """
+    if now is None:
+        now = utc_now()
+    if isinstance(now, datetime):
+        now = now.astimezone(UTC).date() if now.tzinfo else now.date()
+    return datetime.combine(now, time(0), tzinfo=UTC)
 
 
 def _status(rng: random.Random, age_days: float) -> Status:
@@ -253,22 +267,26 @@ def demo_records(
     count: int = DEFAULT_DEMO_TICKETS,
     *,
     seed: int = DEFAULT_DEMO_SEED,
-    now: datetime | None = None,
+    now: datetime | date | None = None,
     days: int = DEFAULT_DEMO_DAYS,
 ) -> Iterator[SourceRecord]:
     """`count` demo tickets as import records (line = ticket number from 1), oldest first.
 
-    Deterministic for a given `seed` and `now` (default: the current UTC time). Each record has
-    an external id "demo-NNNNN", so seeding twice stores the tickets once.
+    The tickets lie in the `days` days before `reference_day(now)` (`now` defaults to the
+    current time); only the UTC day of `now` matters, not its time of day, so the records are
+    the same for a given `seed` and UTC day. Each record has an external id "demo-NNNNN", so
+    seeding twice stores the tickets once.
     """
     rng = random.Random(seed)
-    now = now or utc_now()
-    created_times = sorted(_created_at(rng, now, days) for _ in range(count))
+    # Ages and statuses are measured from this midnight, not from the clock: two runs on the
+    # same day gave different statuses (open 379 vs 386) when they depended on the time of day.
+    reference = reference_day(now)
+    created_times = sorted(_created_at(rng, reference, days) for _ in range(count))
     for number, created in enumerate(created_times, start=1):
         template = rng.choice(_TEMPLATES)
         category = template.category
         priority = rng.choices(list(Priority), weights=template.priorities)[0]
-        age_days = (now - created).total_seconds() / 86400
+        age_days = (reference - created).total_seconds() / 86400
         status = _status(rng, age_days)
         suggested_category: Category | None = None
         suggested_priority: Priority | None = None
@@ -280,7 +298,8 @@ def demo_records(
                 suggested_priority = rng.choice([p for p in Priority if p != priority])
         updated = created
         if status is not Status.OPEN:
-            updated = min(now, created + timedelta(hours=rng.uniform(0.5, 24 * min(age_days, 10))))
+            hours = rng.uniform(0.5, 24 * min(age_days, 10))
+            updated = min(reference, created + timedelta(hours=hours))
         slots = _slot_values(rng, created)
         yield (
             number,
@@ -300,9 +319,15 @@ def demo_records(
 
 
 def seed_demo(
-    count: int = DEFAULT_DEMO_TICKETS, *, seed: int = DEFAULT_DEMO_SEED, now: datetime | None = None
+    count: int = DEFAULT_DEMO_TICKETS,
+    *,
+    seed: int = DEFAULT_DEMO_SEED,
+    now: datetime | date | None = None,
 ) -> ImportReport:
-    """Store the demo tickets in the current database (no classifier calls); return the report."""
+    """Store `demo_records(count, seed=seed, now=now)` in the current database; return the report.
+
+    The classifier is not called (the records carry their own labels and suggestions).
+    """
     return import_records(demo_records(count, seed=seed, now=now), classify=False)
 
 
