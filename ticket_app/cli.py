@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
@@ -64,7 +67,7 @@ from ticket_app.services.importer import (
     import_file,
     parse_column_map,
 )
-from ticket_app.services.migrations import upgrade_database
+from ticket_app.services.migrations import SchemaUpgrade, upgrade_database
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 
@@ -127,9 +130,17 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _connect(database_url: str | None) -> str:
-    """Point the process at `database_url` (or the settings' URL) and return the URL used."""
+    """Point the process at `database_url` (or the settings' URL) and return the URL used.
+
+    Connects once first, so an unreachable or missing database ends the command with one line
+    (exit 3) before any work starts.
+    """
     url = database_url or get_settings().database_url
-    use_database(url)
+    try:
+        with use_database(url).connect():
+            pass
+    except (OperationalError, InterfaceError) as exc:
+        raise _unreachable(exc, url) from exc
     return url
 
 
@@ -141,7 +152,7 @@ def _connect_identity(database_url: str | None) -> str:
         # error when the database predates the staff tables.
         migrated = sa.inspect(get_engine()).has_table("staff_users")
     except (OperationalError, InterfaceError) as exc:
-        raise _unreachable(exc) from exc
+        raise _unreachable(exc, url) from exc
     if not migrated:
         raise _fail(
             "the database schema is not up to date; run `python -m ticket_app migrate` first",
@@ -161,10 +172,49 @@ def _input_message(exc: InvalidInputError) -> str:
     return message
 
 
-def _unreachable(exc: OperationalError | InterfaceError) -> typer.Exit:
-    """Exit 3 with the driver's reason on one line (psycopg's spans several)."""
+# PostgreSQL refuses the connection with this when the server runs but the database is not
+# there; psycopg reports no SQLSTATE for connection failures, so the message is all there is.
+_MISSING_DATABASE = re.compile(r'database ".*" does not exist')
+
+
+def _unreachable(exc: OperationalError | InterfaceError, url: str) -> typer.Exit:
+    """Exit 3 with the driver's reason on one line (psycopg's spans several).
+
+    A PostgreSQL database that does not exist yet gets its own message saying how to create it.
+    """
     reason = " ".join(str(exc.orig).split())
+    missing = getattr(exc.orig, "sqlstate", None) == "3D000" or _MISSING_DATABASE.search(reason)
+    if missing and url.startswith("postgresql"):
+        return _fail(_missing_database_message(url), EXIT_DATABASE)
     return _fail(f"the database is unreachable: {reason}", EXIT_DATABASE)
+
+
+def _missing_database_message(url: str) -> str:
+    """The one-line error for a PostgreSQL database that does not exist, with its createdb line.
+
+    'database "x" does not exist on the PostgreSQL server at H:P; create it with `createdb ...`
+    and run this again'. The createdb line names the URL's host (or `?host=` socket directory),
+    port and user, never its password.
+    """
+    parts = make_url(url)
+    host = parts.host or parts.query.get("host")
+    if isinstance(host, tuple):  # a repeated query parameter
+        host = host[0]
+    server = "the local PostgreSQL server"
+    if host:
+        server = f"the PostgreSQL server at {host}:{parts.port or 5432}"
+    args = ["createdb"]
+    if host:
+        args += ["-h", host]
+    if parts.port:
+        args += ["-p", str(parts.port)]
+    if parts.username:
+        args += ["-U", parts.username]
+    args.append(parts.database or "")
+    return (
+        f'database "{parts.database}" does not exist on {server}; '
+        f"create it with `{shlex.join(args)}` and run this again"
+    )
 
 
 @contextmanager
@@ -211,16 +261,18 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more d
 def migrate(database_url: str | None = _database_option) -> None:
     """Apply all pending schema migrations."""
     url = database_url or get_settings().database_url
-    _upgrade(url)
-    typer.echo("database schema is up to date")
+    typer.echo(_upgrade(url).describe())
 
 
-def _upgrade(url: str) -> None:
-    """Apply pending migrations; exit 3 with one line when the database cannot be reached."""
+def _upgrade(url: str) -> SchemaUpgrade:
+    """Apply pending migrations and return what was done.
+
+    Exits 3 with one line when the database cannot be reached or does not exist.
+    """
     try:
-        upgrade_database(url)
+        return upgrade_database(url)
     except (OperationalError, InterfaceError) as exc:
-        raise _unreachable(exc) from exc
+        raise _unreachable(exc, url) from exc
 
 
 def _setup_url(host: str, port: int) -> str:
@@ -250,8 +302,8 @@ def serve(
     (SETUP_TOKEN when configured, else generated now and handed to the server's workers).
     """
     url = database_url or get_settings().database_url
-    _upgrade(url)
-    typer.echo(f"database schema is up to date; serving on {host}:{port}")
+    upgrade = _upgrade(url)
+    typer.echo(f"{upgrade.describe()}; serving on {host}:{port}")
     env = {**os.environ, "DATABASE_URL": url}
     engine = use_database(url)
     with _service_errors():
