@@ -37,7 +37,9 @@ async def announce_first_admin_setup() -> None:
         )
 
 
-app = rx.App(api_transformer=create_api())
+# Indigo: white text on its solid step (buttons) reaches 4.5:1 in both themes; Radix's default
+# blue measured 3.26:1.
+app = rx.App(api_transformer=create_api(), theme=rx.theme(accent_color="indigo"))
 app.register_lifespan_task(announce_first_admin_setup)
 app.add_page(
     console,

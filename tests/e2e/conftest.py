@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -206,3 +207,15 @@ def page(anonymous_page, app_server: AppServer) -> object:
     """A fresh browser tab signed in as the shared server's admin."""
     anonymous_page.context.add_cookies([session_cookie(app_server, ADMIN_EMAIL)])
     return anonymous_page
+
+
+@contextmanager
+def tickets_table_offline(db_path: Path) -> Iterator[None]:
+    """Make every query on `tickets` fail (as with a lost database) until the block ends."""
+    with sqlite3.connect(db_path, timeout=30) as connection:
+        connection.execute("ALTER TABLE tickets RENAME TO tickets_offline")
+    try:
+        yield
+    finally:
+        with sqlite3.connect(db_path, timeout=30) as connection:
+            connection.execute("ALTER TABLE tickets_offline RENAME TO tickets")

@@ -88,7 +88,7 @@ def _edit(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]
 def _history(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
     state.rows = [ticket_row(get_ticket(world.ticket_id))]
     outcome = state.show_detail(str(world.ticket_id))
-    return outcome, lambda: state.detail_open and len(state.detail_events) == 1
+    return outcome, lambda: bool(state.detail) and len(state.detail_events) == 1
 
 
 def _stats(state: StatsState, world: World) -> tuple[Any, Callable[[], bool]]:

@@ -133,6 +133,28 @@ def test_stats_view_formats_the_aggregates() -> None:
     )
     view = stats_view(stats, TriageOverrideStats(suggested=8, overridden=2, override_rate=0.25))
     assert (view.total, view.open, view.avg_per_day) == (10, 4, "3.33")
-    assert view.priority_rows[0] == {"name": "low", "count": 1}
+    assert view.priority_rows[0] == {"name": "low", "count": 1, "label": "1"}
     assert view.override_rate == "25%"
     assert view.override_text == "2 of 8 AI suggestions changed"
+    assert view.priority_summary == "Tickets by priority: Low 1, Medium 1, High 1, Critical 1"
+
+
+def test_stats_view_writes_large_numbers_for_the_reader() -> None:
+    stats = TicketStats(
+        total_tickets=1_000_000,
+        open_tickets=400_794,
+        avg_tickets_per_day=2732.24,
+        priority_breakdown={p: 250_000 for p in Priority},
+        category_breakdown={c: 250_000 for c in Category},
+    )
+    view = stats_view(
+        stats, TriageOverrideStats(suggested=600_000, overridden=12_345, override_rate=0.02)
+    )
+    assert (view.total_text, view.open_text, view.avg_per_day) == (
+        "1,000,000",
+        "400,794",
+        "2,732.24",
+    )
+    assert view.priority_rows[-1]["label"] == "250,000"
+    assert "Billing 250,000" in view.category_summary
+    assert view.override_text == "12,345 of 600,000 AI suggestions changed"

@@ -21,6 +21,7 @@ from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.services import identity
 from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.tickets import create_ticket, get_ticket, list_ticket_events
+from ticket_app.settings import get_settings
 from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.logic import ticket_row
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
@@ -260,3 +261,18 @@ def test_stats_state_shows_the_service_aggregates(db: Engine) -> None:
     assert (state.total_count, state.open_count) == (1, 1)
     state._apply(None)
     assert state.unavailable and state.total_count == 1
+
+
+def test_description_counter_appears_near_the_limit_and_names_the_field() -> None:
+    limit = get_settings().max_description_chars
+    state = _form(description="x" * (limit // 2))
+    assert not state.description_near_limit
+    state.description = "x" * int(limit * 0.9)
+    assert state.description_near_limit
+    assert state.description_count == f"{int(limit * 0.9):,} / {limit:,}"
+    state.description = "x" * (limit + 1)
+    assert state.description_too_long
+    assert state.description_error == f"Description must be at most {limit:,} characters."
+    assert client_errors("Title", "x" * (limit + 1)) == {
+        "description": f"Description must be at most {limit:,} characters."
+    }

@@ -111,4 +111,6 @@ def service_session() -> Iterator[Session]:
         raise ConstraintViolationError(str(exc.orig), constraint) from exc
     except (OperationalError, SAInterfaceError) as exc:
         logger.error("database unavailable: %s", exc.orig)
-        raise DatabaseUnavailableError("The database is unavailable; nothing was saved.") from exc
+        raise DatabaseUnavailableError(
+            "The database is unavailable; try again in a moment."
+        ) from exc

@@ -172,8 +172,25 @@ def suggestion_badge(suggestion: TriageSuggestion, field: str) -> str:
 
 
 def chart_rows(counts: Mapping[str, int]) -> list[dict[str, str | int]]:
-    """Breakdown counts as recharts rows `{"name": ..., "count": ...}`."""
-    return [{"name": str(name), "count": int(count)} for name, count in counts.items()]
+    """Breakdown counts as recharts rows `{"name", "count", "label"}`.
+
+    `label` is the count with thousands separators ("400,794"), shown on the bar itself.
+    """
+    return [
+        {"name": str(name), "count": int(count), "label": f"{int(count):,}"}
+        for name, count in counts.items()
+    ]
+
+
+def chart_summary(title: str, counts: Mapping[str, int]) -> str:
+    """A chart's content in words for screen readers: "Tickets by priority: low 3, high 1"."""
+    parts = ", ".join(f"{label_of_value(name)} {count:,}" for name, count in counts.items())
+    return f"{title}: {parts}"
+
+
+def label_of_value(value: str) -> str:
+    """Display label of a category, priority or status value ("in_progress" -> "In progress")."""
+    return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,10 @@ class StatsView:
     total: int
     open: int
     avg_per_day: str
+    total_text: str
+    open_text: str
+    priority_summary: str
+    category_summary: str
     priority_rows: list[dict[str, str | int]]
     category_rows: list[dict[str, str | int]]
     override_text: str
@@ -190,13 +211,21 @@ class StatsView:
 
 
 def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
-    """Format the service aggregates for display."""
+    """Format the service aggregates for display, numbers with thousands separators."""
+    priorities = {p.value: n for p, n in stats.priority_breakdown.items()}
+    categories = {c.value: n for c, n in stats.category_breakdown.items()}
     return StatsView(
         total=stats.total_tickets,
         open=stats.open_tickets,
-        avg_per_day=f"{stats.avg_tickets_per_day:.2f}",
-        priority_rows=chart_rows({p.value: n for p, n in stats.priority_breakdown.items()}),
-        category_rows=chart_rows({c.value: n for c, n in stats.category_breakdown.items()}),
-        override_text=f"{overrides.overridden} of {overrides.suggested} AI suggestions changed",
+        avg_per_day=f"{stats.avg_tickets_per_day:,.2f}",
+        total_text=f"{stats.total_tickets:,}",
+        open_text=f"{stats.open_tickets:,}",
+        priority_summary=chart_summary("Tickets by priority", priorities),
+        category_summary=chart_summary("Tickets by category", categories),
+        priority_rows=chart_rows(priorities),
+        category_rows=chart_rows(categories),
+        override_text=(
+            f"{overrides.overridden:,} of {overrides.suggested:,} AI suggestions changed"
+        ),
         override_rate=f"{overrides.override_rate * 100:.0f}%",
     )

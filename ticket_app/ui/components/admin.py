@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.models import Role
-from ticket_app.ui.components.common import field_label
+from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
 from ticket_app.ui.state.admin import StaffState, TokensState
 
 ROLES = [role.value for role in Role]
@@ -23,12 +23,7 @@ def _text_input(label: str, field_id: str, value, on_change, input_type: str = "
 def _select(label: str, field_id: str, value, on_change, items: list[tuple[str, str]]):
     return rx.vstack(
         field_label(label, field_id),
-        rx.select.root(
-            rx.select.trigger(id=field_id, width="100%"),
-            rx.select.content(*(rx.select.item(text, value=key) for key, text in items)),
-            value=value,
-            on_change=on_change,
-        ),
+        native_select(items, value=value, on_change=on_change, id=field_id),
         spacing="1",
         width="100%",
     )
@@ -83,12 +78,12 @@ def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(user["name"]),
         rx.table.cell(user["email"]),
         rx.table.cell(
-            rx.select.root(
-                rx.select.trigger(aria_label="Role of " + user["email"]),
-                rx.select.content(*(rx.select.item(r.capitalize(), value=r) for r in ROLES)),
+            native_select(
+                [(r, r.capitalize()) for r in ROLES],
                 value=user["role"],
                 on_change=lambda role: StaffState.change_role(user["email"], role),
-                size="1",
+                aria_label="Role of " + user["email"],
+                style={"width": "auto"},
             )
         ),
         rx.table.cell(user["active"]),
@@ -126,7 +121,7 @@ def staff_table() -> rx.Component:
                 rx.table.header(
                     rx.table.row(
                         *(
-                            rx.table.column_header_cell(name)
+                            rx.table.column_header_cell(name or screen_reader_text("Actions"))
                             for name in ("Name", "Email", "Role", "Active", "Last sign-in", "")
                         )
                     )
@@ -243,7 +238,12 @@ def tokens_table() -> rx.Component:
             rx.heading("Tokens", size="4", as_="h2"),
             rx.table.root(
                 rx.table.header(
-                    rx.table.row(*(rx.table.column_header_cell(name) for name in headers))
+                    rx.table.row(
+                        *(
+                            rx.table.column_header_cell(name or screen_reader_text("Actions"))
+                            for name in headers
+                        )
+                    )
                 ),
                 rx.table.body(rx.foreach(TokensState.tokens, _token_row)),
                 width="100%",

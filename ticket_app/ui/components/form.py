@@ -7,9 +7,10 @@ import reflex as rx
 from ticket_app.ui.components.common import (
     CATEGORIES,
     PRIORITIES,
+    choices,
     field_error,
     field_label,
-    option_items,
+    native_select,
 )
 from ticket_app.ui.state import TicketFormState
 
@@ -52,13 +53,11 @@ def _select_field(
     """A labelled select with its AI hint below."""
     return rx.vstack(
         field_label(label, field_id),
-        rx.select.root(
-            rx.select.trigger(
-                placeholder="Auto (AI decides)", id=field_id, aria_label=label, width="100%"
-            ),
-            option_items(values),
+        native_select(
+            choices(values, first=("", "Auto (AI decides)")),
             value=value,
             on_change=on_change,
+            id=field_id,
         ),
         hint,
         spacing="1",
@@ -111,11 +110,21 @@ def ticket_form() -> rx.Component:
                             state.classifying,
                             rx.hstack(
                                 rx.spinner(size="1"),
-                                rx.text("AI is reading…", size="1", color_scheme="gray"),
+                                rx.text("AI is reading…", size="1"),
                                 spacing="1",
                                 align="center",
                                 data_testid="classifying",
                                 role="status",
+                            ),
+                        ),
+                        rx.cond(
+                            state.description_near_limit,
+                            rx.text(
+                                state.description_count,
+                                size="1",
+                                color_scheme=rx.cond(state.description_too_long, "red", "gray"),
+                                data_testid="description-count",
+                                aria_live="polite",
                             ),
                         ),
                         width="100%",

@@ -11,13 +11,26 @@ from ticket_app.ui.components.common import (
     PRIORITY_COLORS,
     STATUS_COLORS,
     STATUSES,
-    color_of,
+    choices,
     document_link,
-    option_items,
+    native_select,
+    tone_style,
 )
 from ticket_app.ui.state import SessionState, TicketListState
 
 SKELETON_ROWS = 6
+# The title opens the ticket's dialog: a button (it opens a dialog, it goes nowhere) that reads
+# like a link.
+TITLE_BUTTON = {
+    "all": "unset",
+    "cursor": "pointer",
+    "color": "var(--accent-11)",
+    "fontWeight": "500",
+    "textAlign": "left",
+    "overflowWrap": "anywhere",
+    "&:hover": {"textDecoration": "underline"},
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
 
 
 def _filter_select(
@@ -29,11 +42,12 @@ def _filter_select(
     on_change: rx.EventHandler,
 ) -> rx.Component:
     """One filter select; "all" switches the filter off."""
-    return rx.select.root(
-        rx.select.trigger(id=field_id, aria_label=label, width="100%"),
-        option_items(values, with_all=all_label),
+    return native_select(
+        choices(values, first=("all", all_label)),
         value=value,
         on_change=on_change,
+        id=field_id,
+        aria_label=label,
     )
 
 
@@ -89,20 +103,19 @@ def _inline_select(
     colors: dict[str, str],
     test_id_suffix: str = "",
 ) -> rx.Component:
-    """A colored, badge-like select that saves the field at once."""
-    return rx.select.root(
-        rx.select.trigger(
-            variant="soft",
-            color=color_of(row[field], colors),
-            aria_label=f"{field.capitalize()} of ticket " + row["id"],
-            data_testid=f"{field}-select{test_id_suffix}",
-            radius="full",
-        ),
-        option_items(values),
+    """A coloured, badge-like select that saves the field at once.
+
+    Out of the tab order: keyboard users edit in the ticket dialog (one tab stop per row).
+    """
+    return native_select(
+        choices(values),
         value=row[field],
         on_change=lambda value: TicketListState.update_field(row["id"], field, value),
         disabled=~SessionState.can_edit,
-        size="1",
+        aria_label=f"{field.capitalize()} of ticket " + row["id"],
+        data_testid=f"{field}-select{test_id_suffix}",
+        tab_index=-1,
+        style=tone_style(row[field], colors),
     )
 
 
@@ -140,12 +153,18 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     """One table row."""
     return rx.table.row(
         rx.table.cell(
-            rx.link(
-                row["title"],
-                href="#",
-                on_click=TicketListState.show_detail(row["id"]).prevent_default,
-                weight="medium",
-                aria_label="Open ticket " + row["id"] + ": " + row["title"],
+            # One dialog per row, opened by its title: closing it returns focus to that title.
+            rx.dialog.root(
+                rx.dialog.trigger(
+                    rx.el.button(
+                        row["title"],
+                        aria_label="Open ticket " + row["id"] + ": " + row["title"],
+                        data_testid="ticket-link",
+                        style=TITLE_BUTTON,
+                    ),
+                ),
+                detail_content(),
+                on_open_change=lambda is_open: TicketListState.show_detail(row["id"], is_open),
             ),
             _compact_details(row),
             min_width="11rem",
@@ -264,49 +283,63 @@ def ticket_table() -> rx.Component:
     )
 
 
-def detail_dialog() -> rx.Component:
-    """Full text and metadata of the ticket whose title was clicked."""
+def _detail_field(label: str, field: str, values: list[str], colors: dict[str, str]):
+    """A labelled select in the ticket dialog: the keyboard path to an inline edit."""
     detail = TicketListState.detail
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("#" + detail["id"].to(str) + " " + detail["title"].to(str)),
-            rx.hstack(
-                rx.badge(detail["category"], color_scheme="gray"),
-                rx.badge(
-                    detail["priority"], color=color_of(detail["priority"].to(str), PRIORITY_COLORS)
-                ),
-                rx.badge(detail["status"].to(str).replace("_", " ")),
-                rx.text(detail["created_exact"], size="1", color_scheme="gray"),
-                wrap="wrap",
-                align="center",
+    field_id = f"detail-{field}"
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="1", weight="medium"), html_for=field_id),
+        native_select(
+            choices(values),
+            value=detail[field].to(str),
+            on_change=lambda value: TicketListState.update_field(
+                detail["id"].to(str), field, value
             ),
-            rx.dialog.description(
-                detail["description"],
-                white_space="pre-wrap",
-                margin_y="1rem",
-                data_testid="detail-description",
-            ),
-            rx.cond(
-                detail["suggested_category"] != "",
-                rx.text(
-                    "AI suggested: "
-                    + detail["suggested_category"].to(str)
-                    + " / "
-                    + detail["suggested_priority"].to(str),
-                    size="1",
-                    color_scheme="gray",
-                ),
-            ),
-            history_timeline(),
-            rx.flex(
-                rx.dialog.close(rx.button("Close", variant="soft")),
-                justify="end",
-                margin_top="1rem",
-            ),
-            max_width="40rem",
+            disabled=~SessionState.can_edit,
+            id=field_id,
+            style=tone_style(detail[field].to(str), colors),
         ),
-        open=TicketListState.detail_open,
-        on_open_change=TicketListState.set_detail_open,
+        spacing="1",
+    )
+
+
+def detail_content() -> rx.Component:
+    """Full text, editable status/priority/category and the history of the open ticket."""
+    detail = TicketListState.detail
+    return rx.dialog.content(
+        rx.dialog.title("#" + detail["id"].to(str) + " " + detail["title"].to(str)),
+        rx.flex(
+            _detail_field("Status", "status", STATUSES, STATUS_COLORS),
+            _detail_field("Priority", "priority", PRIORITIES, PRIORITY_COLORS),
+            _detail_field("Category", "category", CATEGORIES, CATEGORY_COLORS),
+            rx.text("Created " + detail["created_exact"].to(str), size="1"),
+            wrap="wrap",
+            gap="3",
+            align="end",
+        ),
+        rx.dialog.description(
+            detail["description"],
+            white_space="pre-wrap",
+            margin_y="1rem",
+            data_testid="detail-description",
+        ),
+        rx.cond(
+            detail["suggested_category"] != "",
+            rx.text(
+                "AI suggested: "
+                + detail["suggested_category"].to(str)
+                + " / "
+                + detail["suggested_priority"].to(str),
+                size="1",
+            ),
+        ),
+        history_timeline(),
+        rx.flex(
+            rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True)),
+            justify="end",
+            margin_top="1rem",
+        ),
+        max_width="40rem",
     )
 
 
@@ -321,9 +354,10 @@ def _history_entry(event: rx.Var[dict[str, str]]) -> rx.Component:
 def history_timeline() -> rx.Component:
     """The ticket's audit trail: who created, imported or changed what, oldest first."""
     return rx.box(
-        rx.heading("History", size="2", as_="h3", margin_bottom="0.25rem"),
+        rx.heading("History", size="2", as_="h2", margin_bottom="0.25rem", id="history-heading"),
         rx.el.ol(
             rx.foreach(TicketListState.detail_events, _history_entry),
+            aria_labelledby="history-heading",
             style={"listStyle": "none", "padding": 0, "margin": 0},
         ),
         margin_top="1rem",
@@ -358,7 +392,6 @@ def tickets_section() -> rx.Component:
             ),
             filter_bar(),
             ticket_table(),
-            detail_dialog(),
             width="100%",
             spacing="3",
         ),

@@ -19,6 +19,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import submit_ticket
+from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
 from ticket_app.ui.state.session import actor_of, authorize
@@ -49,8 +50,13 @@ async def fetch_suggestion(
         return None, FAILED_NOTE
 
 
+def description_limit() -> int:
+    """Longest accepted description in characters (`MAX_DESCRIPTION_CHARS`)."""
+    return get_settings().max_description_chars
+
+
 def client_errors(title: str, description: str) -> dict[str, str]:
-    """The checks the form runs before asking the server (required fields, title length)."""
+    """The checks the form runs before asking the server (required fields, lengths)."""
     errors: dict[str, str] = {}
     if not title.strip():
         errors["title"] = "Title is required."
@@ -58,6 +64,8 @@ def client_errors(title: str, description: str) -> dict[str, str]:
         errors["title"] = f"Title must be at most {TITLE_MAX_LENGTH} characters."
     if not description.strip():
         errors["description"] = "Description is required."
+    elif len(description) > description_limit():
+        errors["description"] = f"Description must be at most {description_limit():,} characters."
     return errors
 
 
@@ -106,8 +114,25 @@ class TicketFormState(rx.State):
         return self.errors.get("title", "")
 
     @rx.var
+    def description_count(self) -> str:
+        """Character count of the description against its limit, e.g. "18,204 / 20,000"."""
+        return f"{len(self.description):,} / {description_limit():,}"
+
+    @rx.var
+    def description_near_limit(self) -> bool:
+        """Show the description's counter once 80% of the limit is used."""
+        return len(self.description) >= 0.8 * description_limit()
+
+    @rx.var
+    def description_too_long(self) -> bool:
+        """Whether the description exceeds the limit (the counter turns red)."""
+        return len(self.description) > description_limit()
+
+    @rx.var
     def description_error(self) -> str:
         """Message shown under the description field."""
+        if self.description_too_long:
+            return f"Description must be at most {description_limit():,} characters."
         return self.errors.get("description", "")
 
     @rx.var

@@ -27,7 +27,11 @@ class StatsState(rx.State):
     loaded: bool = False
     total_count: int = 0
     open_count: int = 0
+    total_text: str = "0"
+    open_text: str = "0"
     avg_per_day: str = "0.00"
+    priority_summary: str = ""
+    category_summary: str = ""
     priority_rows: list[dict[str, str | int]] = rx.field(default_factory=list)
     category_rows: list[dict[str, str | int]] = rx.field(default_factory=list)
     override_text: str = ""
@@ -43,7 +47,11 @@ class StatsState(rx.State):
         self.loaded = True
         self.total_count = view.total
         self.open_count = view.open
+        self.total_text = view.total_text
+        self.open_text = view.open_text
         self.avg_per_day = view.avg_per_day
+        self.priority_summary = view.priority_summary
+        self.category_summary = view.category_summary
         self.priority_rows = view.priority_rows
         self.category_rows = view.category_rows
         self.override_text = view.override_text

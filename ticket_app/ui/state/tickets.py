@@ -41,6 +41,10 @@ from ticket_app.ui.state.stats import StatsState, fetch_stats_view
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+OUTAGE_NOTE = (
+    "The database is unavailable, so this list may be out of date. It refreshes by itself "
+    "when the database is back."
+)
 POLL_SECONDS = 3.0
 EDITABLE_FIELDS = ("status", "category", "priority")
 
@@ -115,7 +119,6 @@ class TicketListState(rx.State):
     search: str = ""
 
     detail: dict[str, str] = rx.field(default_factory=dict)
-    detail_open: bool = False
     detail_events: list[dict[str, str]] = rx.field(default_factory=list)
 
     _saving: int = 0
@@ -189,7 +192,7 @@ class TicketListState(rx.State):
             self.load_error = ""
         except ServiceError as exc:
             logger.warning("ticket list not loaded: %s", exc)
-            self.load_error = "Tickets could not be loaded; the database is unavailable."
+            self.load_error = "Tickets could not be loaded: the database is unavailable. Retrying."
 
     @rx.event
     async def refresh(self):
@@ -239,9 +242,13 @@ class TicketListState(rx.State):
             try:
                 marker = await asyncio.to_thread(change_marker)
                 if marker == seen:
+                    async with self:
+                        await self._show_outage(False)
                     continue
                 page = await asyncio.to_thread(load_page, filters)
             except ServiceError:
+                async with self:
+                    await self._show_outage(True)
                 continue
             view = await fetch_stats_view()
             async with self:
@@ -250,6 +257,15 @@ class TicketListState(rx.State):
                     self._seen_marker = marker
                 stats = await self.get_state(StatsState)
                 stats._apply(view)
+
+    async def _show_outage(self, down: bool) -> None:
+        """Say on the list and the stats whether what they show may be out of date."""
+        if down:
+            self.load_error = OUTAGE_NOTE
+        elif self.load_error == OUTAGE_NOTE:
+            self.load_error = ""
+        stats = await self.get_state(StatsState)
+        stats.unavailable = down
 
     def _url(self, **changes: str) -> str:
         """The console URL for the active filters with `changes` applied."""
@@ -345,13 +361,14 @@ class TicketListState(rx.State):
             self._saving -= 1
 
     @rx.event
-    async def show_detail(self, ticket_id: str):
-        """Open the detail dialog for one ticket, with its audit trail as a timeline."""
+    async def show_detail(self, ticket_id: str, is_open: bool = True):
+        """Fill the ticket's dialog as it opens, with its audit trail as a timeline."""
+        if not is_open:
+            return None
         actor, refusal = await authorize(self, Action.AUDIT_READ)
         if actor is None:
             return refusal
         self.detail = next((row for row in self.rows if row["id"] == ticket_id), {})
-        self.detail_open = bool(self.detail)
         self.detail_events = []
         if self.detail:
             try:
@@ -359,8 +376,3 @@ class TicketListState(rx.State):
             except ServiceError as exc:
                 logger.warning("ticket history not loaded: %s", exc)
         return None
-
-    @rx.event
-    def set_detail_open(self, is_open: bool) -> None:
-        """Close (or keep open) the detail dialog."""
-        self.detail_open = is_open

@@ -1,0 +1,161 @@
+"""The console against WCAG 2.2 AA in light and dark themes, checked by axe-core in Chromium.
+
+Also what axe cannot see: the keyboard path through a ticket (one tab stop per row, the dialog,
+focus back where it came from), and what an idle console says while the database is down.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (
+    REPO_ROOT,
+    AppServer,
+    add_user,
+    session_cookie,
+    tickets_table_offline,
+)
+from tests.e2e.seed import get_json, post_json
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+expect.set_options(timeout=15_000)
+
+AXE_SCRIPT = REPO_ROOT / ".venv" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _axe_violations(page) -> list[str]:
+    """Run axe-core on the page; one line per violated rule with its first offending nodes."""
+    page.add_script_tag(content=Path(AXE_SCRIPT).read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => `${v.id} (${v.impact}) x${v.nodes.length}: ` +
+                v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' +
+                    (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 200)).join(' | '));
+        }""",
+        WCAG_TAGS,
+    )
+    return list(violations)
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed_context(request, browser, app_server: AppServer):
+    """A browser context in the light or dark colour scheme (the console follows the system)."""
+    assert AXE_SCRIPT.exists(), "axe-core is missing: `make install-test` installs it"
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, color_scheme=request.param
+    )
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+def _seed(app: AppServer) -> None:
+    for index, (category, priority) in enumerate(
+        [("billing", "critical"), ("technical", "high"), ("account", "medium"), ("general", "low")]
+    ):
+        ticket = post_json(
+            f"{app.base_url}/api/tickets/",
+            {
+                "title": f"Accessibility sample {index}",
+                "description": "Something to show in every colour the table uses.",
+                "category": category,
+                "priority": priority,
+            },
+            token=app.token,
+        )
+        status = ["open", "in_progress", "resolved", "closed"][index]
+        post_json(
+            f"{app.base_url}/api/tickets/{ticket['id']}/",
+            {"status": status},
+            method="PATCH",
+            token=app.token,
+        )
+
+
+def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer) -> None:
+    _seed(app_server)
+    page = themed_context.new_page()
+    found: dict[str, list[str]] = {}
+
+    page.goto(f"{app_server.base_url}/login")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    found["sign-in"] = _axe_violations(page)
+
+    themed_context.add_cookies([session_cookie(app_server, "e2e-admin@example.com")])
+    page.goto(f"{app_server.base_url}/")
+    expect(page.get_by_test_id("ticket-row").first).to_be_visible()
+    expect(page.get_by_test_id("stat-total")).not_to_have_text("0")
+    found["console"] = _axe_violations(page)
+
+    page.get_by_test_id("ticket-link").first.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_test_id("history-entry").first).to_be_visible()
+    found["ticket dialog"] = _axe_violations(page)
+    page.keyboard.press("Escape")
+
+    for path in ("/tokens", "/staff"):
+        page.goto(f"{app_server.base_url}{path}")
+        expect(page.get_by_role("heading", level=2).first).to_be_visible()
+        found[path] = _axe_violations(page)
+
+    assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+def test_viewer_console_meets_wcag_aa(themed_context, app_server: AppServer) -> None:
+    email = f"a11y-viewer-{uuid.uuid4().hex[:6]}@example.com"
+    add_user(app_server, email, "viewer")
+    themed_context.add_cookies([session_cookie(app_server, email)])
+    page = themed_context.new_page()
+    page.goto(f"{app_server.base_url}/")
+    expect(page.get_by_test_id("signed-in-as")).to_contain_text("viewer")
+    assert _axe_violations(page) == []
+
+
+def test_keyboard_edit_through_the_dialog_returns_focus(page, app_server: AppServer) -> None:
+    tag = uuid.uuid4().hex[:8]
+    ticket = post_json(
+        f"{app_server.base_url}/api/tickets/",
+        {"title": f"{tag} keyboard", "description": "Edit me without a mouse."},
+        token=app_server.token,
+    )
+    page.goto(f"{app_server.base_url}/?q={tag}")
+    title = page.get_by_test_id("ticket-link").first
+    expect(title).to_contain_text(f"{tag} keyboard")
+
+    page.locator("#filter-status").focus()
+    page.keyboard.press("Tab")  # the row's selects are out of the tab order: one stop per row
+    expect(title).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.locator("#detail-status").focus()
+    page.locator("#detail-status").select_option("in_progress")
+    expect(page.get_by_text(f"Ticket #{ticket['id']}: status set to in progress")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(title).to_be_focused()
+    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket['id']}/", token=app_server.token)
+    assert stored["status"] == "in_progress"
+
+
+def test_idle_console_says_when_the_database_is_down(page, app_server: AppServer) -> None:
+    page.goto(f"{app_server.base_url}/")
+    expect(page.get_by_test_id("ticket-row").first).to_be_visible()
+    with tickets_table_offline(app_server.db_path):
+        expect(page.get_by_text(re.compile("database is unavailable"))).to_be_visible()
+        expect(page.get_by_text(re.compile("nothing was saved"))).to_have_count(0)
+    expect(page.get_by_text(re.compile("database is unavailable"))).to_have_count(0)
+
+
+def test_header_links_reach_the_api_docs(page, app_server: AppServer) -> None:
+    page.goto(f"{app_server.base_url}/")
+    page.get_by_role("link", name="API docs").click()
+    expect(page).to_have_url(re.compile(r"/api/docs$"))
+    expect(page.get_by_text("Triage Desk API")).to_be_visible()
