@@ -37,9 +37,16 @@ $(JS)/.installed:
 		bun@$(BUN_VERSION) node@$(NODE_VERSION)
 	touch $@
 
+# axe-core checks the console against WCAG 2.2 AA in the browser tests.
+AXE_VERSION := 4.14.1
+$(JS)/.installed-test: $(JS)/.installed
+	npm install --prefix $(JS) --no-audit --no-fund --loglevel=error \
+		bun@$(BUN_VERSION) node@$(NODE_VERSION) axe-core@$(AXE_VERSION)
+	touch $@
+
 install: $(VENV)/.installed $(JS)/.installed
 
-install-test: install $(VENV)/.installed-test
+install-test: install $(VENV)/.installed-test $(JS)/.installed-test
 
 migrate: install
 	$(BIN)/python -m ticket_app migrate
