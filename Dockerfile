@@ -17,6 +17,8 @@ RUN npm install --prefix /opt/js --no-audit --no-fund --loglevel=error \
     && /opt/js/node_modules/.bin/node --version
 
 FROM python:3.11-slim-bookworm
+# One server per container: `serve` would give a PORT other than 3000 a fresh build folder of its
+# own (.web-<port>, for several servers in one checkout); here it keeps the prebuilt .web.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -27,7 +29,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     REFLEX_CHECK_LATEST_VERSION=false \
     NPM_CONFIG_REGISTRY=https://registry.npmjs.org/ \
     PORT=3000 \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    REFLEX_WEB_WORKDIR=/app/.web \
+    REFLEX_STATES_WORKDIR=/app/.states
 
 # The app user owns /app: a container start rebuilds the frontend into /app/.web.
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app \

@@ -90,7 +90,7 @@ def test_serve_prints_the_setup_token_while_no_admin_exists(
     token = match.group(1)
     assert len(token) >= 24
     [(_, args, env)] = exec_calls
-    assert args[1:5] == ["-m", "reflex", "run", "--env"]
+    assert args[1:6] == ["-c", cli_module.RUN_REFLEX, "run", "--env", "prod"]
     assert env["SETUP_TOKEN"] == token
     assert env["DATABASE_URL"] == database_url
     # The token the server's workers get is the one the setup page accepts.
