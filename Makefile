@@ -19,7 +19,14 @@ export NPM_CONFIG_REGISTRY := https://registry.npmjs.org/
 
 .PHONY: run test install install-test migrate lint format bench clean
 
-$(VENV)/.installed: requirements.txt
+# Packages are reinstalled when requirements.txt's content changes, not its time: Reflex touches
+# the file whenever it prepares a new web folder (every test server does), which made the next
+# `make run` reinstall everything. The copy in .venv is rewritten only when the content differs
+# (`+` runs that check under `make -n` too, so a dry run shows what a real one would do).
+$(VENV)/requirements.txt: requirements.txt
+	+@mkdir -p $(VENV) && { cmp -s requirements.txt $@ || cp requirements.txt $@; }
+
+$(VENV)/.installed: $(VENV)/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
@@ -67,11 +74,11 @@ test: lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .web .states
+	rm -rf $(VENV) .web .states .web-* .states-*
 
 # `make demo`: a fresh demo database (its own SQLite file, never DATABASE_URL) with a few thousand
-# generated tickets from the last 90 days and demo staff (admin, agent, viewer), then the app on
-# PORT like `make run`. The staff passwords are generated and printed once, before the server
+# generated tickets from the 90 days before today (UTC; the same ones all day) and demo staff
+# (admin, agent, viewer), then the app on PORT like `make run`. The staff passwords are generated and printed once, before the server
 # starts ("Demo sign-in: demo-admin@example.com / ...").
 .PHONY: demo bench-import
 demo: install
