@@ -78,8 +78,8 @@ clean:
 
 # `make demo`: a fresh demo database (its own SQLite file, never DATABASE_URL) with a few thousand
 # generated tickets from the 90 days before today (UTC; the same ones all day) and demo staff
-# (admin, agent, viewer), then the app on PORT like `make run`. The staff passwords are generated and printed once, before the server
-# starts ("Demo sign-in: demo-admin@example.com / ...").
+# (admin, agent, viewer), then the app on PORT like `make run`. The staff passwords are
+# generated and printed once, before the server starts ("Demo sign-in: demo-admin@... / ...").
 .PHONY: demo bench-import
 demo: install
 	rm -f triage_desk_demo.db triage_desk_demo.db-wal triage_desk_demo.db-shm
