@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
 from sqlalchemy.engine import Engine
 
 from tests.auth.support import (
@@ -217,3 +218,17 @@ def test_no_secret_is_stored_in_the_database(clients: Clients, db: Engine) -> No
         .status_code
         == 401
     )
+
+
+def test_passwords_are_stored_as_argon2id_with_the_recommended_cost(
+    db: Engine, real_password_hashing: None
+) -> None:
+    add_user(Role.AGENT)
+    with db.connect() as connection:
+        stored = connection.execute(sa.text("SELECT password_hash FROM staff_users")).scalar()
+    _, algorithm, version, parameters, _, _ = stored.split("$")
+    assert (algorithm, version) == ("argon2id", "v=19")
+    assert parameters == PasswordHash.recommended().hash("probe").split("$")[3]
+    cost = dict(item.split("=") for item in parameters.split(","))
+    assert int(cost["m"]) >= 19456 and int(cost["t"]) >= 2  # at least OWASP's minimum
+    assert identity.sign_in("agent@example.com", TEST_PASSWORD).user.email == "agent@example.com"
