@@ -106,11 +106,20 @@ def _redirect(path: str, **params: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{query}" if query else path, status.HTTP_303_SEE_OTHER)
 
 
-def _foreign_form(request: Request) -> bool:
-    """A form posted from a page that is not ours (login CSRF): refused."""
+def _foreign_origin(request: Request) -> bool:
+    """A browser request from a page that is not ours (login CSRF, forced sign-out): refused.
+
+    Whatever the content type: a page on another site or port can post `text/plain` JSON
+    without a preflight. Requests without an `Origin` header (scripts) pass.
+    """
     return not is_trusted_origin(
         request.headers.get("origin"), request.url.scheme, request.headers.get("host")
     )
+
+
+def _cross_origin_refused() -> Response:
+    message = "Cross-origin requests may not sign in, sign out or set up."
+    return error_response(403, message, [{"field": "origin", "message": message, "type": "origin"}])
 
 
 @router.post(
@@ -120,6 +129,7 @@ def _foreign_form(request: Request) -> bool:
     responses={
         303: {"description": "Form post: redirect to `next`, or back to /login with `error`."},
         401: {"description": "Wrong email or password (one message for both)."},
+        403: {"description": "Posted from a page of another origin."},
         429: {"description": "Too many failures for this account or address; `Retry-After`."},
     },
 )
@@ -141,8 +151,8 @@ async def login(request: Request) -> Response:
             [{"field": "email", "message": "email and password are required", "type": "missing"}],
         )
     target = safe_next(data.next)
-    if form and _foreign_form(request):
-        return _redirect("/login", error="origin")
+    if _foreign_origin(request):
+        return _redirect("/login", error="origin") if form else _cross_origin_refused()
     try:
         signed_in = await run_in_threadpool(
             lambda: sign_in(data.email, data.password, client=_client(request))
@@ -176,14 +186,17 @@ async def login(request: Request) -> Response:
     "/auth/logout",
     summary="Sign out (console)",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={303: {"description": "Form post: redirect to /login."}},
+    responses={
+        303: {"description": "Form post: redirect to /login."},
+        403: {"description": "Posted from a page of another origin."},
+    },
 )
 async def logout(
     request: Request, session_token: Annotated[str | None, Depends(cookie_scheme)]
 ) -> Response:
     """End the session: it is revoked on the server and the cookie is cleared."""
-    if _is_form(request) and _foreign_form(request):
-        return _redirect("/login", error="origin")
+    if _foreign_origin(request):
+        return _redirect("/login", error="origin") if _is_form(request) else _cross_origin_refused()
     await run_in_threadpool(sign_out, session_token)
     response: Response = (
         _redirect("/login", signed_out="1")
@@ -201,7 +214,10 @@ async def logout(
     response_model=UserRead,
     responses={
         303: {"description": "Form post: redirect to the console, or back with `error`."},
-        403: {"description": "Setup is closed (an admin exists) or the setup token is wrong."},
+        403: {
+            "description": "Setup is closed (an admin exists), the setup token is wrong, or "
+            "the request came from a page of another origin."
+        },
         422: {"description": "Bad email or password; `errors[].field` names it."},
     },
 )
@@ -223,8 +239,10 @@ async def setup(request: Request) -> Response:
             "invalid setup request",
             [{"field": field, "message": exc.errors()[0]["msg"], "type": "invalid"}],
         )
-    if form and _foreign_form(request):
-        return _redirect("/setup", error="The form came from another site.")
+    if _foreign_origin(request):
+        if form:
+            return _redirect("/setup", error="The form came from another site.")
+        return _cross_origin_refused()
     try:
         signed_in = await run_in_threadpool(
             lambda: complete_setup(data.setup_token, data.email, data.password, name=data.name)
