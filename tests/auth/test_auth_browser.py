@@ -19,6 +19,7 @@ from tests.auth.support import Clients, add_ticket, add_token, add_user, bearer,
 from ticket_app.api.app import create_api
 from ticket_app.api.security import SECURITY_HEADERS
 from ticket_app.models import Role
+from ticket_app.services import identity
 from ticket_app.services.tickets import get_ticket, list_ticket_events, list_tickets
 
 OWN = "http://testserver"
@@ -119,6 +120,61 @@ def test_sign_in_form_from_a_foreign_page_sets_no_cookie(clients: Clients) -> No
     own = client.post("/api/auth/login", data=form, headers={"Origin": OWN})
     assert own.status_code == 303
     assert "set-cookie" in own.headers
+
+
+SAME_SITE_OTHER_PORT = "http://testserver:8080"  # cookies do not tell ports apart
+
+
+@pytest.mark.parametrize("origin", [EVIL, SAME_SITE_OTHER_PORT])
+def test_no_sign_in_from_a_foreign_page_whatever_the_content_type(
+    clients: Clients, origin: str
+) -> None:
+    """A page may post JSON as text/plain without a preflight; it still may not sign in."""
+    add_user(Role.AGENT)
+    client = clients()
+    body = b'{"email": "agent@example.com", "password": "correct horse battery staple"}'
+    for content_type in ("text/plain", "application/json"):
+        response = client.post(
+            "/api/auth/login",
+            content=body,
+            headers={"Origin": origin, "Content-Type": content_type},
+        )
+        assert response.status_code == 403, content_type
+        assert response.json()["errors"][0]["field"] == "origin"
+        assert "set-cookie" not in response.headers
+    own = client.post(
+        "/api/auth/login", content=body, headers={"Origin": OWN, "Content-Type": "application/json"}
+    )
+    assert own.status_code == 200
+
+
+@pytest.mark.parametrize("origin", [EVIL, SAME_SITE_OTHER_PORT])
+def test_no_forced_sign_out_from_a_foreign_page(agent_browser: TestClient, origin: str) -> None:
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = agent_browser.post(
+            "/api/auth/logout",
+            content=b"x=1",
+            headers={"Origin": origin, "Content-Type": content_type},
+            follow_redirects=False,
+        )
+        assert response.status_code in (303, 403), content_type
+        assert "set-cookie" not in response.headers
+    assert agent_browser.get("/api/me/").status_code == 200
+    own = agent_browser.post("/api/auth/logout", headers={"Origin": OWN})
+    assert own.status_code == 204
+    assert agent_browser.get("/api/me/").status_code == 401
+
+
+def test_no_first_admin_setup_from_a_foreign_page(clients: Clients) -> None:
+    body = {
+        "setup_token": identity.setup_token(),
+        "email": "first@example.com",
+        "password": "correct horse battery staple",
+    }
+    response = clients().post("/api/auth/setup", json=body, headers={"Origin": EVIL})
+    assert response.status_code == 403
+    assert not identity.has_admin()
+    assert clients().post("/api/auth/setup", json=body, headers={"Origin": OWN}).status_code == 201
 
 
 # The console's event socket ---------------------------------------------------------------------
