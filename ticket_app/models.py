@@ -360,7 +360,9 @@ class ImportRun(SQLModel, table=True):
 
     `content_sha256` is the hex SHA-256 of the file's bytes, `size_bytes` their count;
     `file_name` the name given (no directories); the counts are those of the import's report,
-    written when the run ends. `allow_duplicates` records an operator's override of the refusal.
+    updated with each committed batch. `key_options` is canonical JSON of what decides each
+    row's external id (format, external-id column, line ids); `allow_duplicates` records an
+    operator's override of the refusal.
     """
 
     __tablename__ = "import_runs"
@@ -383,6 +385,9 @@ class ImportRun(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("api_tokens.id"), nullable=True),
     )
     actor_label: str = Field(sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=False))
+    key_options: str = Field(
+        default="", sa_column=sa.Column(sa.String(500), nullable=False, server_default="")
+    )
     allow_duplicates: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
     )

@@ -3,8 +3,11 @@
 `content_sha256` is the hex SHA-256 of the file's bytes (not of its parsed rows: the same rows in
 another encoding or order are another file). `status` is `running` until the import ends, then
 `finished` or `failed`; a run left `running` (the process was killed) may have written some rows,
-so it blocks a re-import as a finished one does. The counts are those of the import's report;
-`allow_duplicates` records that the operator overrode the refusal. Written for both dialects, in
+so it blocks a re-import as a finished one does. The counts are those of the import's report,
+updated with every committed batch; `key_options` records what decided each row's external id
+(format, external-id column, `--line-ids`), so a re-run keyed the same way can be told apart
+from one that would duplicate rows; `allow_duplicates` records that the operator overrode the
+refusal. Written for both dialects, in
 the style of 0004 (new table, foreign keys declared on both; SQLite does not enforce them).
 
 Revision ID: 0005
@@ -49,6 +52,7 @@ def upgrade() -> None:
         sa.Column("actor_user_id", sa.Integer(), sa.ForeignKey("staff_users.id"), nullable=True),
         sa.Column("actor_token_id", sa.Integer(), sa.ForeignKey("api_tokens.id"), nullable=True),
         sa.Column("actor_label", sa.String(254), nullable=False),
+        sa.Column("key_options", sa.String(500), nullable=False, server_default=""),
         sa.Column("allow_duplicates", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("status", sa.String(20), nullable=False, server_default="running"),
         sa.Column(
