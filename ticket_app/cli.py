@@ -450,6 +450,12 @@ def import_command(
         "--line-ids",
         help="Give rows without an external_id the id FILENAME:LINE, so a re-run skips them.",
     ),
+    allow_duplicates: bool = typer.Option(
+        False,
+        "--allow-duplicates",
+        help="Import a file again even though an earlier import of the same bytes wrote "
+        "tickets and rows without an external_id would be stored twice.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     database_url: str | None = _database_option,
 ) -> None:
@@ -485,6 +491,7 @@ def import_command(
                 batch_size=batch_size,
                 line_ids=line_ids,
                 on_progress=on_progress,
+                allow_duplicates=allow_duplicates,
             )
     except ImportFileError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from exc

@@ -10,14 +10,24 @@ carry an external id already stored.
 Missing fields are filled in: the title from the description's first sentence; category and
 priority (when absent or not one of ours) by the classifier, whose suggestion is also stored in
 `suggested_category` / `suggested_priority`, or by general/medium when classification is off.
+
+Every `import_file` is recorded in `import_runs` (file name, SHA-256 of its bytes, actor,
+start and end, counts updated in each batch's transaction). Importing the same bytes again after
+a run that wrote tickets is refused with DuplicateImportError naming that run, unless
+`allow_duplicates`, when it could duplicate rows: when some valid row has no external id (nor a
+line id), or when rows are keyed differently from the earlier run (another external-id column,
+format or `line_ids`). A re-run keyed the same way with every row keyed only skips what is
+stored, so it is allowed: that is how an interrupted import is completed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -38,6 +48,8 @@ from ticket_app.models import (
     ActorKind,
     Category,
     EventKind,
+    ImportRun,
+    ImportStatus,
     Priority,
     Status,
     Ticket,
@@ -51,6 +63,8 @@ from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
 from ticket_app.services.permissions import Action
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
+
+logger = logging.getLogger(__name__)
 
 # Ticket fields an import can set; anything else in a file is ignored.
 IMPORT_FIELDS: tuple[str, ...] = (
@@ -70,6 +84,9 @@ DEFAULT_BATCH_SIZE = 1000
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s|\n")
 _TABLE = Ticket.__table__
+_RUNS = ImportRun.__table__
+# pg_advisory_xact_lock(namespace, key): the namespace keeps these locks apart from any others.
+_RUN_LOCK_NAMESPACE = 0x54440005
 _TIMESTAMP_FIELDS = frozenset({"created_at", "updated_at"})
 
 # One record as read from a file: (line number where it starts, field name -> raw value).
@@ -81,6 +98,30 @@ class ImportFileError(ValueError):
 
     Batches committed before the problem was found stay committed.
     """
+
+
+class DuplicateImportError(ImportFileError):
+    """The same file (by SHA-256 of its bytes) was imported before and would duplicate rows.
+
+    `earlier` is the import run that wrote tickets from it (the latest one); the message names
+    it in one line: when, by whom, how many tickets, whether it finished.
+    """
+
+    def __init__(self, file_name: str, earlier: ImportRun, reason: str) -> None:
+        when = earlier.started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        outcome = {
+            ImportStatus.FINISHED: "finished",
+            ImportStatus.FAILED: "failed part-way",
+            ImportStatus.RUNNING: "is still running or was killed",
+        }[ImportStatus(earlier.status)]
+        super().__init__(
+            f"{file_name} was already imported: import #{earlier.id} of the same file "
+            f"(SHA-256 {earlier.content_sha256[:12]}…, as {earlier.file_name}) started {when} "
+            f"by {earlier.actor_label}, {outcome}, {earlier.inserted} tickets imported; "
+            f"importing it again would duplicate {reason}; pass --allow-duplicates to import "
+            "it anyway"
+        )
+        self.earlier = earlier
 
 
 class SchemaOutOfDateError(RuntimeError):
@@ -107,7 +148,8 @@ class ImportReport:
     `rows` counts data rows read; `inserted` the tickets written; `already_present` valid rows
     skipped because their external id was stored before; `classified` the inserted-or-skipped
     rows the classifier was asked about; `rejected` the rows refused, explained in `errors`
-    (one entry per bad field, so a row may have several).
+    (one entry per bad field, so a row may have several). `run_id` is the `import_runs` row of
+    an `import_file` (None for `import_records` alone).
     """
 
     rows: int = 0
@@ -116,6 +158,7 @@ class ImportReport:
     classified: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    run_id: int | None = None
 
 
 class _RowInvalidError(Exception):
@@ -461,10 +504,17 @@ def _sqlite_insert() -> sa.Insert:
     )
 
 
-def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int], actor: Actor) -> int:
+def _write_batch(
+    rows: list[dict[str, Any]],
+    lines: tuple[int, int],
+    actor: Actor,
+    run: tuple[int, int, int] | None = None,
+) -> int:
     """Insert `rows` in one transaction, skipping stored external ids; return how many were new.
 
-    Every new ticket gets its `imported` audit event by `actor` in the same transaction.
+    Every new ticket gets its `imported` audit event by `actor` in the same transaction. `run`
+    is (import run id, rows read so far, rows rejected so far): the run's counts are updated in
+    the same transaction, so they are exact even if the process is killed afterwards.
 
     Raises DatabaseUnavailableError, or ConstraintViolationError naming the batch's line range
     when the database refuses a row (nothing of the batch is written then).
@@ -484,6 +534,18 @@ def _write_batch(rows: list[dict[str, Any]], lines: tuple[int, int], actor: Acto
             if ids:
                 events = [event_row(actor, EventKind.IMPORTED, ticket_id=i) for i in ids]
                 connection.execute(sa.insert(TicketEvent.__table__), events)
+            if run is not None:
+                run_id, rows_read, rejected = run
+                connection.execute(
+                    _RUNS.update()
+                    .where(_RUNS.c.id == run_id)
+                    .values(
+                        inserted=_RUNS.c.inserted + len(ids),
+                        already_present=_RUNS.c.already_present + len(rows) - len(ids),
+                        rows_read=rows_read,
+                        rejected=rejected,
+                    )
+                )
             return len(ids)
     except (IntegrityError, DataError) as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
@@ -508,9 +570,11 @@ class _BatchWriter:
         report: ImportReport,
         on_batch: Callable[[ImportReport], None] | None,
         actor: Actor,
+        run_id: int | None = None,
     ):
         self._report = report
         self._actor = actor
+        self._run_id = run_id
         self._on_batch = on_batch
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-import")
         self._pending: Future[int] | None = None
@@ -519,7 +583,10 @@ class _BatchWriter:
     def submit(self, rows: list[dict[str, Any]], lines: tuple[int, int]) -> None:
         """Wait for the batch in flight, then start writing `rows` (lines: first, last)."""
         self.wait()
-        self._pending = self._pool.submit(_write_batch, rows, lines, self._actor)
+        run = None
+        if self._run_id is not None:
+            run = (self._run_id, self._report.rows, self._report.rejected)
+        self._pending = self._pool.submit(_write_batch, rows, lines, self._actor, run)
         self._pending_size = len(rows)
 
     def wait(self) -> None:
@@ -547,6 +614,7 @@ def import_records(
     id_prefix: str | None = None,
     on_batch: Callable[[ImportReport], None] | None = None,
     actor: Actor | None = None,
+    run_id: int | None = None,
 ) -> ImportReport:
     """Validate and store records (line number, field -> raw value) into the current database.
 
@@ -559,7 +627,8 @@ def import_records(
     DatabaseUnavailableError or ConstraintViolationError; batches committed before stay
     committed. `actor` (default: the import process) must be allowed to import
     (PermissionDeniedError) and is recorded on every imported ticket's audit event. Imported
-    labels are not staff decisions, so they never train the team model.
+    labels are not staff decisions, so they never train the team model. `run_id` names the
+    `import_runs` row whose counts each batch updates (`import_file` creates it).
     """
     actor = actor or Actor.process(ActorKind.IMPORT)
     actor.require(Action.TICKETS_IMPORT)
@@ -568,7 +637,7 @@ def import_records(
     report = ImportReport()
     runner = asyncio.Runner() if classify else None
     engine_classifier = (classifier or get_classifier()) if classify else None
-    writer = _BatchWriter(report, on_batch, actor)
+    writer = _BatchWriter(report, on_batch, actor, run_id)
     batch: list[dict[str, Any]] = []
     first_line = last_line = 0
 
@@ -606,6 +675,135 @@ def import_records(
     return report
 
 
+def file_digest(path: Path) -> tuple[str, int]:
+    """(hex SHA-256 of the file's bytes, their count): what identifies "the same file"."""
+    with path.open("rb") as raw:
+        digest = hashlib.file_digest(raw, "sha256")
+        return digest.hexdigest(), raw.tell()
+
+
+def _key_options(fmt: str, columns: Mapping[str, str] | None, line_ids: bool) -> str:
+    """Canonical JSON of what decides each row's external id (same file, same keys)."""
+    external_id_column = _source_columns(columns).get("external_id")
+    return json.dumps(
+        {"format": fmt, "external_id_column": external_id_column, "line_ids": line_ids},
+        sort_keys=True,
+    )
+
+
+def _has_keyless_row(path: Path, fmt: str, columns: Mapping[str, str] | None) -> bool:
+    """Whether some valid row of the file has no external id (a re-run would duplicate it)."""
+    reader = read_csv if fmt == "csv" else read_jsonl
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        for _line, record in reader(text, columns):
+            try:
+                row = _prepare(record)
+            except _RowInvalidError:
+                continue  # refused on every run, so never duplicated
+            if row["external_id"] is None:
+                return True
+    return False
+
+
+def _lock_runs(connection: sa.Connection, digest: str) -> None:
+    """Serialise imports of the same bytes until `connection` commits (check, then record)."""
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True)
+        connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": _RUN_LOCK_NAMESPACE, "key": key},
+        )
+    else:
+        # SQLite has one writer at a time: taking the write lock first orders the imports.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _start_run(
+    path: Path,
+    fmt: str,
+    columns: Mapping[str, str] | None,
+    line_ids: bool,
+    actor: Actor,
+    allow_duplicates: bool,
+) -> int:
+    """Record a new import run of `path` and return its id, or refuse a duplicating re-run.
+
+    Raises DuplicateImportError (see the module docstring) unless `allow_duplicates`, and
+    DatabaseUnavailableError. The check and the insert share one transaction under a lock on
+    the file's hash, so two imports of the same bytes started together cannot both pass.
+    """
+    digest, size = file_digest(path)
+    key_options = _key_options(fmt, columns, line_ids)
+    try:
+        with get_engine().connect() as connection:
+            _lock_runs(connection, digest)
+            if not allow_duplicates:
+                earlier = (
+                    connection.execute(
+                        sa.select(_RUNS)
+                        .where(
+                            _RUNS.c.content_sha256 == digest,
+                            sa.or_(
+                                _RUNS.c.inserted > 0,
+                                _RUNS.c.status == ImportStatus.RUNNING.value,
+                            ),
+                        )
+                        .order_by(_RUNS.c.id.desc())
+                    )
+                    .mappings()
+                    .all()
+                )
+                reason = None
+                if any(run["key_options"] != key_options for run in earlier):
+                    reason = (
+                        "its rows (that import gave them other external ids: --format, "
+                        "--map external_id or --line-ids differ)"
+                    )
+                elif earlier and (not line_ids and _has_keyless_row(path, fmt, columns)):
+                    reason = "its rows that have no external_id"
+                if reason is not None:
+                    raise DuplicateImportError(path.name, ImportRun(**earlier[0]), reason)
+            run_id = connection.execute(
+                _RUNS.insert()
+                .values(
+                    file_name=path.name[:255],
+                    content_sha256=digest,
+                    size_bytes=size,
+                    actor_kind=actor.kind.value,
+                    actor_user_id=actor.user_id,
+                    actor_token_id=actor.token_id,
+                    actor_label=actor.label[:254],
+                    key_options=key_options,
+                    allow_duplicates=allow_duplicates,
+                    status=ImportStatus.RUNNING.value,
+                    started_at=utc_now(),
+                )
+                .returning(_RUNS.c.id)
+            ).scalar_one()
+            connection.commit()
+            return run_id
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path.name} is not UTF-8 text") from exc
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailableError(
+            f"The database is unavailable; nothing was imported: {exc.orig}"
+        ) from exc
+
+
+def _finish_run(run_id: int, status: ImportStatus, report: ImportReport | None = None) -> None:
+    """Mark the run finished or failed; with `report`, store its final counts."""
+    values: dict[str, Any] = {"status": status.value, "finished_at": utc_now()}
+    if report is not None:
+        values.update(
+            rows_read=report.rows,
+            inserted=report.inserted,
+            already_present=report.already_present,
+            rejected=report.rejected,
+        )
+    with get_engine().begin() as connection:
+        connection.execute(_RUNS.update().where(_RUNS.c.id == run_id).values(**values))
+
+
 def import_file(
     path: Path,
     *,
@@ -617,6 +815,7 @@ def import_file(
     line_ids: bool = False,
     on_progress: Callable[[int, ImportReport], None] | None = None,
     actor: Actor | None = None,
+    allow_duplicates: bool = False,
 ) -> ImportReport:
     """Import a UTF-8 CSV or JSON Lines file of tickets into the current database.
 
@@ -625,10 +824,56 @@ def import_file(
     id "{file name}:{line}" so a re-run of the same file is idempotent. `on_progress` receives
     (bytes of the file read so far, running report) after each batch. See import_records for
     the rest. Raises ImportFileError for an unreadable file (the message names the line).
+
+    The import is recorded in `import_runs` (`report.run_id`); it ends `finished`, or `failed`
+    when an exception stops it. Raises DuplicateImportError, before writing anything, when the
+    same bytes were imported before and this run would duplicate rows (module docstring),
+    unless `allow_duplicates`.
     """
     fmt = file_format or detect_format(path)
     if fmt not in FILE_FORMATS.values():
         raise ImportFileError(f"unknown format {fmt!r}; use csv or jsonl")
+    actor = actor or Actor.process(ActorKind.IMPORT)
+    actor.require(Action.TICKETS_IMPORT)
+    run_id = _start_run(path, fmt, columns, line_ids, actor, allow_duplicates)
+    try:
+        report = _import_open_file(
+            path,
+            fmt,
+            columns=columns,
+            classify=classify,
+            classifier=classifier,
+            batch_size=batch_size,
+            line_ids=line_ids,
+            on_progress=on_progress,
+            actor=actor,
+            run_id=run_id,
+        )
+    except BaseException:
+        try:
+            _finish_run(run_id, ImportStatus.FAILED)
+        except Exception:  # the database may be why the import failed; report the first error
+            logger.warning("could not mark import run %d as failed", run_id, exc_info=True)
+        raise
+    report.run_id = run_id
+    _finish_run(run_id, ImportStatus.FINISHED, report)
+    return report
+
+
+def _import_open_file(
+    path: Path,
+    fmt: str,
+    *,
+    columns: Mapping[str, str] | None,
+    classify: bool,
+    classifier: TicketClassifier | None,
+    batch_size: int,
+    line_ids: bool,
+    on_progress: Callable[[int, ImportReport], None] | None,
+    actor: Actor,
+    run_id: int,
+) -> ImportReport:
+    """The body of `import_file` once its run is recorded."""
     reader = read_csv if fmt == "csv" else read_jsonl
     with path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -647,6 +892,7 @@ def import_file(
                 id_prefix=path.name if line_ids else None,
                 on_batch=callback,
                 actor=actor,
+                run_id=run_id,
             )
         except UnicodeDecodeError as exc:
             raise ImportFileError(
