@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO_ROOT, AppServer
+from tests.e2e.conftest import ADMIN_EMAIL, REPO_ROOT, AppServer, session_cookie
 from tests.e2e.seed import make_ticket, post_json
 
 pytestmark = [
@@ -72,6 +72,11 @@ def test_capture_console_screenshots(browser, app_server: AppServer) -> None:
                 viewport={"width": width, "height": height}, color_scheme=scheme
             )
             page = context.new_page()
+            if name == "desktop" and scheme == "light":
+                page.goto(f"{app_server.base_url}/login")
+                page.get_by_role("button", name="Sign in").wait_for()
+                page.screenshot(path=OUT / "sign-in.png")
+            context.add_cookies([session_cookie(app_server, ADMIN_EMAIL)])
             page.goto(app_server.base_url)
             page.get_by_test_id("ticket-row").first.wait_for()
             page.locator("#ticket-title").fill("Invoice charged twice")
@@ -87,4 +92,15 @@ def test_capture_console_screenshots(browser, app_server: AppServer) -> None:
                 page.mouse.wheel(0, heading["y"] - 12)
                 page.wait_for_timeout(400)
                 page.screenshot(path=OUT / f"console-{name}-table.png")
+            if name == "desktop" and scheme == "light":
+                page.get_by_test_id("ticket-link").first.click()
+                page.get_by_test_id("history-entry").first.wait_for()
+                page.wait_for_timeout(400)
+                page.screenshot(path=OUT / "ticket-dialog.png")
+                page.keyboard.press("Escape")
+                for path in ("tokens", "staff"):
+                    page.goto(f"{app_server.base_url}/{path}")
+                    page.get_by_role("heading", level=2).first.wait_for()
+                    page.wait_for_timeout(400)
+                    page.screenshot(path=OUT / f"{path}.png")
             context.close()
