@@ -154,7 +154,9 @@ def account_menu() -> rx.Component:
         rx.link("API tokens", href="/tokens", size="2"),
         rx.cond(SessionState.is_admin, rx.link("Staff", href="/staff", size="2")),
         document_link(
-            "API docs", href="/api/docs", class_name="rt-Text rt-reset rt-Link rt-r-size-2"
+            "API docs",
+            href="/api/docs",
+            style={"color": "var(--accent-11)", "fontSize": "var(--font-size-2)"},
         ),
         rx.text(
             "Signed in as ",
