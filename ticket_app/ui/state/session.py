@@ -106,11 +106,6 @@ class SessionState(rx.State):
         return None
 
     @rx.event
-    async def check_console(self):
-        """on_load of the console pages: signed in with read access, or redirected."""
-        return await self.require(Action.TICKETS_READ)
-
-    @rx.event
     async def check_admin(self):
         """on_load of the staff page: admins only."""
         return await self.require(Action.STAFF_MANAGE)
