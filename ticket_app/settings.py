@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -75,6 +76,30 @@ class Settings(BaseSettings):
     )
     page_size_max: int = Field(default=200, ge=1, description="Largest accepted `limit`.")
 
+    statement_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="Longest a single SQL statement may run (milliseconds; 0: no limit). "
+        "PostgreSQL: `statement_timeout` on every connection; SQLite: a progress handler. "
+        "A request whose query is stopped gets 503.",
+    )
+    rate_limit_writes: str = Field(
+        default="600/minute",
+        description="Creates and PATCHes per client (token, session or address), in the "
+        "`limits` notation (`N/second|minute|hour`, several joined by `;`); empty: no limit.",
+    )
+    rate_limit_classify: str = Field(
+        default="120/minute", description="Classify calls per client; notation as above."
+    )
+    rate_limit_exports: str = Field(
+        default="30/minute", description="CSV exports per client; notation as above."
+    )
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: `memory://` (per process) or a `limits` "
+        "storage URL such as `redis://host:6379` shared by every worker.",
+    )
+
     session_max_age_hours: float = Field(
         default=12.0, gt=0, description="A console session ends this long after sign-in."
     )
@@ -111,6 +136,17 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Host names the app answers; others get 400. Empty: any host.",
     )
+
+    @field_validator("rate_limit_writes", "rate_limit_classify", "rate_limit_exports")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        """Refuse a rate that the `limits` library cannot parse (at start, not on a request)."""
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a rate such as 600/minute") from exc
+        return value.strip()
 
     @field_validator("cors_allowed_origins", "allowed_hosts", mode="before")
     @classmethod

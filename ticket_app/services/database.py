@@ -2,17 +2,24 @@
 
 One engine per process, built from `Settings.database_url` on first use. Tests and tools point
 the process at another database with `use_database(url)`.
+
+Every statement is bounded by `Settings.statement_timeout_ms`: PostgreSQL gets
+`statement_timeout` as a startup option of each connection (no extra round trip, and it covers
+the CLI too); SQLite, which has no such setting, gets a progress handler that interrupts a
+statement whose execution passes the deadline. A stopped statement is a QueryTimeoutError,
+which the API answers with 503 like any other unavailable database.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlmodel import Session
@@ -30,14 +37,84 @@ def _casefold(value: str | None) -> str | None:
     return value.casefold() if value is not None else None
 
 
-def create_db_engine(url: str) -> Engine:
+# SQLite calls the progress handler every this many virtual-machine instructions: a fraction of
+# a millisecond of work, so a deadline is noticed promptly at well under 1% overhead.
+_SQLITE_PROGRESS_STEPS = 10_000
+_DEADLINE = "statement_deadline"
+
+
+class QueryTimeoutError(DatabaseUnavailableError):
+    """A statement ran longer than `statement_timeout_ms` and the database stopped it.
+
+    A subclass of DatabaseUnavailableError, so every caller that already answers "try again"
+    (the API: 503 with Retry-After) handles it; nothing was written.
+    """
+
+    def __init__(self, timeout_ms: int) -> None:
+        super().__init__(
+            f"The query took longer than {timeout_ms} ms and was stopped; narrow the search or "
+            "filters, or try again in a moment."
+        )
+        self.timeout_ms = timeout_ms
+
+
+def is_query_timeout(exc: BaseException) -> bool:
+    """Whether a driver error (or SQLAlchemy's wrapper of one) is a stopped statement.
+
+    PostgreSQL reports `query_canceled` (SQLSTATE 57014) for `statement_timeout`; SQLite says
+    "interrupted" when the progress handler stops a statement.
+    """
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "57014":
+        return True
+    return type(orig).__module__ == "sqlite3" and str(orig) == "interrupted"
+
+
+def unavailable_error(exc: BaseException) -> DatabaseUnavailableError:
+    """The service error for a connection or timeout failure `exc` (logged once here)."""
+    if is_query_timeout(exc):
+        timeout_ms = get_settings().statement_timeout_ms
+        logger.warning("statement stopped after %d ms: %s", timeout_ms, getattr(exc, "orig", exc))
+        return QueryTimeoutError(timeout_ms)
+    logger.error("database unavailable: %s", getattr(exc, "orig", exc))
+    return DatabaseUnavailableError("The database is unavailable; try again in a moment.")
+
+
+def _install_sqlite_deadline(engine: Engine, timeout_ms: int) -> None:
+    """Stop any SQLite statement whose execution runs longer than `timeout_ms`.
+
+    The deadline is set before each statement executes and cleared when `execute` returns, so
+    it bounds the work done to produce the first row (all of it, for counts and sorts); rows a
+    caller then fetches one by one (a streamed export) are not limited.
+    """
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _start(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+        connection.info[_DEADLINE] = time.monotonic() + timeout_ms / 1000
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _stop(connection, _cursor, _statement, _parameters, _context, _executemany) -> None:
+        connection.info[_DEADLINE] = None
+
+    @sa.event.listens_for(engine, "checkin")
+    def _clear(_dbapi_connection, record) -> None:
+        record.info[_DEADLINE] = None
+
+
+def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
     """Build an engine for `url` with the per-dialect setup Triage Desk relies on.
 
     SQLite connections get a `casefold()` SQL function (SQLite's own `lower()` only folds ASCII,
     which would break case-insensitive search on non-English text) and a busy timeout so the web
     server and a concurrent import wait for each other instead of failing.
+
+    `statement_timeout_ms` (default: the setting; 0: none) bounds every statement, see the
+    module docstring.
     """
     settings = get_settings()
+    timeout_ms = (
+        settings.statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
+    )
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
@@ -46,18 +123,37 @@ def create_db_engine(url: str) -> Engine:
         )
 
         @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record) -> None:
+        def _on_connect(dbapi_connection, record) -> None:
             dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            if timeout_ms:
+                info = record.info
 
+                def _past_deadline() -> int:
+                    deadline = info.get(_DEADLINE)
+                    return int(deadline is not None and time.monotonic() > deadline)
+
+                dbapi_connection.set_progress_handler(_past_deadline, _SQLITE_PROGRESS_STEPS)
+
+        if timeout_ms:
+            _install_sqlite_deadline(engine, timeout_ms)
         return engine
-    return sa.create_engine(
-        url,
-        echo=settings.database_echo,
+    connect_args: dict[str, object] = {}
+    if url.startswith("postgresql+psycopg"):
         # psycopg prepares a statement after 5 runs and PostgreSQL may then switch to a generic
         # plan, which cannot see that a search pattern is selective and drops the trigram index
         # (measured: 4 ms -> 110 ms per search). Custom plans per execution keep it.
-        connect_args={"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {},
+        connect_args["prepare_threshold"] = None
+    if url.startswith("postgresql") and timeout_ms:
+        # A startup option, kept next to any `options` the URL already carries.
+        options = make_url(url).query.get("options", "")
+        if not isinstance(options, str):
+            options = " ".join(options)
+        connect_args["options"] = f"{options} -c statement_timeout={timeout_ms}".strip()
+    return sa.create_engine(
+        url,
+        echo=settings.database_echo,
+        connect_args=connect_args,
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
@@ -100,8 +196,9 @@ def session_scope() -> Iterator[Session]:
 def service_session() -> Iterator[Session]:
     """`session_scope`, with constraint and connection errors turned into service errors.
 
-    Raises ConstraintViolationError (naming the constraint when the driver reports it) or
-    DatabaseUnavailableError; the transaction is rolled back in both cases.
+    Raises ConstraintViolationError (naming the constraint when the driver reports it),
+    QueryTimeoutError (a statement ran past `statement_timeout_ms`) or
+    DatabaseUnavailableError; the transaction is rolled back in every case.
     """
     try:
         with session_scope() as session:
@@ -110,7 +207,35 @@ def service_session() -> Iterator[Session]:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         raise ConstraintViolationError(str(exc.orig), constraint) from exc
     except (OperationalError, SAInterfaceError) as exc:
-        logger.error("database unavailable: %s", exc.orig)
-        raise DatabaseUnavailableError(
-            "The database is unavailable; try again in a moment."
-        ) from exc
+        raise unavailable_error(exc) from exc
+
+
+# A stalled export client must not pin a PostgreSQL snapshot (and hold back VACUUM) forever: the
+# server ends a snapshot transaction left idle this long, and the stalled download then fails.
+SNAPSHOT_IDLE_TIMEOUT_MS = 300_000
+
+
+@contextmanager
+def read_snapshot() -> Iterator[Session]:
+    """Yield a read-only session whose every query sees one consistent snapshot.
+
+    One connection, one transaction: REPEATABLE READ READ ONLY on PostgreSQL (ended by the
+    server after SNAPSHOT_IDLE_TIMEOUT_MS idle), an explicit deferred `BEGIN` on SQLite (in WAL
+    mode its readers keep the snapshot of their first read until the transaction ends). Writers
+    are never blocked. The transaction is rolled back at the end; connection failures inside
+    the block surface as SQLAlchemy errors (callers translate them with `unavailable_error`).
+    """
+    with get_engine().connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+            connection.exec_driver_sql(
+                f"SET LOCAL idle_in_transaction_session_timeout = {SNAPSHOT_IDLE_TIMEOUT_MS}"
+            )
+        elif connection.dialect.name == "sqlite":
+            # pysqlite opens transactions only for writes; a plain BEGIN makes the reads one.
+            connection.exec_driver_sql("BEGIN")
+        with Session(bind=connection) as session:
+            yield session
+        connection.rollback()
