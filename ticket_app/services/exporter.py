@@ -1,7 +1,25 @@
-"""Ticket export to CSV, streamed page by page through the ticket service.
+"""Ticket export to CSV: one consistent snapshot, streamed in chunks.
 
 The columns are the fields of `TicketRead` in order; the import reads the same header back, so
 an export imported into an empty database reproduces the tickets (ids aside).
+
+**One snapshot.** The tickets are read by a single ordered query inside one read transaction
+(`database.read_snapshot`: REPEATABLE READ READ ONLY on PostgreSQL, one deferred transaction on
+SQLite), streamed through a server-side cursor (PostgreSQL) or SQLite's lazy row stepping, so
+the file is the table as it was at one instant: tickets created, imported or edited while a
+long export runs are neither skipped, repeated nor half-changed. Chosen over keyset pages below
+a fixed upper bound (max id at start) because that bound only keeps *new* rows out: an edit made
+mid-export would still show in the pages not yet read (the file would mix two moments), and it
+costs one query per page where the snapshot costs one query per export. The price: the export
+holds one pooled connection and one snapshot for as long as the client downloads (PostgreSQL
+ends a snapshot left idle for `SNAPSHOT_IDLE_TIMEOUT_MS`), and each fetch of a chunk is one
+statement under `statement_timeout`.
+
+**Failures are loud.** A database error after the first chunk is raised from the iterator as
+DatabaseUnavailableError (QueryTimeoutError for a stopped statement), never swallowed: the HTTP
+server then aborts the chunked response without its terminating chunk, so the client sees a
+transport error instead of a short file that looks complete, and `write_csv`'s callers (the CLI)
+discard the partial file.
 """
 
 from __future__ import annotations
@@ -13,9 +31,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import IO
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import select
+
+from ticket_app.models import Ticket
 from ticket_app.schemas import TicketFilters, TicketRead
 from ticket_app.services.csv_cells import escape_cell
-from ticket_app.services.tickets import iter_tickets
+from ticket_app.services.database import read_snapshot, unavailable_error
+
+# The ticket service's filter rules (search semantics included), so an export matches the list.
+from ticket_app.services.tickets import _filter_clauses
 
 EXPORT_COLUMNS: tuple[str, ...] = tuple(TicketRead.model_fields)
 DEFAULT_CHUNK_ROWS = 500
@@ -35,13 +60,39 @@ def _cell(value: object) -> str:
     return escape_cell(str(value))
 
 
+def iter_snapshot(filters: TicketFilters | None, batch_rows: int) -> Iterator[TicketRead]:
+    """Every ticket matching `filters`, newest first (ties: higher id first), from one snapshot.
+
+    Rows are fetched `batch_rows` at a time. Raises DatabaseUnavailableError (or its subclass
+    QueryTimeoutError) when the database fails, before the first ticket or after any of them.
+    """
+    try:
+        with read_snapshot() as session:
+            query = (
+                select(Ticket)
+                .where(*_filter_clauses(session, filters or TicketFilters()))
+                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                .execution_options(yield_per=batch_rows)
+            )
+            for ticket in session.exec(query):
+                yield TicketRead.model_validate(ticket)
+                # Read rows are not needed again; keep the session's identity map small.
+                session.expunge(ticket)
+    except (OperationalError, InterfaceError) as exc:
+        raise unavailable_error(exc) from exc
+
+
 def _chunks(filters: TicketFilters | None, chunk_rows: int) -> Iterator[tuple[str, int]]:
-    """(CSV text, tickets in it): the header alone first, then up to `chunk_rows` tickets each."""
+    """(CSV text, tickets in it): the header alone first, then up to `chunk_rows` tickets each.
+
+    The header is yielded once the query has answered (with the first ticket, or at the end),
+    so a database that is down fails the first `next()`, before anything is sent.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     pending = 0
-    for ticket in iter_tickets(filters):
+    for ticket in iter_snapshot(filters, chunk_rows):
         if pending == 0 and buffer.tell():
             yield buffer.getvalue(), 0
             buffer.seek(0)
@@ -60,13 +111,15 @@ def _chunks(filters: TicketFilters | None, chunk_rows: int) -> Iterator[tuple[st
 def export_csv(
     filters: TicketFilters | None = None, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> Iterator[str]:
-    """The tickets matching `filters` (newest first) as CSV text, in chunks.
+    """The tickets matching `filters` (newest first) as CSV text, in chunks, from one snapshot.
 
     The first chunk is the header row (EXPORT_COLUMNS); each following chunk holds up to
     `chunk_rows` tickets. Lines end with CRLF (RFC 4180); `"".join(export_csv(filters))` is the
-    whole file, e.g. for `rx.download(data=..., filename="tickets.csv")`. Tickets are read
-    lazily, a page at a time, so memory stays flat for any number of tickets. Raises
-    DatabaseUnavailableError when the database is down.
+    whole file, e.g. for `rx.download(data=..., filename="tickets.csv")`. Tickets are streamed,
+    so memory stays flat for any number of them. Raises DatabaseUnavailableError (or
+    QueryTimeoutError) when the database fails, also mid-stream: a consumer that has sent part
+    of the file must abort, not end it cleanly. Close the iterator (or exhaust it) to release
+    its connection.
     """
     for chunk, _count in _chunks(filters, chunk_rows):
         yield chunk
@@ -75,7 +128,9 @@ def export_csv(
 def write_csv(out: IO[str], filters: TicketFilters | None = None) -> int:
     """Write the CSV export of the tickets matching `filters` to `out`; return the ticket count.
 
-    Open `out` with newline="" so the CRLF line ends are written as they are.
+    Open `out` with newline="" so the CRLF line ends are written as they are. On
+    DatabaseUnavailableError `out` holds a partial file: write to a temporary name and rename
+    on success (as the CLI does).
     """
     total = 0
     for chunk, count in _chunks(filters, DEFAULT_CHUNK_ROWS):
