@@ -7,6 +7,7 @@ from fastapi_offline import FastAPIOffline
 
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.limits import BodySizeLimitMiddleware
+from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
 from ticket_app.api.tickets import router as tickets_router
@@ -49,5 +50,6 @@ def create_api() -> FastAPI:
     api.include_router(session_router)
     api.include_router(tickets_router)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
+    api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading
     api.add_middleware(SecurityMiddleware)
     return api
