@@ -109,6 +109,14 @@ def test_an_empty_rate_means_unlimited() -> None:
     assert set(statuses(app, [("POST", "/api/tickets/")] * 1000, "tdk_a")) == {200}
 
 
+def test_an_unreachable_counter_store_lets_requests_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = stub_limiter(rate_limit_storage_url="redis://127.0.0.1:1", rate_limit_writes="1/minute")
+    assert statuses(app, [("POST", "/api/tickets/")] * 2, "tdk_a") == [200, 200]
+    assert "rate limit storage failed" in caplog.text
+
+
 def test_the_settings_refuse_a_rate_they_cannot_read() -> None:
     with pytest.raises(ValueError, match="not a rate"):
         Settings(_env_file=None, rate_limit_writes="lots")

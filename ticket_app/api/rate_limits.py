@@ -120,9 +120,11 @@ class RateLimitMiddleware:
         settings = settings or get_settings()
         self.limits = bucket_limits(settings)
         url = settings.rate_limit_storage_url
-        # The asyncio flavour of the storage, so a networked one does not block the event loop.
+        # The asyncio flavour of the storage, so a networked one does not block the event loop;
+        # Redis through redis-py, which Reflex already installs (limits defaults to coredis).
+        options = {"implementation": "redispy"} if "redis" in url.split("://")[0] else {}
         self.limiter = strategies.MovingWindowRateLimiter(
-            storage_from_string(url if url.startswith("async+") else f"async+{url}")
+            storage_from_string(url if url.startswith("async+") else f"async+{url}", **options)
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
