@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     rate_limit_exports: str = Field(
         default="30/minute", description="CSV exports per client; notation as above."
     )
+    search_concurrency: int = Field(
+        default=4,
+        ge=0,
+        description="Searches (list or stats with `search`/`q`) that run at once per process; "
+        "others wait their turn, so writes keep their threads and connections. 0: no gate.",
+    )
+    search_queue_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a search waits for its turn; then 503 with Retry-After.",
+    )
     rate_limit_storage_url: str = Field(
         default="memory://",
         description="Where rate-limit counters live: `memory://` (per process) or a `limits` "

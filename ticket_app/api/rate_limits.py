@@ -1,4 +1,4 @@
-"""Per-client rate limits on the API routes that write or cost the most: 429 with `Retry-After`.
+"""Cost bounds at the API's door: per-client rate limits (429) and a gate for searches.
 
 Three buckets, each a `limits` rate from the settings (empty: unlimited):
 
@@ -21,10 +21,15 @@ The window moves (a request is counted for exactly one window length); counters 
 `RATE_LIMIT_STORAGE_URL` (per process in memory by default; `redis://...` shares them between
 workers). If that storage fails, requests are let through and the failure is logged: a limit is
 a safeguard, not a reason to refuse service.
+
+Searches are not rate-limited but take turns (SearchGate): at most `SEARCH_CONCURRENCY` run at
+once per process, so a crowd of searches cannot starve creates and edits of threads and
+database connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -33,6 +38,7 @@ import re
 import time
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
 
 from limits import RateLimitItem, parse_many
 from limits.aio import strategies
@@ -108,16 +114,73 @@ def _rule_for(method: str, path: str) -> _Rule | None:
     return None
 
 
+_SEARCHABLE = re.compile(r"/api/tickets(?:/stats)?/?")
+_SEARCH_PARAMETERS = ("search", "q")
+
+
+def is_search(scope: Scope) -> bool:
+    """Whether a request is a ticket list or stats read with a non-blank search term."""
+    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        return False
+    if not _SEARCHABLE.fullmatch(scope["path"]):
+        return False
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return any(value.strip() for name in _SEARCH_PARAMETERS for value in query.get(name, ()))
+
+
+class SearchGate:
+    """At most `concurrency` searches run at once in this process; the others wait their turn.
+
+    A search scans (1-2 character terms cannot use the trigram index) or counts many matches;
+    dozens at once took every worker thread and pooled connection, so creates queued behind
+    them for seconds. Waiting here costs no thread and no connection, so writes and plain
+    reads go straight through while searches take turns. A search that waits longer than
+    `wait_seconds` gets 503 with Retry-After (the JSON error body) instead of waiting forever.
+    `concurrency` 0 turns the gate off.
+    """
+
+    def __init__(self, app: ASGIApp, *, concurrency: int, wait_seconds: float) -> None:
+        self.app = app
+        self.concurrency = concurrency
+        self.wait_seconds = wait_seconds
+        self._turns: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run a search when its turn comes (or refuse it); pass anything else on at once."""
+        if not self.concurrency or not is_search(scope):
+            await self.app(scope, receive, send)
+            return
+        if self._turns is None:  # made in the server's event loop, on first use
+            self._turns = asyncio.Semaphore(self.concurrency)
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self._turns.acquire()
+        except TimeoutError:
+            message = "The server is busy with other searches; try again in a moment."
+            await _send_error(send, 503, message, "busy", retry_after=1)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._turns.release()
+
+
 class RateLimitMiddleware:
     """Answer 429 (JSON error body, `Retry-After` in seconds) once a client exceeds a bucket.
 
-    `settings` defaults to the process settings; the rates are read once, when the app is
-    built. Everything outside the rules in RULES passes untouched.
+    Also puts searches through a SearchGate (`search_concurrency`, `search_queue_seconds`),
+    so that the API's cost bounds are wired in one place. `settings` defaults to the process
+    settings; they are read once, when the app is built. Everything outside the rules in RULES
+    passes untouched.
     """
 
     def __init__(self, app: ASGIApp, *, settings: Settings | None = None) -> None:
-        self.app = app
         settings = settings or get_settings()
+        self.app = SearchGate(
+            app,
+            concurrency=settings.search_concurrency,
+            wait_seconds=settings.search_queue_seconds,
+        )
         self.limits = bucket_limits(settings)
         url = settings.rate_limit_storage_url
         # The asyncio flavour of the storage, so a networked one does not block the event loop;
@@ -161,21 +224,25 @@ class RateLimitMiddleware:
             f"Too many {rule.what} from this client (at most {allowed}); "
             f"try again in {retry_after} seconds."
         )
-        payload = json.dumps(
-            {
-                "detail": message,
-                "errors": [{"field": "", "message": message, "type": "rate_limited"}],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"retry-after", str(retry_after).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_error(send, 429, message, "rate_limited", retry_after=retry_after)
+
+
+async def _send_error(
+    send: Send, status: int, message: str, kind: str, *, retry_after: int
+) -> None:
+    """A JSON error in the API's common shape, with Retry-After (seconds)."""
+    payload = json.dumps(
+        {"detail": message, "errors": [{"field": "", "message": message, "type": kind}]}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
