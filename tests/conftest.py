@@ -22,7 +22,15 @@ from ticket_app.services.migrations import upgrade_database
 SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
 TEST_PASSWORD = "correct horse battery staple"
-TABLES = ("import_runs", "ticket_events", "tickets", "api_tokens", "staff_sessions", "staff_users")
+TABLES = (
+    "idempotency_keys",
+    "import_runs",
+    "ticket_events",
+    "tickets",
+    "api_tokens",
+    "staff_sessions",
+    "staff_users",
+)
 
 DIALECTS = ["sqlite", "postgresql"]
 

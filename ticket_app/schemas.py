@@ -9,19 +9,22 @@ with a message naming the field before any SQL runs.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
+    GetJsonSchemaHandler,
     field_serializer,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from ticket_app.models import (
+    EXTERNAL_ID_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     ActorKind,
     Category,
@@ -32,11 +35,75 @@ from ticket_app.models import (
 )
 from ticket_app.settings import get_settings
 
+# Characters that do not count as content: whitespace (Python's `str.isspace`) and the Unicode
+# format characters (category Cf: zero-width space U+200B, byte-order mark U+FEFF, bidi
+# controls, ...), per Unicode 14 (Python 3.11's tables; a test checks them against the running
+# Python). One table serves the validators and the OpenAPI pattern, so the two always agree.
+INVISIBLE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0009, 0x000D), (0x001C, 0x0020), (0x0085, 0x0085), (0x00A0, 0x00A0), (0x00AD, 0x00AD),
+    (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891),
+    (0x08E2, 0x08E2), (0x1680, 0x1680), (0x180E, 0x180E), (0x2000, 0x200F), (0x2028, 0x202F),
+    (0x205F, 0x2064), (0x2066, 0x206F), (0x3000, 0x3000), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+_INVISIBLE = frozenset(
+    chr(code) for first, last in INVISIBLE_RANGES for code in range(first, last + 1)
+)
+
+
+def _class_item(first: int, last: int) -> str:
+    r"""A regex character-class item for a code point range.
+
+    BMP characters as `\uXXXX` (ECMAScript and Python read it alike); astral ones literally,
+    since the two languages share no escape for them.
+    """
+
+    def char(code: int) -> str:
+        return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+
+    return char(first) if first == last else f"{char(first)}-{char(last)}"
+
+
+_INVISIBLE_CLASS = "".join(_class_item(first, last) for first, last in INVISIBLE_RANGES)
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+"""OpenAPI pattern of free text: anything but NUL."""
+CONTENT_PATTERN = rf"^[^\u0000]*[^\u0000{_INVISIBLE_CLASS}][^\u0000]*$"
+"""OpenAPI pattern of required text: no NUL, and one character that is neither whitespace nor a
+format character (what `_not_blank` accepts)."""
+
+
+def storable_text(value: str) -> str:
+    r"""Refuse what PostgreSQL cannot store in text, on every database alike.
+
+    NUL (U+0000) and lone UTF-16 surrogates (U+D800..U+DFFF, which JSON's `\udfff` escapes can
+    carry but UTF-8 cannot encode).
+    """
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters (U+0000)")
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        raise ValueError("must not contain lone UTF-16 surrogates (U+D800 to U+DFFF)")
+    return value
+
+
+def is_blank(value: str) -> bool:
+    """Whether `value` holds only whitespace and zero-width/format characters (or nothing)."""
+    return all(char in _INVISIBLE for char in value)
+
 
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise ValueError("must not be blank")
     return value
+
+
+def _at_most(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters")
+        return value
+
+    return AfterValidator(check)
 
 
 def _description_length(value: str) -> str:
@@ -46,40 +113,132 @@ def _description_length(value: str) -> str:
     return value
 
 
+class _DescriptionLimitInSchema:
+    """Puts MAX_DESCRIPTION_CHARS into the JSON schema when the schema is generated.
+
+    The validator reads the setting on each call, so the schema reads it too rather than freezing
+    the value at import.
+    """
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["maxLength"] = get_settings().max_description_chars
+        return schema
+
+
+# Title: checked as sent (at most 200 characters, as the schema says), then stripped of
+# surrounding whitespace and required to have content.
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH),
+    AfterValidator(storable_text),
+    _at_most(TITLE_MAX_LENGTH),
+    AfterValidator(str.strip),
     AfterValidator(_not_blank),
+    Field(
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": TITLE_MAX_LENGTH,
+            "pattern": CONTENT_PATTERN,
+        }
+    ),
 ]
-Description = Annotated[str, AfterValidator(_not_blank), AfterValidator(_description_length)]
+Description = Annotated[
+    str,
+    AfterValidator(storable_text),
+    AfterValidator(_not_blank),
+    AfterValidator(_description_length),
+    Field(json_schema_extra={"minLength": 1, "pattern": CONTENT_PATTERN}),
+    _DescriptionLimitInSchema(),
+]
+ExternalId = Annotated[
+    str,
+    AfterValidator(storable_text),
+    _at_most(EXTERNAL_ID_MAX_LENGTH),
+    AfterValidator(_not_blank),
+    Field(
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": EXTERNAL_ID_MAX_LENGTH,
+            "pattern": CONTENT_PATTERN,
+        }
+    ),
+]
+SearchText = Annotated[str, AfterValidator(storable_text)]
+
+TEXT_RULES = (
+    "No NUL characters or lone UTF-16 surrogates; whitespace and zero-width/format characters "
+    "(Unicode Cf, e.g. U+200B) alone count as blank."
+)
+
+
+def _not_null(schema: dict[str, Any]) -> None:
+    """Schema of an optional field that may be absent but never null: no null, no default.
+
+    The type stays `X | None` in Python (a plain Optional keeps pydantic's error locations
+    plain, e.g. `priority`); `_present_fields_not_null` refuses an explicit null.
+    """
+    schema.pop("default", None)
+    variants = [item for item in schema.pop("anyOf", []) if item.get("type") != "null"]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    elif variants:
+        schema["anyOf"] = variants
 
 
 class TicketCreate(BaseModel):
-    """A new ticket. Omitted `category`/`priority` are filled in by the classifier."""
+    """A new ticket. Omitted `category`/`priority` are filled in by the classifier.
+
+    `external_id` is the ticket's id in another system (as the importer stores it); a second
+    ticket with the same one is refused (the API answers 409 naming the existing ticket).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title = Field(description=f"1 to {TITLE_MAX_LENGTH} characters, not blank.")
-    description: Description = Field(description="Not blank.")
+    title: Title = Field(
+        description=f"1 to {TITLE_MAX_LENGTH} characters as sent, stored without surrounding "
+        f"whitespace; not blank. {TEXT_RULES}"
+    )
+    description: Description = Field(
+        description=f"Not blank; at most MAX_DESCRIPTION_CHARS characters. {TEXT_RULES}"
+    )
     category: Category | None = Field(
-        default=None, description="Omit to let the classifier choose."
+        default=None, description="Omit (or null) to let the classifier choose."
     )
     priority: Priority | None = Field(
-        default=None, description="Omit to let the classifier choose."
+        default=None, description="Omit (or null) to let the classifier choose."
     )
     status: Status = Field(default=Status.OPEN)
+    external_id: ExternalId | None = Field(
+        default=None,
+        description=f"Id in the system the ticket comes from, 1 to {EXTERNAL_ID_MAX_LENGTH} "
+        "characters, or null for none; unique: a second create with the same one is a 409 "
+        "naming the existing ticket.",
+    )
 
 
 class TicketUpdate(BaseModel):
-    """A partial update: only the fields present are changed; none of them may be null."""
+    """A partial update: only the fields present are changed; none of them may be null.
+
+    The schema lists every field as non-null and optional (absent means unchanged).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    description: Description | None = None
-    category: Category | None = None
-    priority: Priority | None = None
-    status: Status | None = None
+    title: Title | None = Field(
+        default=None,
+        description=f"1 to {TITLE_MAX_LENGTH} characters, not blank. {TEXT_RULES}",
+        json_schema_extra=_not_null,
+    )
+    description: Description | None = Field(
+        default=None,
+        description=f"Not blank; at most MAX_DESCRIPTION_CHARS characters. {TEXT_RULES}",
+        json_schema_extra=_not_null,
+    )
+    category: Category | None = Field(default=None, json_schema_extra=_not_null)
+    priority: Priority | None = Field(default=None, json_schema_extra=_not_null)
+    status: Status | None = Field(default=None, json_schema_extra=_not_null)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -93,13 +252,26 @@ class TicketFilters(BaseModel):
     r"""Filters shared by the ticket list, the stats and the export; all combine with AND.
 
     `search` is a case-insensitive substring match on title or description in which `%`, `_`
-    and `\` are ordinary characters; empty or whitespace-only means no search.
+    and `\` are ordinary characters; empty or whitespace-only means no search. `q` is the
+    console's name for the same filter (a ticket must match both when both are given).
+    `created_since` / `updated_since` keep tickets created / last changed at or after that
+    moment (timezone-aware).
     """
 
     category: Category | None = None
     priority: Priority | None = None
     status: Status | None = None
-    search: str | None = None
+    search: SearchText | None = None
+    q: SearchText | None = None
+    created_since: datetime | None = None
+    updated_since: datetime | None = None
+
+    @field_validator("created_since", "updated_since")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("must include a UTC offset (e.g. 2026-01-31T09:00:00Z)")
+        return value
 
     def normalized_search(self) -> str | None:
         """The search term without surrounding whitespace, or None if there is nothing to match."""
@@ -107,6 +279,11 @@ class TicketFilters(BaseModel):
             return None
         term = self.search.strip()
         return term or None
+
+    def search_terms(self) -> list[str]:
+        """Every non-empty term of `search` and `q`, stripped, without repeats."""
+        terms = [(term or "").strip() for term in (self.search, self.q)]
+        return list(dict.fromkeys(term for term in terms if term))
 
 
 class TicketRead(BaseModel):
@@ -263,3 +440,37 @@ class EventPage(BaseModel):
 
     items: list[EventRead]
     next_cursor: str | None
+
+
+class ErrorItem(BaseModel):
+    """One problem with a request."""
+
+    field: str = Field(
+        description="The offending field: a body field (dotted when nested), a query or path "
+        "parameter, or a header as named in the request (`Idempotency-Key`); `body` for the "
+        "body as a whole; empty when the problem is not about one field."
+    )
+    message: str = Field(description="What is wrong, for people.")
+    type: str = Field(description="What kind of problem, for programs (e.g. `missing`).")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: `detail` as FastAPI writes it, `errors` one per problem."""
+
+    detail: str | list[dict[str, Any]] = Field(
+        description="A message; for invalid input, FastAPI's list of `{loc, msg, type}`."
+    )
+    errors: list[ErrorItem]
+
+
+class ExistingTicket(BaseModel):
+    """The ticket a refused create collided with."""
+
+    id: int
+    url: str = Field(description="Its path in this API (`/api/tickets/{id}/`).")
+
+
+class ConflictBody(ErrorBody):
+    """A create refused because a ticket with the same `external_id` exists (409)."""
+
+    ticket: ExistingTicket

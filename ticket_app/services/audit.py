@@ -16,7 +16,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ticket_app.models import ActorKind, EventKind, Role, Ticket, TicketEvent, utc_now
+from ticket_app.models import (
+    MAX_ROW_ID,
+    ActorKind,
+    EventKind,
+    Role,
+    Ticket,
+    TicketEvent,
+    utc_now,
+)
 from ticket_app.schemas import EventPage, EventRead
 from ticket_app.services.errors import InvalidCursorError, PermissionDeniedError
 from ticket_app.services.permissions import (
@@ -126,12 +134,21 @@ def encode_event_cursor(event_id: int) -> str:
 
 
 def _decode_event_cursor(cursor: str) -> int:
+    """The event id inside a cursor from `encode_event_cursor`; InvalidCursorError otherwise.
+
+    ASCII digits only, within the id column's range.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursorError("cursor is not one this API issued") from exc
     digits = raw.removeprefix(_EVENT_CURSOR_PREFIX)
-    if not raw.startswith(_EVENT_CURSOR_PREFIX) or not (digits.isascii() and digits.isdigit()):
+    if (
+        not raw.startswith(_EVENT_CURSOR_PREFIX)
+        or not (digits.isascii() and digits.isdigit())
+        or len(digits) > len(str(MAX_ROW_ID))
+        or not 1 <= int(digits) <= MAX_ROW_ID
+    ):
         raise InvalidCursorError("cursor is not one this API issued")
     return int(digits)
 

@@ -83,3 +83,16 @@ class NotFoundError(ServiceError, LookupError):
 
 class SetupClosedError(ServiceError):
     """The first-admin setup was already done, or the setup token is wrong."""
+
+
+class ExternalIdConflictError(ConflictError):
+    """A ticket with this `external_id` is already stored; `ticket_id` is that ticket (API: 409)."""
+
+    def __init__(self, external_id: str, ticket_id: int) -> None:
+        super().__init__(
+            "external_id",
+            f"a ticket with external_id {external_id!r} already exists: ticket {ticket_id} "
+            f"(/api/tickets/{ticket_id}/)",
+        )
+        self.external_id = external_id
+        self.ticket_id = ticket_id

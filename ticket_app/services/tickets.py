@@ -11,6 +11,7 @@ import binascii
 import logging
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.models import (
+    MAX_ROW_ID,
     ActorKind,
     Category,
     EventKind,
@@ -37,9 +39,16 @@ from ticket_app.schemas import (
     TriageOverrideStats,
 )
 from ticket_app.services import audit
+from ticket_app.services import idempotency as idempotency_keys
 from ticket_app.services.audit import Actor, record_event
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
+from ticket_app.services.errors import (
+    ConstraintViolationError,
+    ExternalIdConflictError,
+    InvalidCursorError,
+    TicketNotFoundError,
+)
+from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.permissions import Action
 from ticket_app.triage import (
     TicketClassifier,
@@ -78,6 +87,7 @@ def _search_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
 
 
 def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of `filters`, combined with AND by the caller."""
     clauses: list[sa.ColumnElement[bool]] = []
     if filters.category is not None:
         clauses.append(Ticket.category == filters.category.value)
@@ -85,10 +95,19 @@ def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnE
         clauses.append(Ticket.priority == filters.priority.value)
     if filters.status is not None:
         clauses.append(Ticket.status == filters.status.value)
-    term = filters.normalized_search()
-    if term is not None:
-        clauses.append(_search_clause(session, term))
+    clauses.extend(_search_clause(session, term) for term in filters.search_terms())
+    # Inclusive bounds: a client syncing with the newest timestamp it saw gets that ticket again
+    # rather than missing others stamped with the same instant.
+    if filters.created_since is not None:
+        clauses.append(Ticket.created_at >= filters.created_since)
+    if filters.updated_since is not None:
+        clauses.append(Ticket.updated_at >= filters.updated_since)
     return clauses
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be the id of a stored ticket or event (1..MAX_ROW_ID)."""
+    return 1 <= value <= MAX_ROW_ID
 
 
 def encode_cursor(ticket_id: int) -> str:
@@ -97,14 +116,24 @@ def encode_cursor(ticket_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
-    """Ticket id inside a cursor from `encode_cursor`; raises InvalidCursorError otherwise."""
+    """Ticket id inside a cursor from `encode_cursor`; raises InvalidCursorError otherwise.
+
+    The id must be ASCII digits (`str.isdigit` also accepts `²`, which `int()` refuses) within
+    the id column's range.
+    """
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursorError("cursor is not one this API issued") from exc
-    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
+    digits = raw.removeprefix(_CURSOR_PREFIX)
+    if (
+        not raw.startswith(_CURSOR_PREFIX)
+        or not (digits.isascii() and digits.isdigit())
+        or len(digits) > len(str(MAX_ROW_ID))
+        or not is_row_id(int(digits))
+    ):
         raise InvalidCursorError("cursor is not one this API issued")
-    return int(raw[len(_CURSOR_PREFIX) :])
+    return int(digits)
 
 
 def _after_cursor(cursor_id: int) -> sa.ColumnElement[bool]:
@@ -163,6 +192,8 @@ def iter_tickets(
 
 def get_ticket(ticket_id: int) -> TicketRead:
     """The ticket with this id; raises TicketNotFoundError if there is none."""
+    if not is_row_id(ticket_id):
+        raise TicketNotFoundError(ticket_id)
     with service_session() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
@@ -186,14 +217,20 @@ def _labels_confirmed(
 
 
 def create_ticket(
-    data: TicketCreate, suggestion: TriageSuggestion | None = None, *, actor: Actor
+    data: TicketCreate,
+    suggestion: TriageSuggestion | None = None,
+    *,
+    actor: Actor,
+    idempotency: IdempotentRequest | None = None,
 ) -> TicketRead:
     """Store a new ticket, with its `created` audit event, and return it.
 
     Missing category/priority are taken from `suggestion`; without one they default to
     general/medium. The suggestion itself is stored alongside so overrides can be measured.
-    Raises PermissionDeniedError unless `actor` may create tickets, DatabaseUnavailableError or
-    ConstraintViolationError; nothing is written then.
+    With `idempotency`, the key and this answer are stored in the same transaction (see
+    `services.idempotency`). Raises PermissionDeniedError unless `actor` may create tickets,
+    DatabaseUnavailableError, or ConstraintViolationError (a taken `external_id` or key among
+    them: `submit_ticket_once` tells those apart); nothing is written then.
     """
     actor.require(Action.TICKETS_CREATE)
     now = utc_now()
@@ -205,6 +242,7 @@ def create_ticket(
         status=data.status,
         suggested_category=suggestion.category if suggestion else None,
         suggested_priority=suggestion.priority if suggestion else None,
+        external_id=data.external_id,
         created_at=now,
         updated_at=now,
         created_by=actor.user_id if actor.kind in (ActorKind.USER, ActorKind.TOKEN) else None,
@@ -217,9 +255,29 @@ def create_ticket(
         session.flush()
         session.refresh(ticket)
         created = TicketRead.model_validate(ticket)
+        if idempotency is not None:
+            answer = StoredAnswer(
+                status_code=CREATED_STATUS, body=created.model_dump_json(), ticket_id=created.id
+            )
+            idempotency_keys.remember_answer(session, idempotency, answer, now=now)
     if ticket.labels_confirmed_by is not None:
         get_history_learner().mark_stale()
     return created
+
+
+async def _suggest_if_needed(
+    data: TicketCreate,
+    suggestion: TriageSuggestion | None,
+    classifier: TicketClassifier | None,
+) -> TriageSuggestion | None:
+    """`suggestion`, or the classifier's when category or priority is missing (None on failure)."""
+    if suggestion is not None or (data.category is not None and data.priority is not None):
+        return suggestion
+    try:
+        return await (classifier or get_classifier()).suggest(data.description, data.title)
+    except Exception:  # the classifier contract says it never raises; stay safe if it does
+        logger.exception("classifier failed; creating the ticket with defaults")
+        return None
 
 
 async def submit_ticket(
@@ -237,14 +295,87 @@ async def submit_ticket(
     permission is checked before the classifier is asked (PermissionDeniedError).
     """
     actor.require(Action.TICKETS_CREATE)
-    if suggestion is None and (data.category is None or data.priority is None):
-        try:
-            suggestion = await (classifier or get_classifier()).suggest(
-                data.description, data.title
-            )
-        except Exception:  # the classifier contract says it never raises; stay safe if it does
-            logger.exception("classifier failed; creating the ticket with defaults")
+    suggestion = await _suggest_if_needed(data, suggestion, classifier)
     return await run_in_threadpool(lambda: create_ticket(data, suggestion, actor=actor))
+
+
+CREATED_STATUS = 201
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a create answered: the ticket, its HTTP status, and whether it is a replay.
+
+    `replayed` is True when an Idempotency-Key repeated an earlier create: `ticket` and
+    `status_code` are then that first answer's.
+    """
+
+    ticket: TicketRead
+    status_code: int = CREATED_STATUS
+    replayed: bool = False
+
+
+def _replay(request: IdempotentRequest) -> Submission | None:
+    with service_session() as session:
+        answer = idempotency_keys.find_answer(session, request)
+    if answer is None:
+        return None
+    ticket = TicketRead.model_validate_json(answer.body)
+    return Submission(ticket=ticket, status_code=answer.status_code, replayed=True)
+
+
+def _refuse_taken_external_id(external_id: str | None) -> None:
+    """Raise ExternalIdConflictError if a ticket already has `external_id`."""
+    if external_id is None:
+        return
+    with service_session() as session:
+        existing = session.exec(select(Ticket.id).where(Ticket.external_id == external_id)).first()
+    if existing is not None:
+        raise ExternalIdConflictError(external_id, existing)
+
+
+async def submit_ticket_once(
+    data: TicketCreate,
+    *,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    classifier: TicketClassifier | None = None,
+) -> Submission:
+    """Create a ticket as `submit_ticket` does, at most once per key and per `external_id`.
+
+    With `idempotency_key`, a repeat of the same request by the same user within 24 hours gets
+    the first answer again (`replayed`), and nothing new is written; the same key with another
+    request raises InvalidInputError naming `Idempotency-Key`. A `data.external_id` that a
+    stored ticket already has raises ExternalIdConflictError (with that ticket's id), also
+    when a concurrent create took it first. Otherwise as `submit_ticket`.
+    """
+    actor.require(Action.TICKETS_CREATE)
+    request = None
+    if idempotency_key is not None:
+        request = idempotency_keys.new_request(
+            actor.user_id, idempotency_key, data.model_dump(mode="json")
+        )
+        replayed = await run_in_threadpool(_replay, request)
+        if replayed is not None:
+            return replayed
+    # Checked before the classifier is asked: a duplicate should cost nothing.
+    await run_in_threadpool(_refuse_taken_external_id, data.external_id)
+    suggestion = await _suggest_if_needed(data, None, classifier)
+
+    def create() -> Submission:
+        try:
+            ticket = create_ticket(data, suggestion, actor=actor, idempotency=request)
+        except ConstraintViolationError:
+            # A concurrent request committed the same key or external_id first (its unique
+            # index refused ours, and nothing of ours was written): answer as if it came first.
+            replayed = _replay(request) if request is not None else None
+            if replayed is not None:
+                return replayed
+            _refuse_taken_external_id(data.external_id)
+            raise
+        return Submission(ticket=ticket)
+
+    return await run_in_threadpool(create)
 
 
 LABEL_FIELDS = frozenset({"category", "priority", "status"})
@@ -259,6 +390,8 @@ def update_ticket(ticket_id: int, changes: TicketUpdate, *, actor: Actor) -> Tic
     DatabaseUnavailableError, or ConstraintViolationError if the database refuses the values.
     """
     actor.require(Action.TICKETS_EDIT)
+    if not is_row_id(ticket_id):
+        raise TicketNotFoundError(ticket_id)
     values = changes.model_dump(exclude_unset=True)
     with service_session() as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
@@ -298,6 +431,8 @@ def list_ticket_events(ticket_id: int, *, limit: int = 50, cursor: str | None = 
 
     Raises TicketNotFoundError for an unknown ticket, InvalidCursorError for a foreign cursor.
     """
+    if not is_row_id(ticket_id):
+        raise TicketNotFoundError(ticket_id)
     with service_session() as session:
         if not audit.ticket_exists(session, ticket_id):
             raise TicketNotFoundError(ticket_id)
