@@ -106,8 +106,11 @@ def _walk(routes: Iterable[object]) -> Iterator[tuple[str, str]]:
         if callable(nested):
             yield from _walk(nested())
             continue
+        # The documented form of the path: `{ticket_id}`, not the `{ticket_id:int}` it matches.
+        # The /api catch-all (unknown paths: 404, wrong methods: 405) has no method list and
+        # requires nothing; tests/api/test_api_methods.py covers it.
         for method in getattr(route, "methods", None) or ():
-            yield method, route.path
+            yield method, getattr(route, "path_format", route.path)
 
 
 def app_routes() -> list[tuple[str, str]]:

@@ -136,10 +136,10 @@ def test_get_unknown_ticket_is_a_404_with_json(client: TestClient) -> None:
     assert response.json()["detail"] == "Ticket 4242 not found"
 
 
-def test_non_numeric_id_is_refused(client: TestClient) -> None:
+def test_non_numeric_id_is_no_such_path(client: TestClient) -> None:
     response = client.get("/api/tickets/abc/")
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "ticket_id"
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["field"] == "path"
 
 
 def test_patch_changes_only_the_given_fields(client: TestClient) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.rate_limits import RateLimitMiddleware
+from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
 from ticket_app.api.tickets import router as tickets_router
@@ -21,8 +22,9 @@ REST API of Triage Desk. Every route needs a personal API token
 `python -m ticket_app tokens create`) or the console's session cookie. Errors are JSON:
 `{"detail": ..., "errors": [{"field", "message", "type"}]}`; 401 without a valid credential,
 403 when the role or token scope does not allow the action, 422 for invalid input (the field is
-named), 404 for unknown ids, 413 for bodies over the size limit, 503 when the database is
-unavailable.
+named; unknown query parameters are refused), 404 for unknown ids and paths, 405 with `Allow`
+for a method a path does not serve, 409 for a duplicate `external_id`, 413 for bodies over the
+size limit, 400 for a body that cannot be decoded, 503 when the database is unavailable.
 """
 
 
@@ -47,8 +49,10 @@ def create_api() -> FastAPI:
     )
     set_history_loader(training_rows)
     install_error_handlers(api)
-    api.include_router(session_router)
-    api.include_router(tickets_router)
+    strict_query = [Depends(refuse_unknown_query_parameters)]
+    api.include_router(session_router, dependencies=strict_query)
+    api.include_router(tickets_router, dependencies=strict_query)
+    install_api_fallback(api)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading
     api.add_middleware(SecurityMiddleware)

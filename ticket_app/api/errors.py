@@ -7,6 +7,7 @@ FastAPI's usual shape for existing clients, `errors` names each offending field 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -14,11 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ticket_app.schemas import ErrorBody
 from ticket_app.services.errors import (
     AuthenticationError,
     ConflictError,
     ConstraintViolationError,
     DatabaseUnavailableError,
+    ExternalIdConflictError,
     InvalidCursorError,
     InvalidInputError,
     NotFoundError,
@@ -26,6 +29,7 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
     TooManyAttemptsError,
 )
+from ticket_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,23 +61,74 @@ def _constraint_field(constraint: str | None) -> str:
     return next((column for column in _CONSTRAINED_COLUMNS if name.startswith(column)), "body")
 
 
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "The request body cannot be decoded (send UTF-8 JSON), or the host name is not in "
+    "ALLOWED_HOSTS.",
+    401: "No valid session or API token (`WWW-Authenticate: Bearer`).",
+    403: "The role or the token's scopes do not allow this.",
+    404: "No such ticket, or no such path.",
+    405: "Method not allowed on this path; `Allow` lists the methods it serves.",
+    409: "Conflicts with a stored value.",
+    413: "Request body larger than MAX_REQUEST_BYTES.",
+    422: "Invalid input: `errors[].field` names each offending field, query parameter or header "
+    "(unknown query parameters included).",
+    429: "Too many requests; retry after `Retry-After` seconds.",
+    503: "Database unavailable or too slow; nothing was written (`Retry-After`).",
+}
+"""What each error status means on any /api route (routes may say more)."""
+
+
+def documented_errors(
+    codes: Iterable[int] = ERROR_DESCRIPTIONS, **overrides: str | dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses, each with the `ErrorBody` model.
+
+    `codes` picks the statuses (default: all of ERROR_DESCRIPTIONS); an override named `e409`
+    replaces that status's description (a string) or whole entry (a dict).
+    """
+    responses: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes
+    }
+    for name, value in overrides.items():
+        code = int(name.removeprefix("e"))
+        entry = value if isinstance(value, dict) else {"model": ErrorBody, "description": value}
+        responses[code] = entry
+    return responses
+
+
 def error_response(status_code: int, detail: Any, errors: list[dict[str, str]]) -> JSONResponse:
     """A JSON error response in the API's common shape."""
     return JSONResponse(status_code=status_code, content={"detail": detail, "errors": errors})
 
 
+_RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
+
+
+def _message(error: dict[str, Any]) -> str:
+    """A plain message for one pydantic error."""
+    location = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        # A query parameter's message lists what the path accepts (see api.routing).
+        return message if location[:1] == ("query",) else "unknown field"
+    if kind == "json_invalid":
+        return "request body is not valid JSON"
+    if kind in _RANGE_ERRORS and location[-1:] == ("limit",):
+        return f"must be between 1 and {get_settings().page_size_max}"
+    return message
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     errors = []
     for error in exc.errors():
-        location = error.get("loc", ())
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        if error.get("type") == "extra_forbidden":
-            message = "unknown field"
-        elif error.get("type") == "json_invalid":
-            message = "request body is not valid JSON"
-        field = "body" if error.get("type") == "json_invalid" else field_name(location)
-        errors.append({"field": field, "message": message, "type": str(error.get("type"))})
+        field = "body" if error.get("type") == "json_invalid" else field_name(error["loc"])
+        errors.append({"field": field, "message": _message(error), "type": str(error["type"])})
     return errors
+
+
+# FastAPI's words for a body it could not decode (not UTF-8, say) before parsing any JSON.
+_UNDECODABLE_BODY = "There was an error parsing the body"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -91,10 +146,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == status.HTTP_400_BAD_REQUEST and exc.detail == _UNDECODABLE_BODY:
+            message = "request body cannot be decoded: send UTF-8 JSON"
+            return error_response(
+                exc.status_code, message, [{"field": "body", "message": message, "type": "body"}]
+            )
         response = error_response(
             exc.status_code, exc.detail, [{"field": "", "message": str(exc.detail), "type": "http"}]
         )
         response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(ExternalIdConflictError)
+    async def _external_id_taken(request: Request, exc: ExternalIdConflictError) -> JSONResponse:
+        url = f"/api/tickets/{exc.ticket_id}/"
+        response = JSONResponse(
+            status_code=status.HTTP_409_CONFLICT,
+            content={
+                "detail": str(exc),
+                "errors": [{"field": exc.field, "message": str(exc), "type": "conflict"}],
+                "ticket": {"id": exc.ticket_id, "url": url},
+            },
+        )
+        response.headers["Location"] = url
         return response
 
     @app.exception_handler(AuthenticationError)

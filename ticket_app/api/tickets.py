@@ -1,22 +1,30 @@
 """REST routes under /api/tickets. Each route validates input and calls the service layer.
 
 Every path answers with and without its trailing slash (the documented form has the slash).
+Ticket ids in paths are digits only (`{ticket_id:int}`), so `/api/tickets/stats/` can never be
+read as a ticket id: a wrong method there is a 405, not a 422 about `ticket_id`. Unknown query
+parameters are refused (`api.routing`); every error answer is an `ErrorBody`.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
+from ticket_app.api.errors import documented_errors
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import (
+    NO_NUL_PATTERN,
+    ConflictBody,
     Description,
     EventRead,
     TicketCreate,
@@ -24,7 +32,9 @@ from ticket_app.schemas import (
     TicketRead,
     TicketStats,
     TicketUpdate,
+    storable_text,
 )
+from ticket_app.services import idempotency
 from ticket_app.services import tickets as ticket_service
 from ticket_app.services.audit import Actor
 from ticket_app.services.exporter import export_csv
@@ -41,14 +51,9 @@ Exporter = Annotated[Actor, Depends(require(Action.TICKETS_EXPORT))]
 Classifier = Annotated[Actor, Depends(require(Action.TICKETS_CLASSIFY))]
 AuditReader = Annotated[Actor, Depends(require(Action.AUDIT_READ))]
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid session or API token (`WWW-Authenticate: Bearer`)."},
-    403: {"description": "The role or the token's scopes do not allow this."},
-    404: {"description": "No ticket with this id."},
-    413: {"description": "Request body larger than MAX_REQUEST_BYTES."},
-    422: {"description": "Invalid input; `errors[].field` names each offending field."},
-    503: {"description": "Database unavailable; nothing was written."},
-}
+
+# Every operation documents every error status with its body (ErrorBody).
+ERROR_RESPONSES = documented_errors([400, 401, 403, 404, 405, 413, 422, 429, 503])
 
 
 def _route(
@@ -70,7 +75,7 @@ class ClassifyRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: Description
+    description: Description = Field(description="As a ticket's description.")
 
 
 class ClassifyResponse(BaseModel):
@@ -84,41 +89,139 @@ class ClassifyResponse(BaseModel):
     reason: str
 
 
-def _filters(
-    category: Category | None,
-    priority: Priority | None,
-    status_: Status | None,
-    search: str | None,
-) -> TicketFilters:
-    return TicketFilters(category=category, priority=priority, status=status_, search=search)
+# RFC 3339 date-time with an offset, ASCII digits only (`\d` would take any script's digits).
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
+def _since(value: object) -> datetime | None:
+    """An RFC 3339 date-time with a UTC offset, as an aware datetime; ValueError otherwise.
+
+    A naive time is refused rather than guessed: a sync that guessed the zone wrong would skip
+    tickets. Instants beyond what Python can hold in UTC are clamped (nothing is that old or new).
+    """
+    if value is None:
+        return None
+    text = str(value)
+    if not _RFC3339.fullmatch(text):
+        hint = ""
+        if re.fullmatch(r".*[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? [0-9]{2}:[0-9]{2}", text):
+            hint = " (a + in a URL means a space: write it as %2B)"
+        raise ValueError(
+            "must be an RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:00:00Z or "
+            f"2026-01-31T10:00:00+01:00{hint}"
+        )
+    normal = text[:10] + "T" + text[11:]
+    normal = normal[:-1] + "+00:00" if normal[-1] in "Zz" else normal
+    try:
+        moment = datetime.fromisoformat(normal)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date-time: {exc}") from None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
+
+
+def _optional_text(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
+
+
+PAGE_SIZE_MAX = get_settings().page_size_max
+SEARCH_DESCRIPTION = (
+    "Case-insensitive substring of title or description; `%`, `_` and `\\` are literal; empty "
+    "or blank: no filter. No NUL characters."
+)
 CategoryQuery = Annotated[Category | None, Query(description="Only this category.")]
 PriorityQuery = Annotated[Priority | None, Query(description="Only this priority.")]
 StatusQuery = Annotated[Status | None, Query(alias="status", description="Only this status.")]
 SearchQuery = Annotated[
     str | None,
+    AfterValidator(_optional_text),
     Query(
         max_length=200,
-        description="Case-insensitive substring of title or description; `%` and `_` are literal.",
+        description=SEARCH_DESCRIPTION,
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
+    ),
+]
+QQuery = Annotated[
+    str | None,
+    AfterValidator(_optional_text),
+    Query(
+        max_length=200,
+        description="The console's name for `search` (same rules); given with `search`, a "
+        "ticket must match both.",
+        json_schema_extra={"pattern": NO_NUL_PATTERN},
+    ),
+]
+_SINCE_RULE = (
+    "RFC 3339 date-time with a UTC offset (`Z` or `+01:00`; write `+` as `%2B` in a URL); "
+    "a time without an offset is a 422."
+)
+CreatedSinceQuery = Annotated[
+    datetime | None,
+    BeforeValidator(_since),
+    Query(description=f"Only tickets created at or after this instant. {_SINCE_RULE}"),
+]
+UpdatedSinceQuery = Annotated[
+    datetime | None,
+    BeforeValidator(_since),
+    Query(
+        description="Only tickets last changed at or after this instant (for incremental sync: "
+        f"pass the newest `updated_at` you hold; that ticket comes again). {_SINCE_RULE}"
+    ),
+]
+LimitQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=PAGE_SIZE_MAX,
+        description=f"Page size, 1 to {PAGE_SIZE_MAX} (default "
+        f"{get_settings().page_size_default}); outside that range: 422 naming `limit`.",
+    ),
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        description="`cursor` from the previous page's `Link` header; empty or absent: the "
+        "first page. Any other value is a 422 naming `cursor`."
     ),
 ]
 
 
-@_route("GET", "/stats", response_model=TicketStats, summary="Ticket statistics")
-def ticket_stats(
-    actor: Reader,
+def ticket_filters(
     category: CategoryQuery = None,
     priority: PriorityQuery = None,
     status_: StatusQuery = None,
     search: SearchQuery = None,
-) -> TicketStats:
+    q: QQuery = None,
+    created_since: CreatedSinceQuery = None,
+    updated_since: UpdatedSinceQuery = None,
+) -> TicketFilters:
+    """The list, stats and export filters from the query string; all combine with AND."""
+    return TicketFilters(
+        category=category,
+        priority=priority,
+        status=status_,
+        search=search,
+        q=q,
+        created_since=created_since,
+        updated_since=updated_since,
+    )
+
+
+Filters = Annotated[TicketFilters, Depends(ticket_filters)]
+
+
+@_route("GET", "/stats", response_model=TicketStats, summary="Ticket statistics")
+def ticket_stats(actor: Reader, filters: Filters) -> TicketStats:
     """Totals, open count, average per day and breakdowns, over tickets matching the filters.
 
     `avg_tickets_per_day` = matching tickets / UTC calendar days from the earliest matching
     ticket's day through today, inclusive.
     """
-    return ticket_service.ticket_stats(_filters(category, priority, status_, search))
+    return ticket_service.ticket_stats(filters)
 
 
 @_route(
@@ -145,8 +248,14 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
     responses={
         200: {
             "headers": {
-                "Link": {"description": 'Next page: `<url>; rel="next"`.'},
-                "X-Total-Count": {"description": "Matching tickets across all pages."},
+                "Link": {
+                    "description": 'Next page: `<url>; rel="next"` (absent on the last page).',
+                    "schema": {"type": "string"},
+                },
+                "X-Total-Count": {
+                    "description": "Matching tickets across all pages.",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
             }
         }
     },
@@ -155,29 +264,17 @@ def list_tickets(
     request: Request,
     response: Response,
     actor: Reader,
-    category: CategoryQuery = None,
-    priority: PriorityQuery = None,
-    status_: StatusQuery = None,
-    search: SearchQuery = None,
-    limit: Annotated[
-        int | None, Query(ge=1, description="Page size (default 50, max 200).")
-    ] = None,
-    cursor: Annotated[
-        str | None, Query(description="`cursor` from the previous page's Link.")
-    ] = None,
+    filters: Filters,
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
 ) -> list[TicketRead]:
     """A page of tickets matching every given filter, newest first (ties: higher id first).
 
     The next page's URL is in the `Link` header (`rel="next"`), absent on the last page;
     `X-Total-Count` is the number of matching tickets.
     """
-    settings = get_settings()
-    page_size = limit or settings.page_size_default
-    if page_size > settings.page_size_max:
-        page_size = settings.page_size_max
-    page = ticket_service.list_tickets(
-        _filters(category, priority, status_, search), limit=page_size, cursor=cursor
-    )
+    page_size = limit or get_settings().page_size_default
+    page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None)
     response.headers["X-Total-Count"] = str(page.total)
     if page.next_cursor is not None:
         response.headers["Link"] = (
@@ -197,22 +294,68 @@ def _next_page_url(request: Request, cursor: str, page_size: int) -> str:
     return f"{base.rstrip('/')}{path}" if base else path
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description="Optional. The same key with the same body within 24 hours returns the "
+        "first answer (same status, same ticket; `Idempotent-Replayed: true`) and creates "
+        "nothing; the same key with another body is a 422 naming `Idempotency-Key`. Keys are "
+        "per user. 1 to 255 visible ASCII characters, e.g. a UUID.",
+        json_schema_extra={"minLength": 1, "maxLength": 255, "pattern": idempotency.KEY_PATTERN},
+    ),
+]
+
+
 @_route(
     "POST",
     "",
     response_model=TicketRead,
     status_code=status.HTTP_201_CREATED,
     summary="Create a ticket",
+    responses={
+        201: {
+            "headers": {
+                "Location": {
+                    "description": "The new ticket's path.",
+                    "schema": {"type": "string"},
+                },
+                "Idempotent-Replayed": {
+                    "description": "`true` when this is the stored first answer to the key.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
+            }
+        },
+        **documented_errors(
+            [409],
+            e409={
+                "model": ConflictBody,
+                "description": "A ticket with this `external_id` exists: `ticket` gives its id "
+                "and URL (also in `Location`).",
+            },
+        ),
+    },
 )
-async def create_ticket(payload: TicketCreate, response: Response, actor: Creator) -> TicketRead:
+async def create_ticket(
+    payload: TicketCreate,
+    response: Response,
+    actor: Creator,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TicketRead:
     """Create a ticket; an omitted category or priority is filled in by the classifier.
 
     The classifier's suggestion is stored with the ticket. If it fails, the ticket is still
-    created (general / medium).
+    created (general / medium). See `Idempotency-Key` for safe retries and `external_id` for
+    tickets from other systems (409 when one already has it).
     """
-    ticket = await ticket_service.submit_ticket(payload, actor=actor)
-    response.headers["Location"] = f"/api/tickets/{ticket.id}/"
-    return ticket
+    submitted = await ticket_service.submit_ticket_once(
+        payload, actor=actor, idempotency_key=idempotency_key
+    )
+    response.status_code = submitted.status_code
+    response.headers["Location"] = f"/api/tickets/{submitted.ticket.id}/"
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return submitted.ticket
 
 
 @_route(
@@ -220,22 +363,20 @@ async def create_ticket(payload: TicketCreate, response: Response, actor: Creato
     "/export",
     response_class=StreamingResponse,
     summary="Export tickets as CSV",
-    responses={200: {"content": {"text/csv": {}}, "description": "CSV, newest first."}},
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "CSV, newest first.",
+        }
+    },
 )
-def export_tickets(
-    actor: Exporter,
-    category: CategoryQuery = None,
-    priority: PriorityQuery = None,
-    status_: StatusQuery = None,
-    search: SearchQuery = None,
-) -> StreamingResponse:
+def export_tickets(actor: Exporter, filters: Filters) -> StreamingResponse:
     """Every ticket matching the filters as a CSV download, in the format the importer reads.
 
     Streamed page by page, so memory stays flat for any number of tickets. The database is
     read before the response starts, so an outage is a 503 rather than a truncated file. The
     export is recorded in the audit trail with its filters.
     """
-    filters = _filters(category, priority, status_, search)
     ticket_service.record_export(filters, actor=actor)
     chunks = export_csv(filters)
     first = [next(chunks)]
@@ -249,15 +390,18 @@ def export_tickets(
     )
 
 
-@_route("GET", "/{ticket_id}", response_model=TicketRead, summary="Get one ticket")
-def get_ticket(ticket_id: int, actor: Reader) -> TicketRead:
+TicketId = Annotated[int, Path(description="A ticket's id; one that no ticket has is a 404.")]
+
+
+@_route("GET", "/{ticket_id:int}", response_model=TicketRead, summary="Get one ticket")
+def get_ticket(ticket_id: TicketId, actor: Reader) -> TicketRead:
     """The ticket with this id, or 404."""
     return ticket_service.get_ticket(ticket_id)
 
 
-@_route("PATCH", "/{ticket_id}", response_model=TicketRead, summary="Update a ticket")
+@_route("PATCH", "/{ticket_id:int}", response_model=TicketRead, summary="Update a ticket")
 async def update_ticket(
-    ticket_id: int, changes: Annotated[TicketUpdate, Body()], actor: Editor
+    ticket_id: TicketId, changes: Annotated[TicketUpdate, Body()], actor: Editor
 ) -> TicketRead:
     """Change any of title, description, category, priority, status; absent fields stay.
 
@@ -271,25 +415,41 @@ async def update_ticket(
 
 @_route(
     "GET",
-    "/{ticket_id}/events",
+    "/{ticket_id:int}/events",
     response_model=list[EventRead],
     summary="A ticket's audit trail",
-    responses={200: {"headers": {"Link": {"description": 'Next page: `<url>; rel="next"`.'}}}},
+    responses={
+        200: {
+            "headers": {
+                "Link": {
+                    "description": 'Next page: `<url>; rel="next"`.',
+                    "schema": {"type": "string"},
+                }
+            }
+        }
+    },
 )
 def ticket_events(
-    ticket_id: int,
+    ticket_id: TicketId,
     request: Request,
     response: Response,
     actor: AuditReader,
-    limit: Annotated[int, Query(ge=1, le=200, description="Events per page.")] = 50,
-    cursor: Annotated[str | None, Query(description="`cursor` from the previous Link.")] = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=PAGE_SIZE_MAX,
+            description=f"Events per page, 1 to {PAGE_SIZE_MAX}; outside that range: 422.",
+        ),
+    ] = 50,
+    cursor: CursorQuery = None,
 ) -> list[EventRead]:
     """Who changed what and when, oldest first.
 
     Creation, import, every field change with its old and new value, and the actor (user,
     token, intake, import or system). Paginated through the `Link` header.
     """
-    page = ticket_service.list_ticket_events(ticket_id, limit=limit, cursor=cursor)
+    page = ticket_service.list_ticket_events(ticket_id, limit=limit, cursor=cursor or None)
     if page.next_cursor is not None:
         response.headers["Link"] = (
             f'<{_next_page_url(request, page.next_cursor, limit)}>; rel="next"'

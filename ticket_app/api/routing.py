@@ -1,0 +1,158 @@
+"""What /api answers outside its routes: unknown paths, wrong methods, unknown query parameters.
+
+- `refuse_unknown_query_parameters`: a dependency on every /api route that answers 422 naming
+  each query parameter the route does not declare (a misspelt filter must not silently widen
+  the result, e.g. an export of every ticket) or that is given more than once.
+- `install_api_fallback`: a route for every method under /api, added after the API's own
+  routes. Reflex mounts itself inside our app and would otherwise answer unknown /api paths
+  with its HTML page and wrong methods with plain text: here an unknown path is a JSON 404, a
+  method the path does not serve a JSON 405 whose `Allow` lists every method that path serves
+  (gathered from all of its routes, so `GET` and `POST` on one path are both listed), and
+  `OPTIONS` a 204 with that `Allow`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
+
+from ticket_app.api.errors import error_response
+
+# The order methods are listed in `Allow`.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _declared_query_parameters(route: APIRoute) -> frozenset[str]:
+    """The query parameter names (aliases) a route declares, its dependencies' included.
+
+    Worked out once per route and kept on it.
+    """
+    cached: frozenset[str] | None = getattr(route, "_declared_query_parameters", None)
+    if cached is not None:
+        return cached
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    cached = frozenset(names)
+    route._declared_query_parameters = cached  # type: ignore[attr-defined]
+    return cached
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """Raise a 422 (RequestValidationError) naming each query parameter the route lacks.
+
+    Also each parameter given more than once: every parameter takes one value, and quietly
+    using one of several (`?status=open&status=closed`) would answer a question not asked.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _declared_query_parameters(route)
+    names = sorted(set(request.query_params))
+    accepted = ", ".join(sorted(known)) or "none"
+    errors = [
+        {
+            "type": "extra_forbidden",
+            "loc": ("query", name),
+            "msg": f"unknown query parameter (this path accepts: {accepted})",
+            "input": request.query_params.get(name),
+        }
+        for name in names
+        if name not in known
+    ]
+    errors.extend(
+        {
+            "type": "repeated",
+            "loc": ("query", name),
+            "msg": "given more than once; give it once",
+            "input": request.query_params.getlist(name),
+        }
+        for name in names
+        if name in known and len(request.query_params.getlist(name)) > 1
+    )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The routes themselves, through FastAPI's included-router wrappers."""
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)
+        if callable(nested):
+            yield from _leaf_routes(nested())
+        else:
+            yield route
+
+
+def _allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """Every method that some route in `routes` serves at the request's path, in a fixed order."""
+    methods: set[str] = set()
+    for route in _leaf_routes(routes):
+        route_methods = getattr(route, "methods", None)
+        if not route_methods:
+            continue
+        match, _ = route.matches(scope)
+        if match != Match.NONE:
+            methods.update(route_methods)
+    if not methods:
+        return []
+    methods.add("OPTIONS")
+    return sorted(methods, key=lambda m: (_METHOD_ORDER.index(m) if m in _METHOD_ORDER else 99, m))
+
+
+class _ApiFallback:
+    """The ASGI app behind the catch-all routes.
+
+    An app rather than a function: Starlette limits a function endpoint without a method list to
+    GET.
+    """
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self.answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+    def answer(self, request: Request) -> Response:
+        """404, 405 or (for OPTIONS) 204, as the module docstring says."""
+        allowed = _allowed_methods(self.routes, request.scope)
+        if not allowed:
+            message = f"No API endpoint at {request.url.path}; see /api/docs."
+            return error_response(
+                status.HTTP_404_NOT_FOUND,
+                message,
+                [{"field": "path", "message": message, "type": "not_found"}],
+            )
+        allow = ", ".join(allowed)
+        if request.method == "OPTIONS":
+            return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"Allow": allow})
+        message = f"{request.method} is not allowed here; this path allows {allow}."
+        response = error_response(
+            status.HTTP_405_METHOD_NOT_ALLOWED,
+            message,
+            [{"field": "method", "message": message, "type": "method_not_allowed"}],
+        )
+        response.headers["Allow"] = allow
+        return response
+
+
+def install_api_fallback(api: FastAPI) -> None:
+    """Add the catch-all for /api (call after every /api route is added; hidden from the schema).
+
+    Answers 404 for a path no route serves, 405 with `Allow` for a method the path does not
+    serve, 204 with `Allow` for `OPTIONS`; all errors in the API's JSON error shape. The routes
+    have no method list, so they match every method, custom ones included.
+    """
+    fallback = _ApiFallback(list(api.router.routes))
+    for path in ("/api", "/api/{path:path}"):
+        api.router.routes.append(Route(path, fallback, include_in_schema=False))
