@@ -23,7 +23,7 @@ from ticket_app.api.auth import (
     signed_in,
     unauthenticated,
 )
-from ticket_app.api.errors import error_response
+from ticket_app.api.errors import documented_errors, error_response
 from ticket_app.schemas import MeRead, UserRead
 from ticket_app.services.audit import Actor
 from ticket_app.services.errors import (
@@ -122,15 +122,46 @@ def _cross_origin_refused() -> Response:
     return error_response(403, message, [{"field": "origin", "message": message, "type": "origin"}])
 
 
+def _form_or_json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI `requestBody` of a route that reads JSON (`model`) or an HTML form.
+
+    These routes parse the body themselves (a form post is answered with a redirect), so
+    FastAPI cannot document it. A form post is answered with a 303 whatever its fields (to the
+    page asked for, or back to the form with an error), so the form schema requires nothing.
+    """
+    form = {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in model.model_fields},
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": model.model_json_schema()},
+                "application/x-www-form-urlencoded": {"schema": form},
+            },
+        }
+    }
+
+
+# Errors every session route can answer besides its own.
+_SESSION_ERRORS = (400, 405, 413, 422, 503)
+
+
 @router.post(
     "/auth/login",
     summary="Sign in (console)",
     response_model=UserRead,
+    openapi_extra=_form_or_json_body(SignInRequest),
     responses={
         303: {"description": "Form post: redirect to `next`, or back to /login with `error`."},
-        401: {"description": "Wrong email or password (one message for both)."},
-        403: {"description": "Posted from a page of another origin."},
-        429: {"description": "Too many failures for this account or address; `Retry-After`."},
+        **documented_errors(
+            (*_SESSION_ERRORS, 401, 403, 429),
+            e401="Wrong email or password (one message for both).",
+            e403="Posted from a page of another origin.",
+            e422="JSON without an email and a password (strings); `errors[].field` names it.",
+            e429="Too many failures for this account or address; `Retry-After`.",
+        ),
     },
 )
 async def login(request: Request) -> Response:
@@ -186,9 +217,11 @@ async def login(request: Request) -> Response:
     "/auth/logout",
     summary="Sign out (console)",
     status_code=status.HTTP_204_NO_CONTENT,
+    # Signing out without a session is no error (there is nothing to end): the cookie is optional.
+    openapi_extra={"security": [{}]},  # FastAPI adds it to [{"session": []}]
     responses={
         303: {"description": "Form post: redirect to /login."},
-        403: {"description": "Posted from a page of another origin."},
+        **documented_errors((*_SESSION_ERRORS, 403), e403="Posted from a page of another origin."),
     },
 )
 async def logout(
@@ -212,13 +245,15 @@ async def logout(
     summary="Create the first admin",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
+    openapi_extra=_form_or_json_body(SetupRequest),
     responses={
         303: {"description": "Form post: redirect to the console, or back with `error`."},
-        403: {
-            "description": "Setup is closed (an admin exists), the setup token is wrong, or "
-            "the request came from a page of another origin."
-        },
-        422: {"description": "Bad email or password; `errors[].field` names it."},
+        **documented_errors(
+            (*_SESSION_ERRORS, 403, 429),
+            e403="Setup is closed (an admin exists), the setup token is wrong, or the request "
+            "came from a page of another origin.",
+            e422="Bad email or password; `errors[].field` names it.",
+        ),
     },
 )
 async def setup(request: Request) -> Response:
@@ -269,7 +304,12 @@ async def setup(request: Request) -> Response:
     return response
 
 
-@router.get("/me/", response_model=MeRead, summary="The signed-in user")
+@router.get(
+    "/me/",
+    response_model=MeRead,
+    summary="The signed-in user",
+    responses=documented_errors((*_SESSION_ERRORS, 401)),
+)
 @router.get("/me", response_model=MeRead, include_in_schema=False)
 def me(actor: Annotated[Actor, Depends(signed_in)]) -> MeRead:
     """`{"id", "email", "name", "role"}` of the user behind the session or token."""
