@@ -2,7 +2,7 @@
 
 One row per (user, key): the SHA-256 of the validated request (a repeat with another body is
 refused), the first answer's status and JSON body, the ticket it created, and when. Rows older
-than 24 hours no longer count and are purged as new keys are stored. Written for both dialects
+than 24 hours no longer count and are deleted whenever a key is stored. Written for both dialects
 in the style of 0004 (a new table; the foreign keys are declared on both, SQLite does not enforce
 them). The tickets table is not touched: `external_id` and its unique index exist since 0002.
 

@@ -116,17 +116,13 @@ def remember_answer(
 ) -> None:
     """Store the first answer to `request`'s key in `session` (commits with the ticket).
 
-    Expired keys of the same user are deleted first, which also frees this key if it expired; a
-    concurrent first request with the same key makes the commit fail on the unique index, and
-    the caller replays the winner's answer instead.
+    Expired keys (anyone's; by the created_at index) are deleted first, which also frees this
+    key if it expired, so the table holds about a day of keys. A concurrent first request with
+    the same key makes the commit fail on the unique index, and the caller replays the winner's
+    answer instead.
     """
     now = now or utc_now()
-    session.execute(
-        sa.delete(IdempotencyKey).where(
-            IdempotencyKey.user_id == request.user_id,
-            IdempotencyKey.created_at <= now - KEY_TTL,
-        )
-    )
+    session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEY_TTL))
     session.add(
         IdempotencyKey(
             user_id=request.user_id,
