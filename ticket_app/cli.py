@@ -68,6 +68,7 @@ from ticket_app.services.importer import (
     parse_column_map,
 )
 from ticket_app.services.migrations import SchemaUpgrade, upgrade_database
+from ticket_app.services.tickets import record_export
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 
@@ -521,11 +522,12 @@ def export(
     """Export the matching tickets, newest first, as CSV (the format `import` reads back).
 
     A file is written under a temporary name and renamed when complete, so a failed export never
-    leaves a truncated file behind.
+    leaves a truncated file behind. The export is recorded in the audit trail (actor `cli`).
     """
     _connect(database_url)
     filters = TicketFilters(category=category, priority=priority, status=status, search=search)
     try:
+        record_export(filters, actor=CLI_ACTOR)
         if output is None:
             for chunk in export_csv(filters):
                 typer.echo(chunk, nl=False)
