@@ -311,3 +311,19 @@ def test_default_intervals_throttle_to_five_minutes() -> None:
     assert not request(learner)
     clock.now += 1
     assert request(learner)
+
+
+def test_wait_for_training_returns_once_the_background_training_ends() -> None:
+    release = threading.Event()
+
+    def slow_history() -> list[tuple[str, str, str]]:
+        release.wait(5)
+        return history()
+
+    learner = HistoryLearner(slow_history)
+    assert learner.wait_for_training(timeout=0)  # nothing started yet
+    assert learner.request_refresh() is not None
+    assert not learner.wait_for_training(timeout=0.05)  # still waiting for its rows
+    release.set()
+    assert learner.wait_for_training(timeout=30)
+    assert learner.snapshot is not None

@@ -472,3 +472,15 @@ class HistoryLearner:
             )
             self._worker.start()
             return self._worker
+
+    def wait_for_training(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds (None: no limit) for a background training to end.
+
+        Returns True when no training is running afterwards. For orderly shutdown, and for
+        measurements that must not share the CPU with a training started earlier.
+        """
+        with self._lock:
+            worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return worker is None or not worker.is_alive()
