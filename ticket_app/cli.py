@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -43,7 +42,7 @@ from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
 from ticket_app.services import identity
 from ticket_app.services.audit import Actor
-from ticket_app.services.database import get_engine, use_database
+from ticket_app.services.database import use_database
 from ticket_app.services.demo import (
     DEFAULT_DEMO_SEED,
     DEFAULT_DEMO_TICKETS,
@@ -67,7 +66,7 @@ from ticket_app.services.importer import (
     import_file,
     parse_column_map,
 )
-from ticket_app.services.migrations import SchemaUpgrade, upgrade_database
+from ticket_app.services.migrations import SchemaUpgrade, table_exists, upgrade_database
 from ticket_app.services.tickets import record_export
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
@@ -151,7 +150,7 @@ def _connect_identity(database_url: str | None) -> str:
     try:
         # Schema introspection only (no data is read): a clear message instead of a driver
         # error when the database predates the staff tables.
-        migrated = sa.inspect(get_engine()).has_table("staff_users")
+        migrated = table_exists("staff_users")
     except (OperationalError, InterfaceError) as exc:
         raise _unreachable(exc, url) from exc
     if not migrated:

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.pool import NullPool
 
 from alembic import command
+from ticket_app.services.database import get_engine
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 
@@ -67,3 +68,12 @@ def upgrade_database(database_url: str | None = None, revision: str = "head") ->
 def downgrade_database(database_url: str | None = None, revision: str = "base") -> None:
     """Revert migrations down to `revision` (default: an empty schema)."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def table_exists(name: str) -> bool:
+    """Whether the current database (see `database.get_engine`) has the table `name`.
+
+    Schema introspection only, no data is read. Raises SQLAlchemy's OperationalError or
+    InterfaceError when the database cannot be reached.
+    """
+    return sa.inspect(get_engine()).has_table(name)
