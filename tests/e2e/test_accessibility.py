@@ -135,6 +135,7 @@ def test_keyboard_edit_through_the_dialog_returns_focus(page, app_server: AppSer
     expect(title).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_test_id("history-entry").first).to_be_visible()
     page.locator("#detail-status").focus()
     page.locator("#detail-status").select_option("in_progress")
     expect(page.get_by_text(f"Ticket #{ticket['id']}: status set to in progress")).to_be_visible()

@@ -163,7 +163,7 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                         style=TITLE_BUTTON,
                     ),
                 ),
-                detail_content(),
+                detail_content(row),
                 on_open_change=lambda is_open: TicketListState.show_detail(row["id"], is_open),
             ),
             _compact_details(row),
@@ -303,11 +303,14 @@ def _detail_field(label: str, field: str, values: list[str], colors: dict[str, s
     )
 
 
-def detail_content() -> rx.Component:
-    """Full text, editable status/priority/category and the history of the open ticket."""
+def detail_content(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """Full text, editable status/priority/category and the history of the row's ticket.
+
+    The fields appear only once the dialog holds this row's ticket, so a quick change right
+    after opening can never land on the ticket opened before.
+    """
     detail = TicketListState.detail
-    return rx.dialog.content(
-        rx.dialog.title("#" + detail["id"].to(str) + " " + detail["title"].to(str)),
+    loaded = rx.fragment(
         rx.flex(
             _detail_field("Status", "status", STATUSES, STATUS_COLORS),
             _detail_field("Priority", "priority", PRIORITIES, PRIORITY_COLORS),
@@ -334,6 +337,14 @@ def detail_content() -> rx.Component:
             ),
         ),
         history_timeline(),
+    )
+    return rx.dialog.content(
+        rx.dialog.title("#" + row["id"] + " " + row["title"]),
+        rx.cond(
+            detail["id"].to(str) == row["id"],
+            loaded,
+            rx.dialog.description("Loading the ticket…", margin_y="1rem", role="status"),
+        ),
         rx.flex(
             rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True)),
             justify="end",
