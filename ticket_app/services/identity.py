@@ -42,7 +42,6 @@ from ticket_app.services.errors import (
     InvalidCredentialsError,
     InvalidInputError,
     NotFoundError,
-    PermissionDeniedError,
     SetupClosedError,
     TooManyAttemptsError,
 )
@@ -692,14 +691,6 @@ def resolve_token(secret: str | None) -> Actor | None:
             role=Role(owner.role),
             scopes=frozenset(token.scopes.split(",")),
         )
-
-
-def require_staff_actor(actor: Actor | None, action: Action) -> Actor:
-    """`actor` if it may perform `action`; raises PermissionDeniedError otherwise (None too)."""
-    if actor is None:
-        raise PermissionDeniedError(action.value)
-    actor.require(action)
-    return actor
 
 
 def expires_in(value: datetime | None) -> str:
