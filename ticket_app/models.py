@@ -1,4 +1,4 @@
-"""Database models: tickets, their audit events, staff users, sessions, API tokens, import runs.
+"""Database models: tickets, comments, audit events, staff, sessions, tokens, imports, views.
 
 The constraints declared here are the ones the Alembic migration creates; the database refuses
 bad rows on its own, whatever client writes them.
@@ -78,6 +78,16 @@ class EventKind(StrEnum):
     USER_CHANGED = "user_changed"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    COMMENTED = "commented"
+    MERGED = "merged"
+
+
+class CommentChannel(StrEnum):
+    """How a comment arrived: typed in the console, sent through the API, or (later) by e-mail."""
+
+    CONSOLE = "console"
+    API = "api"
+    EMAIL = "email"
 
 
 def utc_now() -> datetime:
@@ -131,7 +141,20 @@ TICKET_CHECKS: dict[str, str] = {
     "ck_tickets_status": _in("status", Status),
     "ck_tickets_suggested_category": _nullable_in("suggested_category", Category),
     "ck_tickets_suggested_priority": _nullable_in("suggested_priority", Priority),
+    "ck_tickets_requester_name": "requester_name IS NULL OR length(trim(requester_name)) > 0",
+    "ck_tickets_requester_email": "requester_email IS NULL OR requester_email LIKE '%_@_%'",
 }
+
+PRIORITY_RANK_SQL = (
+    "CASE priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+    "WHEN 'low' THEN 1 ELSE 0 END"
+)
+"""`priority_rank`: critical 4 .. low 1, so "critical first" is a descending index scan."""
+STATUS_RANK_SQL = (
+    "CASE status WHEN 'open' THEN 4 WHEN 'in_progress' THEN 3 WHEN 'resolved' THEN 2 "
+    "WHEN 'closed' THEN 1 ELSE 0 END"
+)
+"""`status_rank`: open 4 .. closed 1, so "by status" lists the life cycle from its start."""
 
 
 class Ticket(SQLModel, table=True):
@@ -149,7 +172,10 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_tickets_category_created_at_id", "category", "created_at", "id"),
         sa.Index("ix_tickets_priority_created_at_id", "priority", "created_at", "id"),
         sa.Index("ux_tickets_external_id", "external_id", unique=True),
-        sa.Index("ix_tickets_updated_at", "updated_at"),
+        sa.Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        sa.Index("ix_tickets_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
+        sa.Index("ix_tickets_priority_rank_created_at_id", "priority_rank", "created_at", "id"),
+        sa.Index("ix_tickets_status_rank_created_at_id", "status_rank", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -194,6 +220,30 @@ class Ticket(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
         description="The agent or admin who last set or confirmed category/priority/status; "
         "only such tickets train the team model.",
+    )
+    assignee_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+        description="The staff user who owns the ticket; none: unassigned (migration 0007).",
+    )
+    requester_name: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(NAME_MAX_LENGTH), nullable=True)
+    )
+    requester_email: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=True)
+    )
+    first_public_reply_at: datetime | None = Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=True),
+        description="When staff first replied publicly; set once, with that reply.",
+    )
+    priority_rank: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.SmallInteger, sa.Computed(PRIORITY_RANK_SQL), nullable=True),
+    )
+    status_rank: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.SmallInteger, sa.Computed(STATUS_RANK_SQL), nullable=True),
     )
 
 
@@ -448,4 +498,81 @@ class IdempotencyKey(SQLModel, table=True):
         )
     )
     response_body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+
+
+COMMENT_CHECKS: dict[str, str] = {
+    "ck_ticket_comments_body_not_blank": "length(trim(body)) > 0",
+    "ck_ticket_comments_channel": _in("channel", CommentChannel),
+}
+
+
+class TicketComment(SQLModel, table=True):
+    """A public reply to the requester or an internal note on a ticket (migration 0007).
+
+    `author_user_id` is the staff user who wrote it (none for mail from a requester, once an
+    e-mail channel exists); `author_label` is what the timeline shows (the author's email, or the
+    sender's). `channel` says how it arrived; `message_id` is the e-mail Message-ID of incoming
+    or outgoing mail, unique so a mail is attached once. Body is plain text, kept as written.
+    """
+
+    __tablename__ = "ticket_comments"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in COMMENT_CHECKS.items()),
+        sa.Index("ix_ticket_comments_ticket_id_id", "ticket_id", "id"),
+        sa.Index("ux_ticket_comments_message_id", "message_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    author_user_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+    )
+    author_label: str = Field(sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=False))
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    public: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    channel: CommentChannel = Field(
+        default=CommentChannel.API,
+        sa_column=sa.Column(sa.String(20), nullable=False, server_default="api"),
+    )
+    message_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+
+
+SAVED_VIEW_CHECKS: dict[str, str] = {
+    "ck_saved_views_name_not_blank": "length(trim(name)) > 0",
+}
+
+
+class SavedView(SQLModel, table=True):
+    """A named set of list filters, search and sort that a staff member saved (migration 0007).
+
+    `query` is canonical JSON of the list's query parameters (`{"status": "open", "sort":
+    "-priority"}`); `shared` views (set by admins) appear in everyone's navigation. Names are
+    unique per owner.
+    """
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in SAVED_VIEW_CHECKS.items()),
+        sa.Index("ux_saved_views_owner_id_name", "owner_id", "name", unique=True),
+        sa.Index("ix_saved_views_shared", "shared"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(NAME_MAX_LENGTH), nullable=False))
+    shared: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    query: str = Field(sa_column=sa.Column(sa.String(2000), nullable=False))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
