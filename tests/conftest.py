@@ -25,6 +25,8 @@ TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
     "idempotency_keys",
     "import_runs",
+    "ticket_comments",
+    "saved_views",
     "ticket_events",
     "tickets",
     "api_tokens",

@@ -8,8 +8,10 @@ with a message naming the field before any SQL runs.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,10 +26,14 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from ticket_app.models import (
+    EMAIL_MAX_LENGTH,
     EXTERNAL_ID_MAX_LENGTH,
+    MAX_ROW_ID,
+    NAME_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     ActorKind,
     Category,
+    CommentChannel,
     EventKind,
     Priority,
     Role,
@@ -166,6 +172,44 @@ ExternalId = Annotated[
     ),
 ]
 SearchText = Annotated[str, AfterValidator(storable_text)]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email_address(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("must be an email address (name@example.com)")
+    return value
+
+
+# A name (of a requester, of a saved view) and a requester email, stored without surrounding
+# whitespace.
+NameText = Annotated[
+    str,
+    AfterValidator(storable_text),
+    AfterValidator(str.strip),
+    AfterValidator(_not_blank),
+    _at_most(NAME_MAX_LENGTH),
+    Field(
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": NAME_MAX_LENGTH,
+            "pattern": CONTENT_PATTERN,
+        }
+    ),
+]
+RequesterEmail = Annotated[
+    str,
+    AfterValidator(storable_text),
+    AfterValidator(str.strip),
+    _at_most(EMAIL_MAX_LENGTH),
+    AfterValidator(_email_address),
+    Field(json_schema_extra={"minLength": 3, "maxLength": EMAIL_MAX_LENGTH}),
+]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+ASSIGNEE_ID_RULE = (
+    "Id of an active staff user whose role is agent or admin (anything else is a 422 naming "
+    "`assignee_id`)"
+)
 
 TEXT_RULES = (
     "No NUL characters or lone UTF-16 surrogates; whitespace and zero-width/format characters "
@@ -216,12 +260,24 @@ class TicketCreate(BaseModel):
         "characters, or null for none; unique: a second create with the same one is a 409 "
         "naming the existing ticket.",
     )
+    requester_name: NameText | None = Field(
+        default=None, description=f"Who asked: 1 to {NAME_MAX_LENGTH} characters, or null."
+    )
+    requester_email: RequesterEmail | None = Field(
+        default=None, description="The requester's email address, or null."
+    )
+    assignee_id: RowId | None = Field(
+        default=None,
+        description=f"{ASSIGNEE_ID_RULE}; null: unassigned. Needs the right to edit tickets.",
+    )
 
 
 class TicketUpdate(BaseModel):
-    """A partial update: only the fields present are changed; none of them may be null.
+    """A partial update: only the fields present are changed.
 
-    The schema lists every field as non-null and optional (absent means unchanged).
+    Title, description, category, priority and status may not be null (the schema lists them
+    as non-null and optional: absent means unchanged); `assignee_id`, `requester_name` and
+    `requester_email` may be null, which unassigns or clears them.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -239,8 +295,17 @@ class TicketUpdate(BaseModel):
     category: Category | None = Field(default=None, json_schema_extra=_not_null)
     priority: Priority | None = Field(default=None, json_schema_extra=_not_null)
     status: Status | None = Field(default=None, json_schema_extra=_not_null)
+    assignee_id: RowId | None = Field(
+        default=None, description=f"{ASSIGNEE_ID_RULE}; null: unassign."
+    )
+    requester_name: NameText | None = Field(
+        default=None, description=f"1 to {NAME_MAX_LENGTH} characters; null: clear."
+    )
+    requester_email: RequesterEmail | None = Field(
+        default=None, description="An email address; null: clear."
+    )
 
-    @field_validator("*", mode="before")
+    @field_validator("title", "description", "category", "priority", "status", mode="before")
     @classmethod
     def _present_fields_not_null(cls, value: object) -> object:
         if value is None:
@@ -255,7 +320,8 @@ class TicketFilters(BaseModel):
     and `\` are ordinary characters; empty or whitespace-only means no search. `q` is the
     console's name for the same filter (a ticket must match both when both are given).
     `created_since` / `updated_since` keep tickets created / last changed at or after that
-    moment (timezone-aware).
+    moment (timezone-aware). `assignee` is "none" (unassigned) or a staff user's id in ASCII
+    digits; callers turn "me" into the caller's id first (`services.tickets.resolve_assignee`).
     """
 
     category: Category | None = None
@@ -265,6 +331,14 @@ class TicketFilters(BaseModel):
     q: SearchText | None = None
     created_since: datetime | None = None
     updated_since: datetime | None = None
+    assignee: str | None = None
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is None or value == ASSIGNEE_NONE or is_id_text(value):
+            return value
+        raise ValueError("must be none or a staff user's id (resolve me first)")
 
     @field_validator("created_since", "updated_since")
     @classmethod
@@ -284,6 +358,44 @@ class TicketFilters(BaseModel):
         """Every non-empty term of `search` and `q`, stripped, without repeats."""
         terms = [(term or "").strip() for term in (self.search, self.q)]
         return list(dict.fromkeys(term for term in terms if term))
+
+
+def _iso_utc(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+
+
+ASSIGNEE_NONE = "none"
+ASSIGNEE_ME = "me"
+
+
+def is_id_text(value: str) -> bool:
+    """Whether `value` is a row id written in ASCII digits (1..MAX_ROW_ID, no sign or spaces)."""
+    return (
+        value.isascii()
+        and value.isdigit()
+        and len(value) <= len(str(MAX_ROW_ID))
+        and 1 <= int(value) <= MAX_ROW_ID
+    )
+
+
+class TicketSort(StrEnum):
+    """The orders the ticket list and the export offer; every one pages through an index.
+
+    Ties are broken by id in the same direction, so the order is total.
+    """
+
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    UPDATED = "-updated_at"
+    PRIORITY = "-priority"
+    STATUS = "status"
+
+
+SORT_DESCRIPTION = (
+    "`-created_at` newest first (default), `created_at` oldest first, `-updated_at` recently "
+    "changed first, `-priority` critical first then newest, `status` open, in progress, "
+    "resolved, closed (newest first within each). Any other value is a 422 naming `sort`."
+)
 
 
 class TicketRead(BaseModel):
@@ -307,15 +419,25 @@ class TicketRead(BaseModel):
     )
     created_at: datetime = Field(json_schema_extra={"format": "date-time"})
     updated_at: datetime = Field(json_schema_extra={"format": "date-time"})
+    assignee_id: int | None = Field(
+        default=None, description="Id of the staff user who owns it; null: unassigned."
+    )
+    requester_name: str | None = Field(default=None, description="Who asked, if known.")
+    requester_email: str | None = Field(default=None, description="The requester's email.")
+    first_public_reply_at: datetime | None = Field(
+        default=None,
+        description="When staff first replied publicly; null until then.",
+        json_schema_extra={"format": "date-time"},
+    )
 
-    @field_serializer("created_at", "updated_at", when_used="json")
-    def _utc_with_offset(self, value: datetime) -> str:
+    @field_serializer("created_at", "updated_at", "first_public_reply_at", when_used="json")
+    def _utc_with_offset(self, value: datetime | None) -> str | None:
         """ISO 8601 with an explicit `+00:00` offset (what every ISO parser reads back)."""
-        return value.astimezone(timezone.utc).isoformat()
+        return _iso_utc(value)
 
 
 class TicketPage(BaseModel):
-    """One page of a filtered, newest-first ticket list.
+    """One page of a filtered, sorted ticket list.
 
     `next_cursor` is an opaque string for the following page, or None on the last page;
     `total` counts every ticket that matches the filters, across all pages.
@@ -324,6 +446,14 @@ class TicketPage(BaseModel):
     items: list[TicketRead]
     total: int
     next_cursor: str | None
+
+
+class AssigneeLoad(BaseModel):
+    """How many open tickets one assignee holds (`assignee_id` null: unassigned)."""
+
+    assignee_id: int | None
+    name: str = Field(description="The staff user's name, or `Unassigned`.")
+    open: int
 
 
 class TicketStats(BaseModel):
@@ -339,6 +469,16 @@ class TicketStats(BaseModel):
     avg_tickets_per_day: float
     priority_breakdown: dict[Priority, int]
     category_breakdown: dict[Category, int]
+    open_by_assignee: list[AssigneeLoad] = Field(
+        default_factory=list,
+        description="Open tickets (status open) per assignee, most first; `assignee_id` null "
+        "is the unassigned ones.",
+    )
+    median_first_reply_seconds: float | None = Field(
+        default=None,
+        description="Median seconds from creation to the first public staff reply, over the "
+        "matching tickets that have one; null when none has.",
+    )
 
 
 class TriageOverrideStats(BaseModel):
@@ -351,10 +491,6 @@ class TriageOverrideStats(BaseModel):
     suggested: int
     overridden: int
     override_rate: float
-
-
-def _iso_utc(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat() if value is not None else None
 
 
 class UserRead(BaseModel):
@@ -474,3 +610,191 @@ class ConflictBody(ErrorBody):
     """A create refused because a ticket with the same `external_id` exists (409)."""
 
     ticket: ExistingTicket
+
+
+class EditConflictBody(ErrorBody):
+    """A PATCH refused because its `If-Match` is stale (412): the ticket as it is now."""
+
+    current: TicketRead = Field(description="The ticket as stored now (its `ETag` is sent too).")
+    changed_by: str | None = Field(
+        description="Who made the latest change to the ticket (as events' `actor`)."
+    )
+
+
+class CommentCreate(BaseModel):
+    """A reply to the requester (`public`: true) or an internal note (false).
+
+    The body is plain text, stored exactly as written (line breaks kept, no HTML or Markdown).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: Description = Field(
+        description=f"Plain text, not blank; at most MAX_DESCRIPTION_CHARS characters. {TEXT_RULES}"
+    )
+    public: bool = Field(description="true: a public reply; false: an internal note.")
+
+
+class CommentRead(BaseModel):
+    """A stored comment; `author` is the author's email (for a token: with the token's name)."""
+
+    id: int
+    ticket_id: int
+    author: str
+    author_id: int | None = Field(description="The staff user who wrote it.")
+    author_name: str = Field(description="The author's name (their email when unknown).")
+    body: str
+    public: bool
+    channel: CommentChannel
+    created_at: datetime = Field(json_schema_extra={"format": "date-time"})
+
+    @field_serializer("created_at", when_used="json")
+    def _utc(self, value: datetime) -> str | None:
+        return _iso_utc(value)
+
+
+class CommentPage(BaseModel):
+    """Comments oldest first; `total` counts all of the ticket's, `next_cursor` None at the end."""
+
+    items: list[CommentRead]
+    total: int
+    next_cursor: str | None
+
+
+class TimelineEntry(BaseModel):
+    """One line of a ticket's timeline: an audit event or a comment.
+
+    `actor` is the event's actor or the comment's author; exactly one of `event` and `comment`
+    is set, matching `kind`.
+    """
+
+    kind: Literal["event", "comment"]
+    created_at: datetime
+    actor: str
+    event: EventRead | None = None
+    comment: CommentRead | None = None
+
+
+SearchFilterText = Annotated[SearchText, Field(max_length=200)]
+
+
+class BulkFilters(BaseModel):
+    """The ticket list's filters, by the names of its query parameters (all combine with AND).
+
+    `assignee` is `me`, `none` or a staff user's id; times are RFC 3339 with a UTC offset.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category | None = None
+    priority: Priority | None = None
+    status: Status | None = None
+    search: SearchFilterText | None = None
+    q: SearchFilterText | None = None
+    assignee: str | None = Field(default=None, max_length=20)
+    created_since: datetime | None = None
+    updated_since: datetime | None = None
+
+    @field_validator("created_since", "updated_since")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return TicketFilters._aware(value)
+
+
+class BulkChanges(BaseModel):
+    """What to set on every selected ticket; absent fields stay, `assignee_id` null unassigns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = Field(default=None, json_schema_extra=_not_null)
+    priority: Priority | None = Field(default=None, json_schema_extra=_not_null)
+    category: Category | None = Field(default=None, json_schema_extra=_not_null)
+    assignee_id: RowId | None = Field(
+        default=None, description=f"{ASSIGNEE_ID_RULE}; null: unassign."
+    )
+
+    @field_validator("status", "priority", "category", mode="before")
+    @classmethod
+    def _present_fields_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+BULK_CONFIRM_ABOVE = 10_000
+"""A bulk change selecting more tickets than this needs `confirm_count`."""
+MAX_BULK_IDS = 20_000
+"""Most ids one bulk request may list (one SQL statement binds them all)."""
+
+
+class BulkRequest(BaseModel):
+    """Change many tickets at once: give exactly one of `ids` and `filters`.
+
+    More than BULK_CONFIRM_ABOVE (10,000) selected tickets need `confirm_count` equal to their
+    number; a `confirm_count` that differs from it is refused whatever the number.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[RowId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_BULK_IDS,
+        description=f"Ticket ids, 1 to {MAX_BULK_IDS:,}; each must exist (else a 422 naming "
+        "`ids`). Larger selections go by `filters`.",
+    )
+    filters: BulkFilters | None = Field(
+        default=None, description="Every ticket the list would show for these filters."
+    )
+    changes: BulkChanges
+    confirm_count: int | None = Field(
+        default=None,
+        ge=0,
+        description=f"The number of selected tickets, required above {BULK_CONFIRM_ABOVE:,}.",
+    )
+
+
+class BulkResult(BaseModel):
+    """How many tickets a bulk change actually changed (unchanged ones are not counted)."""
+
+    updated: int
+
+
+VIEW_QUERY_KEYS = (
+    "category",
+    "priority",
+    "status",
+    "search",
+    "q",
+    "assignee",
+    "sort",
+    "created_since",
+    "updated_since",
+)
+"""The list's query parameters a saved view may hold."""
+
+
+class SavedViewCreate(BaseModel):
+    """A named set of list filters, search and sort (`query`: the list's query parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: NameText = Field(description=f"1 to {NAME_MAX_LENGTH} characters; unique per owner.")
+    query: dict[str, str] = Field(
+        default_factory=dict,
+        description=f"Query parameters of the list: {', '.join(VIEW_QUERY_KEYS)}; values as in "
+        "the list's query string (`assignee` may be `me`: whoever opens the view).",
+    )
+    shared: bool = Field(default=False, description="Shown to the whole team (admins only).")
+
+
+class SavedViewRead(BaseModel):
+    """A saved view; `count` is the number of tickets it matches now (when asked for)."""
+
+    id: int
+    name: str
+    query: dict[str, str]
+    shared: bool
+    owner_id: int
+    owner_name: str
+    count: int | None = None

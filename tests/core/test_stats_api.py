@@ -18,6 +18,8 @@ KEYS = {
     "avg_tickets_per_day",
     "priority_breakdown",
     "category_breakdown",
+    "open_by_assignee",
+    "median_first_reply_seconds",
 }
 
 
@@ -29,6 +31,8 @@ def test_empty_database_gives_zero_filled_stats(client: TestClient) -> None:
         "avg_tickets_per_day": 0.0,
         "priority_breakdown": {"low": 0, "medium": 0, "high": 0, "critical": 0},
         "category_breakdown": {"billing": 0, "technical": 0, "account": 0, "general": 0},
+        "open_by_assignee": [],
+        "median_first_reply_seconds": None,
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ticket_app.schemas import TicketFilters, TicketRead
+from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
 from ticket_app.services import exporter
 from ticket_app.services.database import get_engine
 
@@ -41,7 +41,9 @@ def dropping_after(rows: int, real: SnapshotReader = exporter.iter_snapshot) -> 
     Rows already fetched into the driver's buffer still arrive; the next fetch fails.
     """
 
-    def reader(filters: TicketFilters | None, batch_rows: int) -> Iterator[TicketRead]:
+    def reader(
+        filters: TicketFilters | None, batch_rows: int, sort: TicketSort = TicketSort.NEWEST
+    ) -> Iterator[TicketRead]:
         engine = get_engine()
         checked_out: list[Any] = []
 
@@ -50,7 +52,7 @@ def dropping_after(rows: int, real: SnapshotReader = exporter.iter_snapshot) -> 
 
         sa.event.listen(engine, "checkout", remember)
         try:
-            stream = real(filters, batch_rows)
+            stream = real(filters, batch_rows, sort)
             first = next(stream)  # runs the export's query on the connection it checks out
         finally:
             sa.event.remove(engine, "checkout", remember)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
     """Base class of every expected failure of a service call."""
@@ -96,3 +98,20 @@ class ExternalIdConflictError(ConflictError):
         )
         self.external_id = external_id
         self.ticket_id = ticket_id
+
+
+class EditConflictError(ServiceError):
+    """An update's `If-Match` names a version of the ticket that is no longer current (API: 412).
+
+    `current` is the ticket as stored now (a `TicketRead`), `changed_by` who made its latest
+    change (an audit actor label, None if unknown). Nothing was written.
+    """
+
+    def __init__(self, current: Any, changed_by: str | None) -> None:
+        who = f" by {changed_by}" if changed_by else ""
+        super().__init__(
+            f"Ticket {current.id} was changed{who} since you loaded it; reload it, or send "
+            "If-Match with its current ETag (or *) to apply your change anyway."
+        )
+        self.current = current
+        self.changed_by = changed_by

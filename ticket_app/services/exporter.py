@@ -32,15 +32,13 @@ from enum import StrEnum
 from typing import IO
 
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import select
 
-from ticket_app.models import Ticket
-from ticket_app.schemas import TicketFilters, TicketRead
+from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
 from ticket_app.services.csv_cells import escape_cell
 from ticket_app.services.database import read_snapshot, unavailable_error
 
-# The ticket service's filter rules (search semantics included), so an export matches the list.
-from ticket_app.services.tickets import _filter_clauses
+# The ticket service's filter and sort rules (search semantics included): an export is the list.
+from ticket_app.services.tickets import sorted_query
 
 EXPORT_COLUMNS: tuple[str, ...] = tuple(TicketRead.model_fields)
 DEFAULT_CHUNK_ROWS = 500
@@ -60,19 +58,18 @@ def _cell(value: object) -> str:
     return escape_cell(str(value))
 
 
-def iter_snapshot(filters: TicketFilters | None, batch_rows: int) -> Iterator[TicketRead]:
-    """Every ticket matching `filters`, newest first (ties: higher id first), from one snapshot.
+def iter_snapshot(
+    filters: TicketFilters | None, batch_rows: int, sort: TicketSort = TicketSort.NEWEST
+) -> Iterator[TicketRead]:
+    """Every ticket matching `filters` in `sort` order (as the list), from one snapshot.
 
     Rows are fetched `batch_rows` at a time. Raises DatabaseUnavailableError (or its subclass
     QueryTimeoutError) when the database fails, before the first ticket or after any of them.
     """
     try:
         with read_snapshot() as session:
-            query = (
-                select(Ticket)
-                .where(*_filter_clauses(session, filters or TicketFilters()))
-                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-                .execution_options(yield_per=batch_rows)
+            query = sorted_query(session, filters or TicketFilters(), sort).execution_options(
+                yield_per=batch_rows
             )
             for ticket in session.exec(query):
                 yield TicketRead.model_validate(ticket)
@@ -82,7 +79,9 @@ def iter_snapshot(filters: TicketFilters | None, batch_rows: int) -> Iterator[Ti
         raise unavailable_error(exc) from exc
 
 
-def _chunks(filters: TicketFilters | None, chunk_rows: int) -> Iterator[tuple[str, int]]:
+def _chunks(
+    filters: TicketFilters | None, chunk_rows: int, sort: TicketSort = TicketSort.NEWEST
+) -> Iterator[tuple[str, int]]:
     """(CSV text, tickets in it): the header alone first, then up to `chunk_rows` tickets each.
 
     The header is yielded once the query has answered (with the first ticket, or at the end),
@@ -92,7 +91,7 @@ def _chunks(filters: TicketFilters | None, chunk_rows: int) -> Iterator[tuple[st
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     pending = 0
-    for ticket in iter_snapshot(filters, chunk_rows):
+    for ticket in iter_snapshot(filters, chunk_rows, sort):
         if pending == 0 and buffer.tell():
             yield buffer.getvalue(), 0
             buffer.seek(0)
@@ -109,9 +108,12 @@ def _chunks(filters: TicketFilters | None, chunk_rows: int) -> Iterator[tuple[st
 
 
 def export_csv(
-    filters: TicketFilters | None = None, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+    filters: TicketFilters | None = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    sort: TicketSort = TicketSort.NEWEST,
 ) -> Iterator[str]:
-    """The tickets matching `filters` (newest first) as CSV text, in chunks, from one snapshot.
+    """The tickets matching `filters` in `sort` order as CSV text, in chunks, from one snapshot.
 
     The first chunk is the header row (EXPORT_COLUMNS); each following chunk holds up to
     `chunk_rows` tickets. Lines end with CRLF (RFC 4180); `"".join(export_csv(filters))` is the
@@ -121,7 +123,7 @@ def export_csv(
     of the file must abort, not end it cleanly. Close the iterator (or exhaust it) to release
     its connection.
     """
-    for chunk, _count in _chunks(filters, chunk_rows):
+    for chunk, _count in _chunks(filters, chunk_rows, sort):
         yield chunk
 
 

@@ -211,6 +211,20 @@ def list_users() -> list[UserRead]:
         return [UserRead.model_validate(user) for user in users]
 
 
+def assignable_staff() -> list[UserRead]:
+    """Staff a ticket can be assigned to: active agents and admins, by name then email."""
+    with service_session() as session:
+        users = session.exec(
+            select(StaffUser)
+            .where(
+                StaffUser.is_active.is_(True),
+                StaffUser.role.in_((Role.AGENT.value, Role.ADMIN.value)),
+            )
+            .order_by(StaffUser.name, StaffUser.email)
+        ).all()
+        return [UserRead.model_validate(user) for user in users]
+
+
 def get_user(user_id: int) -> UserRead:
     """The staff user with this id; raises NotFoundError."""
     with service_session() as session:

@@ -25,6 +25,9 @@ class Action(StrEnum):
     TOKENS_MANAGE_OWN = "tokens.manage_own"
     TOKENS_MANAGE_ALL = "tokens.manage_all"
     STAFF_MANAGE = "staff.manage"
+    TICKETS_COMMENT = "tickets.comment"
+    VIEWS_MANAGE_OWN = "views.manage_own"
+    VIEWS_SHARE = "views.share"
 
 
 class Scope(StrEnum):
@@ -34,14 +37,27 @@ class Scope(StrEnum):
     TICKETS_WRITE = "tickets:write"
 
 
-_VIEWER = frozenset({Action.TICKETS_READ, Action.AUDIT_READ, Action.TOKENS_MANAGE_OWN})
+_VIEWER = frozenset(
+    {
+        Action.TICKETS_READ,
+        Action.AUDIT_READ,
+        Action.TOKENS_MANAGE_OWN,
+        Action.VIEWS_MANAGE_OWN,
+    }
+)
 _AGENT = _VIEWER | {
     Action.TICKETS_CREATE,
     Action.TICKETS_EDIT,
     Action.TICKETS_EXPORT,
     Action.TICKETS_CLASSIFY,
+    Action.TICKETS_COMMENT,
 }
-_ADMIN = _AGENT | {Action.TICKETS_IMPORT, Action.TOKENS_MANAGE_ALL, Action.STAFF_MANAGE}
+_ADMIN = _AGENT | {
+    Action.TICKETS_IMPORT,
+    Action.TOKENS_MANAGE_ALL,
+    Action.STAFF_MANAGE,
+    Action.VIEWS_SHARE,
+}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.VIEWER: _VIEWER,
@@ -58,10 +74,15 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.TICKETS_EDIT: Scope.TICKETS_WRITE,
     Action.TICKETS_CLASSIFY: Scope.TICKETS_WRITE,
     Action.TICKETS_IMPORT: Scope.TICKETS_WRITE,
+    Action.TICKETS_COMMENT: Scope.TICKETS_WRITE,
+    # Saving one's own list filters changes no ticket: a read token may do it.
+    Action.VIEWS_MANAGE_OWN: Scope.TICKETS_READ,
     # Managing people and credentials needs a signed-in person, never a token.
     Action.TOKENS_MANAGE_OWN: None,
     Action.TOKENS_MANAGE_ALL: None,
     Action.STAFF_MANAGE: None,
+    # What the whole team sees in its navigation is an admin's decision in the console.
+    Action.VIEWS_SHARE: None,
 }
 """Action -> the token scope that covers it; None: no token may do it."""
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
+import statistics
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -24,19 +27,27 @@ from ticket_app.models import (
     Category,
     EventKind,
     Priority,
+    Role,
+    StaffUser,
     Status,
     Ticket,
+    TicketEvent,
     utc_now,
 )
 from ticket_app.schemas import (
+    ASSIGNEE_ME,
+    ASSIGNEE_NONE,
+    AssigneeLoad,
     EventPage,
     TicketCreate,
     TicketFilters,
     TicketPage,
     TicketRead,
+    TicketSort,
     TicketStats,
     TicketUpdate,
     TriageOverrideStats,
+    is_id_text,
 )
 from ticket_app.services import audit
 from ticket_app.services import idempotency as idempotency_keys
@@ -44,8 +55,10 @@ from ticket_app.services.audit import Actor, record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
     ConstraintViolationError,
+    EditConflictError,
     ExternalIdConflictError,
     InvalidCursorError,
+    InvalidInputError,
     TicketNotFoundError,
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
@@ -61,6 +74,8 @@ logger = logging.getLogger(__name__)
 
 _LIKE_ESCAPE = "\\"
 _CURSOR_PREFIX = "t1:"
+# Cursors of the other sorts carry the sort and the last row's sort key (see `_SortOrder`).
+_SORTED_CURSOR_PREFIX = "t2:"
 
 
 def _escape_like(term: str) -> str:
@@ -102,7 +117,49 @@ def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnE
         clauses.append(Ticket.created_at >= filters.created_since)
     if filters.updated_since is not None:
         clauses.append(Ticket.updated_at >= filters.updated_since)
+    if filters.assignee == ASSIGNEE_NONE:
+        clauses.append(Ticket.assignee_id.is_(None))
+    elif filters.assignee is not None:
+        clauses.append(Ticket.assignee_id == int(filters.assignee))
     return clauses
+
+
+def resolve_assignee(value: str, actor: Actor | None) -> str:
+    """The `assignee` filter value for TicketFilters: "me" becomes the actor's user id.
+
+    Accepts `me` (the signed-in user, or a token's owner), `none` and a user id in ASCII
+    digits, case and surrounding spaces aside. Raises InvalidInputError naming `assignee` for
+    anything else, and for `me` when the actor is not a staff user (a process).
+    """
+    text = value.strip().lower()
+    if text == ASSIGNEE_ME:
+        if actor is None or actor.user_id is None:
+            raise InvalidInputError("assignee", "me needs a signed-in staff user or their token")
+        return str(actor.user_id)
+    if text == ASSIGNEE_NONE or is_id_text(text):
+        return text if text == ASSIGNEE_NONE else str(int(text))
+    raise InvalidInputError("assignee", "must be me, none or a staff user's id")
+
+
+ASSIGNABLE_ROLES = (Role.AGENT.value, Role.ADMIN.value)
+
+
+def check_assignee(session: Session, assignee_id: int | None, field: str = "assignee_id") -> None:
+    """Refuse an assignee that is not an active agent or admin (None, unassigned, is fine).
+
+    Raises InvalidInputError naming `field`.
+    """
+    if assignee_id is None:
+        return
+    found = session.execute(
+        sa.select(StaffUser.id).where(
+            StaffUser.id == assignee_id,
+            StaffUser.is_active.is_(True),
+            StaffUser.role.in_(ASSIGNABLE_ROLES),
+        )
+    ).first()
+    if found is None:
+        raise InvalidInputError(field, "must be the id of an active agent or admin")
 
 
 def is_row_id(value: int) -> bool:
@@ -111,8 +168,15 @@ def is_row_id(value: int) -> bool:
 
 
 def encode_cursor(ticket_id: int) -> str:
-    """Opaque cursor for the page that follows the ticket `ticket_id`."""
+    """Opaque cursor for the page that follows the ticket `ticket_id` (newest-first order)."""
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{ticket_id}".encode()).decode().rstrip("=")
+
+
+def _unbase64(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
 
 
 def decode_cursor(cursor: str) -> int:
@@ -121,69 +185,187 @@ def decode_cursor(cursor: str) -> int:
     The id must be ASCII digits (`str.isdigit` also accepts `²`, which `int()` refuses) within
     the id column's range.
     """
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursorError("cursor is not one this API issued") from exc
+    raw = _unbase64(cursor)
     digits = raw.removeprefix(_CURSOR_PREFIX)
-    if (
-        not raw.startswith(_CURSOR_PREFIX)
-        or not (digits.isascii() and digits.isdigit())
-        or len(digits) > len(str(MAX_ROW_ID))
-        or not is_row_id(int(digits))
-    ):
+    if not raw.startswith(_CURSOR_PREFIX) or not is_id_text(digits):
         raise InvalidCursorError("cursor is not one this API issued")
     return int(digits)
 
 
-def _after_cursor(cursor_id: int) -> sa.ColumnElement[bool]:
-    """Keyset condition: strictly after ticket `cursor_id` in (created_at DESC, id DESC) order.
+@dataclass(frozen=True)
+class _SortOrder:
+    """A sort as index columns: `keys` then the id, all descending or all ascending.
 
-    A row-value comparison, which PostgreSQL turns into an index range on (created_at, id), so
-    a deep page costs the same as the first. The cursor ticket's created_at is read by a
-    subquery rather than round-tripped through Python, so the comparison uses exactly the stored
-    value on every dialect.
+    One direction for every column lets a single row-value comparison, `(keys..., id) <
+    (values..., id)` (`>` ascending), select the rows after a cursor, which PostgreSQL serves
+    as a range of the matching index (`ix_tickets_<keys>_id`).
     """
+
+    keys: tuple[Any, ...]
+    descending: bool
+
+    def order_by(self) -> list[Any]:
+        columns = [*self.keys, Ticket.id]
+        return [column.desc() if self.descending else column.asc() for column in columns]
+
+    def after(self, values: tuple[Any, ...], ticket_id: int) -> sa.ColumnElement[bool]:
+        """Rows strictly after the row with sort key `values` and id `ticket_id`."""
+        left = sa.tuple_(*self.keys, Ticket.id)
+        bound = [
+            sa.literal(value, type_=column.type)
+            for column, value in zip(self.keys, values, strict=True)
+        ]
+        right = sa.tuple_(*bound, sa.literal(ticket_id, type_=sa.Integer))
+        return left < right if self.descending else left > right
+
+
+_SORT_ORDERS: dict[TicketSort, _SortOrder] = {
+    TicketSort.NEWEST: _SortOrder((Ticket.created_at,), descending=True),
+    TicketSort.OLDEST: _SortOrder((Ticket.created_at,), descending=False),
+    TicketSort.UPDATED: _SortOrder((Ticket.updated_at,), descending=True),
+    TicketSort.PRIORITY: _SortOrder((Ticket.priority_rank, Ticket.created_at), descending=True),
+    TicketSort.STATUS: _SortOrder((Ticket.status_rank, Ticket.created_at), descending=True),
+}
+_RANKS = {"priority_rank": len(Priority), "status_rank": len(Status)}
+_OTHER_SORT = "cursor was issued for another sort order; start again from the first page"
+
+
+def _sort_key(ticket: Ticket, sort: TicketSort) -> list[Any]:
+    """The JSON form of `ticket`'s sort key: ranks as numbers, timestamps as ISO 8601 UTC."""
+    values = []
+    for column in _SORT_ORDERS[sort].keys:
+        value = getattr(ticket, column.key)
+        values.append(value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value)
+    return values
+
+
+def _encode_sorted_cursor(ticket: Ticket, sort: TicketSort) -> str:
+    """Cursor after `ticket` in `sort` order: the sort, the id and the sort key themselves.
+
+    Carrying the key keeps paging stable when the cursor's ticket changes meanwhile (a ticket
+    edited between two pages of `-updated_at` does not send the reader back to the top).
+    """
+    payload = json.dumps([sort.value, ticket.id, *_sort_key(ticket, sort)], separators=(",", ":"))
+    raw = f"{_SORTED_CURSOR_PREFIX}{payload}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _key_value(column: Any, value: object) -> Any:
+    """One sort-key value read back from a cursor; ValueError if it is not one we wrote."""
+    if column.key in _RANKS:
+        if type(value) is not int or not 0 <= value <= _RANKS[column.key]:
+            raise ValueError("rank out of range")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("timestamp expected")
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError("timestamp without offset")
+    return moment
+
+
+def _decode_sorted_cursor(raw: str, sort: TicketSort) -> tuple[tuple[Any, ...], int]:
+    """(sort key, ticket id) of a `t2:` cursor issued for `sort`; InvalidCursorError otherwise."""
+    try:
+        payload = json.loads(raw.removeprefix(_SORTED_CURSOR_PREFIX))
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+    keys = _SORT_ORDERS[sort].keys
+    sorts = {member.value for member in TicketSort}
+    if not isinstance(payload, list) or len(payload) < 2 or not isinstance(payload[0], str):
+        raise InvalidCursorError("cursor is not one this API issued")
+    if payload[0] not in sorts:
+        raise InvalidCursorError("cursor is not one this API issued")
+    if payload[0] != sort.value:
+        raise InvalidCursorError(_OTHER_SORT)
+    ticket_id = payload[1]
+    if len(payload) != 2 + len(keys) or type(ticket_id) is not int or not is_row_id(ticket_id):
+        raise InvalidCursorError("cursor is not one this API issued")
+    try:
+        values = tuple(
+            _key_value(column, value) for column, value in zip(keys, payload[2:], strict=True)
+        )
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+    return values, ticket_id
+
+
+def _after_cursor(session: Session, cursor: str, sort: TicketSort) -> sa.ColumnElement[bool]:
+    """Keyset condition: rows strictly after the cursor's row in `sort` order.
+
+    Newest-first cursors hold only the ticket id (the format clients have always held): the
+    ticket's created_at is read by a subquery rather than round-tripped through Python, so the
+    comparison uses exactly the stored value. Raises InvalidCursorError for a cursor of another
+    sort, a foreign one, or (newest first) one whose ticket is gone.
+    """
+    raw = _unbase64(cursor)
+    if raw.startswith(_SORTED_CURSOR_PREFIX):
+        values, ticket_id = _decode_sorted_cursor(raw, sort)
+        return _SORT_ORDERS[sort].after(values, ticket_id)
+    cursor_id = decode_cursor(cursor)
+    if sort is not TicketSort.NEWEST:
+        raise InvalidCursorError(_OTHER_SORT)
+    if session.get(Ticket, cursor_id) is None:
+        raise InvalidCursorError("cursor points to a ticket that no longer exists")
     cursor_created = select(Ticket.created_at).where(Ticket.id == cursor_id).scalar_subquery()
     return sa.tuple_(Ticket.created_at, Ticket.id) < sa.tuple_(cursor_created, cursor_id)
 
 
-def list_tickets(
-    filters: TicketFilters | None = None, *, limit: int = 50, cursor: str | None = None
-) -> TicketPage:
-    """One page of tickets matching `filters`, newest first (ties: higher id first).
+def _next_cursor(ticket: Ticket, sort: TicketSort) -> str:
+    if sort is TicketSort.NEWEST:
+        return encode_cursor(ticket.id)
+    return _encode_sorted_cursor(ticket, sort)
 
-    `limit` is the page size (1..page_size_max, enforced by callers); `cursor` is the
-    `next_cursor` of the previous page. Keyset pagination keeps pages free of duplicates and
-    gaps while new tickets arrive. Raises InvalidCursorError for a foreign or stale cursor and
-    DatabaseUnavailableError when the database is down.
+
+def sorted_query(session: Session, filters: TicketFilters, sort: TicketSort) -> Any:
+    """SELECT of the tickets matching `filters` in `sort` order (for the list and the export)."""
+    return (
+        select(Ticket)
+        .where(*_filter_clauses(session, filters))
+        .order_by(*_SORT_ORDERS[sort].order_by())
+    )
+
+
+def list_tickets(
+    filters: TicketFilters | None = None,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: TicketSort = TicketSort.NEWEST,
+) -> TicketPage:
+    """One page of tickets matching `filters` in `sort` order (default newest first).
+
+    Ties are broken by id in the sort's direction. `limit` is the page size
+    (1..page_size_max, enforced by callers); `cursor` is the `next_cursor` of the previous page
+    of the same sort. Keyset pagination keeps pages free of duplicates and gaps while tickets
+    arrive, on an index for every sort. Raises InvalidCursorError for a foreign or stale cursor
+    or one issued for another sort, and DatabaseUnavailableError when the database is down.
     """
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = _filter_clauses(session, filters)
         total = session.exec(select(sa.func.count()).select_from(Ticket).where(*clauses)).one()
-        query = select(Ticket).where(*clauses)
+        query = sorted_query(session, filters, sort)
         if cursor is not None:
-            cursor_id = decode_cursor(cursor)
-            if session.get(Ticket, cursor_id) is None:
-                raise InvalidCursorError("cursor points to a ticket that no longer exists")
-            query = query.where(_after_cursor(cursor_id))
-        query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
-        rows = list(session.exec(query).all())
+            query = query.where(_after_cursor(session, cursor, sort))
+        rows = list(session.exec(query.limit(limit + 1)).all())
         has_more = len(rows) > limit
         rows = rows[:limit]
         items = [TicketRead.model_validate(row) for row in rows]
-    next_cursor = encode_cursor(items[-1].id) if has_more and items else None
+        next_cursor = _next_cursor(rows[-1], sort) if has_more and rows else None
     return TicketPage(items=items, total=total, next_cursor=next_cursor)
 
 
 def iter_tickets(
-    filters: TicketFilters | None = None, *, batch_size: int = 1000
+    filters: TicketFilters | None = None,
+    *,
+    sort: TicketSort = TicketSort.NEWEST,
+    batch_size: int = 1000,
 ) -> Iterator[TicketRead]:
-    """Every ticket matching `filters`, newest first, fetched page by page (for exports)."""
+    """Every ticket matching `filters` in `sort` order, fetched page by page."""
     cursor: str | None = None
     while True:
-        page = list_tickets(filters, limit=batch_size, cursor=cursor)
+        page = list_tickets(filters, limit=batch_size, cursor=cursor, sort=sort)
         yield from page.items
         if page.next_cursor is None:
             return
@@ -243,12 +425,16 @@ def create_ticket(
         suggested_category=suggestion.category if suggestion else None,
         suggested_priority=suggestion.priority if suggestion else None,
         external_id=data.external_id,
+        requester_name=data.requester_name,
+        requester_email=data.requester_email,
+        assignee_id=data.assignee_id,
         created_at=now,
         updated_at=now,
         created_by=actor.user_id if actor.kind in (ActorKind.USER, ActorKind.TOKEN) else None,
         labels_confirmed_by=actor.user_id if _labels_confirmed(actor, data, suggestion) else None,
     )
     with service_session() as session:
+        check_assignee(session, data.assignee_id)
         session.add(ticket)
         session.flush()
         record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
@@ -350,6 +536,8 @@ async def submit_ticket_once(
     when a concurrent create took it first. Otherwise as `submit_ticket`.
     """
     actor.require(Action.TICKETS_CREATE)
+    if data.assignee_id is not None:
+        actor.require(Action.TICKETS_EDIT)
     request = None
     if idempotency_key is not None:
         request = idempotency_keys.new_request(
@@ -381,13 +569,48 @@ async def submit_ticket_once(
 LABEL_FIELDS = frozenset({"category", "priority", "status"})
 
 
-def update_ticket(ticket_id: int, changes: TicketUpdate, *, actor: Actor) -> TicketRead:
+def ticket_etag(ticket: TicketRead) -> str:
+    """The ticket's entity tag: a quoted strong ETag from its id and `updated_at`.
+
+    Every change (a field, a comment) moves `updated_at`, so the tag names one version.
+    """
+    stamp = ticket.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+    return f'"{ticket.id}-{stamp}"'
+
+
+def etag_matches(if_match: str, etag: str) -> bool:
+    """Whether an `If-Match` header value matches `etag` (RFC 9110: strong comparison).
+
+    `*` matches any current ticket; otherwise one of the comma-separated tags must equal
+    `etag` exactly (a weak `W/` tag never does).
+    """
+    tags = {part.strip() for part in if_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _last_changed_by(session: Session, ticket_id: int) -> str | None:
+    """The actor label of the ticket's latest audit event (None without events)."""
+    return session.execute(
+        sa.select(TicketEvent.actor_label)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def update_ticket(
+    ticket_id: int, changes: TicketUpdate, *, actor: Actor, if_match: str | None = None
+) -> TicketRead:
     """Apply the fields present in `changes` to a ticket and return it.
 
     Each changed field gets a `changed` audit event (old and new value) in the same
     transaction; unchanged values write nothing. A label change by an agent or admin marks the
-    ticket's labels as staff-confirmed. Raises PermissionDeniedError, TicketNotFoundError,
-    DatabaseUnavailableError, or ConstraintViolationError if the database refuses the values.
+    ticket's labels as staff-confirmed. With `if_match` (an `If-Match` header value), the
+    ticket must still be the version it names (see `ticket_etag`, `etag_matches`), checked
+    under the row lock: else EditConflictError with the current ticket and who changed it.
+    Raises PermissionDeniedError, TicketNotFoundError, InvalidInputError naming `assignee_id`
+    (not an active agent or admin), DatabaseUnavailableError, or ConstraintViolationError if
+    the database refuses the values. Nothing is written when it raises.
     """
     actor.require(Action.TICKETS_EDIT)
     if not is_row_id(ticket_id):
@@ -397,11 +620,17 @@ def update_ticket(ticket_id: int, changes: TicketUpdate, *, actor: Actor) -> Tic
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None:
             raise TicketNotFoundError(ticket_id)
+        if if_match is not None:
+            current = TicketRead.model_validate(ticket)
+            if not etag_matches(if_match, ticket_etag(current)):
+                raise EditConflictError(current, _last_changed_by(session, ticket_id))
         changed = {
             field: (getattr(ticket, field), value)
             for field, value in values.items()
             if getattr(ticket, field) != value
         }
+        if "assignee_id" in changed:
+            check_assignee(session, changed["assignee_id"][1])
         if changed:
             for field, (old, new) in changed.items():
                 setattr(ticket, field, new)
@@ -461,12 +690,58 @@ def _utc_date(value: datetime | str | None) -> date | None:
     return value.date()
 
 
+UNASSIGNED_NAME = "Unassigned"
+
+
+def _open_by_assignee(
+    session: Session, clauses: list[sa.ColumnElement[bool]]
+) -> list[AssigneeLoad]:
+    """Open tickets among those matching `clauses`, per assignee: most first, then by name."""
+    query = (
+        sa.select(Ticket.assignee_id, StaffUser.name, sa.func.count().label("open"))
+        .select_from(Ticket)
+        .outerjoin(StaffUser, StaffUser.id == Ticket.assignee_id)
+        .where(*clauses, Ticket.status == Status.OPEN.value)
+        .group_by(Ticket.assignee_id, StaffUser.name)
+    )
+    loads = [
+        AssigneeLoad(assignee_id=assignee_id, name=name or UNASSIGNED_NAME, open=int(count))
+        for assignee_id, name, count in session.execute(query).all()
+    ]
+    return sorted(loads, key=lambda load: (-load.open, load.assignee_id is None, load.name))
+
+
+def _median_first_reply_seconds(
+    session: Session, clauses: list[sa.ColumnElement[bool]]
+) -> float | None:
+    """Median seconds from creation to first public reply over matching tickets that have one.
+
+    PostgreSQL computes it (`percentile_cont`); SQLite has no percentile function, so the
+    durations are fetched and the median taken in Python.
+    """
+    replied = [*clauses, Ticket.first_public_reply_at.is_not(None)]
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = sa.func.extract("epoch", Ticket.first_public_reply_at - Ticket.created_at)
+        median = session.execute(
+            sa.select(sa.func.percentile_cont(0.5).within_group(seconds)).where(*replied)
+        ).scalar()
+        return None if median is None else round(float(median), 3)
+    rows = session.execute(
+        sa.select(Ticket.created_at, Ticket.first_public_reply_at).where(*replied)
+    ).all()
+    if not rows:
+        return None
+    return round(statistics.median((reply - created).total_seconds() for created, reply in rows), 3)
+
+
 def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = None) -> TicketStats:
-    """Aggregate statistics over the tickets matching `filters`, in one SQL query.
+    """Aggregate statistics over the tickets matching `filters` (every list filter applies).
 
     The database computes every count and the earliest creation time in a single aggregate
     SELECT; Python only divides. See TicketStats for the definition of avg_tickets_per_day.
-    `today` (UTC) is a parameter so the arithmetic can be checked.
+    Open tickets per assignee and the median time to first public reply take one more query
+    each (on SQLite the median is computed in Python from the fetched durations). `today`
+    (UTC) is a parameter so the arithmetic can be checked.
     """
     filters = filters or TicketFilters()
 
@@ -481,8 +756,11 @@ def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = N
         *(count_where(Ticket.category == c.value).label(f"category_{c.value}") for c in Category),
     ]
     with service_session() as session:
-        query = sa.select(*columns).select_from(Ticket).where(*_filter_clauses(session, filters))
-        row = session.execute(query).mappings().one()
+        clauses = _filter_clauses(session, filters)
+        row = session.execute(sa.select(*columns).select_from(Ticket).where(*clauses))
+        row = row.mappings().one()
+        loads = _open_by_assignee(session, clauses)
+        median = _median_first_reply_seconds(session, clauses)
     total = int(row["total"])
     first_day = _utc_date(row["first_created"])
     today = today or utc_now().date()
@@ -493,6 +771,8 @@ def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = N
         avg_tickets_per_day=round(total / days, 2) if days else 0.0,
         priority_breakdown={p: int(row[f"priority_{p.value}"]) for p in Priority},
         category_breakdown={c: int(row[f"category_{c.value}"]) for c in Category},
+        open_by_assignee=loads,
+        median_first_reply_seconds=median,
     )
 
 

@@ -1,0 +1,205 @@
+"""The conversation on a ticket: public replies to the requester and internal notes.
+
+A comment is plain text kept exactly as written (the console renders it as text, line breaks
+kept). Adding one moves the ticket's `updated_at` (so lists, ETags and change markers see it),
+sets `first_public_reply_at` on the first public reply by staff, and writes a `commented`
+audit event, all in one transaction. The timeline interleaves a ticket's comments with its
+audit events for the ticket page.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ticket_app.models import (
+    CommentChannel,
+    EventKind,
+    StaffUser,
+    Ticket,
+    TicketComment,
+    TicketEvent,
+    utc_now,
+)
+from ticket_app.schemas import (
+    CommentCreate,
+    CommentPage,
+    CommentRead,
+    EventRead,
+    TimelineEntry,
+    is_id_text,
+)
+from ticket_app.services import audit
+from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.database import service_session
+from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
+from ticket_app.services.permissions import Action
+from ticket_app.services.tickets import is_row_id
+
+_CURSOR_PREFIX = "c1:"
+
+
+def _comment_read(comment: TicketComment, author_name: str | None) -> CommentRead:
+    return CommentRead(
+        id=comment.id,
+        ticket_id=comment.ticket_id,
+        author=comment.author_label,
+        author_id=comment.author_user_id,
+        author_name=author_name or comment.author_label,
+        body=comment.body,
+        public=comment.public,
+        channel=CommentChannel(comment.channel),
+        created_at=comment.created_at,
+    )
+
+
+def _with_author_names(ticket_id: int) -> Any:
+    """SELECT of the ticket's comments with their author's name, oldest first."""
+    return (
+        select(TicketComment, StaffUser.name)
+        .outerjoin(StaffUser, StaffUser.id == TicketComment.author_user_id)
+        .where(TicketComment.ticket_id == ticket_id)
+        .order_by(TicketComment.id)
+    )
+
+
+def _author_name(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    return session.execute(sa.select(StaffUser.name).where(StaffUser.id == user_id)).scalar()
+
+
+def add_comment(
+    ticket_id: int,
+    data: CommentCreate,
+    *,
+    actor: Actor,
+    channel: CommentChannel = CommentChannel.API,
+) -> CommentRead:
+    """Add a public reply or an internal note to a ticket and return it.
+
+    In one transaction: the comment, the ticket's `updated_at` set to the comment's time, its
+    `first_public_reply_at` when this is the first public reply by a staff user, and a
+    `commented` audit event (field `public` or `internal`, new value the comment's id).
+    Raises PermissionDeniedError unless `actor` may comment (agents and admins; tokens need
+    tickets:write), TicketNotFoundError, DatabaseUnavailableError; nothing is written then.
+    """
+    actor.require(Action.TICKETS_COMMENT)
+    if not is_row_id(ticket_id):
+        raise TicketNotFoundError(ticket_id)
+    now = utc_now()
+    with service_session() as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None:
+            raise TicketNotFoundError(ticket_id)
+        comment = TicketComment(
+            ticket_id=ticket_id,
+            author_user_id=actor.user_id,
+            author_label=actor.label[:254],
+            body=data.body,
+            public=data.public,
+            channel=channel.value,
+            created_at=now,
+        )
+        session.add(comment)
+        ticket.updated_at = now
+        if data.public and actor.user_id is not None and ticket.first_public_reply_at is None:
+            ticket.first_public_reply_at = now
+        session.add(ticket)
+        session.flush()
+        record_event(
+            session,
+            actor,
+            EventKind.COMMENTED,
+            ticket_id=ticket_id,
+            field="public" if data.public else "internal",
+            new=comment.id,
+        )
+        return _comment_read(comment, _author_name(session, actor.user_id))
+
+
+def _encode_cursor(comment_id: int) -> str:
+    raw = f"{_CURSOR_PREFIX}{comment_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    """The comment id inside a cursor from `_encode_cursor`; InvalidCursorError otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+    digits = raw.removeprefix(_CURSOR_PREFIX)
+    if not raw.startswith(_CURSOR_PREFIX) or not is_id_text(digits):
+        raise InvalidCursorError("cursor is not one this API issued")
+    return int(digits)
+
+
+def _require_ticket(session: Session, ticket_id: int) -> None:
+    if not is_row_id(ticket_id) or not audit.ticket_exists(session, ticket_id):
+        raise TicketNotFoundError(ticket_id)
+
+
+def list_comments(ticket_id: int, *, limit: int = 50, cursor: str | None = None) -> CommentPage:
+    """The ticket's comments, oldest first, `limit` per page after `cursor`.
+
+    `total` counts all of the ticket's comments. Raises TicketNotFoundError for an unknown
+    ticket, InvalidCursorError for a cursor this function did not issue.
+    """
+    after = _decode_cursor(cursor) if cursor is not None else None
+    with service_session() as session:
+        _require_ticket(session, ticket_id)
+        total = session.execute(
+            sa.select(sa.func.count())
+            .select_from(TicketComment)
+            .where(TicketComment.ticket_id == ticket_id)
+        ).scalar_one()
+        query = _with_author_names(ticket_id)
+        if after is not None:
+            query = query.where(TicketComment.id > after)
+        rows = session.exec(query.limit(limit + 1)).all()
+        items = [_comment_read(comment, name) for comment, name in rows[:limit]]
+    more = len(rows) > limit
+    return CommentPage(
+        items=items, total=total, next_cursor=_encode_cursor(items[-1].id) if more else None
+    )
+
+
+def ticket_timeline(ticket_id: int) -> list[TimelineEntry]:
+    """The ticket's audit events and comments interleaved by time, oldest first.
+
+    `commented` events are left out: the comment they record is its own entry. Raises
+    TicketNotFoundError for an unknown ticket.
+    """
+    with service_session() as session:
+        _require_ticket(session, ticket_id)
+        events = session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .where(TicketEvent.kind != EventKind.COMMENTED.value)
+            .order_by(TicketEvent.id)
+        ).all()
+        comments = session.exec(_with_author_names(ticket_id)).all()
+        entries = [
+            TimelineEntry(
+                kind="event",
+                created_at=event.created_at,
+                actor=event.actor_label,
+                event=EventRead.model_validate(event),
+            )
+            for event in events
+        ]
+        entries.extend(
+            TimelineEntry(
+                kind="comment",
+                created_at=comment.created_at,
+                actor=comment.author_label,
+                comment=_comment_read(comment, name),
+            )
+            for comment, name in comments
+        )
+    # Stable: at equal times events (written first in a transaction) come before comments.
+    return sorted(entries, key=lambda entry: entry.created_at)

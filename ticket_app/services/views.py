@@ -1,0 +1,190 @@
+"""Saved views: named sets of list filters, search and sort, private or shared with the team.
+
+A view stores the list's query parameters as canonical JSON (`{"assignee": "me", "sort":
+"-priority"}`), checked when saved with the same rules as the list's query string. `assignee=me`
+stays `me` in the view and means whoever opens it, so one shared "Mine" view serves everyone.
+Every staff member keeps their own views; admins may share theirs (and delete any).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlmodel import select
+
+from ticket_app.models import Category, Priority, SavedView, StaffUser, Status
+from ticket_app.schemas import (
+    VIEW_QUERY_KEYS,
+    SavedViewCreate,
+    SavedViewRead,
+    TicketFilters,
+    TicketSort,
+    storable_text,
+)
+from ticket_app.services.audit import Actor
+from ticket_app.services.bulk import count_matching
+from ticket_app.services.database import service_session
+from ticket_app.services.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from ticket_app.services.permissions import Action
+from ticket_app.services.tickets import resolve_assignee
+
+MAX_QUERY_CHARS = 2000
+_ENUMS = {"category": Category, "priority": Priority, "status": Status, "sort": TicketSort}
+_SEARCH_MAX_CHARS = 200
+
+
+def _check_value(key: str, value: str) -> None:
+    """Refuse a query value the list would refuse (InvalidInputError naming `query.<key>`)."""
+    field = f"query.{key}"
+    if key in _ENUMS:
+        allowed = [member.value for member in _ENUMS[key]]
+        if value not in allowed:
+            raise InvalidInputError(field, f"must be one of {', '.join(allowed)}")
+    elif key in ("search", "q"):
+        try:
+            storable_text(value)
+        except ValueError as exc:
+            raise InvalidInputError(field, str(exc)) from exc
+        if len(value) > _SEARCH_MAX_CHARS:
+            raise InvalidInputError(field, f"must be at most {_SEARCH_MAX_CHARS} characters")
+    elif key == "assignee":
+        if value.strip().lower() != "me":
+            try:
+                resolve_assignee(value, None)
+            except InvalidInputError as exc:
+                raise InvalidInputError(field, str(exc)) from exc
+    else:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidInputError(field, "must be an RFC 3339 date-time") from exc
+        if moment.utcoffset() is None:
+            raise InvalidInputError(field, "must include a UTC offset (e.g. Z)")
+
+
+def _canonical_query(query: dict[str, str]) -> str:
+    """The stored form of a view's query; InvalidInputError naming the offending key."""
+    for key, value in query.items():
+        if key not in VIEW_QUERY_KEYS:
+            raise InvalidInputError(
+                f"query.{key}", f"not a list parameter (use {', '.join(VIEW_QUERY_KEYS)})"
+            )
+        _check_value(key, value)
+    text = json.dumps(query, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidInputError("query", f"must be at most {MAX_QUERY_CHARS} characters as JSON")
+    return text
+
+
+def _view_read(view: SavedView, owner_name: str) -> SavedViewRead:
+    return SavedViewRead(
+        id=view.id,
+        name=view.name,
+        query=json.loads(view.query),
+        shared=view.shared,
+        owner_id=view.owner_id,
+        owner_name=owner_name,
+    )
+
+
+def _staff_id(actor: Actor) -> int:
+    """The actor's user id; views belong to people (PermissionDeniedError for a process)."""
+    if actor.user_id is None:
+        raise PermissionDeniedError(Action.VIEWS_MANAGE_OWN.value)
+    return actor.user_id
+
+
+def list_views(*, actor: Actor) -> list[SavedViewRead]:
+    """The actor's own views and every shared one, by name (then id); without counts.
+
+    Raises PermissionDeniedError unless `actor` is a staff user who may keep views.
+    """
+    actor.require(Action.VIEWS_MANAGE_OWN)
+    user_id = _staff_id(actor)
+    with service_session() as session:
+        rows = session.exec(
+            select(SavedView, StaffUser.name)
+            .join(StaffUser, StaffUser.id == SavedView.owner_id)
+            .where(sa.or_(SavedView.owner_id == user_id, SavedView.shared.is_(True)))
+            .order_by(SavedView.name, SavedView.id)
+        ).all()
+        return [_view_read(view, name) for view, name in rows]
+
+
+def save_view(data: SavedViewCreate, *, actor: Actor) -> SavedViewRead:
+    """Store a new view owned by `actor` and return it.
+
+    Raises PermissionDeniedError (keeping views, or sharing: admins only), InvalidInputError
+    naming `query.<key>` for a parameter or value the list would refuse, ConflictError naming
+    `name` when the actor already has a view of that name.
+    """
+    actor.require(Action.VIEWS_MANAGE_OWN)
+    if data.shared:
+        actor.require(Action.VIEWS_SHARE)
+    user_id = _staff_id(actor)
+    query = _canonical_query(data.query)
+    with service_session() as session:
+        taken = session.execute(
+            sa.select(SavedView.id).where(
+                SavedView.owner_id == user_id, SavedView.name == data.name
+            )
+        ).first()
+        if taken is not None:
+            raise ConflictError("name", f"you already have a view named {data.name!r}")
+        view = SavedView(owner_id=user_id, name=data.name, shared=data.shared, query=query)
+        session.add(view)
+        session.flush()
+        owner = session.get(StaffUser, user_id)
+        return _view_read(view, owner.name if owner else actor.label)
+
+
+def delete_view(view_id: int, *, actor: Actor) -> None:
+    """Delete a view: its owner may, and admins may delete any shared one.
+
+    Raises NotFoundError for a view the actor cannot see (another's private view included),
+    PermissionDeniedError for someone else's shared view unless the actor is an admin.
+    """
+    actor.require(Action.VIEWS_MANAGE_OWN)
+    user_id = _staff_id(actor)
+    with service_session() as session:
+        view = session.get(SavedView, view_id)
+        if view is None or (view.owner_id != user_id and not view.shared):
+            raise NotFoundError(f"no saved view with id {view_id}")
+        if view.owner_id != user_id:
+            actor.require(Action.VIEWS_SHARE)
+        session.delete(view)
+
+
+def view_filters(
+    view: SavedViewRead, *, actor: Actor | None = None
+) -> tuple[TicketFilters, TicketSort]:
+    """The list filters and sort a view stands for.
+
+    `assignee=me` becomes `actor`'s id (InvalidInputError naming `assignee` without a staff
+    actor). Values were checked when the view was saved.
+    """
+    query = dict(view.query)
+    sort = TicketSort(query.pop("sort", TicketSort.NEWEST.value))
+    if "assignee" in query:
+        query["assignee"] = resolve_assignee(query["assignee"], actor)
+    try:
+        return TicketFilters.model_validate(query), sort
+    except ValidationError as exc:
+        raise InvalidInputError("query", str(exc)) from exc
+
+
+def view_counts(views: list[SavedViewRead], *, actor: Actor) -> dict[int, int]:
+    """View id -> the number of tickets it matches now, for `actor` (whose `me` it is).
+
+    One count query per view. Raises PermissionDeniedError unless `actor` may read tickets.
+    """
+    actor.require(Action.TICKETS_READ)
+    return {view.id: count_matching(view_filters(view, actor=actor)[0]) for view in views}
