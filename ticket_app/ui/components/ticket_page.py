@@ -209,7 +209,6 @@ def _save_feedback() -> rx.Component:
                 data_testid="save-error",
             ),
         ),
-        min_height="1.5rem",
     )
 
 
@@ -451,10 +450,16 @@ def composer() -> rx.Component:
     )
 
 
+# Wide screens: the ticket and its conversation on the left, the details beside them. Phones:
+# the details come right after the description, before the (long) conversation.
+VIEW_AREAS = rx.breakpoints(initial='"head" "side" "talk"', md='"head side" "talk side"')
+VIEW_COLUMNS = rx.breakpoints(initial="minmax(0, 1fr)", md="minmax(0, 2fr) minmax(16rem, 1fr)")
+
+
 def _ticket_view() -> rx.Component:
     """The loaded ticket: heading, warnings, fields, timeline and composer."""
     fields = State.fields
-    main = rx.vstack(
+    head = rx.vstack(
         rx.heading(
             "#" + fields["id"] + " " + fields["title"],
             as_="h2",
@@ -471,17 +476,25 @@ def _ticket_view() -> rx.Component:
         _save_feedback(),
         rx.cond(SessionState.can_edit, _text_field("Title", "title", max_length=200)),
         _text_field("Description", "description", multiline=True),
+        spacing="3",
+        width="100%",
+        grid_area="head",
+    )
+    talk = rx.vstack(
         timeline(),
         rx.cond(SessionState.can_edit, composer()),
         spacing="4",
         width="100%",
-        min_width="0",
+        grid_area="talk",
     )
     return rx.grid(
-        main,
-        _properties(),
-        columns=rx.breakpoints(initial="1", md="minmax(0, 2fr) minmax(16rem, 1fr)"),
-        spacing="5",
+        head,
+        rx.box(_properties(), grid_area="side"),
+        talk,
+        grid_template_areas=VIEW_AREAS,
+        grid_template_columns=VIEW_COLUMNS,
+        grid_template_rows=rx.breakpoints(initial="auto", md="auto 1fr"),
+        gap="1.25rem",
         width="100%",
         align_items="start",
     )

@@ -396,7 +396,9 @@ class TicketPageState(rx.State):
             return
         self._seen_marker = marker
         self._show(view)
-        yield TicketPageState.poll
+        # Moving focus to the heading tells screen readers the page changed (a client-side
+        # navigation announces nothing by itself).
+        yield [rx.set_focus("ticket-heading"), TicketPageState.poll]
 
     @rx.event
     async def retry(self):
