@@ -1,4 +1,8 @@
-"""The container files: docker-compose.yml validates, and Dockerfile and compose agree."""
+"""The container files: docker-compose.yml validates, and Dockerfile and compose agree.
+
+The `scale` profile's instances must be the `app` service with only the Redis and load-balancer
+settings changed, and its HAProxy configuration must pass `haproxy -c` (tests/scale runs it).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
+from tests.scale.cluster import compose_haproxy_config, haproxy_binary
 from ticket_app.settings import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
@@ -89,3 +95,66 @@ def test_env_template_holds_no_secret() -> None:
     )
     assert values["GEMINI_API_KEY"] == ""
     assert "GEMINI_MODEL" in values
+
+
+SCALE_SERVICES = {"app-1", "app-2", "redis", "lb"}
+# What the scale instances change in `app`'s environment; everything else must be the same.
+SCALE_ONLY = {"REFLEX_REDIS_URL", "REFLEX_API_URL", "GRANIAN_WORKERS"}
+
+
+def compose_services() -> dict[str, dict]:
+    """docker-compose.yml's services as YAML reads them (anchors and merge keys applied)."""
+    return yaml.safe_load(COMPOSE.read_text())["services"]
+
+
+@needs_compose
+def test_compose_scale_profile_runs_two_instances_behind_haproxy() -> None:
+    result = compose("--profile", "scale", "config")
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert set(services) >= SCALE_SERVICES | {"db", "app"}
+    for name in ("app-1", "app-2"):
+        environment = services[name]["environment"]
+        assert environment["REFLEX_REDIS_URL"] == "redis://redis:6379/0"
+        assert environment["REFLEX_API_URL"] == "http://localhost:8080"
+        assert not services[name].get("ports")
+    assert services["app-2"]["depends_on"]["app-1"]["condition"] == "service_healthy"
+    assert [(p["published"], p["target"]) for p in services["lb"]["ports"]] == [(8080, 8080)]
+    assert services["lb"]["environment"]["DESK_LB_BIND"] == ":8080"
+
+
+def test_compose_scale_instances_are_the_app_service_with_redis() -> None:
+    services = compose_services()
+    app = services["app"]
+    for name in ("app-1", "app-2"):
+        instance = services[name]
+        assert instance["profiles"] == ["scale"]
+        assert (instance["image"], instance["command"]) == (app["image"], app["command"])
+        environment = instance["environment"]
+        assert set(environment) == set(app["environment"]) | SCALE_ONLY
+        for key, value in app["environment"].items():
+            if key not in SCALE_ONLY:
+                assert environment[key] == value, key
+    assert "scale" in services["redis"]["profiles"]
+    lb = services["lb"]
+    assert lb["profiles"] == ["scale"] and lb["image"].startswith("haproxy:")
+    assert lb["environment"]["DESK_APP1"] == "app-1:3000"
+    assert lb["environment"]["DESK_APP2"] == "app-2:3000"
+
+
+@pytest.mark.skipif(haproxy_binary() is None, reason="haproxy is not installed (apt-get install)")
+def test_compose_haproxy_config_is_valid(tmp_path) -> None:
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(compose_haproxy_config())
+    environment = compose_services()["lb"]["environment"]
+    names = ("DESK_LB_BIND", "DESK_APP1", "DESK_APP2")
+    result = subprocess.run(
+        [str(haproxy_binary()), "-c", "-f", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **{name: environment[name] for name in names}},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "could not resolve address 'app-1'" in result.stderr  # it read DESK_APP1
