@@ -49,7 +49,7 @@ from tests.scale.cluster import (
 from ticket_app.models import ActorKind, Ticket
 from ticket_app.services import identity
 from ticket_app.services.audit import Actor
-from ticket_app.services.database import use_database
+from ticket_app.services.database import get_engine, use_database
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.ui.state.tickets import POLL_SECONDS
 
@@ -81,14 +81,17 @@ def postgres_url() -> Iterator[str]:
     """A migrated scratch PostgreSQL database with an admin (dropped afterwards)."""
     base = os.environ.get("TEST_DATABASE_URL", "")
     require(bool(base), "TEST_DATABASE_URL is not set; two instances share a PostgreSQL database")
+    previous = get_engine().url.render_as_string(hide_password=False)
     with scratch_postgres_database(base, prefix="triage_scale") as url:
         upgrade_database(url)
-        engine = use_database(url)
-        identity.create_user(
-            ADMIN_EMAIL, "admin", PASSWORD, actor=Actor.process(ActorKind.SYSTEM, "scale")
-        )
+        use_database(url)
+        try:
+            identity.create_user(
+                ADMIN_EMAIL, "admin", PASSWORD, actor=Actor.process(ActorKind.SYSTEM, "scale")
+            )
+        finally:
+            use_database(previous)  # this process's other tests keep their database
         yield url
-        engine.dispose()
 
 
 @pytest.fixture
