@@ -11,8 +11,16 @@ from ticket_app.api.app import create_api
 from ticket_app.services import identity
 from ticket_app.services.errors import ServiceError
 from ticket_app.settings import get_settings
-from ticket_app.ui.pages import console, setup_page, sign_in_page, staff_page, tokens_page
-from ticket_app.ui.state import SessionState, TicketListState
+from ticket_app.ui.pages import (
+    console,
+    dashboard_page,
+    new_ticket_page,
+    setup_page,
+    sign_in_page,
+    staff_page,
+    tokens_page,
+)
+from ticket_app.ui.state import SessionState, StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
 
@@ -47,6 +55,18 @@ app.add_page(
     title="Triage Desk",
     description="Support ticket triage console",
     on_load=TicketListState.on_load,
+)
+app.add_page(
+    new_ticket_page,
+    route="/tickets/new",
+    title="New ticket · Triage Desk",
+    on_load=TicketFormState.on_load,
+)
+app.add_page(
+    dashboard_page,
+    route="/dashboard",
+    title="Dashboard · Triage Desk",
+    on_load=StatsState.on_load,
 )
 app.add_page(
     sign_in_page, route="/login", title="Sign in · Triage Desk", on_load=SignInState.on_load

@@ -1,4 +1,8 @@
-"""End-to-end checks of the staff console in headless Chromium against a running app."""
+"""End-to-end checks of the staff console in headless Chromium against a running app.
+
+The queue (filters, sort, assignment, saved views, bulk changes, keyboard), the new-ticket
+page and live refresh.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import AppServer, tickets_table_offline
+from tests.e2e.conftest import ADMIN_EMAIL, AppServer, session_cookie, tickets_table_offline
 from tests.e2e.seed import get_json, post_json
 
 pytestmark = pytest.mark.browser
@@ -32,6 +36,12 @@ def _create(app: AppServer, **fields: str) -> dict:
 def _open(page, app: AppServer, query: str = "") -> None:
     page.goto(f"{app.base_url}/{query}")
     expect(page.get_by_test_id("table-skeleton")).to_have_count(0)
+    expect(page.get_by_test_id("list-summary")).not_to_be_empty()
+
+
+def _new_ticket_page(page, app: AppServer) -> None:
+    page.goto(f"{app.base_url}/tickets/new")
+    expect(page.locator("#ticket-title")).to_be_visible()
 
 
 def _choose(page, select_selector: str, option: str) -> None:
@@ -39,7 +49,12 @@ def _choose(page, select_selector: str, option: str) -> None:
 
 
 def _total(page) -> int:
-    return int(page.get_by_test_id("stat-total").inner_text().replace(",", ""))
+    """The ticket count of the summary above the list ("42 tickets · 7 open · 1 critical")."""
+    return int(page.get_by_test_id("list-summary").inner_text().split(" ")[0].replace(",", ""))
+
+
+def _ticket(app: AppServer, ticket_id: int) -> dict:
+    return get_json(f"{app.base_url}/api/tickets/{ticket_id}/", token=app.token)
 
 
 def _rows(page):
@@ -47,7 +62,7 @@ def _rows(page):
 
 
 def test_suggestion_prefills_and_manual_override_survives(page, app_server: AppServer) -> None:
-    _open(page, app_server)
+    _new_ticket_page(page, app_server)
     page.locator("#ticket-description").fill(BILLING_TEXT)
     expect(page.get_by_test_id("category-hint")).to_contain_text("AI suggestion")
     expect(page.locator("#ticket-category")).to_have_value("billing")
@@ -60,9 +75,11 @@ def test_suggestion_prefills_and_manual_override_survives(page, app_server: AppS
     expect(page.get_by_test_id("priority-hint")).to_contain_text("Overridden")
 
 
-def test_submit_adds_ticket_on_top_and_updates_stats(page, app_server: AppServer) -> None:
+def test_submit_adds_ticket_on_top_and_updates_the_summary(page, app_server: AppServer) -> None:
     _open(page, app_server)
     total_before = _total(page)
+    page.get_by_role("link", name="New ticket (n)").click()
+    expect(page).to_have_url(re.compile(r"/tickets/new/?$"))
     title = f"Refund please {_token()}"
     page.locator("#ticket-title").fill(title)
     expect(page.get_by_test_id("title-count")).to_have_text(f"{len(title)} / 200")
@@ -71,9 +88,9 @@ def test_submit_adds_ticket_on_top_and_updates_stats(page, app_server: AppServer
     page.locator("#submit-ticket").click()
 
     expect(page.get_by_text(re.compile(r"Ticket #\d+ created"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
     expect(_rows(page).first).to_contain_text(title)
-    expect(page.get_by_test_id("stat-total")).to_have_text(f"{total_before + 1:,}")
-    expect(page.locator("#ticket-title")).to_have_value("")
+    expect(page.get_by_test_id("list-summary")).to_contain_text(f"{total_before + 1:,} ticket")
     ticket_id = _rows(page).first.get_attribute("data-ticket-id")
     stored = get_json(f"{app_server.base_url}/api/tickets/{ticket_id}/", token=app_server.token)
     assert stored["title"] == title
@@ -150,11 +167,11 @@ def test_ticket_created_elsewhere_shows_up_without_reload(page, app_server: AppS
     title = f"From the API {_token()}"
     _create(app_server, title=title, category="general", priority="low")
     expect(_rows(page).first).to_contain_text(title, timeout=10_000)
-    expect(page.get_by_test_id("stat-total")).not_to_have_text(f"{total_before:,}")
+    expect(page.get_by_test_id("list-summary")).to_contain_text(f"{total_before + 1:,} ticket")
 
 
 def test_submit_with_database_down_keeps_the_typed_text(page, app_server: AppServer) -> None:
-    _open(page, app_server)
+    _new_ticket_page(page, app_server)
     title = f"Nothing lost {_token()}"
     page.locator("#ticket-title").fill(title)
     page.locator("#ticket-description").fill(BILLING_TEXT)
@@ -171,3 +188,160 @@ def test_submit_with_database_down_keeps_the_typed_text(page, app_server: AppSer
     page.locator("#submit-ticket").click()
     expect(_rows(page).first).to_contain_text(title)
     expect(page.get_by_test_id("form-error")).to_have_count(0)
+
+
+def test_rows_are_links_to_the_ticket_page_and_keep_the_list_query(
+    page, app_server: AppServer
+) -> None:
+    tag = _token()
+    ticket = _create(app_server, title=f"{tag} link", priority="high")
+    _open(page, app_server, f"?q={tag}&sort=-priority")
+    link = page.get_by_role("link", name=f"{tag} link")
+    expect(link).to_have_attribute("href", f"/tickets/{ticket['id']}")
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/tickets/{ticket['id']}/?$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"\?q={tag}&sort=-priority$"))
+    expect(_rows(page)).to_have_count(1)
+
+
+def test_clicking_the_priority_header_sorts_critical_first(page, app_server: AppServer) -> None:
+    tag = _token()
+    for priority in ("low", "critical", "medium", "high"):
+        _create(app_server, title=f"{tag} {priority}", priority=priority)
+    _open(page, app_server, f"?q={tag}")
+    header = page.get_by_role("columnheader", name=re.compile("Priority"))
+    expect(header).to_have_attribute("aria-sort", "none")
+    header.get_by_role("button").click()
+    expect(page).to_have_url(re.compile(r"sort=-priority"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    order = [f"{tag} {p}" for p in ("critical", "high", "medium", "low")]
+    for position, title in enumerate(order):
+        expect(_rows(page).nth(position)).to_contain_text(title)
+    page.reload()
+    expect(_rows(page).first).to_contain_text(order[0])
+    expect(page.locator("#sort-select")).to_have_value("-priority")
+
+
+def test_assign_to_me_shows_the_ticket_under_assigned_to_me(page, app_server: AppServer) -> None:
+    tag = _token()
+    ticket = _create(app_server, title=f"{tag} mine")
+    me = get_json(f"{app_server.base_url}/api/me/", token=app_server.token)
+    _open(page, app_server, f"?q={tag}")
+    _rows(page).first.get_by_test_id("assignee-select").select_option(str(me["id"]))
+    expect(page.get_by_text(f"Ticket #{ticket['id']}: assigned to")).to_be_visible()
+    assert _ticket(app_server, ticket["id"])["assignee_id"] == me["id"]
+
+    page.get_by_test_id("nav-view").filter(has_text="Assigned to me").click()
+    expect(page).to_have_url(re.compile(r"/\?assignee=me$"))
+    expect(_rows(page).filter(has_text=f"{tag} mine")).to_have_count(1)
+    mine = page.get_by_test_id("nav-view").filter(has_text="Assigned to me")
+    expect(mine).to_have_attribute("aria-current", "page")
+
+
+def test_saved_view_count_follows_a_change_made_in_another_browser(
+    page, browser, app_server: AppServer
+) -> None:
+    tag = _token()
+    first = _create(app_server, title=f"{tag} one")
+    _create(app_server, title=f"{tag} two")
+    _open(page, app_server, f"?q={tag}&status=open")
+    page.locator("#save-view").click()
+    page.locator("#view-name").fill(f"Open {tag}")
+    page.locator("#save-view-submit").click()
+    saved = page.get_by_test_id("saved-view").filter(has_text=f"Open {tag}")
+    expect(saved.get_by_test_id("saved-view-count")).to_have_text("2")
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other.add_cookies([session_cookie(app_server, ADMIN_EMAIL)])
+        tab = other.new_page()
+        tab.goto(f"{app_server.base_url}/?q={tag}")
+        row = tab.locator(f"[data-testid=ticket-row][data-ticket-id='{first['id']}']")
+        row.get_by_test_id("status-select").select_option("closed")
+        expect(tab.get_by_text(f"Ticket #{first['id']}: status set to closed")).to_be_visible()
+    finally:
+        other.close()
+    expect(saved.get_by_test_id("saved-view-count")).to_have_text("1", timeout=10_000)
+    expect(_rows(page)).to_have_count(1)
+
+    saved.click()
+    expect(page).to_have_url(re.compile(rf"\?status=open&q={tag}$"))
+    page.get_by_role("button", name=f"Delete view Open {tag}").click()
+    expect(saved).to_have_count(0)
+
+
+def test_bulk_close_all_matching_then_undo(page, app_server: AppServer) -> None:
+    tag = _token()
+    ids = [_create(app_server, title=f"{tag} bulk {n}")["id"] for n in range(30)]
+    _open(page, app_server, f"?q={tag}")
+    expect(_rows(page)).to_have_count(25)
+    page.get_by_test_id("select-page").click()
+    expect(page.get_by_test_id("bulk-count")).to_have_text("25 selected")
+    page.locator("#select-all-matching").click()
+    expect(page.get_by_test_id("bulk-count")).to_have_text("All 30 matching tickets selected")
+    page.locator("#bulk-status").select_option("closed")
+    page.locator("#apply-bulk").click()
+    page.get_by_role("button", name="Change 30 tickets").click()
+    expect(page.get_by_test_id("undo-bar")).to_contain_text("30 tickets changed.")
+    assert {_ticket(app_server, i)["status"] for i in ids} == {"closed"}
+    expect(_rows(page).first.get_by_test_id("status-select")).to_have_value("closed")
+
+    page.locator("#undo-bulk").click()
+    expect(page.get_by_text("Undone: 30 tickets restored.")).to_be_visible()
+    assert {_ticket(app_server, i)["status"] for i in ids} == {"open"}
+    events = get_json(f"{app_server.base_url}/api/tickets/{ids[0]}/events/", token=app_server.token)
+    assert [(e["field"], e["new_value"]) for e in events[-2:]] == [
+        ("status", "closed"),
+        ("status", "open"),
+    ]
+
+
+def test_shift_click_selects_a_range(page, app_server: AppServer) -> None:
+    tag = _token()
+    for n in range(5):
+        _create(app_server, title=f"{tag} range {n}")
+    _open(page, app_server, f"?q={tag}")
+    boxes = page.get_by_test_id("row-checkbox")
+    boxes.nth(0).click()
+    boxes.nth(3).click(modifiers=["Shift"])
+    expect(page.get_by_test_id("bulk-count")).to_have_text("4 selected")
+    expect(boxes.nth(4)).not_to_be_checked()
+
+
+def test_keyboard_moves_selects_opens_and_creates(page, app_server: AppServer) -> None:
+    tag = _token()
+    _create(app_server, title=f"{tag} key 1")
+    middle = _create(app_server, title=f"{tag} key 2")
+    _create(app_server, title=f"{tag} key 3")
+    _open(page, app_server, f"?q={tag}")
+    links = page.get_by_test_id("ticket-link")
+    page.locator("body").press("j")
+    expect(links.nth(0)).to_be_focused()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    expect(links.nth(2)).to_be_focused()
+    page.keyboard.press("k")
+    expect(links.nth(1)).to_be_focused()
+    page.keyboard.press("x")
+    expect(page.get_by_test_id("row-checkbox").nth(1)).to_be_checked()
+
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("shortcuts-dialog")).to_have_count(0)
+    expect(links.nth(1)).to_be_focused()
+
+    page.keyboard.press("/")
+    expect(page.locator("#filter-search")).to_be_focused()
+    page.keyboard.type("jk")  # typed into the search box, not taken as shortcuts
+    expect(page.locator("#filter-search")).to_have_value(f"{tag}jk")
+    _open(page, app_server, f"?q={tag}")
+    page.locator("body").press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/tickets/{middle['id']}/?$"))
+    page.go_back()
+    expect(links.nth(2)).to_contain_text(f"{tag} key 1")
+    page.locator("body").press("n")
+    expect(page).to_have_url(re.compile(r"/tickets/new/?$"))

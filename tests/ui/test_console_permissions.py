@@ -17,16 +17,19 @@ import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
-from ticket_app.models import Role
+from ticket_app.models import Role, SavedView
 from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.services import identity
+from ticket_app.services.database import service_session
 from ticket_app.services.permissions import Action, role_allows
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
 from ticket_app.ui.logic import ticket_row
-from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
+from ticket_app.ui.state import NavState, StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.admin import StaffState, TokensState
+from ticket_app.ui.state.bulk import BulkState
 
 ROLES: list[str | None] = [None, "viewer", "agent", "admin"]
 
@@ -85,10 +88,31 @@ def _edit(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]
     return outcome, lambda: get_ticket(world.ticket_id).status.value == "closed"
 
 
-def _history(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
+def _assign_to_me(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
     state.rows = [ticket_row(get_ticket(world.ticket_id))]
-    outcome = state.show_detail(str(world.ticket_id))
-    return outcome, lambda: bool(state.detail) and len(state.detail_events) == 1
+    outcome = state.assign_to_me(str(world.ticket_id))
+    return outcome, lambda: get_ticket(world.ticket_id).assignee_id is not None
+
+
+def _bulk(state: BulkState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.selected, state.status = [str(world.ticket_id)], "resolved"
+    return state.apply(), lambda: get_ticket(world.ticket_id).status.value == "resolved"
+
+
+def _view_counts(state: NavState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.refresh_counts(), lambda: [v["count"] for v in state.builtin][-1:] == ["1"]
+
+
+def _save_view(state: NavState, world: World) -> tuple[Any, Callable[[], bool]]:
+    state.new_name = "Mine"
+    outcome = state.save({"query": "?status=open&sort=-priority"})
+
+    def saved() -> bool:
+        with service_session() as session:
+            mine = session.exec(select(SavedView).where(SavedView.name == "Mine")).first()
+            return mine is not None
+
+    return outcome, saved
 
 
 def _stats(state: StatsState, world: World) -> tuple[Any, Callable[[], bool]]:
@@ -148,7 +172,10 @@ CASES: dict[str, tuple[type[rx.State], Action, Callable[..., Any]]] = {
     "list tickets": (TicketListState, Action.TICKETS_READ, _read_list),
     "load more": (TicketListState, Action.TICKETS_READ, _load_more),
     "edit inline": (TicketListState, Action.TICKETS_EDIT, _edit),
-    "ticket history": (TicketListState, Action.AUDIT_READ, _history),
+    "assign to me": (TicketListState, Action.TICKETS_EDIT, _assign_to_me),
+    "bulk change": (BulkState, Action.TICKETS_EDIT, _bulk),
+    "view counts": (NavState, Action.TICKETS_READ, _view_counts),
+    "save view": (NavState, Action.VIEWS_MANAGE_OWN, _save_view),
     "stats": (StatsState, Action.TICKETS_READ, _stats),
     "submit ticket": (TicketFormState, Action.TICKETS_CREATE, _submit),
     "staff list": (StaffState, Action.STAFF_MANAGE, _staff_list),
@@ -181,7 +208,7 @@ def test_console_action_follows_the_permission_table(
     sent = " ".join(map(str, _run(outcome)))
 
     allowed = role_allows(role, action)
-    assert happened() is allowed, f"{case} as {role or 'anonymous'}"
+    assert happened() is allowed, f"{case} as {role or 'anonymous'}: {sent}"
     if role is None:
         assert "/login" in sent
     elif not allowed:  # a signed-in user is told no, not sent to sign in again

@@ -8,16 +8,25 @@ import pytest
 from pydantic import ValidationError
 
 from ticket_app.models import Category, Priority, Status
-from ticket_app.schemas import TicketCreate, TicketFilters, TicketStats, TriageOverrideStats
+from ticket_app.schemas import (
+    AssigneeLoad,
+    TicketCreate,
+    TicketFilters,
+    TicketStats,
+    TriageOverrideStats,
+)
 from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.logic import (
+    ListQuery,
     apply_suggestion,
-    filters_from_params,
-    filters_to_query,
+    duration_text,
     is_fresh,
+    list_query,
+    list_summary,
     merge_first_page,
     preview,
     relative_time,
+    select_range,
     stats_view,
     suggestion_badge,
     validation_messages,
@@ -26,28 +35,74 @@ from ticket_app.ui.logic import (
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
-def _row(ticket_id: int, minutes_ago: int) -> dict[str, str]:
+def _row(ticket_id: int, minutes_ago: int, priority: str = "low") -> dict[str, str]:
     created = NOW - timedelta(minutes=minutes_ago)
-    return {"id": str(ticket_id), "created_iso": created.isoformat(), "title": f"t{ticket_id}"}
+    return {
+        "id": str(ticket_id),
+        "created_iso": created.isoformat(),
+        "title": f"t{ticket_id}",
+        "priority": priority,
+    }
 
 
-def test_filters_round_trip_through_the_query_string() -> None:
-    filters = TicketFilters(
-        category=Category.BILLING, priority=Priority.HIGH, status=Status.OPEN, search=" a&b "
+def test_list_query_round_trips_through_the_url() -> None:
+    query = ListQuery(
+        category="billing",
+        priority="high",
+        status="open",
+        q=" a&b ",
+        assignee="me",
+        sort="-priority",
     )
-    query = filters_to_query(filters)
-    assert query == "?category=billing&priority=high&status=open&q=a%26b"
-    params = dict(pair.split("=") for pair in query[1:].split("&"))
+    url = query.url()
+    assert url == "/?category=billing&priority=high&status=open&q=a%26b&assignee=me&sort=-priority"
+    params = dict(pair.split("=") for pair in url[2:].split("&"))
     params["q"] = "a&b"
-    assert filters_from_params(params) == TicketFilters(
-        category=Category.BILLING, priority=Priority.HIGH, status=Status.OPEN, search="a&b"
+    assert list_query(params) == ListQuery(
+        category="billing", priority="high", status="open", q="a&b", assignee="me", sort="-priority"
+    )
+    assert query.filters("7") == TicketFilters(
+        category=Category.BILLING,
+        priority=Priority.HIGH,
+        status=Status.OPEN,
+        search="a&b",
+        assignee="7",
     )
 
 
-def test_unknown_or_all_params_mean_no_filter() -> None:
-    params = {"category": "nope", "priority": "all", "status": "", "q": "   "}
-    assert filters_from_params(params) == TicketFilters()
-    assert filters_to_query(TicketFilters()) == ""
+def test_unknown_or_all_params_mean_no_filter_and_the_default_sort() -> None:
+    params = {
+        "category": "nope",
+        "priority": "all",
+        "status": "",
+        "q": "   ",
+        "assignee": "someone",
+        "sort": "title",
+    }
+    assert list_query(params) == ListQuery()
+    assert ListQuery().url() == "/"
+    assert ListQuery().filters() == TicketFilters()
+    assert list_query({"assignee": "NONE"}).assignee == "none"
+    assert list_query({"assignee": "12"}).changed(assignee="all").url() == "/"
+
+
+def test_describe_says_what_the_filters_are() -> None:
+    assert ListQuery(sort="status").describe() == "All tickets"
+    assert ListQuery(status="in_progress", assignee="me").describe() == (
+        "status: in progress · assignee: me"
+    )
+    assert ListQuery(assignee="3", q="vpn").describe({"3": "Ana Diaz"}) == (
+        'assignee: Ana Diaz · search: "vpn"'
+    )
+    assert ListQuery(assignee="none").describe() == "unassigned"
+
+
+def test_shift_click_selects_the_range_from_the_anchor() -> None:
+    ids = ["9", "8", "7", "6", "5"]
+    assert select_range(ids, [], "", "7", checked=True) == ["7"]
+    assert select_range(ids, ["9"], "9", "6", checked=True) == ["9", "8", "7", "6"]
+    assert select_range(ids, ["9", "8", "7", "6"], "5", "8", checked=False) == ["9"]
+    assert select_range(ids, ["9"], "gone", "5", checked=True) == ["9", "5"]
 
 
 @pytest.mark.parametrize(
@@ -95,6 +150,14 @@ def test_merge_never_drops_a_row_pushed_off_the_first_page() -> None:
     assert cursor == "after-2"
 
 
+def test_merge_follows_the_sort_of_the_list() -> None:
+    current = [_row(1, 5, "critical"), _row(2, 1, "high"), _row(3, 2, "low")]
+    fresh = [_row(4, 0, "critical"), _row(1, 5, "critical")]
+    rows, cursor = merge_first_page(current, "after-3", fresh, "after-1", "-priority")
+    assert [r["id"] for r in rows] == ["4", "1", "2", "3"]
+    assert cursor == "after-3"
+
+
 def test_a_hand_picked_value_beats_the_suggestion() -> None:
     assert apply_suggestion("low", touched=True, suggested="critical").value == "low"
     choice = apply_suggestion("", touched=False, suggested="critical")
@@ -132,6 +195,7 @@ def test_stats_view_formats_the_aggregates() -> None:
         category_breakdown={c: 2 for c in Category},
     )
     view = stats_view(stats, TriageOverrideStats(suggested=8, overridden=2, override_rate=0.25))
+    assert view.median_first_reply == "—" and view.assignee_rows == []
     assert (view.total, view.open, view.avg_per_day) == (10, 4, "3.33")
     assert view.priority_rows[0] == {"name": "low", "count": 1, "label": "1"}
     assert view.override_rate == "25%"
@@ -158,3 +222,20 @@ def test_stats_view_writes_large_numbers_for_the_reader() -> None:
     assert view.priority_rows[-1]["label"] == "250,000"
     assert "Billing 250,000" in view.category_summary
     assert view.override_text == "12,345 of 600,000 AI suggestions changed"
+
+
+def test_summary_and_durations_read_like_the_console() -> None:
+    stats = TicketStats(
+        total_tickets=1_204,
+        open_tickets=42,
+        avg_tickets_per_day=1.0,
+        priority_breakdown={Priority.CRITICAL: 7},
+        category_breakdown={},
+        open_by_assignee=[AssigneeLoad(assignee_id=None, name="Unassigned", open=3)],
+        median_first_reply_seconds=5400,
+    )
+    assert list_summary(stats) == "1,204 tickets · 42 open · 7 critical"
+    view = stats_view(stats, TriageOverrideStats(suggested=0, overridden=0, override_rate=0))
+    assert view.assignee_rows == [{"key": "none", "name": "Unassigned", "open": "3"}]
+    assert view.median_first_reply == "1.5 h"
+    assert [duration_text(s) for s in (None, 30, 600, 200_000)] == ["—", "30 s", "10 min", "2.3 d"]

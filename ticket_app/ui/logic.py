@@ -1,12 +1,12 @@
 """Plain functions behind the console's event handlers, kept free of Reflex so they unit-test.
 
-Rows handed to the browser are flat `dict[str, str]` (see `ticket_row`); filters travel in the
-URL query string (see `filters_from_params` / `filters_to_query`).
+Rows handed to the browser are flat `dict[str, str]` (see `ticket_row`); filters, search and
+sort travel in the URL query string (see `ListQuery`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -15,12 +15,19 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from ticket_app.models import Category, Priority, Status
-from ticket_app.schemas import TicketFilters, TicketRead, TicketStats, TriageOverrideStats
+from ticket_app.schemas import (
+    TicketFilters,
+    TicketRead,
+    TicketSort,
+    TicketStats,
+    TriageOverrideStats,
+)
 from ticket_app.triage import TriageSuggestion
 
 DESCRIPTION_PREVIEW_CHARS = 90
-FILTER_PARAMS = ("category", "priority", "status", "q")
 ALL = "all"
+ME = "me"
+UNASSIGNED = "none"
 EnumT = TypeVar("EnumT", Category, Priority, Status)
 
 STATUS_LABELS = {
@@ -29,6 +36,15 @@ STATUS_LABELS = {
     Status.RESOLVED.value: "Resolved",
     Status.CLOSED.value: "Closed",
 }
+SORT_LABELS = {
+    TicketSort.NEWEST.value: "newest first",
+    TicketSort.OLDEST.value: "oldest first",
+    TicketSort.UPDATED.value: "recently updated",
+    TicketSort.PRIORITY.value: "priority",
+    TicketSort.STATUS.value: "status",
+}
+PRIORITY_RANK = {p.value: rank for rank, p in enumerate(Priority, start=1)}
+STATUS_RANK = {s.value: rank for rank, s in enumerate(Status, start=1)}
 
 
 def _enum_or_none(enum: type[EnumT], raw: str | None) -> EnumT | None:
@@ -39,30 +55,104 @@ def _enum_or_none(enum: type[EnumT], raw: str | None) -> EnumT | None:
         return None
 
 
-def filters_from_params(params: Mapping[str, str]) -> TicketFilters:
-    """Filters from URL query parameters; unknown or malformed values are ignored."""
-    search = (params.get("q") or "").strip()
-    return TicketFilters(
-        category=_enum_or_none(Category, params.get("category")),
-        priority=_enum_or_none(Priority, params.get("priority")),
-        status=_enum_or_none(Status, params.get("status")),
-        search=search or None,
-    )
+def _assignee_param(raw: str | None) -> str:
+    """The assignee filter of a URL: me, none, a user id in digits, or "" (anyone)."""
+    value = (raw or "").strip().lower()
+    if value in (ME, UNASSIGNED) or (value.isascii() and value.isdigit()):
+        return value
+    return ""
 
 
-def filters_to_query(filters: TicketFilters) -> str:
-    """The query string ("?category=billing&q=refund", or "") that encodes `filters`."""
-    pairs = [
-        (name, value)
-        for name, value in (
-            ("category", filters.category.value if filters.category else None),
-            ("priority", filters.priority.value if filters.priority else None),
-            ("status", filters.status.value if filters.status else None),
-            ("q", filters.normalized_search()),
+@dataclass(frozen=True)
+class ListQuery:
+    """What the ticket list shows: filters, search and sort, as its URL query holds them.
+
+    Every field is a plain string; "" means no filter. `assignee` is "me", "none", a staff user
+    id in digits, or "". `sort` is a `TicketSort` value. The list, the dashboard, the nav's
+    views and the saved views all read and write this one shape.
+    """
+
+    category: str = ""
+    priority: str = ""
+    status: str = ""
+    q: str = ""
+    assignee: str = ""
+    sort: str = TicketSort.NEWEST.value
+
+    def params(self, *, with_sort: bool = True) -> dict[str, str]:
+        """The non-default fields as URL query parameters, in a fixed order."""
+        pairs = {
+            "category": self.category,
+            "priority": self.priority,
+            "status": self.status,
+            "q": self.q.strip(),
+            "assignee": self.assignee,
+            "sort": self.sort if with_sort and self.sort != TicketSort.NEWEST.value else "",
+        }
+        return {name: value for name, value in pairs.items() if value}
+
+    def url(self, path: str = "/") -> str:
+        """`path` with this query, e.g. "/?status=open&sort=-priority"."""
+        params = self.params()
+        return path + (f"?{urlencode(params)}" if params else "")
+
+    def changed(self, **changes: str) -> ListQuery:
+        """A copy with `changes` applied and normalised as from a URL ("all" means no filter)."""
+        return list_query({**self.params(), **changes})
+
+    def ticket_sort(self) -> TicketSort:
+        """The sort as the service layer takes it."""
+        return TicketSort(self.sort)
+
+    def filters(self, assignee: str | None = None) -> TicketFilters:
+        """The filters as the service layer takes them.
+
+        `assignee` is this query's assignee already resolved to "none" or a user id (the
+        caller turns "me" into the signed-in user's id); None means no assignee filter.
+        """
+        return TicketFilters(
+            category=_enum_or_none(Category, self.category),
+            priority=_enum_or_none(Priority, self.priority),
+            status=_enum_or_none(Status, self.status),
+            search=self.q.strip() or None,
+            assignee=assignee,
         )
-        if value
-    ]
-    return f"?{urlencode(pairs)}" if pairs else ""
+
+    def describe(self, staff_names: Mapping[str, str] | None = None) -> str:
+        """The filters in words, e.g. "status: open · assignee: me", or "All tickets"."""
+        names = staff_names or {}
+        parts = [
+            f"{name}: {label_of_value(value).lower()}"
+            for name, value in (
+                ("category", self.category),
+                ("priority", self.priority),
+                ("status", self.status),
+            )
+            if value
+        ]
+        if self.assignee == UNASSIGNED:
+            parts.append("unassigned")
+        elif self.assignee:
+            parts.append(f"assignee: {names.get(self.assignee, self.assignee)}")
+        if self.q.strip():
+            parts.append(f'search: "{self.q.strip()}"')
+        return " · ".join(parts) or "All tickets"
+
+
+def list_query(params: Mapping[str, str]) -> ListQuery:
+    """The list query from URL parameters; unknown or malformed values mean "no filter"."""
+    category = _enum_or_none(Category, params.get("category"))
+    priority = _enum_or_none(Priority, params.get("priority"))
+    status = _enum_or_none(Status, params.get("status"))
+    sort = params.get("sort") or ""
+    return ListQuery(
+        category=category.value if category else "",
+        priority=priority.value if priority else "",
+        status=status.value if status else "",
+        q=(params.get("q") or "").strip(),
+        assignee=_assignee_param(params.get("assignee")),
+        sort=sort if sort in SORT_LABELS else TicketSort.NEWEST.value,
+    )
 
 
 def relative_time(moment: datetime, now: datetime | None = None) -> str:
@@ -99,11 +189,28 @@ def ticket_row(ticket: TicketRead, now: datetime | None = None) -> dict[str, str
         "created_iso": created.isoformat(),
         "created_exact": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "created_relative": relative_time(created, now),
+        "updated_iso": ticket.updated_at.astimezone(UTC).isoformat(),
+        "updated_relative": relative_time(ticket.updated_at.astimezone(UTC), now),
+        "assignee_id": str(ticket.assignee_id) if ticket.assignee_id is not None else "",
     }
 
 
-def _sort_key(row: Mapping[str, str]) -> tuple[str, int]:
-    return row["created_iso"], int(row["id"])
+def _stamp(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def _newest_first(row: Mapping[str, str]) -> tuple[float, int]:
+    return -_stamp(row["created_iso"]), -int(row["id"])
+
+
+SORT_KEYS: dict[str, Callable[[Mapping[str, str]], tuple[float, ...]]] = {
+    TicketSort.NEWEST.value: _newest_first,
+    TicketSort.OLDEST.value: lambda row: (_stamp(row["created_iso"]), int(row["id"])),
+    TicketSort.UPDATED.value: lambda row: (-_stamp(row["updated_iso"]), -int(row["id"])),
+    TicketSort.PRIORITY.value: lambda row: (-PRIORITY_RANK[row["priority"]], *_newest_first(row)),
+    TicketSort.STATUS.value: lambda row: (STATUS_RANK[row["status"]], *_newest_first(row)),
+}
+"""Sort value -> a key that grows down the list, the order the service pages in."""
 
 
 def merge_first_page(
@@ -111,26 +218,66 @@ def merge_first_page(
     current_cursor: str | None,
     fresh: list[dict[str, str]],
     fresh_cursor: str | None,
+    sort: str = TicketSort.NEWEST.value,
 ) -> tuple[list[dict[str, str]], str | None]:
     """Combine a freshly loaded first page with rows the user already paged in.
 
-    The fresh page replaces the newest rows; rows strictly older than its last row (pages the
-    user loaded with "Load more") are kept, and so is the cursor that continues after them.
-    Returns the merged rows and the cursor for the next page.
+    The fresh page replaces the first rows; rows that sort strictly after its last row under
+    `sort` (pages the user loaded with "Load more") are kept, and so is the cursor that
+    continues after them. Returns the merged rows and the cursor for the next page.
     """
     if fresh_cursor is None or not fresh:
         return fresh, fresh_cursor
-    oldest_fresh = _sort_key(fresh[-1])
+    key = SORT_KEYS[sort]
+    last_fresh = key(fresh[-1])
     fresh_ids = {row["id"] for row in fresh}
-    tail = [row for row in current if row["id"] not in fresh_ids and _sort_key(row) < oldest_fresh]
+    tail = [row for row in current if row["id"] not in fresh_ids and key(row) > last_fresh]
     if not tail:
         return fresh, fresh_cursor
     return fresh + tail, current_cursor
 
 
+def select_range(
+    ids: list[str], selected: list[str], anchor: str, target: str, *, checked: bool
+) -> list[str]:
+    """The selection after a shift-click on `target` with `anchor` clicked before.
+
+    `ids` are the rows in display order. Every row from the anchor to the target (both
+    included) becomes `checked`; without a usable anchor only the target changes. The result
+    keeps `selected`'s order and appends newly selected ids in display order.
+    """
+    span = [target]
+    if anchor in ids and target in ids:
+        start, end = sorted((ids.index(anchor), ids.index(target)))
+        span = ids[start : end + 1]
+    if checked:
+        return selected + [row_id for row_id in span if row_id not in selected]
+    return [row_id for row_id in selected if row_id not in span]
+
+
 def replace_row(rows: list[dict[str, str]], row: dict[str, str]) -> list[dict[str, str]]:
     """`rows` with the row of the same id replaced by `row`."""
     return [row if existing["id"] == row["id"] else existing for existing in rows]
+
+
+def list_summary(stats: TicketStats) -> str:
+    """The one-line summary above the list, e.g. "42 tickets · 17 open · 7 critical"."""
+    critical = stats.priority_breakdown.get(Priority.CRITICAL, 0)
+    noun = "ticket" if stats.total_tickets == 1 else "tickets"
+    return f"{stats.total_tickets:,} {noun} · {stats.open_tickets:,} open · {critical:,} critical"
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration for people: "—" (none), "45 s", "12 min", "3.5 h", "2.1 d"."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 def validation_messages(error: ValidationError) -> dict[str, str]:
@@ -208,6 +355,8 @@ class StatsView:
     category_rows: list[dict[str, str | int]]
     override_text: str
     override_rate: str
+    assignee_rows: list[dict[str, str]]
+    median_first_reply: str
 
 
 def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
@@ -228,4 +377,13 @@ def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
             f"{overrides.overridden:,} of {overrides.suggested:,} AI suggestions changed"
         ),
         override_rate=f"{overrides.override_rate * 100:.0f}%",
+        assignee_rows=[
+            {
+                "key": str(row.assignee_id) if row.assignee_id is not None else UNASSIGNED,
+                "name": row.name,
+                "open": f"{row.open:,}",
+            }
+            for row in stats.open_by_assignee
+        ],
+        median_first_reply=duration_text(stats.median_first_reply_seconds),
     )

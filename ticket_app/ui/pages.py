@@ -6,57 +6,116 @@ import reflex as rx
 
 from ticket_app.ui.components.access import account_menu, setup_form, sign_in_form
 from ticket_app.ui.components.admin import invite_form, new_token_form, staff_table, tokens_table
+from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
-from ticket_app.ui.components.stats import stats_panel
+from ticket_app.ui.components.nav import side_nav
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
 
+PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+WIDE_ONLY = rx.breakpoints(initial="none", sm="flex")
 
-def _frame(*content: rx.Component, heading: str = "Triage Desk") -> rx.Component:
-    """Header (name, navigation, who is signed in) above the page's main content."""
-    return rx.box(
-        rx.el.header(
-            rx.hstack(
-                rx.link(
-                    rx.hstack(
-                        rx.icon(
-                            "life-buoy", size=24, color=rx.color("accent", 11), aria_hidden=True
-                        ),
-                        rx.heading(heading, size="6", as_="h1"),
-                        align="center",
-                    ),
-                    href="/",
-                    underline="none",
-                    color_scheme="gray",
-                    high_contrast=True,
+
+def _new_ticket_button(**props) -> rx.Component:
+    """The link to the new-ticket page, styled as the page's main button."""
+    return rx.link(
+        rx.button(rx.icon("plus", size=16), "New ticket", tab_index=-1, **props),
+        href="/tickets/new",
+        id="new-ticket",
+        underline="none",
+        aria_label="New ticket (n)",
+    )
+
+
+def _header(heading: str) -> rx.Component:
+    """Name, the new-ticket button and who is signed in."""
+    return rx.el.header(
+        rx.hstack(
+            rx.link(
+                rx.hstack(
+                    rx.icon("life-buoy", size=24, color=rx.color("accent", 11), aria_hidden=True),
+                    rx.heading(heading, size="5", as_="h1"),
+                    align="center",
                 ),
-                rx.spacer(),
-                rx.cond(SessionState.signed_in, account_menu()),
-                align="center",
-                width="100%",
-                wrap="wrap",
+                href="/",
+                underline="none",
+                color_scheme="gray",
+                high_contrast=True,
             ),
-            margin_bottom="1rem",
+            rx.cond(SessionState.can_edit, rx.box(_new_ticket_button(), display=WIDE_ONLY)),
+            rx.spacer(),
+            rx.cond(SessionState.signed_in, account_menu()),
+            align="center",
+            width="100%",
+            wrap="wrap",
         ),
-        rx.el.main(*content),
-        padding=rx.breakpoints(initial="0.75rem", md="1.5rem"),
-        max_width="1400px",
+        margin_bottom="0.75rem",
+    )
+
+
+def _thumb_button() -> rx.Component:
+    """On a phone: "New ticket" at the bottom right, where a thumb reaches."""
+    return rx.cond(
+        SessionState.can_edit,
+        rx.box(
+            rx.link(
+                rx.button(rx.icon("plus", size=18), "New", size="3", radius="full", tab_index=-1),
+                href="/tickets/new",
+                aria_label="New ticket",
+                underline="none",
+            ),
+            display=PHONE_ONLY,
+            position="fixed",
+            right="1rem",
+            bottom="1rem",
+            z_index="20",
+        ),
+    )
+
+
+def page_frame(*content: rx.Component, heading: str = "Triage Desk") -> rx.Component:
+    """The console's frame: header, the views navigation, and `content` as the main area.
+
+    Every signed-in page uses it (the ticket page too), so the views and their counts are
+    one click away everywhere.
+    """
+    return rx.box(
+        _header(heading),
+        rx.flex(
+            side_nav(),
+            rx.el.main(*content, style={"flex": "1", "minWidth": "0"}),
+            direction=rx.breakpoints(initial="column", md="row"),
+            gap=rx.breakpoints(initial="2", md="5"),
+            width="100%",
+        ),
+        _thumb_button(),
+        padding=rx.breakpoints(initial="0.75rem", md="1.25rem"),
+        max_width="1600px",
         margin_x="auto",
     )
 
 
 def console() -> rx.Component:
-    """The console: form (agents and admins) and stats above the ticket table."""
-    return _frame(
-        rx.grid(
-            rx.cond(SessionState.can_edit, ticket_form()),
-            stats_panel(),
-            columns=rx.cond(SessionState.can_edit, rx.breakpoints(initial="1", lg="2fr 3fr"), "1"),
-            spacing="4",
-            width="100%",
-        ),
-        rx.box(tickets_section(), margin_top="1rem"),
-    )
+    """The queue: the ticket list owns the main area."""
+    return page_frame(tickets_section())
+
+
+def new_ticket_page() -> rx.Component:
+    """The new-ticket form on a page of its own (agents and admins)."""
+    return page_frame(rx.box(ticket_form(), max_width="48rem"))
+
+
+def dashboard_page() -> rx.Component:
+    """Stats for the list's filters."""
+    return page_frame(dashboard())
+
+
+def ticket_page() -> rx.Component:
+    """One ticket at /tickets/{id}: its page content inside the console's frame."""
+    # Imported here: the ticket page's module is built alongside the console, not part of it.
+    from ticket_app.ui.components.ticket_page import ticket_page_content
+
+    return page_frame(ticket_page_content())
 
 
 def sign_in_page() -> rx.Component:
@@ -71,9 +130,9 @@ def setup_page() -> rx.Component:
 
 def staff_page() -> rx.Component:
     """Admins: the staff list and new accounts."""
-    return _frame(rx.vstack(invite_form(), staff_table(), spacing="4", width="100%"))
+    return page_frame(rx.vstack(invite_form(), staff_table(), spacing="4", width="100%"))
 
 
 def tokens_page() -> rx.Component:
     """Personal API tokens (admins see everyone's)."""
-    return _frame(rx.vstack(new_token_form(), tokens_table(), spacing="4", width="100%"))
+    return page_frame(rx.vstack(new_token_form(), tokens_table(), spacing="4", width="100%"))

@@ -1,4 +1,4 @@
-"""The stats panel: headline numbers and breakdown charts."""
+"""The dashboard's pieces: headline numbers, breakdown charts and the per-assignee load."""
 
 from __future__ import annotations
 
@@ -83,41 +83,71 @@ def _category_chart() -> rx.Component:
     )
 
 
-def stats_panel() -> rx.Component:
-    """Totals, per-day average, AI override share and the two breakdown charts."""
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Stats", size="4", as_="h2"),
-                rx.cond(
-                    StatsState.unavailable,
-                    rx.badge("stale: database unavailable", color_scheme="red"),
+def _assignee_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(row["name"]),
+        rx.table.cell(row["open"], text_align="right"),
+        data_testid="assignee-load",
+    )
+
+
+def assignee_table() -> rx.Component:
+    """Open tickets per assignee (unassigned included), most first."""
+    return rx.vstack(
+        rx.heading("Open tickets by assignee", size="3", as_="h3", id="assignee-load-heading"),
+        rx.cond(
+            StatsState.assignee_rows.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Assignee"),
+                        rx.table.column_header_cell("Open", text_align="right"),
+                    )
                 ),
-                align="center",
-            ),
-            rx.grid(
-                _number("Total", StatsState.total_text, "stat-total"),
-                _number("Open", StatsState.open_text, "stat-open"),
-                _number("Per day", StatsState.avg_per_day, "stat-avg"),
-                _number(
-                    "AI overridden",
-                    StatsState.override_rate,
-                    "stat-override",
-                    StatsState.override_text,
-                ),
-                columns=rx.breakpoints(initial="2", sm="4"),
-                spacing="2",
+                rx.table.body(rx.foreach(StatsState.assignee_rows, _assignee_row)),
+                size="1",
+                variant="surface",
                 width="100%",
+                aria_labelledby="assignee-load-heading",
             ),
-            rx.grid(
-                _priority_chart(),
-                _category_chart(),
-                columns=rx.breakpoints(initial="1", sm="2"),
-                spacing="3",
-                width="100%",
-            ),
-            width="100%",
-            spacing="3",
+            rx.text("No open tickets.", size="2"),
         ),
         width="100%",
+        spacing="2",
+    )
+
+
+def stats_panel() -> rx.Component:
+    """Totals, per-day average, first-reply time, AI override share and the breakdowns."""
+    return rx.vstack(
+        rx.grid(
+            _number("Total", StatsState.total_text, "stat-total"),
+            _number("Open", StatsState.open_text, "stat-open"),
+            _number("Per day", StatsState.avg_per_day, "stat-avg"),
+            _number(
+                "Median first reply",
+                StatsState.median_first_reply,
+                "stat-first-reply",
+                "from creation to the first public reply",
+            ),
+            _number(
+                "AI overridden",
+                StatsState.override_rate,
+                "stat-override",
+                StatsState.override_text,
+            ),
+            columns=rx.breakpoints(initial="2", sm="3", lg="5"),
+            spacing="2",
+            width="100%",
+        ),
+        rx.grid(
+            rx.card(_priority_chart()),
+            rx.card(_category_chart()),
+            rx.card(assignee_table()),
+            columns=rx.breakpoints(initial="1", md="2", xl="3"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        spacing="3",
     )

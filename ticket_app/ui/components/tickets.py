@@ -1,12 +1,18 @@
-"""The ticket table: filters, inline edits, pagination and the detail dialog."""
+"""The ticket list: summary, filters, sortable headers, rows linking to their ticket page.
+
+Also inline edits and assignment, selection for bulk changes, and pagination.
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from ticket_app.schemas import TicketSort
+from ticket_app.ui.components.bulk import bulk_bar, row_checkbox, select_page_checkbox
 from ticket_app.ui.components.common import (
     CATEGORIES,
     CATEGORY_COLORS,
+    FIELD_STYLE,
     PRIORITIES,
     PRIORITY_COLORS,
     STATUS_COLORS,
@@ -16,19 +22,34 @@ from ticket_app.ui.components.common import (
     native_select,
     tone_style,
 )
+from ticket_app.ui.components.keyboard import (
+    shortcut_listener,
+    shortcuts_button,
+    shortcuts_dialog,
+)
+from ticket_app.ui.components.views import save_view_dialog
 from ticket_app.ui.state import SessionState, TicketListState
+from ticket_app.ui.state.tickets import SEARCH_INPUT_ID
 
 SKELETON_ROWS = 6
-# The title opens the ticket's dialog: a button (it opens a dialog, it goes nowhere) that reads
-# like a link.
-TITLE_BUTTON = {
-    "all": "unset",
-    "cursor": "pointer",
+TITLE_LINK = {
     "color": "var(--accent-11)",
     "fontWeight": "500",
-    "textAlign": "left",
     "overflowWrap": "anywhere",
-    "&:hover": {"textDecoration": "underline"},
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
+# Columns shown from the tablet breakpoint up; on a phone their content moves into the title
+# cell, so the table fits 390 px without scrolling sideways.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
+PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+HEADER_BUTTON = {
+    "all": "unset",
+    "cursor": "pointer",
+    "display": "inline-flex",
+    "alignItems": "center",
+    "gap": "0.25rem",
+    "fontWeight": "bold",
     "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
 }
 
@@ -41,9 +62,9 @@ def _filter_select(
     value: rx.Var[str],
     on_change: rx.EventHandler,
 ) -> rx.Component:
-    """One filter select; "all" switches the filter off."""
+    """One filter select; the first choice switches the filter off."""
     return native_select(
-        choices(values, first=("all", all_label)),
+        choices(values, first=("", all_label)),
         value=value,
         on_change=on_change,
         id=field_id,
@@ -51,15 +72,31 @@ def _filter_select(
     )
 
 
+def _assignee_filter() -> rx.Component:
+    """Anyone / me / unassigned / one staff member."""
+    state = TicketListState
+    return rx.el.select(
+        rx.el.option("Any assignee", value=""),
+        rx.el.option("Assigned to me", value="me"),
+        rx.el.option("Unassigned", value="none"),
+        rx.foreach(state.staff, lambda user: rx.el.option(user["name"], value=user["id"])),
+        value=state.assignee,
+        on_change=state.filter_assignee,
+        id="filter-assignee",
+        aria_label="Filter by assignee",
+        style=FIELD_STYLE,
+    )
+
+
 def filter_bar() -> rx.Component:
-    """Search box and category/priority/status filters; all combine and live in the URL."""
+    """Search box and category/priority/status/assignee filters; all live in the URL."""
     state = TicketListState
     return rx.grid(
         rx.input(
             rx.input.slot(rx.icon("search", size=16)),
-            id="filter-search",
+            id=SEARCH_INPUT_ID,
             type="search",
-            placeholder="Search title or description",
+            placeholder="Search title or description ( / )",
             aria_label="Search tickets",
             value=state.search,
             on_change=state.filter_search,
@@ -90,7 +127,8 @@ def filter_bar() -> rx.Component:
             state.status,
             state.filter_status,
         ),
-        columns=rx.breakpoints(initial="1", sm="2", md="4"),
+        _assignee_filter(),
+        columns=rx.breakpoints(initial="2", md="5"),
         spacing="2",
         width="100%",
     )
@@ -105,7 +143,7 @@ def _inline_select(
 ) -> rx.Component:
     """A coloured, badge-like select that saves the field at once.
 
-    Out of the tab order: keyboard users edit in the ticket dialog (one tab stop per row).
+    Out of the tab order (one tab stop per row); keyboard users edit on the ticket page.
     """
     return native_select(
         choices(values),
@@ -119,10 +157,27 @@ def _inline_select(
     )
 
 
-# Columns shown from the tablet breakpoint up; on a phone their content moves into the title
-# cell, so the table fits 390 px without scrolling sideways.
-WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
-PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+def _assignee_select(row: rx.Var[dict[str, str]], test_id_suffix: str = "") -> rx.Component:
+    """Who owns the ticket; choosing saves at once."""
+    return rx.el.select(
+        rx.el.option("Unassigned", value=""),
+        rx.foreach(
+            TicketListState.staff, lambda user: rx.el.option(user["name"], value=user["id"])
+        ),
+        value=row["assignee_id"],
+        on_change=lambda value: TicketListState.update_field(row["id"], "assignee_id", value),
+        disabled=~SessionState.can_edit,
+        aria_label="Assignee of ticket " + row["id"],
+        data_testid=f"assignee-select{test_id_suffix}",
+        tab_index=-1,
+        style={
+            **FIELD_STYLE,
+            "width": "auto",
+            "maxWidth": "11rem",
+            "height": "var(--space-5)",
+            "fontSize": "var(--font-size-1)",
+        },
+    )
 
 
 def _created(row: rx.Var[dict[str, str]]) -> rx.Component:
@@ -135,12 +190,13 @@ def _created(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Status, priority, category and age under the title, for phones."""
+    """Status, priority, category, assignee and age under the title, for phones."""
     return rx.flex(
         _inline_select(row, "status", STATUSES, STATUS_COLORS, "-compact"),
         _inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS, "-compact"),
         _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS, "-compact"),
-        rx.text(_created(row), size="1", color_scheme="gray"),
+        _assignee_select(row, "-compact"),
+        rx.text(_created(row), size="1"),
         display=PHONE_ONLY,
         wrap="wrap",
         gap="2",
@@ -150,41 +206,78 @@ def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
 
 
 def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """One table row."""
+    """One row; its title is a real link to the ticket's page."""
+    current = row["id"] == TicketListState.current_id
     return rx.table.row(
+        rx.table.cell(row_checkbox(row), width="2.5rem"),
         rx.table.cell(
-            # One dialog per row, opened by its title: closing it returns focus to that title.
-            rx.dialog.root(
-                rx.dialog.trigger(
-                    rx.el.button(
-                        row["title"],
-                        aria_label="Open ticket " + row["id"] + ": " + row["title"],
-                        data_testid="ticket-link",
-                        style=TITLE_BUTTON,
-                    ),
-                ),
-                detail_content(row),
-                on_open_change=lambda is_open: TicketListState.show_detail(row["id"], is_open),
+            rx.link(
+                row["title"],
+                href="/tickets/" + row["id"],
+                id="ticket-link-" + row["id"],
+                data_ticket_id=row["id"],
+                data_testid="ticket-link",
+                style=TITLE_LINK,
+            ),
+            rx.text(
+                row["preview"],
+                size="1",
+                display=rx.breakpoints(initial="none", md="block"),
+                margin_top="0.15rem",
             ),
             _compact_details(row),
             min_width="11rem",
-            max_width="22rem",
-        ),
-        rx.table.cell(
-            rx.text(row["preview"], size="2", color_scheme="gray"),
-            display=rx.breakpoints(initial="none", md="table-cell"),
-            max_width="26rem",
         ),
         rx.table.cell(_inline_select(row, "status", STATUSES, STATUS_COLORS), display=WIDE_ONLY),
         rx.table.cell(
             _inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS), display=WIDE_ONLY
         ),
         rx.table.cell(
-            _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS), display=WIDE_ONLY
+            _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS), display=DESKTOP_ONLY
         ),
+        rx.table.cell(_assignee_select(row), display=WIDE_ONLY),
         rx.table.cell(_created(row), white_space="nowrap", display=WIDE_ONLY),
         data_testid="ticket-row",
         data_ticket_id=row["id"],
+        data_current=rx.cond(current, "true", "false"),
+        style={
+            "background": rx.cond(current, "var(--accent-a3)", "transparent"),
+            "&:focus-within": {"background": "var(--accent-a3)"},
+        },
+    )
+
+
+def _sort_header(label: str, sort: TicketSort, reverse: TicketSort | None = None, **props):
+    """A column header that sorts by `sort` when clicked (by `reverse` when already sorted).
+
+    `aria-sort` tells screen readers which column sorts the list and in which direction.
+    """
+    state = TicketListState
+    active = state.sort == sort.value
+    if reverse is not None:
+        active = active | (state.sort == reverse.value)
+        target = rx.cond(state.sort == sort.value, reverse.value, sort.value)
+    else:
+        target = sort.value
+    ascending = sort.value in (TicketSort.OLDEST.value, TicketSort.STATUS.value)
+    direction = "ascending" if ascending else "descending"
+    if reverse is not None:
+        direction = rx.cond(state.sort == reverse.value, "ascending", "descending")
+    return rx.table.column_header_cell(
+        rx.el.button(
+            label,
+            rx.cond(
+                active,
+                rx.icon("arrow-down-up", size=14, aria_hidden=True),
+                rx.icon("chevrons-up-down", size=14, aria_hidden=True, opacity="0.5"),
+            ),
+            type="button",
+            on_click=state.sort_by(target),
+            style=HEADER_BUTTON,
+            data_testid=f"sort-{label.lower()}",
+        ),
+        aria_sort=rx.cond(active, direction, "none"),
+        **props,
     )
 
 
@@ -205,7 +298,7 @@ def _empty_state() -> rx.Component:
     """Shown when no ticket matches."""
     return rx.center(
         rx.vstack(
-            rx.icon("inbox", size=32, color=rx.color("gray", 9)),
+            rx.icon("inbox", size=32, color=rx.color("gray", 11)),
             rx.cond(
                 TicketListState.has_filters,
                 rx.vstack(
@@ -226,18 +319,17 @@ def _empty_state() -> rx.Component:
 
 
 def ticket_table() -> rx.Component:
-    """The newest-first table with a "Load more" button."""
+    """The sorted table with a "Load more" button."""
     state = TicketListState
     header = rx.table.header(
         rx.table.row(
+            rx.table.column_header_cell(select_page_checkbox(), width="2.5rem"),
             rx.table.column_header_cell("Title"),
-            rx.table.column_header_cell(
-                "Description", display=rx.breakpoints(initial="none", md="table-cell")
-            ),
-            rx.table.column_header_cell("Status", display=WIDE_ONLY),
-            rx.table.column_header_cell("Priority", display=WIDE_ONLY),
-            rx.table.column_header_cell("Category", display=WIDE_ONLY),
-            rx.table.column_header_cell("Created", display=WIDE_ONLY),
+            _sort_header("Status", TicketSort.STATUS, display=WIDE_ONLY),
+            _sort_header("Priority", TicketSort.PRIORITY, display=WIDE_ONLY),
+            rx.table.column_header_cell("Category", display=DESKTOP_ONLY),
+            rx.table.column_header_cell("Assignee", display=WIDE_ONLY),
+            _sort_header("Created", TicketSort.NEWEST, TicketSort.OLDEST, display=WIDE_ONLY),
         )
     )
     table = rx.box(
@@ -263,7 +355,7 @@ def ticket_table() -> rx.Component:
             rx.cond(state.rows.length() > 0, table, _empty_state()),
         ),
         rx.hstack(
-            rx.text(state.shown_text, size="2", color_scheme="gray", data_testid="shown-text"),
+            rx.text(state.shown_text, size="2", data_testid="shown-text"),
             rx.spacer(),
             rx.cond(
                 state.next_cursor != "",
@@ -283,128 +375,81 @@ def ticket_table() -> rx.Component:
     )
 
 
-def _detail_field(label: str, field: str, values: list[str], colors: dict[str, str]):
-    """A labelled select in the ticket dialog: the keyboard path to an inline edit."""
-    detail = TicketListState.detail
-    field_id = f"detail-{field}"
-    return rx.vstack(
-        rx.el.label(rx.text(label, size="1", weight="medium"), html_for=field_id),
-        native_select(
-            choices(values),
-            value=detail[field].to(str),
-            on_change=lambda value: TicketListState.update_field(
-                detail["id"].to(str), field, value
-            ),
-            disabled=~SessionState.can_edit,
-            id=field_id,
-            style=tone_style(detail[field].to(str), colors),
-        ),
-        spacing="1",
+def _sort_picker() -> rx.Component:
+    """The sort as a select too: the way to every sort on a phone, where headers are hidden."""
+    return native_select(
+        [
+            (TicketSort.NEWEST.value, "Newest first"),
+            (TicketSort.OLDEST.value, "Oldest first"),
+            (TicketSort.UPDATED.value, "Recently updated"),
+            (TicketSort.PRIORITY.value, "Priority"),
+            (TicketSort.STATUS.value, "Status"),
+        ],
+        value=TicketListState.sort,
+        on_change=TicketListState.sort_by,
+        id="sort-select",
+        aria_label="Sort tickets",
+        style={"width": "auto"},
     )
 
 
-def detail_content(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Full text, editable status/priority/category and the history of the row's ticket.
-
-    The fields appear only once the dialog holds this row's ticket, so a quick change right
-    after opening can never land on the ticket opened before.
-    """
-    detail = TicketListState.detail
-    loaded = rx.fragment(
-        rx.flex(
-            _detail_field("Status", "status", STATUSES, STATUS_COLORS),
-            _detail_field("Priority", "priority", PRIORITIES, PRIORITY_COLORS),
-            _detail_field("Category", "category", CATEGORIES, CATEGORY_COLORS),
-            rx.text("Created " + detail["created_exact"].to(str), size="1"),
-            wrap="wrap",
-            gap="3",
-            align="end",
-        ),
-        rx.dialog.description(
-            detail["description"],
-            white_space="pre-wrap",
-            margin_y="1rem",
-            data_testid="detail-description",
-        ),
-        rx.cond(
-            detail["suggested_category"] != "",
+def _toolbar() -> rx.Component:
+    """Heading, the one-line summary, sort, "Save view", export and shortcuts."""
+    return rx.flex(
+        rx.vstack(
+            rx.heading("Tickets", size="4", as_="h2"),
             rx.text(
-                "AI suggested: "
-                + detail["suggested_category"].to(str)
-                + " / "
-                + detail["suggested_priority"].to(str),
-                size="1",
+                TicketListState.summary,
+                size="2",
+                data_testid="list-summary",
+                aria_live="polite",
             ),
+            spacing="0",
         ),
-        history_timeline(),
-    )
-    return rx.dialog.content(
-        rx.dialog.title("#" + row["id"] + " " + row["title"]),
-        rx.cond(
-            detail["id"].to(str) == row["id"],
-            loaded,
-            rx.dialog.description("Loading the ticket…", margin_y="1rem", role="status"),
+        rx.spacer(),
+        rx.hstack(
+            _sort_picker(),
+            save_view_dialog(),
+            rx.cond(
+                SessionState.can_edit,
+                document_link(
+                    rx.button(
+                        rx.icon("download", size=14),
+                        "Export CSV",
+                        variant="soft",
+                        size="1",
+                        tab_index=-1,
+                    ),
+                    href=TicketListState.export_url,
+                    download="tickets.csv",
+                    aria_label="Export CSV: the tickets of this view",
+                    id="export-csv",
+                ),
+            ),
+            shortcuts_button(),
+            spacing="2",
+            align="center",
+            wrap="wrap",
         ),
-        rx.flex(
-            rx.dialog.close(rx.button("Close", variant="soft", high_contrast=True)),
-            justify="end",
-            margin_top="1rem",
-        ),
-        max_width="40rem",
-    )
-
-
-def _history_entry(event: rx.Var[dict[str, str]]) -> rx.Component:
-    return rx.el.li(
-        rx.text(event["what"], size="2", weight="medium"),
-        rx.text(event["who"] + " · " + event["when"], size="1", color_scheme="gray"),
-        data_testid="history-entry",
-    )
-
-
-def history_timeline() -> rx.Component:
-    """The ticket's audit trail: who created, imported or changed what, oldest first."""
-    return rx.box(
-        rx.heading("History", size="2", as_="h2", margin_bottom="0.25rem", id="history-heading"),
-        rx.el.ol(
-            rx.foreach(TicketListState.detail_events, _history_entry),
-            aria_labelledby="history-heading",
-            style={"listStyle": "none", "padding": 0, "margin": 0},
-        ),
-        margin_top="1rem",
+        wrap="wrap",
+        gap="2",
+        align="center",
+        width="100%",
     )
 
 
 def tickets_section() -> rx.Component:
-    """Heading, filters, table and dialog together."""
+    """The queue: toolbar, filters, bulk bar, table, the shortcut listener and its dialog."""
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.heading("Tickets", size="4", as_="h2"),
-                rx.cond(
-                    SessionState.can_edit,
-                    document_link(
-                        rx.button(
-                            rx.icon("download", size=14),
-                            "Export CSV",
-                            variant="soft",
-                            size="1",
-                            tab_index=-1,
-                        ),
-                        href=TicketListState.export_url,
-                        download="tickets.csv",
-                        aria_label="Export CSV: the tickets of this view",
-                        id="export-csv",
-                    ),
-                ),
-                justify="between",
-                align="center",
-                width="100%",
-            ),
+            _toolbar(),
             filter_bar(),
+            bulk_bar(),
             ticket_table(),
             width="100%",
             spacing="3",
         ),
+        shortcut_listener(),
+        shortcuts_dialog(),
         width="100%",
     )

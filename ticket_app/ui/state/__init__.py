@@ -4,5 +4,6 @@ from ticket_app.ui.state.form import TicketFormState
 from ticket_app.ui.state.session import SessionState
 from ticket_app.ui.state.stats import StatsState
 from ticket_app.ui.state.tickets import TicketListState
+from ticket_app.ui.state.views import NavState
 
-__all__ = ["SessionState", "StatsState", "TicketFormState", "TicketListState"]
+__all__ = ["NavState", "SessionState", "StatsState", "TicketFormState", "TicketListState"]

@@ -22,9 +22,7 @@ from ticket_app.services.tickets import submit_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
-from ticket_app.ui.state.session import actor_of, authorize
-from ticket_app.ui.state.stats import StatsState
-from ticket_app.ui.state.tickets import TicketListState
+from ticket_app.ui.state.session import SessionState, actor_of, authorize
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +144,11 @@ class TicketFormState(rx.State):
         return bool(self.suggested_priority) and self.priority != self.suggested_priority
 
     @rx.event
+    async def on_load(self):
+        """The new-ticket page: agents and admins only (others go to the list)."""
+        return await (await self.get_state(SessionState)).require(Action.TICKETS_CREATE)
+
+    @rx.event
     def set_title(self, value: str) -> None:
         """Store the typed title."""
         self.title = value
@@ -260,11 +263,7 @@ class TicketFormState(rx.State):
             self.form_error = str(exc)
         else:
             self._clear()
-            yield [
-                rx.toast.success(f"Ticket #{ticket.id} created"),
-                TicketListState.refresh,
-                StatsState.refresh,
-            ]
+            yield [rx.toast.success(f"Ticket #{ticket.id} created"), rx.redirect("/")]
         finally:
             self.submitting = False
         if self.form_error:

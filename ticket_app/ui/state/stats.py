@@ -1,29 +1,40 @@
-"""Stats panel state: totals, breakdowns and the AI override share, from the service layer."""
+"""Dashboard state: the ticket list's stats for the same filters (read from the URL).
+
+Totals, breakdowns, per-assignee load, median time to first public reply, AI override share.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import reflex as rx
 
-from ticket_app.services.errors import ServiceError
+from ticket_app.schemas import TicketFilters
+from ticket_app.services.errors import InvalidInputError, ServiceError
+from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
-from ticket_app.services.tickets import ticket_stats, triage_override_stats
-from ticket_app.ui.logic import StatsView, stats_view
-from ticket_app.ui.state.session import authorize
+from ticket_app.services.tickets import change_marker, ticket_stats, triage_override_stats
+from ticket_app.ui.logic import StatsView, list_query, stats_view
+from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.state.views import resolved_filters
 
 logger = logging.getLogger(__name__)
 
+POLL_SECONDS = 5.0
 
-def load_stats_view() -> StatsView:
-    """Run both aggregate queries and format them (blocking; call it from a thread)."""
-    return stats_view(ticket_stats(), triage_override_stats())
+
+def load_stats_view(filters: TicketFilters | None = None) -> StatsView:
+    """Run the aggregate queries for `filters` and format them (blocking; use a thread)."""
+    return stats_view(ticket_stats(filters), triage_override_stats(filters))
 
 
 class StatsState(rx.State):
-    """Aggregates over every ticket, refreshed after each change and by the list's poll."""
+    """The dashboard's aggregates for the filters in its URL, refreshed when tickets change."""
 
+    described: str = "All tickets"
+    list_href: str = "/"
     loaded: bool = False
     total_count: int = 0
     open_count: int = 0
@@ -36,7 +47,12 @@ class StatsState(rx.State):
     category_rows: list[dict[str, str | int]] = rx.field(default_factory=list)
     override_text: str = ""
     override_rate: str = "0%"
+    assignee_rows: list[dict[str, str]] = rx.field(default_factory=list)
+    median_first_reply: str = "—"
     unavailable: bool = False
+
+    _filters: TicketFilters | None = None
+    _seen_marker: str = ""
 
     def _apply(self, view: StatsView | None) -> None:
         """Show `view`; None means the database could not be read (the old numbers stay)."""
@@ -56,6 +72,34 @@ class StatsState(rx.State):
         self.category_rows = view.category_rows
         self.override_text = view.override_text
         self.override_rate = view.override_rate
+        self.assignee_rows = view.assignee_rows
+        self.median_first_reply = view.median_first_reply
+
+    @rx.event
+    async def on_load(self) -> AsyncIterator:
+        """Check the session, read the list's filters from the URL, load, keep refreshing."""
+        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_READ)
+        if refusal is not None:
+            yield refusal
+            return
+        actor = await actor_of(self)
+        if actor is None:
+            return
+        query = list_query(self.router.url.query_parameters)
+        self.list_href = query.url()
+        try:
+            names = {str(u.id): u.name for u in await asyncio.to_thread(assignable_staff)}
+            self._filters = await asyncio.to_thread(resolved_filters, query, actor)
+        except InvalidInputError:
+            yield rx.redirect(query.changed(assignee="").url("/dashboard"), replace=True)
+            return
+        except ServiceError as exc:
+            logger.warning("dashboard not loaded: %s", exc)
+            self._apply(None)
+            return
+        self.described = query.describe(names)
+        yield StatsState.refresh
+        yield StatsState.poll
 
     @rx.event
     async def refresh(self):
@@ -63,14 +107,42 @@ class StatsState(rx.State):
         actor, refusal = await authorize(self, Action.TICKETS_READ)
         if actor is None:
             return refusal
-        self._apply(await fetch_stats_view())
+        try:
+            self._seen_marker = await asyncio.to_thread(change_marker)
+        except ServiceError:
+            self._seen_marker = ""
+        self._apply(await fetch_stats_view(self._filters))
         return None
 
+    @rx.event(background=True, supersedes=True)
+    async def poll(self) -> None:
+        """While the dashboard is open, reload when the tickets' change marker moves."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            async with self:
+                filters, seen = self._filters, self._seen_marker
+                actor = await actor_of(self)
+            if actor is None or not actor.can(Action.TICKETS_READ):
+                return
+            try:
+                marker = await asyncio.to_thread(change_marker)
+            except ServiceError:
+                async with self:
+                    self.unavailable = True
+                continue
+            if marker == seen:
+                continue
+            view = await fetch_stats_view(filters)
+            async with self:
+                self._apply(view)
+                if view is not None:
+                    self._seen_marker = marker
 
-async def fetch_stats_view() -> StatsView | None:
-    """The stats view, or None when the database is unavailable."""
+
+async def fetch_stats_view(filters: TicketFilters | None = None) -> StatsView | None:
+    """The stats view for `filters`, or None when the database is unavailable."""
     try:
-        return await asyncio.to_thread(load_stats_view)
+        return await asyncio.to_thread(load_stats_view, filters)
     except ServiceError as exc:
         logger.warning("stats not refreshed: %s", exc)
         return None

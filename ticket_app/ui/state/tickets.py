@@ -1,4 +1,7 @@
-"""Ticket table state: filters mirrored in the URL, keyset pages, inline edits, live refresh."""
+"""Ticket list state: filters and sort mirrored in the URL, keyset pages, live refresh.
+
+Also inline edits and assignment, and the current row that keyboard shortcuts act on.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +13,36 @@ from urllib.parse import urlencode
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.schemas import TicketFilters, TicketPage, TicketUpdate
+from ticket_app.schemas import TicketFilters, TicketPage, TicketSort, TicketUpdate
 from ticket_app.services.audit import Actor
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     InvalidCursorError,
+    InvalidInputError,
     PermissionDeniedError,
     ServiceError,
     TicketNotFoundError,
 )
+from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import (
     change_marker,
-    list_ticket_events,
     list_tickets,
+    ticket_stats,
     update_ticket,
 )
 from ticket_app.ui.logic import (
-    ALL,
-    filters_from_params,
-    filters_to_query,
+    SORT_LABELS,
+    ListQuery,
+    list_query,
+    list_summary,
     merge_first_page,
     replace_row,
     ticket_row,
     validation_messages,
 )
 from ticket_app.ui.state.session import SessionState, actor_of, authorize
-from ticket_app.ui.state.stats import StatsState, fetch_stats_view
+from ticket_app.ui.state.views import NavState, load_nav, resolved_filters
 
 logger = logging.getLogger(__name__)
 
@@ -46,48 +52,47 @@ OUTAGE_NOTE = (
     "when the database is back."
 )
 POLL_SECONDS = 3.0
-EDITABLE_FIELDS = ("status", "category", "priority")
+EDITABLE_FIELDS = ("status", "category", "priority", "assignee_id")
+SEARCH_INPUT_ID = "filter-search"
 
 
-def load_page(filters: TicketFilters, cursor: str | None = None) -> TicketPage:
-    """One page of the table (blocking; call it from a thread)."""
-    return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor)
+def row_link_id(ticket_id: str) -> str:
+    """DOM id of a row's title link, the element that holds focus when the row is current."""
+    return f"ticket-link-{ticket_id}"
+
+
+def focus_element(element_id: str) -> rx.event.EventSpec:
+    """Move keyboard focus to the element with `element_id` (built like `rx.scroll_to`)."""
+    element = rx.vars.FunctionStringVar.create("document.getElementById").call(element_id)
+    return rx.run_script(element.to(rx.vars.ObjectVar).focus.to(rx.vars.FunctionVar).call())
+
+
+def load_page(
+    filters: TicketFilters, cursor: str | None = None, sort: TicketSort = TicketSort.NEWEST
+) -> TicketPage:
+    """One page of the list (blocking; call it from a thread)."""
+    return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor, sort=sort)
 
 
 def save_field(ticket_id: int, field: str, value: str, actor: Actor) -> dict[str, str]:
     """Save one inline edit by `actor` and return the stored row (blocking; use a thread).
 
-    Raises ValueError for a field that is not editable inline, pydantic's ValidationError for
-    a value outside the allowed set, and the service errors of `update_ticket`.
+    `assignee_id` takes a staff user id in digits, or "" to unassign. Raises ValueError for a
+    field that is not editable inline, pydantic's ValidationError for a value outside the
+    allowed set, and the service errors of `update_ticket`.
     """
     if field not in EDITABLE_FIELDS:
         raise ValueError(f"{field} cannot be edited here")
-    changes = TicketUpdate.model_validate({field: value})
+    stored: str | int | None = value
+    if field == "assignee_id":
+        stored = int(value) if value else None
+    changes = TicketUpdate.model_validate({field: stored})
     return ticket_row(update_ticket(ticket_id, changes, actor=actor))
 
 
-def event_rows(ticket_id: int) -> list[dict[str, str]]:
-    """The ticket's audit trail for the detail dialog, oldest first (blocking; use a thread).
-
-    Each row: `when` (UTC, minutes), `who`, `what` (e.g. "status: open → closed").
-    """
-    rows = []
-    for event in list_ticket_events(ticket_id, limit=200).items:
-        if event.field and event.kind.value == "changed":
-            old = (event.old_value or "").replace("_", " ")
-            new = (event.new_value or "").replace("_", " ")
-            what = f"{event.field.replace('_', ' ')}: {old} → {new}"
-        else:
-            what = event.kind.value.replace("_", " ").capitalize()
-        rows.append(
-            {
-                "id": str(event.id),
-                "when": event.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                "who": event.actor,
-                "what": what,
-            }
-        )
-    return rows
+def staff_choices() -> list[dict[str, str]]:
+    """Active agents and admins as `{"id", "name"}` for assignee pickers (blocking)."""
+    return [{"id": str(user.id), "name": user.name} for user in assignable_staff()]
 
 
 def save_error_message(exc: Exception) -> str:
@@ -104,7 +109,7 @@ def save_error_message(exc: Exception) -> str:
 
 
 class TicketListState(rx.State):
-    """The filtered, newest-first ticket table with cursor pagination."""
+    """The filtered, sorted ticket list with cursor pagination."""
 
     rows: list[dict[str, str]] = rx.field(default_factory=list)
     total: int = 0
@@ -112,107 +117,153 @@ class TicketListState(rx.State):
     loading: bool = True
     loading_more: bool = False
     load_error: str = ""
+    summary: str = ""
 
-    category: str = ALL
-    priority: str = ALL
-    status: str = ALL
+    category: str = ""
+    priority: str = ""
+    status: str = ""
     search: str = ""
+    assignee: str = ""
+    sort: str = TicketSort.NEWEST.value
 
-    detail: dict[str, str] = rx.field(default_factory=dict)
-    detail_events: list[dict[str, str]] = rx.field(default_factory=list)
+    staff: list[dict[str, str]] = rx.field(default_factory=list)
+    current_id: str = ""
 
+    _filters_cache: TicketFilters | None = None
     _saving: int = 0
     _seen_marker: str = ""
 
     @rx.var
     def has_filters(self) -> bool:
         """Whether any filter or search is active."""
-        return bool(self.search.strip()) or any(
-            value != ALL for value in (self.category, self.priority, self.status)
-        )
+        return bool(self._query().params(with_sort=False))
 
     @rx.var
     def shown_text(self) -> str:
         """Summary such as "Showing 25 of 1,204 tickets"."""
         return f"Showing {len(self.rows):,} of {self.total:,} tickets"
 
-    def _filters(self) -> TicketFilters:
-        """The active filters as the service layer takes them."""
-        return filters_from_params(
-            {
-                "category": self.category,
-                "priority": self.priority,
-                "status": self.status,
-                "q": self.search,
-            }
-        )
+    @rx.var
+    def list_url(self) -> str:
+        """The list's own URL (filters, search, sort): the nav marks the view it matches."""
+        return self._query().url()
+
+    @rx.var
+    def described(self) -> str:
+        """The filters and sort in words, e.g. "status: open · sorted by priority"."""
+        query = self._query()
+        names = {user["id"]: user["name"] for user in self.staff}
+        return f"{query.describe(names)} · sorted by {SORT_LABELS[query.sort]}"
+
+    @rx.var
+    def query_string(self) -> str:
+        """The list's query string ("?status=open…" or ""), for links that keep the filters."""
+        return self._query().url("")
 
     @rx.var
     def export_url(self) -> str:
-        """The REST export of the current filtered view, as a CSV download link."""
-        filters = self._filters().model_dump(mode="json", exclude_none=True)
-        query = urlencode(filters)
-        return "/api/tickets/export/" + (f"?{query}" if query else "")
+        """The REST export of the current filtered, sorted list, as a CSV download link."""
+        params = self._query().params()
+        return "/api/tickets/export/" + (f"?{urlencode(params)}" if params else "")
 
-    def _show_filters(self, filters: TicketFilters) -> None:
-        """Put `filters` into the filter controls."""
-        self.category = filters.category.value if filters.category else ALL
-        self.priority = filters.priority.value if filters.priority else ALL
-        self.status = filters.status.value if filters.status else ALL
-        if self.search.strip() != (filters.search or ""):  # keep spaces still being typed
-            self.search = filters.search or ""
+    def _query(self) -> ListQuery:
+        """The list's filters, search and sort."""
+        return ListQuery(
+            category=self.category,
+            priority=self.priority,
+            status=self.status,
+            q=self.search,
+            assignee=self.assignee,
+            sort=self.sort,
+        )
+
+    def _filters(self) -> TicketFilters:
+        """The service filters resolved when the page loaded (no filter before that)."""
+        return self._filters_cache or TicketFilters()
+
+    def _show_query(self, query: ListQuery) -> None:
+        """Put `query` into the filter controls."""
+        self.category, self.priority, self.status = query.category, query.priority, query.status
+        self.assignee, self.sort = query.assignee, query.sort
+        if self.search.strip() != query.q:  # keep spaces still being typed
+            self.search = query.q
 
     def _show_page(self, page: TicketPage) -> None:
-        """Replace the table with a freshly loaded first page."""
+        """Replace the list with a freshly loaded first page."""
         self.rows = [ticket_row(t) for t in page.items]
         self.total = page.total
         self.next_cursor = page.next_cursor or ""
+        if not any(row["id"] == self.current_id for row in self.rows):
+            self.current_id = self.rows[0]["id"] if self.rows else ""
 
     @rx.event
     async def on_load(self) -> AsyncIterator:
-        """Check the session, read the URL's filters, load the first page, start the refresh."""
+        """Check the session, read the URL's query, load the first page, start the refresh."""
         refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_READ)
         if refusal is not None:
             yield refusal
             return
-        self._show_filters(filters_from_params(self.router.url.query_parameters))
+        actor = await actor_of(self)
+        if actor is None:
+            return
+        query = list_query(self.router.url.query_parameters)
+        self._show_query(query)
+        (await self.get_state(NavState)).active_href = query.url()
         self.loading = True
         self.load_error = ""
         yield
+        try:
+            self._filters_cache = await asyncio.to_thread(resolved_filters, query, actor)
+            self.staff = await asyncio.to_thread(staff_choices)
+        except InvalidInputError:
+            yield rx.redirect(query.changed(assignee="").url(), replace=True)
+            return
+        except ServiceError as exc:
+            logger.warning("ticket list not loaded: %s", exc)
         await self._reload()
         self.loading = False
-        yield [StatsState.refresh, TicketListState.poll]
+        yield TicketListState.poll
 
     async def _reload(self) -> None:
-        """Load the first page for the active filters (keeps the old rows if that fails)."""
+        """Load the first page and the summary (keeps the old rows if that fails)."""
         try:
             marker = await asyncio.to_thread(change_marker)
-            self._show_page(await asyncio.to_thread(load_page, self._filters()))
-            self._seen_marker = marker
-            self.load_error = ""
+            page = await asyncio.to_thread(
+                load_page, self._filters(), None, self._query().ticket_sort()
+            )
+            stats = await asyncio.to_thread(ticket_stats, self._filters())
         except ServiceError as exc:
             logger.warning("ticket list not loaded: %s", exc)
             self.load_error = "Tickets could not be loaded: the database is unavailable. Retrying."
+            return
+        self._show_page(page)
+        self.summary = list_summary(stats)
+        self._seen_marker = marker
+        self.load_error = ""
 
     @rx.event
     async def refresh(self):
-        """Reload the newest tickets, keeping the older pages already shown."""
+        """Reload the first page and the summary, keeping the older pages already shown."""
         actor, refusal = await authorize(self, Action.TICKETS_READ)
         if actor is None:
             return refusal
         try:
-            page = await asyncio.to_thread(load_page, self._filters())
+            page = await asyncio.to_thread(
+                load_page, self._filters(), None, self._query().ticket_sort()
+            )
+            stats = await asyncio.to_thread(ticket_stats, self._filters())
         except ServiceError as exc:
             logger.warning("ticket list not refreshed: %s", exc)
             return None
         self._merge(page)
-        return None
+        self.summary = list_summary(stats)
+        return NavState.refresh_counts
 
     def _merge(self, page: TicketPage) -> None:
         """Fold a fresh first page into the rows shown."""
         fresh = [ticket_row(t) for t in page.items]
         self.rows, cursor = merge_first_page(
-            self.rows, self.next_cursor or None, fresh, page.next_cursor
+            self.rows, self.next_cursor or None, fresh, page.next_cursor, self.sort
         )
         self.next_cursor = cursor or ""
         self.total = page.total
@@ -223,15 +274,15 @@ class TicketListState(rx.State):
         """Every few seconds, pick up changes made elsewhere (runs while this page is open).
 
         Started by `on_load`, so Reflex cancels it when the page unloads or loads again. Each
-        round first asks for the cheap change marker and reloads the page and stats only when
-        it moved, so idle consoles cost one index lookup per round even with millions of
-        tickets. Skips a round while an inline edit is being saved so the edit is not
-        overwritten.
+        round first asks for the cheap change marker and reloads the page, the summary and
+        the nav's counts only when it moved, so idle consoles cost one index lookup per round
+        even with millions of tickets. Skips a round while an inline edit is being saved so
+        the edit is not overwritten.
         """
         while True:
             await asyncio.sleep(POLL_SECONDS)
             async with self:
-                filters = self._filters()
+                filters, sort = self._filters(), self._query().ticket_sort()
                 busy = self._saving > 0
                 seen = self._seen_marker
                 actor = await actor_of(self)
@@ -243,66 +294,68 @@ class TicketListState(rx.State):
                 marker = await asyncio.to_thread(change_marker)
                 if marker == seen:
                     async with self:
-                        await self._show_outage(False)
+                        self._show_outage(False)
                     continue
-                page = await asyncio.to_thread(load_page, filters)
+                page = await asyncio.to_thread(load_page, filters, None, sort)
+                stats = await asyncio.to_thread(ticket_stats, filters)
+                nav = await asyncio.to_thread(load_nav, actor)
             except ServiceError:
                 async with self:
-                    await self._show_outage(True)
+                    self._show_outage(True)
                 continue
-            view = await fetch_stats_view()
             async with self:
                 if self._saving == 0 and self._filters() == filters:
                     self._merge(page)
+                    self.summary = list_summary(stats)
                     self._seen_marker = marker
-                stats = await self.get_state(StatsState)
-                stats._apply(view)
+                (await self.get_state(NavState))._show(nav)
 
-    async def _show_outage(self, down: bool) -> None:
-        """Say on the list and the stats whether what they show may be out of date."""
+    def _show_outage(self, down: bool) -> None:
+        """Say on the list whether what it shows may be out of date."""
         if down:
             self.load_error = OUTAGE_NOTE
         elif self.load_error == OUTAGE_NOTE:
             self.load_error = ""
-        stats = await self.get_state(StatsState)
-        stats.unavailable = down
 
-    def _url(self, **changes: str) -> str:
-        """The console URL for the active filters with `changes` applied."""
-        params = {
-            "category": self.category,
-            "priority": self.priority,
-            "status": self.status,
-            "q": self.search,
-        }
-        params.update(changes)
-        return "/" + filters_to_query(filters_from_params(params))
+    def _go(self, **changes: str) -> rx.event.EventSpec:
+        """Show the list for the active query with `changes` applied; the URL follows."""
+        return rx.redirect(self._query().changed(**changes).url(), replace=True)
 
     @rx.event
     def filter_category(self, value: str):
-        """Show only one category (or all); the URL follows."""
-        return rx.redirect(self._url(category=value), replace=True)
+        """Show only one category (or all)."""
+        return self._go(category=value)
 
     @rx.event
     def filter_priority(self, value: str):
-        """Show only one priority (or all); the URL follows."""
-        return rx.redirect(self._url(priority=value), replace=True)
+        """Show only one priority (or all)."""
+        return self._go(priority=value)
 
     @rx.event
     def filter_status(self, value: str):
-        """Show only one status (or all); the URL follows."""
-        return rx.redirect(self._url(status=value), replace=True)
+        """Show only one status (or all)."""
+        return self._go(status=value)
+
+    @rx.event
+    def filter_assignee(self, value: str):
+        """Show only one assignee's tickets, the unassigned ones, or all."""
+        return self._go(assignee=value)
 
     @rx.event
     def filter_search(self, value: str):
-        """Search titles and descriptions (the input is debounced); the URL follows."""
+        """Search titles and descriptions (the input is debounced)."""
         self.search = value
-        return rx.redirect(self._url(q=value), replace=True)
+        return self._go(q=value)
+
+    @rx.event
+    def sort_by(self, value: str):
+        """Sort by one of the five `TicketSort` values (a column header was clicked)."""
+        return self._go(sort=value)
 
     @rx.event
     def clear_filters(self):
-        """Show every ticket again."""
-        return rx.redirect("/", replace=True)
+        """Show every ticket again (the sort stays)."""
+        return rx.redirect(ListQuery(sort=self.sort).url(), replace=True)
 
     @rx.event
     async def load_more(self) -> AsyncIterator:
@@ -316,7 +369,9 @@ class TicketListState(rx.State):
         self.loading_more = True
         yield
         try:
-            page = await asyncio.to_thread(load_page, self._filters(), self.next_cursor)
+            page = await asyncio.to_thread(
+                load_page, self._filters(), self.next_cursor, self._query().ticket_sort()
+            )
         except InvalidCursorError:
             await self._reload()
         except ServiceError as exc:
@@ -331,7 +386,7 @@ class TicketListState(rx.State):
 
     @rx.event
     async def update_field(self, ticket_id: str, field: str, value: str) -> AsyncIterator:
-        """Save an inline status/category/priority change at once; revert the cell on failure."""
+        """Save an inline status/category/priority/assignee change; revert it on failure."""
         before = next((row for row in self.rows if row["id"] == ticket_id), None)
         if before is None or before.get(field) == value:
             return
@@ -349,30 +404,34 @@ class TicketListState(rx.State):
             yield rx.toast.error(f"Ticket #{ticket_id} not saved: {save_error_message(exc)}")
         else:
             self.rows = replace_row(self.rows, saved)
-            if self.detail.get("id") == ticket_id:
-                self.detail = saved
-                self.detail_events = await asyncio.to_thread(event_rows, int(ticket_id))
-            label = field.replace("_", " ")
-            yield [
-                rx.toast.success(f"Ticket #{ticket_id}: {label} set to {value.replace('_', ' ')}"),
-                StatsState.refresh,
-            ]
+            note = self._saved_note(ticket_id, field, value)
+            yield [rx.toast.success(note), NavState.refresh_counts]
         finally:
             self._saving -= 1
 
+    def _saved_note(self, ticket_id: str, field: str, value: str) -> str:
+        """The toast after an inline edit, e.g. "Ticket #4: assigned to Ana Diaz"."""
+        if field == "assignee_id":
+            name = next((s["name"] for s in self.staff if s["id"] == value), "")
+            return f"Ticket #{ticket_id}: " + (f"assigned to {name}" if name else "unassigned")
+        label = field.replace("_", " ")
+        return f"Ticket #{ticket_id}: {label} set to {value.replace('_', ' ')}"
+
     @rx.event
-    async def show_detail(self, ticket_id: str, is_open: bool = True):
-        """Fill the ticket's dialog as it opens, with its audit trail as a timeline."""
-        if not is_open:
-            return None
-        actor, refusal = await authorize(self, Action.AUDIT_READ)
+    async def assign_to_me(self, ticket_id: str) -> AsyncIterator:
+        """Assign the ticket to the signed-in user (the `a` shortcut and the row's button)."""
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
         if actor is None:
-            return refusal
-        self.detail = next((row for row in self.rows if row["id"] == ticket_id), {})
-        self.detail_events = []
-        if self.detail:
-            try:
-                self.detail_events = await asyncio.to_thread(event_rows, int(ticket_id))
-            except ServiceError as exc:
-                logger.warning("ticket history not loaded: %s", exc)
-        return None
+            yield refusal
+            return
+        async for update in self.update_field(ticket_id, "assignee_id", str(actor.user_id)):
+            yield update
+
+    def _step(self, offset: int) -> rx.event.EventSpec | None:
+        """Move the current row by `offset` (clamped to the rows shown) and focus its link."""
+        ids = [row["id"] for row in self.rows]
+        if not ids:
+            return None
+        position = ids.index(self.current_id) + offset if self.current_id in ids else 0
+        self.current_id = ids[max(0, min(len(ids) - 1, position))]
+        return focus_element(row_link_id(self.current_id))

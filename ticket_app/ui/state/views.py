@@ -1,0 +1,180 @@
+"""The navigation's views: the built-in queues and saved views, each with a live count."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import reflex as rx
+
+from ticket_app.schemas import SavedViewCreate, TicketFilters
+from ticket_app.services.audit import Actor
+from ticket_app.services.bulk import count_matching
+from ticket_app.services.errors import ServiceError
+from ticket_app.services.permissions import Action
+from ticket_app.services.tickets import resolve_assignee
+from ticket_app.services.views import delete_view, list_views, save_view, view_counts
+from ticket_app.ui.logic import ME, UNASSIGNED, ListQuery, list_query
+from ticket_app.ui.state.session import authorize
+
+logger = logging.getLogger(__name__)
+
+BUILTIN_VIEWS: tuple[tuple[str, str, str, ListQuery], ...] = (
+    ("open", "All open", "inbox", ListQuery(status="open")),
+    ("mine", "Assigned to me", "user-check", ListQuery(assignee=ME)),
+    ("unassigned", "Unassigned", "user-x", ListQuery(assignee=UNASSIGNED)),
+    ("all", "All tickets", "list", ListQuery()),
+)
+"""(key, label, icon, query) of the queues every staff member has."""
+
+
+def resolved_filters(query: ListQuery, actor: Actor) -> TicketFilters:
+    """The service filters of `query`, "me" resolved to `actor`'s id (blocking: may query).
+
+    Raises InvalidInputError (naming `assignee`) for an assignee the service refuses.
+    """
+    assignee = resolve_assignee(query.assignee, actor) if query.assignee else None
+    return query.filters(assignee)
+
+
+@dataclass(frozen=True)
+class NavData:
+    """What the navigation lists: built-in queues and saved views, as flat string rows.
+
+    Each row: `key`, `label`, `href` (the list's URL for it), `count` (with separators);
+    saved views add `id`, `icon`, `own` ("yes" or "") and `shared` ("yes" or "").
+    """
+
+    builtin: list[dict[str, str]]
+    saved: list[dict[str, str]]
+
+
+def load_nav(actor: Actor) -> NavData:
+    """The built-in queues and `actor`'s own and shared views with their counts (blocking)."""
+    builtin = [
+        {
+            "key": key,
+            "label": label,
+            "icon": icon,
+            "href": query.url(),
+            "count": f"{count_matching(resolved_filters(query, actor)):,}",
+        }
+        for key, label, icon, query in BUILTIN_VIEWS
+    ]
+    views = list_views(actor=actor)
+    counts = view_counts(views, actor=actor)
+    saved = [
+        {
+            "key": f"view-{view.id}",
+            "id": str(view.id),
+            "label": view.name,
+            "icon": "users" if view.shared else "bookmark",
+            "href": list_query(view.query).url(),
+            "count": f"{counts.get(view.id, 0):,}",
+            "own": "yes" if view.owner_id == actor.user_id else "",
+            "shared": "yes" if view.shared else "",
+        }
+        for view in views
+    ]
+    return NavData(builtin=builtin, saved=saved)
+
+
+class NavState(rx.State):
+    """The views in the navigation, the one the list shows, and the "Save view" dialog."""
+
+    builtin: list[dict[str, str]] = rx.field(default_factory=list)
+    saved: list[dict[str, str]] = rx.field(default_factory=list)
+    active_href: str = ""
+
+    save_open: bool = False
+    new_name: str = ""
+    new_shared: bool = False
+    save_error: str = ""
+
+    @rx.var
+    def dashboard_href(self) -> str:
+        """The dashboard for the list the tab shows (for every ticket elsewhere)."""
+        return "/dashboard" + self.active_href.removeprefix("/")
+
+    def _show(self, nav: NavData) -> None:
+        """Show freshly counted views."""
+        self.builtin, self.saved = nav.builtin, nav.saved
+
+    @rx.event
+    async def load(self):
+        """Count the views and mark the one the tab shows (the frame's on_mount)."""
+        url = self.router.url
+        on_list = (url.path or "/").rstrip("/") == ""
+        self.active_href = list_query(url.query_parameters).url() if on_list else ""
+        return await self.refresh_counts()
+
+    @rx.event
+    async def refresh_counts(self):
+        """Recount every view (after a change made in this tab)."""
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            return refusal
+        try:
+            self._show(await asyncio.to_thread(load_nav, actor))
+        except ServiceError as exc:
+            logger.warning("view counts not loaded: %s", exc)
+        return None
+
+    @rx.event
+    def open_save(self, is_open: bool = True) -> None:
+        """Open or close the "Save view" dialog (opening starts with an empty name)."""
+        self.save_open = is_open
+        if is_open:
+            self.new_name, self.new_shared, self.save_error = "", False, ""
+
+    @rx.event
+    def set_new_name(self, value: str) -> None:
+        """The name typed for the view."""
+        self.new_name = value
+        self.save_error = ""
+
+    @rx.event
+    def set_new_shared(self, value: bool) -> None:
+        """Whether the view is shared with the team (admins)."""
+        self.new_shared = value
+
+    @rx.event
+    async def save(self, form_data: dict):
+        """Save the list's filters, search and sort under the typed name.
+
+        `form_data["query"]` is the list's query string as the form's hidden field holds it;
+        it is parsed like any URL, so nothing but the list's own parameters is stored.
+        """
+        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN)
+        if actor is None:
+            return refusal
+        name = self.new_name.strip()
+        if not name:
+            self.save_error = "Give the view a name."
+            return None
+        query = list_query(dict(parse_qsl(str(form_data.get("query", "")).lstrip("?"))))
+        try:
+            data = SavedViewCreate(name=name, query=query.params(), shared=self.new_shared)
+            view = await asyncio.to_thread(save_view, data, actor=actor)
+        except (ServiceError, ValueError) as exc:
+            self.save_error = f"Not saved: {exc}"
+            return None
+        self.save_open = False
+        self.active_href = query.url()
+        return [rx.toast.success(f"View “{view.name}” saved"), NavState.refresh_counts]
+
+    @rx.event
+    async def delete(self, view_id: str):
+        """Delete a saved view (its owner, or an admin)."""
+        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN)
+        if actor is None:
+            return refusal
+        name = next((v["label"] for v in self.saved if v["id"] == view_id), "")
+        try:
+            await asyncio.to_thread(delete_view, int(view_id), actor=actor)
+        except ServiceError as exc:
+            return rx.toast.error(f"View not deleted: {exc}")
+        self.saved = [v for v in self.saved if v["id"] != view_id]
+        return rx.toast.success(f"View “{name}” deleted")
