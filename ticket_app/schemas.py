@@ -9,18 +9,20 @@ with a message naming the field before any SQL runs.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -172,23 +174,60 @@ ExternalId = Annotated[
     ),
 ]
 SearchText = Annotated[str, AfterValidator(storable_text)]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Visible ASCII but `@` on each side of one `@`, a dot in the domain: the same in Python's `re`
+# and in ECMAScript (whose `\s` differs from Python's), so the schema states the rule exactly.
+EMAIL_PATTERN = r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$"
 
 
 def _email_address(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
+    if not re.fullmatch(EMAIL_PATTERN, value):
         raise ValueError("must be an email address (name@example.com)")
     return value
 
 
-# A name (of a requester, of a saved view) and a requester email, stored without surrounding
-# whitespace.
+# RFC 3339 date-time with an offset, ASCII digits only (`\d` would take any script's digits).
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_since(value: object) -> datetime | None:
+    """An RFC 3339 date-time with a UTC offset, as an aware datetime; ValueError otherwise.
+
+    A naive time is refused rather than guessed: a sync that guessed the zone wrong would skip
+    tickets. Instants beyond what Python can hold in UTC are clamped (nothing is that old or new).
+    """
+    if value is None:
+        return None
+    text = str(value)
+    if not _RFC3339.fullmatch(text):
+        hint = ""
+        if re.fullmatch(r".*[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? [0-9]{2}:[0-9]{2}", text):
+            hint = " (a + in a URL means a space: write it as %2B)"
+        raise ValueError(
+            "must be an RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:00:00Z or "
+            f"2026-01-31T10:00:00+01:00{hint}"
+        )
+    normal = text[:10] + "T" + text[11:]
+    normal = normal[:-1] + "+00:00" if normal[-1] in "Zz" else normal
+    try:
+        moment = datetime.fromisoformat(normal)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date-time: {exc}") from None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
+
+
+# A name (of a requester, of a saved view): at most 100 characters as sent, stored without
+# surrounding whitespace. A requester email: as sent, visible ASCII.
 NameText = Annotated[
     str,
     AfterValidator(storable_text),
+    _at_most(NAME_MAX_LENGTH),
     AfterValidator(str.strip),
     AfterValidator(_not_blank),
-    _at_most(NAME_MAX_LENGTH),
     Field(
         json_schema_extra={
             "minLength": 1,
@@ -199,13 +238,26 @@ NameText = Annotated[
 ]
 RequesterEmail = Annotated[
     str,
-    AfterValidator(storable_text),
-    AfterValidator(str.strip),
     _at_most(EMAIL_MAX_LENGTH),
     AfterValidator(_email_address),
-    Field(json_schema_extra={"minLength": 3, "maxLength": EMAIL_MAX_LENGTH}),
+    Field(
+        json_schema_extra={"minLength": 5, "maxLength": EMAIL_MAX_LENGTH, "pattern": EMAIL_PATTERN}
+    ),
 ]
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+
+
+def _json_integer(value: object) -> object:
+    """JSON Schema's integer: a number without a fraction (`3`, `3.0`), never text or a bool."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("must be an integer")
+    return int(value)
+
+
+# Bounds before the validator, so the schema states them as `minimum`/`maximum`.
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_json_integer)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_json_integer)]
 ASSIGNEE_ID_RULE = (
     "Id of an active staff user whose role is agent or admin (anything else is a 422 naming "
     "`assignee_id`)"
@@ -336,7 +388,7 @@ class TicketFilters(BaseModel):
     @field_validator("assignee")
     @classmethod
     def _assignee(cls, value: str | None) -> str | None:
-        if value is None or value == ASSIGNEE_NONE or is_id_text(value):
+        if value is None or (value != ASSIGNEE_ME and re.fullmatch(ASSIGNEE_PATTERN, value)):
             return value
         raise ValueError("must be none or a staff user's id (resolve me first)")
 
@@ -366,6 +418,8 @@ def _iso_utc(value: datetime | None) -> str | None:
 
 ASSIGNEE_NONE = "none"
 ASSIGNEE_ME = "me"
+ASSIGNEE_PATTERN = r"^(me|none|[0-9]{1,10})$"
+"""The `assignee` filter as written: `me`, `none` or a user id (one no user has matches none)."""
 
 
 def is_id_text(value: str) -> bool:
@@ -632,7 +686,7 @@ class CommentCreate(BaseModel):
     body: Description = Field(
         description=f"Plain text, not blank; at most MAX_DESCRIPTION_CHARS characters. {TEXT_RULES}"
     )
-    public: bool = Field(description="true: a public reply; false: an internal note.")
+    public: bool = Field(strict=True, description="true: a public reply; false: an internal note.")
 
 
 class CommentRead(BaseModel):
@@ -676,6 +730,11 @@ class TimelineEntry(BaseModel):
 
 
 SearchFilterText = Annotated[SearchText, Field(max_length=200)]
+SinceTime = Annotated[
+    datetime,
+    BeforeValidator(parse_since),
+    Field(description="RFC 3339 date-time with a UTC offset."),
+]
 
 
 class BulkFilters(BaseModel):
@@ -691,20 +750,15 @@ class BulkFilters(BaseModel):
     status: Status | None = None
     search: SearchFilterText | None = None
     q: SearchFilterText | None = None
-    assignee: str | None = Field(default=None, max_length=20)
-    created_since: datetime | None = None
-    updated_since: datetime | None = None
-
-    @field_validator("created_since", "updated_since")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return TicketFilters._aware(value)
+    assignee: str | None = Field(
+        default=None, description="`me`, `none` or a staff user's id.", pattern=ASSIGNEE_PATTERN
+    )
+    created_since: SinceTime | None = None
+    updated_since: SinceTime | None = None
 
 
 class BulkChanges(BaseModel):
     """What to set on every selected ticket; absent fields stay, `assignee_id` null unassigns."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: Status | None = Field(default=None, json_schema_extra=_not_null)
     priority: Priority | None = Field(default=None, json_schema_extra=_not_null)
@@ -713,12 +767,20 @@ class BulkChanges(BaseModel):
         default=None, description=f"{ASSIGNEE_ID_RULE}; null: unassign."
     )
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
     @field_validator("status", "priority", "category", mode="before")
     @classmethod
     def _present_fields_not_null(cls, value: object) -> object:
         if value is None:
             raise ValueError("may not be null")
         return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> BulkChanges:
+        if not self.model_fields_set:
+            raise ValueError(f"name at least one of {', '.join(type(self).model_fields)}")
+        return self
 
 
 BULK_CONFIRM_ABOVE = 10_000
@@ -734,30 +796,72 @@ class BulkRequest(BaseModel):
     number; a `confirm_count` that differs from it is refused whatever the number.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["ids"]}, {"required": ["filters"]}]},
+    )
 
     ids: list[RowId] | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_BULK_IDS,
-        description=f"Ticket ids, 1 to {MAX_BULK_IDS:,}; each must exist (else a 422 naming "
-        "`ids`). Larger selections go by `filters`.",
+        description=f"Ticket ids, 1 to {MAX_BULK_IDS:,}; each must exist (else a 404 naming "
+        "the first missing one, and nothing changes). Larger selections go by `filters`.",
+        json_schema_extra=_not_null,
     )
     filters: BulkFilters | None = Field(
-        default=None, description="Every ticket the list would show for these filters."
+        default=None,
+        description="Every ticket the list would show for these filters.",
+        json_schema_extra=_not_null,
     )
     changes: BulkChanges
-    confirm_count: int | None = Field(
+    confirm_count: Count | None = Field(
         default=None,
-        ge=0,
-        description=f"The number of selected tickets, required above {BULK_CONFIRM_ABOVE:,}.",
+        description=f"The number of selected tickets, required above {BULK_CONFIRM_ABOVE:,}; "
+        "when given it must equal that number whatever it is (a 422 naming `confirm_count` "
+        "says the number).",
     )
+
+    @field_validator("ids", "filters", mode="before")
+    @classmethod
+    def _present_fields_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null; leave it out instead")
+        return value
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> BulkRequest:
+        if (self.ids is None) == (self.filters is None):
+            raise ValueError("give exactly one of ids and filters")
+        return self
 
 
 class BulkResult(BaseModel):
     """How many tickets a bulk change actually changed (unchanged ones are not counted)."""
 
     updated: int
+
+
+def _view_query_schema(schema: dict[str, Any]) -> None:
+    """A view's `query` in the schema: the list's parameters, each with the list's rule."""
+
+    def choice(enum: type[StrEnum]) -> dict[str, Any]:
+        return {"type": "string", "enum": [member.value for member in enum]}
+
+    search = {"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN}
+    since = {"type": "string", "format": "date-time"}
+    schema["properties"] = {
+        "category": choice(Category),
+        "priority": choice(Priority),
+        "status": choice(Status),
+        "search": search,
+        "q": search,
+        "assignee": {"type": "string", "pattern": ASSIGNEE_PATTERN},
+        "sort": choice(TicketSort),
+        "created_since": since,
+        "updated_since": since,
+    }
+    schema["additionalProperties"] = False
 
 
 VIEW_QUERY_KEYS = (
@@ -782,10 +886,13 @@ class SavedViewCreate(BaseModel):
     name: NameText = Field(description=f"1 to {NAME_MAX_LENGTH} characters; unique per owner.")
     query: dict[str, str] = Field(
         default_factory=dict,
+        json_schema_extra=_view_query_schema,
         description=f"Query parameters of the list: {', '.join(VIEW_QUERY_KEYS)}; values as in "
         "the list's query string (`assignee` may be `me`: whoever opens the view).",
     )
-    shared: bool = Field(default=False, description="Shown to the whole team (admins only).")
+    shared: bool = Field(
+        default=False, strict=True, description="Shown to the whole team (admins only)."
+    )
 
 
 class SavedViewRead(BaseModel):

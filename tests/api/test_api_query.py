@@ -46,8 +46,8 @@ def test_every_route_refuses_unknown_query_parameters(client: TestClient) -> Non
     for path, item in spec["paths"].items():
         url = path.replace("{ticket_id}", str(ticket_id))
         for method in item:
-            response = client.request(method, url, params={"colour": "red", "sort": "id"})
-            assert errors_of(response).keys() == {"colour", "sort"}, (method, url)
+            response = client.request(method, url, params={"colour": "red", "order_by": "id"})
+            assert errors_of(response).keys() == {"colour", "order_by"}, (method, url)
             assert "unknown query parameter" in errors_of(response)["colour"]
 
 

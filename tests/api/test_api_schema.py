@@ -43,11 +43,16 @@ def test_text_fields_state_their_rules() -> None:
     assert component("ClassifyRequest")["properties"]["description"]["pattern"] == CONTENT_PATTERN
 
 
-def test_patch_fields_are_never_null() -> None:
+def test_patch_fields_are_never_null_except_the_ones_that_clear() -> None:
     properties = component("TicketUpdate")["properties"]
-    assert set(properties) == {"title", "description", "category", "priority", "status"}
-    for name, schema in properties.items():
+    required = {"title", "description", "category", "priority", "status"}
+    clearable = {"assignee_id", "requester_name", "requester_email"}
+    assert set(properties) == required | clearable
+    for name in required:
+        schema = properties[name]
         assert "null" not in str(schema) and "default" not in schema, (name, schema)
+    for name in clearable:
+        assert {"type": "null"} in properties[name]["anyOf"], name
     assert component("TicketUpdate").get("required", []) == []
 
 
@@ -62,7 +67,11 @@ def test_every_operation_documents_every_error_with_its_body() -> None:
         for status, response in responses.items():
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
-                assert schema["$ref"].rsplit("/", 1)[-1] in {"ErrorBody", "ConflictBody"}, (
+                assert schema["$ref"].rsplit("/", 1)[-1] in {
+                    "ErrorBody",
+                    "ConflictBody",
+                    "EditConflictBody",
+                }, (
                     method,
                     path,
                     status,

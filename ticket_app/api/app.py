@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from ticket_app.api.bulk import router as bulk_router
+from ticket_app.api.comments import router as comments_router
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.rate_limits import RateLimitMiddleware
@@ -12,6 +14,7 @@ from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_pa
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
 from ticket_app.api.tickets import router as tickets_router
+from ticket_app.api.views import router as views_router
 from ticket_app.services.tickets import training_rows
 from ticket_app.settings import get_settings
 from ticket_app.triage import set_history_loader
@@ -23,7 +26,8 @@ REST API of Triage Desk. Every route needs a personal API token
 `{"detail": ..., "errors": [{"field", "message", "type"}]}`; 401 without a valid credential,
 403 when the role or token scope does not allow the action, 422 for invalid input (the field is
 named; unknown query parameters are refused), 404 for unknown ids and paths, 405 with `Allow`
-for a method a path does not serve, 409 for a duplicate `external_id`, 413 for bodies over the
+for a method a path does not serve, 409 for a duplicate `external_id` or view name, 412 when a
+PATCH's `If-Match` names an older version of the ticket, 413 for bodies over the
 size limit, 400 for a body that cannot be decoded, 503 when the database is unavailable.
 """
 
@@ -52,6 +56,9 @@ def create_api() -> FastAPI:
     strict_query = [Depends(refuse_unknown_query_parameters)]
     api.include_router(session_router, dependencies=strict_query)
     api.include_router(tickets_router, dependencies=strict_query)
+    api.include_router(bulk_router, dependencies=strict_query)
+    api.include_router(comments_router, dependencies=strict_query)
+    api.include_router(views_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading

@@ -21,6 +21,7 @@ from ticket_app.services.errors import (
     ConflictError,
     ConstraintViolationError,
     DatabaseUnavailableError,
+    EditConflictError,
     ExternalIdConflictError,
     InvalidCursorError,
     InvalidInputError,
@@ -29,6 +30,7 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
     TooManyAttemptsError,
 )
+from ticket_app.services.tickets import ticket_etag
 from ticket_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -169,6 +171,22 @@ def install_error_handlers(app: FastAPI) -> None:
             },
         )
         response.headers["Location"] = url
+        return response
+
+    @app.exception_handler(EditConflictError)
+    async def _edit_conflict(request: Request, exc: EditConflictError) -> JSONResponse:
+        response = JSONResponse(
+            status_code=status.HTTP_412_PRECONDITION_FAILED,
+            content={
+                "detail": str(exc),
+                "errors": [
+                    {"field": "If-Match", "message": str(exc), "type": "precondition_failed"}
+                ],
+                "current": exc.current.model_dump(mode="json"),
+                "changed_by": exc.changed_by,
+            },
+        )
+        response.headers["ETag"] = ticket_etag(exc.current)
         return response
 
     @app.exception_handler(AuthenticationError)

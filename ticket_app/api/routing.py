@@ -13,16 +13,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 from ticket_app.api.errors import error_response
+
+Handler = Callable[..., Any]
+
+
+def slash_routes(
+    router: APIRouter, error_responses: dict[int | str, dict[str, Any]]
+) -> Callable[..., Callable[[Handler], Handler]]:
+    """A decorator factory, `route(method, path, **kwargs)`, for routes on `router`.
+
+    Each handler is registered at `path + "/"` (documented, with `error_responses` plus the
+    route's own `responses`) and at `path` (the same handler, hidden from the schema).
+    """
+
+    def route(method: str, path: str, **kwargs: Any) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            responses = {**error_responses, **kwargs.pop("responses", {})}
+            router.add_api_route(
+                f"{path}/", handler, methods=[method], responses=responses, **kwargs
+            )
+            router.add_api_route(path, handler, methods=[method], include_in_schema=False, **kwargs)
+            return handler
+
+        return decorator
+
+    return route
+
 
 # The order methods are listed in `Allow`.
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -9,29 +9,33 @@ parameters are refused (`api.routing`); every error answer is an `ErrorBody`.
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ticket_app.api.auth import require
+from ticket_app.api.auth import current_actor, require
 from ticket_app.api.errors import documented_errors
+from ticket_app.api.routing import slash_routes
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import (
+    ASSIGNEE_PATTERN,
     NO_NUL_PATTERN,
+    SORT_DESCRIPTION,
     ConflictBody,
     Description,
+    EditConflictBody,
     EventRead,
     TicketCreate,
     TicketFilters,
     TicketRead,
+    TicketSort,
     TicketStats,
     TicketUpdate,
+    parse_since,
     storable_text,
 )
 from ticket_app.services import idempotency
@@ -56,18 +60,7 @@ AuditReader = Annotated[Actor, Depends(require(Action.AUDIT_READ))]
 ERROR_RESPONSES = documented_errors([400, 401, 403, 404, 405, 413, 422, 429, 503])
 
 
-def _route(
-    method: str, path: str, **kwargs: Any
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a handler at `path + "/"` (documented) and at `path` (same handler, hidden)."""
-
-    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
-        responses = {**ERROR_RESPONSES, **kwargs.pop("responses", {})}
-        router.add_api_route(f"{path}/", handler, methods=[method], responses=responses, **kwargs)
-        router.add_api_route(path, handler, methods=[method], include_in_schema=False, **kwargs)
-        return handler
-
-    return decorator
+_route = slash_routes(router, ERROR_RESPONSES)
 
 
 class ClassifyRequest(BaseModel):
@@ -87,41 +80,6 @@ class ClassifyResponse(BaseModel):
     priority_confidence: float = Field(ge=0, le=1)
     source: str = Field(description="`gemini` or `offline`.")
     reason: str
-
-
-# RFC 3339 date-time with an offset, ASCII digits only (`\d` would take any script's digits).
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
-
-
-def _since(value: object) -> datetime | None:
-    """An RFC 3339 date-time with a UTC offset, as an aware datetime; ValueError otherwise.
-
-    A naive time is refused rather than guessed: a sync that guessed the zone wrong would skip
-    tickets. Instants beyond what Python can hold in UTC are clamped (nothing is that old or new).
-    """
-    if value is None:
-        return None
-    text = str(value)
-    if not _RFC3339.fullmatch(text):
-        hint = ""
-        if re.fullmatch(r".*[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? [0-9]{2}:[0-9]{2}", text):
-            hint = " (a + in a URL means a space: write it as %2B)"
-        raise ValueError(
-            "must be an RFC 3339 date-time with a UTC offset, e.g. 2026-01-31T09:00:00Z or "
-            f"2026-01-31T10:00:00+01:00{hint}"
-        )
-    normal = text[:10] + "T" + text[11:]
-    normal = normal[:-1] + "+00:00" if normal[-1] in "Zz" else normal
-    try:
-        moment = datetime.fromisoformat(normal)
-    except ValueError as exc:
-        raise ValueError(f"is not a valid date-time: {exc}") from None
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        return (datetime.max if moment.year > 1 else datetime.min).replace(tzinfo=UTC)
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -161,12 +119,12 @@ _SINCE_RULE = (
 )
 CreatedSinceQuery = Annotated[
     datetime | None,
-    BeforeValidator(_since),
+    BeforeValidator(parse_since),
     Query(description=f"Only tickets created at or after this instant. {_SINCE_RULE}"),
 ]
 UpdatedSinceQuery = Annotated[
     datetime | None,
-    BeforeValidator(_since),
+    BeforeValidator(parse_since),
     Query(
         description="Only tickets last changed at or after this instant (for incremental sync: "
         f"pass the newest `updated_at` you hold; that ticket comes again). {_SINCE_RULE}"
@@ -181,6 +139,15 @@ LimitQuery = Annotated[
         f"{get_settings().page_size_default}); outside that range: 422 naming `limit`.",
     ),
 ]
+AssigneeQuery = Annotated[
+    str | None,
+    Query(
+        pattern=ASSIGNEE_PATTERN,
+        description="`me` (the signed-in user, or the token's owner), `none` (unassigned) or a "
+        "staff user's id; anything else is a 422 naming `assignee`.",
+    ),
+]
+SortQuery = Annotated[TicketSort, Query(description=SORT_DESCRIPTION)]
 CursorQuery = Annotated[
     str | None,
     Query(
@@ -191,6 +158,7 @@ CursorQuery = Annotated[
 
 
 def ticket_filters(
+    caller: Annotated[Actor | None, Depends(current_actor)],
     category: CategoryQuery = None,
     priority: PriorityQuery = None,
     status_: StatusQuery = None,
@@ -198,8 +166,13 @@ def ticket_filters(
     q: QQuery = None,
     created_since: CreatedSinceQuery = None,
     updated_since: UpdatedSinceQuery = None,
+    assignee: AssigneeQuery = None,
 ) -> TicketFilters:
-    """The list, stats and export filters from the query string; all combine with AND."""
+    """The list, stats and export filters from the query string; all combine with AND.
+
+    `assignee=me` is the calling user (a token's owner); the route's own permission dependency
+    has already refused a request without a credential.
+    """
     return TicketFilters(
         category=category,
         priority=priority,
@@ -208,6 +181,7 @@ def ticket_filters(
         q=q,
         created_since=created_since,
         updated_since=updated_since,
+        assignee=None if assignee is None else ticket_service.resolve_assignee(assignee, caller),
     )
 
 
@@ -244,7 +218,7 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
     "GET",
     "",
     response_model=list[TicketRead],
-    summary="List tickets, newest first",
+    summary="List tickets",
     responses={
         200: {
             "headers": {
@@ -267,23 +241,25 @@ def list_tickets(
     filters: Filters,
     limit: LimitQuery = None,
     cursor: CursorQuery = None,
+    sort: SortQuery = TicketSort.NEWEST,
 ) -> list[TicketRead]:
-    """A page of tickets matching every given filter, newest first (ties: higher id first).
+    """A page of tickets matching every given filter, in `sort` order (default newest first).
 
-    The next page's URL is in the `Link` header (`rel="next"`), absent on the last page;
-    `X-Total-Count` is the number of matching tickets.
+    Ties are broken by id in the sort's direction. The next page's URL is in the `Link` header
+    (`rel="next"`), absent on the last page; a cursor only continues the sort it was issued
+    for (another sort: 422 naming `cursor`). `X-Total-Count` is the number of matching tickets.
     """
     page_size = limit or get_settings().page_size_default
-    page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None)
+    page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None, sort=sort)
     response.headers["X-Total-Count"] = str(page.total)
     if page.next_cursor is not None:
         response.headers["Link"] = (
-            f'<{_next_page_url(request, page.next_cursor, page_size)}>; rel="next"'
+            f'<{next_page_url(request, page.next_cursor, page_size)}>; rel="next"'
         )
     return page.items
 
 
-def _next_page_url(request: Request, cursor: str, page_size: int) -> str:
+def next_page_url(request: Request, cursor: str, page_size: int) -> str:
     """The next page's URL, never built from the request's Host header.
 
     Under PUBLIC_BASE_URL when configured, else relative (RFC 8288 allows it).
@@ -366,11 +342,13 @@ async def create_ticket(
     responses={
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "CSV, newest first.",
+            "description": "CSV, in `sort` order (default newest first).",
         }
     },
 )
-def export_tickets(actor: Exporter, filters: Filters) -> StreamingResponse:
+def export_tickets(
+    actor: Exporter, filters: Filters, sort: SortQuery = TicketSort.NEWEST
+) -> StreamingResponse:
     """Every ticket matching the filters as a CSV download, in the format the importer reads.
 
     Streamed page by page, so memory stays flat for any number of tickets. The database is
@@ -378,7 +356,7 @@ def export_tickets(actor: Exporter, filters: Filters) -> StreamingResponse:
     export is recorded in the audit trail with its filters.
     """
     ticket_service.record_export(filters, actor=actor)
-    chunks = export_csv(filters)
+    chunks = export_csv(filters, sort=sort)
     first = [next(chunks)]
     following = next(chunks, None)
     if following is not None:
@@ -393,24 +371,75 @@ def export_tickets(actor: Exporter, filters: Filters) -> StreamingResponse:
 TicketId = Annotated[int, Path(description="A ticket's id; one that no ticket has is a 404.")]
 
 
-@_route("GET", "/{ticket_id:int}", response_model=TicketRead, summary="Get one ticket")
-def get_ticket(ticket_id: TicketId, actor: Reader) -> TicketRead:
-    """The ticket with this id, or 404."""
-    return ticket_service.get_ticket(ticket_id)
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The ticket's version; send it back in `If-Match` when changing it.",
+        "schema": {"type": "string"},
+    }
+}
 
 
-@_route("PATCH", "/{ticket_id:int}", response_model=TicketRead, summary="Update a ticket")
+@_route(
+    "GET",
+    "/{ticket_id:int}",
+    response_model=TicketRead,
+    summary="Get one ticket",
+    responses={200: {"headers": ETAG_HEADER}},
+)
+def get_ticket(ticket_id: TicketId, response: Response, actor: Reader) -> TicketRead:
+    """The ticket with this id, or 404; `ETag` names this version of it."""
+    ticket = ticket_service.get_ticket(ticket_id)
+    response.headers["ETag"] = ticket_service.ticket_etag(ticket)
+    return ticket
+
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="Optional. The `ETag` of the version you edited (or `*`): when the ticket "
+        "changed since, the answer is 412 and nothing is changed.",
+    ),
+]
+
+
+@_route(
+    "PATCH",
+    "/{ticket_id:int}",
+    response_model=TicketRead,
+    summary="Update a ticket",
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **documented_errors(
+            [],
+            e412={
+                "model": EditConflictBody,
+                "description": "`If-Match` names an older version: someone changed the ticket "
+                "since. `current` is the ticket now (its `ETag` is sent too), `changed_by` who "
+                "changed it last. Nothing was changed.",
+            },
+        ),
+    },
+)
 async def update_ticket(
-    ticket_id: TicketId, changes: Annotated[TicketUpdate, Body()], actor: Editor
+    ticket_id: TicketId,
+    changes: Annotated[TicketUpdate, Body()],
+    response: Response,
+    actor: Editor,
+    if_match: IfMatchHeader = None,
 ) -> TicketRead:
-    """Change any of title, description, category, priority, status; absent fields stay.
+    """Change title, description, category, priority, status, assignee or requester.
 
-    Sending null for a field is a 422: every field of a ticket is required. Each changed field
-    is recorded in the ticket's audit trail.
+    Absent fields stay. Null is a 422 for title, description, category, priority and status
+    (every ticket has them); null `assignee_id` unassigns, null `requester_name` /
+    `requester_email` clear. `assignee_id` must be an active agent or admin. Each changed
+    field is recorded in the ticket's audit trail. With `If-Match`, a stale version is a 412.
     """
-    return await run_in_threadpool(
-        lambda: ticket_service.update_ticket(ticket_id, changes, actor=actor)
+    ticket = await run_in_threadpool(
+        lambda: ticket_service.update_ticket(ticket_id, changes, actor=actor, if_match=if_match)
     )
+    response.headers["ETag"] = ticket_service.ticket_etag(ticket)
+    return ticket
 
 
 @_route(
@@ -452,6 +481,6 @@ def ticket_events(
     page = ticket_service.list_ticket_events(ticket_id, limit=limit, cursor=cursor or None)
     if page.next_cursor is not None:
         response.headers["Link"] = (
-            f'<{_next_page_url(request, page.next_cursor, limit)}>; rel="next"'
+            f'<{next_page_url(request, page.next_cursor, limit)}>; rel="next"'
         )
     return page.items

@@ -21,7 +21,7 @@ from ticket_app.models import EventKind, Ticket, TicketEvent, utc_now
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
 from ticket_app.services.audit import Actor, event_row
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import InvalidInputError
+from ticket_app.services.errors import InvalidInputError, TicketNotFoundError
 from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import (
     LABEL_FIELDS,
@@ -75,7 +75,7 @@ def count_matching(filters: TicketFilters) -> int:
 def _selection(session: Session, request: BulkRequest, actor: Actor) -> list[sa.ColumnElement]:
     """WHERE clauses selecting the request's tickets (by ids, else by filters).
 
-    Unknown ids are an InvalidInputError naming `ids`.
+    An unknown id is a TicketNotFoundError naming the first one.
     """
     if request.ids is not None:
         ids = sorted(set(request.ids))
@@ -86,8 +86,7 @@ def _selection(session: Session, request: BulkRequest, actor: Actor) -> list[sa.
             )
         missing = [ticket_id for ticket_id in ids if ticket_id not in found]
         if missing:
-            shown = ", ".join(str(ticket_id) for ticket_id in missing[:10])
-            raise InvalidInputError("ids", f"no ticket has id {shown}")
+            raise TicketNotFoundError(missing[0])
         return [Ticket.id.in_(ids)]
     return _filter_clauses(session, ticket_filters(request.filters or BulkFilters(), actor=actor))
 
@@ -95,16 +94,6 @@ def _selection(session: Session, request: BulkRequest, actor: Actor) -> list[sa.
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), _ID_CHUNK):
         yield ids[start : start + _ID_CHUNK]
-
-
-def _check_request(request: BulkRequest) -> dict[str, Any]:
-    """The requested changes; InvalidInputError for a request that selects or changes nothing."""
-    if (request.ids is None) == (request.filters is None):
-        raise InvalidInputError("ids", "give exactly one of ids and filters")
-    changes = request.changes.model_dump(exclude_unset=True)
-    if not changes:
-        raise InvalidInputError("changes", "name at least one of " + ", ".join(BULK_FIELDS))
-    return changes
 
 
 def _check_count(count: int, confirm_count: int | None) -> None:
@@ -172,14 +161,15 @@ def bulk_update(request: BulkRequest, *, actor: Actor) -> BulkOutcome:
 
     Only fields whose value differs are written, each with a `changed` event; `updated`
     counts the tickets that changed. Raises PermissionDeniedError (the right to edit tickets),
-    InvalidInputError naming `ids` (neither or both of ids and filters, or an unknown id),
-    `changes` (nothing to change), `assignee_id` (not an active agent or admin),
-    `filters.assignee`, or `confirm_count` (more than BULK_CONFIRM_ABOVE tickets without it, or
-    a count that differs from the selection's; the message says the count), and
-    DatabaseUnavailableError. Nothing is written when it raises.
+    TicketNotFoundError (the first of `ids` that no ticket has), InvalidInputError naming
+    `changes.assignee_id` (not an active agent or admin), `filters.assignee`, or
+    `confirm_count` (more than BULK_CONFIRM_ABOVE tickets without it, or a count that differs
+    from the selection's; the message says the count), and DatabaseUnavailableError. Nothing
+    is written when it raises.
     """
     actor.require(Action.TICKETS_EDIT)
-    changes = _check_request(request)
+    # BulkRequest guarantees one selection and at least one change.
+    changes: dict[str, Any] = request.changes.model_dump(exclude_unset=True)
     columns = [getattr(Ticket, name) for name in changes]
     with service_session() as session:
         check_assignee(session, changes.get("assignee_id"), "changes.assignee_id")

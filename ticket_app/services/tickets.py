@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 import statistics
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from ticket_app.models import (
 from ticket_app.schemas import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
+    ASSIGNEE_PATTERN,
     AssigneeLoad,
     EventPage,
     TicketCreate,
@@ -127,18 +129,18 @@ def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnE
 def resolve_assignee(value: str, actor: Actor | None) -> str:
     """The `assignee` filter value for TicketFilters: "me" becomes the actor's user id.
 
-    Accepts `me` (the signed-in user, or a token's owner), `none` and a user id in ASCII
-    digits, case and surrounding spaces aside. Raises InvalidInputError naming `assignee` for
-    anything else, and for `me` when the actor is not a staff user (a process).
+    Accepts exactly `me` (the signed-in user, or a token's owner), `none` and a user id of 1
+    to 10 ASCII digits (ASSIGNEE_PATTERN; an id no user has matches no ticket). Raises
+    InvalidInputError naming `assignee` for anything else, and for `me` when the actor is not
+    a staff user (a process).
     """
-    text = value.strip().lower()
-    if text == ASSIGNEE_ME:
+    if not re.fullmatch(ASSIGNEE_PATTERN, value):
+        raise InvalidInputError("assignee", "must be me, none or a staff user's id")
+    if value == ASSIGNEE_ME:
         if actor is None or actor.user_id is None:
             raise InvalidInputError("assignee", "me needs a signed-in staff user or their token")
         return str(actor.user_id)
-    if text == ASSIGNEE_NONE or is_id_text(text):
-        return text if text == ASSIGNEE_NONE else str(int(text))
-    raise InvalidInputError("assignee", "must be me, none or a staff user's id")
+    return value if value == ASSIGNEE_NONE else str(int(value))
 
 
 ASSIGNABLE_ROLES = (Role.AGENT.value, Role.ADMIN.value)

@@ -1,0 +1,35 @@
+"""REST route for bulk changes: `POST /api/tickets/bulk/`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from ticket_app.api.auth import require
+from ticket_app.api.routing import slash_routes
+from ticket_app.api.tickets import ERROR_RESPONSES
+from ticket_app.schemas import BulkRequest, BulkResult
+from ticket_app.services import bulk as bulk_service
+from ticket_app.services.audit import Actor
+from ticket_app.services.permissions import Action
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+_route = slash_routes(router, ERROR_RESPONSES)
+
+Editor = Annotated[Actor, Depends(require(Action.TICKETS_EDIT))]
+
+
+@_route("POST", "/bulk", response_model=BulkResult, summary="Change many tickets at once")
+async def bulk_update(payload: BulkRequest, actor: Editor) -> BulkResult:
+    """Set status, priority, category and/or assignee on many tickets in one transaction.
+
+    The tickets are those listed in `ids`, or those the list shows for `filters`. Each changed
+    field of each ticket gets an audit event; `updated` counts the tickets that actually
+    changed. More than 10,000 selected tickets is a 422 naming `confirm_count` (whose message
+    gives the count) unless `confirm_count` equals it. An unknown id is a 422 naming `ids`, and
+    nothing is changed.
+    """
+    outcome = await run_in_threadpool(lambda: bulk_service.bulk_update(payload, actor=actor))
+    return BulkResult(updated=outcome.updated)
