@@ -1,0 +1,91 @@
+"""Saved views: own and shared, counts that follow the tickets, checked queries, who may delete."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.workspace import error_fields, signed_in, staff_clients
+from tests.conftest import ADMIN_EMAIL
+from tests.helpers import make_ticket
+from ticket_app.models import Role
+
+
+def save(client: TestClient, name: str, query: dict[str, str], shared: bool = False):
+    return client.post("/api/views/", json={"name": name, "query": query, "shared": shared})
+
+
+def views_of(client: TestClient) -> dict[str, dict]:
+    response = client.get("/api/views/")
+    assert response.status_code == 200, response.text
+    return {view["name"]: view for view in response.json()}
+
+
+def test_a_view_counts_for_whoever_opens_it(client: TestClient) -> None:
+    with staff_clients(Role.AGENT, Role.AGENT) as [(ann, ann_client), (bob, bob_client)]:
+        make_ticket(client, assignee_id=ann)
+        make_ticket(client, assignee_id=ann, priority="critical")
+        make_ticket(client, assignee_id=bob)
+        query = {"assignee": "me", "sort": "-priority"}
+        assert save(client, "By token", query, shared=True).status_code == 403  # a console act
+        with signed_in(ADMIN_EMAIL) as admin:
+            shared = save(admin, "Mine, urgent first", query, shared=True)
+        assert shared.status_code == 201
+        assert shared.json()["owner_name"] == "Test Admin" and shared.json()["shared"] is True
+        assert views_of(ann_client)["Mine, urgent first"]["count"] == 2
+        assert views_of(bob_client)["Mine, urgent first"]["count"] == 1
+        assert views_of(client)["Mine, urgent first"]["count"] == 0
+        assert save(ann_client, "Open", {"status": "open"}).status_code == 201
+        assert set(views_of(ann_client)) == {"Mine, urgent first", "Open"}
+        assert set(views_of(bob_client)) == {"Mine, urgent first"}  # Ann's own stays hers
+        make_ticket(client)
+        assert views_of(ann_client)["Open"]["count"] == 4  # counts follow the tickets
+
+
+def test_views_are_listed_by_name_with_their_query(client: TestClient) -> None:
+    query = {"q": "refund", "status": "open", "assignee": "none", "sort": "created_at"}
+    for name in ("Zeta", "Alpha"):
+        assert save(client, name, query).status_code == 201
+    listed = client.get("/api/views/").json()
+    assert [view["name"] for view in listed] == ["Alpha", "Zeta"]
+    assert listed[0]["query"] == query
+
+
+def test_only_admins_share_views(client: TestClient) -> None:
+    with staff_clients(Role.AGENT, Role.VIEWER) as [(_, agent), (_, viewer)]:
+        assert save(agent, "Team", {}, shared=True).status_code == 403
+        assert save(viewer, "Mine", {"assignee": "me"}).status_code == 201
+    with staff_clients(Role.ADMIN, scopes="tickets:read") as [(_, reader)]:
+        assert save(reader, "Read token", {}).status_code == 201
+
+
+def test_bad_views_are_refused_naming_the_field(client: TestClient) -> None:
+    cases = [
+        ({"colour": "red"}, "query.colour"),
+        ({"status": "pending"}, "query.status"),
+        ({"sort": "priority"}, "query.sort"),
+        ({"assignee": "bob"}, "query.assignee"),
+        ({"created_since": "2026-01-01"}, "query.created_since"),
+        ({"search": "x" * 201}, "query.search"),
+    ]
+    for query, field in cases:
+        response = save(client, "Bad", query)
+        assert response.status_code == 422, query
+        assert error_fields(response) == [field], response.json()
+    response = client.post("/api/views/", json={"name": " ", "query": {}})
+    assert response.status_code == 422 and error_fields(response) == ["name"]
+    assert save(client, "Twice", {}).status_code == 201
+    duplicate = save(client, " Twice ", {"status": "open"})
+    assert duplicate.status_code == 409 and error_fields(duplicate) == ["name"]
+
+
+def test_owners_delete_their_views_admins_any_shared_one(client: TestClient) -> None:
+    with staff_clients(Role.AGENT, Role.AGENT) as [(_, ann), (_, bob)]:
+        own = save(ann, "Ann's", {}).json()["id"]
+        with signed_in(ADMIN_EMAIL) as admin:
+            team = save(admin, "Team", {}, shared=True).json()["id"]
+        assert bob.delete(f"/api/views/{own}/").status_code == 404  # not visible to Bob
+        assert bob.delete(f"/api/views/{team}/").status_code == 403
+        assert ann.delete(f"/api/views/{own}/").status_code == 204
+        assert ann.delete(f"/api/views/{own}/").status_code == 404
+        assert client.delete(f"/api/views/{team}/").status_code == 204
+        assert views_of(bob) == {}
