@@ -101,8 +101,8 @@ def _scope_text() -> rx.Component:
             ~BulkState.all_matching & (total > BulkState.selected_count),
             rx.button(
                 "Select all " + total.to_string() + " matching",
-                variant="ghost",
-                size="1",
+                variant="soft",
+                size="2",
                 on_click=BulkState.select_all_matching,
                 id="select-all-matching",
             ),

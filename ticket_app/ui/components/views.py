@@ -51,6 +51,7 @@ def save_view_dialog() -> rx.Component:
                                     checked=NavState.new_shared,
                                     on_change=NavState.set_new_shared,
                                     name="shared",
+                                    aria_label="Share with the team",
                                 ),
                                 rx.text("Share with the team", size="2"),
                                 align="center",
