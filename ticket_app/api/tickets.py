@@ -253,8 +253,17 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
                     "schema": {"type": "string"},
                 },
                 "X-Total-Count": {
-                    "description": "Matching tickets across all pages.",
+                    "description": "Matching tickets across all pages: exact when "
+                    "`X-Total-Count-Exact` is `true`, else an estimate (at least the count cap, "
+                    "10,000 by default).",
                     "schema": {"type": "integer", "minimum": 0},
+                },
+                "X-Total-Count-Exact": {
+                    "description": "`true` when `X-Total-Count` is exact. Filters on category, "
+                    "priority and status only are always exact; with a search or a since "
+                    "filter the matches are counted up to the cap and estimated beyond it "
+                    "(`false`).",
+                    "schema": {"type": "string", "enum": ["true", "false"]},
                 },
             }
         }
@@ -271,11 +280,13 @@ def list_tickets(
     """A page of tickets matching every given filter, newest first (ties: higher id first).
 
     The next page's URL is in the `Link` header (`rel="next"`), absent on the last page;
-    `X-Total-Count` is the number of matching tickets.
+    `X-Total-Count` is the number of matching tickets, or an estimate beyond the count cap
+    when `X-Total-Count-Exact` is `false`.
     """
     page_size = limit or get_settings().page_size_default
     page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None)
     response.headers["X-Total-Count"] = str(page.total)
+    response.headers["X-Total-Count-Exact"] = "true" if page.total_exact else "false"
     if page.next_cursor is not None:
         response.headers["Link"] = (
             f'<{_next_page_url(request, page.next_cursor, page_size)}>; rel="next"'

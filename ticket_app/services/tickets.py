@@ -38,7 +38,7 @@ from ticket_app.schemas import (
     TicketUpdate,
     TriageOverrideStats,
 )
-from ticket_app.services import audit
+from ticket_app.services import audit, counts
 from ticket_app.services import idempotency as idempotency_keys
 from ticket_app.services.audit import Actor, record_event
 from ticket_app.services.database import service_session
@@ -154,14 +154,15 @@ def list_tickets(
     """One page of tickets matching `filters`, newest first (ties: higher id first).
 
     `limit` is the page size (1..page_size_max, enforced by callers); `cursor` is the
-    `next_cursor` of the previous page. Keyset pagination keeps pages free of duplicates and
-    gaps while new tickets arrive. Raises InvalidCursorError for a foreign or stale cursor and
-    DatabaseUnavailableError when the database is down.
+    `next_cursor` of the previous page. `total` is exact or flagged as an estimate
+    (`total_exact`, see `services.counts.page_total`). Keyset pagination keeps pages free of
+    duplicates and gaps while new tickets arrive. Raises InvalidCursorError for a foreign or
+    stale cursor and DatabaseUnavailableError when the database is down.
     """
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = _filter_clauses(session, filters)
-        total = session.exec(select(sa.func.count()).select_from(Ticket).where(*clauses)).one()
+        total, total_exact = counts.page_total(session, filters, clauses)
         query = select(Ticket).where(*clauses)
         if cursor is not None:
             cursor_id = decode_cursor(cursor)
@@ -174,7 +175,7 @@ def list_tickets(
         rows = rows[:limit]
         items = [TicketRead.model_validate(row) for row in rows]
     next_cursor = encode_cursor(items[-1].id) if has_more and items else None
-    return TicketPage(items=items, total=total, next_cursor=next_cursor)
+    return TicketPage(items=items, total=total, next_cursor=next_cursor, total_exact=total_exact)
 
 
 def iter_tickets(
@@ -462,13 +463,17 @@ def _utc_date(value: datetime | str | None) -> date | None:
 
 
 def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = None) -> TicketStats:
-    """Aggregate statistics over the tickets matching `filters`, in one SQL query.
+    """Aggregate statistics over the tickets matching `filters`.
 
-    The database computes every count and the earliest creation time in a single aggregate
-    SELECT; Python only divides. See TicketStats for the definition of avg_tickets_per_day.
-    `today` (UTC) is a parameter so the arithmetic can be checked.
+    Enum-only filters (or none) are answered from the trigger-kept count tables in constant
+    time (`services.counts`). Any other filter: the database computes every count and the
+    earliest creation time in a single aggregate SELECT; Python only divides. See TicketStats
+    for the definition of avg_tickets_per_day. `today` (UTC) is a parameter so the arithmetic
+    can be checked.
     """
     filters = filters or TicketFilters()
+    if counts.reads_counts(filters):
+        return counts.stats_from_counts(filters, today=today or utc_now().date())
 
     def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
