@@ -92,7 +92,7 @@ def stored_tickets() -> int:
 
 
 def _copy_postgres(engine: sa.Engine, rows: Iterator[tuple[object, ...]], rebuild: bool) -> None:
-    """COPY `rows` in one transaction, then VACUUM ANALYZE.
+    """COPY `rows` in one transaction, then VACUUM ANALYZE the tickets and count tables.
 
     With `rebuild`, the secondary indexes are dropped first and built again after (much faster
     than maintaining the trigram indexes row by row).
@@ -119,7 +119,9 @@ def _copy_postgres(engine: sa.Engine, rows: Iterator[tuple[object, ...]], rebuil
             connection.exec_driver_sql(definition)
         connection.commit()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM ANALYZE tickets")
+        # The count tables too: with no statistics the planner reads all of `ticket_counts`
+        # for the first day with a filter (2 ms) instead of probing its primary key (0.03 ms).
+        connection.exec_driver_sql("VACUUM ANALYZE tickets, ticket_counts, ticket_count_totals")
 
 
 def _insert_sqlite(engine: sa.Engine, rows: Iterator[tuple[object, ...]]) -> None:
