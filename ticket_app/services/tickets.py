@@ -162,7 +162,6 @@ def list_tickets(
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = _filter_clauses(session, filters)
-        total, total_exact = counts.page_total(session, filters, clauses)
         query = select(Ticket).where(*clauses)
         if cursor is not None:
             cursor_id = decode_cursor(cursor)
@@ -173,6 +172,12 @@ def list_tickets(
         rows = list(session.exec(query).all())
         has_more = len(rows) > limit
         rows = rows[:limit]
+        # A first page that is not full holds every match: no count needed (a rare search).
+        total, total_exact = (
+            (len(rows), True)
+            if cursor is None and not has_more
+            else counts.page_total(session, filters, clauses)
+        )
         items = [TicketRead.model_validate(row) for row in rows]
     next_cursor = encode_cursor(items[-1].id) if has_more and items else None
     return TicketPage(items=items, total=total, next_cursor=next_cursor, total_exact=total_exact)
