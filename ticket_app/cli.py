@@ -38,9 +38,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from ticket_app.bench import format_table, run_bench
 from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
-from ticket_app.services import identity
+from ticket_app.services import counts, identity
 from ticket_app.services.audit import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.demo import (
@@ -108,7 +109,11 @@ tokens_app = typer.Typer(
     help="API tokens: create (the secret is printed once), list, revoke.", cls=_Group
 )
 app.add_typer(users_app, name="users", no_args_is_help=True)
+counts_app = typer.Typer(
+    help="The ticket counts behind the stats and list totals: rebuild.", cls=_Group
+)
 app.add_typer(tokens_app, name="tokens", no_args_is_help=True)
+app.add_typer(counts_app, name="counts", no_args_is_help=True)
 
 # An operator with shell access to the server: allowed every action, recorded as "cli".
 CLI_ACTOR = Actor.process(ActorKind.SYSTEM, "cli")
@@ -834,3 +839,94 @@ def tokens_revoke(
     with _service_errors():
         token = identity.revoke_token(token_id, actor=CLI_ACTOR)
     typer.echo(f"revoked API token {token.id} {token.name!r} of {token.user_email}")
+
+
+# Ticket counts -------------------------------------------------------------------------------
+
+
+@counts_app.command("rebuild", cls=_Command)
+def counts_rebuild(database_url: str | None = _database_option) -> None:
+    """Recompute the ticket counts behind the stats and list totals, and say what was wrong.
+
+    Database triggers keep the counts exact, so normally nothing is: each count that differed
+    is printed (table, key, stored, actual). Ticket writes wait while it runs (about a second
+    per million tickets); reads go on.
+    """
+    url = _connect(database_url)
+    try:
+        migrated = table_exists("ticket_counts")
+    except (OperationalError, InterfaceError) as exc:
+        raise _unreachable(exc, url) from exc
+    if not migrated:
+        raise _fail(
+            "the database schema is not up to date; run `python -m ticket_app migrate` first",
+            EXIT_DATABASE,
+        )
+    with _service_errors():
+        result = counts.rebuild_counts()
+    if result.fixes:
+        _print_table(
+            ["TABLE", "KEY", "STORED", "ACTUAL"],
+            [
+                [fix.table, "/".join(fix.key), str(fix.stored), str(fix.actual)]
+                for fix in result.fixes
+            ],
+        )
+    verdict = f"fixed {len(result.fixes)} counts" if result.fixes else "every count was exact"
+    typer.echo(
+        f"{verdict}; {result.rows} (day, status, category, priority) rows now, "
+        f"{result.empty_rows_removed} empty rows removed"
+    )
+
+
+# Benchmark -----------------------------------------------------------------------------------
+
+
+def _client_counts(value: str) -> list[int]:
+    """`1,4` as [1, 4]; exit 2 unless every part is a whole number from 1 to 64."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts or not all(part.isascii() and part.isdigit() for part in parts):
+        raise _fail(
+            f"--clients must be comma-separated numbers such as 1,4, not {value!r}", EXIT_BAD_INPUT
+        )
+    counts_ = [int(part) for part in parts]
+    if not all(1 <= count <= 64 for count in counts_):
+        raise _fail("--clients must be between 1 and 64", EXIT_BAD_INPUT)
+    return counts_
+
+
+@app.command(cls=_Command)
+def bench(
+    tickets: int = typer.Option(100_000, "--tickets", min=1, help="Tickets to measure with."),
+    database_url: str = typer.Option(
+        ...,
+        "--database-url",
+        help="A database of its own (generated tickets are added and stay); PostgreSQL for "
+        "meaningful figures.",
+    ),
+    clients: str = typer.Option("1,4", "--clients", help="Concurrent clients, e.g. 1,4."),
+    seconds: float = typer.Option(5.0, "--seconds", min=0.5, help="Run time per row."),
+) -> None:
+    """Measure every kind of API request through the real HTTP stack, as a table.
+
+    Migrates the database, tops it up to TICKETS generated tickets (COPY on PostgreSQL),
+    starts the API under granian and runs: first page, enum filters, deep page, rare and common
+    search, stats (all and filtered), ticket by id, create (classified offline) and PATCH, at
+    each client count. Prints p50/p95 latency, requests per second, errors and the load average.
+    """
+    client_counts = _client_counts(clients)
+    _upgrade(database_url)
+    with _service_errors():
+        run = run_bench(
+            database_url,
+            tickets,
+            clients=client_counts,
+            seconds=seconds,
+            progress=lambda line: typer.echo(line, err=True),
+        )
+    loaded = f", {run.loaded:,} loaded in {run.load_seconds:.1f} s" if run.loaded else ""
+    typer.echo(
+        f"{run.tickets:,} tickets on {make_url(database_url).get_backend_name()}{loaded}; "
+        f"API under granian (1 worker), {os.cpu_count()} CPUs; {seconds:g} s per row"
+    )
+    typer.echo(format_table(run.results))

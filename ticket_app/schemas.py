@@ -494,12 +494,14 @@ class TicketPage(BaseModel):
     """One page of a filtered, sorted ticket list.
 
     `next_cursor` is an opaque string for the following page, or None on the last page;
-    `total` counts every ticket that matches the filters, across all pages.
+    `total` counts every ticket that matches the filters, across all pages, when `total_exact`;
+    otherwise it is an estimate of at least `Settings.count_cap` (see `services.counts`).
     """
 
     items: list[TicketRead]
     total: int
     next_cursor: str | None
+    total_exact: bool = True
 
 
 class AssigneeLoad(BaseModel):

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         default=50, ge=1, description="Tickets per page when no limit is given."
     )
     page_size_max: int = Field(default=200, ge=1, description="Largest accepted `limit`.")
+    count_cap: int = Field(
+        default=10_000,
+        ge=1,
+        description="A list filtered by more than category/priority/status counts its matches "
+        "exactly up to this many; beyond, `X-Total-Count` is an estimate "
+        "(`X-Total-Count-Exact: false`).",
+    )
 
     statement_timeout_ms: int = Field(
         default=5000,

@@ -189,13 +189,26 @@ Filters = Annotated[TicketFilters, Depends(ticket_filters)]
 
 
 @_route("GET", "/stats", response_model=TicketStats, summary="Ticket statistics")
-def ticket_stats(actor: Reader, filters: Filters) -> TicketStats:
+def ticket_stats(
+    actor: Reader,
+    filters: Filters,
+    workload: Annotated[
+        bool,
+        Query(
+            description="Also fill `open_by_assignee` and `median_first_reply_seconds` (one "
+            "more query each, growing with the open and replied tickets); without it they are "
+            "`[]` and null and the answer comes from constant-time counts when only "
+            "category, priority and status filter."
+        ),
+    ] = False,
+) -> TicketStats:
     """Totals, open count, average per day and breakdowns, over tickets matching the filters.
 
     `avg_tickets_per_day` = matching tickets / UTC calendar days from the earliest matching
-    ticket's day through today, inclusive.
+    ticket's day through today, inclusive. `workload=true` adds the per-assignee open counts
+    and the median time to first public reply (what the dashboard shows).
     """
-    return ticket_service.ticket_stats(filters)
+    return ticket_service.ticket_stats(filters, workload=workload)
 
 
 @_route(
@@ -227,8 +240,17 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
                     "schema": {"type": "string"},
                 },
                 "X-Total-Count": {
-                    "description": "Matching tickets across all pages.",
+                    "description": "Matching tickets across all pages: exact when "
+                    "`X-Total-Count-Exact` is `true`, else an estimate (at least the count cap, "
+                    "10,000 by default).",
                     "schema": {"type": "integer", "minimum": 0},
+                },
+                "X-Total-Count-Exact": {
+                    "description": "`true` when `X-Total-Count` is exact. Filters on category, "
+                    "priority and status only are always exact; with a search or a since "
+                    "filter the matches are counted up to the cap and estimated beyond it "
+                    "(`false`).",
+                    "schema": {"type": "string", "enum": ["true", "false"]},
                 },
             }
         }
@@ -247,11 +269,13 @@ def list_tickets(
 
     Ties are broken by id in the sort's direction. The next page's URL is in the `Link` header
     (`rel="next"`), absent on the last page; a cursor only continues the sort it was issued
-    for (another sort: 422 naming `cursor`). `X-Total-Count` is the number of matching tickets.
+    for (another sort: 422 naming `cursor`). `X-Total-Count` is the number of matching
+    tickets, or an estimate beyond the count cap when `X-Total-Count-Exact` is `false`.
     """
     page_size = limit or get_settings().page_size_default
     page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None, sort=sort)
     response.headers["X-Total-Count"] = str(page.total)
+    response.headers["X-Total-Count-Exact"] = "true" if page.total_exact else "false"
     if page.next_cursor is not None:
         response.headers["Link"] = (
             f'<{next_page_url(request, page.next_cursor, page_size)}>; rel="next"'

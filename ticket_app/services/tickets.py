@@ -51,7 +51,7 @@ from ticket_app.schemas import (
     TriageOverrideStats,
     is_id_text,
 )
-from ticket_app.services import audit
+from ticket_app.services import audit, counts
 from ticket_app.services import idempotency as idempotency_keys
 from ticket_app.services.audit import Actor, record_event
 from ticket_app.services.database import service_session
@@ -340,22 +340,29 @@ def list_tickets(
     Ties are broken by id in the sort's direction. `limit` is the page size
     (1..page_size_max, enforced by callers); `cursor` is the `next_cursor` of the previous page
     of the same sort. Keyset pagination keeps pages free of duplicates and gaps while tickets
-    arrive, on an index for every sort. Raises InvalidCursorError for a foreign or stale cursor
-    or one issued for another sort, and DatabaseUnavailableError when the database is down.
+    arrive, on an index for every sort. `total` is exact or flagged as an estimate
+    (`total_exact`, see `services.counts.page_total`). Raises InvalidCursorError for a
+    foreign or stale cursor or one issued for another sort, and DatabaseUnavailableError when
+    the database is down.
     """
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = _filter_clauses(session, filters)
-        total = session.exec(select(sa.func.count()).select_from(Ticket).where(*clauses)).one()
         query = sorted_query(session, filters, sort)
         if cursor is not None:
             query = query.where(_after_cursor(session, cursor, sort))
         rows = list(session.exec(query.limit(limit + 1)).all())
         has_more = len(rows) > limit
         rows = rows[:limit]
+        # A first page that is not full holds every match: no count needed (a rare search).
+        total, total_exact = (
+            (len(rows), True)
+            if cursor is None and not has_more
+            else counts.page_total(session, filters, clauses)
+        )
         items = [TicketRead.model_validate(row) for row in rows]
         next_cursor = _next_cursor(rows[-1], sort) if has_more and rows else None
-    return TicketPage(items=items, total=total, next_cursor=next_cursor)
+    return TicketPage(items=items, total=total, next_cursor=next_cursor, total_exact=total_exact)
 
 
 def iter_tickets(
@@ -736,16 +743,24 @@ def _median_first_reply_seconds(
     return round(statistics.median((reply - created).total_seconds() for created, reply in rows), 3)
 
 
-def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = None) -> TicketStats:
+def ticket_stats(
+    filters: TicketFilters | None = None, *, today: date | None = None, workload: bool = False
+) -> TicketStats:
     """Aggregate statistics over the tickets matching `filters` (every list filter applies).
 
-    The database computes every count and the earliest creation time in a single aggregate
-    SELECT; Python only divides. See TicketStats for the definition of avg_tickets_per_day.
-    Open tickets per assignee and the median time to first public reply take one more query
-    each (on SQLite the median is computed in Python from the fetched durations). `today`
-    (UTC) is a parameter so the arithmetic can be checked.
+    Enum-only filters (or none) are answered from the trigger-kept count tables in constant
+    time (`services.counts`). Any other filter: the database computes every count and the
+    earliest creation time in a single aggregate SELECT; Python only divides. See TicketStats
+    for the definition of avg_tickets_per_day. With `workload`, open tickets per assignee and
+    the median time to first public reply are added, one query each (they grow with the
+    number of open or replied tickets, so the dashboard asks for them and plain stats do not;
+    on SQLite the median is computed in Python from the fetched durations). `today` (UTC) is
+    a parameter so the arithmetic can be checked.
     """
     filters = filters or TicketFilters()
+    if counts.reads_counts(filters):
+        stats = counts.stats_from_counts(filters, today=today or utc_now().date())
+        return _with_workload(stats, filters) if workload else stats
 
     def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
@@ -761,20 +776,28 @@ def ticket_stats(filters: TicketFilters | None = None, *, today: date | None = N
         clauses = _filter_clauses(session, filters)
         row = session.execute(sa.select(*columns).select_from(Ticket).where(*clauses))
         row = row.mappings().one()
-        loads = _open_by_assignee(session, clauses)
-        median = _median_first_reply_seconds(session, clauses)
     total = int(row["total"])
     first_day = _utc_date(row["first_created"])
     today = today or utc_now().date()
     days = (max(today, first_day) - first_day).days + 1 if first_day else 0
-    return TicketStats(
+    stats = TicketStats(
         total_tickets=total,
         open_tickets=int(row["open"]),
         avg_tickets_per_day=round(total / days, 2) if days else 0.0,
         priority_breakdown={p: int(row[f"priority_{p.value}"]) for p in Priority},
         category_breakdown={c: int(row[f"category_{c.value}"]) for c in Category},
-        open_by_assignee=loads,
-        median_first_reply_seconds=median,
+    )
+    return _with_workload(stats, filters) if workload else stats
+
+
+def _with_workload(stats: TicketStats, filters: TicketFilters) -> TicketStats:
+    """`stats` with open tickets per assignee and the median time to first public reply."""
+    with service_session() as session:
+        clauses = _filter_clauses(session, filters)
+        loads = _open_by_assignee(session, clauses)
+        median = _median_first_reply_seconds(session, clauses)
+    return stats.model_copy(
+        update={"open_by_assignee": loads, "median_first_reply_seconds": median}
     )
 
 

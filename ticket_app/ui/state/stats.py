@@ -27,7 +27,7 @@ POLL_SECONDS = 5.0
 
 def load_stats_view(filters: TicketFilters | None = None) -> StatsView:
     """Run the aggregate queries for `filters` and format them (blocking; use a thread)."""
-    return stats_view(ticket_stats(filters), triage_override_stats(filters))
+    return stats_view(ticket_stats(filters, workload=True), triage_override_stats(filters))
 
 
 class StatsState(rx.State):

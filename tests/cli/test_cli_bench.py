@@ -1,0 +1,44 @@
+"""`python -m ticket_app bench` on a small SQLite database: every request answers, one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ticket_app.cli import app
+from ticket_app.services.database import use_database
+
+REQUESTS = [
+    "first page",
+    "enum filters",
+    "deep page (90%)",
+    "rare search (err01234)",
+    "common search (password)",
+    "stats",
+    "stats priority+status",
+    "ticket by id",
+    "create (classified)",
+    "PATCH status",
+]
+
+
+def test_bench_loads_tickets_and_measures_every_request(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    try:
+        args = ["--tickets", "300", "--database-url", url, "--clients", "1,2", "--seconds", "0.5"]
+        result = CliRunner().invoke(app, ["bench", *args])
+    finally:
+        use_database("sqlite://")
+    assert result.exit_code == 0, result.output
+    assert "300 loaded" in result.stdout
+    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ")]
+    measured = [(cells[0].strip(), cells[1].strip(), cells[6].strip()) for cells in rows[1:]]
+    assert measured == [(name, clients, "0") for clients in "12" for name in REQUESTS]
+
+
+def test_bench_refuses_a_bad_client_list(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    result = CliRunner().invoke(app, ["bench", "--database-url", url, "--clients", "1,x"])
+    assert result.exit_code == 2
+    assert "--clients must be comma-separated numbers" in result.output
