@@ -48,11 +48,10 @@ class KeyboardState(rx.State):
         listing = await self.get_state(TicketListState)
         if focused_ticket:
             listing.current_id = focused_ticket
+            listing._keyboard_in_list = True
         current = listing.current_id
         if key in ("j", "k"):
-            # From outside the list, the first j or k lands on the current row itself.
-            offset = (1 if key == "j" else -1) if focused_ticket else 0
-            yield listing._step(offset)
+            yield listing._step(1 if key == "j" else -1)
         elif key == "Enter" and current:
             yield rx.redirect(f"/tickets/{current}")
         elif key == "x" and current:

@@ -130,6 +130,7 @@ class TicketListState(rx.State):
     current_id: str = ""
 
     _filters_cache: TicketFilters | None = None
+    _keyboard_in_list: bool = False
     _saving: int = 0
     _seen_marker: str = ""
 
@@ -208,6 +209,7 @@ class TicketListState(rx.State):
             return
         query = list_query(self.router.url.query_parameters)
         self._show_query(query)
+        self._keyboard_in_list = False
         (await self.get_state(NavState)).active_href = query.url()
         self.loading = True
         self.load_error = ""
@@ -428,10 +430,16 @@ class TicketListState(rx.State):
             yield update
 
     def _step(self, offset: int) -> rx.event.EventSpec | None:
-        """Move the current row by `offset` (clamped to the rows shown) and focus its link."""
+        """Move the current row by `offset` (clamped to the rows shown) and focus its link.
+
+        The first move after the page loads lands on the current row itself (the first one),
+        so j from outside the list starts at the top rather than skipping a row.
+        """
         ids = [row["id"] for row in self.rows]
         if not ids:
             return None
+        if not self._keyboard_in_list:
+            offset, self._keyboard_in_list = 0, True
         position = ids.index(self.current_id) + offset if self.current_id in ids else 0
         self.current_id = ids[max(0, min(len(ids) - 1, position))]
         return focus_element(row_link_id(self.current_id))
