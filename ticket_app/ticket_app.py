@@ -18,11 +18,13 @@ from ticket_app.ui.pages import (
     setup_page,
     sign_in_page,
     staff_page,
+    ticket_page,
     tokens_page,
 )
 from ticket_app.ui.state import SessionState, StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
+from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
 
@@ -85,4 +87,10 @@ app.add_page(
     route="/tokens",
     title="API tokens · Triage Desk",
     on_load=[SessionState.check_tokens, TokensState.on_load],
+)
+app.add_page(
+    ticket_page,
+    route="/tickets/[ticket_id]",
+    title="Ticket · Triage Desk",
+    on_load=TicketPageState.on_load,
 )

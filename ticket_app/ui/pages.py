@@ -9,6 +9,7 @@ from ticket_app.ui.components.admin import invite_form, new_token_form, staff_ta
 from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
 from ticket_app.ui.components.nav import side_nav
+from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
 
@@ -112,9 +113,6 @@ def dashboard_page() -> rx.Component:
 
 def ticket_page() -> rx.Component:
     """One ticket at /tickets/{id}: its page content inside the console's frame."""
-    # Imported here: the ticket page's module is built alongside the console, not part of it.
-    from ticket_app.ui.components.ticket_page import ticket_page_content
-
     return page_frame(ticket_page_content())
 
 
