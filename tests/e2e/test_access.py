@@ -91,9 +91,12 @@ def test_viewer_reads_but_cannot_edit(anonymous_page, app_server: AppServer) -> 
     row = page.get_by_test_id("ticket-row").first
     expect(row).to_contain_text(f"{tag} read only")
     expect(row.get_by_test_id("status-select")).to_be_disabled()
-    expect(page.locator("#ticket-title")).to_have_count(0)
+    expect(page.get_by_role("link", name="New ticket")).to_have_count(0)
     expect(page.locator("#export-csv")).to_have_count(0)
     expect(page.get_by_role("link", name="Staff")).to_have_count(0)
+    page.goto(f"{app_server.base_url}/tickets/new")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.locator("#ticket-title")).to_have_count(0)
 
     refused = page.request.patch(
         f"{app_server.base_url}/api/tickets/{ticket['id']}/", data={"status": "closed"}
@@ -115,11 +118,15 @@ def test_console_runs_without_csp_violations(page, app_server: AppServer) -> Non
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     expect(page.get_by_test_id("signed-in-as")).to_be_visible()
+    expect(page.get_by_test_id("list-summary")).not_to_be_empty()
+    page.goto(f"{app_server.base_url}/tickets/new")
     page.locator("#ticket-title").fill("CSP check")
     page.locator("#ticket-description").fill("I was charged twice, please refund me.")
     expect(page.locator("#ticket-category")).to_have_value("billing")
     page.locator("#submit-ticket").click()
     expect(page.get_by_text(re.compile(r"Ticket #\d+ created"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_test_id("ticket-row").first).to_contain_text("CSP check")
     page.goto(f"{app_server.base_url}/tokens")
     page.locator("#token-name").fill("csp")
     page.get_by_role("button", name="Create token").click()
