@@ -19,6 +19,7 @@ from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.logic import (
     ListQuery,
     apply_suggestion,
+    count_text,
     duration_text,
     is_fresh,
     list_query,
@@ -239,3 +240,28 @@ def test_summary_and_durations_read_like_the_console() -> None:
     assert view.assignee_rows == [{"key": "none", "name": "Unassigned", "open": "3"}]
     assert view.median_first_reply == "1.5 h"
     assert [duration_text(s) for s in (None, 30, 600, 200_000)] == ["—", "30 s", "10 min", "2.3 d"]
+
+
+@pytest.mark.parametrize(
+    ("total", "exact", "expected"),
+    [
+        (0, True, "0"),
+        (1_204, True, "1,204"),
+        (10_000, True, "10,000"),
+        (250_000, True, "250,000"),
+        (10_000, False, "10,000+"),  # counted to the cap, more exist, estimate was lower
+        (10_040, False, "10,000+"),  # an estimate that rounds to the cap says no more
+        (57_813, False, "about 58,000"),
+        (123_456, False, "about 120,000"),
+        (1_049_999, False, "about 1,000,000"),
+    ],
+)
+def test_count_text_tells_exact_totals_from_capped_and_estimated_ones(
+    total: int, exact: bool, expected: str
+) -> None:
+    assert count_text(total, exact, cap=10_000) == expected
+
+
+def test_count_text_follows_the_configured_cap() -> None:
+    assert count_text(500, False, cap=500) == "500+"
+    assert count_text(7, False, cap=5) == "about 7"

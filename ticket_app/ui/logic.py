@@ -267,6 +267,21 @@ def list_summary(stats: TicketStats) -> str:
     return f"{stats.total_tickets:,} {noun} · {stats.open_tickets:,} open · {critical:,} critical"
 
 
+def count_text(total: int, exact: bool, cap: int) -> str:
+    """A list total for people: "1,204" when exact, else "10,000+" or "about 58,000".
+
+    `total` and `exact` are a `TicketPage`'s `total` and `total_exact`; `cap` is
+    `Settings.count_cap`. An inexact total is `max(estimate, cap)` (`services.counts.page_total`):
+    at the cap it means "counted up to the cap and there are more", so it reads "10,000+";
+    above, it is an estimate, shown rounded to two significant digits (and as "10,000+" when
+    that rounding would not exceed the cap).
+    """
+    if exact:
+        return f"{total:,}"
+    rounded = round(total, -max(0, len(str(total)) - 2))
+    return f"{cap:,}+" if rounded <= cap else f"about {rounded:,}"
+
+
 def duration_text(seconds: float | None) -> str:
     """A duration for people: "—" (none), "45 s", "12 min", "3.5 h", "2.1 d"."""
     if seconds is None:

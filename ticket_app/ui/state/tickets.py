@@ -31,9 +31,11 @@ from ticket_app.services.tickets import (
     ticket_stats,
     update_ticket,
 )
+from ticket_app.settings import get_settings
 from ticket_app.ui.logic import (
     SORT_LABELS,
     ListQuery,
+    count_text,
     list_query,
     list_summary,
     merge_first_page,
@@ -113,6 +115,7 @@ class TicketListState(rx.State):
 
     rows: list[dict[str, str]] = rx.field(default_factory=list)
     total: int = 0
+    total_exact: bool = True
     next_cursor: str = ""
     loading: bool = True
     loading_more: bool = False
@@ -141,8 +144,9 @@ class TicketListState(rx.State):
 
     @rx.var
     def shown_text(self) -> str:
-        """Summary such as "Showing 25 of 1,204 tickets"."""
-        return f"Showing {len(self.rows):,} of {self.total:,} tickets"
+        """Summary such as "Showing 25 of 1,204 tickets" (or "of about 58,000", see count_text)."""
+        total = count_text(self.total, self.total_exact, get_settings().count_cap)
+        return f"Showing {len(self.rows):,} of {total} tickets"
 
     @rx.var
     def list_url(self) -> str:
@@ -192,7 +196,7 @@ class TicketListState(rx.State):
     def _show_page(self, page: TicketPage) -> None:
         """Replace the list with a freshly loaded first page."""
         self.rows = [ticket_row(t) for t in page.items]
-        self.total = page.total
+        self.total, self.total_exact = page.total, page.total_exact
         self.next_cursor = page.next_cursor or ""
         if not any(row["id"] == self.current_id for row in self.rows):
             self.current_id = self.rows[0]["id"] if self.rows else ""
@@ -268,7 +272,7 @@ class TicketListState(rx.State):
             self.rows, self.next_cursor or None, fresh, page.next_cursor, self.sort
         )
         self.next_cursor = cursor or ""
-        self.total = page.total
+        self.total, self.total_exact = page.total, page.total_exact
         self.load_error = ""
 
     @rx.event(background=True, supersedes=True)
@@ -382,7 +386,7 @@ class TicketListState(rx.State):
             known = {row["id"] for row in self.rows}
             self.rows = self.rows + [ticket_row(t) for t in page.items if str(t.id) not in known]
             self.next_cursor = page.next_cursor or ""
-            self.total = page.total
+            self.total, self.total_exact = page.total, page.total_exact
         finally:
             self.loading_more = False
 
