@@ -85,6 +85,7 @@ def test_the_assignee_filter_on_list_stats_and_export(client: TestClient) -> Non
         assert listed(client, str(bob)) == [bobs]
         assert listed(client, "me") == []
         assert listed(client, "4242") == []
+        assert listed(client, "4047021100") == []  # beyond any id: no one
 
         stats = ann_client.get("/api/tickets/stats/", params={"assignee": "me"}).json()
         assert stats["total_tickets"] == 3 and stats["open_tickets"] == 3

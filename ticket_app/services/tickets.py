@@ -122,7 +122,9 @@ def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnE
     if filters.assignee == ASSIGNEE_NONE:
         clauses.append(Ticket.assignee_id.is_(None))
     elif filters.assignee is not None:
-        clauses.append(Ticket.assignee_id == int(filters.assignee))
+        # An id beyond the column's range is no one's (and would not bind as an integer).
+        assignee_id = int(filters.assignee)
+        clauses.append(Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false())
     return clauses
 
 
