@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from tests.api.workspace import all_pages, error_fields, staff_clients, ticket_at
 from tests.helpers import make_ticket
 from ticket_app.models import Role
+from ticket_app.services.comments import ticket_timeline
 from ticket_app.settings import get_settings
 
 
@@ -119,3 +120,21 @@ def test_viewers_and_read_tokens_cannot_comment_agents_can(client: TestClient) -
         assert reply.status_code == 201 and reply.json()["author_name"] == "agent1"
     with staff_clients(Role.ADMIN, scopes="tickets:read") as [(_, reader)]:
         assert comment(reader, ticket["id"], "hello").status_code == 403
+
+
+def test_the_timeline_interleaves_events_and_comments(client: TestClient) -> None:
+    ticket = make_ticket(client)
+    note = comment(client, ticket["id"], "Checking the logs", public=False).json()
+    client.patch(f"/api/tickets/{ticket['id']}/", json={"status": "resolved"})
+    reply = comment(client, ticket["id"], "Fixed, sorry!").json()
+    timeline = ticket_timeline(ticket["id"])
+    assert [
+        (entry.kind, entry.event.kind if entry.event else entry.comment.id) for entry in timeline
+    ] == [
+        ("event", "created"),
+        ("comment", note["id"]),
+        ("event", "changed"),
+        ("comment", reply["id"]),
+    ]
+    assert timeline[1].actor == "admin@example.com (token tests)"
+    assert timeline[1].comment.public is False and timeline[3].comment.public is True
