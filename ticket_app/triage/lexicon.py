@@ -450,7 +450,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
     cue("outage", 3.0, r"outages?|downtime|service (?:is )?down|site (?:is )?down"),
     cue(
         "many users affected",
-        3.0,
+        2.5,
         r"(?:all|every|entire|whole|many|multiple|several) (?:of (?:our|the) )?"
         r"(?:users?|customers?|clients?|staff|employees?|team|teams|company|organi[sz]ation|"
         r"offices?|departments?|locations?|sites?|stores?)|everyone|everybody|nobody can|"
@@ -513,12 +513,6 @@ URGENCY_CUES: tuple[Cue, ...] = (
     ),
     cue("production", 1.0, r"production|live environment|mission critical"),
     cue(
-        "blocked",
-        1.5,
-        r"blocked|blocking|blocker|stuck|prevent\w*|(?:cannot|unable to) (?:work|finish|"
-        r"complete|process|send|pay|use)",
-    ),
-    cue(
         "still unresolved",
         1.5,
         r"still (?:not|no|have not|has not|waiting|nothing)|escalat\w*|"
@@ -557,7 +551,8 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"does (?:the|it|your|this)|"
         r"will (?:the|it|my|your) \w+ (?:work|support)|how (?:much|long|often|many)|"
         r"difference between|can (?:i|we)|(?:is|would) it be possible|is it possible|"
-        r"why (?:is|does|do|am|are)|when (?:is|will|does|do)|are you",
+        r"why (?:is|does|do|am|are)|when (?:is|will|does|do)|are you|"
+        r"what (?:are|is) (?:your|the)|will (?:the|you|your) \w+ be",
     ),
     cue(
         "information request",
@@ -581,9 +576,67 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"wanted to (?:say|thank)|letting you know|well done|great job|kudos|keep up the|"
         r"really appreciated|pleased with|impressed|just a note|fyi",
     ),
+    # Impact and scope, beyond the wording (issue 14): who is affected, what is at stake,
+    # since when, and whether there is a way around it.
+    cue(
+        "since when",
+        0.5,
+        r"since (?:this morning|yesterday|last night|(?:the|last|this) (?:update|release|"
+        r"maintenance|weekend|deploy\w*|migration|upgrade)|\d+|monday|tuesday|wednesday|"
+        r"thursday|friday|saturday|sunday)|for (?:the (?:last|past) |over |more than )?"
+        r"(?:an? |\d+ |two |three |several )?(?:hours?|days?|weeks?)(?: now)?",
+    ),
+    cue(
+        "money at stake",
+        1.0,
+        r"(?:dollars|euros|pounds) \d+(?: \d+)?|\d+(?: \d+)? (?:dollars|euros|usd|eur|gbp)",
+    ),
+    cue(
+        "goods or money missing",
+        1.5,
+        r"(?:never|not|nothing|has not|have not) (?:arrived|received|came|delivered|been "
+        r"(?:delivered|refunded|credited))|marked as delivered|wrong (?:address|street|house|"
+        r"person)|charged but|(?:did not|never) (?:place|order|make)|no (?:order|confirmation)"
+        r" (?:in|was|email)",
+    ),
+    cue(
+        "someone else's access",
+        2.0,
+        r"someone else s|(?:different|another|other) (?:person s|user s|customer s|name)|"
+        r"identity theft|impersonat\w*|(?:never|not) signed up",
+    ),
+    cue(
+        "whole product down",
+        2.0,
+        r"(?:every|all|any) (?:requests?|calls?|pages?|logins?|transactions?|orders?|"
+        r"webhooks?)(?: \w+){0,4} (?:fail\w*|return\w*|time\w* out|error\w*)|(?:stopped|stop) "
+        r"(?:delivering|syncing|working|processing|sending)|no longer (?:sync\w*|work\w*|"
+        r"load\w*|arriv\w*|deliver\w*|send\w*)|(?:integration|site|store|shop|checkout) "
+        r"(?:is |went )?(?:completely |totally )?(?:down|offline|broken)",
+    ),
+    cue(
+        "looking for something",
+        -1.0,
+        r"(?:cannot|could not|can not|unable to) (?:find|see|tell|figure)|where (?:is|are|can)",
+    ),
+    cue(
+        "workaround",
+        -1.0,
+        r"workaround|work around|in the meantime|not stuck|(?:can|could) still|"
+        r"(?:still|otherwise) works?|works? fine (?:on|in|with)|not a big deal|not in a hurry|"
+        r"minor|cosmetic|small (?:thing|issue|bug|problem)|just (?:annoying|curious)|"
+        r"nothing is wrong",
+    ),
+    cue(
+        "change request",
+        -1.0,
+        r"(?:can|could|would) you (?:please )?(?:change|update|send|add|remove|switch|move)|"
+        r"(?:please|kindly) (?:change|update|send|add|switch)|(?:want|would like|need) to "
+        r"(?:change|update|add|switch|move|transfer|upgrade|downgrade)|from now on",
+    ),
     cue(
         "no rush",
-        -3.0,
+        -2.0,
         r"no rush|not urgent|nothing urgent|no hurry|no urgency|"
         r"when(?:ever)? you (?:have|get) (?:a )?(?:time|chance)|at your convenience|low priority",
     ),
