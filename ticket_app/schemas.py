@@ -9,7 +9,7 @@ with a message naming the field before any SQL runs.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from pydantic_core import CoreSchema
 
 from ticket_app.models import (
     EXTERNAL_ID_MAX_LENGTH,
+    MAX_ROW_ID,
     TITLE_MAX_LENGTH,
     ActorKind,
     Category,
@@ -255,7 +256,8 @@ class TicketFilters(BaseModel):
     and `\` are ordinary characters; empty or whitespace-only means no search. `q` is the
     console's name for the same filter (a ticket must match both when both are given).
     `created_since` / `updated_since` keep tickets created / last changed at or after that
-    moment (timezone-aware).
+    moment (timezone-aware). `language` keeps tickets detected in that ISO 639-1 language;
+    `frustrated` keeps tickets whose customer was (true) or was not (false) frustrated.
     """
 
     category: Category | None = None
@@ -265,6 +267,8 @@ class TicketFilters(BaseModel):
     q: SearchText | None = None
     created_since: datetime | None = None
     updated_since: datetime | None = None
+    language: str | None = None
+    frustrated: bool | None = None
 
     @field_validator("created_since", "updated_since")
     @classmethod
@@ -307,6 +311,37 @@ class TicketRead(BaseModel):
     )
     created_at: datetime = Field(json_schema_extra={"format": "date-time"})
     updated_at: datetime = Field(json_schema_extra={"format": "date-time"})
+    suggestion_source: Literal["gemini", "offline"] | None = Field(
+        default=None, description="Which engine made the stored suggestion (null: none asked)."
+    )
+    suggested_category_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="The suggestion's confidence in its category."
+    )
+    suggested_priority_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="The suggestion's confidence in its priority."
+    )
+    suggested_title: str | None = Field(
+        default=None, description="The title the classifier proposed (at most 80 characters)."
+    )
+    language: str | None = Field(
+        default=None,
+        description="ISO 639-1 code of the ticket's language as detected at creation (`en`, "
+        "`de`, `fr`, `es`, `it`, `nl`, `pt`); null: too short to tell.",
+    )
+    sentiment: Literal["negative", "neutral", "positive"] | None = Field(
+        default=None, description="The customer's tone at creation (null: not read)."
+    )
+    sentiment_score: float | None = Field(
+        default=None, ge=-1, le=1, description="Sentiment from -1 (angry) to 1 (pleased)."
+    )
+    frustrated: bool = Field(
+        default=False,
+        description="Repeat contact, a threat to cancel, or shouting was found at creation.",
+    )
+    duplicate_of_id: int | None = Field(
+        default=None,
+        description="The ticket this one was merged into as a duplicate (it is closed then).",
+    )
 
     @field_serializer("created_at", "updated_at", when_used="json")
     def _utc_with_offset(self, value: datetime) -> str:
@@ -474,3 +509,37 @@ class ConflictBody(ErrorBody):
     """A create refused because a ticket with the same `external_id` exists (409)."""
 
     ticket: ExistingTicket
+
+
+class SimilarTicket(BaseModel):
+    """An open ticket whose text resembles another's (issue 14).
+
+    `score` is the cosine similarity of the two tickets' content words, 0 (nothing shared) to
+    1 (the same words).
+    """
+
+    id: int
+    title: str
+    status: Status
+    score: float = Field(ge=0, le=1)
+
+
+class MergeRequest(BaseModel):
+    """`POST /api/tickets/{id}/merge/`: close this ticket as a duplicate of ticket `into`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: int = Field(
+        ge=1, le=MAX_ROW_ID, description="Id of the ticket to keep; not this one, not a duplicate."
+    )
+
+
+class MergeResult(BaseModel):
+    """Both tickets after a merge.
+
+    `duplicate_ids` lists every ticket merged into the kept one so far, oldest first.
+    """
+
+    merged: TicketRead
+    kept: TicketRead
+    duplicate_ids: list[int]

@@ -11,6 +11,7 @@ from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
+from ticket_app.api.similar import router as similar_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.services.tickets import training_rows
 from ticket_app.settings import get_settings
@@ -52,6 +53,7 @@ def create_api() -> FastAPI:
     strict_query = [Depends(refuse_unknown_query_parameters)]
     api.include_router(session_router, dependencies=strict_query)
     api.include_router(tickets_router, dependencies=strict_query)
+    api.include_router(similar_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading

@@ -12,7 +12,7 @@ import itertools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -27,14 +27,17 @@ from ticket_app.schemas import (
     ConflictBody,
     Description,
     EventRead,
+    SimilarTicket,
     TicketCreate,
     TicketFilters,
     TicketRead,
     TicketStats,
     TicketUpdate,
+    Title,
     storable_text,
 )
 from ticket_app.services import idempotency
+from ticket_app.services import similarity as similar_tickets
 from ticket_app.services import tickets as ticket_service
 from ticket_app.services.audit import Actor
 from ticket_app.services.exporter import export_csv
@@ -57,14 +60,17 @@ ERROR_RESPONSES = documented_errors([400, 401, 403, 404, 405, 413, 422, 429, 503
 
 
 def _route(
-    method: str, path: str, **kwargs: Any
+    method: str, path: str, *, target: APIRouter = router, **kwargs: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a handler at `path + "/"` (documented) and at `path` (same handler, hidden)."""
+    """Register a handler at `path + "/"` (documented) and at `path` (same handler, hidden).
+
+    On `target`, this module's router unless another module's is given.
+    """
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         responses = {**ERROR_RESPONSES, **kwargs.pop("responses", {})}
-        router.add_api_route(f"{path}/", handler, methods=[method], responses=responses, **kwargs)
-        router.add_api_route(path, handler, methods=[method], include_in_schema=False, **kwargs)
+        target.add_api_route(f"{path}/", handler, methods=[method], responses=responses, **kwargs)
+        target.add_api_route(path, handler, methods=[method], include_in_schema=False, **kwargs)
         return handler
 
     return decorator
@@ -76,6 +82,11 @@ class ClassifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Description = Field(description="As a ticket's description.")
+    title: Title | None = Field(
+        default=None,
+        description="The title typed so far, if any (omit it or send null while it is empty; "
+        "a blank string is a 422 as for tickets); helps the suggestion.",
+    )
 
 
 class ClassifyResponse(BaseModel):
@@ -87,6 +98,23 @@ class ClassifyResponse(BaseModel):
     priority_confidence: float = Field(ge=0, le=1)
     source: str = Field(description="`gemini` or `offline`.")
     reason: str
+    suggested_title: str = Field(
+        description="A title of at most 80 characters for an empty title field (Gemini's "
+        "summary, or the description's most informative sentence); empty if none.",
+        max_length=80,
+    )
+    language: str | None = Field(
+        description="ISO 639-1 code of the text's language; null when too short to tell."
+    )
+    sentiment: Literal["negative", "neutral", "positive"]
+    sentiment_score: float = Field(ge=-1, le=1, description="-1 (angry) to 1 (pleased).")
+    frustrated: bool = Field(
+        description="Repeat contact, a threat to cancel or shouting; may have raised the "
+        "priority one step (the reason says so)."
+    )
+    similar: list[SimilarTicket] = Field(
+        description="Up to five open tickets with similar text, best first: possible duplicates."
+    )
 
 
 # RFC 3339 date-time with an offset, ASCII digits only (`\d` would take any script's digits).
@@ -172,6 +200,17 @@ UpdatedSinceQuery = Annotated[
         f"pass the newest `updated_at` you hold; that ticket comes again). {_SINCE_RULE}"
     ),
 ]
+LanguageQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z]{2}$",
+        description="Only tickets detected in this language (ISO 639-1 code, e.g. `de`).",
+    ),
+]
+FrustratedQuery = Annotated[
+    bool | None,
+    Query(description="`true`: only tickets from frustrated customers; `false`: only others."),
+]
 LimitQuery = Annotated[
     int | None,
     Query(
@@ -198,6 +237,8 @@ def ticket_filters(
     q: QQuery = None,
     created_since: CreatedSinceQuery = None,
     updated_since: UpdatedSinceQuery = None,
+    language: LanguageQuery = None,
+    frustrated: FrustratedQuery = None,
 ) -> TicketFilters:
     """The list, stats and export filters from the query string; all combine with AND."""
     return TicketFilters(
@@ -208,6 +249,8 @@ def ticket_filters(
         q=q,
         created_since=created_since,
         updated_since=updated_since,
+        language=language,
+        frustrated=frustrated,
     )
 
 
@@ -228,8 +271,13 @@ def ticket_stats(actor: Reader, filters: Filters) -> TicketStats:
     "POST", "/classify", response_model=ClassifyResponse, summary="Suggest category and priority"
 )
 async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> ClassifyResponse:
-    """Suggest a category and priority for a description; values are always from the enums."""
-    suggestion = await get_classifier().suggest(payload.description)
+    """Suggest category, priority, title, and read language, sentiment and frustration.
+
+    Values are always from the enums. `similar` lists open tickets that may be duplicates.
+    """
+    title = payload.title or ""
+    suggestion = await get_classifier().suggest(payload.description, title)
+    similar = await run_in_threadpool(similar_tickets.similar_to_text, payload.description, title)
     return ClassifyResponse(
         suggested_category=suggestion.category,
         suggested_priority=suggestion.priority,
@@ -237,6 +285,12 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
         priority_confidence=suggestion.priority_confidence,
         source=suggestion.source,
         reason=suggestion.reason,
+        suggested_title=suggestion.suggested_title,
+        language=suggestion.language,
+        sentiment=suggestion.sentiment,
+        sentiment_score=suggestion.sentiment_score,
+        frustrated=suggestion.frustrated,
+        similar=similar,
     )
 
 

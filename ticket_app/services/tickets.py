@@ -50,6 +50,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.permissions import Action
+from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import (
     TicketClassifier,
     TriageSuggestion,
@@ -102,6 +103,10 @@ def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnE
         clauses.append(Ticket.created_at >= filters.created_since)
     if filters.updated_since is not None:
         clauses.append(Ticket.updated_at >= filters.updated_since)
+    if filters.language is not None:
+        clauses.append(Ticket.language == filters.language)
+    if filters.frustrated is not None:
+        clauses.append(Ticket.frustrated == filters.frustrated)
     return clauses
 
 
@@ -247,6 +252,7 @@ def create_ticket(
         updated_at=now,
         created_by=actor.user_id if actor.kind in (ActorKind.USER, ActorKind.TOKEN) else None,
         labels_confirmed_by=actor.user_id if _labels_confirmed(actor, data, suggestion) else None,
+        **signal_columns(data.title, data.description, suggestion),
     )
     with service_session() as session:
         session.add(ticket)
