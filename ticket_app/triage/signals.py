@@ -76,9 +76,21 @@ def _detector() -> LanguageDetector:
     return LanguageDetectorBuilder.from_languages(*LANGUAGES).build()
 
 
+# Words VADER scores as positive that, in a support ticket, are politeness or the name of the
+# thing asked for ("please help", "support", "free shipping"): a neutral request would read as
+# positive. They are given no valence; the rest of VADER's lexicon is used as shipped.
+NEUTRAL_IN_TICKETS = frozenset(
+    {"please", "thanks", "thank", "help", "support", "hope", "kindly", "kind", "care", "free",
+     "ok", "yes", "sure", "like", "welcome", "appreciate", "appreciated", "grant", "credit"}
+)  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def _analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
+    analyzer = SentimentIntensityAnalyzer()
+    for word in NEUTRAL_IN_TICKETS:
+        analyzer.lexicon.pop(word, None)
+    return analyzer
 
 
 def detect_language(text: str) -> str | None:
