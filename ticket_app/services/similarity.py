@@ -31,12 +31,12 @@ SIMILAR_LIMIT = 5
 # A pair below this score shares only incidental words; it is not offered as similar.
 MIN_SCORE = 0.2
 # PostgreSQL: this many full-text matches (best rank first) are re-ranked in Python.
-PG_CANDIDATES = 40
+PG_CANDIDATES = 20
 # SQLite has no text index: only the newest this many open tickets are compared (about 20 ms).
 SQLITE_WINDOW = 2000
 OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value)
 
-_PG_CANDIDATES_SQL = sa.text(
+PG_CANDIDATES_SQL = sa.text(
     "SELECT t.id, t.title, t.description, t.status FROM tickets t, to_tsquery('english', :query) q "
     "WHERE t.similarity_vector @@ q AND t.status IN ('open', 'in_progress') "
     "AND t.duplicate_of_id IS NULL AND t.id <> :exclude "
@@ -51,7 +51,7 @@ def _candidates(session: Session, text: str, exclude: int) -> list[tuple[int, st
         if query is None:
             return []
         rows = session.execute(
-            _PG_CANDIDATES_SQL, {"query": query, "exclude": exclude, "limit": PG_CANDIDATES}
+            PG_CANDIDATES_SQL, {"query": query, "exclude": exclude, "limit": PG_CANDIDATES}
         )
         return [tuple(row) for row in rows]
     rows = session.execute(

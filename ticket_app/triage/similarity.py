@@ -16,7 +16,7 @@ from dataclasses import dataclass
 # time per candidate. PostgreSQL's index covers the same span (migration 0008).
 MAX_COMPARED_CHARS = 2000
 # Terms of the query sent to the full-text index (the rarest-looking, i.e. longest, first).
-QUERY_TERMS = 8
+QUERY_TERMS = 6
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
 # Function words and support-ticket boilerplate that two unrelated tickets share.
@@ -30,7 +30,13 @@ _STOP = frozenset(
         "problem since still again today yesterday morning now get got one two able need want "
         "like know see use using used does did doing done make made account customer hi hey "
         "would we're i'm i've don't can't cannot won't isn't aren't my me we us is am be do so "
-        "on in at to of or an as by if no yes a i",
+        "on in at to of or an as by if no yes a i "
+        # PostgreSQL's English stop words not listed above: a query word it drops would turn
+        # a pair into a single (common) word.
+        "during through about above below further once both each few more most other such "
+        "only own same too nor off out down until against between before after while whom "
+        "itself themselves yourself yourselves ourselves himself herself myself having doing "
+        "these those because",
     )
 )
 
