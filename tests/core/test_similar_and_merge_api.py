@@ -107,7 +107,7 @@ def test_merge_closes_links_audits_and_notes_the_requester(api: TestClient, db: 
 
 @pytest.mark.parametrize(
     ("into", "status", "field"),
-    [("self", 422, "into"), (999_999, 422, "into"), (0, 422, "into"), ("x", 422, "into")],
+    [("self", 409, "into"), (999_999, 404, "id"), (0, 422, "into"), ("x", 422, "into")],
 )
 def test_merge_refuses_bad_targets_naming_into(
     api: TestClient, into: Any, status: int, field: str
@@ -126,7 +126,7 @@ def test_merge_twice_is_a_conflict_and_a_duplicate_is_no_target(api: TestClient)
     again = api.post(f"/api/tickets/{duplicate['id']}/merge/", json={"into": third["id"]})
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "into"
     chained = api.post(f"/api/tickets/{third['id']}/merge/", json={"into": duplicate["id"]})
-    assert chained.status_code == 422 and chained.json()["errors"][0]["field"] == "into"
+    assert chained.status_code == 409 and chained.json()["errors"][0]["field"] == "into"
     assert api.post("/api/tickets/999999/merge/", json={"into": kept["id"]}).status_code == 404
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
+from ticket_app.api.errors import documented_errors
 from ticket_app.api.tickets import Editor, Reader, TicketId, _route
 from ticket_app.models import CommentChannel
 from ticket_app.schemas import MergeRequest, MergeResult, SimilarTicket
@@ -48,6 +49,11 @@ def ticket_duplicates(ticket_id: TicketId, actor: Reader) -> list[int]:
     target=router,
     response_model=MergeResult,
     summary="Merge this ticket into another as a duplicate",
+    responses=documented_errors(
+        [409],
+        e409="`into` is this ticket or itself a duplicate, or this ticket was already "
+        "merged; `errors` names `into`.",
+    ),
 )
 async def merge_ticket(
     ticket_id: TicketId, payload: Annotated[MergeRequest, Body()], actor: Editor
@@ -56,8 +62,8 @@ async def merge_ticket(
 
     This ticket gets `duplicate_of_id` and status closed; both get a `merged` audit event; the
     kept ticket gets an internal note naming this ticket's requester, who now follows the kept
-    ticket. 422 naming `into` for this same ticket, an unknown one or one itself merged; 409
-    naming `into` when this ticket was already merged.
+    ticket. 404 when either ticket does not exist; 409 naming `into` for this same ticket, a
+    ticket itself merged elsewhere, or when this ticket was already merged.
     """
     return await run_in_threadpool(
         lambda: similarity.merge_ticket(

@@ -23,7 +23,7 @@ from ticket_app.models import (
 from ticket_app.schemas import MergeResult, SimilarTicket, TicketRead
 from ticket_app.services.audit import Actor, record_event
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import ConflictError, InvalidInputError, TicketNotFoundError
+from ticket_app.services.errors import ConflictError, TicketNotFoundError
 from ticket_app.services.permissions import Action
 from ticket_app.triage import similarity
 
@@ -148,15 +148,15 @@ def merge_ticket(
     audit event naming the other (plus a `changed` event for the duplicate's status); the kept
     ticket gets an internal comment (through `channel`) naming the duplicate and its requester,
     who now follows the kept ticket's conversation. Raises PermissionDeniedError,
-    TicketNotFoundError (no ticket `ticket_id`), InvalidInputError naming `into` (the same
-    ticket, no such ticket, or a ticket itself merged elsewhere), ConflictError naming `into`
-    (this ticket was already merged), or DatabaseUnavailableError; nothing is written then.
+    TicketNotFoundError (no ticket `ticket_id` or `into`), ConflictError naming `into` (the
+    same ticket, a ticket itself merged elsewhere, or this ticket already merged), or
+    DatabaseUnavailableError; nothing is written then.
     """
     actor.require(Action.TICKETS_EDIT)
     if not 1 <= ticket_id <= MAX_ROW_ID:
         raise TicketNotFoundError(ticket_id)
     if into == ticket_id:
-        raise InvalidInputError("into", "a ticket cannot be merged into itself")
+        raise ConflictError("into", "a ticket cannot be merged into itself")
     with service_session() as session:
         # Locked in id order, so two merges of the same pair cannot deadlock.
         locked = {
@@ -172,13 +172,13 @@ def merge_ticket(
         if duplicate is None:
             raise TicketNotFoundError(ticket_id)
         if kept is None:
-            raise InvalidInputError("into", f"there is no ticket {into}")
+            raise TicketNotFoundError(into)
         if duplicate.duplicate_of_id is not None:
             raise ConflictError(
                 "into", f"ticket {ticket_id} was already merged into #{duplicate.duplicate_of_id}"
             )
         if kept.duplicate_of_id is not None:
-            raise InvalidInputError(
+            raise ConflictError(
                 "into",
                 f"ticket {into} is itself a duplicate of #{kept.duplicate_of_id}: merge into "
                 "that one",
