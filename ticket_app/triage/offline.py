@@ -37,7 +37,8 @@ def _rule_reason(result: RuleResult, category_index: int) -> str:
         if urgency
         else "no urgency cues"
     )
-    return f"{category_part}; urgency {result.urgency:+g}: {priority_part}"
+    decided = f"; priority: {result.priority_rule}" if result.priority_rule else ""
+    return f"{category_part}; urgency {result.urgency:+g}: {priority_part}{decided}"
 
 
 def _frustration_step(priority_index: int, signals: TextSignals) -> tuple[int, str]:
