@@ -143,7 +143,14 @@ TICKET_CHECKS: dict[str, str] = {
     "ck_tickets_suggested_priority": _nullable_in("suggested_priority", Priority),
     "ck_tickets_requester_name": "requester_name IS NULL OR length(trim(requester_name)) > 0",
     "ck_tickets_requester_email": "requester_email IS NULL OR requester_email LIKE '%_@_%'",
+    "ck_tickets_suggestion_source": (
+        "suggestion_source IS NULL OR suggestion_source IN ('gemini', 'offline')"
+    ),
+    "ck_tickets_sentiment": (
+        "sentiment IS NULL OR sentiment IN ('negative', 'neutral', 'positive')"
+    ),
 }
+SUGGESTED_TITLE_MAX_LENGTH = 80
 
 PRIORITY_RANK_SQL = (
     "CASE priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
@@ -176,6 +183,9 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_tickets_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
         sa.Index("ix_tickets_priority_rank_created_at_id", "priority_rank", "created_at", "id"),
         sa.Index("ix_tickets_status_rank_created_at_id", "status_rank", "created_at", "id"),
+        sa.Index("ix_tickets_language_created_at_id", "language", "created_at", "id"),
+        sa.Index("ix_tickets_frustrated_created_at_id", "frustrated", "created_at", "id"),
+        sa.Index("ix_tickets_duplicate_of_id", "duplicate_of_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -244,6 +254,33 @@ class Ticket(SQLModel, table=True):
     status_rank: int | None = Field(
         default=None,
         sa_column=sa.Column(sa.SmallInteger, sa.Computed(STATUS_RANK_SQL), nullable=True),
+    )
+    # Triage signals (migration 0008): what the classifier read when the ticket was created.
+    suggestion_source: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    suggested_category_confidence: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    suggested_priority_confidence: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    suggested_title: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(SUGGESTED_TITLE_MAX_LENGTH), nullable=True)
+    )
+    language: str | None = Field(default=None, sa_column=sa.Column(sa.String(8), nullable=True))
+    sentiment: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    sentiment_score: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    frustrated: bool = Field(
+        default=False,
+        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    duplicate_of_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
+        description="The ticket this one was merged into as a duplicate (closed then).",
     )
 
 

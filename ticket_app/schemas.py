@@ -374,6 +374,8 @@ class TicketFilters(BaseModel):
     `created_since` / `updated_since` keep tickets created / last changed at or after that
     moment (timezone-aware). `assignee` is "none" (unassigned) or a staff user's id in ASCII
     digits; callers turn "me" into the caller's id first (`services.tickets.resolve_assignee`).
+    `language` keeps tickets detected in that ISO 639-1 language; `frustrated` keeps tickets
+    whose customer was (true) or was not (false) frustrated.
     """
 
     category: Category | None = None
@@ -391,6 +393,9 @@ class TicketFilters(BaseModel):
         if value is None or (value != ASSIGNEE_ME and re.fullmatch(ASSIGNEE_PATTERN, value)):
             return value
         raise ValueError("must be none or a staff user's id (resolve me first)")
+
+    language: str | None = None
+    frustrated: bool | None = None
 
     @field_validator("created_since", "updated_since")
     @classmethod
@@ -482,6 +487,37 @@ class TicketRead(BaseModel):
         default=None,
         description="When staff first replied publicly; null until then.",
         json_schema_extra={"format": "date-time"},
+    )
+    suggestion_source: Literal["gemini", "offline"] | None = Field(
+        default=None, description="Which engine made the stored suggestion (null: none asked)."
+    )
+    suggested_category_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="The suggestion's confidence in its category."
+    )
+    suggested_priority_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="The suggestion's confidence in its priority."
+    )
+    suggested_title: str | None = Field(
+        default=None, description="The title the classifier proposed (at most 80 characters)."
+    )
+    language: str | None = Field(
+        default=None,
+        description="ISO 639-1 code of the ticket's language as detected at creation (`en`, "
+        "`de`, `fr`, `es`, `it`, `nl`, `pt`); null: too short to tell.",
+    )
+    sentiment: Literal["negative", "neutral", "positive"] | None = Field(
+        default=None, description="The customer's tone at creation (null: not read)."
+    )
+    sentiment_score: float | None = Field(
+        default=None, ge=-1, le=1, description="Sentiment from -1 (angry) to 1 (pleased)."
+    )
+    frustrated: bool = Field(
+        default=False,
+        description="Repeat contact, a threat to cancel, or shouting was found at creation.",
+    )
+    duplicate_of_id: int | None = Field(
+        default=None,
+        description="The ticket this one was merged into as a duplicate (it is closed then).",
     )
 
     @field_serializer("created_at", "updated_at", "first_public_reply_at", when_used="json")
@@ -907,3 +943,37 @@ class SavedViewRead(BaseModel):
     owner_id: int
     owner_name: str
     count: int | None = None
+
+
+class SimilarTicket(BaseModel):
+    """An open ticket whose text resembles another's (issue 14).
+
+    `score` is the cosine similarity of the two tickets' content words, 0 (nothing shared) to
+    1 (the same words).
+    """
+
+    id: int
+    title: str
+    status: Status
+    score: float = Field(ge=0, le=1)
+
+
+class MergeRequest(BaseModel):
+    """`POST /api/tickets/{id}/merge/`: close this ticket as a duplicate of ticket `into`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: int = Field(
+        ge=1, le=MAX_ROW_ID, description="Id of the ticket to keep; not this one, not a duplicate."
+    )
+
+
+class MergeResult(BaseModel):
+    """Both tickets after a merge.
+
+    `duplicate_ids` lists every ticket merged into the kept one so far, oldest first.
+    """
+
+    merged: TicketRead
+    kept: TicketRead
+    duplicate_ids: list[int]

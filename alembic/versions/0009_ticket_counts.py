@@ -17,7 +17,7 @@ Both tables are filled from the existing tickets here. `python -m ticket_app cou
 recomputes them should they ever drift (e.g. triggers disabled for a bulk load).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

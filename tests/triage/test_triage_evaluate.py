@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate
 from ticket_app.triage.evaluate import (
     REFERENCE_DEV_SHARE,
+    SIGNALS_DIR,
     Example,
     _bucket,
     drop_near_duplicates,
@@ -65,3 +67,16 @@ def test_supervised_reference_reports_cross_validated_accuracy() -> None:
     lines = supervised_reference(examples)
     assert "C=0.3: 1.000" in lines[0] and "C=1: 1.000" in lines[0]
     assert lines[-1] == "  majority class alone: 0.500"
+
+
+def test_signal_sets_are_labelled_and_name_real_reference_tickets() -> None:
+    titles = {example.title for example in load_reference()}
+    pairs = [
+        json.loads(line) for line in (SIGNALS_DIR / "duplicates.jsonl").read_text().splitlines()
+    ]
+    assert len(pairs) >= 30 and all(pair["original"] in titles for pair in pairs)
+    assert all(pair["title"] not in titles for pair in pairs)
+    samples = [
+        json.loads(line) for line in (SIGNALS_DIR / "sentiment.jsonl").read_text().splitlines()
+    ]
+    assert {sample["sentiment"] for sample in samples} == {"negative", "neutral", "positive"}

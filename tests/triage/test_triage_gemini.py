@@ -27,6 +27,11 @@ GOOD = {
     "category_confidence": 0.9,
     "priority_confidence": 0.7,
     "reason": "mentions a double charge on the invoice",
+    "suggested_title": "Charged twice for this month's invoice",
+    "language": "en",
+    "sentiment": "negative",
+    "sentiment_score": -0.4,
+    "frustrated": False,
 }
 TICKET = "I was charged twice for my invoice this month."
 
@@ -104,6 +109,9 @@ def test_success_returns_validated_gemini_suggestion() -> None:
     assert suggestion.priority == Priority.HIGH
     assert suggestion.category_confidence == 0.9
     assert suggestion.reason == GOOD["reason"]
+    assert suggestion.suggested_title == GOOD["suggested_title"]
+    assert (suggestion.language, suggestion.sentiment) == ("en", "negative")
+    assert (suggestion.sentiment_score, suggestion.frustrated) == (-0.4, False)
     config = models.calls[0]["config"]
     assert config.response_mime_type == "application/json"
     assert config.response_schema is GeminiAnswer
@@ -122,6 +130,15 @@ def test_success_returns_validated_gemini_suggestion() -> None:
         (returning(answer(json.dumps({**GOOD, "priority": "URGENT"}))), "invalid answer"),
         (returning(answer(json.dumps({**GOOD, "category_confidence": 7}))), "invalid answer"),
         (returning(answer(json.dumps({"category": "billing"}))), "invalid answer"),
+        (returning(answer(json.dumps({**GOOD, "sentiment": "furious"}))), "invalid answer"),
+        (returning(answer(json.dumps({**GOOD, "sentiment_score": -3}))), "invalid answer"),
+        (returning(answer(json.dumps({**GOOD, "language": "English"}))), "invalid answer"),
+        (returning(answer(json.dumps({**GOOD, "frustrated": "very"}))), "invalid answer"),
+        (returning(answer(json.dumps({**GOOD, "suggested_title": " \u200b "}))), "invalid"),
+        (
+            returning(answer(json.dumps({k: v for k, v in GOOD.items() if k != "language"}))),
+            "invalid answer",
+        ),
         (returning(answer(json.dumps(GOOD), types.FinishReason.SAFETY)), "refused"),
         (returning(answer(None)), "empty answer"),
         (returning(answer("   ")), "empty answer"),
@@ -324,3 +341,27 @@ def test_get_classifier_uses_gemini_only_with_a_key(monkeypatch) -> None:
         assert isinstance(get_classifier(), GeminiClassifier)
     finally:
         get_classifier.cache_clear()
+
+
+def test_long_gemini_title_is_cut_at_a_word_boundary_and_odd_language_is_undecided() -> None:
+    long_title = "Charged twice for the March invoice of our team workspace " * 2
+    reply = {**GOOD, "suggested_title": long_title, "language": "xx"}
+    classifier, _ = make(returning(answer(json.dumps(reply))))
+    suggestion = asyncio.run(classifier.suggest(TICKET))
+    assert suggestion.source == "gemini"
+    assert len(suggestion.suggested_title) <= 80
+    assert long_title.startswith(suggestion.suggested_title)
+    assert long_title[len(suggestion.suggested_title)] == " "
+    assert suggestion.language is None
+
+
+def test_offline_fallback_answers_every_new_field() -> None:
+    classifier, _ = make(raising(api_error(503)))
+    text = "This is the third time I write: your API fails on every request since an hour."
+    suggestion = asyncio.run(classifier.suggest(text))
+    assert suggestion.source == "offline"
+    assert suggestion.suggested_title
+    assert suggestion.language == "en"
+    assert suggestion.sentiment in {"negative", "neutral", "positive"}
+    assert suggestion.frustrated is True
+    assert "frustrated customer (repeat contact)" in suggestion.reason

@@ -61,6 +61,49 @@ def test_priority_follows_urgency_and_impact(text: str, expected: Priority) -> N
     assert classify(text).priority == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "text", "expected", "row"),
+    [
+        (
+            "Nobody can log in",
+            "Since 7:00 our 140 employees cannot log in to the planning app.",
+            Priority.CRITICAL,
+            "many affected, broken now",
+        ),
+        (
+            "Terminal stuck",
+            "Our card terminal is stuck on 'updating', we are taking cash only now.",
+            Priority.HIGH,
+            "broken, blocked or losing money",
+        ),
+        (
+            "Can't log in on the new PC",
+            "I cannot log in on my new computer; I can work from the old laptop in the meantime.",
+            Priority.MEDIUM,
+            "blocked, but it can wait or has a workaround",
+        ),
+        (
+            "Can the thermostat work offline?",
+            "If our internet goes down, does the thermostat keep running its schedule?",
+            Priority.LOW,
+            "a question, nothing broken",
+        ),
+        (
+            "Wrong size strap",
+            "Got size S instead of M. Can I swap it? Order 1234.",
+            Priority.MEDIUM,
+            "a problem or request",
+        ),
+    ],
+)
+def test_priority_reads_scope_and_breakage(
+    title: str, text: str, expected: Priority, row: str
+) -> None:
+    suggestion = classify(text, title)
+    assert suggestion.priority == expected
+    assert f"priority: {row}" in suggestion.reason
+
+
 def test_typo_correction_leaves_real_words_alone() -> None:
     # "reaching" is one letter from "breaching": it must not read as a security incident.
     suggestion = classify("How do I stop the nightly export from reaching the storage quota?")

@@ -13,6 +13,7 @@ from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
+from ticket_app.api.similar import router as similar_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.api.views import router as views_router
 from ticket_app.services.tickets import training_rows
@@ -59,6 +60,7 @@ def create_api() -> FastAPI:
     api.include_router(bulk_router, dependencies=strict_query)
     api.include_router(comments_router, dependencies=strict_query)
     api.include_router(views_router, dependencies=strict_query)
+    api.include_router(similar_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading

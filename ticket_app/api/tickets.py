@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -29,16 +29,19 @@ from ticket_app.schemas import (
     Description,
     EditConflictBody,
     EventRead,
+    SimilarTicket,
     TicketCreate,
     TicketFilters,
     TicketRead,
     TicketSort,
     TicketStats,
     TicketUpdate,
+    Title,
     parse_since,
     storable_text,
 )
 from ticket_app.services import idempotency
+from ticket_app.services import similarity as similar_tickets
 from ticket_app.services import tickets as ticket_service
 from ticket_app.services.audit import Actor
 from ticket_app.services.exporter import export_csv
@@ -69,6 +72,11 @@ class ClassifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Description = Field(description="As a ticket's description.")
+    title: Title | None = Field(
+        default=None,
+        description="The title typed so far, if any (omit it or send null while it is empty; "
+        "a blank string is a 422 as for tickets); helps the suggestion.",
+    )
 
 
 class ClassifyResponse(BaseModel):
@@ -80,6 +88,23 @@ class ClassifyResponse(BaseModel):
     priority_confidence: float = Field(ge=0, le=1)
     source: str = Field(description="`gemini` or `offline`.")
     reason: str
+    suggested_title: str = Field(
+        description="A title of at most 80 characters for an empty title field (Gemini's "
+        "summary, or the description's most informative sentence); empty if none.",
+        max_length=80,
+    )
+    language: str | None = Field(
+        description="ISO 639-1 code of the text's language; null when too short to tell."
+    )
+    sentiment: Literal["negative", "neutral", "positive"]
+    sentiment_score: float = Field(ge=-1, le=1, description="-1 (angry) to 1 (pleased).")
+    frustrated: bool = Field(
+        description="Repeat contact, a threat to cancel or shouting; may have raised the "
+        "priority one step (the reason says so)."
+    )
+    similar: list[SimilarTicket] = Field(
+        description="Up to five open tickets with similar text, best first: possible duplicates."
+    )
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -130,6 +155,17 @@ UpdatedSinceQuery = Annotated[
         f"pass the newest `updated_at` you hold; that ticket comes again). {_SINCE_RULE}"
     ),
 ]
+LanguageQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z]{2}$",
+        description="Only tickets detected in this language (ISO 639-1 code, e.g. `de`).",
+    ),
+]
+FrustratedQuery = Annotated[
+    bool | None,
+    Query(description="`true`: only tickets from frustrated customers; `false`: only others."),
+]
 LimitQuery = Annotated[
     int | None,
     Query(
@@ -167,6 +203,8 @@ def ticket_filters(
     created_since: CreatedSinceQuery = None,
     updated_since: UpdatedSinceQuery = None,
     assignee: AssigneeQuery = None,
+    language: LanguageQuery = None,
+    frustrated: FrustratedQuery = None,
 ) -> TicketFilters:
     """The list, stats and export filters from the query string; all combine with AND.
 
@@ -182,6 +220,8 @@ def ticket_filters(
         created_since=created_since,
         updated_since=updated_since,
         assignee=None if assignee is None else ticket_service.resolve_assignee(assignee, caller),
+        language=language,
+        frustrated=frustrated,
     )
 
 
@@ -215,8 +255,13 @@ def ticket_stats(
     "POST", "/classify", response_model=ClassifyResponse, summary="Suggest category and priority"
 )
 async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> ClassifyResponse:
-    """Suggest a category and priority for a description; values are always from the enums."""
-    suggestion = await get_classifier().suggest(payload.description)
+    """Suggest category, priority, title, and read language, sentiment and frustration.
+
+    Values are always from the enums. `similar` lists open tickets that may be duplicates.
+    """
+    title = payload.title or ""
+    suggestion = await get_classifier().suggest(payload.description, title)
+    similar = await run_in_threadpool(similar_tickets.similar_to_text, payload.description, title)
     return ClassifyResponse(
         suggested_category=suggestion.category,
         suggested_priority=suggestion.priority,
@@ -224,6 +269,12 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
         priority_confidence=suggestion.priority_confidence,
         source=suggestion.source,
         reason=suggestion.reason,
+        suggested_title=suggestion.suggested_title,
+        language=suggestion.language,
+        sentiment=suggestion.sentiment,
+        sentiment_score=suggestion.sentiment_score,
+        frustrated=suggestion.frustrated,
+        similar=similar,
     )
 
 

@@ -65,6 +65,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.permissions import Action
+from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import (
     TicketClassifier,
     TriageSuggestion,
@@ -125,6 +126,10 @@ def _filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnE
         # An id beyond the column's range is no one's (and would not bind as an integer).
         assignee_id = int(filters.assignee)
         clauses.append(Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false())
+    if filters.language is not None:
+        clauses.append(Ticket.language == filters.language)
+    if filters.frustrated is not None:
+        clauses.append(Ticket.frustrated == filters.frustrated)
     return clauses
 
 
@@ -443,6 +448,7 @@ def create_ticket(
         updated_at=now,
         created_by=actor.user_id if actor.kind in (ActorKind.USER, ActorKind.TOKEN) else None,
         labels_confirmed_by=actor.user_id if _labels_confirmed(actor, data, suggestion) else None,
+        **signal_columns(data.title, data.description, suggestion),
     )
     with service_session() as session:
         check_assignee(session, data.assignee_id)

@@ -51,6 +51,8 @@ from sklearn.svm import LinearSVC
 from ticket_app.settings import PROJECT_ROOT
 from ticket_app.triage.learner import HistoryLearner
 from ticket_app.triage.offline import OfflineClassifier
+from ticket_app.triage.signals import read_signals
+from ticket_app.triage.similarity import rank
 
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 CATEGORY_LABELS = ("billing", "technical", "account", "general")
@@ -67,7 +69,7 @@ class Example:
 
     `priority` is `None` where the set has no priority label; `derived_priority` is the priority
     with the optional derived rule applied (outage queue + high -> critical); `bucket` (0..9,
-    from the text hash) decides the split.
+    from the text hash) decides the split; `language` is the set's own language label.
     """
 
     title: str
@@ -76,6 +78,7 @@ class Example:
     priority: str | None
     derived_priority: str | None
     bucket: int
+    language: str = "en"
 
 
 NEAR_DUPLICATE_JACCARD = 0.5
@@ -140,8 +143,10 @@ def load_bitext(data_dir: Path, mapping: dict) -> list[Example]:
     return rows
 
 
-def load_tobi_bueck(data_dir: Path, mapping: dict) -> list[Example]:
-    """English Tobi-Bueck rows with a priority; title = subject, description = body."""
+def load_tobi_bueck(
+    data_dir: Path, mapping: dict, languages: tuple[str, ...] = ("en",)
+) -> list[Example]:
+    """Tobi-Bueck rows in `languages` with a priority; title = subject, description = body."""
     spec = mapping["tobi_bueck_nc"]
     rows = []
     for name in spec["source_files"]:
@@ -149,13 +154,15 @@ def load_tobi_bueck(data_dir: Path, mapping: dict) -> list[Example]:
             for row in csv.DictReader(handle):
                 priority = spec["priority_map"].get(row.get("priority") or "")
                 category = spec["category_map"].get(row.get("queue") or "")
-                if row.get("language") != "en" or priority is None or category is None:
+                if row.get("language") not in languages or priority is None or category is None:
                     continue
                 subject, body = row.get("subject") or "", row.get("body") or ""
                 outage = row.get("queue") == "Service Outages and Maintenance"
                 derived = "critical" if outage and priority == "high" else priority
                 bucket = _bucket(normalised_key(f"{subject} {body}"))
-                rows.append(Example(subject, body, category, priority, derived, bucket))
+                rows.append(
+                    Example(subject, body, category, priority, derived, bucket, row["language"])
+                )
     return rows
 
 
@@ -369,12 +376,163 @@ def evaluate(data_dir: Path) -> list[str]:
         seconds = time.perf_counter() - started
         out += _warm_report(name, snapshot, seconds, OfflineClassifier(learner), test)
     out += evaluate_reference()
+    out += evaluate_signals(data_dir, mapping)
     out += [
         "== Supervised reference: models trained on the Tobi-Bueck English rows themselves "
         f"({len(tobi)} rows; a ceiling, not the product) ==",
         *supervised_reference(tobi),
     ]
     return out
+
+
+SIGNALS_DIR = Path(__file__).with_name("reference_signals")
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(share * (len(ordered) - 1))]
+
+
+def _timed(call, items) -> tuple[list, str]:
+    """Results of `call(item)` for each item, and a p50/p95 latency line (ms)."""
+    results, timings = [], []
+    for item in items:
+        started = time.perf_counter_ns()
+        results.append(call(item))
+        timings.append((time.perf_counter_ns() - started) / 1e6)
+    return results, (
+        f"p50={_percentile(timings, 0.5):.2f} ms  p95={_percentile(timings, 0.95):.2f} ms  "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+    )
+
+
+def _title_report(reference: Sequence[Example]) -> list[str]:
+    signals, latency = _timed(lambda e: read_signals(e.description), reference)
+    titles = [s.suggested_title for s in signals]
+    lengths = [len(title) for title in titles if title]
+    overlaps = []
+    for example, title in zip(reference, titles, strict=True):
+        wanted = set(normalised_key(example.title).split()) - _TITLE_STOP
+        if wanted:
+            overlaps.append(len(wanted & set(normalised_key(title).split())) / len(wanted))
+    return [
+        "== Suggested title (extractive, offline) and signals, reference tickets "
+        f"(all {len(reference)}) ==",
+        f"  coverage (non-empty title)={len(lengths) / len(reference):.3f}  length: "
+        f"mean={sum(lengths) / len(lengths):.1f}  p95={_percentile(lengths, 0.95)}  "
+        f"max={max(lengths)} (limit 80)",
+        "  share of the human title's content words found in the suggested title: "
+        f"mean={sum(overlaps) / len(overlaps):.3f}",
+        f"  frustrated: {sum(s.frustrated for s in signals)} of {len(signals)}; sentiment "
+        + ", ".join(
+            f"{label}={sum(s.sentiment == label for s in signals)}"
+            for label in ("negative", "neutral", "positive")
+        ),
+        f"  latency of all signals (language, sentiment, frustration, title): {latency}",
+    ]
+
+
+_TITLE_STOP = frozenset(
+    re.findall(
+        r"\w+", "a an the and or of to in on for with my our your is are not can i we it at by from"
+    )
+)
+
+
+def _sentiment_report() -> list[str]:
+    rows = [
+        json.loads(line)
+        for line in (SIGNALS_DIR / "sentiment.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    gold = [row["sentiment"] for row in rows]
+    pred = [read_signals(row["text"]).sentiment for row in rows]
+    return [
+        f"== Sentiment (VADER) on the labelled sample ({len(rows)} hand-labelled ticket texts) ==",
+        *_metrics(gold, pred, ("negative", "neutral", "positive")),
+    ]
+
+
+def _language_report(data_dir: Path, mapping: dict) -> list[str]:
+    rows = load_tobi_bueck(data_dir, mapping, languages=("en", "de"))
+    gold = [e.language for e in rows]
+    detected, latency = _timed(lambda e: read_signals(e.description, e.title).language, rows)
+    pred = [language or "none" for language in detected]
+    return [
+        f"== Language detection (lingua, 7 languages) on Tobi-Bueck rows ({len(rows)}, en + de) ==",
+        *_metrics(gold, pred, ("en", "de", "none")),
+        f"  latency of all signals per ticket: {latency}",
+    ]
+
+
+def _german_report(data_dir: Path, mapping: dict) -> list[str]:
+    everything = load_tobi_bueck(data_dir, mapping, languages=("en", "de"))
+    history = [e for e in everything if e.bucket < TOBI_TRAIN_SHARE]
+    german_test, dropped = drop_near_duplicates(
+        [e for e in everything if e.bucket >= TOBI_TRAIN_SHARE and e.language == "de"], history
+    )
+    out, _ = _category_report(
+        f"== German Tobi-Bueck held-out rows ({len(german_test)}, {dropped} near-duplicates "
+        "dropped), cold start (rules read English only: neutral confidence) ==",
+        OfflineClassifier(),
+        german_test,
+    )
+    rows = [(f"{e.title}\n{e.description}", e.category, e.priority or "") for e in history]
+    learner = HistoryLearner(lambda: rows)
+    snapshot = learner.refresh()
+    lines, _ = _category_report(
+        f"== German Tobi-Bueck held-out rows, warm: history = Tobi-Bueck development split in "
+        f"English and German ({len(history)} rows; the team model decides non-English tickets) ==",
+        OfflineClassifier(learner),
+        german_test,
+    )
+    if snapshot is None:
+        lines.insert(1, "  no team model (too little history)")
+    return [*out, "", *lines, ""]
+
+
+def _duplicate_report(reference: Sequence[Example]) -> list[str]:
+    titles = {e.title: index for index, e in enumerate(reference)}
+    candidates = [(index, f"{e.title}\n{e.description}") for index, e in enumerate(reference)]
+    pairs = [
+        json.loads(line)
+        for line in (SIGNALS_DIR / "duplicates.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    matches, latency = _timed(
+        lambda pair: rank(f"{pair['title']}\n{pair['description']}", candidates, limit=5), pairs
+    )
+    first = sum(
+        bool(found) and found[0].ticket_id == titles[pair["original"]]
+        for pair, found in zip(pairs, matches, strict=True)
+    )
+    within = sum(
+        titles[pair["original"]] in [match.ticket_id for match in found]
+        for pair, found in zip(pairs, matches, strict=True)
+    )
+    return [
+        f"== Duplicates: {len(pairs)} paraphrase pairs against all {len(reference)} reference "
+        "tickets (the ranking both databases use) ==",
+        f"  precision@1={first / len(pairs):.3f}  recall@5={within / len(pairs):.3f}",
+        f"  ranking latency for {len(reference)} candidates (the SQLite path): {latency}",
+        "  PostgreSQL at 100k tickets: see tests/benchmarks/bench_similar.py",
+    ]
+
+
+def evaluate_signals(data_dir: Path, mapping: dict) -> list[str]:
+    """Title, sentiment, language, German category accuracy and duplicate detection."""
+    reference = load_reference()
+    return [
+        *_title_report(reference),
+        "",
+        *_sentiment_report(),
+        "",
+        *_german_report(data_dir, mapping),
+        *_language_report(data_dir, mapping),
+        "",
+        *_duplicate_report(reference),
+        "",
+    ]
 
 
 def _warm_report(name, snapshot, seconds, classifier, test) -> list[str]:

@@ -28,6 +28,7 @@ from ticket_app.models import Category, Priority
 from ticket_app.settings import Settings
 from ticket_app.triage.base import TicketClassifier, TriageSuggestion
 from ticket_app.triage.prompt import SYSTEM_INSTRUCTION, build_prompt
+from ticket_app.triage.signals import LANGUAGE_CODES, TITLE_MAX_CHARS, trim_title
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,11 @@ class GeminiAnswer(BaseModel):
     category_confidence: float = Field(ge=0.0, le=1.0)
     priority_confidence: float = Field(ge=0.0, le=1.0)
     reason: str
+    suggested_title: str = Field(min_length=1, max_length=2 * TITLE_MAX_CHARS)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    sentiment: Literal["negative", "neutral", "positive"]
+    sentiment_score: float = Field(ge=-1.0, le=1.0)
+    frustrated: bool
 
 
 class UnusableAnswerError(Exception):
@@ -124,17 +130,23 @@ class SuggestionCache:
             self._items.popitem(last=False)
 
 
+def _one_line(text: str) -> str:
+    """The text's printable characters on one line, runs of spaces collapsed."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def _clean_reason(text: str) -> str:
     """One printable line of at most `REASON_MAX_CHARS` characters."""
-    line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return line[:REASON_MAX_CHARS] or "no reason given"
+    return _one_line(text)[:REASON_MAX_CHARS] or "no reason given"
 
 
 def parse_answer(response: Any) -> TriageSuggestion:
     """Validate a `GenerateContentResponse` into a suggestion.
 
     Raises `UnusableAnswerError` if the prompt or answer was blocked, the answer is empty or cut
-    off, is not JSON, or has values outside the enums or confidences outside [0, 1]. The SDK's
+    off, is not JSON, lacks a field, or has values outside the enums, confidences outside
+    [0, 1], a sentiment score outside [-1, 1], a language that is not a two-letter code, or a
+    blank title. A title longer than 80 characters is cut at a word boundary. The SDK's
     own `parsed` attribute is ignored: only the raw text, validated here, is trusted.
     """
     feedback = getattr(response, "prompt_feedback", None)
@@ -158,6 +170,9 @@ def parse_answer(response: Any) -> TriageSuggestion:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "answer"
         raise UnusableAnswerError(f"invalid answer ({where}: {first.get('type')})") from exc
+    title = trim_title(_one_line(answer.suggested_title))
+    if not title:
+        raise UnusableAnswerError("invalid answer (suggested_title: blank)")
     return TriageSuggestion(
         category=Category(answer.category),
         priority=Priority(answer.priority),
@@ -165,6 +180,12 @@ def parse_answer(response: Any) -> TriageSuggestion:
         priority_confidence=answer.priority_confidence,
         source="gemini",
         reason=_clean_reason(answer.reason),
+        suggested_title=title,
+        # Only the languages the list can filter by are stored; any other is "undecided".
+        language=answer.language if answer.language in LANGUAGE_CODES else None,
+        sentiment=answer.sentiment,
+        sentiment_score=round(answer.sentiment_score, 3),
+        frustrated=answer.frustrated,
     )
 
 
@@ -210,7 +231,7 @@ class GeminiClassifier:
             response_mime_type="application/json",
             response_schema=GeminiAnswer,
             temperature=0.0,
-            max_output_tokens=256,
+            max_output_tokens=384,
             # Flash models accept a zero thinking budget; thinking would spend seconds of the
             # budget on a four-way choice. Other models keep their default.
             thinking_config=types.ThinkingConfig(thinking_budget=0) if "flash" in model else None,

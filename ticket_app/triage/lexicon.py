@@ -177,6 +177,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("renewal", 1.5, r"renew\w*|auto ?renew\w*"),
         cue("licences and seats", 1.5, r"licen[cs]es?|licen[cs]ing|seats?"),
         cue("credit", 2.0, r"overages?|credits?|credit notes?"),
+        cue("service credit", 3.5, r"(?:service|sla|courtesy|account) credits?"),
+        cue("purchase order", 3.0, r"purchase orders?|po numbers?|net \d+|payment terms"),
         cue("tax", 1.5, r"tax|taxes|vat|sales tax"),
         cue("discount", 1.5, r"discounts?|coupons?|vouchers?|promo(?:tion(?:al)?)? codes?"),
         cue("transaction", 2.0, r"transactions?"),
@@ -242,6 +244,24 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"personal|professional) accounts?",
         ),
         cue("profile", 2.5, r"profiles?"),
+        cue(
+            "account compromised",
+            3.0,
+            r"(?:broken|broke) into|hijack\w*|taken over|took over|(?:account|profile) "
+            r"(?:was |has been |got )?(?:hacked|compromised)",
+        ),
+        cue(
+            "privacy and notification settings",
+            2.0,
+            r"(?:push )?notification (?:sounds?|settings|preferences)|push notifications?|"
+            r"who (?:can )?sees?|visible (?:only )?to|security (?:settings|page|tab|questions?)",
+        ),
+        cue(
+            "account holder",
+            2.5,
+            r"deceased|passed away|(?:primary|main) (?:account )?contact|co ?owners?|"
+            r"admin rights|merg\w*(?: \w+){0,2} accounts?",
+        ),
         cue("user name", 2.5, r"user ?names?|user ids?|user accounts?"),
         cue("user profile", 1.5, r"(?:my|another|other|different|second|new|the \w+) users?"),
         cue(
@@ -321,7 +341,9 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "infrastructure",
             2.5,
             r"servers?|databases?|network\w*|vpn|firewalls?|routers?|wi ?fi|wireless|"
-            r"connectivity|dns|ssl|tls|certificates?|bandwidth|hosting|cloud|aws|azure|kubernetes|"
+            r"connectivity|dns|ssl|tls|(?:ssl|tls|https|server|expired) certificates?|"
+            r"certificate (?:errors?|expired|chain)|smtp|mail relay|sso|saml|ldap|bandwidth|"
+            r"hosting|cloud|aws|azure|kubernetes|"
             r"docker|virtual machines?|vms?",
         ),
         cue(
@@ -330,6 +352,12 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"outages?|downtime|down|offline|unavailable|not available|interruptions?",
         ),
         cue("sync", 2.5, r"sync\w*|synchroni\w*"),
+        cue(
+            "device pairing and add-ins",
+            2.0,
+            r"pair(?:ing|ed)?|add ins?|ribbon|status page|incident alerts?|imported|"
+            r"stuck at \d+|scheduled (?:reports?|jobs?|tasks?)",
+        ),
         cue(
             "install / update",
             2.0,
@@ -355,7 +383,7 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "security",
             2.5,
             r"security|vulnerab\w*|malware|virus\w*|ransomware|phishing|encrypt\w*|breach\w*|"
-            r"hack\w*|compromis\w*|unauthori[sz]ed|intrusion|exploit\w*|spam",
+            r"hack|hacked|hacker|hackers|hacking|compromis\w*|unauthori[sz]ed|intrusion|exploit\w*|spam",
         ),
         cue(
             "data", 1.0, r"data|dataset\w*|files?|upload\w*|download\w*|export\w*|import\w*|storage"
@@ -367,7 +395,18 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("trouble", 0.5, TROUBLE),
     ),
     Category.GENERAL: (
-        cue("order", 3.0, r"orders?|ordered|ordering"),
+        cue("order", 3.0, r"(?<!purchase )orders?|ordered|ordering"),
+        cue(
+            "courses and events",
+            2.5,
+            r"(?<!of )courses?|instructors?|conferences?|venues?|webinars?|hackathons?|"
+            r"lost property|left my",
+        ),
+        cue(
+            "corporate responsibility",
+            2.5,
+            r"modern slavery|ethical|sustainab\w*|recycl\w*|packaging|carbon|environmental",
+        ),
         cue("purchase", 2.0, r"purchas\w*|buy|buying|bought|shopping|basket|cart"),
         cue("cancel order", 2.0, r"cancel\w*" + GAP + r"(?:orders?|purchas\w*)"),
         cue("item", 1.0, r"items?|products?|articles?|goods|merchandise"),
@@ -390,7 +429,7 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             3.0,
             r"customer (?:service|support|care)|human|(?:an?|human|live|support|real|actual|"
             r"customer service) agents?|representative|operator|"
-            r"a person|real person|live chat|call ?back|phone number for|"
+            r"a person|real person|live chat|call ?back|phone number for|account managers?|"
             r"(?:your|a|the) phone number",
         ),
         cue("contact", 2.0, r"contact\w*|speak\w*|talk\w*|chat\w*|call|calling|phone|reach"),
@@ -425,7 +464,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "human resources",
             3.0,
             r"human resources|hr|job|jobs|careers?|hiring|vacanc\w*|recruit\w*|employees?|"
-            r"employment|staff|payroll|onboarding|leave|benefits|training|workshops?",
+            r"employment|staff|payroll|onboarding|leave|benefits|training|workshops?|"
+            r"expense claims?|expenses|timesheets?",
         ),
         cue(
             "opening hours",
@@ -450,7 +490,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
     cue("outage", 3.0, r"outages?|downtime|service (?:is )?down|site (?:is )?down"),
     cue(
         "many users affected",
-        3.0,
+        2.5,
         r"(?:all|every|entire|whole|many|multiple|several) (?:of (?:our|the) )?"
         r"(?:users?|customers?|clients?|staff|employees?|team|teams|company|organi[sz]ation|"
         r"offices?|departments?|locations?|sites?|stores?)|everyone|everybody|nobody can|"
@@ -513,12 +553,6 @@ URGENCY_CUES: tuple[Cue, ...] = (
     ),
     cue("production", 1.0, r"production|live environment|mission critical"),
     cue(
-        "blocked",
-        1.5,
-        r"blocked|blocking|blocker|stuck|prevent\w*|(?:cannot|unable to) (?:work|finish|"
-        r"complete|process|send|pay|use)",
-    ),
-    cue(
         "still unresolved",
         1.5,
         r"still (?:not|no|have not|has not|waiting|nothing)|escalat\w*|"
@@ -557,7 +591,8 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"does (?:the|it|your|this)|"
         r"will (?:the|it|my|your) \w+ (?:work|support)|how (?:much|long|often|many)|"
         r"difference between|can (?:i|we)|(?:is|would) it be possible|is it possible|"
-        r"why (?:is|does|do|am|are)|when (?:is|will|does|do)|are you",
+        r"why (?:is|does|do|am|are)|when (?:is|will|does|do)|are you|"
+        r"what (?:are|is) (?:your|the)|will (?:the|you|your) \w+ be",
     ),
     cue(
         "information request",
@@ -581,9 +616,67 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"wanted to (?:say|thank)|letting you know|well done|great job|kudos|keep up the|"
         r"really appreciated|pleased with|impressed|just a note|fyi",
     ),
+    # Impact and scope, beyond the wording (issue 14): who is affected, what is at stake,
+    # since when, and whether there is a way around it.
+    cue(
+        "since when",
+        0.5,
+        r"since (?:this morning|yesterday|last night|(?:the|last|this) (?:update|release|"
+        r"maintenance|weekend|deploy\w*|migration|upgrade)|\d+|monday|tuesday|wednesday|"
+        r"thursday|friday|saturday|sunday)|for (?:the (?:last|past) |over |more than )?"
+        r"(?:an? |\d+ |two |three |several )?(?:hours?|days?|weeks?)(?: now)?",
+    ),
+    cue(
+        "money at stake",
+        1.0,
+        r"(?:dollars|euros|pounds) \d+(?: \d+)?|\d+(?: \d+)? (?:dollars|euros|usd|eur|gbp)",
+    ),
+    cue(
+        "goods or money missing",
+        1.5,
+        r"(?:never|not|nothing|has not|have not) (?:arrived|received|came|delivered|been "
+        r"(?:delivered|refunded|credited))|marked as delivered|wrong (?:address|street|house|"
+        r"person)|charged but|(?:did not|never) (?:place|order|make)|no (?:order|confirmation)"
+        r" (?:in|was|email)",
+    ),
+    cue(
+        "someone else's access",
+        2.0,
+        r"someone else s|(?:different|another|other) (?:person s|user s|customer s|name)|"
+        r"identity theft|impersonat\w*|(?:never|not) signed up",
+    ),
+    cue(
+        "whole product down",
+        2.0,
+        r"(?:every|all|any) (?:requests?|calls?|pages?|logins?|transactions?|orders?|"
+        r"webhooks?)(?: \w+){0,4} (?:fail\w*|return\w*|time\w* out|error\w*)|(?:stopped|stop) "
+        r"(?:delivering|syncing|working|processing|sending)|no longer (?:sync\w*|work\w*|"
+        r"load\w*|arriv\w*|deliver\w*|send\w*)|(?:integration|site|store|shop|checkout) "
+        r"(?:is |went )?(?:completely |totally )?(?:down|offline|broken)",
+    ),
+    cue(
+        "looking for something",
+        -1.0,
+        r"(?:cannot|could not|can not|unable to) (?:find|see|tell|figure)|where (?:is|are|can)",
+    ),
+    cue(
+        "workaround",
+        -1.0,
+        r"workaround|work around|in the meantime|not stuck|(?:can|could) still|"
+        r"(?:still|otherwise) works?|works? fine (?:on|in|with)|not a big deal|not in a hurry|"
+        r"minor|cosmetic|small (?:thing|issue|bug|problem)|just (?:annoying|curious)|"
+        r"nothing is wrong",
+    ),
+    cue(
+        "change request",
+        -1.0,
+        r"(?:can|could|would) you (?:please )?(?:change|update|send|add|remove|switch|move)|"
+        r"(?:please|kindly) (?:change|update|send|add|switch)|(?:want|would like|need) to "
+        r"(?:change|update|add|switch|move|transfer|upgrade|downgrade)|from now on",
+    ),
     cue(
         "no rush",
-        -3.0,
+        -2.0,
         r"no rush|not urgent|nothing urgent|no hurry|no urgency|"
         r"when(?:ever)? you (?:have|get) (?:a )?(?:time|chance)|at your convenience|low priority",
     ),
@@ -621,4 +714,79 @@ BOILERPLATE = re.compile(
     r"thank(?:s| you)(?: \w+){0,2} (?:for )?(?:your|in advance)(?: \w+){0,3}|"
     r"(?:best|kind|warm) regards|sincerely|best wishes"
     r")\b"
+)
+
+# Impact dimensions read by the priority decision table (`rules.decide_priority`, issue 14).
+# Each is a group of urgency cue labels above, or a cue of its own below.
+# Breakage of a whole service or feature: not just one person's trouble.
+BROKEN_CUES = frozenset({"outage", "production down", "whole product down", "payments failing"})
+# Impact on its own, whatever the scope.
+SEVERE_CUES = frozenset({"security incident", "data loss"})
+# One customer blocked or losing money (the definition of "high").
+BLOCKING_CUES = frozenset(
+    {
+        "account takeover",
+        "cannot log in",
+        "wrong charge",
+        "goods or money missing",
+        "someone else's access",
+    }
+)
+# Time pressure: makes a real problem high, but not a question.
+TIME_CUES = frozenset({"deadline", "urgent", "right away", "business impact"})
+# Signs of a real problem (as opposed to a question).
+PROBLEM_CUES = frozenset({"failure", "cannot", "still unresolved", "money at stake", "since when"})
+# Questions, requests for information, feature requests, feedback.
+ASKING_CUES = frozenset(
+    {
+        "how-to question",
+        "information request",
+        "feature request",
+        "feedback",
+        "looking for something",
+    }
+)
+# The customer says it can wait or there is a way around it.
+EASING_CUES = frozenset({"workaround", "no rush"})
+# Technical category cues that describe a malfunction (not just a topic).
+MALFUNCTION_CUES = frozenset(
+    {"error", "bug", "crash", "not working", "error response", "slow", "outage"}
+)
+
+# Scope: many people or things affected, counted ("140 employees", "all 12 nodes") or named
+# ("entire company"). Numbers are normalised text: "1,400" is "1 400".
+SCOPE = cue(
+    "many affected",
+    0.0,
+    r"(?:[1-9]\d+|[1-9]\d* \d{3}|hundreds|thousands|dozens)(?: \w+){0,2} (?:users?|customers?|"
+    r"clients?|staff|employees|students|tenants|people|members|merchants|clinicians|residents|"
+    r"agents|orders|payments|transactions|devices|nodes|sites|locations|stores|shops|clinics|"
+    r"schools|offices|records|of us|of them)|all \d+ \w+|every single|none of (?:our|us|the)|"
+    r"(?:whole|entire) (?:company|organi[sz]ation|team|agency|office|platform)",
+)
+# Someone else holds the account or customer data left it: a takeover becomes a breach.
+EXPOSURE = cue(
+    "data exposed",
+    0.0,
+    r"records|exports?|customer data|personal data|bank details|exposed|leak\w*|pulled|"
+    r"downloaded|taken over|took over|hijack\w*|stranger",
+)
+# One customer or team cannot do their work (the definition of "high").
+BLOCKED = cue(
+    "blocked",
+    0.0,
+    r"(?:cannot|unable to|can no longer|could not|not able to|can not)(?: \w+){0,2} (?:work|use|"
+    r"send|receive|finish|complete|submit|process|accept|ship|answer|run|deploy|check|trade|"
+    r"sell|operate)|unusable|stuck|cash only|half speed|by hand|manually|"
+    r"no (?:\w+ )?(?:bookings|orders|sales|payments) (?:come|coming|go|going)|"
+    r"keeps? (?:rebooting|crashing|restarting|asking)|not (?:been )?paid",
+)
+# Something is asked to be done for this customer (a request, not a question): medium.
+ACTION = cue(
+    "request for action",
+    0.0,
+    r"refund\w*|exchang\w*|replace\w*|cancel\w*|transfer\w*|redeliver\w*|reset\w*|unlock\w*|"
+    r"locked|remove \w+ from|delete \w+|waive\w*|merg\w*|swap\w*|order id|my order|"
+    r"(?:i|we) (?:want|need|would like) (?:to|a|an|the|my|our)|credit \w+ back|"
+    r"(?:please|can you|could you) (?:fix|help|check|restore|apply)",
 )

@@ -14,10 +14,22 @@ from functools import lru_cache
 
 from ticket_app.models import Category, Priority
 from ticket_app.triage.lexicon import (
+    ACTION,
+    ASKING_CUES,
+    BLOCKED,
+    BLOCKING_CUES,
     BOILERPLATE,
+    BROKEN_CUES,
     CATEGORY_CUES,
     CATEGORY_PRIOR,
+    EASING_CUES,
+    EXPOSURE,
     IMPACT_CUES,
+    MALFUNCTION_CUES,
+    PROBLEM_CUES,
+    SCOPE,
+    SEVERE_CUES,
+    TIME_CUES,
     URGENCY_CUES,
     Cue,
 )
@@ -39,6 +51,10 @@ PRIORITY_CENTRES: dict[Priority, float] = {
 }
 # Width of the Gaussian kernel that turns the distance to each centre into a confidence.
 PRIORITY_SPREAD = 2.0
+# Share of the priority confidence given to the level the decision table chose; the rest follows
+# the urgency score, so the table's level always wins and the confidence still says how far the
+# wording agrees with it.
+DECIDED_SHARE = 0.7
 # Only the strongest cues of a category count. Long e-mails mention many incidental nouns
 # ("system", "data", "update") that would otherwise outweigh the one word naming the topic.
 DECAY = 1.0
@@ -180,7 +196,9 @@ class RuleResult:
     `category_probs` and `priority_probs` are probability tuples in the order of `CATEGORIES`
     and `PRIORITIES` (each sums to 1). `category_cues` maps each category to the labels of the
     cues that matched for it; `urgency_cues` lists the matched urgency cue labels with their
-    signed weights; `urgency` is the summed urgency score.
+    signed weights; `urgency` is the summed urgency score; `priority_rule` names the row of the
+    impact decision table that chose the priority ("" when none applied and the urgency score
+    decided).
     """
 
     category_probs: tuple[float, ...]
@@ -188,6 +206,7 @@ class RuleResult:
     category_cues: dict[Category, tuple[str, ...]]
     urgency_cues: tuple[tuple[str, float], ...]
     urgency: float
+    priority_rule: str = ""
 
 
 def softmax(scores: list[float], temperature: float = 1.0) -> tuple[float, ...]:
@@ -206,6 +225,60 @@ def _matches(cues: tuple[Cue, ...], body: str, title: str) -> list[tuple[Cue, fl
             bonus = TITLE_BONUS * cue.weight if title and cue.found_in(title) else 0.0
             found.append((cue, cue.weight + bonus))
     return found
+
+
+def decide_priority(
+    labels: frozenset[str], text: str, malfunction: bool, question_title: bool
+) -> tuple[Priority, str] | None:
+    """The priority the product's definitions give for these impact dimensions, and why.
+
+    `labels` are the matched urgency cue labels, `text` the normalised ticket, `malfunction`
+    whether a technical malfunction cue matched, `question_title` whether the title ends in "?".
+    Rows, first match wins: critical for a security incident or data loss, a takeover with
+    data exposed, or many affected by a breakage now; high when a service or feature is broken
+    or one customer is blocked or losing money (medium if they say it can wait or there is a
+    workaround); low for a question with no problem and nothing asked to be done; high for a
+    real problem under time pressure; medium for any other problem or request. `None` when no
+    dimension is found (the urgency score decides then).
+    """
+    many = "many users affected" in labels or SCOPE.found_in(text)
+    eased = bool(labels & EASING_CUES)
+    if "account takeover" in labels and EXPOSURE.found_in(text):
+        return Priority.CRITICAL, "account taken over, data exposed"
+    breakage = BROKEN_CUES | {
+        "cannot log in",
+        "cannot",
+        "failure",
+        "wrong charge",
+        "goods or money missing",
+    }
+    now = TIME_CUES | BROKEN_CUES | {"since when"}
+    if many and labels & breakage and labels & now:
+        return Priority.CRITICAL, "many affected, broken now"
+    if labels & SEVERE_CUES:
+        return Priority.CRITICAL, "security incident or data loss"
+    if labels & (BROKEN_CUES | BLOCKING_CUES) or BLOCKED.found_in(text):
+        if eased:
+            return Priority.MEDIUM, "blocked, but it can wait or has a workaround"
+        return Priority.HIGH, "broken, blocked or losing money"
+    if many and labels & PROBLEM_CUES:
+        return Priority.HIGH, "a problem for many"
+    problem = labels & PROBLEM_CUES
+    if "looking for something" in labels:
+        problem -= {"cannot"}
+    asked = bool(labels & ASKING_CUES) or question_title
+    requested = "change request" in labels or ACTION.found_in(text)
+    if asked and not problem - {"failure", "money at stake"} and not requested:
+        return Priority.LOW, "a question, nothing broken"
+    if labels & TIME_CUES:
+        if eased:
+            return Priority.MEDIUM, "time pressure, but it can wait"
+        return Priority.HIGH, "a problem with time pressure"
+    if problem or malfunction or "change request" in labels:
+        return Priority.MEDIUM, "a problem or request"
+    if labels & ASKING_CUES:
+        return Priority.LOW, "a question"
+    return None
 
 
 def score(description: str, title: str = "") -> RuleResult:
@@ -227,10 +300,26 @@ def score(description: str, title: str = "") -> RuleResult:
     priority_logits = [
         -((urgency - PRIORITY_CENTRES[p]) ** 2) / (2 * PRIORITY_SPREAD**2) for p in PRIORITIES
     ]
+    priority_probs = softmax(priority_logits)
+    malfunction = bool(set(category_cues[Category.TECHNICAL]) & MALFUNCTION_CUES)
+    decided = decide_priority(
+        frozenset(label for label, _ in urgency_found),
+        body,
+        malfunction,
+        title.rstrip().endswith("?"),
+    )
+    rule = ""
+    if decided is not None:
+        level, rule = decided
+        priority_probs = tuple(
+            (1 - DECIDED_SHARE) * prob + (DECIDED_SHARE if p == level else 0.0)
+            for p, prob in zip(PRIORITIES, priority_probs, strict=True)
+        )
     return RuleResult(
         category_probs=softmax(category_scores, CATEGORY_TEMPERATURE),
-        priority_probs=softmax(priority_logits),
+        priority_probs=priority_probs,
         category_cues=category_cues,
         urgency_cues=tuple(urgency_found),
         urgency=urgency,
+        priority_rule=rule,
     )

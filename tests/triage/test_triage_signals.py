@@ -1,0 +1,122 @@
+"""Offline triage signals (issue 14): impact-aware priority, title, sentiment, frustration,
+language, and text similarity."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticket_app.models import Category, Priority
+from ticket_app.triage.offline import OfflineClassifier
+from ticket_app.triage.signals import extractive_title, read_signals
+from ticket_app.triage.similarity import rank, tsquery
+
+classify = OfflineClassifier().classify
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "category", "priority"),
+    [
+        (
+            "API returns 500 on every request",
+            "Since about an hour every request to your REST API fails with HTTP 500. Our "
+            "integration is completely down and no data is coming through.",
+            Category.TECHNICAL,
+            Priority.HIGH,
+        ),
+        (
+            "Webhooks stopped after maintenance",
+            "Since your maintenance window last night the order webhook has stopped "
+            "delivering. Our orders no longer sync to the warehouse system.",
+            Category.TECHNICAL,
+            Priority.HIGH,
+        ),
+        (
+            "Unknown admin account in our workspace",
+            "There is an admin account in our workspace that none of us created. The audit "
+            "log shows it exported customer data yesterday. We may have a breach.",
+            Category.TECHNICAL,
+            Priority.CRITICAL,
+        ),
+        (
+            "Opening hours over the holidays",
+            "What are your opening hours over the Christmas holidays? Will the support line "
+            "be open on 24 December?",
+            Category.GENERAL,
+            Priority.LOW,
+        ),
+    ],
+)
+def test_issue_examples_read_impact(
+    title: str, description: str, category: Category, priority: Priority
+) -> None:
+    suggestion = classify(description, title)
+    assert (suggestion.category, suggestion.priority) == (category, priority), suggestion.reason
+
+
+def test_frustration_raises_priority_one_step_and_says_so() -> None:
+    calm = classify("My invoice shows the wrong VAT number.")
+    angry = classify(
+        "This is the third time I write: my invoice shows the wrong VAT number. "
+        "I will cancel my subscription."
+    )
+    assert calm.frustrated is False and angry.frustrated is True
+    assert list(Priority).index(angry.priority) == list(Priority).index(calm.priority) + 1
+    assert "priority raised one step" in angry.reason and "repeat contact" in angry.reason
+
+
+def test_frustration_never_makes_a_ticket_critical() -> None:
+    suggestion = classify("I CANNOT LOG IN AND THIS IS THE THIRD TIME I WRITE, FIX IT NOW")
+    assert suggestion.frustrated and suggestion.priority == Priority.HIGH
+    assert "all caps" in suggestion.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "sentiment"),
+    [
+        ("Thanks a lot, the new dashboard is great and works perfectly!", "positive"),
+        ("This is terrible, your app crashed and I lost all my work. Awful.", "negative"),
+        ("Please send me the invoice for order 1234.", "neutral"),
+    ],
+)
+def test_sentiment_labels(text: str, sentiment: str) -> None:
+    signals = read_signals(text)
+    assert signals.sentiment == sentiment
+    assert -1 <= signals.sentiment_score <= 1
+
+
+def test_language_is_detected_and_non_english_gets_neutral_confidence() -> None:
+    german = classify("Unser Server ist seit heute Morgen nicht erreichbar, bitte dringend helfen.")
+    assert german.language == "de"
+    assert (german.category_confidence, german.priority_confidence) == (0.25, 0.25)
+    assert "rules read English only (language de)" in german.reason
+    assert read_signals("ok").language is None
+    assert classify("My invoice is wrong, please correct the amount.").language == "en"
+
+
+def test_extractive_title_skips_greetings_and_stays_short() -> None:
+    description = (
+        "Hello support team,\n\nI hope you are well. Since the update to version 6.2 the "
+        "desktop app crashes every time I open a project with more than 500 layers, which "
+        "makes it impossible for our whole design team to work on the spring catalogue.\n"
+        "Thanks, Maria"
+    )
+    title = extractive_title(description)
+    assert 0 < len(title) <= 80
+    assert title.startswith("Since the update to version 6.2 the desktop app crashes")
+    assert description.replace("\n", " ").find(title[1:]) > 0
+    assert not title.endswith((" the", " a", ","))
+    assert extractive_title("...") == ""
+
+
+def test_similarity_ranks_the_paraphrase_first() -> None:
+    candidates = [
+        (1, "Refund for my cancelled order has not arrived after two weeks"),
+        (2, "Order webhook stopped delivering events after your maintenance"),
+        (3, "How do I export my contacts to CSV?"),
+    ]
+    matches = rank("Webhook events for orders not delivered since the maintenance", candidates)
+    assert matches[0].ticket_id == 2 and 0 < matches[0].score <= 1
+    assert tsquery(["webhook", "orders", "maintenance"]) == (
+        "(webhook & orders) | (webhook & maintenance) | (orders & maintenance)"
+    )
+    assert tsquery([]) is None

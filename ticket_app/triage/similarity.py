@@ -1,0 +1,119 @@
+"""Text similarity between tickets: the terms of a ticket and the score between two of them.
+
+Pure Python and database-free, so the evaluation scores exactly what the service ranks with.
+The service layer (`services.similarity`) picks the candidates (a full-text index on
+PostgreSQL, a bounded window on SQLite) and ranks them with `similarity`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Only the start of a description is compared: the problem is stated early, and it bounds the
+# time per candidate. PostgreSQL's index covers the same span (migration 0008).
+MAX_COMPARED_CHARS = 2000
+# Terms of the query sent to the full-text index (the rarest-looking, i.e. longest, first).
+QUERY_TERMS = 6
+_WORD = re.compile(r"[a-z0-9]+")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
+# Function words and support-ticket boilerplate that two unrelated tickets share.
+_STOP = frozenset(
+    re.findall(
+        r"\w+",
+        "the and for with that this from have has had was were are you your our ours their "
+        "there here what when where which who how why can could would should will shall not "
+        "but all any some been being into onto over under than then them they its it's also "
+        "just very really please thanks thank hello dear regards best team support help issue "
+        "problem since still again today yesterday morning now get got one two able need want "
+        "like know see use using used does did doing done make made account customer hi hey "
+        "would we're i'm i've don't can't cannot won't isn't aren't my me we us is am be do so "
+        "on in at to of or an as by if no yes a i "
+        # PostgreSQL's English stop words not listed above: a query word it drops would turn
+        # a pair into a single (common) word.
+        "during through about above below further once both each few more most other such "
+        "only own same too nor off out down until against between before after while whom "
+        "itself themselves yourself yourselves ourselves himself herself myself having doing "
+        "these those because",
+    )
+)
+
+
+def stem(word: str) -> str:
+    """A crude English stem: one common suffix removed from words of 5+ letters."""
+    if len(word) >= 5:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                return word[: -len(suffix)]
+    return word
+
+
+def terms(text: str) -> frozenset[str]:
+    """The stemmed content words of a ticket text (stop words and 1-2 letter words dropped)."""
+    words = _WORD.findall(text[:MAX_COMPARED_CHARS].lower())
+    return frozenset(stem(w) for w in words if len(w) > 2 and w not in _STOP)
+
+
+def query_words(text: str, limit: int = QUERY_TERMS) -> list[str]:
+    """Up to `limit` distinct content words of `text`, longest first (ASCII letters/digits).
+
+    Long words are the rare, specific ones ("webhook", "synchronisation"); they make a
+    full-text query that matches few tickets.
+    """
+    words = _WORD.findall(text[:MAX_COMPARED_CHARS].lower())
+    content = dict.fromkeys(w for w in words if len(w) > 3 and w not in _STOP and not w.isdigit())
+    return sorted(content, key=lambda w: (-len(w), w))[:limit]
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Cosine similarity of two term sets, in [0, 1] (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
+
+
+@dataclass(frozen=True)
+class Match:
+    """A candidate ticket and its similarity to the query, in [0, 1]."""
+
+    ticket_id: int
+    score: float
+
+
+def rank(
+    query: str, candidates: Iterable[tuple[int, str]], *, limit: int = 5, min_score: float = 0.0
+) -> list[Match]:
+    """The `limit` candidates most similar to `query`, best first (ties: higher id first).
+
+    `candidates` are `(ticket id, text)` pairs, text being title and description. Candidates
+    scoring below `min_score` are left out.
+    """
+    wanted = terms(query)
+    scored = [
+        Match(ticket_id, round(similarity(wanted, terms(text)), 3))
+        for ticket_id, text in candidates
+    ]
+    scored = [match for match in scored if match.score >= min_score and match.score > 0]
+    scored.sort(key=lambda match: (-match.score, -match.ticket_id))
+    return scored[:limit]
+
+
+def tsquery(words: Sequence[str]) -> str | None:
+    """A PostgreSQL `to_tsquery` string matching texts that share two of `words`.
+
+    Pairs joined by OR (`(a & b) | (a & c) | ...`): one shared common word is not enough to be a
+    candidate, which keeps the number of ranked rows small. A single word is queried alone;
+    no words give `None`.
+    """
+    if not words:
+        return None
+    if len(words) == 1:
+        return words[0]
+    pairs = [
+        f"({first} & {second})"
+        for index, first in enumerate(words)
+        for second in words[index + 1 :]
+    ]
+    return " | ".join(pairs)
