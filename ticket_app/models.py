@@ -181,6 +181,13 @@ class Ticket(SQLModel, table=True):
         sa.Index("ux_tickets_external_id", "external_id", unique=True),
         sa.Index("ix_tickets_updated_at_id", "updated_at", "id"),
         sa.Index("ix_tickets_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
+        sa.Index(
+            "ix_tickets_assignee_id_status_created_at_id",
+            "assignee_id",
+            "status",
+            "created_at",
+            "id",
+        ),
         sa.Index("ix_tickets_priority_rank_created_at_id", "priority_rank", "created_at", "id"),
         sa.Index("ix_tickets_status_rank_created_at_id", "status_rank", "created_at", "id"),
         sa.Index("ix_tickets_language_created_at_id", "language", "created_at", "id"),

@@ -80,6 +80,12 @@ def _create_ticket_indexes() -> None:
     op.create_index(
         "ix_tickets_assignee_id_created_at_id", "tickets", ["assignee_id", "created_at", "id"]
     )
+    # "Assigned to me, open" and "Unassigned, open": the page and its capped count.
+    op.create_index(
+        "ix_tickets_assignee_id_status_created_at_id",
+        "tickets",
+        ["assignee_id", "status", "created_at", "id"],
+    )
     op.create_index(
         "ix_tickets_priority_rank_created_at_id", "tickets", ["priority_rank", "created_at", "id"]
     )
@@ -206,6 +212,7 @@ def downgrade() -> None:
     for index in (
         "ix_tickets_status_rank_created_at_id",
         "ix_tickets_priority_rank_created_at_id",
+        "ix_tickets_assignee_id_status_created_at_id",
         "ix_tickets_assignee_id_created_at_id",
         "ix_tickets_updated_at_id",
     ):
