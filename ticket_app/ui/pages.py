@@ -86,7 +86,7 @@ def page_frame(*content: rx.Component, heading: str = "Triage Desk") -> rx.Compo
             side_nav(),
             rx.el.main(*content, style={"flex": "1", "minWidth": "0"}),
             direction=rx.breakpoints(initial="column", md="row"),
-            gap=rx.breakpoints(initial="2", md="5"),
+            spacing=rx.breakpoints(initial="2", md="5"),
             width="100%",
         ),
         _thumb_button(),

@@ -103,14 +103,16 @@ def side_nav() -> rx.Component:
                 rx.flex(
                     rx.foreach(NavState.builtin, lambda item: _view_link(item, "nav-view")),
                     direction=direction,
-                    gap="1",
+                    spacing="1",
                 ),
             ),
             rx.cond(
                 NavState.saved.length() > 0,
                 _section(
                     "Saved views",
-                    rx.flex(rx.foreach(NavState.saved, _saved_view), direction=direction, gap="1"),
+                    rx.flex(
+                        rx.foreach(NavState.saved, _saved_view), direction=direction, spacing="1"
+                    ),
                 ),
             ),
             rx.link(
@@ -122,7 +124,7 @@ def side_nav() -> rx.Component:
                 underline="none",
             ),
             direction=direction,
-            gap=rx.breakpoints(initial="2", md="4"),
+            spacing=rx.breakpoints(initial="2", md="4"),
             align=rx.breakpoints(initial="center", md="stretch"),
         ),
         aria_label="Views",

@@ -262,12 +262,14 @@ def _properties() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Details", **SECTION_HEADING),
-            rx.grid(
+            # Wrapping rather than three fixed columns: the selects size to their values
+            # ("In progress" is wider than a third of the panel beside the ticket).
+            rx.flex(
                 _choice_field("Status", "status", STATUSES, STATUS_COLORS),
                 _choice_field("Priority", "priority", PRIORITIES, PRIORITY_COLORS),
                 _choice_field("Category", "category", CATEGORIES, CATEGORY_COLORS),
-                columns="3",
-                spacing="2",
+                wrap="wrap",
+                spacing="3",
                 width="100%",
             ),
             _assignee_field(),

@@ -96,7 +96,7 @@ def filter_bar() -> rx.Component:
             rx.input.slot(rx.icon("search", size=16)),
             id=SEARCH_INPUT_ID,
             type="search",
-            placeholder="Search title or description ( / )",
+            placeholder="Search tickets ( / )",
             aria_label="Search tickets",
             value=state.search,
             on_change=state.filter_search,
@@ -199,7 +199,7 @@ def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.text(_created(row), size="1"),
         display=PHONE_ONLY,
         wrap="wrap",
-        gap="2",
+        spacing="2",
         align="center",
         margin_top="0.4rem",
     )
@@ -432,7 +432,7 @@ def _toolbar() -> rx.Component:
             wrap="wrap",
         ),
         wrap="wrap",
-        gap="2",
+        spacing="2",
         align="center",
         width="100%",
     )

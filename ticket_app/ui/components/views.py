@@ -63,7 +63,7 @@ def save_view_dialog() -> rx.Component:
                             rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
                         ),
                         rx.button("Save", type="submit", id="save-view-submit"),
-                        gap="3",
+                        spacing="3",
                         justify="end",
                         width="100%",
                     ),
