@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from ticket_app.models import EventKind, Ticket, TicketEvent, utc_now
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
+from ticket_app.services import counts
 from ticket_app.services.audit import Actor, event_row
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidInputError, TicketNotFoundError
@@ -65,8 +66,13 @@ def ticket_filters(filters: BulkFilters, *, actor: Actor | None) -> TicketFilter
 
 
 def count_matching(filters: TicketFilters) -> int:
-    """How many tickets match `filters` (the list's `total`)."""
+    """Exactly how many tickets match `filters`.
+
+    Enum-only filters read the trigger-kept counts (constant time); others count the rows.
+    """
     with service_session() as session:
+        if counts.reads_counts(filters):
+            return counts.counted_total(session, filters)
         return session.execute(
             sa.select(sa.func.count()).select_from(Ticket).where(*_filter_clauses(session, filters))
         ).scalar_one()

@@ -54,7 +54,8 @@ def _key_clauses(model: type[Any], filters: TicketFilters) -> list[sa.ColumnElem
     ]
 
 
-def _counted_total(session: Session, filters: TicketFilters) -> int:
+def counted_total(session: Session, filters: TicketFilters) -> int:
+    """Tickets matching enum-only `filters` (see `reads_counts`), from the count totals."""
     query = sa.select(sa.func.coalesce(sa.func.sum(TicketCountTotal.n), 0)).where(
         *_key_clauses(TicketCountTotal, filters)
     )
@@ -130,7 +131,7 @@ def _sampled_estimate(session: Session, clauses: list[sa.ColumnElement[bool]]) -
     hits = session.execute(
         sa.select(sa.func.count()).select_from(Ticket).where(Ticket.id.in_(newest), *clauses)
     ).scalar_one()
-    everything = _counted_total(session, TicketFilters())
+    everything = counted_total(session, TicketFilters())
     return round(hits / min(SAMPLE_SIZE, everything) * everything) if everything else 0
 
 
@@ -145,7 +146,7 @@ def page_total(
     is not counted at all (a common search term answers in a millisecond instead of scanning).
     """
     if reads_counts(filters):
-        return _counted_total(session, filters), True
+        return counted_total(session, filters), True
     cap = get_settings().count_cap
     postgres = session.get_bind().dialect.name == "postgresql"
     estimate = _planner_estimate(session, clauses) if postgres else None

@@ -85,7 +85,7 @@ def _scope_text() -> rx.Component:
         rx.cond(
             BulkState.all_matching,
             rx.text(
-                rx.el.strong("All " + total.to_string() + " matching tickets"),
+                rx.el.strong("All " + BulkState.matching_text + " matching tickets"),
                 " selected",
                 size="2",
                 data_testid="bulk-count",
@@ -100,7 +100,11 @@ def _scope_text() -> rx.Component:
         rx.cond(
             ~BulkState.all_matching & (total > BulkState.selected_count),
             rx.button(
-                "Select all " + total.to_string() + " matching",
+                rx.cond(
+                    TicketListState.total_exact,
+                    "Select all " + total.to_string() + " matching",
+                    "Select all matching",
+                ),
                 variant="soft",
                 size="2",
                 on_click=BulkState.select_all_matching,
@@ -115,7 +119,7 @@ def _scope_text() -> rx.Component:
 
 def _confirm_dialog() -> rx.Component:
     """Asks before a change reaches every matching ticket, naming how many."""
-    total = TicketListState.total.to_string()
+    total = BulkState.matching_text
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title("Change " + total + " tickets?"),

@@ -14,7 +14,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import BulkRequest, TicketFilters
-from ticket_app.services.bulk import bulk_update, undo_bulk
+from ticket_app.services.bulk import bulk_update, count_matching, undo_bulk
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.permissions import Action
 from ticket_app.ui.logic import UNASSIGNED, select_range
@@ -69,6 +69,7 @@ class BulkState(rx.State):
     selected: list[str] = rx.field(default_factory=list)
     anchor: str = ""
     all_matching: bool = False
+    matching_count: int = 0
     confirm_open: bool = False
 
     status: str = ""
@@ -125,10 +126,29 @@ class BulkState(rx.State):
         self.selected = await self._row_ids() if checked else []
         self.all_matching = False
 
+    @rx.var
+    def matching_text(self) -> str:
+        """How many tickets "all matching" covers, with thousands separators."""
+        return f"{self.matching_count:,}"
+
     @rx.event
-    def select_all_matching(self) -> None:
-        """Act on every ticket that matches the list's filters, not only the rows shown."""
+    async def select_all_matching(self):
+        """Act on every ticket that matches the list's filters, not only the rows shown.
+
+        The matches are counted exactly here (the list's own total may be an estimate beyond
+        the count cap), so the count shown, confirmed and sent as `confirm_count` is the real
+        one.
+        """
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        if actor is None:
+            return refusal
+        listing = await self.get_state(TicketListState)
+        try:
+            self.matching_count = await asyncio.to_thread(count_matching, listing._filters())
+        except ServiceError as exc:
+            return rx.toast.error(f"Could not count the matching tickets: {exc}")
         self.all_matching = True
+        return None
 
     @rx.event
     def clear(self) -> None:
@@ -180,7 +200,7 @@ class BulkState(rx.State):
             request = bulk_request(
                 bulk_changes(self._choices()),
                 filters=listing._filters(),
-                confirm_count=listing.total,
+                confirm_count=self.matching_count,
             )
         except (ValidationError, ValueError) as exc:
             return rx.toast.error(f"Nothing changed: {save_error_message(exc)}")
