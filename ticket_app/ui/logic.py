@@ -68,8 +68,9 @@ class ListQuery:
     """What the ticket list shows: filters, search and sort, as its URL query holds them.
 
     Every field is a plain string; "" means no filter. `assignee` is "me", "none", a staff user
-    id in digits, or "". `sort` is a `TicketSort` value. The list, the dashboard, the nav's
-    views and the saved views all read and write this one shape.
+    id in digits, or "". `language` is a two-letter ISO 639-1 code; `frustrated` is "true"
+    (frustrated customers only) or "". `sort` is a `TicketSort` value. The list, the dashboard,
+    the nav's views and the saved views all read and write this one shape.
     """
 
     category: str = ""
@@ -77,6 +78,8 @@ class ListQuery:
     status: str = ""
     q: str = ""
     assignee: str = ""
+    language: str = ""
+    frustrated: str = ""
     sort: str = TicketSort.NEWEST.value
 
     def params(self, *, with_sort: bool = True) -> dict[str, str]:
@@ -87,6 +90,8 @@ class ListQuery:
             "status": self.status,
             "q": self.q.strip(),
             "assignee": self.assignee,
+            "language": self.language,
+            "frustrated": self.frustrated,
             "sort": self.sort if with_sort and self.sort != TicketSort.NEWEST.value else "",
         }
         return {name: value for name, value in pairs.items() if value}
@@ -116,6 +121,8 @@ class ListQuery:
             status=_enum_or_none(Status, self.status),
             search=self.q.strip() or None,
             assignee=assignee,
+            language=self.language or None,
+            frustrated=True if self.frustrated else None,
         )
 
     def describe(self, staff_names: Mapping[str, str] | None = None) -> str:
@@ -134,6 +141,10 @@ class ListQuery:
             parts.append("unassigned")
         elif self.assignee:
             parts.append(f"assignee: {names.get(self.assignee, self.assignee)}")
+        if self.language:
+            parts.append(f"language: {self.language}")
+        if self.frustrated:
+            parts.append("frustrated customers")
         if self.q.strip():
             parts.append(f'search: "{self.q.strip()}"')
         return " · ".join(parts) or "All tickets"
@@ -145,12 +156,17 @@ def list_query(params: Mapping[str, str]) -> ListQuery:
     priority = _enum_or_none(Priority, params.get("priority"))
     status = _enum_or_none(Status, params.get("status"))
     sort = params.get("sort") or ""
+    language = (params.get("language") or "").strip().lower()
     return ListQuery(
         category=category.value if category else "",
         priority=priority.value if priority else "",
         status=status.value if status else "",
         q=(params.get("q") or "").strip(),
         assignee=_assignee_param(params.get("assignee")),
+        language=language
+        if len(language) == 2 and language.isascii() and language.isalpha()
+        else "",
+        frustrated="true" if params.get("frustrated") == "true" else "",
         sort=sort if sort in SORT_LABELS else TicketSort.NEWEST.value,
     )
 
@@ -192,6 +208,8 @@ def ticket_row(ticket: TicketRead, now: datetime | None = None) -> dict[str, str
         "updated_iso": ticket.updated_at.astimezone(UTC).isoformat(),
         "updated_relative": relative_time(ticket.updated_at.astimezone(UTC), now),
         "assignee_id": str(ticket.assignee_id) if ticket.assignee_id is not None else "",
+        "frustrated": "true" if ticket.frustrated else "",
+        "language": ticket.language.upper() if ticket.language and ticket.language != "en" else "",
     }
 
 

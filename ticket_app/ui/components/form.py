@@ -1,4 +1,8 @@
-"""The new-ticket form with AI pre-fill of category and priority."""
+"""The new-ticket form with AI pre-fill of category, priority and an empty title.
+
+While the description is typed it also lists similar open tickets, so a known incident is
+spotted before it is filed again.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,29 @@ import reflex as rx
 from ticket_app.ui.components.common import (
     CATEGORIES,
     PRIORITIES,
+    STATUS_COLORS,
     choices,
+    document_link,
     field_error,
     field_label,
     native_select,
+    screen_reader_text,
 )
 from ticket_app.ui.state import TicketFormState
 
 _BADGE_WRAP = {"white_space": "normal", "align_self": "start", "max_width": "100%"}
+# Focusing a title that holds the AI's suggestion selects it, so typing replaces it whole.
+SELECT_SUGGESTED_TITLE = (
+    "const el = document.getElementById('ticket-title');"
+    "if (el && el.dataset.aiSuggestion === 'true') el.select();"
+)
+SIMILAR_LINK = {
+    "color": "var(--accent-11)",
+    "fontWeight": "500",
+    "textDecoration": "underline",
+    "overflowWrap": "anywhere",
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
 
 
 def _ai_hint(
@@ -66,6 +85,65 @@ def _select_field(
     )
 
 
+def _similar_item(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """One similar ticket: its title linking to its page in a new tab, status and score."""
+    return rx.el.li(
+        rx.flex(
+            rx.text("#" + row["id"], size="2", color_scheme="gray"),
+            document_link(
+                row["title"],
+                screen_reader_text(" (opens in a new tab)"),
+                href="/tickets/" + row["id"],
+                target="_blank",
+                rel="noopener noreferrer",
+                data_testid="similar-link",
+                style=SIMILAR_LINK,
+            ),
+            rx.badge(
+                row["status_label"],
+                color_scheme=rx.match(row["status"], *STATUS_COLORS.items(), "gray"),
+                variant="soft",
+            ),
+            rx.text(row["score"] + " similar", size="1", data_testid="similar-score"),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        data_testid="similar-ticket",
+        data_ticket_id=row["id"],
+    )
+
+
+def similar_tickets() -> rx.Component:
+    """Open tickets like the one being typed ("Possibly the same as: …"); nothing when none.
+
+    The live region is always in the page, so screen readers announce the list when it fills.
+    """
+    state = TicketFormState
+    return rx.box(
+        rx.cond(
+            state.similar.length() > 0,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("copy", aria_hidden=True)),
+                rx.box(
+                    rx.callout.text("Possibly the same as:", weight="medium", id="similar-heading"),
+                    rx.el.ul(
+                        rx.foreach(state.similar, _similar_item),
+                        aria_labelledby="similar-heading",
+                        style={"listStyle": "none", "padding": 0, "margin": "0.25rem 0 0"},
+                    ),
+                ),
+                color_scheme="amber",
+                variant="surface",
+                width="100%",
+            ),
+        ),
+        aria_live="polite",
+        data_testid="similar-tickets",
+        width="100%",
+    )
+
+
 def ticket_form() -> rx.Component:
     """The submit form: title with live count, debounced description, AI-filled selects."""
     state = TicketFormState
@@ -77,6 +155,16 @@ def ticket_form() -> rx.Component:
                     rx.hstack(
                         field_label("Title", "ticket-title"),
                         rx.spacer(),
+                        rx.cond(
+                            state.title_from_ai,
+                            rx.badge(
+                                "AI suggestion · typing replaces it",
+                                id="ticket-title-ai",
+                                color_scheme="violet",
+                                variant="soft",
+                                data_testid="title-hint",
+                            ),
+                        ),
                         rx.text(
                             state.title_count,
                             size="1",
@@ -91,10 +179,12 @@ def ticket_form() -> rx.Component:
                         name="title",
                         value=state.title,
                         on_change=state.set_title,
-                        placeholder="Short summary of the problem",
+                        on_focus=rx.call_script(SELECT_SUGGESTED_TITLE),
+                        placeholder="Short summary, or let the AI suggest one",
                         aria_required="true",
                         aria_invalid=rx.cond(state.title_error != "", "true", "false"),
-                        aria_describedby="ticket-title-error",
+                        aria_describedby="ticket-title-error ticket-title-ai",
+                        data_ai_suggestion=rx.cond(state.title_from_ai, "true", "false"),
                         width="100%",
                     ),
                     field_error(state.title_error, "ticket-title-error"),
@@ -146,6 +236,7 @@ def ticket_form() -> rx.Component:
                         force_notify_on_blur=True,
                     ),
                     field_error(state.description_error, "ticket-description-error"),
+                    similar_tickets(),
                     rx.cond(
                         state.classify_note != "",
                         rx.text(

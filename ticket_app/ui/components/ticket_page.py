@@ -1,5 +1,8 @@
 """The page of one ticket: its fields, the timeline, the composer and the conflict warning.
 
+Also the triage reading (AI suggestion, language, tone, frustration), similar open tickets with
+"Merge into #N", and the links between a duplicate and the ticket it was merged into.
+
 User text (title, description, comments) is rendered as text, never as HTML or Markdown;
 `white-space: pre-wrap` keeps its line breaks.
 """
@@ -20,6 +23,7 @@ from ticket_app.ui.components.common import (
     native_select,
     tone_style,
 )
+from ticket_app.ui.components.triage import frustration_mark
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.ticket_page import (
     FAILED,
@@ -275,20 +279,200 @@ def _properties() -> rx.Component:
             _assignee_field(),
             _text_field("Requester name", "requester_name", max_length=120),
             _text_field("Requester email", "requester_email", type="email", max_length=254),
-            rx.box(
-                rx.text("AI suggestion", size="1", weight="medium", color_scheme="gray"),
-                rx.text(
-                    rx.cond(fields["suggestion"] != "", fields["suggestion"], "None recorded"),
-                    size="2",
-                    data_testid="ai-suggestion",
-                ),
-            ),
+            _triage_reading(),
             _time("Created", fields["created_exact"], fields["created_iso"], "created-at"),
             _time("Updated", fields["updated_exact"], fields["updated_iso"], "updated-at"),
             spacing="3",
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _reading_line(label: str, value: rx.Var[str], test_id: str) -> rx.Component:
+    """One labelled line of the triage reading, left out when there is nothing to say."""
+    return rx.cond(
+        value != "",
+        rx.text(
+            rx.el.span(label + ": ", style={"fontWeight": "500"}),
+            value,
+            size="2",
+            data_testid=test_id,
+        ),
+    )
+
+
+def _triage_reading() -> rx.Component:
+    """What the AI read at creation: suggestion (source, confidence), language, tone, mood."""
+    fields = State.fields
+    return rx.box(
+        rx.text("AI suggestion", size="1", weight="medium", color_scheme="gray"),
+        rx.text(
+            rx.cond(fields["suggestion"] != "", fields["suggestion"], "None recorded"),
+            size="2",
+            data_testid="ai-suggestion",
+        ),
+        _reading_line("Suggested title", fields["suggested_title"], "ai-title"),
+        _reading_line("Language", fields["language"], "ticket-language"),
+        _reading_line("Tone", fields["sentiment"], "ticket-sentiment"),
+        rx.cond(fields["frustrated"] != "", frustration_mark(with_text=True)),
+    )
+
+
+def _duplicate_links() -> rx.Component:
+    """The "Duplicate of #N" link on a merged ticket, "Duplicates: #M, …" on the kept one."""
+    duplicate_of = State.fields["duplicate_of"]
+    return rx.fragment(
+        rx.cond(
+            duplicate_of != "",
+            rx.callout.root(
+                rx.callout.icon(rx.icon("copy", aria_hidden=True)),
+                rx.callout.text(
+                    "Duplicate of ",
+                    rx.link(
+                        "#" + duplicate_of,
+                        href="/tickets/" + duplicate_of,
+                        data_testid="duplicate-of-link",
+                        underline="always",
+                        weight="medium",
+                    ),
+                    " (closed when it was merged).",
+                ),
+                color_scheme="gray",
+                data_testid="duplicate-of",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            State.duplicates.length() > 0,
+            rx.text(
+                "Duplicates: ",
+                rx.foreach(
+                    State.duplicates,
+                    lambda ticket_id: rx.link(
+                        "#" + ticket_id,
+                        href="/tickets/" + ticket_id,
+                        data_testid="duplicate-link",
+                        underline="always",
+                        margin_right="0.5rem",
+                    ),
+                ),
+                size="2",
+                data_testid="duplicates",
+            ),
+        ),
+    )
+
+
+def _similar_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """A similar ticket: link, status and score, and "Merge into #N" for agents and admins."""
+    return rx.el.li(
+        rx.vstack(
+            rx.link(
+                "#" + row["id"] + " " + row["title"],
+                href="/tickets/" + row["id"],
+                data_testid="similar-link",
+                size="2",
+                weight="medium",
+                style={"overflowWrap": "anywhere"},
+            ),
+            rx.flex(
+                rx.text(row["status_label"], size="1"),
+                rx.text("·", size="1", aria_hidden=True),
+                rx.text(row["score"] + " similar", size="1", data_testid="similar-score"),
+                rx.spacer(),
+                rx.cond(
+                    SessionState.can_edit & (State.fields["duplicate_of"] == ""),
+                    rx.button(
+                        "Merge into #" + row["id"],
+                        on_click=State.ask_merge(row["id"]),
+                        size="1",
+                        variant="soft",
+                        data_testid="merge-button",
+                    ),
+                ),
+                spacing="2",
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        data_testid="similar-ticket",
+        data_ticket_id=row["id"],
+        style={"marginBottom": "0.75rem"},
+    )
+
+
+def similar_section() -> rx.Component:
+    """Up to five similar open tickets with their scores; merge refusals show as an alert."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Similar open tickets", id="similar-heading", **SECTION_HEADING),
+            rx.cond(
+                State.merge_error != "",
+                rx.callout(
+                    State.merge_error,
+                    icon="triangle_alert",
+                    color_scheme="red",
+                    role="alert",
+                    data_testid="merge-error",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                State.similar.length() > 0,
+                rx.el.ul(
+                    rx.foreach(State.similar, _similar_row),
+                    aria_labelledby="similar-heading",
+                    style={"listStyle": "none", "padding": 0, "margin": 0, "width": "100%"},
+                ),
+                rx.text("None found.", size="2", data_testid="no-similar"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="similar-section",
+    )
+
+
+def merge_dialog() -> rx.Component:
+    """Confirm merging this ticket into the chosen one, naming both."""
+    this = "#" + State.fields["id"] + " (" + State.fields["title"] + ")"
+    into = "#" + State.merge_into + " (" + State.merge_into_title + ")"
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(
+                "Merge #" + State.fields["id"] + " into #" + State.merge_into + "?"
+            ),
+            rx.alert_dialog.description(
+                "Ticket " + this + " will be closed as a duplicate of " + into + ". Its "
+                "requester follows the conversation of #" + State.merge_into + ".",
+                size="2",
+            ),
+            rx.flex(
+                rx.button(
+                    "Cancel",
+                    on_click=State.cancel_merge,
+                    variant="soft",
+                    color_scheme="gray",
+                    disabled=State.merging,
+                ),
+                rx.button(
+                    "Merge into #" + State.merge_into,
+                    on_click=State.confirm_merge,
+                    loading=State.merging,
+                    data_testid="confirm-merge",
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+        ),
+        open=State.merge_into != "",
+        on_open_change=State.merge_dialog_changed,
     )
 
 
@@ -470,6 +654,7 @@ def _ticket_view() -> rx.Component:
             tab_index=-1,
             style={"overflowWrap": "anywhere", "outline": "none"},
         ),
+        _duplicate_links(),
         conflict_warning(),
         rx.cond(
             State.load_error != "",
@@ -491,7 +676,7 @@ def _ticket_view() -> rx.Component:
     )
     return rx.grid(
         head,
-        rx.box(_properties(), grid_area="side"),
+        rx.vstack(_properties(), similar_section(), spacing="4", width="100%", grid_area="side"),
         talk,
         grid_template_areas=VIEW_AREAS,
         grid_template_columns=VIEW_COLUMNS,
@@ -535,6 +720,7 @@ def ticket_page_content() -> rx.Component:
     return rx.vstack(
         rx.window_event_listener(hooks=[BACK_NAVIGATION_HOOK]),
         back_link(),
+        merge_dialog(),
         rx.match(
             State.page,
             (READY, _ticket_view()),

@@ -27,9 +27,11 @@ from ticket_app.ui.components.keyboard import (
     shortcuts_button,
     shortcuts_dialog,
 )
+from ticket_app.ui.components.triage import frustration_mark, language_mark
 from ticket_app.ui.components.views import save_view_dialog
 from ticket_app.ui.state import SessionState, TicketListState
 from ticket_app.ui.state.tickets import SEARCH_INPUT_ID
+from ticket_app.ui.triage_view import LANGUAGE_NAMES
 
 SKELETON_ROWS = 6
 TITLE_LINK = {
@@ -88,8 +90,40 @@ def _assignee_filter() -> rx.Component:
     )
 
 
+def _triage_filters() -> rx.Component:
+    """Language and "Frustrated customers" (issue 14)."""
+    state = TicketListState
+    return rx.flex(
+        native_select(
+            [("", "All languages"), *LANGUAGE_NAMES.items()],
+            value=state.language,
+            on_change=state.filter_language,
+            id="filter-language",
+            aria_label="Filter by language",
+        ),
+        rx.text(
+            rx.flex(
+                rx.checkbox(
+                    checked=state.frustrated != "",
+                    on_change=state.filter_frustrated,
+                    id="filter-frustrated",
+                    aria_label="Frustrated customers",
+                ),
+                "Frustrated customers",
+                spacing="2",
+                align="center",
+            ),
+            as_="label",
+            size="2",
+            white_space="nowrap",
+        ),
+        spacing="2",
+        align="center",
+    )
+
+
 def filter_bar() -> rx.Component:
-    """Search box and category/priority/status/assignee filters; all live in the URL."""
+    """Search box, category/priority/status/assignee/language/mood filters; all in the URL."""
     state = TicketListState
     return rx.grid(
         rx.input(
@@ -128,7 +162,8 @@ def filter_bar() -> rx.Component:
             state.filter_status,
         ),
         _assignee_filter(),
-        columns=rx.breakpoints(initial="2", md="5"),
+        _triage_filters(),
+        columns=rx.breakpoints(initial="2", md="3", xl="6"),
         spacing="2",
         width="100%",
     )
@@ -218,6 +253,14 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 data_ticket_id=row["id"],
                 data_testid="ticket-link",
                 style=TITLE_LINK,
+            ),
+            rx.cond(
+                (row["frustrated"] != "") | (row["language"] != ""),
+                rx.el.span(
+                    rx.cond(row["frustrated"] != "", frustration_mark()),
+                    language_mark(row["language"]),
+                    style={"display": "inline-flex", "gap": "0.35rem", "marginLeft": "0.4rem"},
+                ),
             ),
             rx.text(
                 row["preview"],

@@ -1,4 +1,8 @@
-"""Submit form state: fields, AI pre-fill while typing, validation and submission."""
+"""Submit form state: fields, AI pre-fill while typing, validation and submission.
+
+While the description is typed (debounced) the form asks the classifier and looks up similar
+open tickets together; an empty title takes the suggested title until the user types one.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ from ticket_app.services.errors import (
     ServiceError,
 )
 from ticket_app.services.permissions import Action
+from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
 from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.triage_view import offer_title, similar_rows
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +54,18 @@ async def fetch_suggestion(
         return None, FAILED_NOTE
 
 
+def find_similar(description: str, title: str = "") -> list[dict[str, str]]:
+    """Rows of the open tickets most like the text being typed (blocking; use a thread).
+
+    Empty when the lookup fails: the form works on without it.
+    """
+    try:
+        return similar_rows(similar_to_text(description, title))
+    except ServiceError as exc:
+        logger.warning("similar tickets not looked up: %s", exc)
+        return []
+
+
 def description_limit() -> int:
     """Longest accepted description in characters (`MAX_DESCRIPTION_CHARS`)."""
     return get_settings().max_description_chars
@@ -71,6 +89,7 @@ class TicketFormState(rx.State):
     """The new-ticket form. Category/priority left untouched follow the latest AI suggestion."""
 
     title: str = ""
+    title_from_ai: bool = False
     description: str = ""
     category: str = ""
     priority: str = ""
@@ -87,6 +106,7 @@ class TicketFormState(rx.State):
     category_badge: str = ""
     priority_badge: str = ""
     suggestion_reason: str = ""
+    similar: list[dict[str, str]] = rx.field(default_factory=list)
 
     errors: dict[str, str] = rx.field(default_factory=dict)
     form_error: str = ""
@@ -150,8 +170,9 @@ class TicketFormState(rx.State):
 
     @rx.event
     def set_title(self, value: str) -> None:
-        """Store the typed title."""
+        """Store the typed title; it replaces a suggested one."""
         self.title = value
+        self.title_from_ai = False
         self.errors = {k: v for k, v in self.errors.items() if k != "title"}
 
     @rx.event
@@ -162,6 +183,7 @@ class TicketFormState(rx.State):
         if value.strip():
             return TicketFormState.classify
         self.classifying = False
+        self.similar = []
         return None
 
     @rx.event
@@ -182,19 +204,28 @@ class TicketFormState(rx.State):
 
     @rx.event(background=True, supersedes=True)
     async def classify(self) -> None:
-        """Ask the classifier about the current description; drop the answer if it went stale."""
+        """Ask the classifier and look up similar open tickets; drop answers that went stale."""
         async with self:
-            description, title = self.description, self.title
+            description = self.description
+            # A suggested title came from the description itself: it tells the classifier and
+            # the similarity lookup nothing new.
+            title = "" if self.title_from_ai else self.title
             actor = await actor_of(self)
             if not description.strip() or actor is None or not actor.can(Action.TICKETS_CLASSIFY):
                 return
             self.classifying = True
-        suggestion, note = await fetch_suggestion(get_classifier(), description, title)
+        (suggestion, note), similar = await asyncio.gather(
+            fetch_suggestion(get_classifier(), description, title),
+            asyncio.to_thread(find_similar, description, title)
+            if actor.can(Action.TICKETS_READ)
+            else asyncio.sleep(0, result=[]),
+        )
         async with self:
             if self.description != description:
                 return
             self.classifying = False
             self.classify_note = note
+            self.similar = similar
             if suggestion is not None:
                 self._take_suggestion(suggestion, description)
 
@@ -207,6 +238,10 @@ class TicketFormState(rx.State):
         self.category_badge = suggestion_badge(suggestion, "category")
         self.priority_badge = suggestion_badge(suggestion, "priority")
         self.suggestion_reason = suggestion.reason
+        title = offer_title(self.title, self.title_from_ai, suggestion.suggested_title)
+        self.title, self.title_from_ai = title.value, title.from_suggestion
+        if title.from_suggestion:
+            self.errors = {k: v for k, v in self.errors.items() if k != "title"}
         category = apply_suggestion(self.category, self.category_touched, self.suggested_category)
         priority = apply_suggestion(self.priority, self.priority_touched, self.suggested_priority)
         self.category, self.category_from_ai = category.value, category.from_suggestion
@@ -221,6 +256,8 @@ class TicketFormState(rx.State):
     def _clear(self) -> None:
         """Empty the form after a successful submission."""
         self.title = self.description = self.category = self.priority = ""
+        self.title_from_ai = False
+        self.similar = []
         self.category_touched = self.priority_touched = False
         self.category_from_ai = self.priority_from_ai = False
         self.suggested_for = self.suggested_category = self.suggested_priority = ""

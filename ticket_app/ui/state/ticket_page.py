@@ -6,6 +6,9 @@ here. Saves pass that ETag as `if_match`, so a change someone else made in betwe
 such changes even before the user saves. Comments by others are not conflicts: they change no
 field, so the page shows them and takes the new ETag.
 
+It also lists similar open tickets and merges this one into one of them as a duplicate
+(issue 14); a merged ticket links to the kept one, and the kept one lists its duplicates.
+
 The functions at the top are plain (no Reflex) so they unit-test; the blocking ones run in a
 thread from the handlers.
 """
@@ -13,6 +16,7 @@ thread from the handlers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +26,14 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.models import CommentChannel, EventKind
-from ticket_app.schemas import CommentCreate, TicketRead, TicketUpdate, TimelineEntry, UserRead
+from ticket_app.schemas import (
+    CommentCreate,
+    SimilarTicket,
+    TicketRead,
+    TicketUpdate,
+    TimelineEntry,
+    UserRead,
+)
 from ticket_app.services.audit import Actor
 from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
@@ -33,6 +44,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.identity import assignable_staff, get_user
 from ticket_app.services.permissions import Action
+from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.tickets import (
     change_marker,
     get_ticket,
@@ -43,6 +55,7 @@ from ticket_app.services.tickets import (
 from ticket_app.ui.logic import label_of_value, validation_messages
 from ticket_app.ui.state.session import SessionState, actor_of, authorize
 from ticket_app.ui.state.tickets import save_error_message
+from ticket_app.ui.triage_view import merge_error_message, similar_rows, triage_fields
 
 logger = logging.getLogger(__name__)
 
@@ -112,13 +125,10 @@ def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str
     """A ticket flattened to the strings the page shows; "" stands for none.
 
     `names` maps staff ids to names (for the assignee). Times are UTC to the minute
-    (`*_exact`) and ISO 8601 (`*_iso`, for `<time datetime>`).
+    (`*_exact`) and ISO 8601 (`*_iso`, for `<time datetime>`). The triage reading (AI
+    suggestion with source and confidences, language, sentiment, frustration, the ticket it
+    duplicates) is flattened by `triage_view.triage_fields`.
     """
-    suggestion = " / ".join(
-        label_of_value(value.value)
-        for value in (ticket.suggested_category, ticket.suggested_priority)
-        if value is not None
-    )
     assignee = ticket.assignee_id
     return {
         "id": str(ticket.id),
@@ -133,7 +143,7 @@ def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str
         ),
         "requester_name": ticket.requester_name or "",
         "requester_email": ticket.requester_email or "",
-        "suggestion": suggestion,
+        **triage_fields(ticket),
         "created_exact": _exact(ticket.created_at),
         "created_iso": ticket.created_at.astimezone(UTC).isoformat(),
         "updated_exact": _exact(ticket.updated_at),
@@ -217,6 +227,8 @@ class TicketView:
 
     `staff` are the users a ticket can be assigned to; `former_assignee` is the ticket's
     assignee when they are not among them any more (deactivated, now a viewer), else None.
+    `similar` are open tickets like this one, best first (none once it is merged);
+    `duplicates` the ids of the tickets merged into this one, oldest first.
     """
 
     ticket: TicketRead
@@ -224,6 +236,8 @@ class TicketView:
     timeline: list[TimelineEntry]
     staff: list[UserRead]
     former_assignee: UserRead | None = None
+    similar: list[SimilarTicket] = dataclasses.field(default_factory=list)
+    duplicates: list[int] = dataclasses.field(default_factory=list)
 
     @property
     def names(self) -> dict[int, str]:
@@ -259,7 +273,16 @@ def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
     former = None
     if assignee is not None and assignee not in staff_names(staff):
         former = get_user(assignee)
-    return TicketView(ticket, ticket_etag(ticket), timeline, staff, former)
+    similar = similar_to_ticket(ticket_id) if ticket.duplicate_of_id is None else []
+    return TicketView(
+        ticket,
+        ticket_etag(ticket),
+        timeline,
+        staff,
+        former,
+        similar=similar,
+        duplicates=duplicates_of(ticket_id),
+    )
 
 
 def comment_error_message(exc: Exception) -> str:
@@ -294,6 +317,13 @@ class TicketPageState(rx.State):
     public_reply: bool = True
     composer_error: str = ""
     sending: bool = False
+
+    similar: list[dict[str, str]] = rx.field(default_factory=list)
+    duplicates: list[str] = rx.field(default_factory=list)
+    merge_into: str = ""
+    merge_into_title: str = ""
+    merge_error: str = ""
+    merging: bool = False
 
     _etag: str = ""
     _base_updated: datetime | None = None
@@ -335,12 +365,18 @@ class TicketPageState(rx.State):
             for field in TEXT_FIELDS
         }
         self.fields = fresh
+        self._show_related(view)
         self.assignees = view.assignee_choices()
         if view.timeline:
             self.timeline = timeline_rows(view.timeline, view.names)
         self._etag = view.etag
         self._base_updated = view.ticket.updated_at
         self.page = READY
+
+    def _show_related(self, view: TicketView) -> None:
+        """Show the similar tickets and the duplicates of `view` (they change with others)."""
+        self.similar = similar_rows(view.similar)
+        self.duplicates = [str(ticket_id) for ticket_id in view.duplicates]
 
     def _clear_conflict(self) -> None:
         self.conflict_by = self.pending_field = self.pending_value = ""
@@ -349,6 +385,7 @@ class TicketPageState(rx.State):
 
     def _take_fresh(self, view: TicketView, actor: Actor) -> None:
         """Fold a re-read ticket in: warn when someone else changed a field since the base."""
+        self._show_related(view)
         self.assignees = view.assignee_choices()
         if view.timeline:
             self.timeline = timeline_rows(view.timeline, view.names)
@@ -591,15 +628,86 @@ class TicketPageState(rx.State):
             return
         kind = "Reply sent" if self.public_reply else "Internal note added"
         try:
+            view = await self._reread(ticket_id, actor, "a comment")
+            if view is not None:
+                self._take_fresh(view, actor)
+        finally:
+            self.sending = False
+        yield [rx.set_value("composer-body", ""), rx.toast.success(f"{kind}.")]
+
+    async def _reread(self, ticket_id: int, actor: Actor, after: str) -> TicketView | None:
+        """The ticket re-read after a change made on this page (`after` names it, for the log).
+
+        Takes the change marker too, so the poll does not read it again. None when the read
+        failed: the change was made, and the poll catches up later.
+        """
+        try:
             marker = await asyncio.to_thread(change_marker)
             view = await asyncio.to_thread(
                 load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
             )
         except ServiceError as exc:
-            logger.warning("ticket page not refreshed after a comment: %s", exc)
-        else:
-            self._seen_marker = marker
-            self._take_fresh(view, actor)
-        finally:
-            self.sending = False
-        yield [rx.set_value("composer-body", ""), rx.toast.success(f"{kind}.")]
+            logger.warning("ticket page not refreshed after %s: %s", after, exc)
+            return None
+        self._seen_marker = marker
+        return view
+
+    @rx.event
+    async def ask_merge(self, into: str) -> AsyncIterator:
+        """Open the confirmation for merging this ticket into similar ticket `into`."""
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        if actor is None:
+            yield refusal
+            return
+        row = next((row for row in self.similar if row["id"] == into), None)
+        if row is None:
+            return
+        self.merge_error = ""
+        self.merge_into, self.merge_into_title = row["id"], row["title"]
+
+    @rx.event
+    def cancel_merge(self) -> None:
+        """Close the merge confirmation without merging."""
+        self.merge_into = self.merge_into_title = ""
+
+    @rx.event
+    def merge_dialog_changed(self, is_open: bool) -> None:
+        """The dialog asked to close (Esc, a click outside): cancel unless a merge is running."""
+        if not is_open and not self.merging:
+            self.merge_into = self.merge_into_title = ""
+
+    @rx.event
+    async def confirm_merge(self) -> AsyncIterator:
+        """Close this ticket as a duplicate of the one being confirmed, then show both links.
+
+        A refusal (409: either ticket already merged; 404; no permission) is shown as an alert
+        and nothing changes.
+        """
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        if actor is None:
+            yield refusal
+            return
+        if not self.merge_into or self.merging or self.page != READY:
+            return
+        ticket_id, into = self._ticket_id(), int(self.merge_into)
+        self.merging = True
+        self.merge_error = ""
+        yield
+        try:
+            await asyncio.to_thread(
+                merge_ticket, ticket_id, into, actor=actor, channel=CommentChannel.CONSOLE
+            )
+        except ServiceError as exc:
+            self.merge_error = merge_error_message(exc, ticket_id, into)
+            self.merging = False
+            self.merge_into = self.merge_into_title = ""
+            return
+        self.merging = False
+        self.merge_into = self.merge_into_title = ""
+        view = await self._reread(ticket_id, actor, "a merge")
+        if view is not None:
+            self._show(view)
+        yield [
+            rx.toast.success(f"Merged #{ticket_id} into #{into}."),
+            rx.set_focus("ticket-heading"),
+        ]

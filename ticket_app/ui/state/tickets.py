@@ -127,6 +127,8 @@ class TicketListState(rx.State):
     status: str = ""
     search: str = ""
     assignee: str = ""
+    language: str = ""
+    frustrated: str = ""
     sort: str = TicketSort.NEWEST.value
 
     staff: list[dict[str, str]] = rx.field(default_factory=list)
@@ -179,6 +181,8 @@ class TicketListState(rx.State):
             status=self.status,
             q=self.search,
             assignee=self.assignee,
+            language=self.language,
+            frustrated=self.frustrated,
             sort=self.sort,
         )
 
@@ -190,6 +194,7 @@ class TicketListState(rx.State):
         """Put `query` into the filter controls."""
         self.category, self.priority, self.status = query.category, query.priority, query.status
         self.assignee, self.sort = query.assignee, query.sort
+        self.language, self.frustrated = query.language, query.frustrated
         if self.search.strip() != query.q:  # keep spaces still being typed
             self.search = query.q
 
@@ -346,6 +351,16 @@ class TicketListState(rx.State):
     def filter_assignee(self, value: str):
         """Show only one assignee's tickets, the unassigned ones, or all."""
         return self._go(assignee=value)
+
+    @rx.event
+    def filter_language(self, value: str):
+        """Show only tickets in one language (an ISO 639-1 code), or all."""
+        return self._go(language=value)
+
+    @rx.event
+    def filter_frustrated(self, checked: bool):
+        """Show only tickets whose customer was frustrated, or all again."""
+        return self._go(frustrated="true" if checked else "")
 
     @rx.event
     def filter_search(self, value: str):

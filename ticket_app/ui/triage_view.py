@@ -1,0 +1,144 @@
+"""Plain functions that turn issue 14's triage reading into what the console shows.
+
+Similar tickets, the suggested title, language, sentiment and frustration marks, and merge
+errors; kept free of Reflex so they unit-test. Rows handed to the browser are flat
+`dict[str, str]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ticket_app.schemas import SimilarTicket, TicketRead
+from ticket_app.services.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    PermissionDeniedError,
+    ServiceError,
+    TicketNotFoundError,
+)
+from ticket_app.ui.logic import label_of_value
+
+# The languages the detector reports (schemas.TicketRead.language), by ISO 639-1 code.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+}
+SOURCE_NAMES = {"gemini": "Gemini", "offline": "offline rules"}
+
+
+def percent(score: float | None) -> str:
+    """A score in [0, 1] as a whole percentage ("82%"); "" for none."""
+    return "" if score is None else f"{round(score * 100)}%"
+
+
+def similar_rows(items: Iterable[SimilarTicket]) -> list[dict[str, str]]:
+    """Similar tickets as rows: `id`, `title`, `status` (value), `status_label`, `score` ("82%").
+
+    Kept in the order given (best first).
+    """
+    return [
+        {
+            "id": str(item.id),
+            "title": item.title,
+            "status": item.status.value,
+            "status_label": label_of_value(item.status.value),
+            "score": percent(item.score),
+        }
+        for item in items
+    ]
+
+
+@dataclass(frozen=True)
+class TitleChoice:
+    """What the title field holds and whether that text is the AI's suggestion."""
+
+    value: str
+    from_suggestion: bool
+
+
+def offer_title(title: str, from_suggestion: bool, suggested: str) -> TitleChoice:
+    """The title field after a suggested title arrives.
+
+    An empty field, or one still holding an earlier suggestion, takes `suggested` (when there is
+    one); anything the user typed stays. A field holding an earlier suggestion keeps it when the
+    new suggestion is empty.
+    """
+    if title.strip() and not from_suggestion:
+        return TitleChoice(title, from_suggestion=False)
+    if suggested.strip():
+        return TitleChoice(suggested.strip(), from_suggestion=True)
+    return TitleChoice(title, from_suggestion=from_suggestion and bool(title.strip()))
+
+
+def language_name(code: str | None) -> str:
+    """A language code in words ("de" -> "German"); the code itself when unknown; "" for none."""
+    if not code:
+        return ""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def sentiment_text(sentiment: str | None, score: float | None) -> str:
+    """The customer's tone in words, e.g. "Negative (-0.62)"; "" when it was not read."""
+    if not sentiment:
+        return ""
+    return (
+        f"{sentiment.capitalize()} ({score:+.2f})" if score is not None else sentiment.capitalize()
+    )
+
+
+def suggestion_text(ticket: TicketRead) -> str:
+    """The stored AI suggestion with its source and confidences, or "" when none was stored.
+
+    E.g. "Technical 91% / High 64% · offline rules".
+    """
+    parts = []
+    for value, confidence in (
+        (ticket.suggested_category, ticket.suggested_category_confidence),
+        (ticket.suggested_priority, ticket.suggested_priority_confidence),
+    ):
+        if value is not None:
+            label = label_of_value(value.value)
+            parts.append(f"{label} {percent(confidence)}" if confidence is not None else label)
+    if not parts:
+        return ""
+    text = " / ".join(parts)
+    if ticket.suggestion_source:
+        text += " · " + SOURCE_NAMES.get(ticket.suggestion_source, ticket.suggestion_source)
+    return text
+
+
+def triage_fields(ticket: TicketRead) -> dict[str, str]:
+    """The triage reading of a ticket as strings for its page; "" stands for none.
+
+    Keys: `suggestion` (see `suggestion_text`), `suggested_title`, `language` (a name),
+    `sentiment` (see `sentiment_text`), `frustrated` ("true" or ""), `duplicate_of` (an id).
+    """
+    return {
+        "suggestion": suggestion_text(ticket),
+        "suggested_title": ticket.suggested_title or "",
+        "language": language_name(ticket.language),
+        "sentiment": sentiment_text(ticket.sentiment, ticket.sentiment_score),
+        "frustrated": "true" if ticket.frustrated else "",
+        "duplicate_of": str(ticket.duplicate_of_id) if ticket.duplicate_of_id else "",
+    }
+
+
+def merge_error_message(exc: ServiceError, ticket_id: int, into: int) -> str:
+    """Why merging ticket `ticket_id` into `into` failed, in words for the page's alert."""
+    if isinstance(exc, ConflictError):
+        return f"Not merged: {exc}."
+    if isinstance(exc, TicketNotFoundError):
+        missing = into if exc.ticket_id == into else ticket_id
+        return f"Not merged: ticket #{missing} no longer exists."
+    if isinstance(exc, PermissionDeniedError):
+        return "Not merged: your role does not allow merging tickets."
+    if isinstance(exc, DatabaseUnavailableError):
+        return "Not merged: the database is unavailable. Nothing was changed; try again."
+    return f"Not merged: {exc}."
