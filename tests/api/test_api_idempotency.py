@@ -227,6 +227,11 @@ def test_migration_0006_goes_down_and_up(client: TestClient, db: Engine, databas
         upgrade_database(database_url)
         db.dispose()
     assert "idempotency_keys" in sa.inspect(db).get_table_names()
-    assert client.get(f"/api/tickets/{ticket['id']}/").json() == ticket
+    # The ticket is as it was, but for what later migrations read from its text (0008's
+    # language and sentiment), which going below them dropped.
+    restored = client.get(f"/api/tickets/{ticket['id']}/").json()
+    kept_fields = ("id", "title", "description", "category", "priority", "status", "external_id")
+    assert {key: restored[key] for key in kept_fields} == {key: ticket[key] for key in kept_fields}
+    assert restored["created_at"] == ticket["created_at"]
     assert create(client, "before", external_id="M-2").status_code == 201  # the keys went
     assert create(client, "after", external_id="M-1").status_code == 409

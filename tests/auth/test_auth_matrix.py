@@ -12,6 +12,7 @@ session sent with an invalid bearer token (the bearer header wins: 401).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -81,6 +82,14 @@ def delete_own_view(client: TestClient, method: str, path: str) -> Response:
     return client.request(method, path.replace("{view_id}", str(view_id)))
 
 
+def merge_into_another(client: TestClient, method: str, path: str) -> Response:
+    """Merge a ticket made for this call into another (a ticket merges only once, and the
+    route is called twice: with and without its trailing slash)."""
+    duplicate = add_ticket("Printer on fire again")
+    path = re.sub(r"/api/tickets/[0-9]+/", f"/api/tickets/{duplicate}/", path)
+    return client.request(method, path, json={"into": add_ticket("Printer still on fire")})
+
+
 # Keyed by (method, path with one trailing slash); the twin without the slash shares the entry.
 ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/api/tickets/"): RouteSpec(Action.TICKETS_READ, plain, 200),
@@ -98,6 +107,11 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/api/tickets/{ticket_id}/comments/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("POST", "/api/tickets/{ticket_id}/comments/"): RouteSpec(
         Action.TICKETS_COMMENT, with_json({"body": "On it.", "public": True}), 201
+    ),
+    ("GET", "/api/tickets/{ticket_id}/similar/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("GET", "/api/tickets/{ticket_id}/duplicates/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("POST", "/api/tickets/{ticket_id}/merge/"): RouteSpec(
+        Action.TICKETS_EDIT, merge_into_another, 200
     ),
     ("POST", "/api/tickets/bulk/"): RouteSpec(
         Action.TICKETS_EDIT, with_json({"filters": {}, "changes": {"status": "resolved"}}), 200
