@@ -8,7 +8,7 @@ import pytest
 from ticket_app.models import Category, Priority
 from ticket_app.triage.offline import OfflineClassifier
 from ticket_app.triage.signals import extractive_title, read_signals
-from ticket_app.triage.similarity import rank, tsquery
+from ticket_app.triage.similarity import query_words, rank, tsquery
 
 classify = OfflineClassifier().classify
 
@@ -120,3 +120,10 @@ def test_similarity_ranks_the_paraphrase_first() -> None:
         "(webhook & orders) | (webhook & maintenance) | (orders & maintenance)"
     )
     assert tsquery([]) is None
+
+
+def test_query_words_keep_one_inflection_of_each_word() -> None:
+    # Two inflections of one word are one lexeme in PostgreSQL's index: as a query pair they
+    # would match every ticket containing that word alone.
+    words = query_words("Cancelled, cancelling: charged twice, charges for the subscription")
+    assert words == ["subscription", "cancelling", "charged", "twice"]

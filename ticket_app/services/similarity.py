@@ -36,6 +36,8 @@ PG_CANDIDATES = 20
 SQLITE_WINDOW = 2000
 OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value)
 
+# The status and duplicate conditions repeat the partial index's predicate (migration 0008), so
+# the planner answers from that index alone.
 PG_CANDIDATES_SQL = sa.text(
     "SELECT t.id, t.title, t.description, t.status FROM tickets t, to_tsquery('english', :query) q "
     "WHERE t.similarity_vector @@ q AND t.status IN ('open', 'in_progress') "

@@ -56,15 +56,38 @@ def terms(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words if len(w) > 2 and w not in _STOP)
 
 
-def query_words(text: str, limit: int = QUERY_TERMS) -> list[str]:
-    """Up to `limit` distinct content words of `text`, longest first (ASCII letters/digits).
+def _lexeme_key(word: str) -> str:
+    """An approximation of the English stemmer's lexeme, to tell inflections of one word apart.
 
-    Long words are the rare, specific ones ("webhook", "synchronisation"); they make a
-    full-text query that matches few tickets.
+    "cancelled", "cancelling" and "cancel" give one key, as do "charged" and "charges": such
+    words are one lexeme in PostgreSQL's index, so a query pair of two of them matches every
+    ticket containing that single (often common) word.
+    """
+    key = stem(word)
+    for suffix in ("al", "ment", "e"):
+        if key.endswith(suffix) and len(key) - len(suffix) >= 4:
+            key = key[: -len(suffix)]
+            break
+    if len(key) >= 5 and key[-1] == key[-2] and key[-1] not in "aeiou":
+        key = key[:-1]
+    return key
+
+
+def query_words(text: str, limit: int = QUERY_TERMS) -> list[str]:
+    """Up to `limit` content words of `text` with distinct lexemes, longest first.
+
+    ASCII letters/digits only. Long words are the rare, specific ones ("webhook",
+    "synchronisation"); they make a full-text query that matches few tickets. Of several
+    inflections of one word ("charged", "charges") only the longest is kept.
     """
     words = _WORD.findall(text[:MAX_COMPARED_CHARS].lower())
     content = dict.fromkeys(w for w in words if len(w) > 3 and w not in _STOP and not w.isdigit())
-    return sorted(content, key=lambda w: (-len(w), w))[:limit]
+    chosen: dict[str, str] = {}
+    for word in sorted(content, key=lambda w: (-len(w), w)):
+        chosen.setdefault(_lexeme_key(word), word)
+        if len(chosen) == limit:
+            break
+    return list(chosen.values())
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
