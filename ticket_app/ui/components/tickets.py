@@ -100,6 +100,7 @@ def _triage_filters() -> rx.Component:
             on_change=state.filter_language,
             id="filter-language",
             aria_label="Filter by language",
+            style={"width": "auto", "flex": "1 1 8rem"},
         ),
         rx.text(
             rx.flex(
@@ -119,6 +120,9 @@ def _triage_filters() -> rx.Component:
         ),
         spacing="2",
         align="center",
+        wrap="wrap",
+        # Both columns on a phone: the language select beside the checkbox needs the width.
+        grid_column=rx.breakpoints(initial="span 2", md="auto"),
     )
 
 
