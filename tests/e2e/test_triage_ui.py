@@ -280,6 +280,10 @@ def test_triage_elements_meet_wcag_aa(browser, app_server, scheme: str) -> None:
         found["ticket page with similar tickets"] = _axe_violations(tab)
         merge.click()
         expect(tab.get_by_role("alertdialog")).to_be_visible()
+        # Checked once its opening animation is over: mid-fade its colours are blended.
+        tab.wait_for_function(
+            "() => document.getAnimations().every(a => a.playState !== 'running')"
+        )
         found["merge dialog"] = _axe_violations(tab)
         tab.get_by_role("alertdialog").get_by_role("button", name=re.compile("^Merge into")).click()
         expect(tab.get_by_test_id("duplicate-of-link")).to_be_visible()
