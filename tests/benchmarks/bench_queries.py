@@ -29,45 +29,9 @@ from tests.helpers import scratch_postgres_database
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import tickets as service
+from ticket_app.services.bench_data import WORDS
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
-
-WORDS = [
-    "invoice",
-    "refund",
-    "password",
-    "login",
-    "crash",
-    "error",
-    "sync",
-    "export",
-    "import",
-    "payment",
-    "card",
-    "account",
-    "email",
-    "delivery",
-    "order",
-    "address",
-    "printer",
-    "network",
-    "timeout",
-    "outage",
-    "billing",
-    "upgrade",
-    "plan",
-    "mobile",
-    "app",
-    "browser",
-    "cache",
-    "report",
-    "dashboard",
-    "integration",
-    "webhook",
-    "token",
-    "session",
-    "profile",
-]
 
 
 def generate_rows(count: int, seed: int = 7) -> list[dict[str, object]]:
