@@ -425,6 +425,8 @@ ASSIGNEE_NONE = "none"
 ASSIGNEE_ME = "me"
 ASSIGNEE_PATTERN = r"^(me|none|[0-9]{1,10})$"
 """The `assignee` filter as written: `me`, `none` or a user id (one no user has matches none)."""
+LANGUAGE_PATTERN = r"^[a-z]{2}$"
+"""A language filter's value: an ISO 639-1 code in lower case, as tickets store it."""
 
 
 def is_id_text(value: str) -> bool:
@@ -896,6 +898,8 @@ def _view_query_schema(schema: dict[str, Any]) -> None:
         "q": search,
         "assignee": {"type": "string", "pattern": ASSIGNEE_PATTERN},
         "sort": choice(TicketSort),
+        "language": {"type": "string", "pattern": LANGUAGE_PATTERN},
+        "frustrated": {"type": "string", "enum": ["true"]},
         "created_since": since,
         "updated_since": since,
     }
@@ -910,6 +914,8 @@ VIEW_QUERY_KEYS = (
     "q",
     "assignee",
     "sort",
+    "language",
+    "frustrated",
     "created_since",
     "updated_since",
 )

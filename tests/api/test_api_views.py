@@ -50,6 +50,37 @@ def test_views_are_listed_by_name_with_their_query(client: TestClient) -> None:
     assert listed[0]["query"] == query
 
 
+def test_views_keep_the_language_and_frustration_filters(client: TestClient) -> None:
+    german = make_ticket(
+        client,
+        title="Server nicht erreichbar",
+        description="Unser Server ist seit heute Morgen nicht erreichbar, bitte helfen Sie uns.",
+    )
+    angry = make_ticket(
+        client,
+        title="Invoice wrong AGAIN",
+        description="This is the third time I write about my invoice. Fix it or I will "
+        "cancel my subscription.",
+    )
+    make_ticket(client)
+    assert german["language"] == "de" and angry["frustrated"] is True
+    with signed_in(ADMIN_EMAIL) as admin:
+        for name, query in (("German", {"language": "de"}), ("Angry", {"frustrated": "true"})):
+            assert save(admin, name, query).status_code == 201
+        views = views_of(admin)
+        assert views["German"]["query"] == {"language": "de"}
+        assert views["Angry"]["query"] == {"frustrated": "true"}
+        assert views["German"]["count"] == 1 and views["Angry"]["count"] == 1
+        for query, field in (
+            ({"language": "German"}, "query.language"),
+            ({"language": "DE"}, "query.language"),
+            ({"frustrated": "yes"}, "query.frustrated"),
+        ):
+            response = save(admin, "Bad", query)
+            assert response.status_code == 422, query
+            assert error_fields(response) == [field], response.json()
+
+
 def test_only_admins_share_views(client: TestClient) -> None:
     with staff_clients(Role.AGENT, Role.VIEWER) as [(_, agent), (_, viewer)]:
         assert save(agent, "Team", {}, shared=True).status_code == 403

@@ -23,6 +23,7 @@ from ticket_app.api.routing import slash_routes
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import (
     ASSIGNEE_PATTERN,
+    LANGUAGE_PATTERN,
     NO_NUL_PATTERN,
     SORT_DESCRIPTION,
     ConflictBody,
@@ -158,7 +159,7 @@ UpdatedSinceQuery = Annotated[
 LanguageQuery = Annotated[
     str | None,
     Query(
-        pattern=r"^[a-z]{2}$",
+        pattern=LANGUAGE_PATTERN,
         description="Only tickets detected in this language (ISO 639-1 code, e.g. `de`).",
     ),
 ]

@@ -9,12 +9,14 @@ Every staff member keeps their own views; admins may share theirs (and delete an
 from __future__ import annotations
 
 import json
+import re
 
 import sqlalchemy as sa
 from sqlmodel import select
 
 from ticket_app.models import Category, Priority, SavedView, StaffUser, Status
 from ticket_app.schemas import (
+    LANGUAGE_PATTERN,
     VIEW_QUERY_KEYS,
     SavedViewCreate,
     SavedViewRead,
@@ -54,6 +56,13 @@ def _check_value(key: str, value: str) -> None:
             raise InvalidInputError(field, str(exc)) from exc
         if len(value) > _SEARCH_MAX_CHARS:
             raise InvalidInputError(field, f"must be at most {_SEARCH_MAX_CHARS} characters")
+    elif key == "language":
+        if re.fullmatch(LANGUAGE_PATTERN, value) is None:
+            raise InvalidInputError(field, "must be a lower-case ISO 639-1 code such as de")
+    elif key == "frustrated":
+        # The list's query string only ever says "true" (its checkbox), so a view does too.
+        if value != "true":
+            raise InvalidInputError(field, "must be true")
     elif key == "assignee":
         if value.strip().lower() != "me":
             try:
