@@ -15,6 +15,7 @@ from reflex.event import EventHandler
 from reflex.vars import ObjectVar, Var
 
 from ticket_app.ui.state.keyboard import SHORTCUTS, KeyboardState
+from ticket_app.ui.state.tickets import FOCUS_MARK_GLOBAL
 
 SHORTCUT_KEYS = ["j", "k", "x", "a", "/", "n", "?", "Enter"]
 TYPING_TAGS = ["INPUT", "TEXTAREA", "SELECT"]
@@ -41,15 +42,23 @@ class _KeyEvent:
     target: _KeyTarget = dataclasses.field(default_factory=_KeyTarget)
 
 
-def _shortcut_spec(e: ObjectVar[_KeyEvent]) -> tuple[Var[str], Var[bool], Var[str]]:
-    """(key, whether it is a shortcut here, the focused row's ticket id or "")."""
+def _shortcut_spec(
+    e: ObjectVar[_KeyEvent],
+) -> tuple[Var[str], Var[bool], Var[str], Var[str]]:
+    """(key, whether it is a shortcut here, the focused row's ticket id or "", focus mark).
+
+    The focus mark is the one the last row-focus script left in the window ("" before any),
+    read as the key is pressed, so the server can tell a report made before its last focus
+    move ran.
+    """
     target = e.target
     modified = e.altKey | e.ctrlKey | e.metaKey
     typing = Var.create(TYPING_TAGS).contains(target.tagName) | target.isContentEditable
     native_enter = (e.key == "Enter") & Var.create(ACTIVATING_TAGS).contains(target.tagName)
     wanted = Var.create(SHORTCUT_KEYS).contains(e.key) & ~(modified | typing | native_enter)
     ticket = target.dataset.to(dict)["ticketId"].to(str)
-    return e.key.to(str), wanted, (ticket | Var.create("")).to(str)
+    mark = Var(_js_expr=f'String(window.{FOCUS_MARK_GLOBAL} ?? "")', _var_type=str)
+    return e.key.to(str), wanted, (ticket | Var.create("")).to(str), mark
 
 
 class ShortcutListener(WindowEventListener):
@@ -61,8 +70,8 @@ class ShortcutListener(WindowEventListener):
 def shortcut_listener() -> rx.Component:
     """Send shortcut keys (and only those) to `KeyboardState.shortcut`."""
     return ShortcutListener.create(
-        on_key_down=lambda key, wanted, ticket: rx.cond(
-            wanted, KeyboardState.shortcut(key, ticket), rx.noop()
+        on_key_down=lambda key, wanted, ticket, mark: rx.cond(
+            wanted, KeyboardState.shortcut(key, ticket, mark), rx.noop()
         )
     )
 

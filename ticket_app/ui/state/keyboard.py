@@ -13,7 +13,6 @@ from ticket_app.ui.state.tickets import (
     SEARCH_INPUT_ID,
     TicketListState,
     focus_element,
-    row_link_id,
 )
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -34,21 +33,21 @@ class KeyboardState(rx.State):
     shortcuts_open: bool = False
 
     @rx.event
-    async def shortcut(self, key: str, focused_ticket: str) -> AsyncIterator:
+    async def shortcut(self, key: str, focused_ticket: str, focus_mark: str) -> AsyncIterator:
         """Run the shortcut `key`.
 
-        `focused_ticket` is the id of the row whose link has focus ("" when none): it becomes
-        the current row first, so keys act on the row the user sees focused. Unknown keys do
-        nothing.
+        `focused_ticket` is the id of the row whose link had focus when the key was pressed
+        ("" when none) and `focus_mark` the mark of the last row-focus script the browser had
+        run then. The focused row becomes current first, so keys act on the row the user sees
+        focused, unless the press came before the last j/k move reached the browser: then the
+        row moved to stays current, so fast presses move one row each. Unknown keys do nothing.
         """
         actor, refusal = await authorize(self, Action.TICKETS_READ)
         if actor is None:
             yield refusal
             return
         listing = await self.get_state(TicketListState)
-        if focused_ticket:
-            listing.current_id = focused_ticket
-            listing._keyboard_in_list = True
+        listing._focus_base(focused_ticket, focus_mark)
         current = listing.current_id
         if key in ("j", "k"):
             yield listing._step(1 if key == "j" else -1)
@@ -71,5 +70,5 @@ class KeyboardState(rx.State):
         self.shortcuts_open = is_open
         if is_open:
             return None
-        current = (await self.get_state(TicketListState)).current_id
-        return focus_element(row_link_id(current)) if current else None
+        listing = await self.get_state(TicketListState)
+        return listing._focus_current() if listing.current_id else None

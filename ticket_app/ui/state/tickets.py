@@ -6,6 +6,7 @@ Also inline edits and assignment, and the current row that keyboard shortcuts ac
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
@@ -61,6 +62,23 @@ SEARCH_INPUT_ID = "filter-search"
 def row_link_id(ticket_id: str) -> str:
     """DOM id of a row's title link, the element that holds focus when the row is current."""
     return f"ticket-link-{ticket_id}"
+
+
+FOCUS_MARK_GLOBAL = "triageDeskFocusMark"
+"""Window property the row-focus script sets to the mark of the last focus move it ran."""
+
+
+def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
+    """Focus a row's link and record `mark` in `window[FOCUS_MARK_GLOBAL]`.
+
+    The mark is recorded even when the row is gone, so a later key press never waits on a move
+    that cannot happen; key presses report the mark they saw (see `TicketListState._focus_base`).
+    """
+    # run_script evaluates one expression, hence the comma operator.
+    return rx.run_script(
+        f"(window.{FOCUS_MARK_GLOBAL} = {json.dumps(mark)}, "
+        f"document.getElementById({json.dumps(row_link_id(ticket_id))})?.focus())"
+    )
 
 
 def focus_element(element_id: str) -> rx.event.EventSpec:
@@ -136,6 +154,8 @@ class TicketListState(rx.State):
 
     _filters_cache: TicketFilters | None = None
     _keyboard_in_list: bool = False
+    _focus_moves: int = 0
+    _focus_pending: str = ""
     _saving: int = 0
     _seen_marker: str = ""
 
@@ -218,7 +238,11 @@ class TicketListState(rx.State):
             return
         query = list_query(self.router.url.query_parameters)
         self._show_query(query)
+        # A fresh page starts keyboard moves at the top row, whatever was current before
+        # (this state outlives page loads in the same tab).
+        self.current_id = ""
         self._keyboard_in_list = False
+        self._focus_pending = ""
         (await self.get_state(NavState)).active_href = query.url()
         self.loading = True
         self.load_error = ""
@@ -448,6 +472,21 @@ class TicketListState(rx.State):
         async for update in self.update_field(ticket_id, "assignee_id", str(actor.user_id)):
             yield update
 
+    def _focus_base(self, focused_ticket: str, seen_mark: str) -> None:
+        """Make the row the browser reports focused current, unless that report is stale.
+
+        `focused_ticket` is the id on the focused element ("" when it is not a row) and
+        `seen_mark` the focus mark the browser held when the key was pressed. Keys are sent as
+        they are pressed, so one pressed before the last move's focus script ran reports the
+        row before that move; then the row last moved to stays current. Once the browser has
+        run that script, its report is the truth (the user may have clicked or tabbed since).
+        """
+        if self._focus_pending and seen_mark != self._focus_pending:
+            return
+        if focused_ticket:
+            self.current_id = focused_ticket
+            self._keyboard_in_list = True
+
     def _step(self, offset: int) -> rx.event.EventSpec | None:
         """Move the current row by `offset` (clamped to the rows shown) and focus its link.
 
@@ -461,4 +500,12 @@ class TicketListState(rx.State):
             offset, self._keyboard_in_list = 0, True
         position = ids.index(self.current_id) + offset if self.current_id in ids else 0
         self.current_id = ids[max(0, min(len(ids) - 1, position))]
-        return focus_element(row_link_id(self.current_id))
+        return self._focus_current()
+
+    def _focus_current(self) -> rx.event.EventSpec:
+        """Focus the current row's link, as a move later key presses wait for."""
+        # A counter that is never reset, so a mark left in the window by an earlier page
+        # visit cannot match a move still on its way.
+        self._focus_moves += 1
+        self._focus_pending = str(self._focus_moves)
+        return focus_row(self.current_id, self._focus_pending)
