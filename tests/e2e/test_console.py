@@ -339,6 +339,8 @@ def test_keyboard_moves_selects_opens_and_creates(page, app_server: AppServer) -
     _open(page, app_server, f"?q={tag}")
     page.locator("body").press("j")
     page.keyboard.press("j")
+    # Enter on a focused link is the browser's own: like a person, wait for the highlight.
+    expect(links.nth(1)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/tickets/{middle['id']}/?$"))
     page.go_back()
