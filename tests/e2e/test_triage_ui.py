@@ -245,6 +245,11 @@ def test_ticket_page_shows_the_triage_reading(page, app_server) -> None:
     expect(page.get_by_test_id("frustrated-mark")).to_have_text("Frustrated customer")
 
 
+def _animations_finished(tab) -> None:
+    """Wait until no CSS animation or transition is running on the page."""
+    tab.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_triage_elements_meet_wcag_aa(browser, app_server, scheme: str) -> None:
     assert AXE_SCRIPT.exists(), "axe-core is missing: `make install-test` installs it"
@@ -281,12 +286,13 @@ def test_triage_elements_meet_wcag_aa(browser, app_server, scheme: str) -> None:
         merge.click()
         expect(tab.get_by_role("alertdialog")).to_be_visible()
         # Checked once its opening animation is over: mid-fade its colours are blended.
-        tab.wait_for_function(
-            "() => document.getAnimations().every(a => a.playState !== 'running')"
-        )
+        _animations_finished(tab)
         found["merge dialog"] = _axe_violations(tab)
         tab.get_by_role("alertdialog").get_by_role("button", name=re.compile("^Merge into")).click()
         expect(tab.get_by_test_id("duplicate-of-link")).to_be_visible()
+        # And once the dialog has faded out: mid-fade its buttons are blended into the page.
+        expect(tab.get_by_role("alertdialog")).to_have_count(0)
+        _animations_finished(tab)
         found["merged ticket"] = _axe_violations(tab)
         _open_ticket(tab, app_server, kept)
         expect(tab.get_by_test_id("duplicate-link")).to_be_visible()
