@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
-from ticket_app.api.routing import slash_routes
+from ticket_app.api.routing import paged_response, slash_routes
 from ticket_app.api.tickets import (
     ERROR_RESPONSES,
     PAGE_SIZE_MAX,
@@ -36,20 +36,7 @@ Commenter = Annotated[Actor, Depends(require(Action.TICKETS_COMMENT))]
     "/{ticket_id:int}/comments",
     response_model=list[CommentRead],
     summary="A ticket's replies and notes, oldest first",
-    responses={
-        200: {
-            "headers": {
-                "Link": {
-                    "description": 'Next page: `<url>; rel="next"` (absent on the last page).',
-                    "schema": {"type": "string"},
-                },
-                "X-Total-Count": {
-                    "description": "The ticket's comments across all pages.",
-                    "schema": {"type": "integer", "minimum": 0},
-                },
-            }
-        }
-    },
+    responses=paged_response("The ticket's comments across all pages."),
 )
 def list_comments(
     ticket_id: TicketId,

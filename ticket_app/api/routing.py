@@ -50,6 +50,28 @@ def slash_routes(
     return route
 
 
+def paged_response(
+    total_description: str | None = None, **more_headers: dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a 200 paged through `Link`, with `X-Total-Count` when described.
+
+    `total_description` says what `X-Total-Count` counts (None: the route sends no total);
+    `more_headers` are further documented headers, name -> OpenAPI header object.
+    """
+    headers: dict[str, Any] = {
+        "Link": {
+            "description": 'Next page: `<url>; rel="next"` (absent on the last page).',
+            "schema": {"type": "string"},
+        }
+    }
+    if total_description is not None:
+        headers["X-Total-Count"] = {
+            "description": total_description,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    return {200: {"headers": {**headers, **more_headers}}}
+
+
 # The order methods are listed in `Allow`.
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

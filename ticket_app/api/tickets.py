@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import current_actor, require
 from ticket_app.api.errors import documented_errors
-from ticket_app.api.routing import slash_routes
+from ticket_app.api.routing import paged_response, slash_routes
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import (
     ASSIGNEE_PATTERN,
@@ -284,29 +284,18 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
     "",
     response_model=list[TicketRead],
     summary="List tickets",
-    responses={
-        200: {
-            "headers": {
-                "Link": {
-                    "description": 'Next page: `<url>; rel="next"` (absent on the last page).',
-                    "schema": {"type": "string"},
-                },
-                "X-Total-Count": {
-                    "description": "Matching tickets across all pages: exact when "
-                    "`X-Total-Count-Exact` is `true`, else an estimate (at least the count cap, "
-                    "10,000 by default).",
-                    "schema": {"type": "integer", "minimum": 0},
-                },
-                "X-Total-Count-Exact": {
-                    "description": "`true` when `X-Total-Count` is exact. Filters on category, "
-                    "priority and status only are always exact; with a search or a since "
-                    "filter the matches are counted up to the cap and estimated beyond it "
-                    "(`false`).",
-                    "schema": {"type": "string", "enum": ["true", "false"]},
-                },
+    responses=paged_response(
+        "Matching tickets across all pages: exact when `X-Total-Count-Exact` is `true`, else "
+        "an estimate (at least the count cap, 10,000 by default).",
+        **{
+            "X-Total-Count-Exact": {
+                "description": "`true` when `X-Total-Count` is exact. Filters on category, "
+                "priority and status only are always exact; with a search or a since filter "
+                "the matches are counted up to the cap and estimated beyond it (`false`).",
+                "schema": {"type": "string", "enum": ["true", "false"]},
             }
-        }
-    },
+        },
+    ),
 )
 def list_tickets(
     request: Request,
@@ -523,16 +512,7 @@ async def update_ticket(
     "/{ticket_id:int}/events",
     response_model=list[EventRead],
     summary="A ticket's audit trail",
-    responses={
-        200: {
-            "headers": {
-                "Link": {
-                    "description": 'Next page: `<url>; rel="next"`.',
-                    "schema": {"type": "string"},
-                }
-            }
-        }
-    },
+    responses=paged_response(),
 )
 def ticket_events(
     ticket_id: TicketId,
