@@ -7,6 +7,7 @@ layer, the triage engine and the command-line tools agree on one value.
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated
 
@@ -154,6 +155,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Host names the app answers; others get 400. Empty: any host.",
     )
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies / load balancers (IP addresses or CIDR networks, "
+        "comma-separated) whose X-Forwarded-For is believed: the client address for the "
+        "per-address sign-in limit and the API rate limits is then the rightmost untrusted "
+        "entry. Empty: nobody is trusted, the address is the TCP peer's.",
+    )
 
     @field_validator("rate_limit_writes", "rate_limit_classify", "rate_limit_exports")
     @classmethod
@@ -173,6 +181,31 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        """Comma-separated addresses or networks, refused at start if any is not one.
+
+        A single address is its own network (/32, /128); host bits under a prefix are
+        dropped (10.1.2.3/8 is 10.0.0.0/8), as proxies' own trust lists read them.
+        """
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        networks = []
+        for item in items:
+            text = str(item).strip()
+            if not text:
+                continue
+            try:
+                networks.append(ip_network(text, strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {text!r} is not an IP address or CIDR network "
+                    "(e.g. 10.0.0.5, 172.16.0.0/12 or fd00::/8)"
+                ) from None
+        return networks
 
 
 @lru_cache(maxsize=1)
