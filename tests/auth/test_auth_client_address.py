@@ -9,8 +9,12 @@ from __future__ import annotations
 from ipaddress import ip_network
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from tests.auth.support import Clients, add_user
+from tests.conftest import TEST_PASSWORD
+from ticket_app.models import Role
 from ticket_app.services.client_address import client_address
 from ticket_app.settings import Settings, get_settings
 
@@ -136,3 +140,107 @@ def test_a_bad_entry_is_refused_at_start_naming_the_setting(
         Settings(_env_file=None)
     assert bad in str(raised.value)
     assert raised.value.errors()[0]["loc"] == ("trusted_proxies",)
+
+
+# Through the API: the per-address sign-in limit ------------------------------------------
+
+PROXY_PEER = ("10.9.0.2", 40000)  # the load balancer, as the app's TCP peer
+
+
+def login(client: TestClient, email: str, password: str, forwarded_for: str | None = None):
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for is not None else {}
+    return client.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers=headers
+    )
+
+
+def spray(client: TestClient, forwarded_for: str) -> None:
+    """Fail as many sign-ins as allowed, each for another account (the account limit stays
+    untouched), all from `forwarded_for`."""
+    for n in range(get_settings().login_max_failures):
+        answer = login(client, f"user{n}@example.com", "Summer2026!!!!", forwarded_for)
+        assert answer.status_code == 401, answer.text
+
+
+def test_behind_a_trusted_balancer_failures_count_per_forwarded_address(
+    clients: Clients, settings_env
+) -> None:
+    settings_env(TRUSTED_PROXIES="10.9.0.0/24")
+    add_user(Role.AGENT)
+    balancer = clients(client=PROXY_PEER)
+    spray(balancer, "198.51.100.1")
+
+    locked = login(balancer, "agent@example.com", TEST_PASSWORD, "198.51.100.1")
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) >= 1
+    # Another client behind the same balancer signs in: it is not the attacker.
+    assert login(balancer, "agent@example.com", TEST_PASSWORD, "198.51.100.2").status_code == 200
+    # The attacker cannot escape by prepending another address: the balancer appends the one
+    # it saw, and that is the one counted.
+    spoofed = login(balancer, "agent@example.com", TEST_PASSWORD, "198.51.100.2, 198.51.100.1")
+    assert spoofed.status_code == 429
+
+
+def test_the_balancer_s_own_header_line_counts_not_the_client_s(
+    clients: Clients, settings_env
+) -> None:
+    """HAProxy adds its own X-Forwarded-For line after any the client sent."""
+    settings_env(TRUSTED_PROXIES="10.9.0.2")
+    add_user(Role.AGENT)
+    balancer = clients(client=PROXY_PEER)
+    spray(balancer, "198.51.100.1")
+
+    def with_lines(*lines: str):
+        return balancer.post(
+            "/api/auth/login",
+            json={"email": "agent@example.com", "password": TEST_PASSWORD},
+            headers=[("X-Forwarded-For", line) for line in lines],
+        )
+
+    # The attacker's own line names someone else; the balancer's line, last, names it.
+    assert with_lines("198.51.100.2", "198.51.100.1").status_code == 429
+    # Someone else whose browser sent the attacker's address is not locked out.
+    assert with_lines("198.51.100.1", "198.51.100.2").status_code == 200
+
+
+def test_the_console_form_is_limited_by_forwarded_address_too(
+    clients: Clients, settings_env
+) -> None:
+    settings_env(TRUSTED_PROXIES="10.9.0.0/24")
+    add_user(Role.AGENT)
+    balancer = clients(client=PROXY_PEER, follow_redirects=False)
+    spray(balancer, "198.51.100.1")
+
+    def form_login(forwarded_for: str):
+        return balancer.post(
+            "/api/auth/login",
+            data={"email": "agent@example.com", "password": TEST_PASSWORD},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+
+    assert "error=locked" in form_login("198.51.100.1").headers["location"]
+    assert form_login("198.51.100.2").headers["location"] == "/"
+
+
+def test_without_trusted_proxies_the_header_is_ignored(clients: Clients, settings_env) -> None:
+    settings_env(TRUSTED_PROXIES="")
+    add_user(Role.AGENT)
+    balancer = clients(client=PROXY_PEER)
+    for n in range(get_settings().login_max_failures):  # a new forwarded address every time
+        answer = login(balancer, f"user{n}@example.com", "Summer2026!!!!", f"198.51.100.{n}")
+        assert answer.status_code == 401
+    # Every failure counted against the peer: a fresh forwarded address does not help.
+    assert login(balancer, "agent@example.com", TEST_PASSWORD, "203.0.113.50").status_code == 429
+
+
+def test_a_peer_outside_the_trusted_proxies_cannot_forward(clients: Clients, settings_env) -> None:
+    settings_env(TRUSTED_PROXIES="10.9.0.0/24")
+    add_user(Role.AGENT)
+    direct = clients(client=("203.0.113.9", 5000))  # reached the app without the balancer
+    for n in range(get_settings().login_max_failures):
+        answer = login(direct, f"user{n}@example.com", "Summer2026!!!!", f"198.51.100.{n}")
+        assert answer.status_code == 401
+    assert login(direct, "agent@example.com", TEST_PASSWORD, "198.51.100.77").status_code == 429
+    # The addresses it claimed were not charged: a real client behind the balancer is fine.
+    balancer = clients(client=PROXY_PEER)
+    assert login(balancer, "agent@example.com", TEST_PASSWORD, "198.51.100.0").status_code == 200

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from ipaddress import ip_network
 from typing import Any
 
 import pytest
@@ -133,6 +134,55 @@ def test_clients_are_their_token_else_their_session_else_their_address() -> None
     assert session.startswith("session:") and "s3cr3t" not in session
     assert client_key(scope({"cookie": "theme=dark"})) == "address:10.0.0.1"
     assert client_key(scope({}, client="10.0.0.2")) == "address:10.0.0.2"
+
+
+def test_anonymous_clients_behind_a_trusted_proxy_are_their_forwarded_address() -> None:
+    def scope(headers: list[tuple[str, str]], client: str = "10.0.0.2") -> dict[str, Any]:
+        encoded = [(k.encode(), v.encode()) for k, v in headers]
+        return {"type": "http", "headers": encoded, "client": (client, 1)}
+
+    balancer = [ip_network("10.0.0.0/24")]
+    forwarded = [("x-forwarded-for", "192.0.2.66, 198.51.100.1")]  # spoofed, then real
+    assert client_key(scope(forwarded), balancer) == "address:198.51.100.1"
+    # HAProxy adds its own line after the client's.
+    lines = [("x-forwarded-for", "192.0.2.66"), ("x-forwarded-for", "198.51.100.1")]
+    assert client_key(scope(lines), balancer) == "address:198.51.100.1"
+    # Not from a trusted proxy, or no proxy trusted: the header is ignored.
+    assert client_key(scope(forwarded, client="203.0.113.9"), balancer) == "address:203.0.113.9"
+    assert client_key(scope(forwarded), []) == "address:10.0.0.2"
+    # A credential still wins over any address.
+    with_token = scope([*forwarded, ("authorization", "Bearer tdk_x")])
+    assert client_key(with_token, balancer).startswith("token:")
+
+
+def test_the_limiter_counts_clients_behind_a_trusted_balancer_apart() -> None:
+    async def post(app: RateLimitMiddleware, forwarded_for: str) -> int:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        request = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/tickets/",
+            "headers": [(b"x-forwarded-for", forwarded_for.encode())],
+            "client": ("10.0.0.2", 1234),
+        }
+        await app(request, receive, send)
+        return sent[0]["status"]
+
+    async def run(app: RateLimitMiddleware) -> list[int]:
+        first = [await post(app, "198.51.100.1") for _ in range(3)]
+        return [*first, await post(app, "198.51.100.2")]
+
+    trusting = stub_limiter(rate_limit_writes="2/minute", trusted_proxies="10.0.0.0/24")
+    assert asyncio.run(run(trusting)) == [200, 200, 429, 200]
+    everyone_together = stub_limiter(rate_limit_writes="2/minute", trusted_proxies="")
+    assert asyncio.run(run(everyone_together)) == [200, 200, 429, 429]
 
 
 # Through the app --------------------------------------------------------------------------

@@ -14,7 +14,8 @@ script that creates a few hundred tickets as fast as one connection allows stays
 minute) and low enough that one client cannot monopolise the database or the Gemini quota.
 
 A client is its credential, as the API's authentication sees it: the bearer token when an
-`Authorization` header is sent, else the session cookie, else the client address. Only a
+`Authorization` header is sent, else the session cookie, else the client address (behind a
+proxy in `TRUSTED_PROXIES`, the address it forwarded; services.client_address). Only a
 SHA-256 of a credential is kept. Counting happens before authentication, so requests with a
 bad token are counted under that token and cannot be used to spend someone else's allowance.
 The window moves (a request is counted for exactly one window length); counters live in
@@ -36,6 +37,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
@@ -46,6 +48,12 @@ from limits.storage import storage_from_string
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ticket_app.services.client_address import (
+    FORWARDED_FOR,
+    Network,
+    client_address,
+    forwarded_for_value,
+)
 from ticket_app.services.identity import SESSION_COOKIE
 from ticket_app.settings import Settings, get_settings
 
@@ -84,10 +92,12 @@ def bucket_limits(settings: Settings) -> dict[str, tuple[RateLimitItem, ...]]:
     return {bucket: tuple(parse_many(rate)) if rate else () for bucket, rate in rates.items()}
 
 
-def client_key(scope: Scope) -> str:
+def client_key(scope: Scope, trusted_proxies: Sequence[Network] | None = None) -> str:
     """Who is asking: `token:<sha256>`, `session:<sha256>` or `address:<ip>`.
 
-    The same precedence as authentication: a bearer header wins over a cookie.
+    The same precedence as authentication: a bearer header wins over a cookie. The address is
+    the peer's, or behind one of `trusted_proxies` (default: the setting) the client it
+    forwarded (services.client_address).
     """
     headers = Headers(scope=scope)
     authorization = headers.get("authorization")
@@ -104,7 +114,9 @@ def client_key(scope: Scope) -> str:
         if session is not None and session.value:
             return "session:" + hashlib.sha256(session.value.encode()).hexdigest()
     client = scope.get("client")
-    return "address:" + (client[0] if client else "unknown")
+    peer = client[0] if client else None
+    forwarded_for = forwarded_for_value(headers.getlist(FORWARDED_FOR))
+    return "address:" + (client_address(peer, forwarded_for, trusted=trusted_proxies) or "unknown")
 
 
 def _rule_for(method: str, path: str) -> _Rule | None:
@@ -182,6 +194,7 @@ class RateLimitMiddleware:
             wait_seconds=settings.search_queue_seconds,
         )
         self.limits = bucket_limits(settings)
+        self.trusted_proxies = settings.trusted_proxies
         url = settings.rate_limit_storage_url
         # The asyncio flavour of the storage, so a networked one does not block the event loop;
         # Redis through redis-py, which Reflex already installs (limits defaults to coredis).
@@ -196,7 +209,9 @@ class RateLimitMiddleware:
             rule = _rule_for(scope["method"], scope["path"])
             items = self.limits[rule.bucket] if rule is not None else ()
             if rule is not None and items:
-                retry_after = await self._count(rule.bucket, client_key(scope), items)
+                retry_after = await self._count(
+                    rule.bucket, client_key(scope, self.trusted_proxies), items
+                )
                 if retry_after is not None:
                     await self._refuse(send, rule, items, retry_after)
                     return

@@ -26,6 +26,7 @@ from ticket_app.api.auth import (
 from ticket_app.api.errors import documented_errors, error_response
 from ticket_app.schemas import MeRead, UserRead
 from ticket_app.services.audit import Actor
+from ticket_app.services.client_address import FORWARDED_FOR, client_address, forwarded_for_value
 from ticket_app.services.errors import (
     InvalidCredentialsError,
     InvalidInputError,
@@ -98,7 +99,9 @@ def _set_session_cookie(request: Request, response: Response, signed_in: SignedI
 
 
 def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: the peer's, or through a trusted proxy the one it forwarded."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, forwarded_for_value(request.headers.getlist(FORWARDED_FOR)))
 
 
 def _redirect(path: str, **params: str) -> RedirectResponse:
