@@ -11,6 +11,13 @@ Missing fields are filled in: the title from the description's first sentence; c
 priority (when absent or not one of ours) by the classifier, whose suggestion is also stored in
 `suggested_category` / `suggested_priority`, or by general/medium when classification is off.
 
+Every row also gets the triage signal columns a ticket created in the app gets
+(`services.triage_signals.signal_columns`): a classified row stores its suggestion's source,
+confidences, suggested title, language, sentiment and frustration; any other row (both labels
+given, classification off or failed) the offline signals read from its text (language,
+sentiment, frustration), so the list's `language=` / `frustrated=` filters find imported tickets.
+They are computed with the classification, while the previous batch is being written.
+
 Every `import_file` is recorded in `import_runs` (file name, SHA-256 of its bytes, actor,
 start and end, counts updated in each batch's transaction). Importing the same bytes again after
 a run that wrote tickets is refused with DuplicateImportError naming that run, unless
@@ -62,6 +69,7 @@ from ticket_app.services.csv_cells import unescape_cell
 from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
 from ticket_app.services.permissions import Action
+from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 
 logger = logging.getLogger(__name__)
@@ -87,7 +95,26 @@ _TABLE = Ticket.__table__
 _RUNS = ImportRun.__table__
 # pg_advisory_xact_lock(namespace, key): the namespace keeps these locks apart from any others.
 _RUN_LOCK_NAMESPACE = 0x54440005
-_TIMESTAMP_FIELDS = frozenset({"created_at", "updated_at"})
+# Triage signal columns every imported row gets (`signal_columns`), on top of IMPORT_FIELDS; a
+# file cannot set them. Absent keys (no suggestion) are stored as NULL.
+SIGNAL_FIELDS: tuple[str, ...] = (
+    "suggestion_source",
+    "suggested_category_confidence",
+    "suggested_priority_confidence",
+    "suggested_title",
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "frustrated",
+)
+_INSERT_FIELDS = IMPORT_FIELDS + SIGNAL_FIELDS
+_NO_SIGNALS: dict[str, Any] = dict.fromkeys(SIGNAL_FIELDS)
+# PostgreSQL array element type by a column's Python type (see `_array_element_type`).
+_ARRAY_ELEMENT_TYPES: dict[type, sa.types.TypeEngine[Any]] = {
+    datetime: sa.DateTime(timezone=True),
+    float: sa.Float(),
+    bool: sa.Boolean(),
+}
 
 # One record as read from a file: (line number where it starts, field name -> raw value).
 SourceRecord = tuple[int, Mapping[str, Any]]
@@ -453,22 +480,53 @@ async def _suggest_all(
 def _fill_in(
     rows: list[dict[str, Any]], runner: asyncio.Runner | None, classifier: TicketClassifier | None
 ) -> int:
-    """Fill missing category/priority in place; return how many rows were sent to the classifier."""
+    """Fill missing labels and the signal columns in place; return how many rows were classified.
+
+    A row with a suggestion stores its columns (source, confidences, title, signals) as a
+    created ticket does; every other row (both labels given, classification off or failed)
+    gets the offline signals read from its text. Absent signal columns are None.
+    """
     pending = [row for row in rows if row["category"] is None or row["priority"] is None]
     suggestions: list[TriageSuggestion | None] = [None] * len(pending)
     if pending and runner is not None and classifier is not None:
         suggestions = runner.run(_suggest_all(classifier, pending))
+    suggested: set[int] = set()
     for row, suggestion in zip(pending, suggestions, strict=True):
         if suggestion is not None:
+            suggested.add(id(row))
             row["suggested_category"] = suggestion.category.value
             row["suggested_priority"] = suggestion.priority.value
+            row.update(_NO_SIGNALS)
+            row.update(signal_columns(row["title"], row["description"], suggestion))
         row["category"] = row["category"] or (
             suggestion.category.value if suggestion else Category.GENERAL.value
         )
         row["priority"] = row["priority"] or (
             suggestion.priority.value if suggestion else Priority.MEDIUM.value
         )
+    for row in rows:
+        if id(row) not in suggested:
+            row.update(_NO_SIGNALS)
+            row.update(signal_columns(row["title"], row["description"], None))
     return len(pending) if runner is not None else 0
+
+
+def _array_element_type(name: str) -> sa.types.TypeEngine[Any]:
+    """The element type of column `name`'s array in `_postgres_insert`, by the column's type.
+
+    Timestamps, floats and booleans are sent as such (PostgreSQL does not cast text to them in
+    an INSERT ... SELECT); every other column goes as text, which the insert assigns to the
+    column (a string too long for it is refused, not cut).
+    """
+    column_type = _TABLE.c[name].type
+    if isinstance(column_type, sa.TypeDecorator):  # UTCDateTime: the type it stores as
+        column_type = column_type.impl_instance
+    return _ARRAY_ELEMENT_TYPES.get(column_type.python_type, sa.Text())
+
+
+_FLOAT_FIELDS = tuple(
+    name for name in _INSERT_FIELDS if isinstance(_array_element_type(name), sa.Float)
+)
 
 
 def _postgres_insert() -> sa.Insert:
@@ -478,18 +536,13 @@ def _postgres_insert() -> sa.Insert:
     with ten thousand placeholders for every batch, which costs more than the insert itself.
     """
     arrays = [
-        sa.bindparam(
-            name,
-            type_=postgresql.ARRAY(
-                sa.DateTime(timezone=True) if name in _TIMESTAMP_FIELDS else sa.Text()
-            ),
-        )
-        for name in IMPORT_FIELDS
+        sa.bindparam(name, type_=postgresql.ARRAY(_array_element_type(name)))
+        for name in _INSERT_FIELDS
     ]
-    source = sa.func.unnest(*arrays).table_valued(*IMPORT_FIELDS, name="batch").render_derived()
+    source = sa.func.unnest(*arrays).table_valued(*_INSERT_FIELDS, name="batch").render_derived()
     return (
         postgresql.insert(_TABLE)
-        .from_select(list(IMPORT_FIELDS), sa.select(*(source.c[name] for name in IMPORT_FIELDS)))
+        .from_select(list(_INSERT_FIELDS), sa.select(*(source.c[name] for name in _INSERT_FIELDS)))
         .on_conflict_do_nothing(index_elements=["external_id"])
         .returning(_TABLE.c.id)
     )
@@ -524,7 +577,9 @@ def _write_batch(
     try:
         with engine.begin() as connection:
             if dialect == "postgresql":
-                columns = {name: [row[name] for row in rows] for name in IMPORT_FIELDS}
+                columns = {name: [row[name] for row in rows] for name in _INSERT_FIELDS}
+                for name in _FLOAT_FIELDS:  # psycopg refuses an array mixing int and float
+                    columns[name] = [None if v is None else float(v) for v in columns[name]]
                 result = connection.execute(_postgres_insert(), columns)
             elif dialect == "sqlite":
                 result = connection.execute(_sqlite_insert(), rows)
