@@ -11,12 +11,13 @@ import os
 import re
 import shutil
 import subprocess
+from ipaddress import ip_address
 
 import pytest
 import yaml
 
 from tests.scale.cluster import compose_haproxy_config, haproxy_binary
-from ticket_app.settings import PROJECT_ROOT
+from ticket_app.settings import PROJECT_ROOT, Settings
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
@@ -99,7 +100,7 @@ def test_env_template_holds_no_secret() -> None:
 
 SCALE_SERVICES = {"app-1", "app-2", "redis", "lb"}
 # What the scale instances change in `app`'s environment; everything else must be the same.
-SCALE_ONLY = {"REFLEX_REDIS_URL", "REFLEX_API_URL", "GRANIAN_WORKERS"}
+SCALE_ONLY = {"REFLEX_REDIS_URL", "REFLEX_API_URL", "GRANIAN_WORKERS", "TRUSTED_PROXIES"}
 
 
 def compose_services() -> dict[str, dict]:
@@ -118,6 +119,9 @@ def test_compose_scale_profile_runs_two_instances_behind_haproxy() -> None:
         assert environment["REFLEX_REDIS_URL"] == "redis://redis:6379/0"
         assert environment["REFLEX_API_URL"] == "http://localhost:8080"
         assert not services[name].get("ports")
+        # lb's X-Forwarded-For is believed: lb is on the compose default network.
+        assert environment["TRUSTED_PROXIES"] == "172.16.0.0/12"
+    assert services["app"]["environment"]["TRUSTED_PROXIES"] == ""  # trusts nobody
     assert services["app-2"]["depends_on"]["app-1"]["condition"] == "service_healthy"
     assert [(p["published"], p["target"]) for p in services["lb"]["ports"]] == [(8080, 8080)]
     assert services["lb"]["environment"]["DESK_LB_BIND"] == ":8080"
@@ -140,6 +144,30 @@ def test_compose_scale_instances_are_the_app_service_with_redis() -> None:
     assert lb["profiles"] == ["scale"] and lb["image"].startswith("haproxy:")
     assert lb["environment"]["DESK_APP1"] == "app-1:3000"
     assert lb["environment"]["DESK_APP2"] == "app-2:3000"
+
+
+@needs_compose
+def test_compose_trusted_proxies_come_from_the_environment() -> None:
+    env = {"TRUSTED_PROXIES": "10.1.0.7", "SCALE_TRUSTED_PROXIES": "192.168.96.0/20"}
+    services = yaml.safe_load(compose("--profile", "scale", "config", env=env).stdout)["services"]
+    assert services["app"]["environment"]["TRUSTED_PROXIES"] == "10.1.0.7"
+    for name in ("app-1", "app-2"):
+        assert services[name]["environment"]["TRUSTED_PROXIES"] == "192.168.96.0/20"
+
+
+def test_compose_scale_instances_trust_the_balancer_that_forwards_for_clients() -> None:
+    services = compose_services()
+    default = re.fullmatch(
+        r"\$\{SCALE_TRUSTED_PROXIES:-(.*)\}", services["app-1"]["environment"]["TRUSTED_PROXIES"]
+    )
+    assert default is not None
+    # The setting reads it, and it covers Docker's default address pools for compose networks.
+    trusted = Settings(_env_file=None, trusted_proxies=default.group(1)).trusted_proxies
+    for lb_address in ("172.17.0.2", "172.18.0.5", "172.31.255.254"):
+        assert any(ip_address(lb_address) in network for network in trusted)
+    config_lines = [line.strip() for line in compose_haproxy_config().splitlines()]
+    assert "option forwardfor" in config_lines
+    assert services["app"]["environment"]["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-}"
 
 
 @pytest.mark.skipif(haproxy_binary() is None, reason="haproxy is not installed (apt-get install)")
