@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import signal
 import subprocess
 import sys
@@ -12,20 +13,23 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from tests.conftest import SYSTEM
 from ticket_app.cli import app
 from ticket_app.models import Category, Priority
+from ticket_app.schemas import TicketCreate
 from ticket_app.services.importer import (
     ImportFileError,
     derive_title,
     import_file,
     parse_column_map,
 )
-from ticket_app.services.tickets import iter_tickets
+from ticket_app.services.tickets import create_ticket, iter_tickets
 from ticket_app.settings import PROJECT_ROOT
-from ticket_app.triage import TriageSuggestion
+from ticket_app.triage import OfflineClassifier, TriageSuggestion
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BITEXT = PROJECT_ROOT.parent / "shared" / "data" / "bitext" / "bitext_customer_support_4514.csv"
@@ -46,6 +50,40 @@ class FixedClassifier:
         return TriageSuggestion(Category.BILLING, Priority.HIGH, 0.9, 0.9, "offline", "test")
 
 
+class FailingClassifier:
+    """Every call fails, as an outside service might."""
+
+    async def suggest(self, description: str, title: str = "") -> TriageSuggestion:
+        raise RuntimeError("classifier down")
+
+
+# The triage signal columns a created ticket stores (services.triage_signals.signal_columns).
+SIGNAL_COLUMNS = (
+    "suggestion_source",
+    "suggested_category_confidence",
+    "suggested_priority_confidence",
+    "suggested_title",
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "frustrated",
+)
+GERMAN_FRUSTRATED = (
+    "Ich schreibe Ihnen jetzt zum dritten Mal, weil meine Rechnung immer noch falsch ist. "
+    "Das ist wirklich ärgerlich und ich werde kündigen."
+)
+ENGLISH_ANGRY = (
+    "This is the third time I write about this. My invoice is still wrong and nobody answers. "
+    "This is unacceptable and terrible service!"
+)
+ENGLISH_CALM = "My password reset email never arrived, please help."
+
+
+def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
 def url_of(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
@@ -55,6 +93,12 @@ def stored(engine: Engine) -> dict[str, dict[str, object]]:
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM tickets")).mappings().all()
     return {row["external_id"] or row["title"]: dict(row) for row in rows}
+
+
+def stored_by_id(engine: Engine, ticket_id: int) -> dict[str, object]:
+    with engine.connect() as connection:
+        query = sa.text("SELECT * FROM tickets WHERE id = :id")
+        return dict(connection.execute(query, {"id": ticket_id}).mappings().one())
 
 
 def count(engine: Engine) -> int:
@@ -315,3 +359,133 @@ def test_bitext_set_imports_completely(db: Engine) -> None:
     again = runner.invoke(app, [*args, "--no-classify"])
     assert "read 4514 rows: imported 0, already present 4514, rejected 0" in again.output
     assert count(db) == 4514
+
+
+def test_labelled_rows_get_the_offline_signals_of_their_text(db: Engine, tmp_path: Path) -> None:
+    source = write_jsonl(
+        tmp_path / "signals.jsonl",
+        [
+            {"external_id": "DE", "description": GERMAN_FRUSTRATED, "category": "billing",
+             "priority": "medium"},
+            {"external_id": "ANGRY", "description": ENGLISH_ANGRY, "category": "billing",
+             "priority": "high"},
+            {"external_id": "CALM", "description": ENGLISH_CALM, "category": "account",
+             "priority": "low"},
+            # The classifier fails for this one: general/medium and the offline signals.
+            {"external_id": "FAILED", "description": ENGLISH_ANGRY},
+        ],
+    )  # fmt: skip
+    report = import_file(source, classifier=FailingClassifier(), batch_size=3)
+
+    assert (report.inserted, report.classified) == (4, 1)
+    tickets = stored(db)
+    german, angry, calm = tickets["DE"], tickets["ANGRY"], tickets["CALM"]
+    assert (german["language"], bool(german["frustrated"])) == ("de", True)
+    assert (angry["language"], bool(angry["frustrated"]), angry["sentiment"]) == (
+        "en",
+        True,
+        "negative",
+    )
+    assert angry["sentiment_score"] < -0.05
+    assert (calm["language"], bool(calm["frustrated"]), calm["sentiment"]) == (
+        "en",
+        False,
+        "neutral",
+    )
+    failed = tickets["FAILED"]
+    assert (failed["category"], failed["priority"]) == ("general", "medium")
+    assert [failed[name] for name in SIGNAL_COLUMNS] == [angry[name] for name in SIGNAL_COLUMNS]
+    # No suggestion was made for any of them: its columns stay empty.
+    for ticket in tickets.values():
+        assert ticket["suggestion_source"] is None
+        assert ticket["suggested_category_confidence"] is None
+        assert ticket["suggested_title"] is None
+
+
+def test_classified_rows_store_the_suggestion_like_a_created_ticket(
+    db: Engine, tmp_path: Path
+) -> None:
+    source = write_jsonl(
+        tmp_path / "classify.jsonl",
+        [
+            {"external_id": "ASK", "title": "Invoice wrong", "description": ENGLISH_ANGRY},
+            {"external_id": "DE", "description": GERMAN_FRUSTRATED, "category": "billing"},
+        ],
+    )
+    report = import_file(source, classifier=OfflineClassifier())
+    assert report.classified == 2
+
+    tickets = stored(db)
+    asked, german = tickets["ASK"], tickets["DE"]
+    assert asked["suggestion_source"] == "offline"
+    assert 0 < asked["suggested_category_confidence"] <= 1
+    assert 0 < asked["suggested_priority_confidence"] <= 1
+    assert asked["suggested_title"] == "This is the third time I write about this"
+    assert (asked["language"], bool(asked["frustrated"]), asked["sentiment"]) == (
+        "en",
+        True,
+        "negative",
+    )
+    assert (german["suggestion_source"], german["language"], bool(german["frustrated"])) == (
+        "offline",
+        "de",
+        True,
+    )
+    # The same text and suggestion through the ticket service stores the same columns.
+    for imported in (asked, german):
+        data = TicketCreate(
+            title=imported["title"],
+            description=imported["description"],
+            category=Category.BILLING if imported is german else None,
+        )
+        suggestion = OfflineClassifier().classify(data.description, data.title)
+        created = stored_by_id(db, create_ticket(data, suggestion, actor=SYSTEM).id)
+        assert [created[name] for name in SIGNAL_COLUMNS] == [
+            imported[name] for name in SIGNAL_COLUMNS
+        ]
+
+
+def test_integer_confidences_of_a_classifier_are_stored(db: Engine, tmp_path: Path) -> None:
+    class WholeNumbers:
+        async def suggest(self, description: str, title: str = "") -> TriageSuggestion:
+            confidence = 1 if "first" in description else 0.5
+            return TriageSuggestion(Category.BILLING, Priority.LOW, confidence, 1, "offline", "")
+
+    source = write_jsonl(
+        tmp_path / "ints.jsonl",
+        [
+            {"external_id": "1", "description": "The first ticket to classify."},
+            {"external_id": "2", "description": "The second ticket to classify."},
+            {"external_id": "3", "description": ENGLISH_CALM, "category": "account",
+             "priority": "low"},
+        ],
+    )  # fmt: skip
+    import_file(source, classifier=WholeNumbers())
+    tickets = stored(db)
+    assert [tickets[key]["suggested_category_confidence"] for key in "123"] == [1.0, 0.5, None]
+    assert tickets["3"]["sentiment_score"] == 0.0
+
+
+def test_ticket_list_filters_find_imported_tickets_by_language_and_frustration(
+    client: TestClient, tmp_path: Path
+) -> None:
+    source = write_jsonl(
+        tmp_path / "filters.jsonl",
+        [
+            {"external_id": "DE", "description": GERMAN_FRUSTRATED},
+            {"external_id": "ANGRY", "description": ENGLISH_ANGRY},
+            {"external_id": "CALM", "description": ENGLISH_CALM},
+        ],
+    )
+    import_file(source, classify=False)
+
+    def external_ids(query: str) -> set[str]:
+        response = client.get(f"/api/tickets/?{query}")
+        assert response.status_code == 200, response.text
+        return {ticket["external_id"] for ticket in response.json()}
+
+    assert external_ids("frustrated=true") == {"DE", "ANGRY"}
+    assert external_ids("frustrated=false") == {"CALM"}
+    assert external_ids("language=de") == {"DE"}
+    assert external_ids("language=en") == {"ANGRY", "CALM"}
+    assert external_ids("language=en&frustrated=true") == {"ANGRY"}
