@@ -135,10 +135,10 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("receipt", 2.0, r"receipts?"),
         cue(
             "refund",
-            3.5,
+            4.0,
             r"refund\w*|reimburs\w*|rebat\w*|money back|chargeback\w*|compensat\w*|restitution",
         ),
-        cue("charge", 2.5, r"charg(?:e|es|ed|ing)|overcharg\w*|surcharg\w*"),
+        cue("charge", 3.0, r"charg(?:e|es|ed|ing)|overcharg\w*|surcharg\w*"),
         cue("charged twice", 2.0, r"(?:double|twice|two times|duplicate)" + GAP + r"charg\w*"),
         cue("payment", 2.5, r"payments?|pay|paid|paying|payable"),
         cue("payment method", 2.0, r"payment (?:methods?|options?|modalit\w*|ways?)"),
@@ -186,7 +186,7 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("balance", 1.5, r"balance|outstanding|overdue|arrears|debt|owed?"),
         cue(
             "return",
-            3.0,
+            3.5,
             r"return|returns|returned|returning|exchange|exchanges|exchanged|replacement|rma|"
             r"swap",
         ),
@@ -268,7 +268,8 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             "two-factor",
             3.0,
             r"2fa|mfa|two factor|two step|multi factor|authenticator|verification codes?|otp|"
-            r"one time (?:code|password)|(?:backup|recovery) codes?",
+            r"one time (?:code|password)|(?:backup|recovery|sms|login|log in|security|text) "
+            r"codes?|codes? by (?:sms|text)",
         ),
         cue("locked out", 3.0, r"locked out|lock\w*" + GAP + r"accounts?|accounts? (?:is )?locked"),
         cue("recover access", 1.5, r"forgot\w*|forget\w*|reset\w*|recover\w*|retriev\w*"),
@@ -323,6 +324,18 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"pair|show|display|respond|start|turn on|power on|boot)|keeps? (?:rebooting|"
             r"restarting|crashing|freezing|resetting|disconnecting|dropping|failing|loading|"
             r"spinning)|reboot\w*|fails? silently",
+        ),
+        cue(
+            "misbehaving",
+            2.0,
+            r"(?:will|does|do|did) not (?:play|validate|update|refresh|render|export|import|"
+            r"upload|download|scan|detect|trigger|fire|ring|charge|record|stream)|not "
+            r"(?:responding|syncing|connecting|printing|playing|saving|updating|refreshing|"
+            r"rendering|uploading|receiving)|time[sd]? out|timing out|flicker\w*|lag\w*|"
+            r"invisible|blank (?:screen|page)|garbled|cut off|(?:shows?|showing|appears?|arrives?|"
+            r"arriving|comes?|fires?|sent|goes|going) (?:up |out )?(?:twice|two times|double)|"
+            r"duplicat\w* (?:entries|events|notifications|bookings|files|records)|ignores?|"
+            r"skips?|wrong (?:time ?zone|timestamps?|totals?|date format)|do not add up",
         ),
         cue(
             "sign-up problem",
@@ -395,7 +408,12 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue("trouble", 0.5, TROUBLE),
     ),
     Category.GENERAL: (
-        cue("order", 3.0, r"(?<!purchase )orders?|ordered|ordering"),
+        cue(
+            "order",
+            3.0,
+            r"(?<!purchase )(?<!wrong )(?<!sort )(?<!same )(?<!reverse )(?<!alphabetical )"
+            r"(?<!chronological )(?<!random )(?<!in )orders?(?! of)|ordered|ordering",
+        ),
         cue(
             "courses and events",
             2.5,
@@ -432,7 +450,12 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
             r"a person|real person|live chat|call ?back|phone number for|account managers?|"
             r"(?:your|a|the) phone number",
         ),
-        cue("contact", 2.0, r"contact\w*|speak\w*|talk\w*|chat\w*|call|calling|phone|reach"),
+        cue(
+            "contact",
+            2.0,
+            r"contact\w*|speak\w*|talk\w*|chat (?:with|to)|call|calling|(?:by|on the|over the) "
+            r"phone|phone (?:me|us|back)|reach",
+        ),
         cue(
             "complaint",
             3.0,
@@ -463,8 +486,9 @@ CATEGORY_CUES: dict[Category, tuple[Cue, ...]] = {
         cue(
             "human resources",
             3.0,
-            r"human resources|hr|job|jobs|careers?|hiring|vacanc\w*|recruit\w*|employees?|"
-            r"employment|staff|payroll|onboarding|leave|benefits|training|workshops?|"
+            r"human resources|hr|job|jobs|careers?|hiring|vacanc\w*|recruit\w*|"
+            r"employment|payroll|onboarding|(?:annual|parental|sick|maternity) leave|benefits|"
+            r"training|workshops?|"
             r"expense claims?|expenses|timesheets?",
         ),
         cue(
@@ -578,9 +602,15 @@ URGENCY_CUES: tuple[Cue, ...] = (
         2.0,
         r"charged twice|double charg\w*|duplicate (?:charges?|payments?)|"
         r"(?:collected|taken|debited|billed|charged|pulled) (?:twice|again)|overcharg\w*|"
-        r"wrong amount|please (?:refund|remove|correct|reverse)|never (?:signed|agreed|chose|"
-        r"ordered|used|called|authori[sz]ed|asked|requested)|do not recogni[sz]e|"
-        r"without (?:warning|consent|authori[sz]ation)",
+        r"wrong amount|please (?:refund|reverse)|please (?:remove|correct) (?:the|this|that|"
+        r"these|those) (?:\w+ )?(?:charges?|fees?|payments?|amounts?)|never (?:signed|agreed|"
+        r"chose|ordered|used|called|authori[sz]ed|asked|requested)|do not recogni[sz]e|"
+        r"without (?:warning|consent|authori[sz]ation)|"
+        r"(?:charged|billed) (?:me |us )?(?:\w+ ){0,3}(?:instead of|by mistake|although|even "
+        r"though|after (?:i|we) (?:cancel|return|paus)\w*)|(?:fee|charge|amount)s? (?:\w+ )?"
+        r"(?:by mistake|in error)|keeps? (?:charging|billing)|money (?:was )?taken|"
+        r"refund\w* (?:\w+ )?(?:to (?:the |a )?wrong|is missing|never|only partial)|"
+        r"(?:missing|partial|incomplete) refund",
     ),
     cue(
         "how-to question",
@@ -763,6 +793,16 @@ SCOPE = cue(
     r"agents|orders|payments|transactions|devices|nodes|sites|locations|stores|shops|clinics|"
     r"schools|offices|records|of us|of them)|all \d+ \w+|every single|none of (?:our|us|the)|"
     r"(?:whole|entire) (?:company|organi[sz]ation|team|agency|office|platform)",
+)
+# Only the writer is affected, whoever else is named ("everyone else gets their codes",
+# "colleagues log in fine"): the many-users cues then describe the others, not the impact.
+ONLY_ME = cue(
+    "only me",
+    0.0,
+    r"(?:it s |is )?only (?:me|for me|my (?:account|login|user))|just me|(?:everyone|everybody|"
+    r"anyone) else|(?:others|colleagues|co ?workers|the rest of (?:my|the|our) team|my team|"
+    r"other (?:users|people|staff))(?: \w+){0,3} (?:are fine|is fine|can|log in|get|have no|"
+    r"work|without)",
 )
 # Someone else holds the account or customer data left it: a takeover becomes a breach.
 EXPOSURE = cue(

@@ -26,6 +26,7 @@ from ticket_app.triage.lexicon import (
     EXPOSURE,
     IMPACT_CUES,
     MALFUNCTION_CUES,
+    ONLY_ME,
     PROBLEM_CUES,
     SCOPE,
     SEVERE_CUES,
@@ -241,18 +242,12 @@ def decide_priority(
     real problem under time pressure; medium for any other problem or request. `None` when no
     dimension is found (the urgency score decides then).
     """
-    many = "many users affected" in labels or SCOPE.found_in(text)
+    many = ("many users affected" in labels or SCOPE.found_in(text)) and not ONLY_ME.found_in(text)
     eased = bool(labels & EASING_CUES)
     if "account takeover" in labels and EXPOSURE.found_in(text):
         return Priority.CRITICAL, "account taken over, data exposed"
-    breakage = BROKEN_CUES | {
-        "cannot log in",
-        "cannot",
-        "failure",
-        "wrong charge",
-        "goods or money missing",
-    }
-    now = TIME_CUES | BROKEN_CUES | {"since when"}
+    breakage = BROKEN_CUES | {"cannot log in", "wrong charge"}
+    now = (TIME_CUES - {"deadline"}) | BROKEN_CUES | {"since when"}
     if many and labels & breakage and labels & now:
         return Priority.CRITICAL, "many affected, broken now"
     if labels & SEVERE_CUES:
