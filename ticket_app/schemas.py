@@ -899,7 +899,7 @@ def _view_query_schema(schema: dict[str, Any]) -> None:
         "assignee": {"type": "string", "pattern": ASSIGNEE_PATTERN},
         "sort": choice(TicketSort),
         "language": {"type": "string", "pattern": LANGUAGE_PATTERN},
-        "frustrated": {"type": "string", "enum": ["true"]},
+        "frustrated": {"type": "string", "enum": ["true", "false"]},
         "created_since": since,
         "updated_since": since,
     }

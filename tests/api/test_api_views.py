@@ -65,12 +65,18 @@ def test_views_keep_the_language_and_frustration_filters(client: TestClient) -> 
     make_ticket(client)
     assert german["language"] == "de" and angry["frustrated"] is True
     with signed_in(ADMIN_EMAIL) as admin:
-        for name, query in (("German", {"language": "de"}), ("Angry", {"frustrated": "true"})):
+        for name, query in (
+            ("German", {"language": "de"}),
+            ("Angry", {"frustrated": "true"}),
+            ("Calm", {"frustrated": "false"}),
+        ):
             assert save(admin, name, query).status_code == 201
         views = views_of(admin)
         assert views["German"]["query"] == {"language": "de"}
         assert views["Angry"]["query"] == {"frustrated": "true"}
+        assert views["Calm"]["query"] == {"frustrated": "false"}
         assert views["German"]["count"] == 1 and views["Angry"]["count"] == 1
+        assert views["Calm"]["count"] == 2
         for query, field in (
             ({"language": "German"}, "query.language"),
             ({"language": "DE"}, "query.language"),

@@ -143,6 +143,10 @@ def test_list_query_keeps_language_and_frustration_in_the_url() -> None:
     assert (filters.language, filters.frustrated) == ("de", True)
     assert query.describe() == "status: open · language: de · frustrated customers"
     assert query.changed(frustrated="").url() == "/?status=open&language=de"
+    calm = query.changed(frustrated="false")
+    assert calm.url() == "/?status=open&language=de&frustrated=false"
+    assert calm.filters().frustrated is False
+    assert calm.describe() == "status: open · language: de · customers not frustrated"
 
 
 @pytest.mark.parametrize(

@@ -60,9 +60,8 @@ def _check_value(key: str, value: str) -> None:
         if re.fullmatch(LANGUAGE_PATTERN, value) is None:
             raise InvalidInputError(field, "must be a lower-case ISO 639-1 code such as de")
     elif key == "frustrated":
-        # The list's query string only ever says "true" (its checkbox), so a view does too.
-        if value != "true":
-            raise InvalidInputError(field, "must be true")
+        if value not in ("true", "false"):
+            raise InvalidInputError(field, "must be true or false")
     elif key == "assignee":
         if value.strip().lower() != "me":
             try:

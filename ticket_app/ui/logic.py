@@ -69,8 +69,9 @@ class ListQuery:
 
     Every field is a plain string; "" means no filter. `assignee` is "me", "none", a staff user
     id in digits, or "". `language` is a two-letter ISO 639-1 code; `frustrated` is "true"
-    (frustrated customers only) or "". `sort` is a `TicketSort` value. The list, the dashboard,
-    the nav's views and the saved views all read and write this one shape.
+    (frustrated customers only), "false" (the others only) or "". `sort` is a `TicketSort`
+    value. The list, the dashboard, the nav's views and the saved views all read and write this
+    one shape.
     """
 
     category: str = ""
@@ -122,7 +123,7 @@ class ListQuery:
             search=self.q.strip() or None,
             assignee=assignee,
             language=self.language or None,
-            frustrated=True if self.frustrated else None,
+            frustrated={"true": True, "false": False}.get(self.frustrated),
         )
 
     def describe(self, staff_names: Mapping[str, str] | None = None) -> str:
@@ -143,8 +144,10 @@ class ListQuery:
             parts.append(f"assignee: {names.get(self.assignee, self.assignee)}")
         if self.language:
             parts.append(f"language: {self.language}")
-        if self.frustrated:
+        if self.frustrated == "true":
             parts.append("frustrated customers")
+        elif self.frustrated == "false":
+            parts.append("customers not frustrated")
         if self.q.strip():
             parts.append(f'search: "{self.q.strip()}"')
         return " · ".join(parts) or "All tickets"
@@ -166,7 +169,9 @@ def list_query(params: Mapping[str, str]) -> ListQuery:
         language=language
         if len(language) == 2 and language.isascii() and language.isalpha()
         else "",
-        frustrated="true" if params.get("frustrated") == "true" else "",
+        frustrated=params.get("frustrated")
+        if params.get("frustrated") in ("true", "false")
+        else "",
         sort=sort if sort in SORT_LABELS else TicketSort.NEWEST.value,
     )
 

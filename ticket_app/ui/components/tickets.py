@@ -105,7 +105,7 @@ def _triage_filters() -> rx.Component:
         rx.text(
             rx.flex(
                 rx.checkbox(
-                    checked=state.frustrated != "",
+                    checked=state.frustrated == "true",
                     on_change=state.filter_frustrated,
                     id="filter-frustrated",
                     aria_label="Frustrated customers",
