@@ -4,11 +4,25 @@ CORS is off unless `CORS_ALLOWED_ORIGINS` lists origins (Reflex's default would 
 origin with credentials). A configured list also applies to the event socket, so it gets the
 console's own public origin (`PUBLIC_BASE_URL`) as well; without a list, the socket's origin
 check is `ticket_app.api.security`'s same-origin rule.
+
+With the UI state in Redis (several workers or instances), `KeepTabStateOnFailover` lets a tab
+whose instance went away keep its state on the one it reconnects to (`ticket_app.ui.failover`).
 """
 
 import reflex as rx
 
 from ticket_app.settings import get_settings
+
+
+class KeepTabStateOnFailover(rx.plugins.Plugin):
+    """Installs `ticket_app.ui.failover` in each backend worker as its app is set up."""
+
+    def post_compile(self, **context):
+        """Reflex calls this in every worker before it serves; `context["app"]` is the app."""
+        from ticket_app.ui.failover import install  # imports Reflex's internals: not at load
+
+        install(context["app"])
+
 
 settings = get_settings()
 cors_origins = list(settings.cors_allowed_origins)
@@ -21,6 +35,6 @@ config = rx.Config(
     show_built_with_reflex=False,
     telemetry_enabled=False,
     cors_allowed_origins=cors_origins,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(), KeepTabStateOnFailover()],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )
