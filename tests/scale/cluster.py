@@ -190,6 +190,9 @@ def cluster(
     instances: dict[str, Instance] = {}
     balancer: subprocess.Popen | None = None
     try:
+        # One after the other: each start copies the project's reflex.lock/ files into its web
+        # folder and back (truncate, then write). Two starts at once once read them half-written
+        # and wrote back an empty bun.lock and package.json, which every later start refused.
         for name in ("app1", "app2"):
             port = free_port()
             env = {
@@ -200,8 +203,7 @@ def cluster(
             command = [sys.executable, "-m", "ticket_app", "serve", "--port", str(port)]
             command += ["--host", "127.0.0.1", "--database-url", database_url]
             log = work / f"{name}.log"
-            instances[name] = Instance(name, port, _start(command, env, log), log)
-        for instance in instances.values():
+            instance = instances[name] = Instance(name, port, _start(command, env, log), log)
             _wait_for(f"{instance.url}/ping", instance.process, instance.log)
 
         config = work / "haproxy.cfg"
