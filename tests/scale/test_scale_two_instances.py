@@ -9,10 +9,18 @@ chosen instance through the real balancer. The X-Desk-Server header shows which 
 
 One test, in order: a ticket created through app2's console reaches app1's console within the
 live-refresh interval, and an edit made through app1 reaches app2's; then app1 is stopped while
-its browser is on the new-ticket page; the browser, held offline so its events wait in its
-queue, fills the form and submits; back online, it reconnects to app2 through the
-balancer, the ticket is stored exactly once with everything typed, the list app2 now serves
-filters as before, and changes made elsewhere keep arriving.
+its browser has a half-filled new-ticket form (title and description typed, and held by the
+server: the live counter and the AI's category came back); the browser, held offline so its
+events wait in its queue, changes the priority and submits; back online, it reconnects to app2
+through the balancer as the same tab (same client token, so the state app1 left in Redis), the
+ticket is stored exactly once with everything typed before and after the stop, the list app2
+now serves filters as before, and changes made elsewhere keep arriving.
+
+Issue 13: the form once came back empty on app2. app2 saw the socket record app1 keeps in Redis
+for the tab (app1 deletes it only after closing the socket, or never when its worker dies on
+the way out), took the tab for a duplicated one and gave it a new, empty token. The app now
+tells a stopped worker's record from a live tab's (`ticket_app.ui.failover`); test_token_failover
+checks that against Redis directly, including a worker that dies without cleaning up.
 
 Needs PostgreSQL (TEST_DATABASE_URL), Redis (TEST_REDIS_URL, default 127.0.0.1:6379), haproxy,
 chromium and bun: skipped when one is missing, failed instead under CI=true.
@@ -171,7 +179,13 @@ class Console:
         self.page.locator("#ticket-title").fill(title)
         self.page.locator("#ticket-description").fill(description)
         expect(self.page.get_by_test_id("title-count")).to_have_text(f"{len(title)} / 200")
-        expect(self.page.locator("#ticket-category")).to_have_value("billing")
+        # The category comes from the classifier, whose first use in an instance loads it
+        # (a few seconds on a busy machine).
+        expect(self.page.locator("#ticket-category")).to_have_value("billing", timeout=15_000)
+
+    def token(self) -> str:
+        """The tab's Reflex client token (its UI state in Redis is stored under it)."""
+        return self.page.evaluate("() => window.sessionStorage.getItem('token')")
 
     def create(self, title: str) -> None:
         """Create a ticket through the console's form; the tab returns to the list, showing it."""
@@ -241,31 +255,33 @@ def test_two_instances_share_changes_and_survive_losing_one(
         )
         record_property("edit_seen_on_other_instance_s", round(latency, 2))
 
-        # app1's browser is on the new-ticket page when app1 goes away. (Text typed and
-        # acknowledged before the stop was once lost in a CI run: the form came back empty on
-        # app2, so this checks what is typed after the stop; see the README's limits.)
+        # app1's browser has a half-filled form, held by the server, when app1 goes away
+        # (SIGTERM, as `docker stop`). The browser reconnects at once, through the balancer to
+        # app2, often before app1 has let go of the tab (issue 13).
         failover = f"{tag} typed on app1, sent after it stopped"
-        one.page.get_by_role("link", name="New ticket").first.click()
-        expect(one.page).to_have_url(re.compile(r"/tickets/new/?$"))
+        one.fill_form(failover, BILLING_TEXT)
+        tab = one.token()
         stopped_at = time.monotonic()
         running.instances["app1"].stop()
         record_property("app1_stop_s", round(time.monotonic() - stopped_at, 2))
-        # Offline until the form is filled and submitted, so those events cannot go out on a
+        # Offline until the form is changed and submitted, so those events cannot go out on a
         # socket the browser reopened at once: they must wait in the browser's queue.
         one.context.set_offline(True)
         deadline = time.monotonic() + RECONNECT_SECONDS
         while not all(socket.is_closed() for socket in one.sockets):
             assert time.monotonic() < deadline, "app1's browser kept an event socket open"
             one.page.wait_for_timeout(100)
-        one.page.locator("#ticket-title").fill(failover)
-        one.page.locator("#ticket-description").fill(BILLING_TEXT)
         one.page.locator("#ticket-priority").select_option(label="High")
         one.page.locator("#submit-ticket").click()
         assert tickets_titled(postgres_url, failover) == []
         one.context.set_offline(False)
-        expect(one.page.get_by_text(re.compile(r"Ticket #\d+ created")).first).to_be_visible(
-            timeout=RECONNECT_SECONDS * 1000
-        )
+        created = one.page.get_by_text(re.compile(r"Ticket #\d+ created")).first
+        try:
+            expect(created).to_be_visible(timeout=RECONNECT_SECONDS * 1000)
+        finally:
+            # A new token is Reflex's answer to a duplicated tab: the form app1 held is gone
+            # and the queued submit finds it empty (issue 13).
+            assert one.token() == tab, "app2 gave the tab a new token: the typed form is lost"
         record_property("submit_after_stop_stored_s", round(time.monotonic() - stopped_at, 2))
         assert len(one.sockets) >= 2 and not one.sockets[-1].is_closed()
         assert one.sockets[-1].url.startswith(running.url.replace("http", "ws"))
