@@ -118,6 +118,39 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ),
     ],
 }
+# Tickets the triage reading marks in the list: a frustrated customer (writing again, threatening
+# to cancel) and tickets not in English, one both. Only the screenshots post these.
+MARKED_TICKETS: tuple[dict[str, str], ...] = (
+    {
+        "title": "Third time I write about this refund",
+        "description": "This is the third time I write about the double charge on our March "
+        "invoice and nobody has answered. Refund it this week or I will cancel our subscription.",
+        "category": "billing",
+        "priority": "high",
+    },
+    {
+        "title": "Rechnung doppelt abgebucht",
+        "description": "Die Rechnung für Mai wurde doppelt abgebucht. Bitte erstatten Sie den "
+        "doppelten Betrag auf die Karte mit der Endung 4242.",
+        "category": "billing",
+        "priority": "medium",
+    },
+    {
+        "title": "Zum dritten Mal: Export funktioniert nicht",
+        "description": "Ich schreibe Ihnen jetzt zum dritten Mal. Der CSV-Export bricht nach 30 "
+        "Sekunden ab und niemand antwortet. So kann ich nicht arbeiten, sonst kündigen wir den "
+        "Vertrag.",
+        "category": "technical",
+        "priority": "high",
+    },
+    {
+        "title": "Exportation CSV bloquée à 99 %",
+        "description": "L'exportation CSV depuis le tableau de bord reste bloquée à 99 % depuis "
+        "hier soir. Pouvez-vous vérifier de votre côté ?",
+        "category": "technical",
+        "priority": "medium",
+    },
+)
 PRIORITY_WEIGHTS = {"low": 3, "medium": 5, "high": 3, "critical": 1}
 STATUS_WEIGHTS = {"open": 5, "in_progress": 3, "resolved": 3, "closed": 2}
 USERS = ["anna", "ben", "chloe", "dmitri", "eva", "farid"]

@@ -3,12 +3,13 @@
     SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e/test_screenshots.py
 
 Seeds a few hundred made-up tickets through the REST API (some left to the classifier, some of
-those then overridden, many assigned to two agents, a quarter answered), spreads their creation
-and reply times over six weeks, then adds one fresh ticket with a requester, a public reply and
-an internal note. It captures the list, that ticket's page, the dashboard and the new-ticket
-form at 1280x800 and 390x844 in light and dark mode (`list-1280-light.png` ...), plus the
-sign-in, tokens and staff pages at 1280x800 in light mode. docs/screenshots/api-docs.png is
-taken by hand (Swagger UI loads its assets from a CDN).
+those then overridden, many assigned to two agents, a quarter answered; among the newest, four
+that the list marks: frustrated customers and German and French tickets), spreads their
+creation and reply times over six weeks, then adds one fresh ticket with a requester, a
+public reply and an internal note. It captures the list, that ticket's page, the dashboard and
+the new-ticket form at 1280x800 and 390x844 in light and dark mode (`list-1280-light.png` ...),
+plus the sign-in, tokens and staff pages at 1280x800 in light mode, and the API docs page
+(`api-docs.png`, Swagger UI served from local assets, public) at 1280x800.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, REPO_ROOT, SYSTEM, AppServer, session_cookie
-from tests.e2e.seed import make_ticket, post_json
+from tests.e2e.seed import MARKED_TICKETS, make_ticket, post_json
 from ticket_app.services import identity
 from ticket_app.services.database import use_database
 
@@ -34,6 +35,11 @@ pytestmark = [
 OUT = REPO_ROOT / "docs" / "screenshots"
 TICKETS = 320
 SIZES = ((1280, 800), (390, 844))
+# Post MARKED_TICKETS right after these random tickets: among the newest, so the list's first
+# screen shows their marks at both widths.
+MARKED_AFTER = dict(
+    zip((TICKETS - 1, TICKETS - 2, TICKETS - 4, TICKETS - 5), MARKED_TICKETS, strict=True)
+)
 AGENTS = (("ana.diaz@example.com", "Ana Diaz"), ("ben.okafor@example.com", "Ben Okafor"))
 REPLY = (
     "Hi Maria,\n\nsorry about that: the second charge was a retry of a failed payment. "
@@ -74,6 +80,9 @@ def _seed(app: AppServer, agents: dict[str, tuple[int, str]]) -> None:
             _, token = rng.choice(list(agents.values()))
             reply = {"body": "Thanks, we are looking into it.", "public": True}
             post_json(f"{tickets}/{created['id']}/comments/", reply, token=token)
+        if index in MARKED_AFTER:
+            marked = post_json(f"{tickets}/", MARKED_AFTER[index], token=app.token)
+            assert marked["frustrated"] or marked["language"] != "en", marked
     _spread_over_weeks(app.db_path, rng)
 
 
@@ -132,6 +141,8 @@ def _list(page, app: AppServer) -> None:
     page.goto(f"{app.base_url}/")
     page.get_by_test_id("ticket-row").first.wait_for()
     page.get_by_test_id("nav-view-count").first.wait_for()
+    page.get_by_test_id("frustrated-mark").first.wait_for()
+    page.get_by_test_id("language-mark").first.wait_for()
 
 
 def test_capture_console_screenshots(browser, app_server: AppServer) -> None:
@@ -178,3 +189,16 @@ def test_capture_console_screenshots(browser, app_server: AppServer) -> None:
                     page.wait_for_timeout(400)
                     page.screenshot(path=OUT / f"{path}.png")
             context.close()
+
+
+def test_capture_api_docs_screenshot(browser, app_server: AppServer) -> None:
+    """/api/docs is public: Swagger UI with every endpoint, its assets from this server."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme="light")
+    page = context.new_page()
+    page.goto(f"{app_server.base_url}/api/docs")
+    page.get_by_role("heading", name="Triage Desk API").wait_for()
+    page.locator(".opblock").first.wait_for()
+    page.wait_for_timeout(700)
+    page.screenshot(path=OUT / "api-docs.png")
+    context.close()
