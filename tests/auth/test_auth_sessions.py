@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from tests.auth.support import (
     SESSION_COOKIE,
     Clients,
+    actor_of,
     add_token,
     add_user,
     age_session,
@@ -22,6 +24,7 @@ from tests.auth.support import (
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Role, StaffSession, utc_now
 from ticket_app.services import identity
+from ticket_app.services.errors import InvalidInputError
 from ticket_app.settings import get_settings
 
 
@@ -178,6 +181,19 @@ def test_deactivation_ends_sessions_and_tokens_and_sign_in(clients: Clients) -> 
     identity.set_active("agent@example.com", True, actor=SYSTEM)
     assert me(browser) == 401  # reactivation does not revive old sessions
     assert me(script) == 200  # tokens act for their owner again
+
+
+def test_an_admin_cannot_deactivate_themself_but_another_admin_can(clients: Clients) -> None:
+    add_user(Role.ADMIN, "first@example.com")
+    add_user(Role.ADMIN, "second@example.com")
+    browser = clients()
+    sign_in(browser, "first@example.com")
+    with pytest.raises(InvalidInputError) as refused:
+        identity.set_active("first@example.com", False, actor=actor_of("first@example.com"))
+    assert refused.value.field == "email"
+    assert me(browser) == 200
+    identity.set_active("first@example.com", False, actor=actor_of("second@example.com"))
+    assert me(browser) == 401
 
 
 def test_password_reset_ends_sessions(clients: Clients) -> None:

@@ -278,13 +278,17 @@ def set_active(email: str, active: bool, *, actor: Actor) -> UserRead:
     """Deactivate (or reactivate) a user.
 
     Deactivation ends their sessions and, since tokens
-    act for their owner, stops their tokens at once. The last active admin stays active.
+    act for their owner, stops their tokens at once. The last active admin stays active, and
+    a signed-in admin cannot deactivate themself (one click would end their own session; another
+    admin or the CLI can). Raises InvalidInputError naming `email` for either.
     """
     actor.require(Action.STAFF_MANAGE)
     with service_session() as session:
         user = _user_by_email(session, email)
         if user.is_active == active:
             return UserRead.model_validate(user)
+        if not active and actor.user_id == user.id:
+            raise InvalidInputError("email", "you cannot deactivate yourself; ask another admin")
         if not active and _last_active_admin(session, user):
             raise InvalidInputError("email", "the last active admin cannot be deactivated")
         user.is_active = active

@@ -7,6 +7,7 @@ import reflex as rx
 from ticket_app.models import Role
 from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
 from ticket_app.ui.state.admin import StaffState, TokensState
+from ticket_app.ui.state.session import SessionState
 
 ROLES = [role.value for role in Role]
 
@@ -90,21 +91,25 @@ def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(user["last_login"]),
         rx.table.cell(
             rx.cond(
-                user["active"] == "yes",
-                rx.button(
-                    "Deactivate",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=StaffState.set_active(user["email"], False),
-                    aria_label="Deactivate " + user["email"],
-                ),
-                rx.button(
-                    "Reactivate",
-                    size="1",
-                    variant="soft",
-                    on_click=StaffState.set_active(user["email"], True),
-                    aria_label="Reactivate " + user["email"],
+                user["email"] == SessionState.user_email,
+                rx.text("You", size="1", color_scheme="gray"),
+                rx.cond(
+                    user["active"] == "yes",
+                    rx.button(
+                        "Deactivate",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        on_click=StaffState.set_active(user["email"], False),
+                        aria_label="Deactivate " + user["email"],
+                    ),
+                    rx.button(
+                        "Reactivate",
+                        size="1",
+                        variant="soft",
+                        on_click=StaffState.set_active(user["email"], True),
+                        aria_label="Reactivate " + user["email"],
+                    ),
                 ),
             )
         ),
