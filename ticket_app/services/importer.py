@@ -16,7 +16,9 @@ Every row also gets the triage signal columns a ticket created in the app gets
 confidences, suggested title, language, sentiment and frustration; any other row (both labels
 given, classification off or failed) the offline signals read from its text (language,
 sentiment, frustration), so the list's `language=` / `frustrated=` filters find imported tickets.
-They are computed with the classification, while the previous batch is being written.
+They are computed with the classification, while the previous batch is being written; the
+offline read costs 0.2-0.4 ms of CPU a row, so an import with every label given runs at a few
+thousand rows a second (tests/benchmarks/bench_import.py).
 
 Every `import_file` is recorded in `import_runs` (file name, SHA-256 of its bytes, actor,
 start and end, counts updated in each batch's transaction). Importing the same bytes again after
@@ -487,27 +489,30 @@ def _fill_in(
     gets the offline signals read from its text. Absent signal columns are None.
     """
     pending = [row for row in rows if row["category"] is None or row["priority"] is None]
+    offline = [row for row in rows if row["category"] is not None and row["priority"] is not None]
     suggestions: list[TriageSuggestion | None] = [None] * len(pending)
     if pending and runner is not None and classifier is not None:
         suggestions = runner.run(_suggest_all(classifier, pending))
-    suggested: set[int] = set()
     for row, suggestion in zip(pending, suggestions, strict=True):
-        if suggestion is not None:
-            suggested.add(id(row))
-            row["suggested_category"] = suggestion.category.value
-            row["suggested_priority"] = suggestion.priority.value
-            row.update(_NO_SIGNALS)
-            row.update(signal_columns(row["title"], row["description"], suggestion))
-        row["category"] = row["category"] or (
-            suggestion.category.value if suggestion else Category.GENERAL.value
-        )
-        row["priority"] = row["priority"] or (
-            suggestion.priority.value if suggestion else Priority.MEDIUM.value
-        )
-    for row in rows:
-        if id(row) not in suggested:
-            row.update(_NO_SIGNALS)
-            row.update(signal_columns(row["title"], row["description"], None))
+        if suggestion is None:
+            offline.append(row)
+            row["category"] = row["category"] or Category.GENERAL.value
+            row["priority"] = row["priority"] or Priority.MEDIUM.value
+            continue
+        row["suggested_category"] = suggestion.category.value
+        row["suggested_priority"] = suggestion.priority.value
+        row["category"] = row["category"] or suggestion.category.value
+        row["priority"] = row["priority"] or suggestion.priority.value
+        row.update(_NO_SIGNALS)
+        row.update(signal_columns(row["title"], row["description"], suggestion))
+    # The offline read (language detection, VADER, frustration cues) costs 0.2-0.4 ms of CPU a
+    # row, most of an import's time when no classifier is asked; it overlaps the previous
+    # batch's write. A process pool for it gained only 15-25% on a 2-CPU host shared with
+    # PostgreSQL, and would make callers' scripts re-run in its processes (spawn) or fork a
+    # threaded process, so it is done here.
+    for row in offline:
+        row.update(_NO_SIGNALS)
+        row.update(signal_columns(row["title"], row["description"], None))
     return len(pending) if runner is not None else 0
 
 
