@@ -57,6 +57,11 @@ def test_first_run_setup_then_sign_out_and_in(anonymous_page, fresh_server: AppS
     cookie = next(c for c in page.context.cookies() if c["name"] == "triage_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
+    page.goto(f"{fresh_server.base_url}/staff")
+    own_row = page.get_by_test_id("staff-row").filter(has_text="owner@example.com")
+    expect(own_row).to_contain_text("You")
+    expect(page.get_by_role("button", name="Deactivate owner@example.com")).to_have_count(0)
+
     page.goto(f"{fresh_server.base_url}/setup")
     expect(page).to_have_url(re.compile(r"/(login)?/?$"))
 
