@@ -111,6 +111,11 @@ def _similar_item(row: rx.Var[dict[str, str]]) -> rx.Component:
         ),
         data_testid="similar-ticket",
         data_ticket_id=row["id"],
+        # A wrapped item (narrow screens) must not read as part of the one above.
+        style={
+            "padding": "0.375rem 0",
+            "&:not(:first-of-type)": {"borderTop": "1px solid var(--amber-a6)"},
+        },
     )
 
 
