@@ -12,7 +12,7 @@ fresh scratch database beside the given one and drops it afterwards; a SQLite UR
 
 Every row carries both labels, so none is classified but each gets its offline triage signals
 (language, sentiment, frustration: 0.2-0.4 ms of CPU a row, read in the importer's process);
-that, not the database, sets the rate now (about 3,000 rows/s on a 2-CPU host, either database).
+that, not the database, sets the rate now (about 3,500 rows/s on a 2-CPU host, either database).
 """
 
 from __future__ import annotations
