@@ -17,8 +17,8 @@ confidences, suggested title, language, sentiment and frustration; any other row
 given, classification off or failed) the offline signals read from its text (language,
 sentiment, frustration), so the list's `language=` / `frustrated=` filters find imported tickets.
 They are computed with the classification, while the previous batch is being written; the
-offline read costs 0.2-0.4 ms of CPU a row, so an import with every label given runs at a few
-thousand rows a second (tests/benchmarks/bench_import.py).
+offline read costs about 0.15-0.3 ms of CPU a row, so an import with every label given runs at
+4,000-5,000 rows a second on 2 CPUs (tests/benchmarks/bench_import.py).
 
 Every `import_file` is recorded in `import_runs` (file name, SHA-256 of its bytes, actor,
 start and end, counts updated in each batch's transaction). Importing the same bytes again after
@@ -505,7 +505,7 @@ def _fill_in(
         row["priority"] = row["priority"] or suggestion.priority.value
         row.update(_NO_SIGNALS)
         row.update(signal_columns(row["title"], row["description"], suggestion))
-    # The offline read (language detection, VADER, frustration cues) costs 0.2-0.4 ms of CPU a
+    # The offline read (language detection, VADER, frustration cues) costs 0.15-0.3 ms of CPU a
     # row, most of an import's time when no classifier is asked; it overlaps the previous
     # batch's write. A process pool for it (one process per CPU, started after 5,000 rows) gained
     # 12% into SQLite and lost 5% into PostgreSQL on a 2-CPU host, and would re-run callers'

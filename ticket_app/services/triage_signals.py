@@ -22,7 +22,7 @@ def signal_columns(
     columns stay empty. Keys are `Ticket` attribute names.
     """
     if suggestion is None:
-        signals = read_signals(description, title)
+        signals = read_signals(description, title, with_title=False)
         return {
             "language": signals.language,
             "sentiment": signals.sentiment,

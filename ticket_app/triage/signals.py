@@ -70,10 +70,18 @@ class TextSignals:
         return bool(self.frustration_cues)
 
 
-@lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
+# From this many characters on, lingua's low-accuracy mode (trigram models only) is used: its
+# README says that mode loses accuracy on texts shorter than about 120 characters and barely on
+# longer ones. Measured on the Tobi-Bueck en/de rows cut to 300 characters: 0.124 ms per text
+# against 0.437 ms, accuracy 0.910 against 0.909 (bulk imports read every row's language).
+FAST_LANGUAGE_CHARS = 120
+
+
+@lru_cache(maxsize=2)
+def _detector(low_accuracy: bool = False) -> LanguageDetector:
     # Models load lazily, per language, at first use (about a second for all of them).
-    return LanguageDetectorBuilder.from_languages(*LANGUAGES).build()
+    builder = LanguageDetectorBuilder.from_languages(*LANGUAGES)
+    return (builder.with_low_accuracy_mode() if low_accuracy else builder).build()
 
 
 # Words VADER scores as positive that, in a support ticket, are politeness or the name of the
@@ -98,7 +106,7 @@ def detect_language(text: str) -> str | None:
     sample = text[:MAX_LANGUAGE_CHARS]
     if sum(char.isalpha() for char in sample) < MIN_LANGUAGE_LETTERS:
         return None
-    language = _detector().detect_language_of(sample)
+    language = _detector(len(sample) >= FAST_LANGUAGE_CHARS).detect_language_of(sample)
     return None if language is None else language.iso_code_639_1.name.lower()
 
 
@@ -249,8 +257,12 @@ def extractive_title(description: str) -> str:
     return title
 
 
-def read_signals(description: str, title: str = "") -> TextSignals:
-    """Language, sentiment, frustration and an extractive title suggestion for one ticket."""
+def read_signals(description: str, title: str = "", *, with_title: bool = True) -> TextSignals:
+    """Language, sentiment, frustration and an extractive title suggestion for one ticket.
+
+    With `with_title=False` the title suggestion is "" (a caller that stores no suggestion, such
+    as a bulk import of labelled rows, saves the time of building one).
+    """
     text = f"{title}\n{description}".strip()
     sentiment, score = read_sentiment(text)
     return TextSignals(
@@ -258,5 +270,5 @@ def read_signals(description: str, title: str = "") -> TextSignals:
         sentiment=sentiment,
         sentiment_score=score,
         frustration_cues=frustration_cues(text),
-        suggested_title=extractive_title(description),
+        suggested_title=extractive_title(description) if with_title else "",
     )
