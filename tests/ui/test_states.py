@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import reflex as rx
@@ -17,18 +18,25 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Category, Priority
-from ticket_app.schemas import TicketCreate, TicketFilters
+from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
 from ticket_app.services import identity
 from ticket_app.services.errors import DatabaseUnavailableError
-from ticket_app.services.tickets import create_ticket, get_ticket, list_ticket_events
+from ticket_app.services.tickets import (
+    create_ticket,
+    get_ticket,
+    list_ticket_events,
+    ticket_stats,
+    update_ticket,
+)
 from ticket_app.settings import get_settings
 from ticket_app.triage import TriageSuggestion
-from ticket_app.ui.logic import ticket_row
+from ticket_app.ui.logic import list_query, ticket_row
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state import form as form_module
 from ticket_app.ui.state.form import FAILED_NOTE, SLOW_NOTE, client_errors, fetch_suggestion
 from ticket_app.ui.state.stats import load_stats_view
 from ticket_app.ui.state.tickets import PAGE_SIZE, load_page, save_field
+from ticket_app.ui.state.views import load_nav, resolved_filters
 
 SUGGESTION = TriageSuggestion(
     Category.BILLING, Priority.HIGH, 0.91, 0.72, "offline", "billing: refund"
@@ -276,3 +284,21 @@ def test_description_counter_appears_near_the_limit_and_names_the_field() -> Non
     assert client_errors("Title", "x" * (limit + 1)) == {
         "description": f"Description must be at most {limit:,} characters."
     }
+
+
+def test_unassigned_queue_counts_the_open_unassigned_tickets_the_dashboard_counts(
+    db: Engine,
+) -> None:
+    waiting = [_ticket("Waiting one"), _ticket("Waiting two")]
+    done = _ticket("Done without an owner")
+    update_ticket(done, TicketUpdate(status="resolved"), actor=SYSTEM)
+    identity.create_user("lead@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    agent = identity.resolve_session(identity.sign_in("lead@example.com", TEST_PASSWORD).token)
+    assert agent is not None
+    queues = {row["key"]: row for row in load_nav(agent).builtin}
+    dashboard = {load.name: load.open for load in ticket_stats(workload=True).open_by_assignee}
+    assert queues["unassigned"]["count"] == str(len(waiting)) == str(dashboard["Unassigned"])
+    assert queues["all"]["count"] == "3"
+    query = dict(parse_qsl(urlsplit(queues["unassigned"]["href"]).query))
+    listed = load_page(resolved_filters(list_query(query), agent))
+    assert sorted(ticket.id for ticket in listed.items) == sorted(waiting)

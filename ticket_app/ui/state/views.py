@@ -24,10 +24,15 @@ logger = logging.getLogger(__name__)
 BUILTIN_VIEWS: tuple[tuple[str, str, str, ListQuery], ...] = (
     ("open", "All open", "inbox", ListQuery(status="open")),
     ("mine", "Assigned to me", "user-check", ListQuery(assignee=ME)),
-    ("unassigned", "Unassigned", "user-x", ListQuery(assignee=UNASSIGNED)),
+    ("unassigned", "Unassigned", "user-x", ListQuery(status="open", assignee=UNASSIGNED)),
     ("all", "All tickets", "list", ListQuery()),
 )
-"""(key, label, icon, query) of the queues every staff member has."""
+"""(key, label, icon, query) of the queues every staff member has.
+
+"Unassigned" holds open tickets nobody owns, the work waiting to be picked up, so it counts what
+the dashboard's "Unassigned" row of open tickets by assignee counts; a resolved or closed ticket
+that was never assigned needs no one and stays out of it.
+"""
 
 
 def resolved_filters(query: ListQuery, actor: Actor) -> TicketFilters:
