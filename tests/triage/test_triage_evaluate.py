@@ -8,6 +8,7 @@ from collections import Counter
 from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate
 from ticket_app.triage.evaluate import (
+    READERS_DIR,
     REFERENCE_DEV_SHARE,
     SIGNALS_DIR,
     Example,
@@ -15,6 +16,8 @@ from ticket_app.triage.evaluate import (
     drop_near_duplicates,
     load_reference,
     normalised_key,
+    readers_report,
+    reference_key,
     supervised_reference,
 )
 
@@ -80,3 +83,23 @@ def test_signal_sets_are_labelled_and_name_real_reference_tickets() -> None:
         json.loads(line) for line in (SIGNALS_DIR / "sentiment.jsonl").read_text().splitlines()
     ]
     assert {sample["sentiment"] for sample in samples} == {"negative", "neutral", "positive"}
+
+
+def test_readers_label_every_reference_ticket_once_and_are_reported() -> None:
+    keys = sorted(reference_key(e.title, e.description) for e in load_reference())
+    assert len(set(keys)) == len(keys) == 800
+    files = sorted(READERS_DIR.glob("*.jsonl"))
+    assert len(files) == 3
+    for path in files:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert sorted(row["key"] for row in rows) == keys
+        assert {row["category"] for row in rows} <= {c.value for c in Category}
+        assert {row["priority"] for row in rows} <= {p.value for p in Priority}
+    lines = readers_report()
+    assert lines[0].startswith("== Readers following the prompt's definitions (3 readers")
+    assert [line.split(":")[0].strip() for line in lines[1:5]] == [
+        "development half (n=402) category",
+        "development half (n=402) priority",
+        "held-out half (n=398) category",
+        "held-out half (n=398) priority",
+    ]

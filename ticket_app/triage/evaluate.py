@@ -19,6 +19,9 @@ per-class recall, confusion matrices and latency (ms per ticket) for:
   much of the labelling any text model can recover from this data, i.e. a practical ceiling.
 
 `--splits dev` prints only the development splits (what rule changes may be checked against).
+`--classifier gemini` scores the configured Gemini model instead (GEMINI_API_KEY, the same prompt,
+schema, time budget and offline fallback as the app) on the reference tickets and the second
+development set only, and counts how many answers came from Gemini; it needs no shared data.
 
 Splits are by a SHA-256 hash of the normalised text (lower case, letters only, so rows that differ
 in digits, case or punctuation fall on the same side), hence stable across runs and machines.
@@ -31,6 +34,7 @@ is read, never copied into the product.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import hashlib
 import json
@@ -48,7 +52,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from ticket_app.settings import PROJECT_ROOT
+from ticket_app.settings import PROJECT_ROOT, get_settings
+from ticket_app.triage.base import TicketClassifier, TriageSuggestion
+from ticket_app.triage.gemini import GeminiClassifier
 from ticket_app.triage.learner import HistoryLearner
 from ticket_app.triage.offline import OfflineClassifier
 from ticket_app.triage.signals import read_signals
@@ -64,6 +70,8 @@ REFERENCE_DEV_SHARE = 5  # tenths of the reference tickets consulted while chang
 # A second development set (issue 14, third round): 800 tickets written to the same brief, all
 # of them consulted while changing the rules; they never enter the held-out half.
 DEVELOPMENT_DIR = Path(__file__).with_name("development_tickets")
+# Labels given by readers who followed the prompt's definitions (see that directory's README).
+READERS_DIR = Path(__file__).with_name("reference_readers")
 
 
 @dataclass(frozen=True)
@@ -323,6 +331,134 @@ def evaluate_reference(dev_only: bool = False) -> list[str]:
     return out
 
 
+def reference_key(title: str, description: str) -> str:
+    """The 16-hex-digit key that names a reference ticket in `reference_readers/` files."""
+    text = normalised_key(f"{title} {description}")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _agreement(first: dict[str, str], second: dict[str, str], keys: Sequence[str]) -> float:
+    return sum(first[key] == second[key] for key in keys) / len(keys)
+
+
+def readers_report(directory: Path = READERS_DIR) -> list[str]:
+    """How readers who followed the prompt's definitions agree with the reference labels.
+
+    Each `*.jsonl` file in `directory` is one reader: `{"key", "category", "priority"}` per
+    reference ticket (`reference_key`). Prints, per half of the reference tickets, each reader's
+    and the majority's category and priority accuracy against the reference labels, and the
+    readers' agreement with each other. It measures the labels and the definitions, not the
+    product: how far reading each ticket's meaning with the prompt's definitions gets. Raises
+    KeyError if a reader misses a reference ticket.
+    """
+    reference = load_reference()
+    readers = {
+        path.stem: {
+            item["key"]: item
+            for item in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        }
+        for path in sorted(directory.glob("*.jsonl"))
+    }
+    lines = [
+        f"== Readers following the prompt's definitions ({len(readers)} readers, "
+        "each ticket read and labelled by hand; not the product) =="
+    ]
+    halves = (
+        ("development half", [e for e in reference if e.bucket < REFERENCE_DEV_SHARE]),
+        ("held-out half", [e for e in reference if e.bucket >= REFERENCE_DEV_SHARE]),
+    )
+    for name, examples in halves:
+        keys = [reference_key(e.title, e.description) for e in examples]
+        for field in ("category", "priority"):
+            gold = {key: getattr(e, field) for key, e in zip(keys, examples, strict=True)}
+            labels = {
+                reader: {key: items[key][field] for key in keys}
+                for reader, items in readers.items()
+            }
+            majority = {
+                key: max((values := [labels[reader][key] for reader in labels]), key=values.count)
+                for key in keys
+            }
+            each = "  ".join(
+                f"{reader}={_agreement(answers, gold, keys):.3f}"
+                for reader, answers in labels.items()
+            )
+            names = sorted(labels)
+            pairs = [
+                _agreement(labels[a], labels[b], keys)
+                for i, a in enumerate(names)
+                for b in names[i + 1 :]
+            ]
+            lines.append(
+                f"  {name} (n={len(keys)}) {field}: {each}  majority="
+                f"{_agreement(majority, gold, keys):.3f}  readers agree with each other "
+                f"{min(pairs):.3f}-{max(pairs):.3f}"
+            )
+    return [*lines, ""]
+
+
+async def _suggest_all(
+    classifier: TicketClassifier, examples: Sequence[Example], concurrency: int
+) -> list[TriageSuggestion]:
+    """Suggestions for `examples` in order, at most `concurrency` requests at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(example: Example) -> TriageSuggestion:
+        async with gate:
+            return await classifier.suggest(example.description, example.title)
+
+    return list(await asyncio.gather(*(one(example) for example in examples)))
+
+
+def classifier_report(
+    classifier: TicketClassifier, name: str, *, concurrency: int = 4
+) -> list[str]:
+    """Category and priority of any classifier on the reference tickets and the second set.
+
+    For the Gemini path: each answer's `source` is counted, so answers that fell back to the
+    offline classifier (timeouts, errors, an open circuit breaker) are visible, and the
+    accuracy of the Gemini answers alone is printed next to that of all answers. Sends one
+    request per ticket (1,600 in all).
+    """
+    reference = load_reference()
+    sets = (
+        (
+            "reference tickets, development half",
+            [e for e in reference if e.bucket < REFERENCE_DEV_SHARE],
+        ),
+        (
+            "reference tickets, held-out half",
+            [e for e in reference if e.bucket >= REFERENCE_DEV_SHARE],
+        ),
+        ("development tickets (second set)", load_reference(DEVELOPMENT_DIR)),
+    )
+    lines: list[str] = []
+    for title, examples in sets:
+        started = time.perf_counter()
+        suggestions = asyncio.run(_suggest_all(classifier, examples, concurrency))
+        seconds = time.perf_counter() - started
+        sources: dict[str, int] = {}
+        for suggestion in suggestions:
+            sources[suggestion.source] = sources.get(suggestion.source, 0) + 1
+        lines.append(f"== {name}: {title} ({len(examples)} tickets, {seconds:.1f} s) ==")
+        lines.append("  answered by: " + "  ".join(f"{k}={v}" for k, v in sorted(sources.items())))
+        for field, labels in (("category", CATEGORY_LABELS), ("priority", PRIORITY_LABELS)):
+            gold = [getattr(e, field) for e in examples]
+            pred = [getattr(s, field).value for s in suggestions]
+            lines.append(f"  {field}:")
+            lines += _metrics(gold, pred, labels)
+            own = [
+                (g, p)
+                for g, p, s in zip(gold, pred, suggestions, strict=True)
+                if s.source == "gemini"
+            ]
+            if own and len(own) < len(examples):
+                correct = sum(g == p for g, p in own)
+                lines.append(f"  {field} on the Gemini answers alone: {correct / len(own):.3f}")
+        lines.append("")
+    return lines
+
+
 def evaluate_dev(data_dir: Path) -> list[str]:
     """Only the development splits: what a rule change may be checked against."""
     mapping = json.loads((data_dir / "label_mapping.json").read_text(encoding="utf-8"))
@@ -388,6 +524,7 @@ def evaluate(data_dir: Path) -> list[str]:
         seconds = time.perf_counter() - started
         out += _warm_report(name, snapshot, seconds, OfflineClassifier(learner), test)
     out += evaluate_reference()
+    out += readers_report()
     out += evaluate_signals(data_dir, mapping)
     out += [
         "== Supervised reference: models trained on the Tobi-Bueck English rows themselves "
@@ -580,7 +717,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help="'dev': only the development splits (for checking a rule change)",
     )
+    parser.add_argument(
+        "--classifier",
+        choices=("offline", "gemini"),
+        default="offline",
+        help="'gemini': score the configured Gemini model (GEMINI_API_KEY) on the reference "
+        "tickets instead",
+    )
     args = parser.parse_args(argv)
+    if args.classifier == "gemini":
+        settings = get_settings()
+        if settings.gemini_api_key is None or not settings.gemini_api_key.get_secret_value():
+            sys.stderr.write("--classifier gemini needs GEMINI_API_KEY to be set.\n")
+            return 2
+        gemini = GeminiClassifier.from_settings(settings, OfflineClassifier())
+        report = classifier_report(
+            gemini,
+            f"Gemini ({settings.gemini_model})",
+            concurrency=settings.triage_max_concurrency,
+        )
+        sys.stdout.write("\n".join(report) + "\n")
+        return 0
     if not (args.data_dir / "label_mapping.json").is_file():
         sys.stderr.write(
             f"No evaluation data at {args.data_dir} (expected label_mapping.json there). "
