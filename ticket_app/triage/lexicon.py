@@ -511,7 +511,11 @@ CATEGORY_PRIOR: dict[Category, float] = {
 # Urgency cues: positive weights push towards high/critical, negative towards low. A security
 # incident or data loss is critical on its own; an outage needs a second sign of scale.
 URGENCY_CUES: tuple[Cue, ...] = (
-    cue("outage", 3.0, r"outages?|downtime|service (?:is )?down|site (?:is )?down"),
+    cue(
+        "outage",
+        3.0,
+        r"(?<!\bno )(?<!\bany )(?:outages?|downtime)|service (?:is )?down|site (?:is )?down",
+    ),
     cue(
         "many users affected",
         2.5,
@@ -540,7 +544,10 @@ URGENCY_CUES: tuple[Cue, ...] = (
         3.0,
         r"hijack\w*|taken over|took over|someone (?:has )?(?:logged|accessed|is using|used)|"
         r"unknown (?:admin|ips?|devices?|users?|logins?)|suspicious (?:logins?|activity|sessions?)|"
-        r"leaked|not me",
+        r"leaked|not me|unknown (?:pc|computer|laptop|phone|location)|"
+        r"(?:turned|switched) off (?:my )?(?:two factor|2fa)|"
+        r"(?:reset|sign in|login|verification) \w+ (?:that )?(?:i|we) (?:did not|never) "
+        r"(?:request|ask)",
     ),
     cue(
         "data loss",
@@ -566,7 +573,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         2.0,
         r"deadline|today|tonight|tomorrow|this week|end of (?:the )?(?:day|week)|in time|"
         r"(?:by|before|on|until|this|next) (?:monday|tuesday|wednesday|thursday|friday|"
-        r"saturday|sunday)|in (?:\d+|two|three|a few) (?:hours?|days?)|"
+        r"saturday|sunday)|in (?:\d+|two|three|a few) (?:hours?|days?|minutes?|mins?)|"
         r"due (?:today|tomorrow|next)|expir\w* (?:today|tomorrow|on|in|this|next)",
     ),
     cue(
@@ -610,7 +617,10 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"though|after (?:i|we) (?:cancel|return|paus)\w*)|(?:fee|charge|amount)s? (?:\w+ )?"
         r"(?:by mistake|in error)|keeps? (?:charging|billing)|money (?:was )?taken|"
         r"refund\w* (?:\w+ )?(?:to (?:the |a )?wrong|is missing|never|only partial)|"
-        r"(?:missing|partial|incomplete) refund",
+        r"(?:missing|partial|incomplete) refund|instead of \w+ing (?:\w+ )?(?:charged|billed)|"
+        r"charged (?:\w+ ){0,3}(?:full price|full amount|anyway)|"
+        r"refund (?:\w+ ){0,3}only (?:covered|for|included)|"
+        r"fee (?:added|charged) (?:although|even though)",
     ),
     cue(
         "how-to question",
@@ -622,7 +632,8 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"will (?:the|it|my|your) \w+ (?:work|support)|how (?:much|long|often|many)|"
         r"difference between|can (?:i|we)|(?:is|would) it be possible|is it possible|"
         r"why (?:is|does|do|am|are)|when (?:is|will|does|do)|are you|"
-        r"what (?:are|is) (?:your|the)|will (?:the|you|your) \w+ be",
+        r"what (?:are|is) (?:your|the)|will (?:the|you|your) \w+ be|"
+        r"where (?:is|s|are) (?:the|my)|do i (?:get|need|have to|pay)|will i (?:get|need|have)",
     ),
     cue(
         "information request",
@@ -630,6 +641,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"inquir\w*|enquir\w*|information (?:about|on|regarding)|more information|"
         r"learn more|interested in|details (?:about|on|regarding)|wondering|curious|"
         r"would like to know|want to know|questions? about|quick question|just asking|"
+        r"one question|just confirming|is there anything else|"
         r"recommend\w*|advice|guidance|best practice|thinking of|considering|compatib\w*",
     ),
     cue(
@@ -637,6 +649,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         -2.0,
         r"feature requests?|would be (?:nice|great|helpful|useful)|it would be|it d be|"
         r"could you add|consider adding|would love|please bring back|any plans|enhancements?|"
+        r"would you (?:consider|add|allow|support)|please consider|"
         r"suggestions?|suggest\w*|improv\w*|wish list",
     ),
     cue(
@@ -644,7 +657,12 @@ URGENCY_CUES: tuple[Cue, ...] = (
         -1.5,
         r"feedback|testimonial\w*|compliment\w*|rating|thank you to|just wanted to say|"
         r"wanted to (?:say|thank)|letting you know|well done|great job|kudos|keep up the|"
-        r"really appreciated|pleased with|impressed|just a note|fyi",
+        r"really appreciated|pleased with|impressed|just a note|fyi|pass on my thanks|"
+        r"(?:nice|good|great) (?:job|work)|thank you so much|thanks to (?:the|our|your)|"
+        r"keep it up|would (?:buy|order) again|(?:is|are|was|were|has been) (?:excellent|"
+        r"outstanding|lovely|perfect|amazing|fantastic|brilliant|superb)|love the|"
+        r"so much (?:faster|better|easier)|much better than|works perfectly|worth recogni[sz]ing|"
+        r"thank you for listening",
     ),
     # Impact and scope, beyond the wording (issue 14): who is affected, what is at stake,
     # since when, and whether there is a way around it.
@@ -664,10 +682,11 @@ URGENCY_CUES: tuple[Cue, ...] = (
     cue(
         "goods or money missing",
         1.5,
+        r"(?<!email )(?<!e mail )(?<!label )(?<!receipt )(?<!reply )(?<!code )(?<!link )"
         r"(?:never|not|nothing|has not|have not) (?:arrived|received|came|delivered|been "
         r"(?:delivered|refunded|credited))|marked as delivered|wrong (?:address|street|house|"
         r"person)|charged but|(?:did not|never) (?:place|order|make)|no (?:order|confirmation)"
-        r" (?:in|was|email)",
+        r" (?:in|was|email)|lost in transit|marked (?:as )?lost",
     ),
     cue(
         "someone else's access",
@@ -679,7 +698,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
         "whole product down",
         2.0,
         r"(?:every|all|any) (?:requests?|calls?|pages?|logins?|transactions?|orders?|"
-        r"webhooks?)(?: \w+){0,4} (?:fail\w*|return\w*|time\w* out|error\w*)|(?:stopped|stop) "
+        r"webhooks?)(?: \w+){0,4} (?:fail\w*|return\w*|time\w* out|error\w*)|stopped "
         r"(?:delivering|syncing|working|processing|sending)|no longer (?:sync\w*|work\w*|"
         r"load\w*|arriv\w*|deliver\w*|send\w*)|(?:integration|site|store|shop|checkout) "
         r"(?:is |went )?(?:completely |totally )?(?:down|offline|broken)",
@@ -695,7 +714,8 @@ URGENCY_CUES: tuple[Cue, ...] = (
         r"workaround|work around|in the meantime|not stuck|(?:can|could) still|"
         r"(?:still|otherwise) works?|works? fine (?:on|in|with)|not a big deal|not in a hurry|"
         r"minor|cosmetic|small (?:thing|issue|bug|problem)|just (?:annoying|curious)|"
-        r"nothing is wrong",
+        r"nothing is wrong|by hand|(?:correct|fix|enter|type|pay|paid|do) (?:\w+ )?manually|"
+        r"meanwhile|not a huge deal|luckily|for now",
     ),
     cue(
         "change request",
@@ -707,7 +727,7 @@ URGENCY_CUES: tuple[Cue, ...] = (
     cue(
         "no rush",
         -2.0,
-        r"no rush|not urgent|nothing urgent|no hurry|no urgency|"
+        r"no rush|not urgent|nothing urgent|no hurry|no urgency|not an emergency|"
         r"when(?:ever)? you (?:have|get) (?:a )?(?:time|chance)|at your convenience|low priority",
     ),
 )
