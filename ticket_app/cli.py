@@ -160,13 +160,16 @@ def _connect(database_url: str | None) -> str:
     return url
 
 
-def _connect_identity(database_url: str | None) -> str:
-    """`_connect`, then make sure the staff tables exist (exit 3 if unreachable or unmigrated)."""
+def _connect_migrated(database_url: str | None, table: str) -> str:
+    """`_connect`, then make sure `table` exists (exit 3 if unreachable or unmigrated).
+
+    `table` is one the command needs that a migration added, so a database that predates it
+    gets a clear message instead of a driver error.
+    """
     url = _connect(database_url)
     try:
-        # Schema introspection only (no data is read): a clear message instead of a driver
-        # error when the database predates the staff tables.
-        migrated = table_exists("staff_users")
+        # Schema introspection only: no data is read.
+        migrated = table_exists(table)
     except (OperationalError, InterfaceError) as exc:
         raise _unreachable(exc, url) from exc
     if not migrated:
@@ -175,6 +178,11 @@ def _connect_identity(database_url: str | None) -> str:
             EXIT_DATABASE,
         )
     return url
+
+
+def _connect_identity(database_url: str | None) -> str:
+    """`_connect_migrated` for the staff tables."""
+    return _connect_migrated(database_url, "staff_users")
 
 
 _OPTION_OF_FIELD = {"expires_days": "--expires-days", "scopes": "--scopes", "name": "--name"}
@@ -863,16 +871,7 @@ def counts_rebuild(database_url: str | None = _database_option) -> None:
     is printed (table, key, stored, actual). Ticket writes wait while it runs (about a second
     per million tickets); reads go on.
     """
-    url = _connect(database_url)
-    try:
-        migrated = table_exists("ticket_counts")
-    except (OperationalError, InterfaceError) as exc:
-        raise _unreachable(exc, url) from exc
-    if not migrated:
-        raise _fail(
-            "the database schema is not up to date; run `python -m ticket_app migrate` first",
-            EXIT_DATABASE,
-        )
+    _connect_migrated(database_url, "ticket_counts")
     with _service_errors():
         result = counts.rebuild_counts()
     if result.fixes:
@@ -907,16 +906,7 @@ def signals_backfill(
     committed with one audit event; run it again after an interruption and it continues. No
     network: about a millisecond a ticket.
     """
-    url = _connect(database_url)
-    try:
-        migrated = table_exists("ticket_counts")
-    except (OperationalError, InterfaceError) as exc:
-        raise _unreachable(exc, url) from exc
-    if not migrated:
-        raise _fail(
-            "the database schema is not up to date; run `python -m ticket_app migrate` first",
-            EXIT_DATABASE,
-        )
+    _connect_migrated(database_url, "ticket_counts")
 
     def progress(report: BackfillReport) -> None:
         if report.batches % BACKFILL_PROGRESS_EVERY == 0:
