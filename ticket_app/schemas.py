@@ -970,7 +970,10 @@ class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     into: int = Field(
-        ge=1, le=MAX_ROW_ID, description="Id of the ticket to keep; not this one, not a duplicate."
+        ge=1,
+        le=MAX_ROW_ID,
+        strict=True,
+        description="Id of the ticket to keep; not this one, not a duplicate.",
     )
 
 

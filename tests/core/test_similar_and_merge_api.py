@@ -107,7 +107,15 @@ def test_merge_closes_links_audits_and_notes_the_requester(api: TestClient, db: 
 
 @pytest.mark.parametrize(
     ("into", "status", "field"),
-    [("self", 409, "into"), (999_999, 404, "id"), (0, 422, "into"), ("x", 422, "into")],
+    [
+        ("self", 409, "into"),
+        (999_999, 404, "into"),
+        (0, 422, "into"),
+        ("x", 422, "into"),
+        (True, 422, "into"),
+        ("1", 422, "into"),
+        (1.0, 422, "into"),
+    ],
 )
 def test_merge_refuses_bad_targets_naming_into(
     api: TestClient, into: Any, status: int, field: str

@@ -241,7 +241,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             status.HTTP_404_NOT_FOUND,
             str(exc),
-            [{"field": "id", "message": str(exc), "type": "not_found"}],
+            [{"field": exc.field, "message": str(exc), "type": "not_found"}],
         )
 
     @app.exception_handler(InvalidCursorError)

@@ -10,11 +10,16 @@ class ServiceError(Exception):
 
 
 class TicketNotFoundError(ServiceError, LookupError):
-    """No ticket has the requested id."""
+    """No ticket has the requested id.
 
-    def __init__(self, ticket_id: int) -> None:
+    `field` names where the id came from: "id" (the URL) unless the request named the ticket in
+    another field (a merge's `into`).
+    """
+
+    def __init__(self, ticket_id: int, field: str = "id") -> None:
         super().__init__(f"Ticket {ticket_id} not found")
         self.ticket_id = ticket_id
+        self.field = field
 
 
 class InvalidCursorError(ServiceError, ValueError):

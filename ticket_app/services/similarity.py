@@ -174,7 +174,7 @@ def merge_ticket(
         if duplicate is None:
             raise TicketNotFoundError(ticket_id)
         if kept is None:
-            raise TicketNotFoundError(into)
+            raise TicketNotFoundError(into, field="into")
         if duplicate.duplicate_of_id is not None:
             raise ConflictError(
                 "into", f"ticket {ticket_id} was already merged into #{duplicate.duplicate_of_id}"
