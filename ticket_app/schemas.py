@@ -160,10 +160,12 @@ Description = Annotated[
     Field(json_schema_extra={"minLength": 1, "pattern": CONTENT_PATTERN}),
     _DescriptionLimitInSchema(),
 ]
+# Stripped like the importer strips it, so " ZD-1001 " and "ZD-1001" are the same ticket.
 ExternalId = Annotated[
     str,
     AfterValidator(storable_text),
     _at_most(EXTERNAL_ID_MAX_LENGTH),
+    AfterValidator(str.strip),
     AfterValidator(_not_blank),
     Field(
         json_schema_extra={
@@ -309,8 +311,8 @@ class TicketCreate(BaseModel):
     external_id: ExternalId | None = Field(
         default=None,
         description=f"Id in the system the ticket comes from, 1 to {EXTERNAL_ID_MAX_LENGTH} "
-        "characters, or null for none; unique: a second create with the same one is a 409 "
-        "naming the existing ticket.",
+        "characters (surrounding whitespace is removed), or null for none; unique: a second "
+        "create with the same one is a 409 naming the existing ticket.",
     )
     requester_name: NameText | None = Field(
         default=None, description=f"Who asked: 1 to {NAME_MAX_LENGTH} characters, or null."

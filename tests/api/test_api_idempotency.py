@@ -171,6 +171,14 @@ def test_external_id_is_stored_and_a_second_create_is_a_409(client: TestClient) 
     assert ticket_count(client) == 1
 
 
+def test_surrounding_whitespace_is_no_new_external_id(client: TestClient) -> None:
+    first = create(client, external_id=" ZD-1001\t")
+    assert first.status_code == 201 and first.json()["external_id"] == "ZD-1001"
+    again = create(client, external_id="  ZD-1001  ", title="Other")
+    assert again.status_code == 409 and again.json()["ticket"]["id"] == first.json()["id"]
+    assert ticket_count(client) == 1
+
+
 def test_an_imported_ticket_s_external_id_is_taken_too(client: TestClient) -> None:
     row = {"title": "Imported", "description": "From the old desk", "external_id": "OLD-7"}
     assert import_records([(1, row)], classify=False).inserted == 1
