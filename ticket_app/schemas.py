@@ -797,6 +797,16 @@ class BulkFilters(BaseModel):
     )
     created_since: SinceTime | None = None
     updated_since: SinceTime | None = None
+    language: str | None = Field(
+        default=None,
+        pattern=LANGUAGE_PATTERN,
+        description="ISO 639-1 code of the tickets' detected language, e.g. `de`.",
+    )
+    frustrated: bool | None = Field(
+        default=None,
+        strict=True,
+        description="`true`: only tickets from frustrated customers; `false`: only others.",
+    )
 
 
 class BulkChanges(BaseModel):

@@ -67,6 +67,32 @@ def test_by_filters_takes_the_lists_names(client: TestClient) -> None:
         assert response.json() == {"updated": 3}
 
 
+def test_by_filters_takes_the_lists_language_and_frustrated_filters(client: TestClient) -> None:
+    german = make_ticket(
+        client,
+        title="Rechnung doppelt",
+        description="Guten Tag, die Rechnung für März wurde zweimal abgebucht. Bitte erstatten.",
+    )["id"]
+    angry = make_ticket(
+        client,
+        title="Third time asking",
+        description="This is the third time I write about this invoice and still no answer. "
+        "Fix it or I cancel my subscription.",
+    )["id"]
+    make_ticket(client, title="Printer", description="Could you send me the printer manual?")
+    for filters, expected in (({"language": "de"}, german), ({"frustrated": True}, angry)):
+        listed = client.get("/api/tickets/", params=filters).json()
+        assert [ticket["id"] for ticket in listed] == [expected]
+        response = bulk(client, filters=filters, changes={"priority": "critical"})
+        assert response.status_code == 200 and response.json() == {"updated": 1}
+        assert state(client, expected)[1] == "critical"
+    assert bulk(client, filters={"frustrated": False}, changes={"priority": "low"}).json() == {
+        "updated": 2
+    }
+    refused = bulk(client, filters={"language": "German"}, changes={"priority": "low"})
+    assert refused.status_code == 422 and error_fields(refused) == ["filters.language"]
+
+
 def test_nothing_changes_when_any_id_is_unknown(client: TestClient) -> None:
     ticket = make_ticket(client)["id"]
     response = bulk(client, ids=[ticket, 9999], changes={"status": "closed"})
