@@ -568,12 +568,12 @@ class TicketStats(BaseModel):
     open_by_assignee: list[AssigneeLoad] = Field(
         default_factory=list,
         description="Open tickets (status open) per assignee, most first; `assignee_id` null "
-        "is the unassigned ones.",
+        "is the unassigned ones. Only with `workload=true`.",
     )
     median_first_reply_seconds: float | None = Field(
         default=None,
         description="Median seconds from creation to the first public staff reply, over the "
-        "matching tickets that have one; null when none has.",
+        "matching tickets that have one; null when none has. Only with `workload=true`.",
     )
 
 
@@ -981,12 +981,7 @@ class MergeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    into: int = Field(
-        ge=1,
-        le=MAX_ROW_ID,
-        strict=True,
-        description="Id of the ticket to keep; not this one, not a duplicate.",
-    )
+    into: RowId = Field(description="Id of the ticket to keep; not this one, not a duplicate.")
 
 
 class MergeResult(BaseModel):

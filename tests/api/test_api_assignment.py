@@ -90,7 +90,7 @@ def test_the_assignee_filter_on_list_stats_and_export(client: TestClient) -> Non
         stats = ann_client.get("/api/tickets/stats/", params={"assignee": "me"}).json()
         assert stats["total_tickets"] == 3 and stats["open_tickets"] == 3
         everyone = client.get("/api/tickets/stats/", params={"workload": "true"}).json()
-        assert client.get("/api/tickets/stats/").json()["open_by_assignee"] == []
+        assert "open_by_assignee" not in client.get("/api/tickets/stats/").json()
         everyone = everyone["open_by_assignee"]
         assert everyone == [
             {"assignee_id": ann, "name": "agent0", "open": 3},

@@ -114,7 +114,7 @@ def test_merge_closes_links_audits_and_notes_the_requester(api: TestClient, db: 
         ("x", 422, "into"),
         (True, 422, "into"),
         ("1", 422, "into"),
-        (1.0, 422, "into"),
+        (1.5, 422, "into"),
     ],
 )
 def test_merge_refuses_bad_targets_naming_into(

@@ -18,9 +18,8 @@ KEYS = {
     "avg_tickets_per_day",
     "priority_breakdown",
     "category_breakdown",
-    "open_by_assignee",
-    "median_first_reply_seconds",
 }
+WORKLOAD_KEYS = {"open_by_assignee", "median_first_reply_seconds"}
 
 
 def test_empty_database_gives_zero_filled_stats(client: TestClient) -> None:
@@ -31,9 +30,17 @@ def test_empty_database_gives_zero_filled_stats(client: TestClient) -> None:
         "avg_tickets_per_day": 0.0,
         "priority_breakdown": {"low": 0, "medium": 0, "high": 0, "critical": 0},
         "category_breakdown": {"billing": 0, "technical": 0, "account": 0, "general": 0},
-        "open_by_assignee": [],
-        "median_first_reply_seconds": None,
     }
+    workload = client.get("/api/tickets/stats/", params={"workload": "true"}).json()
+    assert workload == {**body, "open_by_assignee": [], "median_first_reply_seconds": None}
+
+
+def test_workload_keys_are_absent_unless_asked_for(client: TestClient) -> None:
+    make_ticket(client)
+    assert set(client.get("/api/tickets/stats/").json()) == KEYS
+    asked = client.get("/api/tickets/stats/", params={"workload": "true"}).json()
+    assert set(asked) == KEYS | WORKLOAD_KEYS
+    assert asked["open_by_assignee"] == [{"assignee_id": None, "name": "Unassigned", "open": 1}]
 
 
 def test_counts_and_breakdowns(client: TestClient) -> None:

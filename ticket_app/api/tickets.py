@@ -229,17 +229,23 @@ def ticket_filters(
 Filters = Annotated[TicketFilters, Depends(ticket_filters)]
 
 
-@_route("GET", "/stats", response_model=TicketStats, summary="Ticket statistics")
+@_route(
+    "GET",
+    "/stats",
+    response_model=TicketStats,
+    response_model_exclude_unset=True,
+    summary="Ticket statistics",
+)
 def ticket_stats(
     actor: Reader,
     filters: Filters,
     workload: Annotated[
         bool,
         Query(
-            description="Also fill `open_by_assignee` and `median_first_reply_seconds` (one "
-            "more query each, growing with the open and replied tickets); without it they are "
-            "`[]` and null and the answer comes from constant-time counts when only "
-            "category, priority and status filter."
+            description="Also answer `open_by_assignee` and `median_first_reply_seconds` (one "
+            "more query each, growing with the open and replied tickets); without it both keys "
+            "are absent and the answer comes from constant-time counts when only category, "
+            "priority and status filter."
         ),
     ] = False,
 ) -> TicketStats:
