@@ -31,10 +31,12 @@ def test_a_view_counts_for_whoever_opens_it(client: TestClient) -> None:
             shared = save(admin, "Mine, urgent first", query, shared=True)
         assert shared.status_code == 201
         assert shared.json()["owner_name"] == "Test Admin" and shared.json()["shared"] is True
+        assert shared.json()["count"] == 0  # the admin's own tickets, as the list would say
         assert views_of(ann_client)["Mine, urgent first"]["count"] == 2
         assert views_of(bob_client)["Mine, urgent first"]["count"] == 1
         assert views_of(client)["Mine, urgent first"]["count"] == 0
-        assert save(ann_client, "Open", {"status": "open"}).status_code == 201
+        opened = save(ann_client, "Open", {"status": "open"})
+        assert opened.status_code == 201 and opened.json()["count"] == 3
         assert set(views_of(ann_client)) == {"Mine, urgent first", "Open"}
         assert set(views_of(bob_client)) == {"Mine, urgent first"}  # Ann's own stays hers
         make_ticket(client)

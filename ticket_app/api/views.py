@@ -43,10 +43,18 @@ def list_views(actor: ViewKeeper) -> list[SavedViewRead]:
 async def save_view(payload: SavedViewCreate, actor: ViewKeeper) -> SavedViewRead:
     """Save the list's filters, search and sort under a name (unique per person: 409 otherwise).
 
+    The answer carries the view's `count` now, as the list of views does.
+
     `query` holds the list's query parameters; a parameter or value the list would refuse is a
     422 naming `query.<name>`. Only admins may share a view with the team (403).
     """
-    return await run_in_threadpool(lambda: view_service.save_view(payload, actor=actor))
+
+    def save() -> SavedViewRead:
+        view = view_service.save_view(payload, actor=actor)
+        counts = view_service.view_counts([view], actor=actor)
+        return view.model_copy(update={"count": counts[view.id]})
+
+    return await run_in_threadpool(save)
 
 
 ViewId = Annotated[int, Path(description="A saved view's id.")]
