@@ -537,7 +537,10 @@ def export(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", dir_okay=False, help="Write to this file (default: stdout)."
+            "--output",
+            "-o",
+            dir_okay=False,
+            help="Write to this file (default, or '-': stdout).",
         ),
     ] = None,
     database_url: str | None = _database_option,
@@ -551,7 +554,7 @@ def export(
     filters = TicketFilters(category=category, priority=priority, status=status, search=search)
     try:
         record_export(filters, actor=CLI_ACTOR)
-        if output is None:
+        if output is None or str(output) == "-":
             for chunk in export_csv(filters):
                 typer.echo(chunk, nl=False)
             return

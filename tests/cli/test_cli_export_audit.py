@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.cli.support import Invoke
 
 
@@ -20,3 +22,13 @@ def test_export_to_a_file_and_to_stdout_are_recorded_with_their_filters(
     assert [(e["actor_kind"], e["actor_label"]) for e in exports] == [("system", "cli")] * 2
     assert '"status":"open"' in str(exports[0]["new_value"])
     assert '"category":"billing"' in str(exports[1]["new_value"])
+
+
+def test_export_to_a_dash_writes_standard_output_not_a_file(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("id,")
+    assert list(tmp_path.iterdir()) == []
