@@ -152,8 +152,10 @@ UpdatedSinceQuery = Annotated[
     datetime | None,
     BeforeValidator(parse_since),
     Query(
-        description="Only tickets last changed at or after this instant (for incremental sync: "
-        f"pass the newest `updated_at` you hold; that ticket comes again). {_SINCE_RULE}"
+        description="Only tickets last changed at or after this instant. For incremental sync "
+        "pass the newest `updated_at` you hold minus a minute and skip tickets you hold with "
+        "the same `id` and `updated_at`: concurrent writes commit in a slightly different "
+        f"order than they were stamped. {_SINCE_RULE}"
     ),
 ]
 LanguageQuery = Annotated[
