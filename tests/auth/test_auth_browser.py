@@ -89,6 +89,22 @@ def test_cookie_writes_from_a_foreign_origin_are_refused(
     assert list_ticket_events(ticket_id).items == events_before
 
 
+def test_cookie_writes_without_origin_are_judged_by_their_referer(
+    agent_browser: TestClient,
+) -> None:
+    ticket_id = add_ticket()
+    foreign = agent_browser.patch(
+        f"/api/tickets/{ticket_id}/",
+        json={"priority": "critical"},
+        headers={"Referer": f"{EVIL}/page.html"},
+    )
+    assert foreign.status_code == 403 and get_ticket(ticket_id).priority == "high"
+    refused = agent_browser.post("/api/tickets/", json=TICKET, headers={"Referer": EVIL + "/"})
+    assert refused.status_code == 403 and list_tickets().total == 1
+    own = agent_browser.post("/api/tickets/", json=TICKET, headers={"Referer": f"{OWN}/tickets"})
+    assert own.status_code == 201
+
+
 def test_cookie_writes_from_our_own_origin_work(agent_browser: TestClient) -> None:
     ticket_id = add_ticket()
     patch = agent_browser.patch(

@@ -9,7 +9,7 @@ our own origin (or a configured one): a page on another site or port cannot ride
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -58,6 +58,20 @@ def trusted_origins(scheme: str, host: str | None) -> set[str]:
     return origins
 
 
+def request_origin(headers: Mapping[str, str]) -> str | None:
+    """The origin of the page that sent a request: its `Origin` header, else its `Referer`'s.
+
+    Browsers leave `Origin` out of some requests (older ones on same-site POSTs, some on
+    navigations); their `Referer` then still names the page. None when neither is sent, as by
+    scripts. An unparsable `Referer` gives "://", which no trusted origin equals.
+    """
+    origin = headers.get("origin")
+    if origin is not None:
+        return origin
+    referer = headers.get("referer")
+    return origin_of(referer) if referer else None
+
+
 def is_trusted_origin(origin: str | None, scheme: str, host: str | None) -> bool:
     """Whether a browser `Origin` header may use the session (absent: not a browser, allowed)."""
     if origin is None:
@@ -92,7 +106,7 @@ async def current_actor(
     if not session_token:
         return None
     if request.method not in SAFE_METHODS and not is_trusted_origin(
-        request.headers.get("origin"), request.url.scheme, request.headers.get("host")
+        request_origin(request.headers), request.url.scheme, request.headers.get("host")
     ):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

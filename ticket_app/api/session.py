@@ -20,6 +20,7 @@ from ticket_app.api.auth import (
     SESSION_COOKIE,
     cookie_scheme,
     is_trusted_origin,
+    request_origin,
     signed_in,
     unauthenticated,
 )
@@ -113,10 +114,11 @@ def _foreign_origin(request: Request) -> bool:
     """A browser request from a page that is not ours (login CSRF, forced sign-out): refused.
 
     Whatever the content type: a page on another site or port can post `text/plain` JSON
-    without a preflight. Requests without an `Origin` header (scripts) pass.
+    without a preflight. The page is named by `Origin`, else by `Referer`; requests with
+    neither (scripts) pass.
     """
     return not is_trusted_origin(
-        request.headers.get("origin"), request.url.scheme, request.headers.get("host")
+        request_origin(request.headers), request.url.scheme, request.headers.get("host")
     )
 
 
