@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.workspace import error_fields, staff_clients
@@ -77,3 +78,15 @@ def test_a_comment_moves_the_version(client: TestClient) -> None:
 def test_if_match_on_an_unknown_ticket_is_still_a_404(client: TestClient) -> None:
     response = client.patch("/api/tickets/999/", json={"status": "open"}, headers={"If-Match": "*"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("value", ["garbage", "abc123", '"abc", oops', "W/abc", '"unterminated'])
+def test_a_malformed_if_match_is_a_422_naming_it_and_changes_nothing(
+    client: TestClient, value: str
+) -> None:
+    ticket = make_ticket(client)
+    url = f"/api/tickets/{ticket['id']}/"
+    response = client.patch(url, json={"status": "closed"}, headers={"If-Match": value})
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["If-Match"]
+    assert client.get(url).json()["status"] == "open"

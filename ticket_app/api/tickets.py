@@ -466,12 +466,18 @@ def get_ticket(ticket_id: TicketId, response: Response, actor: Reader) -> Ticket
     return ticket
 
 
+# RFC 9110 If-Match: "*" or a comma-separated list of entity tags (optionally weak), so that
+# a mangled header (an unquoted tag, a stray word) is a 422 naming it, not a 412 that says
+# someone else changed the ticket.
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"[\x21\x23-\x7e]*"(\s*,\s*(W/)?"[\x21\x23-\x7e]*")*)\s*$'
 IfMatchHeader = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description="Optional. The `ETag` of the version you edited (or `*`): when the ticket "
-        "changed since, the answer is 412 and nothing is changed.",
+        pattern=IF_MATCH_PATTERN,
+        description="Optional. The `ETag` of the version you edited, quoted as sent (or `*`): "
+        "when the ticket changed since, the answer is 412 and nothing is changed; a value that "
+        "is not an entity tag is a 422.",
     ),
 ]
 
