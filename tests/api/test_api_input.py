@@ -161,3 +161,19 @@ def test_an_undecodable_body_is_a_400_naming_the_body(client: TestClient, path: 
     ticket = make_ticket(client)
     patch = post_raw(client, f"/api/tickets/{ticket['id']}/", b'{"title": "\xff"}', "PATCH")
     assert_refused(patch, "body", status=400)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "named"), [("text/plain", "text/plain"), (None, "no Content-Type")]
+)
+def test_json_sent_without_the_json_content_type_says_so(
+    client: TestClient, content_type: str | None, named: str
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    body = b'{"title": "T", "description": "D"}'
+    response = client.post("/api/tickets/", content=body, headers=headers)
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "body"
+    assert "Content-Type: application/json" in error["message"] and named in error["message"]
+    assert client.get("/api/tickets/").json() == []

@@ -121,11 +121,29 @@ def _message(error: dict[str, Any]) -> str:
     return message
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+# What pydantic says when the whole body is not an object: FastAPI reads a body that is not sent
+# as JSON as raw bytes, so a JSON object sent as text/plain or a form gets one of these.
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type"}
+
+
+def _validation_errors(
+    exc: RequestValidationError, content_type: str | None = None
+) -> list[dict[str, str]]:
     errors = []
     for error in exc.errors():
         field = "body" if error.get("type") == "json_invalid" else field_name(error["loc"])
-        errors.append({"field": field, "message": _message(error), "type": str(error["type"])})
+        message = _message(error)
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if (
+            tuple(error.get("loc", ())) == ("body",)
+            and error.get("type") in _NOT_AN_OBJECT
+            and media_type != "application/json"
+        ):
+            message = (
+                f"send the body as JSON with Content-Type: application/json "
+                f"(got {media_type or 'no Content-Type'})"
+            )
+        errors.append({"field": field, "message": message, "type": str(error["type"])})
     return errors
 
 
@@ -143,7 +161,9 @@ def install_error_handlers(app: FastAPI) -> None:
             for error in exc.errors()
         ]
         return error_response(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail, _validation_errors(exc)
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail,
+            _validation_errors(exc, request.headers.get("content-type")),
         )
 
     @app.exception_handler(StarletteHTTPException)
