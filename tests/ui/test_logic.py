@@ -198,7 +198,7 @@ def test_stats_view_formats_the_aggregates() -> None:
     view = stats_view(stats, TriageOverrideStats(suggested=8, overridden=2, override_rate=0.25))
     assert view.median_first_reply == "—" and view.assignee_rows == []
     assert (view.total, view.open, view.avg_per_day) == (10, 4, "3.33")
-    assert view.priority_rows[0] == {"name": "low", "count": 1, "label": "1"}
+    assert view.priority_rows[0] == {"name": "low", "count": 1, "label": "1", "legend": "low 1"}
     assert view.override_rate == "25%"
     assert view.override_text == "2 of 8 AI suggestions changed"
     assert view.priority_summary == "Tickets by priority: Low 1, Medium 1, High 1, Critical 1"

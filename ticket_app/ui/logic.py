@@ -357,12 +357,18 @@ def suggestion_badge(suggestion: TriageSuggestion, field: str) -> str:
 
 
 def chart_rows(counts: Mapping[str, int]) -> list[dict[str, str | int]]:
-    """Breakdown counts as recharts rows `{"name", "count", "label"}`.
+    """Breakdown counts as recharts rows `{"name", "count", "label", "legend"}`.
 
-    `label` is the count with thousands separators ("400,794"), shown on the bar itself.
+    `label` is the count with thousands separators ("400,794"), shown on the bar itself;
+    `legend` is the name with that count ("billing 12"), what the pie's legend shows.
     """
     return [
-        {"name": str(name), "count": int(count), "label": f"{int(count):,}"}
+        {
+            "name": str(name),
+            "count": int(count),
+            "label": f"{int(count):,}",
+            "legend": f"{name} {int(count):,}",
+        }
         for name, count in counts.items()
     ]
 

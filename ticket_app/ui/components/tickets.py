@@ -271,6 +271,8 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 size="1",
                 display=rx.breakpoints(initial="none", md="block"),
                 margin_top="0.15rem",
+                # A long URL or token in a description must wrap, not widen every row.
+                overflow_wrap="anywhere",
             ),
             _compact_details(row),
             min_width="11rem",
