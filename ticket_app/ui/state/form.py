@@ -271,12 +271,16 @@ class TicketFormState(rx.State):
         """Validate and store the ticket; on failure keep everything typed and say why."""
         del form_data  # the controlled fields already hold the values
         self.form_error = ""
-        actor, refusal = await authorize(self, Action.TICKETS_CREATE)
-        if actor is None:
-            yield refusal
-            return
         self.errors = client_errors(self.title, self.description)
         if self.errors:
+            return
+        # Busy at once: the session check and the first write after a start can take a second.
+        self.submitting = True
+        yield
+        actor, refusal = await authorize(self, Action.TICKETS_CREATE)
+        if actor is None:
+            self.submitting = False
+            yield refusal
             return
         try:
             data = TicketCreate(
@@ -287,9 +291,8 @@ class TicketFormState(rx.State):
             )
         except ValidationError as exc:
             self.errors = validation_messages(exc)
+            self.submitting = False
             return
-        self.submitting = True
-        yield
         try:
             ticket = await submit_ticket(data, actor=actor, suggestion=self._held_suggestion())
         except DatabaseUnavailableError:
