@@ -54,7 +54,11 @@ from ticket_app.services.tickets import (
 )
 from ticket_app.ui.logic import label_of_value, validation_messages
 from ticket_app.ui.state.session import SessionState, actor_of, authorize
-from ticket_app.ui.state.tickets import save_error_message
+from ticket_app.ui.state.tickets import (
+    TicketListState,
+    focus_when_rendered,
+    save_error_message,
+)
 from ticket_app.ui.triage_view import merge_error_message, similar_rows, triage_fields
 
 logger = logging.getLogger(__name__)
@@ -433,9 +437,11 @@ class TicketPageState(rx.State):
             return
         self._seen_marker = marker
         self._show(view)
+        (await self.get_state(TicketListState))._remember_opened(str(ticket_id))
         # Moving focus to the heading tells screen readers the page changed (a client-side
-        # navigation announces nothing by itself).
-        yield [rx.set_focus("ticket-heading"), TicketPageState.poll]
+        # navigation announces nothing by itself). The heading is rendered only with the
+        # loaded ticket, after this message's focus move would run: so wait for it.
+        yield [focus_when_rendered("ticket-heading"), TicketPageState.poll]
 
     @rx.event
     async def retry(self):

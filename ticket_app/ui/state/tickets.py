@@ -68,6 +68,30 @@ FOCUS_MARK_GLOBAL = "triageDeskFocusMark"
 """Window property the row-focus script sets to the mark of the last focus move it ran."""
 
 
+RENDER_WAIT_FRAMES = 30
+"""Animation frames (about half a second) a focus move waits for its element to be rendered."""
+
+
+def _focus_when_rendered(element_id: str) -> str:
+    """A script expression focusing `element_id`, waiting up to RENDER_WAIT_FRAMES for it.
+
+    State changes sent with (or just before) the focus move are rendered after the browser has
+    already run it, so an element they create is not there yet on the first try.
+    """
+    return (
+        f"(function focusWhenRendered(frames) {{ "
+        f"const element = document.getElementById({json.dumps(element_id)}); "
+        f"if (element) element.focus(); "
+        f"else if (frames > 0) requestAnimationFrame(() => focusWhenRendered(frames - 1)); "
+        f"}})({RENDER_WAIT_FRAMES})"
+    )
+
+
+def focus_when_rendered(element_id: str) -> rx.event.EventSpec:
+    """Move keyboard focus to `element_id` once it is rendered (see `_focus_when_rendered`)."""
+    return rx.run_script(_focus_when_rendered(element_id))
+
+
 def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
     """Focus a row's link and record `mark` in `window[FOCUS_MARK_GLOBAL]`.
 
@@ -77,7 +101,7 @@ def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
     # run_script evaluates one expression, hence the comma operator.
     return rx.run_script(
         f"(window.{FOCUS_MARK_GLOBAL} = {json.dumps(mark)}, "
-        f"document.getElementById({json.dumps(row_link_id(ticket_id))})?.focus())"
+        f"{_focus_when_rendered(row_link_id(ticket_id))})"
     )
 
 
@@ -156,6 +180,8 @@ class TicketListState(rx.State):
     _keyboard_in_list: bool = False
     _focus_moves: int = 0
     _focus_pending: str = ""
+    # The ticket whose page this tab showed last: coming back to the list returns to its row.
+    _opened_id: str = ""
     _saving: int = 0
     _seen_marker: str = ""
 
@@ -239,7 +265,9 @@ class TicketListState(rx.State):
         query = list_query(self.router.url.query_parameters)
         self._show_query(query)
         # A fresh page starts keyboard moves at the top row, whatever was current before
-        # (this state outlives page loads in the same tab).
+        # (this state outlives page loads in the same tab), unless it comes back from a
+        # ticket page: then the ticket's row is current and focused, where the agent left.
+        returning, self._opened_id = self._opened_id, ""
         self.current_id = ""
         self._keyboard_in_list = False
         self._focus_pending = ""
@@ -257,7 +285,15 @@ class TicketListState(rx.State):
             logger.warning("ticket list not loaded: %s", exc)
         await self._reload()
         self.loading = False
+        if returning and any(row["id"] == returning for row in self.rows):
+            self.current_id, self._keyboard_in_list = returning, True
+            yield [self._focus_current(), TicketListState.poll]
+            return
         yield TicketListState.poll
+
+    def _remember_opened(self, ticket_id: str) -> None:
+        """Note the ticket whose page this tab shows, so the list comes back to its row."""
+        self._opened_id = ticket_id
 
     async def _reload(self) -> None:
         """Load the first page and the summary (keeps the old rows if that fails)."""
