@@ -1,12 +1,13 @@
 """Sign-in in a real browser, against a running server.
 
-First-run setup, sign-in and sign-out, a viewer's read-only console, no CSP violations, and
-what a page on another origin can (not) do.
+First-run setup, sign-in and sign-out, a viewer's read-only console, deactivating staff behind
+a confirmation, no CSP violations, and what a page on another origin can (not) do.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import urllib.error
 import urllib.request
 import uuid
@@ -19,11 +20,15 @@ from tests.e2e.conftest import (
     ADMIN_EMAIL,
     PASSWORD,
     SETUP_TOKEN,
+    SYSTEM,
     AppServer,
     add_user,
     session_cookie,
 )
 from tests.e2e.seed import post_json
+from tests.e2e.test_accessibility import _axe_violations
+from ticket_app.services import identity
+from ticket_app.services.database import use_database
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -109,6 +114,84 @@ def test_viewer_reads_but_cannot_edit(anonymous_page, app_server: AppServer) -> 
     assert refused.status == 403
     page.goto(f"{app_server.base_url}/staff")
     expect(page).to_have_url(re.compile(r"/$"))
+
+
+def _active(app: AppServer, email: str) -> bool:
+    with sqlite3.connect(app.db_path, timeout=30) as connection:
+        row = connection.execute(
+            "SELECT is_active FROM staff_users WHERE email = ?", (email,)
+        ).fetchone()
+    return bool(row[0])
+
+
+def test_deactivating_asks_first_and_keeps_focus_on_that_person(
+    page, app_server: AppServer
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    # Emails that sort next to each other: the row after Carol's is Dave's until she moves to
+    # the inactive end of the table.
+    carol, dave = f"d-{tag}-1@example.com", f"d-{tag}-2@example.com"
+    use_database(app_server.database_url)
+    identity.create_user(carol, "agent", PASSWORD, name="Carol Agent", actor=SYSTEM)
+    identity.create_user(dave, "agent", PASSWORD, name="Dave Agent", actor=SYSTEM)
+    page.goto(f"{app_server.base_url}/staff")
+    deactivate_carol = page.get_by_role("button", name=f"Deactivate {carol}")
+    dialog = page.get_by_role("alertdialog")
+
+    # Enter on Deactivate only asks; Cancel has focus, so a second Enter changes nothing.
+    deactivate_carol.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Deactivate Carol Agent ({carol})?")
+    expect(dialog).to_contain_text("Their sessions and API tokens stop working at once.")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(deactivate_carol).to_be_focused()
+    assert _active(app_server, carol) and _active(app_server, dave)
+
+    # Escape cancels too.
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(deactivate_carol).to_be_focused()
+    assert _active(app_server, carol)
+
+    # Confirming deactivates Carol only; focus stays on her row (now at the inactive end).
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Deactivate")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    carol_row = page.get_by_test_id("staff-row").filter(has_text=carol)
+    expect(carol_row.get_by_role("button", name=f"Reactivate {carol}")).to_be_focused()
+    expect(page.get_by_role("button", name=f"Deactivate {dave}")).not_to_be_focused()
+    assert not _active(app_server, carol)
+    assert _active(app_server, dave)
+
+    # Another Enter reactivates Carol (no confirmation needed) and never touches Dave.
+    page.keyboard.press("Enter")
+    expect(deactivate_carol).to_be_visible()
+    assert _active(app_server, carol) and _active(app_server, dave)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_deactivate_dialog_meets_wcag_aa(browser, app_server: AppServer, scheme: str) -> None:
+    email = f"d-axe-{uuid.uuid4().hex[:6]}@example.com"
+    add_user(app_server, email, "agent")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme)
+    context.add_cookies([session_cookie(app_server, ADMIN_EMAIL)])
+    page = context.new_page()
+    page.goto(f"{app_server.base_url}/staff")
+    page.get_by_role("button", name=f"Deactivate {email}").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text(email)
+    assert _axe_violations(page) == []
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    assert _active(app_server, email)
+    context.close()
 
 
 def test_console_runs_without_csp_violations(page, app_server: AppServer) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import reflex as rx
 
@@ -22,6 +23,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.permissions import Action, Scope
 from ticket_app.ui.state.session import authorize
+from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,11 @@ def user_row(user: UserRead) -> dict[str, str]:
         "active": "yes" if user.is_active else "no",
         "last_login": _when(user.last_login_at),
     }
+
+
+def toggle_id(action: str, user_id: str) -> str:
+    """DOM id of a staff row's "Deactivate" or "Reactivate" button (`action` is the word)."""
+    return f"{action}-{user_id}"
 
 
 def token_row(token: TokenRead) -> dict[str, str]:
@@ -75,7 +82,14 @@ def failure_text(exc: ServiceError) -> str:
 
 
 class StaffState(rx.State):
-    """Staff list, invitations (new accounts), role changes and deactivation."""
+    """Staff list, invitations (new accounts), role changes and deactivation.
+
+    Deactivating asks first: "Deactivate" opens a dialog naming the person (Cancel has focus,
+    so Enter alone never deactivates) and only its destructive button deactivates. When the
+    dialog has closed, focus goes back to that person's row (their Reactivate button after a
+    deactivation, their Deactivate button after Cancel), never to the row that took its place
+    when the table re-sorted.
+    """
 
     users: list[dict[str, str]] = rx.field(default_factory=list)
     new_email: str = ""
@@ -83,6 +97,14 @@ class StaffState(rx.State):
     new_role: str = "agent"
     new_password: str = ""
     message: str = ""
+
+    confirm_email: str = ""
+    """Email of the person the deactivation dialog asks about ("" when it is closed)."""
+    confirm_label: str = ""
+    """That person as the dialog names them: "Name (email)"."""
+    deactivating: bool = False
+    _return_focus: str = ""
+    """DOM id that gets focus once the dialog has closed."""
 
     async def _admin(self) -> tuple[Actor | None, object]:
         return await authorize(self, Action.STAFF_MANAGE)
@@ -163,7 +185,11 @@ class StaffState(rx.State):
 
     @rx.event
     async def set_active(self, email: str, active: bool):
-        """Deactivate (sessions and tokens stop at once) or reactivate a user."""
+        """Deactivate (sessions and tokens stop at once) or reactivate a user.
+
+        The page reactivates with it directly; it deactivates only through the dialog
+        (`ask_deactivate`, then `confirm_deactivate`).
+        """
         actor, refusal = await self._admin()
         if actor is None:
             return refusal
@@ -173,6 +199,63 @@ class StaffState(rx.State):
         except ServiceError as exc:
             return rx.toast.error(failure_text(exc))
         return rx.toast.success(f"{email} {'reactivated' if active else 'deactivated'}.")
+
+    def _close_confirm(self) -> None:
+        self.confirm_email = self.confirm_label = ""
+
+    @rx.event
+    async def ask_deactivate(self, email: str):
+        """Open the dialog that asks whether to deactivate `email` (nothing changes yet)."""
+        actor, refusal = await self._admin()
+        if actor is None:
+            return refusal
+        user = next((u for u in self.users if u["email"] == email), None)
+        if user is None or self.deactivating:
+            return None
+        self.confirm_email = email
+        self.confirm_label = f"{user['name']} ({email})" if user["name"] else email
+        self._return_focus = toggle_id("deactivate", user["id"])
+        return None
+
+    @rx.event
+    def confirm_dialog_changed(self, is_open: bool) -> None:
+        """The dialog asked to close (Cancel, Esc): cancel unless a deactivation is running."""
+        if not is_open and not self.deactivating:
+            self._close_confirm()
+
+    @rx.event
+    async def confirm_deactivate(self) -> AsyncIterator:
+        """Deactivate the person the dialog names; their sessions and tokens stop at once."""
+        actor, refusal = await self._admin()
+        if actor is None:
+            self._close_confirm()
+            yield refusal
+            return
+        email = self.confirm_email
+        if not email or self.deactivating:
+            return
+        self.deactivating = True
+        yield
+        try:
+            await asyncio.to_thread(lambda: identity.set_active(email, False, actor=actor))
+            await self._reload()
+        except ServiceError as exc:
+            self.deactivating = False
+            self._close_confirm()
+            yield rx.toast.error(failure_text(exc))
+            return
+        user = next((u for u in self.users if u["email"] == email), None)
+        if user is not None:
+            self._return_focus = toggle_id("reactivate", user["id"])
+        self.deactivating = False
+        self._close_confirm()
+        yield rx.toast.success(f"{email} deactivated.")
+
+    @rx.event
+    def return_focus(self):
+        """The dialog has closed: focus the row it was opened from (see the class doc)."""
+        target, self._return_focus = self._return_focus, ""
+        return focus_when_rendered(target) if target else None
 
 
 class TokensState(rx.State):
