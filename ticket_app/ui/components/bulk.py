@@ -172,7 +172,10 @@ def _undo_bar() -> rx.Component:
 def bulk_bar() -> rx.Component:
     """Shown while rows are selected: what to set, for how many, and "Apply".
 
-    On a phone it sticks to the bottom of the screen, within reach of the thumb.
+    It floats at the bottom of the window, within reach of a phone user's thumb, and takes no
+    room in the page: shown in the flow above the table, it pushed every row down by its height
+    at the first tick, so the next click meant for a row landed on "Apply". In the document it
+    stays right after the filters, where the keyboard reaches it.
     """
     return rx.fragment(
         _undo_bar(),
@@ -204,14 +207,24 @@ def bulk_bar() -> rx.Component:
                 background="var(--color-panel-solid)",
                 border="1px solid var(--accent-a7)",
                 box_shadow="var(--shadow-3)",
-                width="100%",
-                position=rx.breakpoints(initial="sticky", md="static"),
+                width="min(calc(100% - 1rem), 56rem)",
+                position="fixed",
                 bottom="0.5rem",
-                z_index="10",
+                left="50%",
+                transform="translateX(-50%)",
+                z_index="30",  # above the phone's "New" button while rows are selected
                 role="region",
                 aria_label="Bulk change",
                 data_testid="bulk-bar",
             ),
         ),
         _confirm_dialog(),
+    )
+
+
+def bulk_bar_room() -> rx.Component:
+    """Room below the table while the bulk bar floats, so it never hides the last rows."""
+    return rx.cond(
+        SessionState.can_edit & ((BulkState.selected_count > 0) | BulkState.all_matching),
+        rx.box(height="10rem", aria_hidden="true"),
     )

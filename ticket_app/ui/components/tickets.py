@@ -8,7 +8,12 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.schemas import TicketSort
-from ticket_app.ui.components.bulk import bulk_bar, row_checkbox, select_page_checkbox
+from ticket_app.ui.components.bulk import (
+    bulk_bar,
+    bulk_bar_room,
+    row_checkbox,
+    select_page_checkbox,
+)
 from ticket_app.ui.components.common import (
     CATEGORIES,
     CATEGORY_COLORS,
@@ -495,10 +500,14 @@ def tickets_section() -> rx.Component:
             filter_bar(),
             bulk_bar(),
             ticket_table(),
+            bulk_bar_room(),
             width="100%",
             spacing="3",
         ),
         shortcut_listener(),
         shortcuts_dialog(),
         width="100%",
+        # Radix's card contains paint, which would pin the floating bulk bar to the card's
+        # bottom instead of the window's.
+        contain="none",
     )
