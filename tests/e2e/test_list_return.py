@@ -42,3 +42,13 @@ def test_back_from_a_ticket_focuses_its_row_and_j_continues_below(
     expect(links.nth(3)).to_be_focused()
     page.keyboard.press("j")
     expect(links.nth(4)).to_be_focused()
+
+
+def test_n_opens_the_form_with_the_title_field_ready_to_type(page, app_server: AppServer) -> None:
+    page.goto(f"{app_server.base_url}/")
+    expect(page.get_by_test_id("ticket-link").first).to_be_visible()
+    page.locator("body").press("n")
+    expect(page).to_have_url(re.compile(r"/tickets/new/?$"))
+    expect(page.locator("#ticket-title")).to_be_focused()
+    page.keyboard.type("Typed at once")
+    expect(page.locator("#ticket-title")).to_have_value("Typed at once")

@@ -28,6 +28,7 @@ from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
 from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.state.tickets import focus_when_rendered
 from ticket_app.ui.triage_view import offer_title, similar_rows
 
 logger = logging.getLogger(__name__)
@@ -165,8 +166,12 @@ class TicketFormState(rx.State):
 
     @rx.event
     async def on_load(self):
-        """The new-ticket page: agents and admins only (others go to the list)."""
-        return await (await self.get_state(SessionState)).require(Action.TICKETS_CREATE)
+        """The new-ticket page: agents and admins only (others go to the list).
+
+        The title field takes focus, so an agent who pressed `n` in the list can type at once.
+        """
+        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_CREATE)
+        return refusal if refusal is not None else focus_when_rendered("ticket-title")
 
     @rx.event
     def set_title(self, value: str) -> None:
