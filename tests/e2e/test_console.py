@@ -309,6 +309,30 @@ def test_shift_click_selects_a_range(page, app_server: AppServer) -> None:
     expect(boxes.nth(4)).not_to_be_checked()
 
 
+def test_shortcuts_dialog_gives_focus_back_to_its_button(page, app_server: AppServer) -> None:
+    tag = _token()
+    _create(app_server, title=f"{tag} shortcuts")
+    _open(page, app_server, f"?q={tag}")
+    button = page.get_by_role("button", name="Keyboard shortcuts")
+    dialog = page.get_by_test_id("shortcuts-dialog")
+    close = dialog.get_by_role("button", name="Close")
+
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(close).to_be_focused()
+    page.keyboard.press("Tab")
+    assert dialog.evaluate("element => element.contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(button).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect(close).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(button).to_be_focused()
+
+
 def test_keyboard_moves_selects_opens_and_creates(page, app_server: AppServer) -> None:
     tag = _token()
     _create(app_server, title=f"{tag} key 1")

@@ -165,6 +165,52 @@ def test_merge_from_the_ticket_page_links_both_tickets(page, app_server) -> None
     expect(_similar(page, duplicate["id"])).to_have_count(0)
 
 
+def _holds_focus(locator) -> bool:
+    return locator.evaluate("element => element.contains(document.activeElement)")
+
+
+def test_merge_dialog_takes_focus_and_gives_it_back_by_keyboard(page, app_server) -> None:
+    word = _word()
+    kept = _create(app_server, *_outage(word))
+    title, description = _outage(word)
+    duplicate = _create(app_server, f"{title} once more", f"{description} Still broken.")
+    _open_ticket(page, app_server, duplicate)
+    merge = _similar(page, kept["id"]).get_by_role("button", name=f"Merge into #{kept['id']}")
+    dialog = page.get_by_role("alertdialog")
+    cancel = dialog.get_by_role("button", name="Cancel")
+    confirm = dialog.get_by_role("button", name=f"Merge into #{kept['id']}")
+
+    # Opened by keyboard, Cancel has focus (Enter alone never merges) and Tab stays inside.
+    merge.focus()
+    page.keyboard.press("Enter")
+    expect(cancel).to_be_focused()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        assert _holds_focus(dialog)
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(merge).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/tickets/{duplicate['id']}/?$"))
+
+    page.keyboard.press("Enter")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(merge).to_be_focused()
+    assert _stored(app_server, duplicate["id"])["duplicate_of_id"] is None
+
+    page.keyboard.press("Enter")
+    expect(cancel).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_test_id("duplicate-of-link")).to_have_text(f"#{kept['id']}")
+    # The button it came from is gone with the merge: the heading above the banner has focus.
+    expect(page.locator("#ticket-heading")).to_be_focused()
+    assert _stored(app_server, duplicate["id"])["duplicate_of_id"] == kept["id"]
+
+
 def test_a_merge_the_server_refuses_is_shown_and_changes_nothing(page, app_server) -> None:
     word = _word()
     target = _create(app_server, *_outage(word))

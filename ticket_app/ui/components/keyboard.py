@@ -3,16 +3,21 @@
 Reflex's `rx.window_event_listener` registers a `keydown` listener on the window; this one
 also hands over where the key was pressed, so keys typed into a text field, or pressed with
 Ctrl/Alt/Meta, never reach the server, and Enter on a link or button keeps its own meaning.
+
+Also `remember_opener` and `return_focus`, which give a dialog opened from state (no
+`rx.dialog.trigger`) back the focus return a trigger would have: Radix hands focus on close to
+the trigger, and without one it falls to <body>.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import reflex as rx
 from reflex.components.core.window_events import WindowEventListener
 from reflex.event import EventHandler
-from reflex.vars import ObjectVar, Var
+from reflex.vars import FunctionStringVar, ObjectVar, Var
 
 from ticket_app.ui.state.keyboard import SHORTCUTS, KeyboardState
 from ticket_app.ui.state.tickets import FOCUS_MARK_GLOBAL
@@ -20,6 +25,40 @@ from ticket_app.ui.state.tickets import FOCUS_MARK_GLOBAL
 SHORTCUT_KEYS = ["j", "k", "x", "a", "/", "n", "?", "Enter"]
 TYPING_TAGS = ["INPUT", "TEXTAREA", "SELECT"]
 ACTIVATING_TAGS = ["A", "BUTTON"]
+SHORTCUTS_BUTTON_ID = "shortcuts-button"
+OPENERS_GLOBAL = "triageDeskDialogOpeners"
+"""Window property: per dialog name, the element that had focus when that dialog opened."""
+
+
+def remember_opener(name: str) -> FunctionStringVar:
+    """An `on_open_auto_focus` handler noting which element had focus as dialog `name` opened.
+
+    Radix runs it as the content mounts, before it moves focus into the dialog, so the focused
+    element is still the button (or row) the dialog was opened from. It runs in the browser,
+    synchronously: a queued event could run after focus has moved.
+    """
+    return FunctionStringVar.create(
+        f"((event) => {{ (window.{OPENERS_GLOBAL} ??= {{}})[{json.dumps(name)}] = "
+        f"document.activeElement; }})"
+    )
+
+
+def return_focus(name: str, fallback_id: str = "") -> FunctionStringVar:
+    """An `on_close_auto_focus` handler putting focus back where dialog `name` was opened.
+
+    When that element has left the page (a merge removes its button), or focus was on <body>,
+    the element with `fallback_id` gets it instead (none when ""). Prevents Radix's default,
+    which focuses the dialog's trigger, or nothing when it has none.
+    """
+    return FunctionStringVar.create(
+        f"((event) => {{ event.preventDefault(); "
+        f"const openers = window.{OPENERS_GLOBAL} ?? {{}}; "
+        f"const opener = openers[{json.dumps(name)}]; "
+        f"delete openers[{json.dumps(name)}]; "
+        f"const back = opener && opener.isConnected && opener !== document.body "
+        f"? opener : document.getElementById({json.dumps(fallback_id)}); "
+        f"if (back) back.focus(); }})"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +123,11 @@ def _shortcut_row(keys: str, action: str) -> rx.Component:
 
 
 def shortcuts_dialog() -> rx.Component:
-    """The "?" dialog; also opened by the header's keyboard button."""
+    """The "?" dialog; also opened by the header's keyboard button.
+
+    Focus moves to Close when it opens and, when it closes, back to where it was: the keyboard
+    button, or the row (or other element) "?" was pressed on.
+    """
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Keyboard shortcuts"),
@@ -102,6 +145,8 @@ def shortcuts_dialog() -> rx.Component:
             ),
             max_width="28rem",
             data_testid="shortcuts-dialog",
+            on_open_auto_focus=remember_opener("shortcuts"),
+            on_close_auto_focus=return_focus("shortcuts"),
         ),
         open=KeyboardState.shortcuts_open,
         on_open_change=KeyboardState.show_shortcuts,
@@ -116,5 +161,7 @@ def shortcuts_button() -> rx.Component:
         color_scheme="gray",
         high_contrast=True,
         aria_label="Keyboard shortcuts",
+        aria_haspopup="dialog",
+        id=SHORTCUTS_BUTTON_ID,
         on_click=KeyboardState.show_shortcuts(True),
     )

@@ -23,6 +23,7 @@ from ticket_app.ui.components.common import (
     native_select,
     tone_style,
 )
+from ticket_app.ui.components.keyboard import remember_opener, return_focus
 from ticket_app.ui.components.triage import frustration_mark
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.ticket_page import (
@@ -388,6 +389,8 @@ def _similar_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                         on_click=State.ask_merge(row["id"]),
                         size="1",
                         variant="soft",
+                        aria_haspopup="dialog",
+                        id="merge-into-" + row["id"],
                         data_testid="merge-button",
                     ),
                 ),
@@ -439,7 +442,13 @@ def similar_section() -> rx.Component:
 
 
 def merge_dialog() -> rx.Component:
-    """Confirm merging this ticket into the chosen one, naming both."""
+    """Confirm merging this ticket into the chosen one, naming both.
+
+    Opened from state (no trigger), by the row's "Merge into #N". Cancel has focus when it opens
+    (Radix's alert dialog focuses its `cancel`), so Enter alone never merges, and Tab stays
+    inside. When it closes, focus goes back to that "Merge into #N" button; after a merge that
+    button is gone, and the ticket's heading (followed by the "Duplicate of" banner) gets it.
+    """
     this = "#" + State.fields["id"] + " (" + State.fields["title"] + ")"
     into = "#" + State.merge_into + " (" + State.merge_into_title + ")"
     return rx.alert_dialog.root(
@@ -453,12 +462,15 @@ def merge_dialog() -> rx.Component:
                 size="2",
             ),
             rx.flex(
-                rx.button(
-                    "Cancel",
-                    on_click=State.cancel_merge,
-                    variant="soft",
-                    color_scheme="gray",
-                    disabled=State.merging,
+                # No on_click here: Reflex would wrap the button in a <div>, which Radix would
+                # then try to focus. Cancel closes through on_open_change (merge_dialog_changed).
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        "Cancel",
+                        variant="soft",
+                        color_scheme="gray",
+                        disabled=State.merging,
+                    ),
                 ),
                 rx.button(
                     "Merge into #" + State.merge_into,
@@ -470,6 +482,8 @@ def merge_dialog() -> rx.Component:
                 justify="end",
                 margin_top="1rem",
             ),
+            on_open_auto_focus=remember_opener("merge"),
+            on_close_auto_focus=return_focus("merge", "ticket-heading"),
         ),
         open=State.merge_into != "",
         on_open_change=State.merge_dialog_changed,

@@ -65,10 +65,10 @@ class KeyboardState(rx.State):
             self.shortcuts_open = True
 
     @rx.event
-    async def show_shortcuts(self, is_open: bool):
-        """Open the shortcuts dialog, or close it and put focus back on the current row."""
+    def show_shortcuts(self, is_open: bool) -> None:
+        """Open or close the shortcuts dialog.
+
+        Closing moves no focus from here: the dialog puts it back on the element it was opened
+        from (the keyboard button, or the row "?" was pressed on); see `shortcuts_dialog`.
+        """
         self.shortcuts_open = is_open
-        if is_open:
-            return None
-        listing = await self.get_state(TicketListState)
-        return listing._focus_current() if listing.current_id else None
