@@ -168,10 +168,13 @@ class TicketFormState(rx.State):
     async def on_load(self):
         """The new-ticket page: agents and admins only (others go to the list).
 
-        The title field takes focus, so an agent who pressed `n` in the list can type at once.
+        The title field takes focus, so an agent who pressed `n` in the list can type at once,
+        unless they have already clicked into a field (the check runs after the page shows).
         """
         refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_CREATE)
-        return refusal if refusal is not None else focus_when_rendered("ticket-title")
+        if refusal is not None:
+            return refusal
+        return focus_when_rendered("ticket-title", unless_focused=True)
 
     @rx.event
     def set_title(self, value: str) -> None:

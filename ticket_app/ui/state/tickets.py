@@ -72,14 +72,21 @@ RENDER_WAIT_FRAMES = 30
 """Animation frames (about half a second) a focus move waits for its element to be rendered."""
 
 
-def _focus_when_rendered(element_id: str) -> str:
+def _focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> str:
     """A script expression focusing `element_id`, waiting up to RENDER_WAIT_FRAMES for it.
 
     State changes sent with (or just before) the focus move are rendered after the browser has
-    already run it, so an element they create is not there yet on the first try.
+    already run it, so an element they create is not there yet on the first try. With
+    `unless_focused`, focus stays wherever the user has already put it.
     """
+    skip = (
+        "document.activeElement && document.activeElement !== document.body"
+        if unless_focused
+        else "false"
+    )
     return (
         f"(function focusWhenRendered(frames) {{ "
+        f"if ({skip}) return; "
         f"const element = document.getElementById({json.dumps(element_id)}); "
         f"if (element) element.focus(); "
         f"else if (frames > 0) requestAnimationFrame(() => focusWhenRendered(frames - 1)); "
@@ -87,9 +94,9 @@ def _focus_when_rendered(element_id: str) -> str:
     )
 
 
-def focus_when_rendered(element_id: str) -> rx.event.EventSpec:
+def focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> rx.event.EventSpec:
     """Move keyboard focus to `element_id` once it is rendered (see `_focus_when_rendered`)."""
-    return rx.run_script(_focus_when_rendered(element_id))
+    return rx.run_script(_focus_when_rendered(element_id, unless_focused=unless_focused))
 
 
 def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
