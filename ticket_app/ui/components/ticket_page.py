@@ -299,6 +299,8 @@ def _reading_line(label: str, value: rx.Var[str], test_id: str) -> rx.Component:
             value,
             size="2",
             data_testid=test_id,
+            # A suggested title can be one long unbroken string (a URL, an id).
+            overflow_wrap="anywhere",
         ),
     )
 

@@ -672,11 +672,6 @@ class TicketPageState(rx.State):
         self.merge_into, self.merge_into_title = row["id"], row["title"]
 
     @rx.event
-    def cancel_merge(self) -> None:
-        """Close the merge confirmation without merging."""
-        self.merge_into = self.merge_into_title = ""
-
-    @rx.event
     def merge_dialog_changed(self, is_open: bool) -> None:
         """The dialog asked to close (Esc, a click outside): cancel unless a merge is running."""
         if not is_open and not self.merging:
