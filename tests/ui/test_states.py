@@ -111,9 +111,9 @@ def test_client_errors() -> None:
     assert client_errors("ok", "ok") == {}
 
 
-def test_suggestion_fills_only_untouched_selects() -> None:
-    state = _form(description="refund please")
-    state.set_priority("low")
+def test_suggestion_fills_only_untouched_selects(db: Engine) -> None:
+    state = _form(_session_cookie("agent"), description="refund please")
+    asyncio.run(state.set_priority("low"))
     state._take_suggestion(SUGGESTION, "refund please")
     assert (state.category, state.category_from_ai) == ("billing", True)
     assert (state.priority, state.priority_from_ai) == ("low", False)
@@ -134,7 +134,7 @@ def test_stale_suggestion_is_not_submitted() -> None:
 def test_submit_stores_ticket_with_the_held_suggestion_and_clears(db: Engine) -> None:
     state = _form(_session_cookie("agent"), title="Double charge", description="refund please")
     state._take_suggestion(SUGGESTION, "refund please")
-    state.set_priority("medium")
+    asyncio.run(state.set_priority("medium"))
     _drain(state.submit({}))
     assert state.title == state.description == ""
     assert state.form_error == ""

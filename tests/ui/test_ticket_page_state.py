@@ -6,6 +6,7 @@ sign-in, viewers are refused, and nothing is written then.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -131,7 +132,7 @@ def test_reply_and_note_are_added_through_the_console_channel(db: Engine) -> Non
     ticket_id = _ticket()
     state = _page(ticket_id, _session_cookie("agent"))
     _drain(state.send_comment({"body": "Line one\nline two"}))
-    state.set_public_reply("note")
+    asyncio.run(state.set_public_reply("note"))
     _drain(state.send_comment({"body": "Staff only"}))
     comments = list_comments(ticket_id).items
     assert [(c.body, c.public, c.channel.value) for c in comments] == [

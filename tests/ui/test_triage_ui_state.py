@@ -6,6 +6,8 @@ shown as an alert, and the session and role checked by every merge handler.
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
@@ -98,10 +100,10 @@ def test_an_empty_title_takes_the_suggested_title_until_the_user_types(db: Engin
         reason="webhook",
         suggested_title="Webhook deliveries stopped",
     )
-    state = _as(TicketFormState(_reflex_internal_init=True))
+    state = _as(TicketFormState(_reflex_internal_init=True), _session_cookie("agent"))
     state.description = OUTAGE
     state._take_suggestion(suggestion, OUTAGE)
     assert (state.title, state.title_from_ai) == ("Webhook deliveries stopped", True)
-    state.set_title("Webhooks down")
+    asyncio.run(state.set_title("Webhooks down"))
     state._take_suggestion(suggestion, OUTAGE)
     assert (state.title, state.title_from_ai) == ("Webhooks down", False)

@@ -25,6 +25,7 @@ from ticket_app.api.auth import (
     unauthenticated,
 )
 from ticket_app.api.errors import documented_errors, error_response
+from ticket_app.console_routes import safe_return_path
 from ticket_app.schemas import MeRead, UserRead
 from ticket_app.services.audit import Actor
 from ticket_app.services.client_address import FORWARDED_FOR, client_address, forwarded_for_value
@@ -61,13 +62,6 @@ class SetupRequest(BaseModel):
     email: str = Field(max_length=254)
     name: str | None = Field(default=None, max_length=100)
     password: str = Field(max_length=1024)
-
-
-def safe_next(target: str | None) -> str:
-    """A local path to go to after signing in; anything else (another site, `//host`) is `/`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def _is_form(request: Request) -> bool:
@@ -186,7 +180,7 @@ async def login(request: Request) -> Response:
             "email and password are required",
             [{"field": "email", "message": "email and password are required", "type": "missing"}],
         )
-    target = safe_next(data.next)
+    target = safe_return_path(data.next)
     if _foreign_origin(request):
         return _redirect("/login", error="origin") if form else _cross_origin_refused()
     try:

@@ -11,8 +11,10 @@ import asyncio
 
 import reflex as rx
 
+from ticket_app.console_routes import safe_return_path
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import has_admin
+from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.session import actor_of
 
 
@@ -32,13 +34,6 @@ def sign_in_message(params: dict[str, str]) -> tuple[str, str]:
     return "", ""
 
 
-def safe_next_path(value: str | None) -> str:
-    """A local path to return to after signing in; anything else becomes `/`."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
-
-
 class SignInState(rx.State):
     """The sign-in page: where to go afterwards and what went wrong last time."""
 
@@ -50,16 +45,16 @@ class SignInState(rx.State):
     async def on_load(self):
         """Read `next` and `error` from the URL; go straight on if already signed in."""
         params = dict(self.router.url.query_parameters)
-        self.next_path = safe_next_path(params.get("next"))
+        self.next_path = safe_return_path(params.get("next"))
         self.message, self.message_tone = sign_in_message(params)
         if await actor_of(self) is not None:
-            return rx.redirect(self.next_path, replace=True)
+            return redirect(self.next_path, replace=True)
         try:
             admin_exists = await asyncio.to_thread(has_admin)
         except ServiceError:
             return None
         if not admin_exists:
-            return rx.redirect("/setup", replace=True)
+            return redirect("/setup", replace=True)
         return None
 
 
@@ -83,5 +78,5 @@ class SetupState(rx.State):
             self.message = "The database is unavailable; try again in a moment."
             return None
         if admin_exists:
-            return rx.redirect("/login", replace=True)
+            return redirect("/login", replace=True)
         return None

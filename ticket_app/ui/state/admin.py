@@ -22,7 +22,8 @@ from ticket_app.services.errors import (
     ServiceError,
 )
 from ticket_app.services.permissions import Action, Scope
-from ticket_app.ui.state.session import authorize
+from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.state.session import authorize, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
@@ -125,21 +126,25 @@ class StaffState(rx.State):
         return None
 
     @rx.event
+    @session_setter
     def set_new_email(self, value: str) -> None:
         """Store the typed email of the new user."""
         self.new_email = value
 
     @rx.event
+    @session_setter
     def set_new_name(self, value: str) -> None:
         """Store the typed name of the new user."""
         self.new_name = value
 
     @rx.event
+    @session_setter
     def set_new_role(self, value: str) -> None:
         """Store the chosen role of the new user."""
         self.new_role = value
 
     @rx.event
+    @session_setter
     def set_new_password(self, value: str) -> None:
         """Store the initial password of the new user."""
         self.new_password = value
@@ -164,10 +169,10 @@ class StaffState(rx.State):
             await self._reload()
         except ServiceError as exc:
             self.message = failure_text(exc)
-            return rx.toast.error(self.message)
+            return toast_error(self.message)
         self.new_email = self.new_name = self.new_password = ""
         self.message = ""
-        return rx.toast.success(f"{user.email} can now sign in as {user.role.value}.")
+        return toast_success(f"{user.email} can now sign in as {user.role.value}.")
 
     @rx.event
     async def change_role(self, email: str, role: str):
@@ -180,8 +185,8 @@ class StaffState(rx.State):
             await self._reload()
         except ServiceError as exc:
             await self._reload()
-            return rx.toast.error(failure_text(exc))
-        return rx.toast.success(f"{email} is now {role}.")
+            return toast_error(failure_text(exc))
+        return toast_success(f"{email} is now {role}.")
 
     @rx.event
     async def set_active(self, email: str, active: bool):
@@ -197,8 +202,8 @@ class StaffState(rx.State):
             await asyncio.to_thread(lambda: identity.set_active(email, active, actor=actor))
             await self._reload()
         except ServiceError as exc:
-            return rx.toast.error(failure_text(exc))
-        return rx.toast.success(f"{email} {'reactivated' if active else 'deactivated'}.")
+            return toast_error(failure_text(exc))
+        return toast_success(f"{email} {'reactivated' if active else 'deactivated'}.")
 
     def _close_confirm(self) -> None:
         self.confirm_email = self.confirm_label = ""
@@ -218,6 +223,7 @@ class StaffState(rx.State):
         return None
 
     @rx.event
+    @session_setter
     def confirm_dialog_changed(self, is_open: bool) -> None:
         """The dialog asked to close (Cancel, Esc): cancel unless a deactivation is running."""
         if not is_open and not self.deactivating:
@@ -242,14 +248,14 @@ class StaffState(rx.State):
         except ServiceError as exc:
             self.deactivating = False
             self._close_confirm()
-            yield rx.toast.error(failure_text(exc))
+            yield toast_error(failure_text(exc))
             return
         user = next((u for u in self.users if u["email"] == email), None)
         if user is not None:
             self._return_focus = toggle_id("reactivate", user["id"])
         self.deactivating = False
         self._close_confirm()
-        yield rx.toast.success(f"{email} deactivated.")
+        yield toast_success(f"{email} deactivated.")
 
     @rx.event
     def return_focus(self):
@@ -286,16 +292,19 @@ class TokensState(rx.State):
         return None
 
     @rx.event
+    @session_setter
     def set_new_name(self, value: str) -> None:
         """Store the typed token name."""
         self.new_name = value
 
     @rx.event
+    @session_setter
     def set_new_scope(self, value: str) -> None:
         """read, write or read_write."""
         self.new_scope = value
 
     @rx.event
+    @session_setter
     def set_new_expiry(self, value: str) -> None:
         """Days until expiry, or "never"."""
         self.new_expiry = value
@@ -325,11 +334,11 @@ class TokensState(rx.State):
             await self._reload(actor)
         except ServiceError as exc:
             self.message = failure_text(exc)
-            return rx.toast.error(self.message)
+            return toast_error(self.message)
         self.created_secret = secret
         self.new_name = ""
         self.message = ""
-        return rx.toast.success(f"Token “{info.name}” created. Copy it now: it is shown once.")
+        return toast_success(f"Token “{info.name}” created. Copy it now: it is shown once.")
 
     @rx.event
     async def revoke(self, token_id: str):
@@ -344,8 +353,8 @@ class TokensState(rx.State):
             await self._reload(actor)
         except (ServiceError, ValueError) as exc:
             text = failure_text(exc) if isinstance(exc, ServiceError) else "Unknown token."
-            return rx.toast.error(text)
-        return rx.toast.success(f"Token “{info.name}” revoked.")
+            return toast_error(text)
+        return toast_success(f"Token “{info.name}” revoked.")
 
     @rx.event
     def dismiss_secret(self) -> None:

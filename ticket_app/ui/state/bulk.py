@@ -18,7 +18,8 @@ from ticket_app.services.bulk import bulk_update, count_matching, undo_bulk
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.permissions import Action
 from ticket_app.ui.logic import UNASSIGNED, select_range
-from ticket_app.ui.state.session import authorize
+from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.state.session import authorize, session_setter
 from ticket_app.ui.state.tickets import TicketListState, save_error_message
 from ticket_app.ui.state.views import NavState
 
@@ -103,7 +104,12 @@ class BulkState(rx.State):
         return [row["id"] for row in (await self.get_state(TicketListState)).rows]
 
     def _toggle(self, ids: list[str], ticket_id: str, *, extend: bool) -> None:
-        """Flip `ticket_id`; with `extend`, every row from the anchor to it takes its new state."""
+        """Flip `ticket_id`; with `extend`, every row from the anchor to it takes its new state.
+
+        Only a row the list shows can be ticked: any other id a tab sends is ignored.
+        """
+        if ticket_id not in ids:
+            return
         checked = ticket_id not in self.selected
         anchor = self.anchor if extend else ""
         self.selected = select_range(ids, self.selected, anchor, ticket_id, checked=checked)
@@ -146,7 +152,7 @@ class BulkState(rx.State):
         try:
             self.matching_count = await asyncio.to_thread(count_matching, listing._filters())
         except ServiceError as exc:
-            return rx.toast.error(f"Could not count the matching tickets: {exc}")
+            return toast_error(f"Could not count the matching tickets: {exc}")
         self.all_matching = True
         return None
 
@@ -157,12 +163,14 @@ class BulkState(rx.State):
         self.status = self.priority = self.category = self.assignee = ""
 
     @rx.event
+    @session_setter
     def set_choice(self, field: str, value: str) -> None:
         """What the bar will set for `field` ("" leaves it alone)."""
         if field in BULK_FIELDS:
             setattr(self, field, value)
 
     @rx.event
+    @session_setter
     def show_confirm(self, is_open: bool) -> None:
         """Open or close the "change all N matching" confirmation."""
         self.confirm_open = is_open
@@ -174,14 +182,14 @@ class BulkState(rx.State):
         if actor is None:
             return refusal
         if not self.has_changes:
-            return rx.toast.error("Choose what to change first.")
+            return toast_error("Choose what to change first.")
         if self.all_matching:
             self.confirm_open = True
             return None
         try:
             request = bulk_request(bulk_changes(self._choices()), ids=self.selected)
         except (ValidationError, ValueError) as exc:
-            return rx.toast.error(f"Nothing changed: {save_error_message(exc)}")
+            return toast_error(f"Nothing changed: {save_error_message(exc)}")
         return await self._run(request, actor)
 
     @rx.event
@@ -203,7 +211,7 @@ class BulkState(rx.State):
                 confirm_count=self.matching_count,
             )
         except (ValidationError, ValueError) as exc:
-            return rx.toast.error(f"Nothing changed: {save_error_message(exc)}")
+            return toast_error(f"Nothing changed: {save_error_message(exc)}")
         return await self._run(request, actor)
 
     async def _run(self, request: BulkRequest, actor) -> list:
@@ -211,13 +219,13 @@ class BulkState(rx.State):
         try:
             outcome = await asyncio.to_thread(bulk_update, request, actor=actor)
         except ServiceError as exc:
-            return [rx.toast.error(f"Nothing changed: {save_error_message(exc)}")]
+            return [toast_error(f"Nothing changed: {save_error_message(exc)}")]
         self._previous = dict(outcome.previous)
         noun = "ticket" if outcome.updated == 1 else "tickets"
         self.undo_note = f"{outcome.updated:,} {noun} changed."
         self.clear()
         return [
-            rx.toast.success(self.undo_note),
+            toast_success(self.undo_note),
             TicketListState.refresh,
             NavState.refresh_counts,
         ]
@@ -233,12 +241,12 @@ class BulkState(rx.State):
         try:
             restored = await asyncio.to_thread(undo_bulk, self._previous, actor=actor)
         except ServiceError as exc:
-            return rx.toast.error(f"Not undone: {save_error_message(exc)}")
+            return toast_error(f"Not undone: {save_error_message(exc)}")
         self._previous = {}
         self.undo_note = ""
         noun = "ticket" if restored == 1 else "tickets"
         return [
-            rx.toast.success(f"Undone: {restored:,} {noun} restored."),
+            toast_success(f"Undone: {restored:,} {noun} restored."),
             TicketListState.refresh,
             NavState.refresh_counts,
         ]

@@ -27,7 +27,8 @@ from ticket_app.services.tickets import submit_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
-from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.safe_events import redirect, toast_error, toast_success
+from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
 from ticket_app.ui.triage_view import offer_title, similar_rows
 
@@ -177,6 +178,7 @@ class TicketFormState(rx.State):
         return focus_when_rendered("ticket-title", unless_focused=True)
 
     @rx.event
+    @session_setter
     def set_title(self, value: str) -> None:
         """Store the typed title; it replaces a suggested one."""
         self.title = value
@@ -184,6 +186,7 @@ class TicketFormState(rx.State):
         self.errors = {k: v for k, v in self.errors.items() if k != "title"}
 
     @rx.event
+    @session_setter
     def set_description(self, value: str):
         """Store the (debounced) description and ask the classifier about it."""
         self.description = value
@@ -195,6 +198,7 @@ class TicketFormState(rx.State):
         return None
 
     @rx.event
+    @session_setter
     def set_category(self, value: str) -> None:
         """A category picked by hand; later suggestions no longer change it."""
         self.category = value
@@ -203,6 +207,7 @@ class TicketFormState(rx.State):
         self.errors = {k: v for k, v in self.errors.items() if k != "category"}
 
     @rx.event
+    @session_setter
     def set_priority(self, value: str) -> None:
         """A priority picked by hand; later suggestions no longer change it."""
         self.priority = value
@@ -311,8 +316,8 @@ class TicketFormState(rx.State):
             self.form_error = str(exc)
         else:
             self._clear()
-            yield [rx.toast.success(f"Ticket #{ticket.id} created"), rx.redirect("/")]
+            yield [toast_success(f"Ticket #{ticket.id} created"), redirect("/")]
         finally:
             self.submitting = False
         if self.form_error:
-            yield rx.toast.error(self.form_error)
+            yield toast_error(self.form_error)

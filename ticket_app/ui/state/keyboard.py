@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from ticket_app.services.permissions import Action
+from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.bulk import BulkState
-from ticket_app.ui.state.session import authorize
+from ticket_app.ui.state.session import authorize, session_setter
 from ticket_app.ui.state.tickets import (
     SEARCH_INPUT_ID,
     TicketListState,
@@ -52,7 +53,7 @@ class KeyboardState(rx.State):
         if key in ("j", "k"):
             yield listing._step(1 if key == "j" else -1)
         elif key == "Enter" and current:
-            yield rx.redirect(f"/tickets/{current}")
+            yield redirect(f"/tickets/{current}")
         elif key == "x" and current:
             yield BulkState.toggle_current(current)
         elif key == "a" and current:
@@ -60,11 +61,12 @@ class KeyboardState(rx.State):
         elif key == "/":
             yield focus_element(SEARCH_INPUT_ID)
         elif key == "n":
-            yield rx.redirect("/tickets/new")
+            yield redirect("/tickets/new")
         elif key == "?":
             self.shortcuts_open = True
 
     @rx.event
+    @session_setter
     def show_shortcuts(self, is_open: bool) -> None:
         """Open or close the shortcuts dialog.
 

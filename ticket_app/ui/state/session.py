@@ -9,7 +9,10 @@ client can send any event, not only the ones its page shows.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
@@ -19,6 +22,8 @@ from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import get_user, has_admin, resolve_session
 from ticket_app.services.identity import session_token_from_cookie_header as cookie_token
 from ticket_app.services.permissions import Action
+from ticket_app.settings import get_settings
+from ticket_app.ui.safe_events import redirect, toast_error
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +46,54 @@ async def actor_of(state: rx.State) -> Actor | None:
         return None
 
 
+async def _may_store(state: rx.State) -> bool:
+    """Whether the tab's setters may keep what it sent.
+
+    True with a valid session, and with a session cookie that cannot be checked because the
+    database is unavailable (typing goes on while it recovers; every handler that reads or
+    writes data checks the session again).
+    """
+    token = cookie_token(state.router.headers.cookie)
+    if token is None:
+        return False
+    try:
+        return await asyncio.to_thread(resolve_session, token) is not None
+    except ServiceError:
+        return True
+
+
+def session_setter(setter: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a state setter (a handler that stores what the tab sent) work only with a session.
+
+    Without a session the setter stores nothing and returns nothing, so a script that
+    opens anonymous tabs cannot grow the server's state (every anonymous tab keeps its small
+    defaults until it expires). With one, each text argument is cut to one character more than
+    the longest description the API accepts: enough for every field's own "too long" message,
+    and a bound on what one tab can make the server keep.
+
+    Use it under `@rx.event`; the wrapped setter becomes a coroutine (one session lookup per
+    call; inputs are debounced, so that is a few per second at most).
+    """
+
+    @functools.wraps(setter)
+    async def guarded(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+        if not await _may_store(self):
+            return None
+        limit = get_settings().max_description_chars + 1
+
+        def bounded(value: Any) -> Any:
+            return value[:limit] if isinstance(value, str) else value
+
+        return setter(self, *map(bounded, args), **{name: bounded(v) for name, v in kwargs.items()})
+
+    return guarded
+
+
 def sign_in_redirect(state: rx.State) -> rx.event.EventSpec:
     """Send the tab to the sign-in page, coming back to its current page (and query) after."""
     url = state.router.url
     here = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    return rx.redirect(f"/login?next={quote(here, safe='')}", replace=True)
+    return redirect(f"/login?next={quote(here, safe='')}", replace=True)
 
 
 class SessionState(rx.State):
@@ -99,10 +147,10 @@ class SessionState(rx.State):
             except ServiceError:
                 admin_exists = True
             if not admin_exists:
-                return rx.redirect("/setup", replace=True)
+                return redirect("/setup", replace=True)
             return sign_in_redirect(self)
         if not actor.can(action):
-            return rx.redirect("/", replace=True)
+            return redirect("/", replace=True)
         return None
 
     @rx.event
@@ -128,5 +176,5 @@ async def authorize(
     if actor is None:
         return None, sign_in_redirect(state)
     if not actor.can(action):
-        return None, rx.toast.error("Your role does not allow this.")
+        return None, toast_error("Your role does not allow this.")
     return actor, None

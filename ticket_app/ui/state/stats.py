@@ -17,6 +17,7 @@ from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import change_marker, ticket_stats, triage_override_stats
 from ticket_app.ui.logic import StatsView, list_query, stats_view
+from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.session import SessionState, actor_of, authorize
 from ticket_app.ui.state.views import resolved_filters
 
@@ -91,7 +92,7 @@ class StatsState(rx.State):
             names = {str(u.id): u.name for u in await asyncio.to_thread(assignable_staff)}
             self._filters = await asyncio.to_thread(resolved_filters, query, actor)
         except InvalidInputError:
-            yield rx.redirect(query.changed(assignee="").url("/dashboard"), replace=True)
+            yield redirect(query.changed(assignee="").url("/dashboard"), replace=True)
             return
         except ServiceError as exc:
             logger.warning("dashboard not loaded: %s", exc)

@@ -53,7 +53,8 @@ from ticket_app.services.tickets import (
     update_ticket,
 )
 from ticket_app.ui.logic import label_of_value, validation_messages
-from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.safe_events import toast_success
+from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
 from ticket_app.ui.state.tickets import (
     TicketListState,
     focus_when_rendered,
@@ -604,6 +605,7 @@ class TicketPageState(rx.State):
         yield rx.set_focus("ticket-heading")
 
     @rx.event
+    @session_setter
     def set_public_reply(self, choice: str) -> None:
         """Pick the composer's kind: "reply" (public) or "note" (internal)."""
         self.public_reply = choice != "note"
@@ -612,6 +614,8 @@ class TicketPageState(rx.State):
     async def send_comment(self, form_data: dict) -> AsyncIterator:
         """Add the composer's text as a reply or note; on failure keep the text and say why."""
         body = str(form_data.get("body", ""))
+        if not self.shown_id:
+            return
         if not body.strip():
             self.composer_error = "Write a message first."
             return
@@ -639,7 +643,7 @@ class TicketPageState(rx.State):
                 self._take_fresh(view, actor)
         finally:
             self.sending = False
-        yield [rx.set_value("composer-body", ""), rx.toast.success(f"{kind}.")]
+        yield [rx.set_value("composer-body", ""), toast_success(f"{kind}.")]
 
     async def _reread(self, ticket_id: int, actor: Actor, after: str) -> TicketView | None:
         """The ticket re-read after a change made on this page (`after` names it, for the log).
@@ -672,6 +676,7 @@ class TicketPageState(rx.State):
         self.merge_into, self.merge_into_title = row["id"], row["title"]
 
     @rx.event
+    @session_setter
     def merge_dialog_changed(self, is_open: bool) -> None:
         """The dialog asked to close (Esc, a click outside): cancel unless a merge is running."""
         if not is_open and not self.merging:
@@ -709,6 +714,6 @@ class TicketPageState(rx.State):
         if view is not None:
             self._show(view)
         yield [
-            rx.toast.success(f"Merged #{ticket_id} into #{into}."),
+            toast_success(f"Merged #{ticket_id} into #{into}."),
             rx.set_focus("ticket-heading"),
         ]

@@ -44,7 +44,8 @@ from ticket_app.ui.logic import (
     ticket_row,
     validation_messages,
 )
-from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
+from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
 from ticket_app.ui.state.views import NavState, load_nav, resolved_filters
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def _focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> st
 
 def focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> rx.event.EventSpec:
     """Move keyboard focus to `element_id` once it is rendered (see `_focus_when_rendered`)."""
-    return rx.run_script(_focus_when_rendered(element_id, unless_focused=unless_focused))
+    return run_script(_focus_when_rendered(element_id, unless_focused=unless_focused))
 
 
 def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
@@ -106,7 +107,7 @@ def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
     that cannot happen; key presses report the mark they saw (see `TicketListState._focus_base`).
     """
     # run_script evaluates one expression, hence the comma operator.
-    return rx.run_script(
+    return run_script(
         f"(window.{FOCUS_MARK_GLOBAL} = {json.dumps(mark)}, "
         f"{_focus_when_rendered(row_link_id(ticket_id))})"
     )
@@ -115,7 +116,7 @@ def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
 def focus_element(element_id: str) -> rx.event.EventSpec:
     """Move keyboard focus to the element with `element_id` (built like `rx.scroll_to`)."""
     element = rx.vars.FunctionStringVar.create("document.getElementById").call(element_id)
-    return rx.run_script(element.to(rx.vars.ObjectVar).focus.to(rx.vars.FunctionVar).call())
+    return run_script(element.to(rx.vars.ObjectVar).focus.to(rx.vars.FunctionVar).call())
 
 
 def load_page(
@@ -286,7 +287,7 @@ class TicketListState(rx.State):
             self._filters_cache = await asyncio.to_thread(resolved_filters, query, actor)
             self.staff = await asyncio.to_thread(staff_choices)
         except InvalidInputError:
-            yield rx.redirect(query.changed(assignee="").url(), replace=True)
+            yield redirect(query.changed(assignee="").url(), replace=True)
             return
         except ServiceError as exc:
             logger.warning("ticket list not loaded: %s", exc)
@@ -397,45 +398,53 @@ class TicketListState(rx.State):
 
     def _go(self, **changes: str) -> rx.event.EventSpec:
         """Show the list for the active query with `changes` applied; the URL follows."""
-        return rx.redirect(self._query().changed(**changes).url(), replace=True)
+        return redirect(self._query().changed(**changes).url(), replace=True)
 
     @rx.event
+    @session_setter
     def filter_category(self, value: str):
         """Show only one category (or all)."""
         return self._go(category=value)
 
     @rx.event
+    @session_setter
     def filter_priority(self, value: str):
         """Show only one priority (or all)."""
         return self._go(priority=value)
 
     @rx.event
+    @session_setter
     def filter_status(self, value: str):
         """Show only one status (or all)."""
         return self._go(status=value)
 
     @rx.event
+    @session_setter
     def filter_assignee(self, value: str):
         """Show only one assignee's tickets, the unassigned ones, or all."""
         return self._go(assignee=value)
 
     @rx.event
+    @session_setter
     def filter_language(self, value: str):
         """Show only tickets in one language (an ISO 639-1 code), or all."""
         return self._go(language=value)
 
     @rx.event
+    @session_setter
     def filter_frustrated(self, checked: bool):
         """Show only tickets whose customer was frustrated, or all again."""
         return self._go(frustrated="true" if checked else "")
 
     @rx.event
+    @session_setter
     def filter_search(self, value: str):
         """Search titles and descriptions (the input is debounced)."""
         self.search = value
         return self._go(q=value)
 
     @rx.event
+    @session_setter
     def sort_by(self, value: str):
         """Sort by one of the five `TicketSort` values (a column header was clicked)."""
         return self._go(sort=value)
@@ -443,7 +452,7 @@ class TicketListState(rx.State):
     @rx.event
     def clear_filters(self):
         """Show every ticket again (the sort stays)."""
-        return rx.redirect(ListQuery(sort=self.sort).url(), replace=True)
+        return redirect(ListQuery(sort=self.sort).url(), replace=True)
 
     @rx.event
     async def load_more(self) -> AsyncIterator:
@@ -463,7 +472,7 @@ class TicketListState(rx.State):
         except InvalidCursorError:
             await self._reload()
         except ServiceError as exc:
-            yield rx.toast.error(f"More tickets could not be loaded: {save_error_message(exc)}")
+            yield toast_error(f"More tickets could not be loaded: {save_error_message(exc)}")
         else:
             known = {row["id"] for row in self.rows}
             self.rows = self.rows + [ticket_row(t) for t in page.items if str(t.id) not in known]
@@ -489,11 +498,11 @@ class TicketListState(rx.State):
             saved = await asyncio.to_thread(save_field, int(ticket_id), field, value, actor)
         except (ServiceError, ValidationError, ValueError) as exc:
             self.rows = replace_row(self.rows, before)
-            yield rx.toast.error(f"Ticket #{ticket_id} not saved: {save_error_message(exc)}")
+            yield toast_error(f"Ticket #{ticket_id} not saved: {save_error_message(exc)}")
         else:
             self.rows = replace_row(self.rows, saved)
             note = self._saved_note(ticket_id, field, value)
-            yield [rx.toast.success(note), NavState.refresh_counts]
+            yield [toast_success(note), NavState.refresh_counts]
         finally:
             self._saving -= 1
 

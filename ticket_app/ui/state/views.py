@@ -17,7 +17,8 @@ from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import resolve_assignee
 from ticket_app.services.views import delete_view, list_views, save_view, view_counts
 from ticket_app.ui.logic import ME, UNASSIGNED, ListQuery, list_query
-from ticket_app.ui.state.session import authorize
+from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.state.session import authorize, session_setter
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class NavState(rx.State):
         return None
 
     @rx.event
+    @session_setter
     def open_save(self, is_open: bool = True) -> None:
         """Open or close the "Save view" dialog (opening starts with an empty name)."""
         self.save_open = is_open
@@ -135,12 +137,14 @@ class NavState(rx.State):
             self.new_name, self.new_shared, self.save_error = "", False, ""
 
     @rx.event
+    @session_setter
     def set_new_name(self, value: str) -> None:
         """The name typed for the view."""
         self.new_name = value
         self.save_error = ""
 
     @rx.event
+    @session_setter
     def set_new_shared(self, value: bool) -> None:
         """Whether the view is shared with the team (admins)."""
         self.new_shared = value
@@ -168,7 +172,7 @@ class NavState(rx.State):
             return None
         self.save_open = False
         self.active_href = query.url()
-        return [rx.toast.success(f"View “{view.name}” saved"), NavState.refresh_counts]
+        return [toast_success(f"View “{view.name}” saved"), NavState.refresh_counts]
 
     @rx.event
     async def delete(self, view_id: str):
@@ -177,9 +181,11 @@ class NavState(rx.State):
         if actor is None:
             return refusal
         name = next((v["label"] for v in self.saved if v["id"] == view_id), "")
+        if not view_id.isdigit():
+            return toast_error("View not deleted: unknown view.")
         try:
             await asyncio.to_thread(delete_view, int(view_id), actor=actor)
         except ServiceError as exc:
-            return rx.toast.error(f"View not deleted: {exc}")
+            return toast_error(f"View not deleted: {exc}")
         self.saved = [v for v in self.saved if v["id"] != view_id]
-        return rx.toast.success(f"View “{name}” deleted")
+        return toast_success(f"View “{name}” deleted")

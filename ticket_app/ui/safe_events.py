@@ -1,0 +1,71 @@
+"""Events the server sends to a tab (toasts, redirects, scripts), built only from inert text.
+
+Why: Reflex reads the text `<reflex.Var>…</reflex.Var>` inside any string it turns into a
+front-end value as a reference to one of its own variables. With anything but a known number
+between the tags, Reflex 0.10.1's `LiteralStringVar.create` loops forever on the server's event
+loop (memory grows, every page and the API stop answering); with a number it splices that
+variable's JavaScript into the event. So a view name, a token name, a `next=` link or an error
+message that quotes user input must never reach `rx.toast`, `rx.redirect` or `rx.run_script`
+as it is. Every such event in the console is built here, from `inert` text; a test fails if any
+other module calls those Reflex functions directly. See docs/reflex-var-marker.md.
+
+`inert` only breaks the marker: a zero-width joiner after its `<` keeps the text looking the same
+to people (a toast still shows the view's name) while Reflex no longer recognises it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.constants import REFLEX_VAR_OPENING_TAG
+
+_BROKEN_TAG = REFLEX_VAR_OPENING_TAG[0] + "\u2060" + REFLEX_VAR_OPENING_TAG[1:]
+
+
+def inert(text: Any) -> str:
+    """`text` as a string in which Reflex finds no variable marker.
+
+    Args:
+        text: anything; it is converted with `str` first.
+
+    Returns:
+        The same text with a word joiner (U+2060) inserted after the `<` of every
+        `<reflex.Var>`. One pass is enough: the tag starts with its only `<` and ends with its
+        only `>`, so an insertion cannot complete a new tag with its neighbours.
+
+    """
+    return str(text).replace(REFLEX_VAR_OPENING_TAG, _BROKEN_TAG)
+
+
+def toast_success(message: Any) -> rx.event.EventSpec:
+    """A success toast showing `message` (inert)."""
+    return rx.toast.success(inert(message))
+
+
+def toast_error(message: Any) -> rx.event.EventSpec:
+    """An error toast showing `message` (inert)."""
+    return rx.toast.error(inert(message))
+
+
+def redirect(path: str, *, replace: bool = False) -> rx.event.EventSpec:
+    """Send the tab to `path` on this site; any other target (`//host`, `https:`) becomes `/`.
+
+    Args:
+        path: a path starting with a single `/`, e.g. from `ListQuery.url()` or
+            `console_routes.safe_return_path`.
+        replace: replace the current history entry instead of adding one.
+
+    """
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        path = "/"
+    return rx.redirect(inert(path), replace=replace)
+
+
+def run_script(javascript: str | rx.Var) -> rx.event.EventSpec:
+    """Run `javascript` in the tab; a string is made inert first.
+
+    Values in our scripts come from us or are JSON-encoded, but Reflex would still read a marker
+    inside them.
+    """
+    return rx.run_script(inert(javascript) if isinstance(javascript, str) else javascript)
