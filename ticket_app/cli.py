@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from ticket_app import log_redaction
 from ticket_app.bench import format_table, run_bench
 from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
@@ -278,6 +279,7 @@ def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more detail.")) -> None:
     """Triage Desk command-line tools; every command uses DATABASE_URL like the app."""
+    log_redaction.install()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
 
 

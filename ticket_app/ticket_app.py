@@ -7,6 +7,7 @@ import logging
 
 import reflex as rx
 
+from ticket_app import log_redaction
 from ticket_app.api.app import create_api
 from ticket_app.services import identity
 from ticket_app.services.errors import ServiceError
@@ -27,6 +28,7 @@ from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
+log_redaction.install()
 
 
 async def announce_first_admin_setup() -> None:
