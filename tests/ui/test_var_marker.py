@@ -4,6 +4,8 @@ Reflex 0.10.1 loops forever when the text `<reflex.Var>x</reflex.Var>` reaches a
 redirect (docs/reflex-var-marker.md). Every event handler of every console state is called with
 that text in each argument, anonymously and as an admin: each must finish (a hang is a timeout
 failure), send no event that still carries the marker, and, without a session, keep nothing.
+Every page-load and other argument-free handler runs with the marker in the tab's URL (path and
+every query value), anonymously and as an admin.
 """
 
 from __future__ import annotations
@@ -260,3 +262,48 @@ def test_a_signed_in_setter_keeps_at_most_one_character_over_the_description_lim
     signed_in = _as(NavState(_reflex_internal_init=True), _session_cookie("agent"))
     _call(signed_in, "set_new_name", ["x" * 1_000_000])
     assert len(signed_in.new_name) == limit + 1
+
+
+def _handlers_without_arguments() -> list[tuple[type[rx.State], str]]:
+    """Every foreground handler that takes nothing but may read the tab's URL (page loads)."""
+    found = []
+    for cls in _console_states():
+        for name, handler in cls.event_handlers.items():
+            if handler.is_background or name in ("setvar", "require"):
+                continue
+            if len(inspect.signature(handler.fn).parameters) == 1:
+                found.append((cls, name))
+    return sorted(found, key=lambda pair: (pair[0].__name__, pair[1]))
+
+
+URL_HANDLERS = _handlers_without_arguments()
+
+
+def _tab_at(cls: type[rx.State], cookie: str) -> Any:
+    """`cls`'s state in a tab whose URL carries the marker in its path and every query value."""
+    state = _tab(cls, cookie)
+    query = {key: MARKER for key in ("next", "q", "status", "priority", "category", "assignee")}
+    router = rx.istate.data.RouterData.from_router_data(
+        {
+            "headers": {"cookie": cookie} if cookie else {},
+            "pathname": "/tickets/[ticket_id]",
+            "asPath": f"/tickets/{MARKER}?q={MARKER}",
+            "query": {**query, "ticket_id": MARKER},
+        }
+    )
+    for each in (state, state.parent_state):
+        each.router = router
+    return state
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("role", [None, "admin"])
+@pytest.mark.parametrize(
+    ("cls", "name"), URL_HANDLERS, ids=[f"{c.__name__}.{n}" for c, n in URL_HANDLERS]
+)
+def test_a_page_whose_url_carries_the_marker_sends_inert_events(
+    db: Engine, cls: type[rx.State], name: str, role: str | None
+) -> None:
+    state = _tab_at(cls, _session_cookie(role) if role else "")
+    events = _call(state, name, [])
+    assert REFLEX_VAR_OPENING_TAG not in _sent_text(events)

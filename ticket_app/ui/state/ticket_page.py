@@ -588,6 +588,8 @@ class TicketPageState(rx.State):
         if actor is None:
             yield refusal
             return
+        if not self.shown_id:
+            return
         try:
             view = await asyncio.to_thread(
                 load_view, self._ticket_id(), with_timeline=actor.can(Action.AUDIT_READ)
