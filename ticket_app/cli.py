@@ -754,17 +754,30 @@ def users_set_role(
 def users_reset_password(
     email: Annotated[str, typer.Argument(help="Email of the staff user.")],
     password_stdin: bool = _password_stdin_option,
+    keep_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--keep-tokens",
+            help="Leave their API tokens working (by default a reset revokes them too).",
+        ),
+    ] = False,
     database_url: str | None = _database_option,
 ) -> None:
-    """Set a new password (prompted for twice unless --password-stdin); their sessions end."""
+    """Set a new password (prompted for twice unless --password-stdin).
+
+    Their sessions end and their API tokens are revoked, unless --keep-tokens.
+    """
     address = _normalized_email(email)
     _connect_identity(database_url)
     if address not in _known_emails():
         raise _fail(f"no staff user with email {address}", EXIT_BAD_INPUT)
     password = _read_password(password_stdin)
     with _service_errors():
-        user = identity.reset_password(address, password, actor=CLI_ACTOR)
-    typer.echo(f"password of {user.email} changed; their sessions ended")
+        user = identity.reset_password(
+            address, password, actor=CLI_ACTOR, revoke_tokens=not keep_tokens
+        )
+    ended = "their sessions ended" if keep_tokens else "their sessions ended, tokens revoked"
+    typer.echo(f"password of {user.email} changed; {ended}")
 
 
 # API tokens ----------------------------------------------------------------------------------

@@ -109,8 +109,31 @@ def test_idle_session_ends(clients: Clients, db: Engine) -> None:
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     age_session(db, token, last_seen_at=utc_now() - idle + timedelta(minutes=1))
     assert me(client) == 200  # used within the idle limit: still valid (and touched)
-    age_session(db, token, last_seen_at=utc_now() - idle - timedelta(seconds=1))
+    # The recorded use may lag the real one by up to TOUCH_INTERVAL: past that, it has ended.
+    stale = utc_now() - idle - identity.TOUCH_INTERVAL - timedelta(seconds=1)
+    age_session(db, token, last_seen_at=stale)
     assert me(client) == 401
+
+
+def test_a_session_never_idles_out_before_the_idle_time_has_passed(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uses within a minute of the recorded one are not written, so the idle time runs from
+    the last real use: a session used at 00:50 and idle since lives until 00:50 + idle."""
+    start = utc_now()
+    clock = {"now": start}
+    monkeypatch.setattr(identity, "utc_now", lambda: clock["now"])
+    add_user(Role.AGENT)
+    client = clients()
+    sign_in(client, "agent@example.com")
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    last_use = start + identity.TOUCH_INTERVAL - timedelta(seconds=10)
+    clock["now"] = last_use
+    assert me(client) == 200  # not recorded: within TOUCH_INTERVAL of the sign-in
+    clock["now"] = last_use + idle - timedelta(seconds=1)
+    assert me(client) == 200  # idle for less than the idle time since the last real use
+    clock["now"] += idle + identity.TOUCH_INTERVAL + timedelta(seconds=1)
+    assert me(client) == 401  # idle for longer than the idle time (and the lag) since
 
 
 def session_times(engine: Engine) -> tuple[datetime, datetime]:
@@ -204,6 +227,25 @@ def test_password_reset_ends_sessions(clients: Clients) -> None:
     assert me(client) == 401
     sign_in(client, "agent@example.com", "another long passphrase")
     assert me(client) == 200
+
+
+def test_password_reset_revokes_the_users_api_tokens(clients: Clients) -> None:
+    add_user(Role.AGENT)
+    add_user(Role.VIEWER)
+    script = clients(headers=bearer(add_token("agent@example.com")))
+    bystander = clients(headers=bearer(add_token("viewer@example.com")))
+    assert (me(script), me(bystander)) == (200, 200)
+    identity.reset_password("agent@example.com", "another long passphrase", actor=SYSTEM)
+    assert (me(script), me(bystander)) == (401, 200)  # only the reset user's tokens
+
+
+def test_password_reset_can_keep_the_tokens(clients: Clients) -> None:
+    add_user(Role.AGENT)
+    script = clients(headers=bearer(add_token("agent@example.com")))
+    identity.reset_password(
+        "agent@example.com", "another long passphrase", actor=SYSTEM, revoke_tokens=False
+    )
+    assert me(script) == 200
 
 
 def test_no_secret_is_stored_in_the_database(clients: Clients, db: Engine) -> None:

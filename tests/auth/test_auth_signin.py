@@ -136,6 +136,27 @@ def test_setup_closes_once_an_admin_exists(clients: Clients) -> None:
     assert [user.email for user in identity.list_users()] == ["first@example.com"]
 
 
+def test_closed_setup_answers_the_same_for_any_token(clients: Clients) -> None:
+    """Once an admin exists, the answer does not tell a right setup token from a wrong one."""
+    assert setup(clients(), identity.setup_token()).status_code == 201
+    right = setup(clients(), identity.setup_token(), "second@example.com")
+    wrong = setup(clients(), "not-the-setup-token", "second@example.com")
+    assert (right.status_code, right.json()) == (wrong.status_code, wrong.json())
+    assert right.status_code == 403
+    form = {"email": "second@example.com", "password": TEST_PASSWORD}
+    browser = clients(follow_redirects=False)
+    right_form = browser.post(
+        "/api/auth/setup", data={**form, "setup_token": identity.setup_token()}
+    )
+    wrong_form = browser.post("/api/auth/setup", data={**form, "setup_token": "nope"})
+    assert right_form.headers["location"] == wrong_form.headers["location"]
+    # Neither does a weak password: setup is closed before anything else is checked.
+    weak = clients().post(
+        "/api/auth/setup", json={**form, "setup_token": "x", "password": " " * 12}
+    )
+    assert (weak.status_code, weak.json()) == (403, right.json())
+
+
 def test_setup_is_closed_when_an_admin_was_made_otherwise(clients: Clients, admin_token) -> None:
     response = setup(clients(), identity.setup_token(), "intruder@example.com")
     assert response.status_code == 403

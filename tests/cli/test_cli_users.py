@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.cli.support import STRONG_PASSWORD, Invoke
+from tests.conftest import SYSTEM
 from ticket_app.cli import app
 from ticket_app.models import Role
 from ticket_app.services import identity
@@ -103,6 +104,9 @@ def test_password_stdin_drops_one_trailing_newline_only(
         ("short pw", "password must be at least 12 characters long"),
         ("Password1234", "password is one of the most common passwords"),
         ("", "password must be at least 12 characters long"),
+        ("            ", "password must not be only spaces"),
+        ("abababababab", "password must use at least 5 different characters"),
+        ("abcdefghijklmnop", "password is too easy to guess"),
     ],
 )
 def test_weak_password_is_refused(cli: Invoke, password: str, message: str) -> None:
@@ -255,6 +259,42 @@ def test_reset_password_by_prompt_and_by_stdin(cli: Invoke, make_user: Callable[
     assert weak.exit_code == 2
     assert "password must be at least 12" in one_line(weak.stderr)
     assert signs_in("jo@example.com", piped)
+
+
+def test_reset_password_revokes_api_tokens_unless_kept(
+    cli: Invoke,
+    make_user: Callable[..., None],
+    audit_events: Callable[[], list[dict[str, object]]],
+) -> None:
+    make_user("jo@example.com", "agent")
+    old_token, _ = identity.create_token("jo@example.com", "laptop script", actor=SYSTEM)
+    result = cli(
+        "users",
+        "reset-password",
+        "jo@example.com",
+        "--password-stdin",
+        input="amber river at midnight",
+    )
+    assert result.exit_code == 0, result.output
+    assert "tokens revoked" in result.stdout
+    assert identity.resolve_token(old_token) is None
+    revoked = [e for e in audit_events() if e["kind"] == "token_revoked"]
+    assert [(e["old_value"], e["new_value"]) for e in revoked] == [
+        ("jo@example.com: laptop script (" + old_token[:12] + "…)", "revoked by password reset")
+    ]
+
+    kept_token, _ = identity.create_token("jo@example.com", "ci", actor=SYSTEM)
+    result = cli(
+        "users",
+        "reset-password",
+        "jo@example.com",
+        "--password-stdin",
+        "--keep-tokens",
+        input="quiet harbour lights 42",
+    )
+    assert result.exit_code == 0, result.output
+    assert identity.resolve_token(kept_token) is not None
+    assert len([e for e in audit_events() if e["kind"] == "token_revoked"]) == 1
 
 
 def test_empty_list_says_so_on_stderr(cli: Invoke) -> None:

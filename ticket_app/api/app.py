@@ -8,6 +8,7 @@ from fastapi_offline import FastAPIOffline
 from ticket_app.api.bulk import router as bulk_router
 from ticket_app.api.comments import router as comments_router
 from ticket_app.api.errors import install_error_handlers
+from ticket_app.api.health import HealthSummaryMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
@@ -64,5 +65,6 @@ def create_api() -> FastAPI:
     install_api_fallback(api)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading
+    api.add_middleware(HealthSummaryMiddleware)  # Reflex's /_health, reduced to ok / not ok
     api.add_middleware(SecurityMiddleware)
     return api

@@ -2,8 +2,8 @@
 
 Passwords are hashed with argon2id through `pwdlib` (rehashed on sign-in when its parameters
 change). Session and API tokens are 256-bit random strings from `secrets`; only their SHA-256
-is stored, so a database leak does not hand out sign-ins. Failed sign-ins are counted per
-account and per client address with the `limits` library (moving window).
+is stored, so a database leak does not hand out sign-ins. The password policy is in
+`ticket_app.services.passwords`, the sign-in failure limit in `ticket_app.services.login_limits`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from functools import lru_cache
 from http.cookies import CookieError, SimpleCookie
 
 import sqlalchemy as sa
-from limits import RateLimitItemPerSecond, storage, strategies
 from pwdlib import PasswordHash
 from sqlmodel import Session, select
 
@@ -43,48 +42,22 @@ from ticket_app.services.errors import (
     InvalidInputError,
     NotFoundError,
     SetupClosedError,
-    TooManyAttemptsError,
 )
+from ticket_app.services.login_limits import login_attempt
+from ticket_app.services.login_limits import reset_login_limits as reset_login_limits
+from ticket_app.services.passwords import MAX_PASSWORD_LENGTH, check_password
 from ticket_app.services.permissions import Action, parse_scopes
 from ticket_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "triage_session"
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "tdk_"
 VISIBLE_PREFIX_LENGTH = 12
 # Writing last-seen/last-used on every request would turn reads into writes; once a minute is
 # precise enough for idle timeouts of minutes and for "last used" in the token list.
 TOUCH_INTERVAL = timedelta(seconds=60)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# The most common passwords of 12+ characters in public breach corpora (SecLists' top lists);
-# a short list by design: length is the main defence, this only stops the obvious ones.
-COMMON_PASSWORDS = frozenset(
-    {
-        "123456789012",
-        "1234567890123",
-        "12345678901234",
-        "123456789123",
-        "password1234",
-        "password12345",
-        "passwordpassword",
-        "qwertyuiopas",
-        "qwerty123456",
-        "1q2w3e4r5t6y",
-        "abcdefghijkl",
-        "iloveyou1234",
-        "administrator",
-        "changemechangeme",
-        "letmein12345",
-        "welcome12345",
-        "000000000000",
-        "111111111111",
-        "aaaaaaaaaaaa",
-        "triagedesk123",
-    }
-)
 
 
 @lru_cache(maxsize=1)
@@ -109,24 +82,6 @@ def normalize_email(email: str) -> str:
     if not _EMAIL.match(value) or len(value) > EMAIL_MAX_LENGTH:
         raise InvalidInputError("email", "enter a valid email address")
     return value
-
-
-def check_password(password: str) -> None:
-    """Raise InvalidInputError('password') unless the password meets the policy.
-
-    The policy follows NIST SP 800-63B and OWASP ASVS: at least 12 characters, no composition
-    rules, not one of the most common passwords.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInputError(
-            "password", f"must be at least {MIN_PASSWORD_LENGTH} characters long"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInputError(
-            "password", f"must be at most {MAX_PASSWORD_LENGTH} characters long"
-        )
-    if password.lower() in COMMON_PASSWORDS:
-        raise InvalidInputError("password", "is one of the most common passwords; choose another")
 
 
 def _clean_name(name: str | None, email: str) -> str:
@@ -167,19 +122,39 @@ def user_actor(user: StaffUser) -> Actor:
 # Users -------------------------------------------------------------------------------------
 
 
-def _insert_user(
-    session: Session, email: str, name: str | None, role: Role | str, password: str
-) -> StaffUser:
-    email = normalize_email(email)
-    check_password(password)
+@dataclass(frozen=True)
+class _NewAccount:
+    email: str
+    name: str
+    role: Role
+    password_hash: str
+
+
+def _new_account(email: str, name: str | None, role: Role | str, password: str) -> _NewAccount:
+    """Check a new account's fields and hash its password; InvalidInputError names the field.
+
+    Called before a database session opens: argon2 takes a tenth of a second and a lot of
+    memory, and a pooled connection must not wait on it.
+    """
+    clean_email = normalize_email(email)
+    clean_name = _clean_name(name, clean_email)
+    new_role = _role(role)
+    check_password(password, user_inputs=(clean_email, clean_name))
+    return _NewAccount(clean_email, clean_name, new_role, _hasher().hash(password))
+
+
+def _insert_user(session: Session, account: _NewAccount) -> StaffUser:
+    if (
+        session.exec(select(StaffUser.id).where(StaffUser.email == account.email)).first()
+        is not None
+    ):
+        raise ConflictError("email", f"a staff user with email {account.email} already exists")
     user = StaffUser(
-        email=email,
-        name=_clean_name(name, email),
-        role=_role(role),
-        password_hash=_hasher().hash(password),
+        email=account.email,
+        name=account.name,
+        role=account.role,
+        password_hash=account.password_hash,
     )
-    if session.exec(select(StaffUser.id).where(StaffUser.email == email)).first() is not None:
-        raise ConflictError("email", f"a staff user with email {email} already exists")
     session.add(user)
     session.flush()
     return user
@@ -194,8 +169,9 @@ def create_user(
     field for a bad email, name, role or password, ConflictError if the email is taken.
     """
     actor.require(Action.STAFF_MANAGE)
+    account = _new_account(email, name, role, password)
     with service_session() as session:
-        user = _insert_user(session, email, name, role, password)
+        user = _insert_user(session, account)
         record_event(
             session, actor, EventKind.USER_CREATED, field="role", new=f"{user.email}: {user.role}"
         )
@@ -307,17 +283,54 @@ def set_active(email: str, active: bool, *, actor: Actor) -> UserRead:
         return UserRead.model_validate(user)
 
 
-def reset_password(email: str, password: str, *, actor: Actor) -> UserRead:
-    """Set a new password (admins for anyone, a user for themself); ends the user's sessions."""
+def _revoke_tokens(session: Session, user: StaffUser, actor: Actor) -> int:
+    """Revoke every live API token of `user`, one audit event each; returns how many."""
+    tokens = session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utc_now()
+    for token in tokens:
+        token.revoked_at = now
+        session.add(token)
+        record_event(
+            session,
+            actor,
+            EventKind.TOKEN_REVOKED,
+            field="token",
+            old=f"{user.email}: {token.name} ({token.prefix}…)",
+            new="revoked by password reset",
+        )
+    return len(tokens)
+
+
+def reset_password(
+    email: str, password: str, *, actor: Actor, revoke_tokens: bool = True
+) -> UserRead:
+    """Set a new password (admins for anyone, a user for themself).
+
+    Ends the user's sessions and, unless `revoke_tokens` is False, revokes their API tokens
+    too: a reset usually means the old password may be known to someone else, who may also
+    have made a token with it. Each revoked token is an audit event. Raises NotFoundError for
+    an unknown email, PermissionDeniedError, InvalidInputError('password').
+    """
     with service_session() as session:
         user = _user_by_email(session, email)
         if actor.user_id != user.id:
             actor.require(Action.STAFF_MANAGE)
-        check_password(password)
-        user.password_hash = _hasher().hash(password)
+        user_id, user_email, user_name = user.id, user.email, user.name
+    check_password(password, user_inputs=(user_email, user_name))
+    # Hashed with no database session open (argon2 is slow by design).
+    password_hash = _hasher().hash(password)
+    with service_session() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            raise NotFoundError(f"no staff user with email {user_email}")
+        user.password_hash = password_hash
         session.add(user)
         _revoke_sessions(session, user.id)
         record_event(session, actor, EventKind.USER_CHANGED, field="password", new=user.email)
+        if revoke_tokens:
+            _revoke_tokens(session, user, actor)
         session.flush()
         return UserRead.model_validate(user)
 
@@ -325,62 +338,7 @@ def reset_password(email: str, password: str, *, actor: Actor) -> UserRead:
 def has_admin() -> bool:
     """Whether an active admin exists (if not, the console offers the first-admin setup)."""
     with service_session() as session:
-        query = sa.select(StaffUser.id).where(
-            StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True)
-        )
-        return session.execute(query.limit(1)).first() is not None
-
-
-# Sign-in rate limit -------------------------------------------------------------------------
-
-
-@dataclass
-class _LoginLimiter:
-    strategy: strategies.MovingWindowRateLimiter
-    item: RateLimitItemPerSecond
-
-
-_limiter: _LoginLimiter | None = None
-
-
-def _login_limiter() -> _LoginLimiter:
-    global _limiter
-    if _limiter is None:
-        settings = get_settings()
-        _limiter = _LoginLimiter(
-            strategies.MovingWindowRateLimiter(storage.MemoryStorage()),
-            RateLimitItemPerSecond(settings.login_max_failures, settings.login_window_seconds),
-        )
-    return _limiter
-
-
-def reset_login_limits() -> None:
-    """Forget every counted sign-in failure (settings changed, or a test starts afresh)."""
-    global _limiter
-    _limiter = None
-
-
-def _login_keys(email: str, client: str | None) -> list[tuple[str, str]]:
-    keys = [("account", email.strip().lower())]
-    if client:
-        keys.append(("client", client))
-    return keys
-
-
-def _retry_after(email: str, client: str | None) -> int | None:
-    limiter = _login_limiter()
-    waits = []
-    for kind, key in _login_keys(email, client):
-        if not limiter.strategy.test(limiter.item, "login", kind, key):
-            reset_at, _ = limiter.strategy.get_window_stats(limiter.item, "login", kind, key)
-            waits.append(max(1, int(reset_at - utc_now().timestamp()) + 1))
-    return max(waits) if waits else None
-
-
-def _count_failure(email: str, client: str | None) -> None:
-    limiter = _login_limiter()
-    for kind, key in _login_keys(email, client):
-        limiter.strategy.hit(limiter.item, "login", kind, key)
+        return _admin_exists(session)
 
 
 # Sessions ----------------------------------------------------------------------------------
@@ -419,41 +377,61 @@ def _new_session(session: Session, user: StaffUser) -> SignedIn:
     return SignedIn(token, UserRead.model_validate(user), int(lifetime.total_seconds()))
 
 
+def _stored_credentials(email: str, password: str) -> tuple[int | None, str | None]:
+    """(id, password hash) of the active account with this email, else (None, None).
+
+    Also (None, None) when the email or the password could not have been stored.
+    """
+    try:
+        normalized = normalize_email(email)
+    except InvalidInputError:
+        return None, None
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return None, None
+    with service_session() as session:
+        row = session.execute(
+            sa.select(StaffUser.id, StaffUser.password_hash).where(
+                StaffUser.email == normalized, StaffUser.is_active.is_(True)
+            )
+        ).first()
+    return (row.id, row.password_hash) if row is not None else (None, None)
+
+
 def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
     """Check a password and open a session.
 
     Raises TooManyAttemptsError (with `retry_after` seconds) once the account or the client
-    address has had `login_max_failures` failures within `login_window_seconds`, and
-    InvalidCredentialsError, with one message for unknown email, wrong password and deactivated
-    account, otherwise. A password hashed with outdated parameters is rehashed.
+    address has had `login_max_failures` failures within `login_window_seconds` (attempts
+    still being checked count against that allowance, so parallel guesses cannot overrun
+    it), and InvalidCredentialsError, with one message for unknown email, wrong password and
+    deactivated account, otherwise. A password hashed with outdated parameters is rehashed.
+    No database connection is held while the password is verified.
     """
-    wait = _retry_after(email or "", client)
-    if wait is not None:
-        raise TooManyAttemptsError(wait)
-    try:
-        normalized = normalize_email(email)
-    except InvalidInputError:
-        normalized = None
-    with service_session() as session:
-        user = None
-        if normalized is not None and len(password) <= MAX_PASSWORD_LENGTH:
-            user = session.exec(select(StaffUser).where(StaffUser.email == normalized)).first()
+    with login_attempt(email or "", client):
+        user_id, stored_hash = _stored_credentials(email or "", password)
+        # An unknown account is checked against a dummy hash so both answers take as long.
         valid, new_hash = _hasher().verify_and_update(
-            password[:MAX_PASSWORD_LENGTH], user.password_hash if user else _dummy_hash()
+            password[:MAX_PASSWORD_LENGTH], stored_hash or _dummy_hash()
         )
-        if user is None or not valid or not user.is_active:
-            _count_failure(email or "", client)
+        if user_id is None or not valid:
             raise InvalidCredentialsError()
-        if new_hash is not None:
-            user.password_hash = new_hash
-        return _new_session(session, user)
+        with service_session() as session:
+            user = session.get(StaffUser, user_id)
+            # Deactivated, or given a new password, while this one was being checked.
+            if user is None or not user.is_active or user.password_hash != stored_hash:
+                raise InvalidCredentialsError()
+            if new_hash is not None:
+                user.password_hash = new_hash
+            return _new_session(session, user)
 
 
 def resolve_session(token: str | None) -> Actor | None:
     """The actor of a session cookie's token.
 
     None if it is unknown, revoked, expired, idle for longer than `session_idle_minutes`, or its
-    user is deactivated.
+    user is deactivated. Use is recorded at most once per `TOUCH_INTERVAL`, so the last use may
+    be up to that much later than the recorded one: a session idles out between
+    `session_idle_minutes` and that plus `TOUCH_INTERVAL` after its last use, never before.
     """
     if not token:
         return None
@@ -468,7 +446,8 @@ def resolve_session(token: str | None) -> Actor | None:
         if row is None:
             return None
         staff_session, user = row
-        idle_limit = staff_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+        idle = timedelta(minutes=settings.session_idle_minutes)
+        idle_limit = staff_session.last_seen_at + TOUCH_INTERVAL + idle
         if (
             staff_session.revoked_at is not None
             or staff_session.expires_at <= now
@@ -529,23 +508,33 @@ def setup_token() -> str:
     return _generated_setup_token
 
 
+SETUP_DONE = "Setup is done: an admin exists. Sign in instead."
+
+
+def _admin_exists(session: Session) -> bool:
+    query = sa.select(StaffUser.id).where(
+        StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True)
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
 def complete_setup(token: str, email: str, password: str, *, name: str | None = None) -> SignedIn:
     """Create the first admin with the setup token and sign them in.
 
-    Raises SetupClosedError when an active admin already exists or the token is wrong, and the
+    Raises SetupClosedError when an active admin already exists (whatever the token, so a
+    closed setup tells nobody whether a token was right) or the token is wrong, and the
     errors of `create_user` for bad input.
     """
+    if has_admin():
+        raise SetupClosedError(SETUP_DONE)
     if not hmac.compare_digest(token.strip().encode(), setup_token().encode()):
         raise SetupClosedError("The setup token is not correct; it is printed in the server log.")
+    account = _new_account(email, name, Role.ADMIN, password)
     with service_session() as session:
-        exists = session.execute(
-            sa.select(StaffUser.id).where(
-                StaffUser.role == Role.ADMIN.value, StaffUser.is_active.is_(True)
-            )
-        ).first()
-        if exists is not None:
-            raise SetupClosedError("Setup is done: an admin exists. Sign in instead.")
-        user = _insert_user(session, email, name, Role.ADMIN, password)
+        # Checked again in the transaction that inserts: two setups may have raced.
+        if _admin_exists(session):
+            raise SetupClosedError(SETUP_DONE)
+        user = _insert_user(session, account)
         record_event(
             session,
             Actor.process(ActorKind.SYSTEM, "setup"),
