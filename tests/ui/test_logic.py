@@ -32,6 +32,7 @@ from ticket_app.ui.logic import (
     suggestion_badge,
     validation_messages,
 )
+from ticket_app.ui.state.access import sign_in_message
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -265,3 +266,9 @@ def test_count_text_tells_exact_totals_from_capped_and_estimated_ones(
 def test_count_text_follows_the_configured_cap() -> None:
     assert count_text(500, False, cap=500) == "500+"
     assert count_text(7, False, cap=5) == "about 7"
+
+
+def test_the_sign_in_page_names_the_wait_in_words() -> None:
+    assert sign_in_message({"error": "locked", "retry": "1"})[0].endswith("in a second.")
+    assert sign_in_message({"error": "locked", "retry": "42"})[0].endswith("in 42 seconds.")
+    assert sign_in_message({"error": "locked", "retry": "soon"})[0].endswith("in a minute.")

@@ -25,7 +25,10 @@ def sign_in_message(params: dict[str, str]) -> tuple[str, str]:
         return "Email or password is incorrect.", "red"
     if error == "locked":
         seconds = params.get("retry", "")
-        wait = f"{seconds} seconds" if seconds.isdigit() else "a minute"
+        if not seconds.isdigit():
+            wait = "a minute"
+        else:
+            wait = "a second" if int(seconds) <= 1 else f"{int(seconds)} seconds"
         return f"Too many failed sign-ins. Try again in {wait}.", "red"
     if error == "origin":
         return "The sign-in form came from another site; use this page.", "red"
