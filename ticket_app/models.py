@@ -13,6 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from ticket_app.enums import (
+    ActorKind,
+    Category,
+    CommentChannel,
+    EventKind,
+    ImportStatus,
+    Priority,
+    Role,
+    Status,
+)
+
 TITLE_MAX_LENGTH = 200
 EXTERNAL_ID_MAX_LENGTH = 200
 EMAIL_MAX_LENGTH = 254
@@ -20,74 +31,6 @@ NAME_MAX_LENGTH = 100
 # Ids are `integer` columns (32-bit on PostgreSQL): a larger number names no row on either
 # database, and handing one to PostgreSQL (or to SQLite beyond 64 bits) is an error, not a miss.
 MAX_ROW_ID = 2**31 - 1
-
-
-class Category(StrEnum):
-    """Which team a ticket belongs to."""
-
-    BILLING = "billing"
-    TECHNICAL = "technical"
-    ACCOUNT = "account"
-    GENERAL = "general"
-
-
-class Priority(StrEnum):
-    """How urgently a ticket needs attention, lowest first."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-class Status(StrEnum):
-    """Where a ticket is in its life cycle; new tickets are `open`."""
-
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-class Role(StrEnum):
-    """What a staff user may do; the permission table in `services.permissions` says exactly."""
-
-    ADMIN = "admin"
-    AGENT = "agent"
-    VIEWER = "viewer"
-
-
-class ActorKind(StrEnum):
-    """Who made a change: a signed-in user, an API token, or a process acting on its own."""
-
-    USER = "user"
-    TOKEN = "token"
-    INTAKE = "intake"
-    IMPORT = "import"
-    SYSTEM = "system"
-
-
-class EventKind(StrEnum):
-    """What an audit event records."""
-
-    CREATED = "created"
-    CHANGED = "changed"
-    IMPORTED = "imported"
-    EXPORTED = "exported"
-    USER_CREATED = "user_created"
-    USER_CHANGED = "user_changed"
-    TOKEN_CREATED = "token_created"
-    TOKEN_REVOKED = "token_revoked"
-    COMMENTED = "commented"
-    MERGED = "merged"
-
-
-class CommentChannel(StrEnum):
-    """How a comment arrived: typed in the console, sent through the API, or (later) by e-mail."""
-
-    CONSOLE = "console"
-    API = "api"
-    EMAIL = "email"
 
 
 def utc_now() -> datetime:
@@ -434,14 +377,6 @@ class TicketEvent(SQLModel, table=True):
 
 def _count() -> sa.Column:
     return sa.Column(sa.Integer, nullable=False, server_default=sa.text("0"))
-
-
-class ImportStatus(StrEnum):
-    """Where an import run is: still `running` (or killed mid-way), `finished` or `failed`."""
-
-    RUNNING = "running"
-    FINISHED = "finished"
-    FAILED = "failed"
 
 
 IMPORT_RUN_CHECKS: dict[str, str] = {

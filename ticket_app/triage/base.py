@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ticket_app.models import Category, Priority
+from ticket_app.enums import Category, Priority
 from ticket_app.triage.signals import Sentiment
 
 SuggestionSource = Literal["gemini", "offline"]

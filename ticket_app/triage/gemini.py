@@ -24,7 +24,7 @@ from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel, Field, ValidationError
 
-from ticket_app.models import Category, Priority
+from ticket_app.enums import Category, Priority
 from ticket_app.settings import Settings
 from ticket_app.triage.base import TicketClassifier, TriageSuggestion
 from ticket_app.triage.prompt import SYSTEM_INSTRUCTION, build_prompt

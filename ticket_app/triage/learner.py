@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from ticket_app.models import Category, Priority
+from ticket_app.enums import Category, Priority
 from ticket_app.triage import rules
 from ticket_app.triage.rules import CATEGORIES, PRIORITIES, RuleResult
 

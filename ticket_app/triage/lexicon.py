@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ticket_app.models import Category
+from ticket_app.enums import Category
 
 # Up to three arbitrary words between the parts of a phrase: "cancel (my last) order".
 GAP = r"(?: \w+){0,3} "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ticket_app.models import Priority
+from ticket_app.enums import Priority
 from ticket_app.triage.base import TriageSuggestion
 from ticket_app.triage.learner import HistoryLearner
 from ticket_app.triage.rules import CATEGORIES, PRIORITIES, RuleResult, score

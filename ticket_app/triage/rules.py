@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ticket_app.models import Category, Priority
+from ticket_app.enums import Category, Priority
 from ticket_app.triage.lexicon import (
     ACTION,
     ASKING_CUES,

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from ticket_app.models import Category, Priority, Status
+from ticket_app.enums import Category, Priority, Status
 from ticket_app.schemas import (
     TicketFilters,
     TicketRead,

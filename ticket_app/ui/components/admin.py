@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.models import Role
+from ticket_app.enums import Role
 from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.session import SessionState

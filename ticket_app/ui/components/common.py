@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
-from ticket_app.models import Category, Priority, Status
+from ticket_app.enums import Category, Priority, Status
 from ticket_app.ui.logic import label_of_value
 
 CATEGORIES = [c.value for c in Category]

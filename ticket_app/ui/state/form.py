@@ -14,8 +14,7 @@ from collections.abc import AsyncIterator
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.models import TITLE_MAX_LENGTH
-from ticket_app.schemas import TicketCreate
+from ticket_app.schemas import TITLE_MAX_LENGTH, TicketCreate
 from ticket_app.services.errors import (
     ConstraintViolationError,
     DatabaseUnavailableError,

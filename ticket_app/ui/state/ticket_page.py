@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.models import CommentChannel, EventKind
+from ticket_app.enums import CommentChannel, EventKind
 from ticket_app.schemas import (
     CommentCreate,
     SimilarTicket,
