@@ -23,13 +23,16 @@ Editor = Annotated[Actor, Depends(require(Action.TICKETS_EDIT))]
 
 @_route("POST", "/bulk", response_model=BulkResult, summary="Change many tickets at once")
 async def bulk_update(payload: BulkRequest, actor: Editor) -> BulkResult:
-    """Set status, priority, category and/or assignee on many tickets in one transaction.
+    """Set status, priority, category and/or assignee on many tickets, in batches.
 
     The tickets are those listed in `ids`, or those the list shows for `filters`. Each changed
     field of each ticket gets an audit event; `updated` counts the tickets that actually
     changed. More than 10,000 selected tickets is a 422 naming `confirm_count` (whose message
-    gives the count) unless `confirm_count` equals it. An unknown id is a 422 naming `ids`, and
-    nothing is changed.
+    gives the count) unless `confirm_count` equals it. An unknown id is a 404 naming `id`, and
+    nothing is changed. The tickets are changed in batches of `BULK_BATCH_SIZE`, each its own
+    transaction: a database failure after some batches is a 503 of type `bulk_interrupted`
+    giving `updated`, `applied_through_id` and `remaining`; the same request sent again
+    finishes the change.
     """
     outcome = await run_in_threadpool(lambda: bulk_service.bulk_update(payload, actor=actor))
     return BulkResult(updated=outcome.updated)

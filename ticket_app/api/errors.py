@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ticket_app.schemas import ErrorBody
+from ticket_app.services.bulk import BulkInterruptedError
 from ticket_app.services.errors import (
     AuthenticationError,
     ConflictError,
@@ -288,6 +289,22 @@ def install_error_handlers(app: FastAPI) -> None:
             status.HTTP_503_SERVICE_UNAVAILABLE,
             str(exc),
             [{"field": "", "message": str(exc), "type": "database_unavailable"}],
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(BulkInterruptedError)
+    async def _bulk_interrupted(request: Request, exc: BulkInterruptedError) -> JSONResponse:
+        # Part of the change is committed: say how much, so the caller need not guess.
+        response = JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={
+                "detail": str(exc),
+                "errors": [{"field": "", "message": str(exc), "type": "bulk_interrupted"}],
+                "updated": exc.applied.updated,
+                "applied_through_id": exc.applied_through_id,
+                "remaining": exc.remaining,
+            },
         )
         response.headers["Retry-After"] = "5"
         return response
