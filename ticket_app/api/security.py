@@ -7,6 +7,13 @@
   session cookie, so another site (or another port of this host, which cookies treat as the
   same site) must not be able to open it.
 - With `ALLOWED_HOSTS` set, requests for other host names get 400.
+- A path with a control character (%00-%1F, %7F) is a 404 before any router sees it: Starlette's
+  route patterns end in `$`, which also matches before a final newline, so `/api/tickets/%0A`
+  was served as the ticket list, and a newline inside a path matched no route at all, not even
+  Reflex's catch-all mount, so the framework answered in plain text without these headers.
+- `secure_asgi_app` puts this middleware around the whole served app as well: Reflex wraps the
+  API in an outer Starlette app of its own, whose router answers (404s, trailing-slash 307s)
+  never reached the middleware of the API app.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ from ticket_app.api.auth import is_trusted_origin
 from ticket_app.settings import get_settings
 
 EVENT_PATH = "/_event"
+API_PREFIX = "/api"
+# Set on the scope by the outermost instance, so an inner one (the API app's) does not redo it.
+_SECURED = "ticket_app.secured"
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
 
 # Reflex's compiled app boots from inline scripts (React Router's prerendered pages), runs the
 # client actions the server sends (toasts) as script strings it evaluates, and styles its
@@ -66,14 +77,19 @@ class SecurityMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what must be refused, then pass on with the headers added to the answer."""
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope.get(_SECURED):
             await self.app(scope, receive, send)
             return
+        scope[_SECURED] = True
         headers = Headers(scope=scope)
         host = headers.get("host")
         allowed_hosts = get_settings().allowed_hosts
         if allowed_hosts and _host_name(host) not in {h.lower() for h in allowed_hosts}:
             await self._refuse(scope, send, 400, "host", "This host name is not served here.")
+            return
+        if _CONTROL_CHARACTERS.intersection(scope["path"]):
+            message = "No such path: it contains a control character."
+            await self._refuse(scope, send, 404, "path", message)
             return
         if scope["path"].startswith(EVENT_PATH) and not is_trusted_origin(
             headers.get("origin"), scope.get("scheme", "http"), host
@@ -96,11 +112,16 @@ class SecurityMiddleware:
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, code: int, field: str, message: str) -> None:
+        """Answer `code` in the API's JSON error shape, with the security headers.
+
+        A websocket is closed instead, with `message` as the reason.
+        """
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": message})
             return
+        kind = "not_found" if code == 404 else field
         body = json.dumps(
-            {"detail": message, "errors": [{"field": field, "message": message, "type": field}]}
+            {"detail": message, "errors": [{"field": field, "message": message, "type": kind}]}
         ).encode()
         await send(
             {
@@ -114,3 +135,13 @@ class SecurityMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def secure_asgi_app(app: ASGIApp) -> ASGIApp:
+    """`app` (the whole served ASGI app) inside SecurityMiddleware.
+
+    For the app Reflex builds around the API (see `ticket_app.ticket_app`): its outer router's
+    own answers then get the headers too, and control-character paths never reach it. The API
+    app's own SecurityMiddleware sees the scope marked and passes requests straight through.
+    """
+    return SecurityMiddleware(app)
