@@ -6,6 +6,9 @@ import asyncio
 import logging
 
 import reflex as rx
+from reflex import constants
+from reflex.config import get_config
+from reflex.utils import prerequisites
 from starlette.types import ASGIApp
 
 from ticket_app.api.app import create_api
@@ -58,12 +61,19 @@ class TriageDeskApp(rx.App):
 
     Reflex mounts our API inside an outer Starlette app whose router answers some requests
     itself (a 404 or a trailing-slash 307 for a path with a newline); wrapping the ASGI app
-    Reflex builds gives those the security headers too. `reflex run` serves `app()`.
+    Reflex builds gives those the security headers too, and the CSP the hashes of the compiled
+    pages' inline scripts. `reflex run` serves `app()`.
     """
 
     def __call__(self) -> ASGIApp:
-        """The ASGI app Reflex builds, wrapped by `secure_asgi_app`."""
-        return secure_asgi_app(super().__call__())
+        """The ASGI app Reflex builds, wrapped by `secure_asgi_app`.
+
+        The compiled console (where Reflex's frontend mount serves it from) is built by now:
+        its inline scripts are allowed by hash.
+        """
+        asgi_app = super().__call__()
+        static_dir = prerequisites.get_web_dir() / constants.Dirs.STATIC
+        return secure_asgi_app(asgi_app, static_dir / get_config().frontend_path.strip("/"))
 
 
 app = TriageDeskApp(

@@ -5,7 +5,10 @@ trailing-slash 307s without headers); an unexpected error is a JSON 500 with the
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +18,7 @@ from tests.api.test_api_methods import assert_json_error, reflex_like_app
 from tests.auth.test_auth_browser import assert_security_headers
 from tests.helpers import make_ticket
 from ticket_app.api.app import create_api
-from ticket_app.api.security import secure_asgi_app
+from ticket_app.api.security import inline_script_hashes, secure_asgi_app
 from ticket_app.services import tickets as ticket_service
 
 CONTROL_CHARACTERS = [*range(0x20), 0x7F]
@@ -115,3 +118,29 @@ def test_an_unexpected_error_is_a_json_500_with_headers(
             body = assert_json_error(response, 500)
             assert body["errors"][0]["type"] == "internal" and "a bug" not in response.text
             assert_security_headers(response)
+
+
+def test_the_policy_allows_the_compiled_pages_inline_scripts_by_hash(
+    tmp_path: Path, client: TestClient
+) -> None:
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<html><head><script>window.a = "</b>";</script><script src="/assets/x.js"></script>'
+        '<script type="module">import "/assets/y.js";</script></head></html>'
+    )
+    (tmp_path / "tickets" / "new.html").write_text('<script>window.a = "</b>";</script>')
+    (tmp_path / "ignored.html.gz").write_bytes(b"\x1f\x8b")
+    expected = sorted(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in ('window.a = "</b>";', 'import "/assets/y.js";')
+    )
+    assert inline_script_hashes(tmp_path) == expected
+    assert inline_script_hashes(tmp_path / "missing") == []
+    api = create_api()
+    outer = Starlette()
+    outer.mount("", api)
+    with TestClient(secure_asgi_app(outer, tmp_path), headers=dict(client.headers)) as served:
+        policy = served.get("/api/tickets/").headers["content-security-policy"]
+    script_src = next(part.split()[1:] for part in policy.split(";") if "script-src" in part)
+    assert script_src == ["'self'", *expected, "'unsafe-eval'"]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
