@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
+from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
 from ticket_app.api.tickets import ERROR_RESPONSES
 from ticket_app.schemas import BulkRequest, BulkResult
@@ -21,7 +22,23 @@ _route = slash_routes(router, ERROR_RESPONSES)
 Editor = Annotated[Actor, Depends(require(Action.TICKETS_EDIT))]
 
 
-@_route("POST", "/bulk", response_model=BulkResult, summary="Change many tickets at once")
+_INTERRUPTED = documented_errors(
+    [503],
+    e503="Database unavailable or too slow (`Retry-After`). Before the first batch committed "
+    "nothing was written (type `database_unavailable`); after it, type `bulk_interrupted`, "
+    "and the body adds `updated` (tickets changed), `applied_through_id` (every selected "
+    "ticket up to this id was handled, none above it) and `remaining`; send the same request "
+    "again to finish.",
+)
+
+
+@_route(
+    "POST",
+    "/bulk",
+    response_model=BulkResult,
+    summary="Change many tickets at once",
+    responses=_INTERRUPTED,
+)
 async def bulk_update(payload: BulkRequest, actor: Editor) -> BulkResult:
     """Set status, priority, category and/or assignee on many tickets, in batches.
 
