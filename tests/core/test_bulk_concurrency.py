@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from tests.api.workspace import staff_clients
 from tests.conftest import SYSTEM
 from tests.core.test_counts import assert_counts_exact
 from tests.helpers import make_ticket
-from ticket_app.models import Category, Ticket, utc_now
+from ticket_app.models import Category, Role, Ticket, utc_now
 from ticket_app.schemas import BulkRequest, TicketCreate
 from ticket_app.services import tickets
 from ticket_app.services.bulk import BulkInterruptedError, bulk_update, undo_bulk
@@ -224,3 +225,30 @@ def test_database_down_before_the_first_batch_changes_nothing(
     assert response.json()["errors"][0]["type"] == "database_unavailable"
     assert statuses(client, ids) == ["open"] * 3
     assert changed_events(batches_of_two) == 0
+
+
+def test_undo_of_a_multi_batch_change_restores_differing_values_and_unassigned(
+    batches_of_two: Engine, client: TestClient
+) -> None:
+    """Each batch restores per-ticket values in one statement, NULL assignees included."""
+    with staff_clients(Role.AGENT, Role.AGENT) as [(first, _), (second, _)]:
+        before = [
+            {"priority": "low", "assignee_id": None},
+            {"priority": "high", "assignee_id": first},
+            {"priority": "critical", "assignee_id": None},
+            {"priority": "medium", "assignee_id": second},
+            {"priority": "low", "assignee_id": first},
+        ]
+        ids = [
+            make_ticket(client, title=f"T{n}", **fields)["id"] for n, fields in enumerate(before)
+        ]
+        request = BulkRequest.model_validate(
+            {"ids": ids, "changes": {"priority": "critical", "assignee_id": second}}
+        )
+        outcome = bulk_update(request, actor=SYSTEM)
+        assert outcome.updated == 5
+        assert undo_bulk(outcome.previous, actor=SYSTEM) == 5
+        after = [client.get(f"/api/tickets/{ticket_id}/").json() for ticket_id in ids]
+        assert [
+            {"priority": t["priority"], "assignee_id": t["assignee_id"]} for t in after
+        ] == before
