@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         "(`X-Total-Count-Exact: false`).",
     )
 
+    bulk_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=5000,
+        description="Tickets a bulk change (or its undo) writes per transaction; each batch "
+        "locks its tickets in id order and commits on its own, so concurrent creates wait for "
+        "one batch at most.",
+    )
     statement_timeout_ms: int = Field(
         default=5000,
         ge=0,

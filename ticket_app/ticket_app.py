@@ -6,9 +6,14 @@ import asyncio
 import logging
 
 import reflex as rx
+from reflex import constants
+from reflex.config import get_config
+from reflex.utils import prerequisites
+from starlette.types import ASGIApp
 
 from ticket_app import log_redaction
 from ticket_app.api.app import create_api
+from ticket_app.api.security import secure_asgi_app
 from ticket_app.services import identity
 from ticket_app.services.errors import ServiceError
 from ticket_app.settings import get_settings
@@ -53,7 +58,27 @@ async def announce_first_admin_setup() -> None:
 # blue measured 3.26:1.
 # Toasts without Sonner's rich colours: its success green on pale green measured 4.25:1 (axe);
 # the plain toast keeps the page's text colours, and each kind still has its icon.
-app = rx.App(
+class TriageDeskApp(rx.App):
+    """The Reflex app, served inside the security middleware as a whole.
+
+    Reflex mounts our API inside an outer Starlette app whose router answers some requests
+    itself (a 404 or a trailing-slash 307 for a path with a newline); wrapping the ASGI app
+    Reflex builds gives those the security headers too, and the CSP the hashes of the compiled
+    pages' inline scripts. `reflex run` serves `app()`.
+    """
+
+    def __call__(self) -> ASGIApp:
+        """The ASGI app Reflex builds, wrapped by `secure_asgi_app`.
+
+        The compiled console (where Reflex's frontend mount serves it from) is built by now:
+        its inline scripts are allowed by hash.
+        """
+        asgi_app = super().__call__()
+        static_dir = prerequisites.get_web_dir() / constants.Dirs.STATIC
+        return secure_asgi_app(asgi_app, static_dir / get_config().frontend_path.strip("/"))
+
+
+app = TriageDeskApp(
     api_transformer=create_api(),
     theme=rx.theme(accent_color="indigo"),
     toaster=rx.toast.provider(rich_colors=False),

@@ -12,10 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ticket_app.api.security import API_PREFIX, SECURITY_HEADERS
 from ticket_app.schemas import ErrorBody
+from ticket_app.services.bulk import BulkInterruptedError
 from ticket_app.services.errors import (
     AuthenticationError,
     ConflictError,
@@ -290,4 +292,36 @@ def install_error_handlers(app: FastAPI) -> None:
             [{"field": "", "message": str(exc), "type": "database_unavailable"}],
         )
         response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(BulkInterruptedError)
+    async def _bulk_interrupted(request: Request, exc: BulkInterruptedError) -> JSONResponse:
+        # Part of the change is committed: say how much, so the caller need not guess.
+        response = JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={
+                "detail": str(exc),
+                "errors": [{"field": "", "message": str(exc), "type": "bulk_interrupted"}],
+                "updated": exc.applied.updated,
+                "applied_through_id": exc.applied_through_id,
+                "remaining": exc.remaining,
+            },
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware calls this from outside every other middleware, so
+        # the security headers are added here; it logs the exception itself afterwards.
+        if request.url.path == API_PREFIX or request.url.path.startswith(f"{API_PREFIX}/"):
+            message = "Internal server error; it has been logged."
+            response: Response = error_response(
+                status.HTTP_500_INTERNAL_SERVER_ERROR,
+                message,
+                [{"field": "", "message": message, "type": "internal"}],
+            )
+        else:
+            response = PlainTextResponse("Internal Server Error", status_code=500)
+        response.headers.update(SECURITY_HEADERS)
         return response

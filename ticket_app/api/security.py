@@ -7,11 +7,23 @@
   session cookie, so another site (or another port of this host, which cookies treat as the
   same site) must not be able to open it.
 - With `ALLOWED_HOSTS` set, requests for other host names get 400.
+- A path with a control character (%00-%1F, %7F) is a 404 before any router sees it: Starlette's
+  route patterns end in `$`, which also matches before a final newline, so `/api/tickets/%0A`
+  was served as the ticket list, and a newline inside a path matched no route at all, not even
+  Reflex's catch-all mount, so the framework answered in plain text without these headers.
+- `secure_asgi_app` puts this middleware around the whole served app as well: Reflex wraps the
+  API in an outer Starlette app of its own, whose router answers (404s, trailing-slash 307s)
+  never reached the middleware of the API app.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from pathlib import Path
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,33 +32,91 @@ from ticket_app.api.auth import is_trusted_origin
 from ticket_app.settings import get_settings
 
 EVENT_PATH = "/_event"
+API_PREFIX = "/api"
+# Set on the scope by the outermost instance, so an inner one (the API app's) does not redo it.
+_SECURED = "ticket_app.secured"
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
 
-# Reflex's compiled app boots from inline scripts (React Router's prerendered pages), runs the
-# client actions the server sends (toasts) as script strings it evaluates, and styles its
-# components inline (Radix Themes, Emotion): scripts allow 'unsafe-inline' and 'unsafe-eval',
-# styles 'unsafe-inline'. Everything else is same-origin only, nothing may frame the console,
-# no plugins run and no foreign <base> or form target applies.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-    ]
-)
 
-SECURITY_HEADERS: dict[str, str] = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
+# Reflex's compiled pages boot from inline scripts (theme, scroll restoration, React Router's
+# prerendered context and streaming runtime, the route module imports). Those are fixed at build
+# time, so instead of 'unsafe-inline' each is allowed by its SHA-256 (`inline_script_hashes`,
+# read from the build when the served app starts). 'unsafe-eval' stays: Reflex runs the client
+# actions the server sends (every toast, `call_script`, focus) by `eval`-ing a script string
+# (`.web/utils/state.js`, `_call_script` / `_call_function`), which no hash or nonce can allow.
+# Styles keep 'unsafe-inline': Emotion writes <style> elements at run time and Radix Themes sets
+# style attributes. Everything else is same-origin only, nothing may frame the console, no
+# plugins run and no foreign <base> or form target applies.
+def content_security_policy(script_hashes: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy header value; `script_hashes` are `'sha256-…'` sources."""
+    scripts = " ".join(["'self'", *sorted(set(script_hashes)), "'unsafe-eval'"])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def security_headers(script_hashes: Iterable[str] = ()) -> dict[str, str]:
+    """Every security header by name, the CSP allowing the inline scripts `script_hashes`."""
+    return {
+        "Content-Security-Policy": content_security_policy(script_hashes),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+SECURITY_HEADERS: dict[str, str] = security_headers()
+
+
+class _InlineScripts(HTMLParser):
+    """Collects the text of every <script> element without a `src` attribute."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.scripts: list[str] = []
+        self._current: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and not any(name == "src" for name, _ in attrs):
+            self._current = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._current is not None:
+            self.scripts.append("".join(self._current))
+            self._current = None
+
+
+def inline_script_hashes(directory: Path) -> list[str]:
+    """CSP sources (`'sha256-<base64>'`) for the inline scripts of the pages under `directory`.
+
+    Every `*.html` below `directory` (the compiled console) is read; the answer is sorted,
+    without repeats, and [] when the directory or its pages are missing.
+    """
+    hashes: set[str] = set()
+    for page in sorted(directory.rglob("*.html")) if directory.is_dir() else []:
+        parser = _InlineScripts()
+        parser.feed(page.read_text(encoding="utf-8"))
+        parser.close()
+        for script in parser.scripts:
+            digest = hashlib.sha256(script.encode("utf-8")).digest()
+            hashes.add(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return sorted(hashes)
 
 
 def _host_name(host: str | None) -> str:
@@ -61,19 +131,25 @@ def _host_name(host: str | None) -> str:
 class SecurityMiddleware:
     """ASGI middleware: host allow-list, event-socket origin check, security headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, script_hashes: Iterable[str] = ()) -> None:
         self.app = app
+        self.headers = security_headers(script_hashes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what must be refused, then pass on with the headers added to the answer."""
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope.get(_SECURED):
             await self.app(scope, receive, send)
             return
+        scope[_SECURED] = True
         headers = Headers(scope=scope)
         host = headers.get("host")
         allowed_hosts = get_settings().allowed_hosts
         if allowed_hosts and _host_name(host) not in {h.lower() for h in allowed_hosts}:
             await self._refuse(scope, send, 400, "host", "This host name is not served here.")
+            return
+        if _CONTROL_CHARACTERS.intersection(scope["path"]):
+            message = "No such path: it contains a control character."
+            await self._refuse(scope, send, 404, "path", message)
             return
         if scope["path"].startswith(EVENT_PATH) and not is_trusted_origin(
             headers.get("origin"), scope.get("scheme", "http"), host
@@ -87,20 +163,24 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response_headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     if name not in response_headers:
                         response_headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, code: int, field: str, message: str) -> None:
+    async def _refuse(self, scope: Scope, send: Send, code: int, field: str, message: str) -> None:
+        """Answer `code` in the API's JSON error shape, with the security headers.
+
+        A websocket is closed instead, with `message` as the reason.
+        """
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": message})
             return
+        kind = "not_found" if code == 404 else field
         body = json.dumps(
-            {"detail": message, "errors": [{"field": field, "message": message, "type": field}]}
+            {"detail": message, "errors": [{"field": field, "message": message, "type": kind}]}
         ).encode()
         await send(
             {
@@ -109,8 +189,21 @@ class SecurityMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
-                    *((k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()),
+                    *((k.lower().encode(), v.encode()) for k, v in self.headers.items()),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def secure_asgi_app(app: ASGIApp, static_dir: Path | None = None) -> ASGIApp:
+    """`app` (the whole served ASGI app) inside SecurityMiddleware.
+
+    For the app Reflex builds around the API (see `ticket_app.ticket_app`): its outer router's
+    own answers then get the headers too, and control-character paths never reach it. The API
+    app's own SecurityMiddleware sees the scope marked and passes requests straight through.
+    `static_dir` is the compiled console (Reflex's `.web/build/client`): the CSP allows its
+    inline scripts by hash, read once here.
+    """
+    hashes = inline_script_hashes(static_dir) if static_dir is not None else []
+    return SecurityMiddleware(app, script_hashes=hashes)
