@@ -14,7 +14,12 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import BulkRequest, TicketFilters
-from ticket_app.services.bulk import bulk_update, count_matching, undo_bulk
+from ticket_app.services.bulk import (
+    BulkInterruptedError,
+    bulk_update,
+    count_matching,
+    undo_bulk,
+)
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.permissions import Action
 from ticket_app.ui.logic import UNASSIGNED, select_range
@@ -218,6 +223,20 @@ class BulkState(rx.State):
         """Send one bulk request; remember its old values for undo; say what happened."""
         try:
             outcome = await asyncio.to_thread(bulk_update, request, actor=actor)
+        except BulkInterruptedError as exc:
+            # Part of the change committed: keep its old values so Undo can put them back, and
+            # leave the bar's choices so Apply can finish (changed tickets are skipped).
+            self._previous = dict(exc.applied.previous)
+            noun = "ticket" if exc.applied.updated == 1 else "tickets"
+            self.undo_note = f"{exc.applied.updated:,} {noun} changed before the database failed."
+            return [
+                toast_error(
+                    f"Only part was applied: {exc.applied.updated:,} {noun} changed, "
+                    f"{exc.remaining:,} not yet. Apply again to finish, or Undo."
+                ),
+                TicketListState.refresh,
+                NavState.refresh_counts,
+            ]
         except ServiceError as exc:
             return [toast_error(f"Nothing changed: {save_error_message(exc)}")]
         self._previous = dict(outcome.previous)
@@ -240,6 +259,16 @@ class BulkState(rx.State):
             return None
         try:
             restored = await asyncio.to_thread(undo_bulk, self._previous, actor=actor)
+        except BulkInterruptedError as exc:
+            noun = "ticket" if exc.applied.updated == 1 else "tickets"
+            return [
+                toast_error(
+                    f"Only part was undone: {exc.applied.updated:,} {noun} restored, "
+                    f"{exc.remaining:,} not yet. Undo again to finish."
+                ),
+                TicketListState.refresh,
+                NavState.refresh_counts,
+            ]
         except ServiceError as exc:
             return toast_error(f"Not undone: {save_error_message(exc)}")
         self._previous = {}
