@@ -91,6 +91,22 @@ class Settings(BaseSettings):
         "PostgreSQL: `statement_timeout` on every connection; SQLite: a progress handler. "
         "A request whose query is stopped gets 503.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Database connections kept open per process (SQLAlchemy `pool_size`).",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Extra connections opened beyond the pool under load, closed when idle.",
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a request waits for a free connection when all are in use; then "
+        "503 with Retry-After.",
+    )
     rate_limit_writes: str = Field(
         default="600/minute",
         description="Creates and PATCHes per client (token, session or address), in the "
