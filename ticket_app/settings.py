@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     rate_limit_exports: str = Field(
         default="30/minute", description="CSV exports per client; notation as above."
     )
+    export_concurrency_per_user: int = Field(
+        default=2,
+        ge=1,
+        description="CSV exports (API and console) one user runs at once per process, all "
+        "their tokens and sessions together; another one gets 429 with Retry-After.",
+    )
+    export_send_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An export download whose client accepts no data for this long is "
+        "aborted, freeing its slot and temporary file.",
+    )
     search_concurrency: int = Field(
         default=4,
         ge=0,
@@ -128,6 +140,12 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="Longest a search waits for its turn; then 503 with Retry-After.",
+    )
+    import_stale_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A running import that shows no sign of life this long (its process was "
+        "killed) is marked failed at the next start of serve, migrate or an import.",
     )
     rate_limit_storage_url: str = Field(
         default="memory://",
