@@ -23,8 +23,12 @@ leave the rest of the pool to everyone else's requests.
 TooManyExportsError (the API: 429 with Retry-After) before anything is read.
 
 **Audit.** An export is recorded when it ends: `exported` when the whole file was handed to the
-client, `export_interrupted` when the download stopped part-way (the client went away, stalled
-past the send timeout, or the database failed mid-read).
+server for the client, `export_interrupted` when the download stopped part-way (the database
+failed mid-read, the client stalled past the send timeout, or the server reported the client
+gone). Only what the server reports can be seen: granian (ASGI spec 2.3) silently drops data
+sent after the client has gone and reports the disconnect only once the response has ended
+(emmett-framework/granian#650), so behind it a client that closes mid-download is recorded as
+`exported`; a server that raises on such a send (ASGI 2.4, uvicorn) gets `export_interrupted`.
 """
 
 from __future__ import annotations
