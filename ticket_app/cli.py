@@ -58,7 +58,9 @@ from ticket_app.services.errors import (
     NotFoundError,
     ServiceError,
 )
-from ticket_app.services.exporter import export_csv, write_csv
+from ticket_app.services.export_files import export_to_file
+from ticket_app.services.exporter import export_csv
+from ticket_app.services.import_runs import fail_stale_runs
 from ticket_app.services.importer import (
     DEFAULT_BATCH_SIZE,
     ImportFileError,
@@ -288,6 +290,17 @@ def migrate(database_url: str | None = _database_option) -> None:
     """Apply all pending schema migrations."""
     url = database_url or get_settings().database_url
     typer.echo(_upgrade(url).describe())
+    use_database(url)
+    _fail_stale_imports()
+
+
+def _fail_stale_imports() -> None:
+    """Mark import runs that were killed mid-way failed (services.import_runs), and say so."""
+    with _service_errors():
+        stale = fail_stale_runs()
+    if stale:
+        ids = ", ".join(str(run_id) for run_id in stale)
+        typer.echo(f"marked interrupted import run(s) {ids} failed", err=True)
 
 
 def _upgrade(url: str) -> SchemaUpgrade:
@@ -413,6 +426,7 @@ def serve(
     typer.echo(f"{upgrade.describe()}; serving on {host}:{port}")
     env = {**os.environ, "DATABASE_URL": url}
     engine = use_database(url)
+    _fail_stale_imports()
     with _service_errors():
         admin_exists = identity.has_admin()
     engine.dispose()  # the server opens its own connections; none leak across exec
@@ -549,8 +563,10 @@ def export(
 ) -> None:
     """Export the matching tickets, newest first, as CSV (the format `import` reads back).
 
-    A file is written under a temporary name and renamed when complete, so a failed export never
-    leaves a truncated file behind. The export is recorded in the audit trail (actor `cli`).
+    A file is written under a hidden temporary name and renamed when complete, so a failed or
+    killed export never leaves a truncated file behind; a temporary file left by a killed
+    export is removed by the next export to the same file. The export is recorded in the audit
+    trail (actor `cli`).
     """
     _connect(database_url)
     filters = TicketFilters(category=category, priority=priority, status=status, search=search)
@@ -560,13 +576,7 @@ def export(
             for chunk in export_csv(filters):
                 typer.echo(chunk, nl=False)
             return
-        partial = output.with_name(f".{output.name}.partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as out:
-                count = write_csv(out, filters)
-            partial.replace(output)
-        finally:
-            partial.unlink(missing_ok=True)
+        count = export_to_file(output, filters)
     except ServiceError as exc:
         raise _fail(str(exc), EXIT_DATABASE) from exc
     typer.echo(f"exported {count} tickets to {output}", err=True)

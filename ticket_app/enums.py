@@ -64,6 +64,7 @@ class EventKind(StrEnum):
     CHANGED = "changed"
     IMPORTED = "imported"
     EXPORTED = "exported"
+    EXPORT_INTERRUPTED = "export_interrupted"
     USER_CREATED = "user_created"
     USER_CHANGED = "user_changed"
     TOKEN_CREATED = "token_created"

@@ -429,6 +429,8 @@ class ImportRun(SQLModel, table=True):
     )
     started_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Last sign of life of a running import (migration 0010); see services.import_runs.
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     rows_read: int = Field(default=0, sa_column=_count())
     inserted: int = Field(default=0, sa_column=_count())
     already_present: int = Field(default=0, sa_column=_count())

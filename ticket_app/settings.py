@@ -99,6 +99,22 @@ class Settings(BaseSettings):
         "PostgreSQL: `statement_timeout` on every connection; SQLite: a progress handler. "
         "A request whose query is stopped gets 503.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Database connections kept open per process (SQLAlchemy `pool_size`).",
+    )
+    database_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Extra connections opened beyond the pool under load, closed when idle.",
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a request waits for a free connection when all are in use; then "
+        "503 with Retry-After.",
+    )
     rate_limit_writes: str = Field(
         default="600/minute",
         description="Creates and PATCHes per client (token, session or address), in the "
@@ -110,6 +126,18 @@ class Settings(BaseSettings):
     rate_limit_exports: str = Field(
         default="30/minute", description="CSV exports per client; notation as above."
     )
+    export_concurrency_per_user: int = Field(
+        default=2,
+        ge=1,
+        description="CSV exports (API and console) one user runs at once per process, all "
+        "their tokens and sessions together; another one gets 429 with Retry-After.",
+    )
+    export_send_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An export download whose client accepts no data for this long is "
+        "aborted, freeing its slot and temporary file.",
+    )
     search_concurrency: int = Field(
         default=4,
         ge=0,
@@ -120,6 +148,12 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="Longest a search waits for its turn; then 503 with Retry-After.",
+    )
+    import_stale_after_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A running import that shows no sign of life this long (its process was "
+        "killed) is marked failed at the next start of serve, migrate or an import.",
     )
     rate_limit_storage_url: str = Field(
         default="memory://",

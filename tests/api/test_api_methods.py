@@ -69,7 +69,7 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("PATCH", "/api/tickets/stats", ["GET", "OPTIONS"]),
         ("GET", "/api/tickets/classify/", ["POST", "OPTIONS"]),
         ("GET", "/api/tickets/classify", ["POST", "OPTIONS"]),
-        ("POST", "/api/tickets/export/", ["GET", "OPTIONS"]),
+        ("PATCH", "/api/tickets/export/", ["GET", "POST", "OPTIONS"]),
         ("PUT", "/api/tickets/", ["GET", "POST", "OPTIONS"]),
         ("DELETE", "/api/tickets/1/", ["GET", "PATCH", "OPTIONS"]),
         ("POST", "/api/tickets/1/events", ["GET", "OPTIONS"]),

@@ -49,6 +49,9 @@ class RouteSpec:
     access: Action | str
     call: Callable[[TestClient, str, str], Response]  # (client, method, path) -> response
     success: int
+    # A GET that acts in the caller's name (the export): refused to the session cookie, so a
+    # cross-site <img> cannot trigger it; browsers use the POST twin.
+    sessions_refused: bool = False
 
 
 TICKET = {
@@ -95,7 +98,10 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/api/tickets/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("POST", "/api/tickets/"): RouteSpec(Action.TICKETS_CREATE, with_json(TICKET), 201),
     ("GET", "/api/tickets/stats/"): RouteSpec(Action.TICKETS_READ, plain, 200),
-    ("GET", "/api/tickets/export/"): RouteSpec(Action.TICKETS_EXPORT, plain, 200),
+    ("GET", "/api/tickets/export/"): RouteSpec(
+        Action.TICKETS_EXPORT, plain, 200, sessions_refused=True
+    ),
+    ("POST", "/api/tickets/export/"): RouteSpec(Action.TICKETS_EXPORT, plain, 200),
     ("POST", "/api/tickets/classify/"): RouteSpec(
         Action.TICKETS_CLASSIFY, with_json({"description": "I was charged twice"}), 200
     ),
@@ -272,6 +278,8 @@ def expected_status(caller: Caller, spec: RouteSpec) -> int:
         return 401
     if spec.access == SIGNED_IN:
         return spec.success
+    if spec.sessions_refused and caller.scopes is None:
+        return 403
     action = Action(spec.access)
     allowed = role_allows(caller.role, action) and scopes_allow(caller.scope_set(), action)
     return spec.success if allowed else 403

@@ -133,7 +133,7 @@ def test_filters_and_search_narrow_the_table_and_survive_reload(
     expect(page.locator("#filter-search")).to_have_value(tag)
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("Export CSV")).click()
+        page.get_by_role("button", name=re.compile("Export CSV")).click()
     exported = Path(download_info.value.path()).read_text(encoding="utf-8")
     assert exported.count(tag) == 1 and f"{tag} crash again" in exported
 

@@ -5,6 +5,8 @@
 token's scopes do not allow the action; the decision itself is the permission table's
 (`services.permissions`). Requests authenticated by cookie that change something must come from
 our own origin (or a configured one): a page on another site or port cannot ride the cookie.
+Routes that act when merely loaded (exports) refuse safe methods with the cookie altogether
+(`refuse_cookie_reads`).
 """
 
 from __future__ import annotations
@@ -113,6 +115,26 @@ async def current_actor(
             detail="Cross-origin requests may not use the session cookie.",
         )
     return await run_in_threadpool(resolve_session, session_token)
+
+
+async def refuse_cookie_reads(
+    request: Request, actor: Annotated[Actor | None, Depends(current_actor)]
+) -> None:
+    """A dependency: 403 for a safe-method request authenticated by the session cookie.
+
+    For routes that act in the caller's name when merely loaded (the CSV export writes an audit
+    event and uses the caller's export budget): a page on another site or port can make the
+    browser load any URL with the cookie (`<img src>`, a link), but cannot send an unsafe
+    method from our origin. Browsers use POST (checked against the page's origin, see
+    `current_actor`); API clients with a bearer token are unaffected.
+    """
+    by_cookie = actor is not None and not request.headers.get("authorization")
+    if by_cookie and request.method in SAFE_METHODS:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="A signed-in browser exports with POST (the console's Export CSV button); "
+            "API clients send their token in the Authorization header.",
+        )
 
 
 def require(action: Action) -> Callable[..., Awaitable[Actor]]:

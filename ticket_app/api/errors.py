@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ticket_app.api.security import API_PREFIX, SECURITY_HEADERS
 from ticket_app.schemas import ErrorBody
 from ticket_app.services.bulk import BulkInterruptedError
+from ticket_app.services.database import PoolTimeoutError, unavailable_error
 from ticket_app.services.errors import (
     AuthenticationError,
     ConflictError,
@@ -286,13 +287,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseUnavailableError)
     async def _database_down(request: Request, exc: DatabaseUnavailableError) -> JSONResponse:
-        response = error_response(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            str(exc),
-            [{"field": "", "message": str(exc), "type": "database_unavailable"}],
-        )
-        response.headers["Retry-After"] = "5"
-        return response
+        return _unavailable(exc)
 
     @app.exception_handler(BulkInterruptedError)
     async def _bulk_interrupted(request: Request, exc: BulkInterruptedError) -> JSONResponse:
@@ -325,3 +320,20 @@ def install_error_handlers(app: FastAPI) -> None:
             response = PlainTextResponse("Internal Server Error", status_code=500)
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    # A full pool reached outside `service_session` (which translates it) is the same 503, not
+    # a plain-text 500 without the security headers.
+    @app.exception_handler(PoolTimeoutError)
+    async def _pool_full(request: Request, exc: PoolTimeoutError) -> JSONResponse:
+        return _unavailable(unavailable_error(exc))
+
+
+def _unavailable(exc: DatabaseUnavailableError) -> JSONResponse:
+    """503 with the error's message and `Retry-After`: nothing was written, try again."""
+    response = error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        str(exc),
+        [{"field": "", "message": str(exc), "type": "database_unavailable"}],
+    )
+    response.headers["Retry-After"] = "5"
+    return response

@@ -6,7 +6,7 @@ Three buckets, each a `limits` rate from the settings (empty: unlimited):
 | --- | --- | --- |
 | writes | `POST /api/tickets/`, `PATCH /api/tickets/{id}/` | `RATE_LIMIT_WRITES` = 600/minute |
 | classify | `POST /api/tickets/classify/` | `RATE_LIMIT_CLASSIFY` = 120/minute |
-| exports | `GET`/`HEAD /api/tickets/export/` | `RATE_LIMIT_EXPORTS` = 30/minute |
+| exports | `GET`/`HEAD`/`POST /api/tickets/export/` | `RATE_LIMIT_EXPORTS` = 30/minute |
 
 Reads (lists, single tickets, stats, history) are not limited: paging through every ticket is
 what automation does. The defaults are far above what a person or an ordinary script needs (a
@@ -75,7 +75,12 @@ class _Rule:
 RULES: tuple[_Rule, ...] = (
     _Rule("writes", frozenset({"POST"}), re.compile(r"/api/tickets/?"), "ticket writes"),
     _Rule("classify", frozenset({"POST"}), re.compile(r"/api/tickets/classify/?"), "classifies"),
-    _Rule("exports", frozenset({"GET", "HEAD"}), re.compile(r"/api/tickets/export/?"), "exports"),
+    _Rule(
+        "exports",
+        frozenset({"GET", "HEAD", "POST"}),
+        re.compile(r"/api/tickets/export/?"),
+        "exports",
+    ),
     # After the fixed paths: `classify`, `export` and `stats` are not ticket ids, but a PATCH on
     # them (a 405) is harmless to count.
     _Rule("writes", frozenset({"PATCH"}), re.compile(r"/api/tickets/[^/]+/?"), "ticket writes"),

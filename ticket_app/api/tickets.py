@@ -8,7 +8,6 @@ parameters are refused (`api.routing`); every error answer is an `ErrorBody`.
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -17,8 +16,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ticket_app.api.auth import current_actor, require
+from ticket_app.api.auth import current_actor, refuse_cookie_reads, require
 from ticket_app.api.errors import documented_errors
+from ticket_app.api.export_response import ExportResponse
 from ticket_app.api.routing import paged_response, slash_routes
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import (
@@ -29,6 +29,7 @@ from ticket_app.schemas import (
     ConflictBody,
     Description,
     EditConflictBody,
+    ErrorBody,
     EventRead,
     SimilarTicket,
     TicketCreate,
@@ -45,7 +46,7 @@ from ticket_app.services import idempotency
 from ticket_app.services import similarity as similar_tickets
 from ticket_app.services import tickets as ticket_service
 from ticket_app.services.audit import Actor
-from ticket_app.services.exporter import export_csv
+from ticket_app.services.export_stream import open_export
 from ticket_app.services.permissions import Action
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_classifier
@@ -407,38 +408,57 @@ async def create_ticket(
     return submitted.ticket
 
 
+_EXPORT_RESPONSES = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "CSV, in `sort` order (default newest first).",
+    },
+    403: {
+        "model": ErrorBody,
+        "description": "The role or token scope does not allow exports; or a GET with the "
+        "session cookie (browsers export with POST from the console's own pages), or a POST "
+        "with the cookie from another origin.",
+    },
+    429: {
+        "model": ErrorBody,
+        "description": "Too many exports: the export rate limit, or the user already runs "
+        "EXPORT_CONCURRENCY_PER_USER exports (`Retry-After`).",
+    },
+}
+
+
 @_route(
     "GET",
     "/export",
     response_class=StreamingResponse,
     summary="Export tickets as CSV",
-    responses={
-        200: {
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "CSV, in `sort` order (default newest first).",
-        }
-    },
+    responses=_EXPORT_RESPONSES,
+    dependencies=[Depends(refuse_cookie_reads)],
 )
-def export_tickets(
+@_route(
+    "POST",
+    "/export",
+    response_class=StreamingResponse,
+    summary="Export tickets as CSV (from a browser)",
+    description="As GET, for the console's Export CSV button: the session cookie is accepted "
+    "on POST only, from the app's own origin, so a page elsewhere cannot trigger an export "
+    "in a signed-in user's name. Filters and `sort` stay in the query string; no body.",
+    responses=_EXPORT_RESPONSES,
+)
+async def export_tickets(
     actor: Exporter, filters: Filters, sort: SortQuery = TicketSort.NEWEST
 ) -> StreamingResponse:
     """Every ticket matching the filters as a CSV download, in the format the importer reads.
 
-    Streamed page by page, so memory stays flat for any number of tickets. The database is
-    read before the response starts, so an outage is a 503 rather than a truncated file. The
-    export is recorded in the audit trail with its filters.
+    One consistent snapshot, read into a temporary file as fast as the database allows and
+    sent from there at the client's pace, so a slow client never holds a database connection.
+    The database is read before the response starts, so an outage is a 503 rather than a
+    truncated file; a failure mid-read aborts the response without its final chunk. One user
+    runs at most EXPORT_CONCURRENCY_PER_USER exports at once (more: 429). The export is
+    recorded in the audit trail with its filters when it ends: `exported`, or
+    `export_interrupted` when the download stopped part-way.
     """
-    ticket_service.record_export(filters, actor=actor)
-    chunks = export_csv(filters, sort=sort)
-    first = [next(chunks)]
-    following = next(chunks, None)
-    if following is not None:
-        first.append(following)
-    return StreamingResponse(
-        itertools.chain(first, chunks),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="tickets.csv"'},
-    )
+    return ExportResponse(await open_export(actor, filters, sort))
 
 
 TicketId = Annotated[int, Path(description="A ticket's id; one that no ticket has is a 404.")]

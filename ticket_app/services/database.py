@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
@@ -70,8 +71,24 @@ def is_query_timeout(exc: BaseException) -> bool:
     return type(orig).__module__ == "sqlite3" and str(orig) == "interrupted"
 
 
+# Every failure of the database or of reaching it: what callers turn into `unavailable_error`.
+# PoolTimeoutError is no OperationalError: it is raised by the pool when every connection is
+# in use, before the database is asked anything.
+UNAVAILABLE_ERRORS = (OperationalError, SAInterfaceError, PoolTimeoutError)
+
+
 def unavailable_error(exc: BaseException) -> DatabaseUnavailableError:
-    """The service error for a connection or timeout failure `exc` (logged once here)."""
+    """The service error for a connection, pool or timeout failure `exc` (logged once here).
+
+    A full pool (PoolTimeoutError) and a dropped or refused connection are a plain
+    DatabaseUnavailableError, a stopped statement a QueryTimeoutError; the API answers all of
+    them 503 with Retry-After.
+    """
+    if isinstance(exc, PoolTimeoutError):
+        logger.warning("database pool exhausted: %s", exc)
+        return DatabaseUnavailableError(
+            "Every database connection is in use; try again in a moment."
+        )
     if is_query_timeout(exc):
         timeout_ms = get_settings().statement_timeout_ms
         logger.warning("statement stopped after %d ms: %s", timeout_ms, getattr(exc, "orig", exc))
@@ -115,11 +132,20 @@ def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> En
     timeout_ms = (
         settings.statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
     )
+    pool_args = {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_max_overflow,
+        "pool_timeout": settings.database_pool_timeout_seconds,
+    }
     if url.startswith("sqlite"):
+        # An in-memory database lives in one connection per thread (SingletonThreadPool), which
+        # has no overflow or timeout to set.
+        memory = make_url(url).database in (None, "", ":memory:")
         engine = sa.create_engine(
             url,
             echo=settings.database_echo,
             connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if memory else pool_args),
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -155,9 +181,7 @@ def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> En
         echo=settings.database_echo,
         connect_args=connect_args,
         pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
-        pool_timeout=10,
+        **pool_args,
     )
 
 
@@ -206,7 +230,7 @@ def service_session() -> Iterator[Session]:
     except (IntegrityError, DataError) as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         raise ConstraintViolationError(str(exc.orig), constraint) from exc
-    except (OperationalError, SAInterfaceError) as exc:
+    except UNAVAILABLE_ERRORS as exc:
         raise unavailable_error(exc) from exc
 
 

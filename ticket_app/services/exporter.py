@@ -11,9 +11,10 @@ long export runs are neither skipped, repeated nor half-changed. Chosen over key
 a fixed upper bound (max id at start) because that bound only keeps *new* rows out: an edit made
 mid-export would still show in the pages not yet read (the file would mix two moments), and it
 costs one query per page where the snapshot costs one query per export. The price: the export
-holds one pooled connection and one snapshot for as long as the client downloads (PostgreSQL
+holds one pooled connection and one snapshot for as long as its consumer reads (PostgreSQL
 ends a snapshot left idle for `SNAPSHOT_IDLE_TIMEOUT_MS`), and each fetch of a chunk is one
-statement under `statement_timeout`.
+statement under `statement_timeout`. So the API never streams this to a client directly: it
+reads it into a temporary file at database speed and sends that (`export_stream`).
 
 **Failures are loud.** A database error after the first chunk is raised from the iterator as
 DatabaseUnavailableError (QueryTimeoutError for a stopped statement), never swallowed: the HTTP
@@ -31,11 +32,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import IO
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
 from ticket_app.services.csv_cells import escape_cell
-from ticket_app.services.database import read_snapshot, unavailable_error
+from ticket_app.services.database import UNAVAILABLE_ERRORS, read_snapshot, unavailable_error
 
 # The ticket service's filter and sort rules (search semantics included): an export is the list.
 from ticket_app.services.tickets import sorted_query
@@ -75,11 +74,11 @@ def iter_snapshot(
                 yield TicketRead.model_validate(ticket)
                 # Read rows are not needed again; keep the session's identity map small.
                 session.expunge(ticket)
-    except (OperationalError, InterfaceError) as exc:
+    except UNAVAILABLE_ERRORS as exc:
         raise unavailable_error(exc) from exc
 
 
-def _chunks(
+def ticket_chunks(
     filters: TicketFilters | None, chunk_rows: int, sort: TicketSort = TicketSort.NEWEST
 ) -> Iterator[tuple[str, int]]:
     """(CSV text, tickets in it): the header alone first, then up to `chunk_rows` tickets each.
@@ -123,7 +122,7 @@ def export_csv(
     of the file must abort, not end it cleanly. Close the iterator (or exhaust it) to release
     its connection.
     """
-    for chunk, _count in _chunks(filters, chunk_rows, sort):
+    for chunk, _count in ticket_chunks(filters, chunk_rows, sort):
         yield chunk
 
 
@@ -135,7 +134,7 @@ def write_csv(out: IO[str], filters: TicketFilters | None = None) -> int:
     on success (as the CLI does).
     """
     total = 0
-    for chunk, count in _chunks(filters, DEFAULT_CHUNK_ROWS):
+    for chunk, count in ticket_chunks(filters, DEFAULT_CHUNK_ROWS):
         out.write(chunk)
         total += count
     return total

@@ -70,6 +70,7 @@ from ticket_app.services.audit import Actor, event_row
 from ticket_app.services.csv_cells import unescape_cell
 from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
+from ticket_app.services.import_runs import fail_stale_runs, heartbeat
 from ticket_app.services.permissions import Action
 from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
@@ -895,20 +896,22 @@ def import_file(
         raise ImportFileError(f"unknown format {fmt!r}; use csv or jsonl")
     actor = actor or Actor.process(ActorKind.IMPORT)
     actor.require(Action.TICKETS_IMPORT)
+    fail_stale_runs()  # a killed earlier run must not pass for one still running
     run_id = _start_run(path, fmt, columns, line_ids, actor, allow_duplicates)
     try:
-        report = _import_open_file(
-            path,
-            fmt,
-            columns=columns,
-            classify=classify,
-            classifier=classifier,
-            batch_size=batch_size,
-            line_ids=line_ids,
-            on_progress=on_progress,
-            actor=actor,
-            run_id=run_id,
-        )
+        with heartbeat(run_id):
+            report = _import_open_file(
+                path,
+                fmt,
+                columns=columns,
+                classify=classify,
+                classifier=classifier,
+                batch_size=batch_size,
+                line_ids=line_ids,
+                on_progress=on_progress,
+                actor=actor,
+                run_id=run_id,
+            )
     except BaseException:
         try:
             _finish_run(run_id, ImportStatus.FAILED)

@@ -685,15 +685,18 @@ def list_ticket_events(ticket_id: int, *, limit: int = 50, cursor: str | None = 
         return audit.ticket_events(session, ticket_id, limit=limit, cursor=cursor)
 
 
-def record_export(filters: TicketFilters, *, actor: Actor) -> None:
-    """Check that `actor` may export and write the `exported` audit event (with the filters).
+def record_export(filters: TicketFilters, *, actor: Actor, interrupted: bool = False) -> None:
+    """Check that `actor` may export and write the export's audit event (with the filters).
 
-    Raises PermissionDeniedError before anything is read.
+    `exported` for a file delivered whole, `export_interrupted` (with `interrupted`) for one
+    whose delivery stopped part-way. Raises PermissionDeniedError before anything is written,
+    DatabaseUnavailableError when the event cannot be stored.
     """
     actor.require(Action.TICKETS_EXPORT)
     described = filters.model_dump_json(exclude_none=True)
+    kind = EventKind.EXPORT_INTERRUPTED if interrupted else EventKind.EXPORTED
     with service_session() as session:
-        record_event(session, actor, EventKind.EXPORTED, field="filters", new=described)
+        record_event(session, actor, kind, field="filters", new=described)
 
 
 def _utc_date(value: datetime | str | None) -> date | None:

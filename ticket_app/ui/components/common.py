@@ -35,6 +35,23 @@ class DocumentLink(BaseHTML):
 document_link = DocumentLink.create
 
 
+class DocumentForm(BaseHTML):
+    """A plain `<form>` the browser submits itself, e.g. a POST whose answer is a download.
+
+    The CSV export takes the session cookie on POST only (a GET could be triggered by any page
+    with an `<img>`), so the console's Export button submits this form; the browser saves the
+    attachment and stays on the page.
+    """
+
+    tag = "form"
+
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+document_form = DocumentForm.create
+
+
 SR_ONLY = {
     "position": "absolute",
     "width": "1px",

@@ -23,7 +23,7 @@ from ticket_app.ui.components.common import (
     STATUS_COLORS,
     STATUSES,
     choices,
-    document_link,
+    document_form,
     native_select,
     tone_style,
 )
@@ -466,18 +466,19 @@ def _toolbar() -> rx.Component:
             save_view_dialog(),
             rx.cond(
                 SessionState.can_edit,
-                document_link(
+                document_form(
                     rx.button(
                         rx.icon("download", size=14),
                         "Export CSV",
                         variant="soft",
                         size="1",
-                        tab_index=-1,
+                        type="submit",
+                        aria_label="Export CSV: the tickets of this view",
+                        id="export-csv",
                     ),
-                    href=TicketListState.export_url,
-                    download="tickets.csv",
-                    aria_label="Export CSV: the tickets of this view",
-                    id="export-csv",
+                    action=TicketListState.export_url,
+                    method="post",
+                    style={"display": "contents"},
                 ),
             ),
             shortcuts_button(),
