@@ -18,7 +18,7 @@ from tests.api.test_api_methods import assert_json_error, reflex_like_app
 from tests.auth.test_auth_browser import assert_security_headers
 from tests.helpers import make_ticket
 from ticket_app.api.app import create_api
-from ticket_app.api.security import inline_script_hashes, secure_asgi_app
+from ticket_app.api.security import html_script_hashes, inline_script_hashes, secure_asgi_app
 from ticket_app.services import tickets as ticket_service
 
 CONTROL_CHARACTERS = [*range(0x20), 0x7F]
@@ -144,3 +144,18 @@ def test_the_policy_allows_the_compiled_pages_inline_scripts_by_hash(
     script_src = next(part.split()[1:] for part in policy.split(";") if "script-src" in part)
     assert script_src == ["'self'", *expected, "'unsafe-eval'"]
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
+def test_the_docs_pages_may_run_their_own_inline_scripts_and_no_others(
+    anonymous_client: TestClient, path: str
+) -> None:
+    response = anonymous_client.get(path)
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    page_hashes = html_script_hashes(response.text)
+    assert page_hashes or path == "/api/redoc"  # ReDoc's page loads its script from a file
+    assert all(source in policy for source in page_hashes)
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+    listing = anonymous_client.get("/api/tickets/")
+    assert not any(source in listing.headers["Content-Security-Policy"] for source in page_hashes)

@@ -33,6 +33,8 @@ from ticket_app.settings import get_settings
 
 EVENT_PATH = "/_event"
 API_PREFIX = "/api"
+# FastAPI's interactive docs boot from an inline script of their own (see `_docs_sender`).
+DOCS_PAGES = frozenset({"/api/docs", "/api/redoc", "/api/docs/oauth2-redirect"})
 # Set on the scope by the outermost instance, so an inner one (the API app's) does not redo it.
 _SECURED = "ticket_app.secured"
 _CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
@@ -102,6 +104,17 @@ class _InlineScripts(HTMLParser):
             self._current = None
 
 
+def html_script_hashes(html: str) -> set[str]:
+    """CSP sources (`'sha256-<base64>'`) for the inline scripts of one HTML page."""
+    parser = _InlineScripts()
+    parser.feed(html)
+    parser.close()
+    return {
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode('utf-8')).digest()).decode()}'"
+        for script in parser.scripts
+    }
+
+
 def inline_script_hashes(directory: Path) -> list[str]:
     """CSP sources (`'sha256-<base64>'`) for the inline scripts of the pages under `directory`.
 
@@ -110,13 +123,16 @@ def inline_script_hashes(directory: Path) -> list[str]:
     """
     hashes: set[str] = set()
     for page in sorted(directory.rglob("*.html")) if directory.is_dir() else []:
-        parser = _InlineScripts()
-        parser.feed(page.read_text(encoding="utf-8"))
-        parser.close()
-        for script in parser.scripts:
-            digest = hashlib.sha256(script.encode("utf-8")).digest()
-            hashes.add(f"'sha256-{base64.b64encode(digest).decode()}'")
+        hashes |= html_script_hashes(page.read_text(encoding="utf-8"))
     return sorted(hashes)
+
+
+def _add_missing(start: Message, headers: dict[str, str]) -> None:
+    """Add to a response's start message each of `headers` it does not set itself."""
+    response_headers = MutableHeaders(scope=start)
+    for name, value in headers.items():
+        if name not in response_headers:
+            response_headers[name] = value
 
 
 def _host_name(host: str | None) -> str:
@@ -133,7 +149,8 @@ class SecurityMiddleware:
 
     def __init__(self, app: ASGIApp, script_hashes: Iterable[str] = ()) -> None:
         self.app = app
-        self.headers = security_headers(script_hashes)
+        self.script_hashes = tuple(script_hashes)
+        self.headers = security_headers(self.script_hashes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse what must be refused, then pass on with the headers added to the answer."""
@@ -162,13 +179,40 @@ class SecurityMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    if name not in response_headers:
-                        response_headers[name] = value
+                _add_missing(message, self.headers)
             await send(message)
 
+        if scope["path"] in DOCS_PAGES:
+            await self.app(scope, receive, self._docs_sender(send))
+            return
         await self.app(scope, receive, send_with_headers)
+
+    def _docs_sender(self, send: Send) -> Send:
+        """A `send` that holds a docs page back until it is whole, then allows its inline scripts.
+
+        The page is built by FastAPI from the app's settings alone (no request data), so its
+        scripts are ours; they are hashed per response because FastAPI renders the page.
+        """
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def send_docs_page(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            page_hashes = html_script_hashes(body.decode("utf-8", errors="replace"))
+            _add_missing(start, security_headers([*self.script_hashes, *page_hashes]))
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        return send_docs_page
 
     async def _refuse(self, scope: Scope, send: Send, code: int, field: str, message: str) -> None:
         """Answer `code` in the API's JSON error shape, with the security headers.
