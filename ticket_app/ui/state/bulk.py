@@ -17,6 +17,7 @@ from ticket_app.schemas import BulkRequest, TicketFilters
 from ticket_app.services.bulk import bulk_update, count_matching, undo_bulk
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.logic import UNASSIGNED, select_range
 from ticket_app.ui.state.session import authorize
 from ticket_app.ui.state.tickets import TicketListState, save_error_message
@@ -170,7 +171,7 @@ class BulkState(rx.State):
     @rx.event
     async def apply(self):
         """Apply the bar's choices to the ticked rows; for all matching, ask first."""
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             return refusal
         if not self.has_changes:
@@ -192,7 +193,7 @@ class BulkState(rx.State):
         service refuses and nothing changes.
         """
         self.confirm_open = False
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             return refusal
         listing = await self.get_state(TicketListState)
@@ -225,7 +226,7 @@ class BulkState(rx.State):
     @rx.event
     async def undo(self):
         """Put back the values the last bulk change replaced."""
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             return refusal
         if not self._previous:
