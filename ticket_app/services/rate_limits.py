@@ -29,13 +29,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
-from limits import RateLimitItem, parse_many
-from limits.aio import strategies
+from limits import RateLimitItem, parse_many, strategies
 from limits.storage import storage_from_string
 from sqlmodel import select
 
@@ -92,19 +92,29 @@ class Limiter:
     """Rate-limit counters for every bucket, and the per-user turns for expensive reads.
 
     Built from `settings`: the rates, `RATE_LIMIT_STORAGE_URL` and `EXPENSIVE_READS_PER_USER`.
-    The asyncio flavour of the storage, so a networked one does not block the event loop; Redis
-    through redis-py, which Reflex already installs (`limits` defaults to coredis).
+    The counters are `limits`' thread-safe storage, not its asyncio one: the console's events
+    and the API may run on different event loops (tests run one per client), and asyncio locks
+    shared between loops deadlock. In memory a count takes microseconds and runs inline; a
+    networked storage (Redis, through redis-py, which Reflex installs) is called from a worker
+    thread so the event loop never waits on the network.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.limits = bucket_limits(settings)
         url = settings.rate_limit_storage_url
-        options = {"implementation": "redispy"} if "redis" in url.split("://")[0] else {}
-        self._strategy = strategies.MovingWindowRateLimiter(
-            storage_from_string(url if url.startswith("async+") else f"async+{url}", **options)
-        )
+        self._inline = url.split("://")[0] == "memory"
+        self._strategy = strategies.MovingWindowRateLimiter(storage_from_string(url))
         self.expensive_per_user = settings.expensive_reads_per_user
         self._expensive: Counter[str] = Counter()
+        self._expensive_lock = threading.Lock()
+
+    def _hit(self, items: tuple[RateLimitItem, ...], bucket: str, key: str) -> int | None:
+        for item in items:
+            # `hit` tests and counts in one step: parallel requests cannot all slip past.
+            if not self._strategy.hit(item, _NAMESPACE, bucket, key):
+                stats = self._strategy.get_window_stats(item, _NAMESPACE, bucket, key)
+                return max(1, math.ceil(stats.reset_time - time.time()))
+        return None
 
     async def hit(self, bucket: str, key: str) -> int | None:
         """Count one request of `key` in `bucket`: None if allowed, else seconds to wait (>= 1).
@@ -113,12 +123,12 @@ class Limiter:
         and the failure logged: a limit is a safeguard, not a reason to refuse service.
         """
         items = self.limits.get(bucket, ())
+        if not items:
+            return None
         try:
-            for item in items:
-                # `hit` tests and counts in one step: parallel requests cannot all slip past.
-                if not await self._strategy.hit(item, _NAMESPACE, bucket, key):
-                    stats = await self._strategy.get_window_stats(item, _NAMESPACE, bucket, key)
-                    return max(1, math.ceil(stats.reset_time - time.time()))
+            if self._inline:
+                return self._hit(items, bucket, key)
+            return await asyncio.to_thread(self._hit, items, bucket, key)
         except Exception:
             logger.exception("rate limit storage failed; request allowed")
         return None
@@ -130,18 +140,20 @@ class Limiter:
         """
         if not self.expensive_per_user:
             return True
-        if self._expensive[key] >= self.expensive_per_user:
-            return False
-        self._expensive[key] += 1
-        return True
+        with self._expensive_lock:
+            if self._expensive[key] >= self.expensive_per_user:
+                return False
+            self._expensive[key] += 1
+            return True
 
     def leave_expensive(self, key: str) -> None:
         """Give back a turn taken by `enter_expensive(key)`."""
         if not self.expensive_per_user:
             return
-        self._expensive[key] -= 1
-        if self._expensive[key] <= 0:
-            del self._expensive[key]
+        with self._expensive_lock:
+            self._expensive[key] -= 1
+            if self._expensive[key] <= 0:
+                del self._expensive[key]
 
 
 _shared: tuple[Settings, Limiter] | None = None
@@ -228,7 +240,8 @@ async def owner_of(kind: str, secret: str) -> int | None:
     if known is not None and known[1] > time.monotonic():
         return known[0]
     pending = _pending.get(key)
-    if pending is None or pending.done():
+    # A lookup started on another event loop (another test client) cannot be awaited here.
+    if pending is None or pending.done() or pending.get_loop() is not asyncio.get_running_loop():
         pending = asyncio.ensure_future(asyncio.to_thread(credential_owner, kind, digest))
         _pending[key] = pending
         pending.add_done_callback(lambda done: _forget_pending(key, done))
