@@ -84,6 +84,23 @@ def test_every_token_and_session_of_a_person_share_one_allowance(app_with: AppFa
     assert post(client, bearer(others)) == 201  # someone else's allowance is untouched
 
 
+def test_every_api_write_counts_but_signing_in(app_with: AppFactory, admin_token: str) -> None:
+    client = app_with(bearer(admin_token), RATE_LIMIT_WRITES="3/minute")
+    ticket = make_ticket(client)
+    assert client.post(
+        f"/api/tickets/{ticket['id']}/comments/", json={"body": "Hi", "public": False}
+    ).is_success
+    assert client.post("/api/views/", json={"name": "Mine", "query": {}}).is_success
+    wrong = {"email": ADMIN_EMAIL, "password": "not the password"}
+    assert [client.post("/api/auth/login", json=wrong).status_code for _ in range(2)] == [401] * 2
+
+    assert client.post("/api/tickets/bulk/", json={}).status_code == 429
+    assert client.delete("/api/views/1/").status_code == 429
+    merge = client.post(f"/api/tickets/{ticket['id']}/merge/", json={"into": ticket["id"]})
+    assert merge.status_code == 429
+    assert "Too many writes" in merge.json()["detail"]
+
+
 def test_a_credential_of_nobody_is_counted_on_its_own(app_with: AppFactory) -> None:
     identity.create_user(ADMIN_EMAIL, "agent", TEST_PASSWORD, actor=SYSTEM)
     mine, _ = identity.create_token(ADMIN_EMAIL, "mine", actor=SYSTEM)
