@@ -18,6 +18,7 @@ from ticket_app.services import identity
 from ticket_app.services.audit import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
+from ticket_app.services.rate_limits import reset_rate_limits
 
 SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
@@ -61,7 +62,7 @@ def database_url(
 @pytest.fixture
 def db(database_url: str) -> Iterator[Engine]:
     """The process pointed at an empty, migrated database (no tickets, no staff); yields its
-    engine. Sign-in failure counters start afresh too."""
+    engine. Sign-in failure counters and rate-limit counters start afresh too."""
     engine = use_database(database_url)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -70,6 +71,7 @@ def db(database_url: str) -> Iterator[Engine]:
             for table in TABLES:
                 connection.execute(sa.text(f"DELETE FROM {table}"))
     identity.reset_login_limits()
+    reset_rate_limits()
     yield engine
 
 

@@ -188,7 +188,12 @@ def _start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
         **os.environ,
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(PROJECT_ROOT),
+        # One token does the work of many clients: the per-user limits would measure themselves.
         "RATE_LIMIT_WRITES": "",
+        "RATE_LIMIT_READS": "",
+        "RATE_LIMIT_SEARCHES": "",
+        "RATE_LIMIT_SIMILAR": "",
+        "EXPENSIVE_READS_PER_USER": "0",
         "GEMINI_API_KEY": "",
         "GOOGLE_API_KEY": "",
     }

@@ -117,14 +117,36 @@ class Settings(BaseSettings):
     )
     rate_limit_writes: str = Field(
         default="600/minute",
-        description="Creates and PATCHes per client (token, session or address), in the "
-        "`limits` notation (`N/second|minute|hour`, several joined by `;`); empty: no limit.",
+        description="Writes per user (all their tokens and sessions together; a credential "
+        "that belongs to nobody, or no credential: per credential or address): API POST, "
+        "PATCH and DELETE (sign-in excepted) and console changes, in the `limits` notation "
+        "(`N/second|minute|hour`, several joined by `;`); empty: no limit.",
     )
     rate_limit_classify: str = Field(
-        default="120/minute", description="Classify calls per client; notation as above."
+        default="120/minute", description="Classify calls per user; notation as above."
     )
     rate_limit_exports: str = Field(
-        default="30/minute", description="CSV exports per client; notation as above."
+        default="30/minute", description="CSV exports per user; notation as above."
+    )
+    rate_limit_reads: str = Field(
+        default="3000/minute",
+        description="API reads per user other than searches, similar tickets and exports "
+        "(lists, tickets, statistics, history, comments, views); notation as above.",
+    )
+    rate_limit_searches: str = Field(
+        default="300/minute",
+        description="API lists and statistics with a search term per user; notation as above.",
+    )
+    rate_limit_similar: str = Field(
+        default="300/minute",
+        description="API similar-ticket lookups per user; notation as above.",
+    )
+    expensive_reads_per_user: int = Field(
+        default=2,
+        ge=0,
+        description="Expensive API reads (searches, statistics, similar tickets, lists with "
+        "several or unindexed filters) one user may run at once per process; more at the "
+        "same time: 429 with Retry-After. 0: no per-user cap.",
     )
     export_concurrency_per_user: int = Field(
         default=2,
@@ -141,13 +163,13 @@ class Settings(BaseSettings):
     search_concurrency: int = Field(
         default=4,
         ge=0,
-        description="Searches (list or stats with `search`/`q`) that run at once per process; "
-        "others wait their turn, so writes keep their threads and connections. 0: no gate.",
+        description="Expensive API reads (as above) that run at once per process; others wait "
+        "their turn, so writes and plain reads keep their threads and connections. 0: no gate.",
     )
     search_queue_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="Longest a search waits for its turn; then 503 with Retry-After.",
+        description="Longest an expensive read waits for its turn; then 503 with Retry-After.",
     )
     import_stale_after_seconds: float = Field(
         default=300.0,
@@ -205,7 +227,14 @@ class Settings(BaseSettings):
         "entry. Empty: nobody is trusted, the address is the TCP peer's.",
     )
 
-    @field_validator("rate_limit_writes", "rate_limit_classify", "rate_limit_exports")
+    @field_validator(
+        "rate_limit_writes",
+        "rate_limit_classify",
+        "rate_limit_exports",
+        "rate_limit_reads",
+        "rate_limit_searches",
+        "rate_limit_similar",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         """Refuse a rate that the `limits` library cannot parse (at start, not on a request)."""

@@ -85,7 +85,8 @@ def test_viewer_poisoning_is_refused_and_trains_nothing(clients: Clients) -> Non
     sign_in(browser, "viewer@example.com")
     script = clients(headers=bearer(add_token("viewer@example.com")))  # read and write scopes
     assert attack(browser, existing.id) == {403}
-    assert attack(script, existing.id) == {403}
+    # The session and the token are one person's: past their 600 writes a minute, 429.
+    assert attack(script, existing.id) == {403, 429}
     assert list_tickets().total == 1
     assert training_rows() == []
     assert suggestion_for_refund() == before

@@ -22,6 +22,7 @@ from ticket_app.services.errors import (
     ServiceError,
 )
 from ticket_app.services.permissions import Action, Scope
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
@@ -107,8 +108,8 @@ class StaffState(rx.State):
     _return_focus: str = ""
     """DOM id that gets focus once the dialog has closed."""
 
-    async def _admin(self) -> tuple[Actor | None, object]:
-        return await authorize(self, Action.STAFF_MANAGE)
+    async def _admin(self, counts_as: str | None = None) -> tuple[Actor | None, object]:
+        return await authorize(self, Action.STAFF_MANAGE, counts_as=counts_as)
 
     async def _reload(self) -> None:
         self.users = [user_row(u) for u in await asyncio.to_thread(identity.list_users)]
@@ -153,7 +154,7 @@ class StaffState(rx.State):
     async def invite(self, form_data: dict):
         """Create the user with the typed email, name, role and initial password."""
         del form_data  # the controlled fields hold the values
-        actor, refusal = await self._admin()
+        actor, refusal = await self._admin(counts_as=WRITES)
         if actor is None:
             return refusal
         try:
@@ -177,7 +178,7 @@ class StaffState(rx.State):
     @rx.event
     async def change_role(self, email: str, role: str):
         """Give a user another role; their open sessions end."""
-        actor, refusal = await self._admin()
+        actor, refusal = await self._admin(counts_as=WRITES)
         if actor is None:
             return refusal
         try:
@@ -195,7 +196,7 @@ class StaffState(rx.State):
         The page reactivates with it directly; it deactivates only through the dialog
         (`ask_deactivate`, then `confirm_deactivate`).
         """
-        actor, refusal = await self._admin()
+        actor, refusal = await self._admin(counts_as=WRITES)
         if actor is None:
             return refusal
         try:
@@ -232,7 +233,7 @@ class StaffState(rx.State):
     @rx.event
     async def confirm_deactivate(self) -> AsyncIterator:
         """Deactivate the person the dialog names; their sessions and tokens stop at once."""
-        actor, refusal = await self._admin()
+        actor, refusal = await self._admin(counts_as=WRITES)
         if actor is None:
             self._close_confirm()
             yield refusal
@@ -313,7 +314,7 @@ class TokensState(rx.State):
     async def create(self, form_data: dict):
         """Create a token for the signed-in user and show its secret once."""
         del form_data
-        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN)
+        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN, counts_as=WRITES)
         if actor is None:
             return refusal
         scopes = {
@@ -343,7 +344,7 @@ class TokensState(rx.State):
     @rx.event
     async def revoke(self, token_id: str):
         """Revoke a token; it stops working at once."""
-        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN)
+        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN, counts_as=WRITES)
         if actor is None:
             return refusal
         try:

@@ -22,6 +22,7 @@ from ticket_app.services.bulk import (
 )
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.logic import UNASSIGNED, select_range
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter
@@ -183,7 +184,7 @@ class BulkState(rx.State):
     @rx.event
     async def apply(self):
         """Apply the bar's choices to the ticked rows; for all matching, ask first."""
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             return refusal
         if not self.has_changes:
@@ -205,7 +206,7 @@ class BulkState(rx.State):
         service refuses and nothing changes.
         """
         self.confirm_open = False
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             return refusal
         listing = await self.get_state(TicketListState)
@@ -252,7 +253,7 @@ class BulkState(rx.State):
     @rx.event
     async def undo(self):
         """Put back the values the last bulk change replaced."""
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             return refusal
         if not self._previous:

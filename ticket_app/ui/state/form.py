@@ -21,6 +21,7 @@ from ticket_app.services.errors import (
     ServiceError,
 )
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket
 from ticket_app.settings import get_settings
@@ -289,7 +290,7 @@ class TicketFormState(rx.State):
         # Busy at once: the session check and the first write after a start can take a second.
         self.submitting = True
         yield
-        actor, refusal = await authorize(self, Action.TICKETS_CREATE)
+        actor, refusal = await authorize(self, Action.TICKETS_CREATE, counts_as=WRITES)
         if actor is None:
             self.submitting = False
             yield refusal

@@ -22,12 +22,14 @@ from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import get_user, has_admin, resolve_session
 from ticket_app.services.identity import session_token_from_cookie_header as cookie_token
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import shared_limiter, user_key
 from ticket_app.settings import get_settings
 from ticket_app.ui.safe_events import redirect, toast_error
 
 logger = logging.getLogger(__name__)
 
 SIGNED_OUT_NOTE = "Your session has ended; sign in again."
+TOO_MANY_CHANGES = "Too many changes in a short time; nothing was saved. Try again in a minute."
 
 
 async def actor_of(state: rx.State) -> Actor | None:
@@ -165,16 +167,23 @@ class SessionState(rx.State):
 
 
 async def authorize(
-    state: rx.State, action: Action
+    state: rx.State, action: Action, *, counts_as: str | None = None
 ) -> tuple[Actor | None, rx.event.EventSpec | None]:
     """(the actor, None) when the tab's user may do `action`; else (None, what to do instead).
 
     Without a valid session the tab goes to sign-in; a signed-in user without the permission
-    gets a toast saying so (the server refused; nothing was read or changed).
+    gets a toast saying so (the server refused; nothing was read or changed). `counts_as` names
+    the rate-limit bucket the action spends (services.rate_limits, e.g. WRITES for every
+    change): the user's one allowance, shared with their API tokens. Over it, a toast says so
+    and the handler must change nothing.
     """
     actor = await actor_of(state)
     if actor is None:
         return None, sign_in_redirect(state)
     if not actor.can(action):
         return None, toast_error("Your role does not allow this.")
+    if counts_as is not None and actor.user_id is not None:
+        limiter = shared_limiter()
+        if await limiter.hit(counts_as, user_key(actor.user_id)) is not None:
+            return None, toast_error(TOO_MANY_CHANGES)
     return actor, None

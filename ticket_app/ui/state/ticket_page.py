@@ -44,6 +44,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.identity import assignable_staff, get_user
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.tickets import (
     change_marker,
@@ -515,7 +516,7 @@ class TicketPageState(rx.State):
 
     async def _save(self, field: str, value: str, if_match: str) -> AsyncIterator:
         """Save `field` = `value` against `if_match`, saying how it went (a handler's body)."""
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             yield refusal
             return
@@ -621,7 +622,7 @@ class TicketPageState(rx.State):
         if not body.strip():
             self.composer_error = "Write a message first."
             return
-        actor, refusal = await authorize(self, Action.TICKETS_COMMENT)
+        actor, refusal = await authorize(self, Action.TICKETS_COMMENT, counts_as=WRITES)
         if actor is None:
             yield refusal
             return
@@ -691,7 +692,7 @@ class TicketPageState(rx.State):
         A refusal (409: either ticket already merged; 404; no permission) is shown as an alert
         and nothing changes.
         """
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             yield refusal
             return

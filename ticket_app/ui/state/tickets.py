@@ -26,6 +26,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.tickets import (
     change_marker,
     list_tickets,
@@ -487,7 +488,7 @@ class TicketListState(rx.State):
         before = next((row for row in self.rows if row["id"] == ticket_id), None)
         if before is None or before.get(field) == value:
             return
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             yield refusal
             return

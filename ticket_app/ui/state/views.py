@@ -14,6 +14,7 @@ from ticket_app.services.audit import Actor
 from ticket_app.services.bulk import count_matching
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.tickets import resolve_assignee
 from ticket_app.services.views import delete_view, list_views, save_view, view_counts
 from ticket_app.ui.logic import ME, UNASSIGNED, ListQuery, list_query
@@ -156,7 +157,7 @@ class NavState(rx.State):
         `form_data["query"]` is the list's query string as the form's hidden field holds it;
         it is parsed like any URL, so nothing but the list's own parameters is stored.
         """
-        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN)
+        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN, counts_as=WRITES)
         if actor is None:
             return refusal
         name = self.new_name.strip()
@@ -177,7 +178,7 @@ class NavState(rx.State):
     @rx.event
     async def delete(self, view_id: str):
         """Delete a saved view (its owner, or an admin)."""
-        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN)
+        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN, counts_as=WRITES)
         if actor is None:
             return refusal
         name = next((v["label"] for v in self.saved if v["id"] == view_id), "")
