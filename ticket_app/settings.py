@@ -160,6 +160,14 @@ class Settings(BaseSettings):
         description="An export download whose client accepts no data for this long is "
         "aborted, freeing its slot and temporary file.",
     )
+    export_read_share: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="Share of its time an API export's reader works; it rests the rest, so "
+        "building CSV rows (which holds the interpreter lock) cannot slow other requests "
+        "(1: no rest).",
+    )
     search_concurrency: int = Field(
         default=4,
         ge=0,
