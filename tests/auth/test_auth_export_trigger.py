@@ -78,3 +78,18 @@ def test_bearer_clients_keep_exporting_with_get(clients: Clients, db: Engine) ->
     # A bearer request with a stray cookie is the token's, so it is not refused either.
     robot.cookies.set("triage_session", "whatever")
     assert robot.get("/api/tickets/export/").status_code == 200
+
+
+def test_refused_cookie_gets_spend_none_of_the_export_budget(
+    clients: Clients, db: Engine, settings_env
+) -> None:
+    settings_env(RATE_LIMIT_EXPORTS="3/minute")
+    add_ticket("Printer on fire")
+    browser = clients()
+    sign_in(browser, add_user(Role.AGENT).email)
+    img = {"Referer": f"{OTHER_PORT}/attack.html", "Sec-Fetch-Site": "same-site"}
+    assert [browser.get("/api/tickets/export/", headers=img).status_code for _ in range(5)] == [
+        403
+    ] * 5
+    response = browser.post("/api/tickets/export/", headers={"Origin": BASE})
+    assert response.status_code == 200 and "Printer on fire" in response.text

@@ -207,6 +207,19 @@ def is_search(scope: Scope) -> bool:
     return any(value.strip() for name in _SEARCH_PARAMETERS for value in query.get(name, ()))
 
 
+def _refused_unread(scope: Scope, rule: _Rule) -> bool:
+    """Whether this is an export GET without a bearer token, which the route refuses.
+
+    A session cookie may export only by POST from the console; counting the refused GET would let
+    a foreign page's `<img>` use up the signed-in person's export allowance.
+    """
+    return (
+        rule.bucket == rate_limits.EXPORTS
+        and scope["method"] in _READ
+        and "authorization" not in Headers(scope=scope)
+    )
+
+
 def is_expensive(scope: Scope) -> bool:
     """Whether a request is a read whose cost grows with the number of tickets.
 
@@ -306,6 +319,8 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count a limited request; pass it on, or answer 429 if its bucket is full."""
         rule = _rule_for(scope) if scope["type"] == "http" else None
+        if rule is not None and _refused_unread(scope, rule):
+            rule = None
         expensive = rule is not None and is_expensive(scope)
         if rule is None or not (self.limiter.limits[rule.bucket] or expensive):
             await self.app(scope, receive, send)
