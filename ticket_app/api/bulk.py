@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
+from ticket_app.api.deps import ERROR_RESPONSES
 from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
-from ticket_app.api.tickets import ERROR_RESPONSES
 from ticket_app.schemas import BulkRequest, BulkResult
 from ticket_app.services import bulk as bulk_service
 from ticket_app.services.audit import Actor

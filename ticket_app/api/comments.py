@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
-from ticket_app.api.routing import paged_response, slash_routes
-from ticket_app.api.tickets import (
+from ticket_app.api.deps import (
     ERROR_RESPONSES,
     PAGE_SIZE_MAX,
     CursorQuery,
     TicketId,
     next_page_url,
 )
+from ticket_app.api.routing import paged_response, slash_routes
 from ticket_app.schemas import CommentCreate, CommentRead
 from ticket_app.services import comments as comment_service
 from ticket_app.services.audit import Actor

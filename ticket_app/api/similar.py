@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
+from ticket_app.api.deps import ERROR_RESPONSES, Editor, Reader, TicketId
 from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
-from ticket_app.api.tickets import ERROR_RESPONSES, Editor, Reader, TicketId
 from ticket_app.models import CommentChannel
 from ticket_app.schemas import MergeRequest, MergeResult, SimilarTicket
 from ticket_app.services import similarity

@@ -8,24 +8,35 @@ parameters are refused (`api.routing`); every error answer is an `ErrorBody`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from ticket_app.api.auth import current_actor, refuse_cookie_reads, require
+from ticket_app.api.auth import refuse_cookie_reads
+from ticket_app.api.deps import (
+    ERROR_RESPONSES,
+    PAGE_SIZE_MAX,
+    AuditReader,
+    Classifier,
+    Creator,
+    CursorQuery,
+    Editor,
+    Exporter,
+    Filters,
+    LimitQuery,
+    Reader,
+    SortQuery,
+    TicketId,
+    next_page_url,
+)
 from ticket_app.api.errors import documented_errors
 from ticket_app.api.export_response import ExportResponse
 from ticket_app.api.routing import paged_response, slash_routes
-from ticket_app.models import Category, Priority, Status
+from ticket_app.models import Category, Priority
 from ticket_app.schemas import (
-    ASSIGNEE_PATTERN,
-    LANGUAGE_PATTERN,
-    NO_NUL_PATTERN,
-    SORT_DESCRIPTION,
     ConflictBody,
     Description,
     EditConflictBody,
@@ -33,37 +44,20 @@ from ticket_app.schemas import (
     EventRead,
     SimilarTicket,
     TicketCreate,
-    TicketFilters,
     TicketRead,
     TicketSort,
     TicketStats,
     TicketUpdate,
     Title,
-    parse_since,
-    storable_text,
 )
 from ticket_app.services import idempotency
 from ticket_app.services import similarity as similar_tickets
 from ticket_app.services import tickets as ticket_service
-from ticket_app.services.audit import Actor
 from ticket_app.services.export_stream import open_export
-from ticket_app.services.permissions import Action
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_classifier
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
-
-Reader = Annotated[Actor, Depends(require(Action.TICKETS_READ))]
-Creator = Annotated[Actor, Depends(require(Action.TICKETS_CREATE))]
-Editor = Annotated[Actor, Depends(require(Action.TICKETS_EDIT))]
-Exporter = Annotated[Actor, Depends(require(Action.TICKETS_EXPORT))]
-Classifier = Annotated[Actor, Depends(require(Action.TICKETS_CLASSIFY))]
-AuditReader = Annotated[Actor, Depends(require(Action.AUDIT_READ))]
-
-
-# Every operation documents every error status with its body (ErrorBody).
-ERROR_RESPONSES = documented_errors([400, 401, 403, 404, 405, 413, 422, 429, 503])
-
 
 _route = slash_routes(router, ERROR_RESPONSES)
 
@@ -107,129 +101,6 @@ class ClassifyResponse(BaseModel):
     similar: list[SimilarTicket] = Field(
         description="Up to five open tickets with similar text, best first: possible duplicates."
     )
-
-
-def _optional_text(value: str | None) -> str | None:
-    return None if value is None else storable_text(value)
-
-
-PAGE_SIZE_MAX = get_settings().page_size_max
-SEARCH_DESCRIPTION = (
-    "Case-insensitive substring of title or description; `%`, `_` and `\\` are literal; empty "
-    "or blank: no filter. No NUL characters."
-)
-CategoryQuery = Annotated[Category | None, Query(description="Only this category.")]
-PriorityQuery = Annotated[Priority | None, Query(description="Only this priority.")]
-StatusQuery = Annotated[Status | None, Query(alias="status", description="Only this status.")]
-SearchQuery = Annotated[
-    str | None,
-    AfterValidator(_optional_text),
-    Query(
-        max_length=200,
-        description=SEARCH_DESCRIPTION,
-        json_schema_extra={"pattern": NO_NUL_PATTERN},
-    ),
-]
-QQuery = Annotated[
-    str | None,
-    AfterValidator(_optional_text),
-    Query(
-        max_length=200,
-        description="The console's name for `search` (same rules); given with `search`, a "
-        "ticket must match both.",
-        json_schema_extra={"pattern": NO_NUL_PATTERN},
-    ),
-]
-_SINCE_RULE = (
-    "RFC 3339 date-time with a UTC offset (`Z` or `+01:00`; write `+` as `%2B` in a URL); "
-    "a time without an offset is a 422."
-)
-CreatedSinceQuery = Annotated[
-    datetime | None,
-    BeforeValidator(parse_since),
-    Query(description=f"Only tickets created at or after this instant. {_SINCE_RULE}"),
-]
-UpdatedSinceQuery = Annotated[
-    datetime | None,
-    BeforeValidator(parse_since),
-    Query(
-        description="Only tickets last changed at or after this instant. For incremental sync "
-        "pass the newest `updated_at` you hold minus a minute and skip tickets you hold with "
-        "the same `id` and `updated_at`: concurrent writes commit in a slightly different "
-        f"order than they were stamped. {_SINCE_RULE}"
-    ),
-]
-LanguageQuery = Annotated[
-    str | None,
-    Query(
-        pattern=LANGUAGE_PATTERN,
-        description="Only tickets detected in this language (ISO 639-1 code, e.g. `de`).",
-    ),
-]
-FrustratedQuery = Annotated[
-    bool | None,
-    Query(description="`true`: only tickets from frustrated customers; `false`: only others."),
-]
-LimitQuery = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        le=PAGE_SIZE_MAX,
-        description=f"Page size, 1 to {PAGE_SIZE_MAX} (default "
-        f"{get_settings().page_size_default}); outside that range: 422 naming `limit`.",
-    ),
-]
-AssigneeQuery = Annotated[
-    str | None,
-    Query(
-        pattern=ASSIGNEE_PATTERN,
-        description="`me` (the signed-in user, or the token's owner), `none` (unassigned) or a "
-        "staff user's id; anything else is a 422 naming `assignee`.",
-    ),
-]
-SortQuery = Annotated[TicketSort, Query(description=SORT_DESCRIPTION)]
-CursorQuery = Annotated[
-    str | None,
-    Query(
-        description="`cursor` from the previous page's `Link` header; empty or absent: the "
-        "first page. Any other value is a 422 naming `cursor`."
-    ),
-]
-
-
-def ticket_filters(
-    caller: Annotated[Actor | None, Depends(current_actor)],
-    category: CategoryQuery = None,
-    priority: PriorityQuery = None,
-    status_: StatusQuery = None,
-    search: SearchQuery = None,
-    q: QQuery = None,
-    created_since: CreatedSinceQuery = None,
-    updated_since: UpdatedSinceQuery = None,
-    assignee: AssigneeQuery = None,
-    language: LanguageQuery = None,
-    frustrated: FrustratedQuery = None,
-) -> TicketFilters:
-    """The list, stats and export filters from the query string; all combine with AND.
-
-    `assignee=me` is the calling user (a token's owner); the route's own permission dependency
-    has already refused a request without a credential.
-    """
-    return TicketFilters(
-        category=category,
-        priority=priority,
-        status=status_,
-        search=search,
-        q=q,
-        created_since=created_since,
-        updated_since=updated_since,
-        assignee=None if assignee is None else ticket_service.resolve_assignee(assignee, caller),
-        language=language,
-        frustrated=frustrated,
-    )
-
-
-Filters = Annotated[TicketFilters, Depends(ticket_filters)]
 
 
 @_route(
@@ -331,17 +202,6 @@ def list_tickets(
             f'<{next_page_url(request, page.next_cursor, page_size)}>; rel="next"'
         )
     return page.items
-
-
-def next_page_url(request: Request, cursor: str, page_size: int) -> str:
-    """The next page's URL, never built from the request's Host header.
-
-    Under PUBLIC_BASE_URL when configured, else relative (RFC 8288 allows it).
-    """
-    query = request.url.include_query_params(cursor=cursor, limit=page_size).query
-    path = f"{request.url.path}?{query}"
-    base = get_settings().public_base_url
-    return f"{base.rstrip('/')}{path}" if base else path
 
 
 IdempotencyKeyHeader = Annotated[
@@ -459,9 +319,6 @@ async def export_tickets(
     `export_interrupted` when the download stopped part-way.
     """
     return ExportResponse(await open_export(actor, filters, sort))
-
-
-TicketId = Annotated[int, Path(description="A ticket's id; one that no ticket has is a 404.")]
 
 
 ETAG_HEADER = {

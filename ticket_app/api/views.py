@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path, status
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
+from ticket_app.api.deps import ERROR_RESPONSES
 from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
-from ticket_app.api.tickets import ERROR_RESPONSES
 from ticket_app.schemas import SavedViewCreate, SavedViewRead
 from ticket_app.services import views as view_service
 from ticket_app.services.audit import Actor
