@@ -136,11 +136,11 @@ class SessionState(rx.State):
         self.signed_in = True
         return actor
 
-    async def require(self, action: Action) -> rx.event.EventSpec | None:
-        """None when the signed-in user may do `action`; else where to send the tab.
+    async def admit(self, action: Action) -> tuple[Actor | None, rx.event.EventSpec | None]:
+        """(the actor, None) when the signed-in user may do `action`; else (None, where to go).
 
-        No session: the first-admin setup page while no admin exists, else sign-in. Signed in
-        without the permission: the console.
+        The session is read once. No session: the first-admin setup page while no admin exists,
+        else sign-in. Signed in without the permission: the console.
         """
         actor = await self._load()
         if actor is None:
@@ -149,11 +149,15 @@ class SessionState(rx.State):
             except ServiceError:
                 admin_exists = True
             if not admin_exists:
-                return redirect("/setup", replace=True)
-            return sign_in_redirect(self)
+                return None, redirect("/setup", replace=True)
+            return None, sign_in_redirect(self)
         if not actor.can(action):
-            return redirect("/", replace=True)
-        return None
+            return None, redirect("/", replace=True)
+        return actor, None
+
+    async def require(self, action: Action) -> rx.event.EventSpec | None:
+        """None when the signed-in user may do `action`; else where to send the tab (`admit`)."""
+        return (await self.admit(action))[1]
 
     @rx.event
     async def check_admin(self):
@@ -164,6 +168,16 @@ class SessionState(rx.State):
     async def check_tokens(self):
         """on_load of the tokens page: anyone signed in manages their own tokens."""
         return await self.require(Action.TOKENS_MANAGE_OWN)
+
+
+async def open_page(
+    state: rx.State, action: Action
+) -> tuple[Actor | None, rx.event.EventSpec | None]:
+    """A page's `on_load` opening: (the actor, None), or (None, where to send the tab).
+
+    Also shows who is signed in in the header (`SessionState`); the session is read once.
+    """
+    return await (await state.get_state(SessionState)).admit(action)
 
 
 async def authorize(

@@ -18,7 +18,7 @@ from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import change_marker, ticket_stats, triage_override_stats
 from ticket_app.ui.logic import StatsView, list_query, stats_view
 from ticket_app.ui.safe_events import redirect
-from ticket_app.ui.state.session import SessionState, actor_of, authorize
+from ticket_app.ui.state.session import actor_of, authorize, open_page
 from ticket_app.ui.state.views import resolved_filters
 
 logger = logging.getLogger(__name__)
@@ -79,12 +79,9 @@ class StatsState(rx.State):
     @rx.event
     async def on_load(self) -> AsyncIterator:
         """Check the session, read the list's filters from the URL, load, keep refreshing."""
-        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_READ)
-        if refusal is not None:
-            yield refusal
-            return
-        actor = await actor_of(self)
+        actor, refusal = await open_page(self, Action.TICKETS_READ)
         if actor is None:
+            yield refusal
             return
         query = list_query(self.router.url.query_parameters)
         self.list_href = query.url()

@@ -55,7 +55,7 @@ from ticket_app.services.tickets import (
 )
 from ticket_app.ui.logic import label_of_value, validation_messages
 from ticket_app.ui.safe_events import toast_success
-from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
+from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.tickets import (
     TicketListState,
     focus_when_rendered,
@@ -410,8 +410,8 @@ class TicketPageState(rx.State):
     @rx.event
     async def on_load(self) -> AsyncIterator:
         """Check the session, read the ticket named by the URL, start watching it."""
-        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_READ)
-        if refusal is not None:
+        actor, refusal = await open_page(self, Action.TICKETS_READ)
+        if actor is None:
             yield refusal
             return
         ticket_id = ticket_id_from_path(self.router.url.path)
@@ -421,9 +421,6 @@ class TicketPageState(rx.State):
             self.page = NOT_FOUND
             return
         yield
-        actor = await actor_of(self)
-        if actor is None:
-            return
         try:
             marker = await asyncio.to_thread(change_marker)
             view = await asyncio.to_thread(

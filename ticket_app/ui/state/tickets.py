@@ -46,7 +46,7 @@ from ticket_app.ui.logic import (
     validation_messages,
 )
 from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
-from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
+from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.views import NavState, load_nav, resolved_filters
 
 logger = logging.getLogger(__name__)
@@ -264,12 +264,9 @@ class TicketListState(rx.State):
     @rx.event
     async def on_load(self) -> AsyncIterator:
         """Check the session, read the URL's query, load the first page, start the refresh."""
-        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_READ)
-        if refusal is not None:
-            yield refusal
-            return
-        actor = await actor_of(self)
+        actor, refusal = await open_page(self, Action.TICKETS_READ)
         if actor is None:
+            yield refusal
             return
         query = list_query(self.router.url.query_parameters)
         self._show_query(query)
