@@ -8,6 +8,7 @@ from fastapi_offline import FastAPIOffline
 from ticket_app.api.bulk import router as bulk_router
 from ticket_app.api.comments import router as comments_router
 from ticket_app.api.errors import install_error_handlers
+from ticket_app.api.export_response import YieldToRequestsMiddleware
 from ticket_app.api.health import HealthSummaryMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.rate_limits import RateLimitMiddleware
@@ -64,6 +65,7 @@ def create_api() -> FastAPI:
     api.include_router(similar_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
+    api.add_middleware(YieldToRequestsMiddleware)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading
     api.add_middleware(HealthSummaryMiddleware)  # Reflex's /_health, reduced to ok / not ok
     api.add_middleware(SecurityMiddleware)

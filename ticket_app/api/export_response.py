@@ -11,9 +11,9 @@ import logging
 
 import anyio
 from fastapi.responses import StreamingResponse
-from starlette.types import Message, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ticket_app.services.export_stream import RunningExport
+from ticket_app.services.export_stream import RunningExport, other_request
 from ticket_app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -58,3 +58,25 @@ class ExportResponse(StreamingResponse):
         finally:
             await self.body_iterator.aclose()  # type: ignore[attr-defined]
             await self._export.finish(sent=sent)
+
+
+class YieldToRequestsMiddleware:
+    """Marks every HTTP request but an export as in flight, so export readers yield to it.
+
+    See `services.export_stream.other_request`: a reader rests in proportion to its work only
+    while such a request runs, and reads at full speed otherwise.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request, counted unless it is an export."""
+        if scope["type"] != "http" or scope["path"].rstrip("/") == EXPORT_PATH:
+            await self.app(scope, receive, send)
+            return
+        with other_request():
+            await self.app(scope, receive, send)
+
+
+EXPORT_PATH = "/api/tickets/export"
