@@ -149,3 +149,21 @@ def tone_style(value: rx.Var[str], colors: dict[str, str]) -> dict[str, rx.Var]:
         "fontSize": "var(--font-size-1)",
         "fontWeight": "500",
     }
+
+
+def error_alert(
+    message: rx.Var, *, test_id: str | None = None, announce: bool = True, **props
+) -> rx.Component:
+    """A red callout with `message`, shown only while `message` is not empty.
+
+    `announce` makes it a live `role="alert"` (read out by screen readers as it appears);
+    `test_id` sets `data-testid`; other keyword arguments go to `rx.callout` (e.g. `width`).
+    """
+    if announce:
+        props["role"] = "alert"
+    if test_id is not None:
+        props["data_testid"] = test_id
+    return rx.cond(
+        message != "",
+        rx.callout(message, icon="triangle_alert", color_scheme="red", **props),
+    )

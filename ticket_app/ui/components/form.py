@@ -14,6 +14,7 @@ from ticket_app.ui.components.common import (
     STATUS_COLORS,
     choices,
     document_link,
+    error_alert,
     field_error,
     field_label,
     native_select,
@@ -299,17 +300,7 @@ def ticket_form() -> rx.Component:
                         trim="both",
                     ),
                 ),
-                rx.cond(
-                    state.form_error != "",
-                    rx.callout(
-                        state.form_error,
-                        icon="triangle_alert",
-                        color_scheme="red",
-                        role="alert",
-                        data_testid="form-error",
-                        width="100%",
-                    ),
-                ),
+                error_alert(state.form_error, test_id="form-error", width="100%"),
                 rx.button(
                     "Submit ticket",
                     type="submit",

@@ -20,6 +20,7 @@ from ticket_app.ui.components.common import (
     STATUS_COLORS,
     STATUSES,
     choices,
+    error_alert,
     native_select,
     tone_style,
 )
@@ -204,16 +205,7 @@ def _save_feedback() -> rx.Component:
             role="status",
             data_testid="save-note",
         ),
-        rx.cond(
-            State.save_error != "",
-            rx.callout(
-                State.save_error,
-                icon="triangle_alert",
-                color_scheme="red",
-                role="alert",
-                data_testid="save-error",
-            ),
-        ),
+        error_alert(State.save_error, test_id="save-error"),
     )
 
 
@@ -415,17 +407,7 @@ def similar_section() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Similar open tickets", id="similar-heading", **SECTION_HEADING),
-            rx.cond(
-                State.merge_error != "",
-                rx.callout(
-                    State.merge_error,
-                    icon="triangle_alert",
-                    color_scheme="red",
-                    role="alert",
-                    data_testid="merge-error",
-                    width="100%",
-                ),
-            ),
+            error_alert(State.merge_error, test_id="merge-error", width="100%"),
             rx.cond(
                 State.similar.length() > 0,
                 rx.el.ul(
@@ -672,10 +654,7 @@ def _ticket_view() -> rx.Component:
         ),
         _duplicate_links(),
         conflict_warning(),
-        rx.cond(
-            State.load_error != "",
-            rx.callout(State.load_error, icon="triangle_alert", color_scheme="red", width="100%"),
-        ),
+        error_alert(State.load_error, announce=False, width="100%"),
         _save_feedback(),
         rx.cond(SessionState.can_edit, _text_field("Title", "title", max_length=200)),
         _text_field("Description", "description", multiline=True),

@@ -24,6 +24,7 @@ from ticket_app.ui.components.common import (
     STATUSES,
     choices,
     document_form,
+    error_alert,
     native_select,
     tone_style,
 )
@@ -399,10 +400,7 @@ def ticket_table() -> rx.Component:
         width="100%",
     )
     return rx.vstack(
-        rx.cond(
-            state.load_error != "",
-            rx.callout(state.load_error, icon="triangle_alert", color_scheme="red", width="100%"),
-        ),
+        error_alert(state.load_error, announce=False, width="100%"),
         rx.cond(
             state.loading,
             _skeleton(),
