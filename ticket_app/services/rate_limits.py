@@ -27,11 +27,13 @@ process, so one person cannot take every turn of the search gate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import threading
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -266,3 +268,44 @@ async def subject_key(kind: str, secret: str) -> str:
     """
     owner = await owner_of(kind, secret)
     return user_key(owner) if owner is not None else f"{kind}:{token_digest(secret)}"
+
+
+class ExpensiveReadsBusyError(ServiceError):
+    """All of a user's expensive-read turns stayed taken for the whole wait."""
+
+    def __init__(self, waited_seconds: float) -> None:
+        super().__init__(
+            f"Too many searches and reports at once from this account; none finished within "
+            f"{waited_seconds:g} seconds. Try again in a moment."
+        )
+
+
+_TURN_POLL_SECONDS = 0.05
+
+
+@contextlib.asynccontextmanager
+async def expensive_turn(
+    user_id: int | None, wait_seconds: float | None = None
+) -> AsyncIterator[None]:
+    """Hold one of the user's `EXPENSIVE_READS_PER_USER` turns while the block runs.
+
+    The console's list, search, stats and similar-ticket reads take their turns here, as the
+    API's expensive reads do at the door (both count in the shared limiter), so many tabs of one
+    person cannot run more table scans at once than one API client may. Unlike the API (an
+    immediate 429), the console waits for a turn, up to `wait_seconds` (default
+    `SEARCH_QUEUE_SECONDS`), polling every 50 ms: a person's own tabs queue behind each other.
+    Raises ExpensiveReadsBusyError when none came.
+    """
+    if wait_seconds is None:
+        wait_seconds = get_settings().search_queue_seconds
+    limiter = shared_limiter()
+    key = user_key(user_id) if user_id is not None else "console:anonymous"
+    deadline = time.monotonic() + wait_seconds
+    while not limiter.enter_expensive(key):
+        if time.monotonic() >= deadline:
+            raise ExpensiveReadsBusyError(wait_seconds)
+        await asyncio.sleep(_TURN_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        limiter.leave_expensive(key)

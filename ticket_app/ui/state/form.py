@@ -15,13 +15,14 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import TITLE_MAX_LENGTH, TicketCreate
+from ticket_app.services.audit import Actor
 from ticket_app.services.errors import (
     ConstraintViolationError,
     DatabaseUnavailableError,
     ServiceError,
 )
 from ticket_app.services.permissions import Action
-from ticket_app.services.rate_limits import WRITES
+from ticket_app.services.rate_limits import WRITES, ExpensiveReadsBusyError, expensive_turn
 from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket
 from ticket_app.settings import get_settings
@@ -85,6 +86,15 @@ def client_errors(title: str, description: str) -> dict[str, str]:
     elif len(description) > description_limit():
         errors["description"] = f"Description must be at most {description_limit():,} characters."
     return errors
+
+
+async def similar_in_turn(actor: Actor, description: str, title: str) -> list[dict[str, str]]:
+    """`find_similar` in one of `actor`'s expensive-read turns; no list when no turn came."""
+    try:
+        async with expensive_turn(actor.user_id):
+            return await asyncio.to_thread(find_similar, description, title)
+    except ExpensiveReadsBusyError:
+        return []
 
 
 class TicketFormState(rx.State):
@@ -229,7 +239,7 @@ class TicketFormState(rx.State):
             self.classifying = True
         (suggestion, note), similar = await asyncio.gather(
             fetch_suggestion(get_classifier(), description, title),
-            asyncio.to_thread(find_similar, description, title)
+            similar_in_turn(actor, description, title)
             if actor.can(Action.TICKETS_READ)
             else asyncio.sleep(0, result=[]),
         )

@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from ticket_app.schemas import TicketFilters
+from ticket_app.services.audit import Actor
 from ticket_app.services.errors import InvalidInputError, ServiceError
 from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
+from ticket_app.services.rate_limits import expensive_turn
 from ticket_app.services.tickets import change_marker, ticket_stats, triage_override_stats
 from ticket_app.ui.logic import StatsView, list_query, stats_view
 from ticket_app.ui.safe_events import redirect
@@ -109,7 +111,7 @@ class StatsState(rx.State):
             self._seen_marker = await asyncio.to_thread(change_marker)
         except ServiceError:
             self._seen_marker = ""
-        self._apply(await fetch_stats_view(self._filters))
+        self._apply(await fetch_stats_view(actor, self._filters))
         return None
 
     @rx.event(background=True, supersedes=True)
@@ -130,17 +132,22 @@ class StatsState(rx.State):
                 continue
             if marker == seen:
                 continue
-            view = await fetch_stats_view(filters)
+            view = await fetch_stats_view(actor, filters)
             async with self:
                 self._apply(view)
                 if view is not None:
                     self._seen_marker = marker
 
 
-async def fetch_stats_view(filters: TicketFilters | None = None) -> StatsView | None:
-    """The stats view for `filters`, or None when the database is unavailable."""
+async def fetch_stats_view(actor: Actor, filters: TicketFilters | None = None) -> StatsView | None:
+    """The stats view for `filters`, read in one of `actor`'s expensive-read turns.
+
+    None when the database is unavailable or no turn came (ExpensiveReadsBusyError is a
+    ServiceError).
+    """
     try:
-        return await asyncio.to_thread(load_stats_view, filters)
+        async with expensive_turn(actor.user_id):
+            return await asyncio.to_thread(load_stats_view, filters)
     except ServiceError as exc:
         logger.warning("stats not refreshed: %s", exc)
         return None

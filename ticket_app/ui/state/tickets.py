@@ -26,7 +26,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
-from ticket_app.services.rate_limits import WRITES
+from ticket_app.services.rate_limits import WRITES, expensive_turn
 from ticket_app.services.tickets import (
     change_marker,
     list_tickets,
@@ -289,7 +289,7 @@ class TicketListState(rx.State):
             return
         except ServiceError as exc:
             logger.warning("ticket list not loaded: %s", exc)
-        await self._reload()
+        await self._reload(actor)
         self.loading = False
         if returning and any(row["id"] == returning for row in self.rows):
             self.current_id, self._keyboard_in_list = returning, True
@@ -301,14 +301,21 @@ class TicketListState(rx.State):
         """Note the ticket whose page this tab shows, so the list comes back to its row."""
         self._opened_id = ticket_id
 
-    async def _reload(self) -> None:
-        """Load the first page and the summary (keeps the old rows if that fails)."""
+    async def _reload(self, actor: Actor | None = None) -> None:
+        """Load the first page and the summary (keeps the old rows if that fails).
+
+        In one of the reader's expensive-read turns; `actor` is the tab's, read again if not given.
+        """
+        actor = actor or await actor_of(self)
+        if actor is None:
+            return
         try:
             marker = await asyncio.to_thread(change_marker)
-            page = await asyncio.to_thread(
-                load_page, self._filters(), None, self._query().ticket_sort()
-            )
-            stats = await asyncio.to_thread(ticket_stats, self._filters())
+            async with expensive_turn(actor.user_id):
+                page = await asyncio.to_thread(
+                    load_page, self._filters(), None, self._query().ticket_sort()
+                )
+                stats = await asyncio.to_thread(ticket_stats, self._filters())
         except ServiceError as exc:
             logger.warning("ticket list not loaded: %s", exc)
             self.load_error = "Tickets could not be loaded: the database is unavailable. Retrying."
@@ -325,10 +332,11 @@ class TicketListState(rx.State):
         if actor is None:
             return refusal
         try:
-            page = await asyncio.to_thread(
-                load_page, self._filters(), None, self._query().ticket_sort()
-            )
-            stats = await asyncio.to_thread(ticket_stats, self._filters())
+            async with expensive_turn(actor.user_id):
+                page = await asyncio.to_thread(
+                    load_page, self._filters(), None, self._query().ticket_sort()
+                )
+                stats = await asyncio.to_thread(ticket_stats, self._filters())
         except ServiceError as exc:
             logger.warning("ticket list not refreshed: %s", exc)
             return None
@@ -373,8 +381,9 @@ class TicketListState(rx.State):
                     async with self:
                         self._show_outage(False)
                     continue
-                page = await asyncio.to_thread(load_page, filters, None, sort)
-                stats = await asyncio.to_thread(ticket_stats, filters)
+                async with expensive_turn(actor.user_id):
+                    page = await asyncio.to_thread(load_page, filters, None, sort)
+                    stats = await asyncio.to_thread(ticket_stats, filters)
                 nav = await asyncio.to_thread(load_nav, actor)
             except ServiceError:
                 async with self:
@@ -464,11 +473,12 @@ class TicketListState(rx.State):
         self.loading_more = True
         yield
         try:
-            page = await asyncio.to_thread(
-                load_page, self._filters(), self.next_cursor, self._query().ticket_sort()
-            )
+            async with expensive_turn(actor.user_id):
+                page = await asyncio.to_thread(
+                    load_page, self._filters(), self.next_cursor, self._query().ticket_sort()
+                )
         except InvalidCursorError:
-            await self._reload()
+            await self._reload(actor)
         except ServiceError as exc:
             yield toast_error(f"More tickets could not be loaded: {save_error_message(exc)}")
         else:
