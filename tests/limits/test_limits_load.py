@@ -26,6 +26,7 @@ import hashlib
 import json
 import math
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -135,8 +136,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         command += ["ticket_app.api.app:create_api"]
         with log.open("wb") as output:
+            # Its own process group: granian's worker is a child that must go down with it.
             process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+                command,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -151,11 +158,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                     time.sleep(0.2)
             yield Server(base, agent, viewer, exporter, log)
         finally:
-            process.terminate()
+            os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
 
