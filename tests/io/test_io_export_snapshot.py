@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -184,7 +185,12 @@ def test_behind_a_real_server_the_client_sees_a_transport_error(
     command += ["--host", "127.0.0.1", "--port", str(port), "tests.io.export_server:create"]
     log = tmp_path / "server.log"
     server = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the worker goes down with it
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -212,5 +218,9 @@ def test_behind_a_real_server_the_client_sees_a_transport_error(
         assert list(got[0]) == list(EXPORT_COLUMNS)
         assert 0 < len(got) < rows
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
