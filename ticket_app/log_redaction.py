@@ -51,8 +51,10 @@ def redact(text: str) -> str:
 def install() -> None:
     """Redact every log record from now on, in this process (idempotent).
 
-    The message is formatted once with its arguments and redacted; exception and stack text are
-    formatted and redacted too (handlers print the cached text).
+    The message is formatted once with its arguments and redacted; only a record that held a
+    credential is rewritten (message without arguments), so formatters that read a record's
+    arguments keep working. Exception text that held one is cached redacted (handlers print the
+    cached text); stack text is redacted.
     """
     global _installed
     if _installed:
@@ -65,9 +67,13 @@ def install() -> None:
             message = record.getMessage()
         except Exception:  # a bad format string: keep it for the handler to report
             return record
-        record.msg, record.args = redact(message), None
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            text = logging.Formatter().formatException(record.exc_info)
+            if redact(text) != text:
+                record.exc_text = redact(text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return record

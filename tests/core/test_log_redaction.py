@@ -91,3 +91,12 @@ def test_install_is_idempotent_and_leaves_ordinary_text_alone(log_text: io.Strin
     logging.getLogger("ticket_app").warning("Ticket %d saved by %s", 17, "ana@example.com")
     assert "Ticket 17 saved by ana@example.com" in log_text.getvalue()
     assert log_redaction.redact("cookies are tasty") == "cookies are tasty"
+
+
+def test_a_record_without_a_credential_keeps_its_arguments() -> None:
+    log_redaction.install()
+    record = logging.getLogger("granian.access").makeRecord(
+        "granian.access", logging.INFO, __file__, 1, "%s %s %d", ("GET", "/api/tickets/", 200), None
+    )
+    assert record.args == ("GET", "/api/tickets/", 200)
+    assert record.getMessage() == "GET /api/tickets/ 200"

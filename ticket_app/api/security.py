@@ -78,7 +78,6 @@ def security_headers(script_hashes: Iterable[str] = ()) -> dict[str, str]:
     }
 
 
-CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS: dict[str, str] = security_headers()
 
 
