@@ -19,8 +19,8 @@ wait their turn before their response starts), so exports started together by ma
 leave the rest of the pool to everyone else's requests. While other requests are in flight, a
 reader works only `EXPORT_READ_SHARE` (a quarter) of its time and rests the rest after each
 chunk; alone, it reads at full speed. Turning rows into CSV holds the interpreter lock: with two
-30,000-ticket exports reading at full speed an agent's list took 41 ms at p50 against 7 ms idle
-(create 87 ms against 15); with the rest, 10 ms against 9 (tests/limits/test_limits_load.py).
+30,000-ticket exports reading at full speed an agent's list took 19.8 ms at p50 against 6.4 ms
+idle (3.1x); with the rest, 11.8 against 7.2 (tests/limits/test_limits_load.py).
 The price: an API export takes up to four times as long while the process also serves others.
 
 **Per user.** One user (all their tokens and sessions together) runs at most
