@@ -60,15 +60,13 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.export_files import export_to_file
 from ticket_app.services.exporter import export_csv
-from ticket_app.services.import_runs import fail_stale_runs
-from ticket_app.services.importer import (
+from ticket_app.services.imports.read import ImportFileError, parse_column_map
+from ticket_app.services.imports.runs import fail_stale_runs, import_file
+from ticket_app.services.imports.write import (
     DEFAULT_BATCH_SIZE,
-    ImportFileError,
     ImportReport,
     SchemaOutOfDateError,
     check_schema,
-    import_file,
-    parse_column_map,
 )
 from ticket_app.services.migrations import SchemaUpgrade, table_exists, upgrade_database
 from ticket_app.services.tickets import record_export
@@ -295,7 +293,7 @@ def migrate(database_url: str | None = _database_option) -> None:
 
 
 def _fail_stale_imports() -> None:
-    """Mark import runs that were killed mid-way failed (services.import_runs), and say so."""
+    """Mark import runs that were killed mid-way failed (services.imports.runs), and say so."""
     with _service_errors():
         stale = fail_stale_runs()
     if stale:
