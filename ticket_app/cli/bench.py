@@ -1,15 +1,284 @@
-"""The `bench` command: every kind of API request measured through the real HTTP stack."""
+"""The `bench` command: every kind of API request measured through the real HTTP stack.
+
+`run_bench` loads generated tickets (`bench_data`), starts the REST API under granian (one worker,
+as `serve` runs it) in a subprocess on a free local port, creates an admin with an API token,
+and runs each request of REQUESTS in a closed loop (every client sends its next request when it
+has the answer) for a fixed time at each client count. Reports per request and client count:
+requests made, p50 and p95 latency, requests per second, errors (non-2xx answers), and the
+1-minute load average at the end of the run, so a busy machine shows in the figures.
+
+The server gets no Gemini key (classification is the offline classifier: a benchmark must not
+measure a remote API or spend its quota) and no write rate limit (one client sending far more
+than automation would).
+"""
 
 from __future__ import annotations
 
 import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import httpx
 import typer
 from sqlalchemy.engine import make_url
 
-from ticket_app.bench import format_table, run_bench
+from ticket_app.cli import bench_data
 from ticket_app.cli.common import EXIT_BAD_INPUT, fail, service_errors
 from ticket_app.cli.database import apply_migrations
+from ticket_app.models import Status
+from ticket_app.services.database import use_database
+from ticket_app.services.tickets import encode_cursor
+from ticket_app.settings import PROJECT_ROOT
+
+SERVER_START_SECONDS = 60
+WARMUP_REQUESTS = 5
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request: method, path with query string, optional JSON body."""
+
+    method: str
+    path: str
+    json: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """A named request of the benchmark; `make(client, n)` builds the n-th call of a client."""
+
+    name: str
+    make: Callable[[int, int], Call]
+
+
+def requests_for(targets: bench_data.BenchTargets) -> list[Request]:
+    """The benchmark's requests, in report order, aimed at `targets`' tickets."""
+    ids = targets.ticket_ids
+    statuses = [status.value for status in Status]
+    deep = encode_cursor(targets.deep_ticket_id)
+
+    def get(path: str) -> Callable[[int, int], Call]:
+        return lambda _client, _n: Call("GET", path)
+
+    def create(client: int, n: int) -> Call:
+        body = {
+            "title": f"Bench ticket {client}-{n}",
+            "description": f"Customer {client}-{n} cannot log in after the password reset email.",
+        }
+        return Call("POST", "/api/tickets/", body)
+
+    def patch(client: int, n: int) -> Call:
+        # Clients change different tickets, so they measure the write, not a row lock.
+        ticket = ids[(client * 97 + n) % len(ids)]
+        return Call("PATCH", f"/api/tickets/{ticket}/", {"status": statuses[n % len(statuses)]})
+
+    return [
+        Request("first page", get("/api/tickets/?limit=50")),
+        Request("enum filters", get("/api/tickets/?status=open&category=billing&limit=50")),
+        Request("deep page (90%)", get(f"/api/tickets/?limit=50&cursor={deep}")),
+        Request(
+            f"rare search ({bench_data.RARE_TERM})",
+            get(f"/api/tickets/?search={bench_data.RARE_TERM}&limit=50"),
+        ),
+        Request(
+            f"common search ({bench_data.COMMON_TERM})",
+            get(f"/api/tickets/?search={bench_data.COMMON_TERM}&limit=50"),
+        ),
+        Request("stats", get("/api/tickets/stats/")),
+        Request("stats priority+status", get("/api/tickets/stats/?priority=critical&status=open")),
+        Request(
+            "ticket by id",
+            lambda client, n: Call("GET", f"/api/tickets/{ids[(client * 31 + n) % len(ids)]}/"),
+        ),
+        Request("create (classified)", create),
+        Request("PATCH status", patch),
+    ]
+
+
+@dataclass
+class Result:
+    """Latencies (ms) of one request at one client count, with errors and the load average."""
+
+    request: str
+    clients: int
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    load: float = 0.0
+
+    def percentile(self, share: float) -> float:
+        """The latency below which `share` (0..1) of the requests finished, in ms."""
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+    def row(self) -> list[str]:
+        """The table row: request, clients, n, p50, p95, req/s, errors, load."""
+        p50 = statistics.median(self.latencies) if self.latencies else 0.0
+        return [
+            self.request,
+            str(self.clients),
+            str(len(self.latencies)),
+            f"{p50:.1f}",
+            f"{self.percentile(0.95):.1f}",
+            f"{len(self.latencies) / self.seconds:.0f}",
+            str(self.errors),
+            f"{self.load:.2f}",
+        ]
+
+
+HEADERS = ["request", "clients", "n", "p50 ms", "p95 ms", "req/s", "errors", "load"]
+
+
+def format_table(results: list[Result]) -> str:
+    """Results as a Markdown table (readable in a terminal, pasteable into docs)."""
+    rows = [HEADERS, *(result.row() for result in results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(rows[0]), rule, *(line(row) for row in rows[1:])])
+
+
+def _run(base: str, token: str, request: Request, clients: int, seconds: float) -> Result:
+    """`clients` threads send `request` back to back for `seconds`; the warm-up is not counted."""
+    result = Result(request.name, clients, seconds)
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client(number: int) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            for n in range(WARMUP_REQUESTS):
+                call = request.make(number, -1 - n)
+                http.request(call.method, call.path, json=call.json)
+            start.wait()
+            stop_at = time.perf_counter() + seconds
+            n = 0
+            while time.perf_counter() < stop_at:
+                call = request.make(number, n)
+                began = time.perf_counter()
+                answer = http.request(call.method, call.path, json=call.json)
+                elapsed = (time.perf_counter() - began) * 1000
+                with lock:
+                    result.latencies.append(elapsed)
+                    result.errors += not answer.is_success
+                n += 1
+
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.load = os.getloadavg()[0]
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        # One token does the work of many clients: the per-user limits would measure themselves.
+        "RATE_LIMIT_WRITES": "",
+        "RATE_LIMIT_READS": "",
+        "RATE_LIMIT_SEARCHES": "",
+        "RATE_LIMIT_SIMILAR": "",
+        "EXPENSIVE_READS_PER_USER": "0",
+        "GEMINI_API_KEY": "",
+        "GOOGLE_API_KEY": "",
+    }
+    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command += ["--log-level", "warning", "ticket_app.api.app:create_api"]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while True:
+        try:
+            httpx.get(f"{base}/api/me/", timeout=1)
+            return
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the benchmark's API server did not start") from None
+            time.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class BenchRun:
+    """A finished benchmark: tickets stored, tickets loaded and how long that took, results."""
+
+    tickets: int
+    loaded: int
+    load_seconds: float
+    results: list[Result]
+
+
+def run_bench(
+    database_url: str,
+    tickets: int,
+    *,
+    clients: list[int],
+    seconds: float,
+    seed: int = 7,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> BenchRun:
+    """Fill the (migrated) database at `database_url` up to `tickets`, then measure.
+
+    Tickets already there count towards `tickets`; only the difference is generated, so a
+    second run on the same database measures at once. Each request runs `seconds` at each
+    client count in `clients` (all requests at the first count, then the next). The token
+    created for the run is revoked at the end; the generated admin and tickets
+    (and those the create and PATCH requests made or changed) stay. `progress` gets one line
+    per step. Raises RuntimeError when the server does not start, DatabaseUnavailableError when
+    the database is down.
+    """
+    use_database(database_url)
+    existing = bench_data.stored_tickets()
+    loaded = max(0, tickets - existing)
+    load_seconds = 0.0
+    if loaded:
+        progress(f"loading {loaded:,} generated tickets ...")
+        load_seconds = bench_data.load_tickets(database_url, loaded, seed=seed)
+        progress(f"loaded {loaded:,} tickets in {load_seconds:.1f} s")
+    targets = bench_data.bench_targets()
+    admin = bench_data.create_bench_admin()
+    port = _free_port()
+    server = _start_server(database_url, port)
+    results: list[Result] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base, server)
+        requests = requests_for(targets)
+        for count in clients:
+            for request in requests:
+                progress(f"{request.name}, {count} client(s) ...")
+                results.append(_run(base, admin.token, request, count, seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        bench_data.retire_bench_admin(admin)
+    return BenchRun(
+        tickets=bench_data.stored_tickets(),
+        loaded=loaded,
+        load_seconds=load_seconds,
+        results=results,
+    )
 
 
 def _client_counts(value: str) -> list[int]:

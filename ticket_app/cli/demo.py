@@ -6,13 +6,13 @@ import typer
 
 from ticket_app.cli.common import CLI_ACTOR, EXIT_DATABASE, fail
 from ticket_app.cli.database import apply_migrations
-from ticket_app.services.database import use_database
-from ticket_app.services.demo import (
+from ticket_app.cli.demo_data import (
     DEFAULT_DEMO_SEED,
     DEFAULT_DEMO_TICKETS,
     seed_demo,
     seed_demo_staff,
 )
+from ticket_app.services.database import use_database
 from ticket_app.services.errors import ServiceError
 from ticket_app.settings import PROJECT_ROOT
 
