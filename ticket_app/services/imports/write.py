@@ -4,8 +4,8 @@ Good rows are written in batches, one transaction per batch, with
 `INSERT ... ON CONFLICT (external_id) DO NOTHING`: an interrupted import never leaves part of a
 batch behind, and re-running it skips the rows that carry an external id already stored. Each
 new ticket gets its `imported` audit event, and the import run's counts are updated, in the
-batch's transaction. `import_records` is the loop: read records in, prepared, classified and
-written, the next batch prepared while the previous one is written.
+batch's transaction. `import_records` is the loop: records are prepared and classified a batch
+at a time, and the next batch is prepared while the previous one is being written.
 """
 
 from __future__ import annotations
