@@ -6,7 +6,7 @@ import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
 from ticket_app.enums import Category, Priority, Status
-from ticket_app.ui.logic import label_of_value
+from ticket_app.ui.logic.tickets import label_of_value
 
 CATEGORIES = [c.value for c in Category]
 PRIORITIES = [p.value for p in Priority]

@@ -27,11 +27,16 @@ from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
-from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
+from ticket_app.ui.logic.form import (
+    apply_suggestion,
+    is_fresh,
+    suggestion_badge,
+    validation_messages,
+)
+from ticket_app.ui.logic.triage import offer_title, similar_rows
 from ticket_app.ui.safe_events import redirect, toast_error, toast_success
 from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
-from ticket_app.ui.triage_view import offer_title, similar_rows
 
 logger = logging.getLogger(__name__)
 

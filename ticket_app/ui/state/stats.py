@@ -18,7 +18,8 @@ from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
 from ticket_app.services.rate_limits import expensive_turn
 from ticket_app.services.tickets import change_marker, ticket_stats, triage_override_stats
-from ticket_app.ui.logic import StatsView, list_query, stats_view
+from ticket_app.ui.logic.stats import StatsView, stats_view
+from ticket_app.ui.logic.tickets import list_query
 from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.session import actor_of, authorize, open_page
 from ticket_app.ui.state.views import resolved_filters

@@ -53,7 +53,9 @@ from ticket_app.services.tickets import (
     ticket_etag,
     update_ticket,
 )
-from ticket_app.ui.logic import label_of_value, validation_messages
+from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.tickets import label_of_value
+from ticket_app.ui.logic.triage import merge_error_message, similar_rows, triage_fields
 from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.tickets import (
@@ -61,7 +63,6 @@ from ticket_app.ui.state.tickets import (
     focus_when_rendered,
     save_error_message,
 )
-from ticket_app.ui.triage_view import merge_error_message, similar_rows, triage_fields
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str
     `names` maps staff ids to names (for the assignee). Times are UTC to the minute
     (`*_exact`) and ISO 8601 (`*_iso`, for `<time datetime>`). The triage reading (AI
     suggestion with source and confidences, language, sentiment, frustration, the ticket it
-    duplicates) is flattened by `triage_view.triage_fields`.
+    duplicates) is flattened by `logic.triage.triage_fields`.
     """
     assignee = ticket.assignee_id
     return {

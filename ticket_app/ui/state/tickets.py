@@ -34,7 +34,8 @@ from ticket_app.services.tickets import (
     update_ticket,
 )
 from ticket_app.settings import get_settings
-from ticket_app.ui.logic import (
+from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.tickets import (
     SORT_LABELS,
     ListQuery,
     count_text,
@@ -43,7 +44,6 @@ from ticket_app.ui.logic import (
     merge_first_page,
     replace_row,
     ticket_row,
-    validation_messages,
 )
 from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
