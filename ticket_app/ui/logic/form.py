@@ -1,4 +1,4 @@
-"""The new-ticket form's plain logic: AI suggestions filling the selects, validation messages.
+"""The new-ticket form's plain logic: its checks, the AI's suggestions, validation messages.
 
 `validation_messages` also words the refusals of the list's inline edits and the ticket page.
 """
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from ticket_app.schemas import TITLE_MAX_LENGTH
+from ticket_app.settings import get_settings
 from ticket_app.triage import TriageSuggestion
 
 
@@ -20,6 +22,25 @@ def validation_messages(error: ValidationError) -> dict[str, str]:
         message = item["msg"].removeprefix("Value error, ")
         messages.setdefault(field, message[:1].upper() + message[1:])
     return messages
+
+
+def description_limit() -> int:
+    """Longest accepted description in characters (`MAX_DESCRIPTION_CHARS`)."""
+    return get_settings().max_description_chars
+
+
+def client_errors(title: str, description: str) -> dict[str, str]:
+    """The checks the form runs before asking the server (required fields, lengths)."""
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Title is required."
+    elif len(title.strip()) > TITLE_MAX_LENGTH:
+        errors["title"] = f"Title must be at most {TITLE_MAX_LENGTH} characters."
+    if not description.strip():
+        errors["description"] = "Description is required."
+    elif len(description) > description_limit():
+        errors["description"] = f"Description must be at most {description_limit():,} characters."
+    return errors
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,16 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import urlencode
 
+from pydantic import ValidationError
+
 from ticket_app.enums import Category, Priority, Status
 from ticket_app.schemas import TicketFilters, TicketRead, TicketSort, TicketStats
+from ticket_app.services.errors import (
+    DatabaseUnavailableError,
+    PermissionDeniedError,
+    TicketNotFoundError,
+)
+from ticket_app.ui.logic.form import validation_messages
 
 DESCRIPTION_PREVIEW_CHARS = 90
 ME = "me"
@@ -277,6 +285,19 @@ def select_range(
 def replace_row(rows: list[dict[str, str]], row: dict[str, str]) -> list[dict[str, str]]:
     """`rows` with the row of the same id replaced by `row`."""
     return [row if existing["id"] == row["id"] else existing for existing in rows]
+
+
+def save_error_message(exc: Exception) -> str:
+    """Why an inline edit was not saved, in words for the toast."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{k}: {v}" for k, v in validation_messages(exc).items())
+    if isinstance(exc, DatabaseUnavailableError):
+        return "the database is unavailable"
+    if isinstance(exc, TicketNotFoundError):
+        return "the ticket no longer exists"
+    if isinstance(exc, PermissionDeniedError):
+        return "your role does not allow this"
+    return str(exc)
 
 
 def list_summary(stats: TicketStats) -> str:

@@ -25,10 +25,11 @@ from ticket_app.services.permissions import Action
 from ticket_app.services.rate_limits import WRITES, ExpensiveReadsBusyError, expensive_turn
 from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket
-from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 from ticket_app.ui.logic.form import (
     apply_suggestion,
+    client_errors,
+    description_limit,
     is_fresh,
     suggestion_badge,
     validation_messages,
@@ -72,25 +73,6 @@ def find_similar(description: str, title: str = "") -> list[dict[str, str]]:
     except ServiceError as exc:
         logger.warning("similar tickets not looked up: %s", exc)
         return []
-
-
-def description_limit() -> int:
-    """Longest accepted description in characters (`MAX_DESCRIPTION_CHARS`)."""
-    return get_settings().max_description_chars
-
-
-def client_errors(title: str, description: str) -> dict[str, str]:
-    """The checks the form runs before asking the server (required fields, lengths)."""
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = "Title is required."
-    elif len(title.strip()) > TITLE_MAX_LENGTH:
-        errors["title"] = f"Title must be at most {TITLE_MAX_LENGTH} characters."
-    if not description.strip():
-        errors["description"] = "Description is required."
-    elif len(description) > description_limit():
-        errors["description"] = f"Description must be at most {description_limit():,} characters."
-    return errors
 
 
 async def similar_in_turn(actor: Actor, description: str, title: str) -> list[dict[str, str]]:

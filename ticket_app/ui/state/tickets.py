@@ -17,12 +17,9 @@ from pydantic import ValidationError
 from ticket_app.schemas import TicketFilters, TicketPage, TicketSort, TicketUpdate
 from ticket_app.services.audit import Actor
 from ticket_app.services.errors import (
-    DatabaseUnavailableError,
     InvalidCursorError,
     InvalidInputError,
-    PermissionDeniedError,
     ServiceError,
-    TicketNotFoundError,
 )
 from ticket_app.services.identity import assignable_staff
 from ticket_app.services.permissions import Action
@@ -34,7 +31,6 @@ from ticket_app.services.tickets import (
     update_ticket,
 )
 from ticket_app.settings import get_settings
-from ticket_app.ui.logic.form import validation_messages
 from ticket_app.ui.logic.tickets import (
     SORT_LABELS,
     ListQuery,
@@ -43,6 +39,7 @@ from ticket_app.ui.logic.tickets import (
     list_summary,
     merge_first_page,
     replace_row,
+    save_error_message,
     ticket_row,
 )
 from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
@@ -146,19 +143,6 @@ def save_field(ticket_id: int, field: str, value: str, actor: Actor) -> dict[str
 def staff_choices() -> list[dict[str, str]]:
     """Active agents and admins as `{"id", "name"}` for assignee pickers (blocking)."""
     return [{"id": str(user.id), "name": user.name} for user in assignable_staff()]
-
-
-def save_error_message(exc: Exception) -> str:
-    """Why an inline edit was not saved, in words for the toast."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{k}: {v}" for k, v in validation_messages(exc).items())
-    if isinstance(exc, DatabaseUnavailableError):
-        return "the database is unavailable"
-    if isinstance(exc, TicketNotFoundError):
-        return "the ticket no longer exists"
-    if isinstance(exc, PermissionDeniedError):
-        return "your role does not allow this"
-    return str(exc)
 
 
 class TicketListState(rx.State):
