@@ -36,7 +36,7 @@ from ticket_app.ui.logic.form import (
 )
 from ticket_app.ui.logic.triage import offer_title, similar_rows
 from ticket_app.ui.safe_events import redirect, toast_error, toast_success
-from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
+from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
@@ -169,8 +169,8 @@ class TicketFormState(rx.State):
         The title field takes focus, so an agent who pressed `n` in the list can type at once,
         unless they have already clicked into a field (the check runs after the page shows).
         """
-        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_CREATE)
-        if refusal is not None:
+        actor, refusal = await open_page(self, Action.TICKETS_CREATE)
+        if actor is None:
             return refusal
         return focus_when_rendered("ticket-title", unless_focused=True)
 
