@@ -61,7 +61,13 @@ from ticket_app.ui.logic.ticket_page import (
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message
 from ticket_app.ui.logic.triage import merge_error_message, similar_rows
 from ticket_app.ui.safe_events import toast_success
-from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
+from ticket_app.ui.state.session import (
+    Watched,
+    authorize,
+    open_page,
+    session_setter,
+    watch_changes,
+)
 from ticket_app.ui.state.tickets import TicketListState, focus_when_rendered
 
 logger = logging.getLogger(__name__)
@@ -95,6 +101,19 @@ def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
         similar=similar,
         duplicates=duplicates_of(ticket_id),
     )
+
+
+async def fetch_fresh_view(actor: Actor, ticket_id: int) -> TicketView | None:
+    """A `poll` round's re-read of the ticket; None when it no longer exists.
+
+    The timeline only for those who may read the audit trail. Raises the other service errors.
+    """
+    try:
+        return await asyncio.to_thread(
+            load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
+        )
+    except TicketNotFoundError:
+        return None
 
 
 class TicketPageState(rx.State):
@@ -252,42 +271,34 @@ class TicketPageState(rx.State):
         round while a save or a comment is under way, so their answers are not overtaken.
         Ends when the tab leaves the page or the session ends.
         """
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            async with self:
-                shown = self.shown_id
-                here = ticket_id_from_path(self.router.url.path)
-                busy = self._saving > 0 or self.sending
-                seen = self._seen_marker
-                actor = await actor_of(self)
-            if actor is None or not actor.can(Action.TICKETS_READ):
-                return
-            if here is None or str(here) != shown:
-                return
-            if busy:
-                continue
-            try:
-                marker = await asyncio.to_thread(change_marker)
-                if marker == seen:
-                    async with self:
-                        self._show_outage(False)
-                    continue
-                view = await asyncio.to_thread(
-                    load_view, here, with_timeline=actor.can(Action.AUDIT_READ)
-                )
-            except TicketNotFoundError:
-                async with self:
-                    self.page = NOT_FOUND
-                return
-            except ServiceError:
-                async with self:
-                    self._show_outage(True)
-                continue
-            async with self:
-                if self.shown_id == shown and self._saving == 0 and not self.sending:
-                    self._seen_marker = marker
-                    self._show_outage(False)
-                    self._take_fresh(view, actor)
+        await watch_changes(
+            self,
+            POLL_SECONDS,
+            watched=self._watched,
+            fetch=fetch_fresh_view,
+            show=self._show_fresh,
+            outage=self._show_outage,
+        )
+
+    def _watched(self) -> Watched[int] | None:
+        """The ticket shown, for a round of `poll`; None once the tab shows another page."""
+        here = ticket_id_from_path(self.router.url.path)
+        if here is None or str(here) != self.shown_id:
+            return None
+        return Watched(here, self._seen_marker, busy=self._saving > 0 or self.sending)
+
+    async def _show_fresh(
+        self, actor: Actor, watched: Watched[int], view: TicketView | None, marker: str
+    ) -> bool:
+        """Take a round's re-read ticket; a ticket gone (None) ends the watch."""
+        if view is None:
+            self.page = NOT_FOUND
+            return False
+        if self.shown_id == str(watched.shown) and self._saving == 0 and not self.sending:
+            self._seen_marker = marker
+            self._show_outage(False)
+            self._take_fresh(view, actor)
+        return True
 
     def _show_outage(self, down: bool) -> None:
         if down:
