@@ -163,19 +163,15 @@ class SessionState(rx.State):
             return None, redirect("/", replace=True)
         return actor, None
 
-    async def require(self, action: Action) -> rx.event.EventSpec | None:
-        """None when the signed-in user may do `action`; else where to send the tab (`admit`)."""
-        return (await self.admit(action))[1]
-
     @rx.event
     async def check_admin(self):
-        """on_load of the staff page: admins only."""
-        return await self.require(Action.STAFF_MANAGE)
+        """on_load of the staff page: admins only (`StaffState.on_load` then loads the list)."""
+        return (await self.admit(Action.STAFF_MANAGE))[1]
 
     @rx.event
     async def check_tokens(self):
         """on_load of the tokens page: anyone signed in manages their own tokens."""
-        return await self.require(Action.TOKENS_MANAGE_OWN)
+        return (await self.admit(Action.TOKENS_MANAGE_OWN))[1]
 
 
 async def open_page(
