@@ -40,7 +40,7 @@ class Status(StrEnum):
 
 
 class Role(StrEnum):
-    """What a staff user may do; the permission table in `services.permissions` says exactly."""
+    """What a staff user may do; the permission table in `services.access` says exactly."""
 
     ADMIN = "admin"
     AGENT = "agent"

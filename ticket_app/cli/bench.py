@@ -33,7 +33,7 @@ from ticket_app.cli.common import EXIT_BAD_INPUT, fail, service_errors
 from ticket_app.cli.database import apply_migrations
 from ticket_app.models import Status
 from ticket_app.services.database import use_database
-from ticket_app.services.tickets import encode_cursor
+from ticket_app.services.ticket_query import encode_cursor
 from ticket_app.settings import PROJECT_ROOT
 
 SERVER_START_SECONDS = 60

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from ticket_app.models import ActorKind
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.errors import (
     ConflictError,
     ConstraintViolationError,

@@ -12,8 +12,8 @@ import typer
 
 from ticket_app.cli.common import database_option, service_errors
 from ticket_app.cli.database import apply_migrations, fail_stale_imports
-from ticket_app.services import identity
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import setup
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 
@@ -130,11 +130,11 @@ def serve(
     engine = use_database(url)
     fail_stale_imports()
     with service_errors():
-        admin_exists = identity.has_admin()
+        admin_exists = setup.has_admin()
     engine.dispose()  # the server opens its own connections; none leak across exec
     if not admin_exists:
         configured = get_settings().setup_token
-        token = identity.setup_token()
+        token = setup.setup_token()
         if configured is None or not configured.get_secret_value():
             env["SETUP_TOKEN"] = token
         typer.echo(

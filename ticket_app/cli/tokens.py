@@ -20,7 +20,7 @@ from ticket_app.cli.common import (
 )
 from ticket_app.cli.database import connect_identity
 from ticket_app.schemas import TokenRead
-from ticket_app.services import identity
+from ticket_app.services.identity import tokens as identity_tokens
 
 tokens_app = typer.Typer(
     help="API tokens: create (the secret is printed once), list, revoke.", cls=Group
@@ -49,7 +49,7 @@ def tokens_create(
     """
     connect_identity(database_url)
     with service_errors():
-        secret, info = identity.create_token(
+        secret, info = identity_tokens.create_token(
             user, name, scopes=scopes, expires_days=expires_days, actor=CLI_ACTOR
         )
     expiry = f"expires {when(info.expires_at)} UTC" if info.expires_at else "never expires"
@@ -71,7 +71,7 @@ def tokens_list(
     """List API tokens, newest first (times in UTC); secrets are never shown, only prefixes."""
     connect_identity(database_url)
     with service_errors():
-        tokens = identity.list_tokens(actor=CLI_ACTOR, owner_email=user)
+        tokens = identity_tokens.list_tokens(actor=CLI_ACTOR, owner_email=user)
     if not tokens:
         typer.echo("no API tokens", err=True)
         return
@@ -95,7 +95,7 @@ def _token_row(token: TokenRead) -> list[str]:
     expires = "never"
     if token.expires_at is not None:
         expires = when(token.expires_at)
-        if identity.expires_in(token.expires_at) == "expired":
+        if identity_tokens.expires_in(token.expires_at) == "expired":
             expires += " (expired)"
     return [
         str(token.id),
@@ -118,5 +118,5 @@ def tokens_revoke(
     """Revoke an API token; it stops working at once. Revoking it again changes nothing."""
     connect_identity(database_url)
     with service_errors():
-        token = identity.revoke_token(token_id, actor=CLI_ACTOR)
+        token = identity_tokens.revoke_token(token_id, actor=CLI_ACTOR)
     typer.echo(f"revoked API token {token.id} {token.name!r} of {token.user_email}")

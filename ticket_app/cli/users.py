@@ -24,7 +24,7 @@ from ticket_app.cli.common import (
 from ticket_app.cli.database import connect_identity
 from ticket_app.models import Role
 from ticket_app.schemas import UserRead
-from ticket_app.services import identity
+from ticket_app.services.identity import users as identity_users
 
 users_app = typer.Typer(
     help="Staff accounts: create, list, deactivate, change role or password.", cls=Group
@@ -61,12 +61,12 @@ def _read_password(password_stdin: bool) -> str:
 
 def _known_emails() -> set[str]:
     with service_errors():
-        return {user.email for user in identity.list_users()}
+        return {user.email for user in identity_users.list_users()}
 
 
 def _normalized_email(email: str) -> str:
     with service_errors():
-        return identity.normalize_email(email)
+        return identity_users.normalize_email(email)
 
 
 @users_app.command("create", cls=Command)
@@ -91,7 +91,7 @@ def users_create(
         raise fail(f"a staff user with email {address} already exists", EXIT_BAD_INPUT)
     password = _read_password(password_stdin)
     with service_errors():
-        user = identity.create_user(address, new_role, password, name=name, actor=CLI_ACTOR)
+        user = identity_users.create_user(address, new_role, password, name=name, actor=CLI_ACTOR)
     typer.echo(f"created {user.role.value} {user.email} (id {user.id})")
 
 
@@ -100,7 +100,7 @@ def users_list(database_url: str | None = database_option) -> None:
     """List staff users, active first: id, email, name, role, active, created, last login (UTC)."""
     connect_identity(database_url)
     with service_errors():
-        users = identity.list_users()
+        users = identity_users.list_users()
     if not users:
         typer.echo("no staff users yet; add one with `users create EMAIL --role admin`", err=True)
         return
@@ -133,7 +133,7 @@ def users_deactivate(
     """
     connect_identity(database_url)
     with service_errors():
-        user = identity.set_active(email, False, actor=CLI_ACTOR)
+        user = identity_users.set_active(email, False, actor=CLI_ACTOR)
     typer.echo(f"deactivated {user.email}; their sessions and API tokens no longer work")
 
 
@@ -145,7 +145,7 @@ def users_activate(
     """Reactivate a deactivated user (their unrevoked, unexpired tokens work again)."""
     connect_identity(database_url)
     with service_errors():
-        user = identity.set_active(email, True, actor=CLI_ACTOR)
+        user = identity_users.set_active(email, True, actor=CLI_ACTOR)
     typer.echo(f"activated {user.email}")
 
 
@@ -159,7 +159,7 @@ def users_set_role(
     new_role = _parse_role(role)
     connect_identity(database_url)
     with service_errors():
-        user = identity.set_role(email, new_role, actor=CLI_ACTOR)
+        user = identity_users.set_role(email, new_role, actor=CLI_ACTOR)
     typer.echo(f"{user.email} is now {user.role.value}")
 
 
@@ -186,7 +186,7 @@ def users_reset_password(
         raise fail(f"no staff user with email {address}", EXIT_BAD_INPUT)
     password = _read_password(password_stdin)
     with service_errors():
-        user = identity.reset_password(
+        user = identity_users.reset_password(
             address, password, actor=CLI_ACTOR, revoke_tokens=not keep_tokens
         )
     ended = "their sessions ended" if keep_tokens else "their sessions ended, tokens revoked"

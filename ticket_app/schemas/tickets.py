@@ -179,7 +179,7 @@ class TicketPage(BaseModel):
 
     `next_cursor` is an opaque string for the following page, or None on the last page;
     `total` counts every ticket that matches the filters, across all pages, when `total_exact`;
-    otherwise it is an estimate of at least `Settings.count_cap` (see `services.counts`).
+    otherwise it is an estimate of at least `Settings.count_cap` (see `services.stats`).
     """
 
     items: list[TicketRead]

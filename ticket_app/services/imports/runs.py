@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ticket_app.models import ActorKind, ImportRun, ImportStatus, utc_now
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.database import UNAVAILABLE_ERRORS, get_engine, unavailable_error
 from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.imports.prepare import RowInvalidError, prepare_row
@@ -49,7 +49,6 @@ from ticket_app.services.imports.read import (
     source_columns,
 )
 from ticket_app.services.imports.write import DEFAULT_BATCH_SIZE, ImportReport, import_records
-from ticket_app.services.permissions import Action
 from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier
 

@@ -22,7 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
 from ticket_app.models import ActorKind, EventKind, ImportRun, Ticket, TicketEvent
-from ticket_app.services.audit import Actor, event_row
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import event_row
 from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
 from ticket_app.services.imports.prepare import (
@@ -33,7 +34,6 @@ from ticket_app.services.imports.prepare import (
     prepare_row,
 )
 from ticket_app.services.imports.read import IMPORT_FIELDS, ImportFileError, SourceRecord
-from ticket_app.services.permissions import Action
 from ticket_app.triage import TicketClassifier, get_classifier
 
 DEFAULT_BATCH_SIZE = 1000

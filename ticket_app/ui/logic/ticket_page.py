@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ticket_app.enums import EventKind
 from ticket_app.schemas import SimilarTicket, TicketRead, TicketUpdate, TimelineEntry, UserRead
 from ticket_app.services.errors import DatabaseUnavailableError
-from ticket_app.services.tickets import is_row_id
+from ticket_app.services.ticket_query import is_row_id
 from ticket_app.ui.logic.form import validation_messages
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message
 from ticket_app.ui.logic.triage import triage_fields

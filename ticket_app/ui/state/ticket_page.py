@@ -27,15 +27,14 @@ from ticket_app.enums import CommentChannel
 from ticket_app.schemas import (
     CommentCreate,
 )
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
     EditConflictError,
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.identity import assignable_staff, get_user
-from ticket_app.services.permissions import Action
+from ticket_app.services.identity.users import assignable_staff, get_user
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.tickets import (
