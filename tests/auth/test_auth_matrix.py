@@ -23,7 +23,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import (
+from tests.conftest import SYSTEM
+from tests.support.auth import (
     Clients,
     add_ticket,
     add_token,
@@ -32,7 +33,6 @@ from tests.auth.support import (
     expire_token,
     sign_in,
 )
-from tests.conftest import SYSTEM
 from ticket_app.api.app import create_api
 from ticket_app.models import Role, utc_now
 from ticket_app.services import identity

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_queries import generate_rows
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
 from ticket_app.models import ActorKind
 from ticket_app.services import identity
 from ticket_app.services.audit import Actor

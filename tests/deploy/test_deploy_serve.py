@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from tests.deploy.test_deploy_compose import dockerfile_instruction
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
 from ticket_app.services.migrations import alembic_config
 from ticket_app.settings import PROJECT_ROOT
 

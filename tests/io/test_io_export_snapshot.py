@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from tests.io.faults import dropping_after
+from tests.support.faults import dropping_after
 from ticket_app.cli import app
 from ticket_app.models import Ticket
 from ticket_app.services import exporter
@@ -182,7 +182,7 @@ def test_behind_a_real_server_the_client_sees_a_transport_error(
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "tests.io.export_server:create"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "tests.support.export_server:create"]
     log = tmp_path / "server.log"
     server = subprocess.Popen(
         command,

@@ -43,7 +43,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
 from ticket_app.services import identity
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database

@@ -44,8 +44,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.conftest import CHROMIUM_ARGS
-from tests.helpers import scratch_postgres_database
-from tests.scale.cluster import (
+from tests.support.cluster import (
     JS_BIN,
     Cluster,
     claimed_redis_database,
@@ -54,6 +53,7 @@ from tests.scale.cluster import (
     redis_reachable,
     served_by,
 )
+from tests.support.database import scratch_postgres_database
 from ticket_app.models import ActorKind, Ticket
 from ticket_app.services import identity
 from ticket_app.services.audit import Actor

@@ -1,16 +1,13 @@
-"""Small helpers shared by the tests."""
+"""Tickets for API tests: created through the API, backdated in the database."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from ticket_app.models import Ticket
 
@@ -35,25 +32,3 @@ def set_created_at(engine: Engine, ticket_id: int, created_at: datetime) -> None
         connection.execute(
             sa.update(Ticket).where(Ticket.id == ticket_id).values(created_at=created_at)
         )
-
-
-@contextmanager
-def scratch_postgres_database(base_url: str, prefix: str = "triage_test") -> Iterator[str]:
-    """Create an empty PostgreSQL database beside `base_url`'s, yield its URL, then drop it.
-
-    The server must let the `base_url` user create databases (CI's and this machine's trust
-    auth as postgres does). The drop forces out connections a test may have left open.
-    """
-    server = make_url(base_url)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()

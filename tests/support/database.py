@@ -1,0 +1,32 @@
+"""Scratch PostgreSQL databases for tests that need one of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+@contextmanager
+def scratch_postgres_database(base_url: str, prefix: str = "triage_test") -> Iterator[str]:
+    """Create an empty PostgreSQL database beside `base_url`'s, yield its URL, then drop it.
+
+    The server must let the `base_url` user create databases (CI's and this machine's trust
+    auth as postgres does). The drop forces out connections a test may have left open.
+    """
+    server = make_url(base_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
