@@ -45,7 +45,6 @@ import sqlalchemy as sa
 
 from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.support.cluster import (
-    JS_BIN,
     Cluster,
     claimed_redis_database,
     cluster,
@@ -54,6 +53,7 @@ from tests.support.cluster import (
     served_by,
 )
 from tests.support.database import scratch_postgres_database
+from tests.support.server import JS_BIN
 from ticket_app.models import ActorKind, Ticket
 from ticket_app.services import identity
 from ticket_app.services.audit import Actor

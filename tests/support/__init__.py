@@ -1,5 +1,6 @@
 """Helpers shared by the tests; fixtures stay in the conftest.py files.
 
+- `server`: the one way to start a server process, wait for it and stop its process group.
 - `database`: scratch PostgreSQL databases.
 - `tickets`: tickets made through the API, backdated in the database.
 - `auth`: staff users, API tokens, sign-in, and aged sessions and tokens.
