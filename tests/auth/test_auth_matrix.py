@@ -151,7 +151,7 @@ def _walk(routes: Iterable[object]) -> Iterator[tuple[str, str]]:
             continue
         # The documented form of the path: `{ticket_id}`, not the `{ticket_id:int}` it matches.
         # The /api catch-all (unknown paths: 404, wrong methods: 405) has no method list and
-        # requires nothing; tests/api/test_api_methods.py covers it.
+        # requires nothing; tests/api/test_api_routing.py covers it.
         for method in getattr(route, "methods", None) or ():
             yield method, getattr(route, "path_format", route.path)
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import SYSTEM
-from tests.core.test_counts import assert_counts_exact
+from tests.services.test_services_counts import assert_counts_exact
 from tests.support.tickets import make_ticket
 from tests.support.workspace import staff_clients
 from ticket_app.models import Category, Role, Ticket, utc_now
