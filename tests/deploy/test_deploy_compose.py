@@ -19,6 +19,8 @@ import yaml
 from tests.support.cluster import compose_haproxy_config, haproxy_binary
 from ticket_app.settings import PROJECT_ROOT, Settings
 
+pytestmark = pytest.mark.deploy
+
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 needs_compose = pytest.mark.skipif(

@@ -29,6 +29,8 @@ from tests.support.server import JS_BIN, free_port, reflex_env, start_server
 from ticket_app.services.migrations import alembic_config
 from ticket_app.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.deploy
+
 SETUP_TOKEN = "deploy-test-setup-token"
 PASSWORD = "correct horse battery staple"
 

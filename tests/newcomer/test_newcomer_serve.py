@@ -31,6 +31,8 @@ from ticket_app.cli import app
 from ticket_app.cli import serve as cli_module
 from ticket_app.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.newcomer
+
 runner = CliRunner()
 UV_ADVICE = re.compile(r"uv pip install|uv run reflex")
 

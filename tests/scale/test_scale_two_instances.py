@@ -61,7 +61,7 @@ from ticket_app.services.database import get_engine, use_database
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.ui.state.tickets import POLL_SECONDS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.scale]
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
