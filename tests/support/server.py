@@ -1,8 +1,9 @@
-"""The one way tests start a server process, wait for it, and stop it with everything it started.
+"""How tests start a server process, wait for it, and stop it with everything it started.
 
-Every real server the tests run goes through `start_server` (or `running_server`, its
-context-manager form): the app under `reflex run` or `python -m ticket_app serve`, the API under
-granian, HAProxy. Each gets its own process group, because granian's and Reflex's workers are
+Every app, API and HAProxy server the tests run goes through `start_server` (or
+`running_server`, its context-manager form): the app under `reflex run` or `python -m ticket_app
+serve`, the API under granian, HAProxy (`mail_servers` starts dovecot, which answers no HTTP, on
+its own). Each gets its own process group, because granian's and Reflex's workers are
 children that outlive a terminated parent; `Server.stop` ends the whole group.
 """
 
