@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
 from ticket_app.services.access import Actor

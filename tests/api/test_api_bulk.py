@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.api.workspace import error_fields, staff_clients
 from tests.conftest import SYSTEM
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
+from tests.support.workspace import error_fields, staff_clients
 from ticket_app.models import Role, Ticket, utc_now
 from ticket_app.schemas import BulkRequest
 from ticket_app.services.bulk import bulk_update, undo_bulk

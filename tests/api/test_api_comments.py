@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.api.workspace import all_pages, error_fields, staff_clients, ticket_at
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
+from tests.support.workspace import all_pages, error_fields, staff_clients, ticket_at
 from ticket_app.models import Role
 from ticket_app.services.comments import ticket_timeline
 from ticket_app.settings import get_settings

@@ -13,7 +13,7 @@ import unicodedata
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.schemas import INVISIBLE_RANGES, is_blank
 
 

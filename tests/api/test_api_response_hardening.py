@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 
-from tests.api.test_api_methods import assert_json_error, reflex_like_app
+from tests.api.test_api_routing import assert_json_error, reflex_like_app
 from tests.auth.test_auth_browser import assert_security_headers
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.api.app import create_api
 from ticket_app.api.security import html_script_hashes, inline_script_hashes, secure_asgi_app
 from ticket_app.services import tickets as ticket_service

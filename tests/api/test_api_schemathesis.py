@@ -12,14 +12,16 @@ Two adjustments to generated *valid* requests, because the schema cannot say wha
 knows from earlier requests; invalid requests are sent as generated:
 
 - `cursor` is left out: a cursor is an opaque token this API issued for a page it served, so a
-  string that merely fits the schema is rightly a 422 (tests/core and tests/api check cursors).
+  string that merely fits the schema is rightly a 422 (tests/api/test_api_tickets_list.py and
+  test_api_tickets_sort.py check cursors).
 - `Idempotency-Key`, when generated, is made unique per request: the same key with another body
-  is rightly a 422, and generated keys repeat (tests/api/test_api_idempotency.py checks keys).
+  is rightly a 422, and generated keys repeat (tests/api/test_api_tickets_idempotency.py checks
+  keys).
 - `If-Match` is left out: only the ETag the server sent matches, any other is rightly a 412
-  (tests/api/test_api_etag.py checks it). So is a bulk change's `confirm_count`: it must equal
-  the number of selected tickets (tests/api/test_api_bulk.py).
+  (tests/api/test_api_tickets_etag.py checks it). So is a bulk change's `confirm_count`: it must
+  equal the number of selected tickets (tests/api/test_api_bulk.py).
 - An `assignee_id` becomes the admin's id: only an active agent's or admin's id is accepted
-  (tests/api/test_api_assignment.py checks others).
+  (tests/api/test_api_tickets_assignment.py checks others).
 """
 
 from __future__ import annotations

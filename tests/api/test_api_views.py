@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.workspace import error_fields, signed_in, staff_clients
 from tests.conftest import ADMIN_EMAIL
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
+from tests.support.workspace import error_fields, signed_in, staff_clients
 from ticket_app.models import Role
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the identity tests (helpers are in `tests.auth.support`)."""
+"""Fixtures for the identity tests (helpers are in `tests.support.auth`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import Clients
+from tests.support.auth import Clients
 from ticket_app.api.app import create_api
 from ticket_app.services.identity import credentials
 from ticket_app.services.login_limits import reset_login_limits

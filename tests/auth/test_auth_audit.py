@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from tests.auth.support import (
+from tests.conftest import ADMIN_EMAIL, SYSTEM
+from tests.support.auth import (
     Clients,
     actor_of,
     add_ticket,
@@ -19,7 +20,6 @@ from tests.auth.support import (
     bearer,
     sign_in,
 )
-from tests.conftest import ADMIN_EMAIL, SYSTEM
 from ticket_app.models import (
     ActorKind,
     Category,

@@ -15,7 +15,7 @@ from reflex.app import App as ReflexApp
 from sqlalchemy.engine import Engine
 from starlette.websockets import WebSocketDisconnect
 
-from tests.auth.support import Clients, add_ticket, add_token, add_user, bearer, sign_in
+from tests.support.auth import Clients, add_ticket, add_token, add_user, bearer, sign_in
 from ticket_app.api.app import create_api
 from ticket_app.api.security import SECURITY_HEADERS, html_script_hashes
 from ticket_app.models import Role

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from tests.auth.support import Clients, add_user
 from tests.conftest import TEST_PASSWORD
+from tests.support.auth import Clients, add_user
 from ticket_app.models import Role
 from ticket_app.services.client_address import client_address
 from ticket_app.settings import Settings, get_settings

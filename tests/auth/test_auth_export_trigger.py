@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import Clients, add_ticket, add_token, add_user, bearer, sign_in
+from tests.support.auth import Clients, add_ticket, add_token, add_user, bearer, sign_in
 from ticket_app.models import Role, TicketEvent
 
 BASE = "http://testserver"

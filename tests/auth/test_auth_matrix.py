@@ -23,7 +23,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import (
+from tests.conftest import SYSTEM
+from tests.support.auth import (
     Clients,
     add_ticket,
     add_token,
@@ -32,7 +33,6 @@ from tests.auth.support import (
     expire_token,
     sign_in,
 )
-from tests.conftest import SYSTEM
 from ticket_app.api.app import create_api
 from ticket_app.models import Role, utc_now
 from ticket_app.services.access import Action, Scope, role_allows, scopes_allow
@@ -151,7 +151,7 @@ def _walk(routes: Iterable[object]) -> Iterator[tuple[str, str]]:
             continue
         # The documented form of the path: `{ticket_id}`, not the `{ticket_id:int}` it matches.
         # The /api catch-all (unknown paths: 404, wrong methods: 405) has no method list and
-        # requires nothing; tests/api/test_api_methods.py covers it.
+        # requires nothing; tests/api/test_api_routing.py covers it.
         for method in getattr(route, "methods", None) or ():
             yield method, getattr(route, "path_format", route.path)
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from tests.auth.support import actor_of, add_token, add_user, bearer
 from tests.conftest import ADMIN_EMAIL
+from tests.support.auth import actor_of, add_token, add_user, bearer
 from ticket_app.api.app import create_api
 from ticket_app.models import Role
 from ticket_app.schemas import TicketCreate

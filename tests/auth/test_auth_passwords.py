@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import Clients, add_user
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
+from tests.support.auth import Clients, add_user
 from tests.ui.test_console_permissions import _run, _state
 from ticket_app.models import Role
 from ticket_app.services.errors import InvalidInputError

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import Clients, add_token, add_user, bearer, sign_in
+from tests.support.auth import Clients, add_token, add_user, bearer, sign_in
 from ticket_app.models import ActorKind, Role, Ticket, utc_now
 from ticket_app.schemas import TicketCreate
 from ticket_app.services.access import Actor

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import (
+from tests.conftest import SYSTEM, TEST_PASSWORD
+from tests.support.auth import (
     SESSION_COOKIE,
     Clients,
     actor_of,
@@ -21,7 +22,6 @@ from tests.auth.support import (
     bearer,
     sign_in,
 )
-from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Role, StaffSession, utc_now
 from ticket_app.services.errors import InvalidInputError
 from ticket_app.services.identity import credentials, sessions, users

@@ -8,8 +8,8 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.auth.support import SESSION_COOKIE, Clients, add_user
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
+from tests.support.auth import SESSION_COOKIE, Clients, add_user
 from ticket_app.models import Role
 from ticket_app.services.identity import setup as identity_setup
 from ticket_app.services.identity import users

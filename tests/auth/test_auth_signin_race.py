@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import Clients, add_user
 from tests.conftest import TEST_PASSWORD
+from tests.support.auth import Clients, add_user
 from ticket_app.models import Role
 from ticket_app.services.identity import credentials
 from ticket_app.settings import get_settings

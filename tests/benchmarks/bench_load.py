@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -34,7 +32,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_queries import generate_rows
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
+from tests.support.server import free_port, running_server
 from ticket_app.models import ActorKind
 from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
@@ -71,12 +70,6 @@ class Samples:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def fill(url: str, rows: int) -> str:
     """Migrate and fill the database at `url`; return an admin API token."""
     upgrade_database(url)
@@ -99,7 +92,8 @@ def fill(url: str, rows: int) -> str:
     return secret
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def server_command(url: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The API under granian on `url`'s database, and its environment."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -113,20 +107,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     command += ["--log-level", "warning", "ticket_app.api.app:create_api"]
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
-
-
-async def wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient() as client:
-        while True:
-            try:
-                await client.get(f"{base}/api/me/", timeout=1)
-                return
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the server did not start") from None
-                await asyncio.sleep(0.2)
+    return command, env
 
 
 async def run_load(
@@ -204,10 +185,9 @@ def main() -> None:
     with scratch_postgres_database(base_url, prefix="triage_bench") as url:
         token = fill(url, args.rows)
         port = free_port()
-        server = start_server(url, port)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            asyncio.run(wait_until_up(base, server))
+        base = f"http://127.0.0.1:{port}"
+        command, env = server_command(url, port)
+        with running_server(command, ready_url=f"{base}/api/me/", timeout=60, log=None, env=env):
             settings = get_settings()
             print(
                 f"load: {args.searchers} searchers ({', '.join(terms)}), "
@@ -218,9 +198,6 @@ def main() -> None:
             creates, searches = asyncio.run(
                 run_load(base, token, args.searchers, args.duration, args.create_rate, terms)
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     print(f"creates:  {creates.summary()}")
     print(f"searches: {searches.summary()}")
     p95 = creates.percentile(0.95)

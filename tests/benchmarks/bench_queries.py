@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
 from ticket_app.cli.bench_data import WORDS
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketFilters

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks.bench_queries import capture_sql, generate_rows
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
 from ticket_app.schemas import TicketFilters, TicketSort
 from ticket_app.services import tickets as service
 from ticket_app.services.database import use_database

@@ -10,7 +10,7 @@ from click.testing import Result
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from tests.cli.support import STRONG_PASSWORD, Invoke
+from tests.support.cli import STRONG_PASSWORD, Invoke
 from ticket_app.cli import app
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from tests.cli.support import Invoke
+from tests.support.cli import Invoke
 from ticket_app.cli import app
 from ticket_app.cli import serve as cli_module
 from ticket_app.models import Role

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import Invoke
+from tests.support.cli import Invoke
 
 
 def test_export_to_a_file_and_to_stdout_are_recorded_with_their_filters(

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.cli.support import Invoke
 from tests.conftest import SYSTEM
+from tests.support.cli import Invoke
 from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.services.tickets import create_ticket, list_tickets
 

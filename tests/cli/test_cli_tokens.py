@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.cli.support import STRONG_PASSWORD, Invoke
+from tests.support.cli import STRONG_PASSWORD, Invoke
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
 from ticket_app.services.access import Actor

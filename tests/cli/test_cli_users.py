@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner
 
-from tests.cli.support import STRONG_PASSWORD, Invoke
 from tests.conftest import SYSTEM
+from tests.support.cli import STRONG_PASSWORD, Invoke
 from ticket_app.cli import app
 from ticket_app.models import Role
 from ticket_app.services.errors import InvalidCredentialsError

@@ -16,8 +16,10 @@ from ipaddress import ip_address
 import pytest
 import yaml
 
-from tests.scale.cluster import compose_haproxy_config, haproxy_binary
+from tests.support.cluster import compose_haproxy_config, haproxy_binary
 from ticket_app.settings import PROJECT_ROOT, Settings
+
+pytestmark = pytest.mark.deploy
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"

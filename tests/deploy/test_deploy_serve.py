@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,24 +24,15 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from tests.deploy.test_deploy_compose import dockerfile_instruction
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
+from tests.support.server import JS_BIN, free_port, reflex_env, start_server
 from ticket_app.services.migrations import alembic_config
 from ticket_app.settings import PROJECT_ROOT
 
-JS_BIN = PROJECT_ROOT / ".venv" / "js" / "node_modules" / ".bin"
+pytestmark = pytest.mark.deploy
+
 SETUP_TOKEN = "deploy-test-setup-token"
 PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    for port in range(3400, 3500):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 3400-3499")
 
 
 @pytest.fixture
@@ -78,50 +66,30 @@ def call(
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(not (JS_BIN / "bun").exists(), reason=f"bun not installed in {JS_BIN}")
 def test_start_command_migrates_then_serves(fresh_postgres: str, tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port(range(3400, 3500))
     command = dockerfile_instruction("CMD")
     assert command[0] == "python"
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join(
-            [str(JS_BIN), str(Path(sys.executable).parent), os.environ["PATH"]]
-        ),
-        "DATABASE_URL": fresh_postgres,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "GEMINI_API_KEY": "",
-        "REFLEX_REDIS_URL": "",
-        "REFLEX_WEB_WORKDIR": str(tmp_path / "web"),
-        "REFLEX_STATES_WORKDIR": str(tmp_path / "states"),
-        "REFLEX_USE_SYSTEM_BUN": "true",
-        "SETUP_TOKEN": SETUP_TOKEN,
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-        "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
-    }
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
+    env = reflex_env(
+        DATABASE_URL=fresh_postgres,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        GEMINI_API_KEY="",
+        REFLEX_REDIS_URL="",
+        REFLEX_WEB_WORKDIR=str(tmp_path / "web"),
+        REFLEX_STATES_WORKDIR=str(tmp_path / "states"),
+        SETUP_TOKEN=SETUP_TOKEN,
+    )
+    server = start_server(
         [sys.executable, *command[1:]],
         cwd=PROJECT_ROOT,  # the image's WORKDIR holds the project, as here
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        log=tmp_path / "serve.log",
     )
     base = f"http://127.0.0.1:{port}"
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     try:
-        deadline = time.monotonic() + 240
-        anonymous = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                anonymous = call(browser, f"{base}/api/tickets/stats/")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-                continue
-            break
-        output = (tmp_path / "serve.log").read_text(errors="replace")
-        assert anonymous is not None, f"server did not answer; exit {process.poll()}\n{output}"
+        server.wait_until_up(f"{base}/api/tickets/stats/", timeout=240)
+        anonymous = call(browser, f"{base}/api/tickets/stats/")
         status, headers, _ = anonymous
         assert status == 401
         assert headers.get("WWW-Authenticate") == "Bearer"
@@ -155,11 +123,4 @@ def test_start_command_migrates_then_serves(fresh_postgres: str, tmp_path: Path)
         probe = subprocess.run([sys.executable, *healthcheck[1:]], env=env, timeout=30, check=False)
         assert probe.returncode == 0
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        log.close()
+        server.stop()

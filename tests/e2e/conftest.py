@@ -8,15 +8,9 @@ database, for the first-run setup.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.server import free_port, reflex_env, running_server
 from ticket_app.models import ActorKind
 from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
@@ -64,40 +59,6 @@ class AppServer:
         return f"sqlite:///{self.db_path}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _server_env(database_url: str, web_dir: Path) -> dict[str, str]:
-    bins = [REPO_ROOT / ".venv" / "js" / "node_modules" / ".bin", Path(sys.executable).parent]
-    return {
-        **os.environ,
-        "PATH": os.pathsep.join([*map(str, bins), os.environ.get("PATH", "")]),
-        "DATABASE_URL": database_url,
-        "REFLEX_WEB_WORKDIR": str(web_dir),
-        "REFLEX_USE_SYSTEM_BUN": "true",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-        "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
-    }
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"reflex exited early:\n{log_path.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/ping", timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(1)
-    log_tail = log_path.read_text()[-4000:]
-    raise RuntimeError(f"app not up after {STARTUP_TIMEOUT_SECONDS}s:\n{log_tail}")
-
-
 @contextmanager
 def serve(work: Path) -> Iterator[AppServer]:
     """Migrate `work`/tickets.db, serve the app on a free port until the block ends."""
@@ -106,9 +67,8 @@ def serve(work: Path) -> Iterator[AppServer]:
     db_path = work / "tickets.db"
     database_url = f"sqlite:///{db_path}"
     upgrade_database(database_url)
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = work / "reflex.log"
     reflex = Path(sys.executable).parent / "reflex"
     command = [
         str(reflex),
@@ -122,26 +82,18 @@ def serve(work: Path) -> Iterator[AppServer]:
         "--backend-host",
         "127.0.0.1",
     ]
-    env = {**_server_env(database_url, work / "web"), "SETUP_TOKEN": SETUP_TOKEN}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until_up(base_url, process, log_path)
+    env = reflex_env(
+        DATABASE_URL=database_url, REFLEX_WEB_WORKDIR=str(work / "web"), SETUP_TOKEN=SETUP_TOKEN
+    )
+    with running_server(
+        command,
+        ready_url=f"{base_url}/ping",
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        log=work / "reflex.log",
+        env=env,
+        stop_timeout=20,
+    ):
         yield AppServer(base_url=base_url, db_path=db_path)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def add_user(app: AppServer, email: str, role: str) -> None:

@@ -25,8 +25,8 @@ from tests.e2e.conftest import (
     add_user,
     session_cookie,
 )
-from tests.e2e.seed import post_json
 from tests.e2e.test_accessibility import _axe_violations
+from tests.support.seed import post_json
 from ticket_app.services.database import use_database
 from ticket_app.services.identity import users
 

@@ -20,7 +20,7 @@ from tests.e2e.conftest import (
     session_cookie,
     tickets_table_offline,
 )
-from tests.e2e.seed import post_json
+from tests.support.seed import post_json
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

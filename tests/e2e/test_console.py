@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, AppServer, session_cookie, tickets_table_offline
-from tests.e2e.seed import get_json, post_json
+from tests.support.seed import get_json, post_json
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, AppServer
-from tests.e2e.seed import post_json
+from tests.support.seed import post_json
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import AppServer
-from tests.e2e.seed import post_json
+from tests.support.seed import post_json
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, REPO_ROOT, SYSTEM, AppServer, session_cookie
-from tests.e2e.seed import MARKED_TICKETS, make_ticket, post_json
+from tests.support.seed import MARKED_TICKETS, make_ticket, post_json
 from ticket_app.services.database import use_database
 from ticket_app.services.identity import tokens, users
 

@@ -12,8 +12,8 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import AppServer, add_user, session_cookie, tickets_table_offline
-from tests.e2e.seed import get_json, post_json
 from tests.e2e.test_accessibility import AXE_SCRIPT, _axe_violations
+from tests.support.seed import get_json, post_json
 from ticket_app.services.identity import users
 
 pytestmark = pytest.mark.browser

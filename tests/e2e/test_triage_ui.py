@@ -16,10 +16,10 @@ import urllib.parse
 import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, AppServer, session_cookie
-from tests.e2e.seed import get_json, post_json
 from tests.e2e.test_accessibility import AXE_SCRIPT, _axe_violations
 from tests.e2e.test_ticket_page import _open as _open_ticket
 from tests.e2e.test_ticket_page import _stored
+from tests.support.seed import get_json, post_json
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
-from tests.io.faults import dropping_after
 from tests.io.test_io_export_snapshot import seed
+from tests.support.faults import dropping_after
 from ticket_app.api.app import create_api
 from ticket_app.api.export_response import ExportStalledError
 from ticket_app.models import TicketEvent

@@ -9,11 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +21,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from tests.io.faults import dropping_after
+from tests.support.faults import dropping_after
+from tests.support.server import free_port, start_server
 from ticket_app.cli import app
 from ticket_app.models import Ticket
 from ticket_app.services import exporter
@@ -162,12 +159,6 @@ def test_the_cli_never_leaves_a_short_file(
     assert len(exported(target.read_text())) == 1200
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.timeout(120)
 def test_behind_a_real_server_the_client_sees_a_transport_error(
     db: Engine, admin_token: str, tmp_path: Path
@@ -182,27 +173,12 @@ def test_behind_a_real_server_the_client_sees_a_transport_error(
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "tests.io.export_server:create"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "tests.support.export_server:create"]
     log = tmp_path / "server.log"
-    server = subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: the worker goes down with it
-    )
+    server = start_server(command, log=log, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/api/me/", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        server.wait_until_up(f"{base}/api/me/", timeout=30)
 
         received = bytearray()
         headers = {"Authorization": f"Bearer {admin_token}"}
@@ -218,9 +194,4 @@ def test_behind_a_real_server_the_client_sees_a_transport_error(
         assert list(got[0]) == list(EXPORT_COLUMNS)
         assert 0 < len(got) < rows
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        server.stop()

@@ -15,9 +15,7 @@ import csv
 import io
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
+from tests.support.server import free_port, running_server
 from ticket_app.models import Ticket, TicketEvent
 from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.identity import users
@@ -67,12 +66,6 @@ def seed(engine: Engine) -> None:
         connection.execute(sa.insert(Ticket.__table__), rows)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def agent_tokens(count: int) -> list[str]:
     tokens = []
     for n in range(count):
@@ -98,35 +91,16 @@ def server(db: Engine, admin_token: str, tmp_path: Path) -> Iterator[str]:
     }
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "ticket_app.api.app:create_api"]
-    log = tmp_path / "server.log"
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: the worker goes down with it
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/api/me/", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+    with running_server(
+        command,
+        ready_url=f"{base}/api/me/",
+        timeout=30,
+        log=tmp_path / "server.log",
+        env=env,
+        stop_timeout=20,  # granian's worker can wait at exit for idle anyio threads
+    ):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            # granian's worker can wait at exit for idle anyio worker threads; not under test.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def stalled_export(port: int, token: str) -> socket.socket:

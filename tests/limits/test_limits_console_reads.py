@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import actor_of
+from tests.support.auth import actor_of
 from tests.ui.test_states import _session_cookie
 from tests.ui.test_var_marker import _call, _tab
 from ticket_app.services.rate_limits import (

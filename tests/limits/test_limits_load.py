@@ -26,10 +26,8 @@ import hashlib
 import json
 import math
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -43,7 +41,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
-from tests.helpers import scratch_postgres_database
+from tests.support.database import scratch_postgres_database
+from tests.support.server import free_port, running_server
 from ticket_app.services.database import use_database
 from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.identity import users
@@ -94,12 +93,6 @@ class Server:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _fill(url: str) -> tuple[str, str, str]:
     """Migrate and fill the database; return the agent's, viewer's and exporter's tokens."""
     upgrade_database(url)
@@ -128,7 +121,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip("TEST_DATABASE_URL is not a PostgreSQL URL; load test skipped")
     with scratch_postgres_database(base_url, prefix="triage_load") as url:
         agent, viewer, exporter = _fill(url)
-        port = _free_port()
+        port = free_port()
         log = tmp_path_factory.mktemp("load") / "server.log"
         env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(PROJECT_ROOT)}
         env.update(SERVER_SETTINGS)
@@ -136,35 +129,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         command += ["ticket_app.api.app:create_api"]
-        with log.open("wb") as output:
-            # Its own process group: granian's worker is a child that must go down with it.
-            process = subprocess.Popen(
-                command,
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
         base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"{base}/api/me/", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, "the server did not start"
-                    time.sleep(0.2)
+        with running_server(command, ready_url=f"{base}/api/me/", timeout=60, log=log, env=env):
             yield Server(base, agent, viewer, exporter, log)
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 @dataclass

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.api.app import create_api
 from ticket_app.api.rate_limits import RateLimitMiddleware, is_expensive
 from ticket_app.models import ApiToken, utc_now

@@ -23,6 +23,8 @@ from ticket_app.cli import app
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import alembic_config, downgrade_database
 
+pytestmark = pytest.mark.newcomer
+
 runner = CliRunner()
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -15,6 +15,8 @@ from ticket_app.cli import demo_data as demo
 from ticket_app.services.database import use_database
 from ticket_app.services.stats import ticket_stats
 
+pytestmark = pytest.mark.newcomer
+
 runner = CliRunner()
 DAY = datetime(2026, 11, 20, tzinfo=UTC).date()
 

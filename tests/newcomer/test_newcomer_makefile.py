@@ -17,7 +17,10 @@ import pytest
 
 from ticket_app.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+pytestmark = [
+    pytest.mark.newcomer,
+    pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed"),
+]
 
 # Records its call; as `python3 -m venv DIR` it also makes DIR, as the real one would.
 RECORDER = """#!/bin/sh

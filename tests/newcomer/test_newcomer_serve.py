@@ -13,11 +13,8 @@ import logging
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,12 +26,14 @@ from reflex.utils import frontend_skeleton
 from typer.testing import CliRunner
 
 from tests.newcomer.conftest import ExecCall
+from tests.support.server import JS_BIN, Server, free_port, reflex_env, running_server
 from ticket_app.cli import app
 from ticket_app.cli import serve as cli_module
 from ticket_app.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.newcomer
+
 runner = CliRunner()
-JS_BIN = PROJECT_ROOT / ".venv" / "js" / "node_modules" / ".bin"
 UV_ADVICE = re.compile(r"uv pip install|uv run reflex")
 
 
@@ -139,19 +138,6 @@ CHECKOUT_FILES = (
 )
 
 
-def free_port(taken: set[int]) -> int:
-    for port in range(3400, 3500):
-        if port in taken:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 3400-3499")
-
-
 def copy_checkout(target: Path) -> Path:
     """The project's runtime files (working tree, no build folders) copied to `target`."""
     ignore = shutil.ignore_patterns("__pycache__", ".web*", ".states*", "node_modules", "*.db")
@@ -171,56 +157,27 @@ def get(url: str) -> bytes:
 
 
 @contextmanager
-def served(checkout: Path, port: int, log_path: Path) -> Iterator[subprocess.Popen]:
+def served(checkout: Path, port: int, log_path: Path) -> Iterator[Server]:
     """`python -m ticket_app serve` in `checkout` on `port` (its own SQLite file), until it
     answers /ping; stopped with its process group afterwards."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("REFLEX_WEB_WORKDIR", "REFLEX_STATES_WORKDIR", "DATABASE_URL")
-    }
-    env.update(
-        PATH=os.pathsep.join([str(JS_BIN), str(Path(sys.executable).parent), env["PATH"]]),
+    env = reflex_env(
+        unset=("REFLEX_WEB_WORKDIR", "REFLEX_STATES_WORKDIR"),
         DATABASE_URL=f"sqlite:///{checkout / f'tickets-{port}.db'}",
         PORT=str(port),
         HOST="127.0.0.1",
         GEMINI_API_KEY="",
         REFLEX_REDIS_URL="",
         SETUP_TOKEN="newcomer-test-setup-token",
-        REFLEX_USE_SYSTEM_BUN="true",
-        REFLEX_TELEMETRY_ENABLED="false",
-        REFLEX_CHECK_LATEST_VERSION="false",
-        NPM_CONFIG_REGISTRY="https://registry.npmjs.org/",
     )
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ticket_app", "serve"],
-            cwd=checkout,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                get(f"http://127.0.0.1:{port}/ping")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        else:
-            output = log_path.read_text(errors="replace")
-            pytest.fail(f"server on {port} did not answer; exit {process.poll()}\n{output}")
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+    with running_server(
+        [sys.executable, "-m", "ticket_app", "serve"],
+        ready_url=f"http://127.0.0.1:{port}/ping",
+        timeout=240,
+        log=log_path,
+        env=env,
+        cwd=checkout,
+    ) as server:
+        yield server
 
 
 def event_ports(port: int) -> set[int]:
@@ -242,10 +199,10 @@ def test_two_servers_from_one_checkout_stay_independent(tmp_path: Path) -> None:
     checkout = copy_checkout(tmp_path / "checkout")
     requirements = checkout / "requirements.txt"
     os.utime(requirements, (1_000_000_000, 1_000_000_000))
-    first_port = free_port(set())
+    first_port = free_port(range(3400, 3500))
     with served(checkout, first_port, tmp_path / "first.log"):
         assert event_ports(first_port) == {first_port}
-        second_port = free_port({first_port})
+        second_port = free_port(range(3400, 3500), taken={first_port})
         with served(checkout, second_port, tmp_path / "second.log"):
             assert event_ports(second_port) == {second_port}
             # The first console still talks to its own backend, not the newer one.

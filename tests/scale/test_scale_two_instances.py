@@ -44,9 +44,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.e2e.conftest import CHROMIUM_ARGS
-from tests.helpers import scratch_postgres_database
-from tests.scale.cluster import (
-    JS_BIN,
+from tests.support.cluster import (
     Cluster,
     claimed_redis_database,
     cluster,
@@ -54,6 +52,8 @@ from tests.scale.cluster import (
     redis_reachable,
     served_by,
 )
+from tests.support.database import scratch_postgres_database
+from tests.support.server import JS_BIN
 from ticket_app.models import ActorKind, Ticket
 from ticket_app.services.access import Actor
 from ticket_app.services.database import get_engine, use_database
@@ -61,7 +61,7 @@ from ticket_app.services.identity import sessions, users
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.ui.state.tickets import POLL_SECONDS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.scale]
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 

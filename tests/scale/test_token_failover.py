@@ -18,8 +18,10 @@ import pytest
 from redis.asyncio import Redis
 from reflex.utils.token_manager import RedisTokenManager, SocketRecord
 
-from tests.scale.cluster import claimed_redis_database, redis_reachable
+from tests.support.cluster import claimed_redis_database, redis_reachable
 from ticket_app.ui.failover import FailoverTokenManager, alive_channel
+
+pytestmark = pytest.mark.scale
 
 TOKEN = "5f0c1d9e-0000-4000-8000-000000000013"
 RECORD_KEY = f"token_manager_socket_record_{TOKEN}"

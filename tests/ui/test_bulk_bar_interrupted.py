@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
-from tests.core.test_bulk_concurrency import database_fails_at_ticket_update
+from tests.services.test_services_bulk_concurrency import database_fails_at_ticket_update
 from tests.ui.test_states import _session_cookie
 from tests.ui.test_var_marker import _sent_text, _tab
 from ticket_app.schemas import TicketCreate

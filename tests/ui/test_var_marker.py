@@ -26,7 +26,7 @@ from reflex.constants import REFLEX_VAR_OPENING_TAG
 from sqlalchemy.engine import Engine
 
 import ticket_app.ticket_app  # noqa: F401  (registers every console state)
-from tests.auth.support import actor_of
+from tests.support.auth import actor_of
 from tests.ui.test_states import _as, _session_cookie
 from ticket_app.console_routes import safe_return_path
 from ticket_app.services.identity import tokens

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import make_ticket, set_created_at
+from tests.support.tickets import make_ticket, set_created_at
 
 
 def ids(response) -> list[int]:

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from tests.api.workspace import staff_clients
 from tests.conftest import SYSTEM
-from tests.core.test_counts import assert_counts_exact
-from tests.helpers import make_ticket
+from tests.services.test_services_counts import assert_counts_exact
+from tests.support.tickets import make_ticket
+from tests.support.workspace import staff_clients
 from ticket_app.models import Category, Role, Ticket, utc_now
 from ticket_app.schemas import BulkRequest, TicketCreate
 from ticket_app.services import tickets

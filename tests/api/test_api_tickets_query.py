@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import make_ticket, set_created_at
+from tests.support.tickets import make_ticket, set_created_at
 from ticket_app.api.app import create_api
 from ticket_app.models import Ticket
 

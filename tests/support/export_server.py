@@ -1,7 +1,7 @@
 """An API app whose exports lose their database connection part-way, for a real HTTP server.
 
-`granian --factory tests.io.export_server:create` with DATABASE_URL set to the test database and
-EXPORT_FAULT_AFTER_ROWS to the number of rows read before the connection is dropped.
+`granian --factory tests.support.export_server:create` with DATABASE_URL set to the test
+database and EXPORT_FAULT_AFTER_ROWS to the number of rows read before the connection is dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 
 from fastapi import FastAPI
 
-from tests.io.faults import dropping_after
+from tests.support.faults import dropping_after
 from ticket_app.api.app import create_api
 from ticket_app.services import exporter
 

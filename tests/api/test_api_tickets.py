@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.triage import TriageSuggestion
 
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import make_ticket, set_created_at
+from tests.support.tickets import make_ticket, set_created_at
 from ticket_app.schemas import TicketFilters
 from ticket_app.services.stats import ticket_stats
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.services.tickets import training_rows
 
 

@@ -7,9 +7,9 @@ import io
 
 from fastapi.testclient import TestClient
 
-from tests.api.workspace import all_pages, error_fields, staff_clients
 from tests.conftest import SYSTEM
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
+from tests.support.workspace import all_pages, error_fields, staff_clients
 from ticket_app.models import Role
 from ticket_app.services.identity import users
 

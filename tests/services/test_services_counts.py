@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from tests.conftest import SYSTEM
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.cli import app
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate

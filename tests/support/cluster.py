@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -27,10 +24,10 @@ from pathlib import Path
 import redis
 import yaml
 
+from tests.support.server import Server, free_port, reflex_env, start_server
 from ticket_app.settings import PROJECT_ROOT
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
-JS_BIN = PROJECT_ROOT / ".venv" / "js" / "node_modules" / ".bin"
 STARTUP_SECONDS = 180
 # Redis databases 1-15 are handed out to concurrent runs through claim keys in database 0.
 CLAIM_KEY = "triage-desk:scale-test:claim:{db}"
@@ -53,13 +50,6 @@ def compose_haproxy_config() -> str:
     """
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     return services["lb"]["environment"]["DESK_HAPROXY_CFG"].replace("$$", "$")
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_reachable(url: str) -> bool:
@@ -98,38 +88,13 @@ def claimed_redis_database(server_url: str) -> Iterator[str]:
                 registry.delete(key)
 
 
-def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:4]} exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} not up after {STARTUP_SECONDS}s:\n{log.read_text()[-4000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @dataclass
 class Instance:
-    """One running app server: its HAProxy server name, port and process."""
+    """One running app server: its HAProxy server name, port and process group."""
 
     name: str
     port: int
-    process: subprocess.Popen
-    log: Path
+    server: Server
 
     @property
     def url(self) -> str:
@@ -138,19 +103,7 @@ class Instance:
 
     def stop(self) -> None:
         """SIGTERM the server's process group (as `docker stop` would) and wait for it."""
-        _stop(self.process)
-
-
-def _start(command: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        return subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=dict(env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.server.stop(timeout=20)
 
 
 @dataclass(frozen=True)
@@ -172,23 +125,15 @@ def cluster(
     """
     lb_port = free_port()
     lb_url = f"http://127.0.0.1:{lb_port}"
-    base_env = {
-        **os.environ,
-        "PATH": os.pathsep.join(
-            [str(JS_BIN), str(Path(sys.executable).parent), os.environ["PATH"]]
-        ),
-        "REFLEX_USE_SYSTEM_BUN": "true",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-        "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
-        "GEMINI_API_KEY": "",
-        "REFLEX_REDIS_URL": redis_url,
-        "REFLEX_API_URL": lb_url,
-        "GRANIAN_WORKERS": "1",
+    base_env = reflex_env(
+        GEMINI_API_KEY="",
+        REFLEX_REDIS_URL=redis_url,
+        REFLEX_API_URL=lb_url,
+        GRANIAN_WORKERS="1",
         **extra_env,
-    }
+    )
     instances: dict[str, Instance] = {}
-    balancer: subprocess.Popen | None = None
+    balancer: Server | None = None
     try:
         # One after the other: each start copies the project's reflex.lock/ files into its web
         # folder and back (truncate, then write). Two starts at once once read them half-written
@@ -202,9 +147,9 @@ def cluster(
             }
             command = [sys.executable, "-m", "ticket_app", "serve", "--port", str(port)]
             command += ["--host", "127.0.0.1", "--database-url", database_url]
-            log = work / f"{name}.log"
-            instance = instances[name] = Instance(name, port, _start(command, env, log), log)
-            _wait_for(f"{instance.url}/ping", instance.process, instance.log)
+            server = start_server(command, log=work / f"{name}.log", env=env)
+            instance = instances[name] = Instance(name, port, server)
+            server.wait_until_up(f"{instance.url}/ping", STARTUP_SECONDS)
 
         config = work / "haproxy.cfg"
         config.write_text(compose_haproxy_config())
@@ -214,14 +159,17 @@ def cluster(
             "DESK_APP1": f"127.0.0.1:{instances['app1'].port}",
             "DESK_APP2": f"127.0.0.1:{instances['app2'].port}",
         }
-        lb_log = work / "haproxy.log"
-        balancer = _start([haproxy_binary() or "haproxy", "-db", "-f", str(config)], lb_env, lb_log)
+        balancer = start_server(
+            [haproxy_binary() or "haproxy", "-db", "-f", str(config)],
+            log=work / "haproxy.log",
+            env=lb_env,
+        )
         for name in instances:
-            wait_until_served_by(lb_url, name, balancer, lb_log)
+            wait_until_served_by(lb_url, name, balancer)
         yield Cluster(url=lb_url, instances=instances)
     finally:
         if balancer is not None:
-            _stop(balancer)
+            balancer.stop(timeout=20)
         for instance in instances.values():
             instance.stop()
 
@@ -233,18 +181,16 @@ def served_by(lb_url: str, pinned_to: str) -> str:
         return response.headers.get("X-Desk-Server", "")
 
 
-def wait_until_served_by(
-    lb_url: str, name: str, balancer: subprocess.Popen, log: Path, seconds: float = 30
-) -> None:
+def wait_until_served_by(lb_url: str, name: str, balancer: Server, seconds: float = 30) -> None:
     """Wait until HAProxy routes a browser pinned to `name` to `name` (its check passed)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if balancer.poll() is not None:
-            raise RuntimeError(f"haproxy exited:\n{log.read_text()[-4000:]}")
+        if balancer.process.poll() is not None:
+            raise RuntimeError(f"haproxy exited:\n{balancer.log_tail()}")
         try:
             if served_by(lb_url, name) == name:
                 return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"haproxy does not route to {name}:\n{log.read_text()[-4000:]}")
+    raise RuntimeError(f"haproxy does not route to {name}:\n{balancer.log_tail()}")

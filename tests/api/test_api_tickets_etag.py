@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.workspace import error_fields, staff_clients
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
+from tests.support.workspace import error_fields, staff_clients
 from ticket_app.models import Role
 
 

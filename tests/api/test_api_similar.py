@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.helpers import make_ticket
+from tests.support.tickets import make_ticket
 from ticket_app.models import Ticket, TicketComment
 
 WEBHOOK = (

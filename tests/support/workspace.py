@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.auth.support import add_token, add_user, bearer, sign_in
-from tests.helpers import make_ticket
+from tests.support.auth import add_token, add_user, bearer, sign_in
+from tests.support.tickets import make_ticket
 from ticket_app.api.app import create_api
 from ticket_app.models import Role, Ticket
 

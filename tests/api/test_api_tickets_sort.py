@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.api.workspace import START, all_pages, error_fields, set_updated_at, ticket_at
+from tests.support.workspace import START, all_pages, error_fields, set_updated_at, ticket_at
 from ticket_app.services.ticket_query import encode_cursor
 
 PRIORITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
