@@ -35,6 +35,7 @@ from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidInputError, NotFoundError
+from ticket_app.services.mail_messages import comment_mail
 from ticket_app.services.mailboxes import MailKeyMissingError, smtp_endpoint
 from ticket_app.services.task_queue import enqueue, queue
 from ticket_app.settings import get_settings
@@ -311,6 +312,17 @@ def deliver(mail_message_id: int) -> DeliveryStatus | None:
 def deliver_job(mail_message_id: int) -> None:
     """The queue's job for `deliver` (retries come from its RetryTask)."""
     deliver(mail_message_id)
+
+
+def resend_comment(ticket_id: int, comment_id: int, *, actor: Actor) -> None:
+    """Queue again the failed mail of reply `comment_id` on ticket `ticket_id`.
+
+    Raises as `resend`, and NotFoundError when the comment was not mailed.
+    """
+    actor.require(Action.TICKETS_COMMENT)
+    with service_session() as session:
+        mail_message_id = int(comment_mail(session, ticket_id, comment_id).id)
+    resend(mail_message_id, actor=actor)
 
 
 def resend(mail_message_id: int, *, actor: Actor) -> None:
