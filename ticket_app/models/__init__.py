@@ -1,0 +1,99 @@
+"""Database models: tickets, comments, audit events, staff, sessions, tokens, imports, views.
+
+One module per concern; every name is re-exported here, so `from ticket_app.models import
+Ticket` keeps working. The constraints declared in this package are the ones the Alembic
+migrations create; the database refuses bad rows on its own, whatever client writes them.
+
+The enums are re-exported too: callers outside `ui/` and `triage/` still name them from here.
+"""
+
+from ticket_app.enums import (
+    ActorKind,
+    Category,
+    CommentChannel,
+    EventKind,
+    ImportStatus,
+    Priority,
+    Role,
+    Status,
+)
+
+# The modules are imported in the order the tables were declared in, which is the order
+# `SQLModel.metadata` (and so `create_all` and Alembic's comparisons) sees them in.
+# isort: off
+from ticket_app.models.base import (
+    EMAIL_MAX_LENGTH,
+    MAX_ROW_ID,
+    NAME_MAX_LENGTH,
+    UTCDateTime,
+    utc_now,
+)
+from ticket_app.models.tickets import (
+    EXTERNAL_ID_MAX_LENGTH,
+    PRIORITY_RANK_SQL,
+    STATUS_RANK_SQL,
+    SUGGESTED_TITLE_MAX_LENGTH,
+    TICKET_CHECKS,
+    TITLE_MAX_LENGTH,
+    Ticket,
+)
+from ticket_app.models.identity import (
+    API_TOKEN_CHECKS,
+    STAFF_USER_CHECKS,
+    ApiToken,
+    StaffSession,
+    StaffUser,
+)
+from ticket_app.models.audit import TICKET_EVENT_CHECKS, TicketEvent
+from ticket_app.models.imports import IMPORT_RUN_CHECKS, ImportRun
+from ticket_app.models.idempotency import (
+    IDEMPOTENCY_KEY_CHECKS,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IdempotencyKey,
+)
+from ticket_app.models.comments import COMMENT_CHECKS, TicketComment
+from ticket_app.models.views import SAVED_VIEW_CHECKS, SavedView
+from ticket_app.models.counts import TicketCount, TicketCountTotal
+
+# isort: on
+
+__all__ = [
+    "API_TOKEN_CHECKS",
+    "COMMENT_CHECKS",
+    "EMAIL_MAX_LENGTH",
+    "EXTERNAL_ID_MAX_LENGTH",
+    "IDEMPOTENCY_KEY_CHECKS",
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "IMPORT_RUN_CHECKS",
+    "MAX_ROW_ID",
+    "NAME_MAX_LENGTH",
+    "PRIORITY_RANK_SQL",
+    "SAVED_VIEW_CHECKS",
+    "STAFF_USER_CHECKS",
+    "STATUS_RANK_SQL",
+    "SUGGESTED_TITLE_MAX_LENGTH",
+    "TICKET_CHECKS",
+    "TICKET_EVENT_CHECKS",
+    "TITLE_MAX_LENGTH",
+    "ActorKind",
+    "ApiToken",
+    "Category",
+    "CommentChannel",
+    "EventKind",
+    "IdempotencyKey",
+    "ImportRun",
+    "ImportStatus",
+    "Priority",
+    "Role",
+    "SavedView",
+    "StaffSession",
+    "StaffUser",
+    "Status",
+    "Ticket",
+    "TicketComment",
+    "TicketCount",
+    "TicketCountTotal",
+    "TicketEvent",
+    "UTCDateTime",
+    "utc_now",
+]

@@ -1,0 +1,189 @@
+"""The `tickets` table: one support ticket, its CHECK constraints and its indexes.
+
+The constraints declared in this package are the ones the Alembic migrations create; the
+database refuses bad rows on its own, whatever client writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ticket_app.enums import Category, Priority, Status
+from ticket_app.models.base import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    UTCDateTime,
+    enum_check,
+    utc_now,
+)
+
+TITLE_MAX_LENGTH = 200
+EXTERNAL_ID_MAX_LENGTH = 200
+
+
+def _nullable_in(column: str, enum: type[StrEnum]) -> str:
+    return f"{column} IS NULL OR {enum_check(column, enum)}"
+
+
+# Named CHECK constraints; the migration creates exactly these.
+TICKET_CHECKS: dict[str, str] = {
+    "ck_tickets_title_length": f"length(title) BETWEEN 1 AND {TITLE_MAX_LENGTH}",
+    "ck_tickets_title_not_blank": "length(trim(title)) > 0",
+    "ck_tickets_description_not_blank": "length(trim(description)) > 0",
+    "ck_tickets_category": enum_check("category", Category),
+    "ck_tickets_priority": enum_check("priority", Priority),
+    "ck_tickets_status": enum_check("status", Status),
+    "ck_tickets_suggested_category": _nullable_in("suggested_category", Category),
+    "ck_tickets_suggested_priority": _nullable_in("suggested_priority", Priority),
+    "ck_tickets_requester_name": "requester_name IS NULL OR length(trim(requester_name)) > 0",
+    "ck_tickets_requester_email": "requester_email IS NULL OR requester_email LIKE '%_@_%'",
+    "ck_tickets_suggestion_source": (
+        "suggestion_source IS NULL OR suggestion_source IN ('gemini', 'offline')"
+    ),
+    "ck_tickets_sentiment": (
+        "sentiment IS NULL OR sentiment IN ('negative', 'neutral', 'positive')"
+    ),
+}
+SUGGESTED_TITLE_MAX_LENGTH = 80
+
+PRIORITY_RANK_SQL = (
+    "CASE priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 "
+    "WHEN 'low' THEN 1 ELSE 0 END"
+)
+"""`priority_rank`: critical 4 .. low 1, so "critical first" is a descending index scan."""
+STATUS_RANK_SQL = (
+    "CASE status WHEN 'open' THEN 4 WHEN 'in_progress' THEN 3 WHEN 'resolved' THEN 2 "
+    "WHEN 'closed' THEN 1 ELSE 0 END"
+)
+"""`status_rank`: open 4 .. closed 1, so "by status" lists the life cycle from its start."""
+
+
+class Ticket(SQLModel, table=True):
+    """One support ticket.
+
+    `suggested_category` / `suggested_priority` keep what the classifier proposed when the ticket
+    was created, so the share of suggestions staff overrode can be measured later.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in TICKET_CHECKS.items()),
+        sa.Index("ix_tickets_created_at_id", "created_at", "id"),
+        sa.Index("ix_tickets_status_created_at_id", "status", "created_at", "id"),
+        sa.Index("ix_tickets_category_created_at_id", "category", "created_at", "id"),
+        sa.Index("ix_tickets_priority_created_at_id", "priority", "created_at", "id"),
+        sa.Index("ux_tickets_external_id", "external_id", unique=True),
+        sa.Index("ix_tickets_updated_at_id", "updated_at", "id"),
+        sa.Index("ix_tickets_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
+        sa.Index(
+            "ix_tickets_assignee_id_status_created_at_id",
+            "assignee_id",
+            "status",
+            "created_at",
+            "id",
+        ),
+        sa.Index("ix_tickets_priority_rank_created_at_id", "priority_rank", "created_at", "id"),
+        sa.Index("ix_tickets_status_rank_created_at_id", "status_rank", "created_at", "id"),
+        sa.Index("ix_tickets_language_created_at_id", "language", "created_at", "id"),
+        sa.Index("ix_tickets_frustrated_created_at_id", "frustrated", "created_at", "id"),
+        sa.Index("ix_tickets_duplicate_of_id", "duplicate_of_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=sa.Column(sa.String(TITLE_MAX_LENGTH), nullable=False))
+    description: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    category: Category = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    priority: Priority = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    status: Status = Field(
+        default=Status.OPEN,
+        sa_column=sa.Column(sa.String(20), nullable=False, server_default=Status.OPEN.value),
+    )
+    suggested_category: Category | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    suggested_priority: Priority | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now,
+        sa_column=sa.Column(
+            UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()
+        ),
+    )
+    updated_at: datetime = Field(
+        default_factory=utc_now,
+        sa_column=sa.Column(
+            UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()
+        ),
+    )
+    external_id: str | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.String(EXTERNAL_ID_MAX_LENGTH), nullable=True),
+        description="The ticket's id in the system it was imported from; unique when present.",
+    )
+    created_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+        description="The staff user who created the ticket (none for intake, import, legacy).",
+    )
+    labels_confirmed_by: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+        description="The agent or admin who last set or confirmed category/priority/status; "
+        "only such tickets train the team model.",
+    )
+    assignee_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("staff_users.id"), nullable=True),
+        description="The staff user who owns the ticket; none: unassigned (migration 0007).",
+    )
+    requester_name: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(NAME_MAX_LENGTH), nullable=True)
+    )
+    requester_email: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=True)
+    )
+    first_public_reply_at: datetime | None = Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=True),
+        description="When staff first replied publicly; set once, with that reply.",
+    )
+    priority_rank: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.SmallInteger, sa.Computed(PRIORITY_RANK_SQL), nullable=True),
+    )
+    status_rank: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.SmallInteger, sa.Computed(STATUS_RANK_SQL), nullable=True),
+    )
+    # Triage signals (migration 0008): what the classifier read when the ticket was created.
+    suggestion_source: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    suggested_category_confidence: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    suggested_priority_confidence: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    suggested_title: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(SUGGESTED_TITLE_MAX_LENGTH), nullable=True)
+    )
+    language: str | None = Field(default=None, sa_column=sa.Column(sa.String(8), nullable=True))
+    sentiment: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    sentiment_score: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    frustrated: bool = Field(
+        default=False,
+        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    duplicate_of_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
+        description="The ticket this one was merged into as a duplicate (closed then).",
+    )
