@@ -15,7 +15,7 @@ from tests.helpers import scratch_postgres_database
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.services.rate_limits import reset_rate_limits

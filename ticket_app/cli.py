@@ -43,7 +43,7 @@ from ticket_app.bench import format_table, run_bench
 from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
 from ticket_app.services import counts, identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.demo import (
     DEFAULT_DEMO_SEED,

@@ -19,7 +19,7 @@ from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import ApiToken, Role, StaffSession, StaffUser
 from ticket_app.schemas import TicketCreate, UserRead
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import service_session
 from ticket_app.services.tickets import create_ticket
 

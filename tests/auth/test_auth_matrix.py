@@ -36,7 +36,7 @@ from tests.conftest import SYSTEM
 from ticket_app.api.app import create_api
 from ticket_app.models import Role, utc_now
 from ticket_app.services import identity
-from ticket_app.services.permissions import Action, Scope, role_allows, scopes_allow
+from ticket_app.services.access import Action, Scope, role_allows, scopes_allow
 
 PUBLIC = "public"  # answers the same whoever asks
 SIGNED_IN = "signed in"  # any valid session or token

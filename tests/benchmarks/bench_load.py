@@ -37,7 +37,7 @@ from tests.benchmarks.bench_queries import generate_rows
 from tests.helpers import scratch_postgres_database
 from ticket_app.models import ActorKind
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.settings import PROJECT_ROOT, get_settings

@@ -15,7 +15,7 @@ from tests.cli.support import STRONG_PASSWORD, Invoke
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.identity import token_digest
 from ticket_app.settings import PROJECT_ROOT
 

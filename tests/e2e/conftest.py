@@ -27,7 +27,7 @@ import pytest
 
 from ticket_app.models import ActorKind
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
 

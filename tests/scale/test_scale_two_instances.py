@@ -56,7 +56,7 @@ from tests.scale.cluster import (
 )
 from ticket_app.models import ActorKind, Ticket
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import get_engine, use_database
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.ui.state.tickets import POLL_SECONDS

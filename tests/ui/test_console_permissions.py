@@ -23,8 +23,8 @@ from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Role, SavedView
 from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.services import identity
+from ticket_app.services.access import Action, role_allows
 from ticket_app.services.database import service_session
-from ticket_app.services.permissions import Action, role_allows
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
 from ticket_app.ui.logic import ticket_row
 from ticket_app.ui.state import NavState, StatsState, TicketFormState, TicketListState

@@ -16,7 +16,7 @@ from tests.conftest import SYSTEM
 from tests.ui.test_states import _as, _drain, _session_cookie
 from ticket_app.schemas import CommentCreate, TicketCreate, TicketUpdate
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.comments import add_comment, list_comments
 from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.tickets import create_ticket, get_ticket, update_ticket

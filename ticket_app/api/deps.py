@@ -29,8 +29,7 @@ from ticket_app.schemas import (
     storable_text,
 )
 from ticket_app.services import tickets as ticket_service
-from ticket_app.services.audit import Actor
-from ticket_app.services.permissions import Action
+from ticket_app.services.access import Action, Actor
 from ticket_app.settings import get_settings
 
 Reader = Annotated[Actor, Depends(require(Action.TICKETS_READ))]

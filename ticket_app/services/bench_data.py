@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from ticket_app.models import ActorKind, Category, Priority, Status, Ticket, utc_now
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.counts import stats_from_counts
 from ticket_app.services.database import create_db_engine, service_session
 

@@ -36,14 +36,14 @@ from sqlmodel import Session
 from ticket_app.models import EventKind, Ticket, TicketEvent, utc_now
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
 from ticket_app.services import counts
-from ticket_app.services.audit import Actor, event_row
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import event_row
 from ticket_app.services.database import get_engine, service_session
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     InvalidInputError,
     TicketNotFoundError,
 )
-from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import (
     LABEL_FIELDS,
     _filter_clauses,

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from ticket_app.models import Category, Priority, Role, Status, utc_now
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.errors import ConflictError
 from ticket_app.services.importer import ImportReport, SourceRecord, import_records
 

@@ -34,7 +34,8 @@ from ticket_app.models import (
     utc_now,
 )
 from ticket_app.schemas import TokenRead, UserRead
-from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.access import Action, Actor, parse_scopes
+from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
     ConflictError,
@@ -46,7 +47,6 @@ from ticket_app.services.errors import (
 from ticket_app.services.login_limits import login_attempt
 from ticket_app.services.login_limits import reset_login_limits as reset_login_limits
 from ticket_app.services.passwords import MAX_PASSWORD_LENGTH, check_password
-from ticket_app.services.permissions import Action, parse_scopes
 from ticket_app.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -53,7 +53,8 @@ from ticket_app.schemas import (
 )
 from ticket_app.services import audit, counts
 from ticket_app.services import idempotency as idempotency_keys
-from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
     ConstraintViolationError,
@@ -64,7 +65,6 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
-from ticket_app.services.permissions import Action
 from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import (
     TicketClassifier,

@@ -14,14 +14,13 @@ import reflex as rx
 
 from ticket_app.schemas import TokenRead, UserRead
 from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor, Scope
 from ticket_app.services.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     ServiceError,
 )
-from ticket_app.services.permissions import Action, Scope
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter

@@ -34,7 +34,7 @@ from ticket_app.schemas import (
     TimelineEntry,
     UserRead,
 )
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
@@ -43,7 +43,6 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
 )
 from ticket_app.services.identity import assignable_staff, get_user
-from ticket_app.services.permissions import Action
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.tickets import (
