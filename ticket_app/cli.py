@@ -42,7 +42,7 @@ from ticket_app import log_redaction
 from ticket_app.bench import format_table, run_bench
 from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
-from ticket_app.services import counts, identity
+from ticket_app.services import identity, stats
 from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.demo import (
@@ -901,7 +901,7 @@ def counts_rebuild(database_url: str | None = _database_option) -> None:
     """
     _connect_migrated(database_url, "ticket_counts")
     with _service_errors():
-        result = counts.rebuild_counts()
+        result = stats.rebuild_counts()
     if result.fixes:
         _print_table(
             ["TABLE", "KEY", "STORED", "ACTUAL"],

@@ -21,13 +21,8 @@ from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
 from ticket_app.services import identity
 from ticket_app.services.errors import DatabaseUnavailableError
-from ticket_app.services.tickets import (
-    create_ticket,
-    get_ticket,
-    list_ticket_events,
-    ticket_stats,
-    update_ticket,
-)
+from ticket_app.services.stats import ticket_stats
+from ticket_app.services.tickets import create_ticket, get_ticket, list_ticket_events, update_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.logic import list_query, ticket_row

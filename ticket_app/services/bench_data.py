@@ -21,8 +21,8 @@ from ticket_app.models import ActorKind, Category, Priority, Status, Ticket, utc
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import identity
 from ticket_app.services.access import Actor
-from ticket_app.services.counts import stats_from_counts
 from ticket_app.services.database import create_db_engine, service_session
+from ticket_app.services.stats import stats_from_counts
 
 WORDS = (
     "invoice",

@@ -34,7 +34,7 @@ from ticket_app.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ticket_app.services.tickets import is_row_id, resolve_assignee
+from ticket_app.services.ticket_query import is_row_id, resolve_assignee
 
 MAX_QUERY_CHARS = 2000
 _ENUMS = {"category": Category, "priority": Priority, "status": Status, "sort": TicketSort}

@@ -45,13 +45,8 @@ from ticket_app.services.errors import (
 from ticket_app.services.identity import assignable_staff, get_user
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
-from ticket_app.services.tickets import (
-    change_marker,
-    get_ticket,
-    is_row_id,
-    ticket_etag,
-    update_ticket,
-)
+from ticket_app.services.ticket_query import is_row_id
+from ticket_app.services.tickets import change_marker, get_ticket, ticket_etag, update_ticket
 from ticket_app.ui.logic import label_of_value, validation_messages
 from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter

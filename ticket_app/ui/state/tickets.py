@@ -26,12 +26,8 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.identity import assignable_staff
 from ticket_app.services.rate_limits import WRITES, expensive_turn
-from ticket_app.services.tickets import (
-    change_marker,
-    list_tickets,
-    ticket_stats,
-    update_ticket,
-)
+from ticket_app.services.stats import ticket_stats
+from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
 from ticket_app.settings import get_settings
 from ticket_app.ui.logic import (
     SORT_LABELS,
