@@ -20,7 +20,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.services.access import Action, Actor
-from ticket_app.services.identity import SESSION_COOKIE, resolve_session, resolve_token
+from ticket_app.services.identity.sessions import SESSION_COOKIE, resolve_session
+from ticket_app.services.identity.tokens import resolve_token
 from ticket_app.settings import get_settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -35,7 +35,9 @@ from ticket_app.services.errors import (
     SetupClosedError,
     TooManyAttemptsError,
 )
-from ticket_app.services.identity import SignedIn, complete_setup, get_user, sign_in, sign_out
+from ticket_app.services.identity.sessions import SignedIn, sign_in, sign_out
+from ticket_app.services.identity.setup import complete_setup
+from ticket_app.services.identity.users import get_user
 from ticket_app.settings import get_settings
 
 router = APIRouter(prefix="/api", tags=["session"])

@@ -14,7 +14,7 @@ import reflex as rx
 from ticket_app.schemas import TicketFilters
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import InvalidInputError, ServiceError
-from ticket_app.services.identity import assignable_staff
+from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import expensive_turn
 from ticket_app.services.stats import ticket_stats, triage_override_stats
 from ticket_app.services.tickets import change_marker

@@ -42,7 +42,7 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.identity import assignable_staff, get_user
+from ticket_app.services.identity.users import assignable_staff, get_user
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.ticket_query import is_row_id

@@ -24,7 +24,7 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.identity import assignable_staff
+from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import WRITES, expensive_turn
 from ticket_app.services.stats import ticket_stats
 from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
