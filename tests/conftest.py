@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 from tests.helpers import scratch_postgres_database
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import tokens, users
+from ticket_app.services.login_limits import reset_login_limits
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.services.rate_limits import reset_rate_limits
 
@@ -70,7 +71,7 @@ def db(database_url: str) -> Iterator[Engine]:
         else:
             for table in TABLES:
                 connection.execute(sa.text(f"DELETE FROM {table}"))
-    identity.reset_login_limits()
+    reset_login_limits()
     reset_rate_limits()
     yield engine
 
@@ -78,8 +79,8 @@ def db(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def admin_token(db: Engine) -> str:
     """A read-write API token of an admin user (admin@example.com), created for this test."""
-    identity.create_user(ADMIN_EMAIL, "admin", TEST_PASSWORD, name="Test Admin", actor=SYSTEM)
-    secret, _ = identity.create_token(ADMIN_EMAIL, "tests", actor=SYSTEM)
+    users.create_user(ADMIN_EMAIL, "admin", TEST_PASSWORD, name="Test Admin", actor=SYSTEM)
+    secret, _ = tokens.create_token(ADMIN_EMAIL, "tests", actor=SYSTEM)
     return secret
 
 

@@ -29,7 +29,7 @@ import httpx
 from ticket_app.models import Status
 from ticket_app.services import bench_data
 from ticket_app.services.database import use_database
-from ticket_app.services.tickets import encode_cursor
+from ticket_app.services.ticket_query import encode_cursor
 from ticket_app.settings import PROJECT_ROOT
 
 SERVER_START_SECONDS = 60

@@ -42,8 +42,8 @@ from ticket_app import log_redaction
 from ticket_app.bench import format_table, run_bench
 from ticket_app.models import ActorKind, Category, Priority, Role, Status
 from ticket_app.schemas import TicketFilters, TokenRead, UserRead
-from ticket_app.services import counts, identity
-from ticket_app.services.audit import Actor
+from ticket_app.services import stats
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
 from ticket_app.services.demo import (
     DEFAULT_DEMO_SEED,
@@ -60,6 +60,9 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.export_files import export_to_file
 from ticket_app.services.exporter import export_csv
+from ticket_app.services.identity import setup
+from ticket_app.services.identity import tokens as identity_tokens
+from ticket_app.services.identity import users as identity_users
 from ticket_app.services.import_runs import fail_stale_runs
 from ticket_app.services.importer import (
     DEFAULT_BATCH_SIZE,
@@ -428,11 +431,11 @@ def serve(
     engine = use_database(url)
     _fail_stale_imports()
     with _service_errors():
-        admin_exists = identity.has_admin()
+        admin_exists = setup.has_admin()
     engine.dispose()  # the server opens its own connections; none leak across exec
     if not admin_exists:
         configured = get_settings().setup_token
-        token = identity.setup_token()
+        token = setup.setup_token()
         if configured is None or not configured.get_secret_value():
             env["SETUP_TOKEN"] = token
         typer.echo(
@@ -658,12 +661,12 @@ def _read_password(password_stdin: bool) -> str:
 
 def _known_emails() -> set[str]:
     with _service_errors():
-        return {user.email for user in identity.list_users()}
+        return {user.email for user in identity_users.list_users()}
 
 
 def _normalized_email(email: str) -> str:
     with _service_errors():
-        return identity.normalize_email(email)
+        return identity_users.normalize_email(email)
 
 
 @users_app.command("create", cls=_Command)
@@ -688,7 +691,7 @@ def users_create(
         raise _fail(f"a staff user with email {address} already exists", EXIT_BAD_INPUT)
     password = _read_password(password_stdin)
     with _service_errors():
-        user = identity.create_user(address, new_role, password, name=name, actor=CLI_ACTOR)
+        user = identity_users.create_user(address, new_role, password, name=name, actor=CLI_ACTOR)
     typer.echo(f"created {user.role.value} {user.email} (id {user.id})")
 
 
@@ -697,7 +700,7 @@ def users_list(database_url: str | None = _database_option) -> None:
     """List staff users, active first: id, email, name, role, active, created, last login (UTC)."""
     _connect_identity(database_url)
     with _service_errors():
-        users = identity.list_users()
+        users = identity_users.list_users()
     if not users:
         typer.echo("no staff users yet; add one with `users create EMAIL --role admin`", err=True)
         return
@@ -730,7 +733,7 @@ def users_deactivate(
     """
     _connect_identity(database_url)
     with _service_errors():
-        user = identity.set_active(email, False, actor=CLI_ACTOR)
+        user = identity_users.set_active(email, False, actor=CLI_ACTOR)
     typer.echo(f"deactivated {user.email}; their sessions and API tokens no longer work")
 
 
@@ -742,7 +745,7 @@ def users_activate(
     """Reactivate a deactivated user (their unrevoked, unexpired tokens work again)."""
     _connect_identity(database_url)
     with _service_errors():
-        user = identity.set_active(email, True, actor=CLI_ACTOR)
+        user = identity_users.set_active(email, True, actor=CLI_ACTOR)
     typer.echo(f"activated {user.email}")
 
 
@@ -756,7 +759,7 @@ def users_set_role(
     new_role = _parse_role(role)
     _connect_identity(database_url)
     with _service_errors():
-        user = identity.set_role(email, new_role, actor=CLI_ACTOR)
+        user = identity_users.set_role(email, new_role, actor=CLI_ACTOR)
     typer.echo(f"{user.email} is now {user.role.value}")
 
 
@@ -783,7 +786,7 @@ def users_reset_password(
         raise _fail(f"no staff user with email {address}", EXIT_BAD_INPUT)
     password = _read_password(password_stdin)
     with _service_errors():
-        user = identity.reset_password(
+        user = identity_users.reset_password(
             address, password, actor=CLI_ACTOR, revoke_tokens=not keep_tokens
         )
     ended = "their sessions ended" if keep_tokens else "their sessions ended, tokens revoked"
@@ -815,7 +818,7 @@ def tokens_create(
     """
     _connect_identity(database_url)
     with _service_errors():
-        secret, info = identity.create_token(
+        secret, info = identity_tokens.create_token(
             user, name, scopes=scopes, expires_days=expires_days, actor=CLI_ACTOR
         )
     expiry = f"expires {_when(info.expires_at)} UTC" if info.expires_at else "never expires"
@@ -837,7 +840,7 @@ def tokens_list(
     """List API tokens, newest first (times in UTC); secrets are never shown, only prefixes."""
     _connect_identity(database_url)
     with _service_errors():
-        tokens = identity.list_tokens(actor=CLI_ACTOR, owner_email=user)
+        tokens = identity_tokens.list_tokens(actor=CLI_ACTOR, owner_email=user)
     if not tokens:
         typer.echo("no API tokens", err=True)
         return
@@ -861,7 +864,7 @@ def _token_row(token: TokenRead) -> list[str]:
     expires = "never"
     if token.expires_at is not None:
         expires = _when(token.expires_at)
-        if identity.expires_in(token.expires_at) == "expired":
+        if identity_tokens.expires_in(token.expires_at) == "expired":
             expires += " (expired)"
     return [
         str(token.id),
@@ -884,7 +887,7 @@ def tokens_revoke(
     """Revoke an API token; it stops working at once. Revoking it again changes nothing."""
     _connect_identity(database_url)
     with _service_errors():
-        token = identity.revoke_token(token_id, actor=CLI_ACTOR)
+        token = identity_tokens.revoke_token(token_id, actor=CLI_ACTOR)
     typer.echo(f"revoked API token {token.id} {token.name!r} of {token.user_email}")
 
 
@@ -901,7 +904,7 @@ def counts_rebuild(database_url: str | None = _database_option) -> None:
     """
     _connect_migrated(database_url, "ticket_counts")
     with _service_errors():
-        result = counts.rebuild_counts()
+        result = stats.rebuild_counts()
     if result.fixes:
         _print_table(
             ["TABLE", "KEY", "STORED", "ACTUAL"],

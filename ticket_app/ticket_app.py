@@ -14,8 +14,8 @@ from starlette.types import ASGIApp
 from ticket_app import log_redaction
 from ticket_app.api.app import create_api
 from ticket_app.api.security import secure_asgi_app
-from ticket_app.services import identity
 from ticket_app.services.errors import ServiceError
+from ticket_app.services.identity import setup
 from ticket_app.settings import get_settings
 from ticket_app.ui.pages import (
     console,
@@ -45,12 +45,12 @@ async def announce_first_admin_setup() -> None:
     if get_settings().setup_token is not None and get_settings().setup_token.get_secret_value():
         return
     try:
-        admin_exists = await asyncio.to_thread(identity.has_admin)
+        admin_exists = await asyncio.to_thread(setup.has_admin)
     except ServiceError:
         return
     if not admin_exists:
         logger.warning(
-            "No admin yet: open /setup and enter the setup token: %s", identity.setup_token()
+            "No admin yet: open /setup and enter the setup token: %s", setup.setup_token()
         )
 
 

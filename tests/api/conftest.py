@@ -12,14 +12,14 @@ import pytest
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from ticket_app.services import identity
+from ticket_app.services.identity import credentials
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The product's hashing code path with the cheapest argon2id parameters."""
     cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    monkeypatch.setattr(identity, "_hasher", lambda: cheap)
-    identity._dummy_hash.cache_clear()
+    monkeypatch.setattr(credentials, "_hasher", lambda: cheap)
+    credentials._dummy_hash.cache_clear()
     yield
-    identity._dummy_hash.cache_clear()
+    credentials._dummy_hash.cache_clear()

@@ -11,7 +11,7 @@ from tests.api.workspace import all_pages, error_fields, staff_clients
 from tests.conftest import SYSTEM
 from tests.helpers import make_ticket
 from ticket_app.models import Role
-from ticket_app.services import identity
+from ticket_app.services.identity import users
 
 
 def test_assign_reassign_and_unassign_are_audited(client: TestClient) -> None:
@@ -38,7 +38,7 @@ def test_only_active_agents_and_admins_can_be_assigned(client: TestClient) -> No
     ticket = make_ticket(client)
     url = f"/api/tickets/{ticket['id']}/"
     with staff_clients(Role.VIEWER, Role.AGENT) as [(viewer_id, _), (agent_id, _)]:
-        identity.set_active("agent1@example.com", False, actor=SYSTEM)
+        users.set_active("agent1@example.com", False, actor=SYSTEM)
         for assignee in (viewer_id, agent_id, 9999, 0, "1", True, 1.5):
             response = client.patch(url, json={"assignee_id": assignee})
             assert response.status_code == 422, assignee

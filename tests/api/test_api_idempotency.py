@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from tests.conftest import ADMIN_EMAIL, SYSTEM
 from ticket_app.api.app import create_api
 from ticket_app.models import IdempotencyKey, utc_now
-from ticket_app.services import identity
 from ticket_app.services import tickets as ticket_service
+from ticket_app.services.identity import tokens, users
 from ticket_app.services.importer import import_records
 from ticket_app.services.migrations import downgrade_database, upgrade_database
 
@@ -78,9 +78,9 @@ def test_without_a_key_every_post_creates(client: TestClient) -> None:
 
 
 def test_keys_are_per_user(client: TestClient, db: Engine) -> None:
-    identity.create_user("agent@example.com", "agent", "correct horse battery staple", actor=SYSTEM)
-    agent_secret, _ = identity.create_token("agent@example.com", "ci", actor=SYSTEM)
-    second_secret, _ = identity.create_token(ADMIN_EMAIL, "second", actor=SYSTEM)
+    users.create_user("agent@example.com", "agent", "correct horse battery staple", actor=SYSTEM)
+    agent_secret, _ = tokens.create_token("agent@example.com", "ci", actor=SYSTEM)
+    second_secret, _ = tokens.create_token(ADMIN_EMAIL, "second", actor=SYSTEM)
     first = create(client, "shared-key").json()
     with TestClient(create_api(), headers={"Authorization": f"Bearer {agent_secret}"}) as agent:
         assert create(agent, "shared-key").json()["id"] != first["id"]

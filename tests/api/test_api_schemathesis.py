@@ -36,7 +36,7 @@ from schemathesis.generation.case import Case
 from sqlalchemy.engine import Engine
 
 from ticket_app.api.app import create_api
-from ticket_app.services import identity
+from ticket_app.services.identity import users
 from ticket_app.settings import get_settings
 
 # Fuzzed examples per operation and dialect (the examples and coverage phases add their own
@@ -98,5 +98,5 @@ def _with_known_values(case: Case, admin_id: int) -> None:
 )
 def test_api_conforms_to_its_schema(case: Case, app: FastAPI, admin_token: str) -> None:
     if _is_positive(case):
-        _with_known_values(case, identity.list_users()[0].id)
+        _with_known_values(case, users.list_users()[0].id)
     case.call_and_validate(app=app, headers={"Authorization": f"Bearer {admin_token}"})

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.api.workspace import START, all_pages, error_fields, set_updated_at, ticket_at
-from ticket_app.services.tickets import encode_cursor
+from ticket_app.services.ticket_query import encode_cursor
 
 PRIORITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 STATUS_RANK = {"open": 4, "in_progress": 3, "resolved": 2, "closed": 1}

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 
 from tests.auth.support import Clients
 from ticket_app.api.app import create_api
-from ticket_app.services import identity
+from ticket_app.services.identity import credentials
+from ticket_app.services.login_limits import reset_login_limits
 from ticket_app.settings import get_settings
 
 
@@ -35,10 +36,10 @@ def fast_password_hashing(
         yield
         return
     cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-    monkeypatch.setattr(identity, "_hasher", lambda: cheap)
-    identity._dummy_hash.cache_clear()
+    monkeypatch.setattr(credentials, "_hasher", lambda: cheap)
+    credentials._dummy_hash.cache_clear()
     yield
-    identity._dummy_hash.cache_clear()
+    credentials._dummy_hash.cache_clear()
 
 
 @pytest.fixture
@@ -59,8 +60,8 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None
             for name, value in values.items():
                 patch.setenv(name, value)
             get_settings.cache_clear()
-            identity.reset_login_limits()
+            reset_login_limits()
 
         yield apply
     get_settings.cache_clear()
-    identity.reset_login_limits()
+    reset_login_limits()

@@ -18,18 +18,18 @@ from sqlmodel import select
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import ApiToken, Role, StaffSession, StaffUser
 from ticket_app.schemas import TicketCreate, UserRead
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import service_session
+from ticket_app.services.identity import credentials, sessions, tokens, users
 from ticket_app.services.tickets import create_ticket
 
-SESSION_COOKIE = identity.SESSION_COOKIE
+SESSION_COOKIE = sessions.SESSION_COOKIE
 Clients = Callable[..., TestClient]
 
 
 def add_user(role: Role | str, email: str | None = None) -> UserRead:
     """An active staff user with TEST_PASSWORD (email defaults to `<role>@example.com`)."""
-    return identity.create_user(
+    return users.create_user(
         email or f"{Role(role).value}@example.com", role, TEST_PASSWORD, actor=SYSTEM
     )
 
@@ -38,7 +38,7 @@ def add_token(
     email: str, *, scopes: str | None = None, name: str = "robot", expires_days: int | None = None
 ) -> str:
     """The secret of a new API token of `email` (default scopes: read and write)."""
-    secret, _ = identity.create_token(
+    secret, _ = tokens.create_token(
         email, name, scopes=scopes, expires_days=expires_days, actor=SYSTEM
     )
     return secret
@@ -48,7 +48,7 @@ def actor_of(email: str) -> Actor:
     """The actor of a signed-in staff user, for calling services directly as that user."""
     with service_session() as session:
         user = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
-        return identity.user_actor(user)
+        return users.user_actor(user)
 
 
 def bearer(secret: str) -> dict[str, str]:
@@ -87,11 +87,11 @@ def set_columns(
 
 def expire_token(engine: Engine, secret: str, when: datetime) -> None:
     """Move an API token's expiry to `when`."""
-    digest = identity.token_digest(secret)
+    digest = credentials.token_digest(secret)
     set_columns(engine, ApiToken, ApiToken.token_hash == digest, expires_at=when)
 
 
 def age_session(engine: Engine, token: str, **values: datetime) -> None:
     """Set a session's timestamps (`last_seen_at`, `expires_at`)."""
-    digest = identity.token_digest(token)
+    digest = credentials.token_digest(token)
     set_columns(engine, StaffSession, StaffSession.token_hash == digest, **values)

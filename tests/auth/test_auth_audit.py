@@ -30,9 +30,9 @@ from ticket_app.models import (
     TicketEvent,
 )
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
-from ticket_app.services import identity
 from ticket_app.services.audit import MAX_VALUE_CHARS
 from ticket_app.services.errors import ConstraintViolationError, PermissionDeniedError
+from ticket_app.services.identity import tokens, users
 from ticket_app.services.importer import import_records
 from ticket_app.services.tickets import (
     create_ticket,
@@ -66,7 +66,7 @@ def all_events(engine: Engine) -> list[TicketEvent]:
 
 def test_api_create_is_recorded_with_the_token_and_its_owner(client: TestClient) -> None:
     ticket = client.post("/api/tickets/", json=TICKET).json()
-    admin = identity.list_users()[0]
+    admin = users.list_users()[0]
     [created] = events(client, ticket["id"])
     assert created["kind"] == "created"
     assert created["actor_kind"] == "token"
@@ -264,12 +264,12 @@ def test_a_refused_api_write_leaves_no_event(clients: Clients, db: Engine) -> No
 
 
 def test_staff_and_token_changes_are_recorded_without_secrets(db: Engine) -> None:
-    identity.create_user(ADMIN_EMAIL, "admin", "correct horse battery staple", actor=SYSTEM)
+    users.create_user(ADMIN_EMAIL, "admin", "correct horse battery staple", actor=SYSTEM)
     agent = add_user(Role.AGENT)
-    identity.set_role(agent.email, Role.VIEWER, actor=SYSTEM)
-    identity.set_active(agent.email, False, actor=SYSTEM)
-    secret, token = identity.create_token(ADMIN_EMAIL, "ci", actor=SYSTEM)
-    identity.revoke_token(token.id, actor=SYSTEM)
+    users.set_role(agent.email, Role.VIEWER, actor=SYSTEM)
+    users.set_active(agent.email, False, actor=SYSTEM)
+    secret, token = tokens.create_token(ADMIN_EMAIL, "ci", actor=SYSTEM)
+    tokens.revoke_token(token.id, actor=SYSTEM)
     recorded = [(e.kind, e.field, e.ticket_id, e.actor_kind) for e in all_events(db)]
     assert recorded == [
         (EventKind.USER_CREATED, "role", None, ActorKind.SYSTEM),

@@ -19,7 +19,7 @@ from tests.auth.support import Clients, add_ticket, add_token, add_user, bearer,
 from ticket_app.api.app import create_api
 from ticket_app.api.security import SECURITY_HEADERS, html_script_hashes
 from ticket_app.models import Role
-from ticket_app.services import identity
+from ticket_app.services.identity import setup
 from ticket_app.services.tickets import get_ticket, list_ticket_events, list_tickets
 
 OWN = "http://testserver"
@@ -183,13 +183,13 @@ def test_no_forced_sign_out_from_a_foreign_page(agent_browser: TestClient, origi
 
 def test_no_first_admin_setup_from_a_foreign_page(clients: Clients) -> None:
     body = {
-        "setup_token": identity.setup_token(),
+        "setup_token": setup.setup_token(),
         "email": "first@example.com",
         "password": "correct horse battery staple",
     }
     response = clients().post("/api/auth/setup", json=body, headers={"Origin": EVIL})
     assert response.status_code == 403
-    assert not identity.has_admin()
+    assert not setup.has_admin()
     assert clients().post("/api/auth/setup", json=body, headers={"Origin": OWN}).status_code == 201
 
 

@@ -35,8 +35,8 @@ from tests.auth.support import (
 from tests.conftest import SYSTEM
 from ticket_app.api.app import create_api
 from ticket_app.models import Role, utc_now
-from ticket_app.services import identity
-from ticket_app.services.permissions import Action, Scope, role_allows, scopes_allow
+from ticket_app.services.access import Action, Scope, role_allows, scopes_allow
+from ticket_app.services.identity import tokens, users
 
 PUBLIC = "public"  # answers the same whoever asks
 SIGNED_IN = "signed in"  # any valid session or token
@@ -195,13 +195,13 @@ def deactivated_client(clients: Clients, *, with_token: bool) -> TestClient:
     if not with_token:
         sign_in(client, email)
     assert client.get("/api/me/").status_code == 200  # works until the user is deactivated
-    identity.set_active(email, False, actor=SYSTEM)
+    users.set_active(email, False, actor=SYSTEM)
     return client
 
 
 def revoked_token_client(clients: Clients) -> TestClient:
-    secret, token = identity.create_token(add_user(Role.ADMIN).email, "old", actor=SYSTEM)
-    identity.revoke_token(token.id, actor=SYSTEM)
+    secret, token = tokens.create_token(add_user(Role.ADMIN).email, "old", actor=SYSTEM)
+    tokens.revoke_token(token.id, actor=SYSTEM)
     return clients(headers=bearer(secret))
 
 

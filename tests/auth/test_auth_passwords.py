@@ -13,8 +13,8 @@ from tests.auth.support import Clients, add_user
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
 from tests.ui.test_console_permissions import _run, _state
 from ticket_app.models import Role
-from ticket_app.services import identity
 from ticket_app.services.errors import InvalidInputError
+from ticket_app.services.identity import sessions, setup, users
 from ticket_app.ui.state.admin import StaffState
 
 WEAK = [
@@ -35,20 +35,20 @@ STRONG = [TEST_PASSWORD, "amber river at midnight", "Tr0ub4dor&3 stapled", "x" *
 @pytest.mark.parametrize(("password", "reason"), WEAK, ids=[w[1][:24] for w in WEAK])
 def test_weak_passwords_are_refused_with_the_reason(db: Engine, password: str, reason: str) -> None:
     with pytest.raises(InvalidInputError) as refused:
-        identity.create_user("jo.bloggs@example.com", "agent", password, actor=SYSTEM)
+        users.create_user("jo.bloggs@example.com", "agent", password, actor=SYSTEM)
     assert refused.value.field == "password"
     assert str(refused.value).startswith(reason)
-    assert identity.list_users() == []
+    assert users.list_users() == []
 
 
 @pytest.mark.parametrize("password", STRONG)
 def test_strong_passwords_are_accepted(db: Engine, password: str) -> None:
-    identity.create_user("jo.bloggs@example.com", "agent", password, actor=SYSTEM)
-    assert identity.sign_in("jo.bloggs@example.com", password).user.email == "jo.bloggs@example.com"
+    users.create_user("jo.bloggs@example.com", "agent", password, actor=SYSTEM)
+    assert sessions.sign_in("jo.bloggs@example.com", password).user.email == "jo.bloggs@example.com"
 
 
 def test_twelve_spaces_are_refused_by_the_setup_api(clients: Clients) -> None:
-    body = {"setup_token": identity.setup_token(), "email": "first@example.com"}
+    body = {"setup_token": setup.setup_token(), "email": "first@example.com"}
     response = clients().post("/api/auth/setup", json={**body, "password": " " * 12})
     assert response.status_code == 422
     assert response.json()["errors"][0] == {
@@ -56,12 +56,12 @@ def test_twelve_spaces_are_refused_by_the_setup_api(clients: Clients) -> None:
         "message": "must not be only spaces",
         "type": "invalid",
     }
-    assert not identity.has_admin()
+    assert not setup.has_admin()
 
 
 def test_the_setup_form_shows_the_reason(clients: Clients) -> None:
     form = {
-        "setup_token": identity.setup_token(),
+        "setup_token": setup.setup_token(),
         "email": "first@example.com",
         "password": "Password1234",
     }
@@ -75,9 +75,9 @@ def test_the_setup_form_shows_the_reason(clients: Clients) -> None:
 
 def test_the_staff_page_shows_the_reason(db: Engine) -> None:
     add_user(Role.ADMIN, ADMIN_EMAIL)
-    signed_in = identity.sign_in(ADMIN_EMAIL, TEST_PASSWORD)
-    state = _state(StaffState, f"{identity.SESSION_COOKIE}={signed_in.token}")
+    signed_in = sessions.sign_in(ADMIN_EMAIL, TEST_PASSWORD)
+    state = _state(StaffState, f"{sessions.SESSION_COOKIE}={signed_in.token}")
     state.new_email, state.new_role, state.new_password = "new@example.com", "agent", " " * 12
     _run(state.invite({}))
     assert state.message == "Password: must not be only spaces"
-    assert "new@example.com" not in {user.email for user in identity.list_users()}
+    assert "new@example.com" not in {user.email for user in users.list_users()}

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from tests.auth.support import Clients, add_token, add_user, bearer, sign_in
 from ticket_app.models import ActorKind, Role, Ticket, utc_now
 from ticket_app.schemas import TicketCreate
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.importer import import_records
 from ticket_app.services.tickets import (
     ACTOR_FLOOR_ROWS,

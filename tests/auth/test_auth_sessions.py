@@ -23,8 +23,8 @@ from tests.auth.support import (
 )
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Role, StaffSession, utc_now
-from ticket_app.services import identity
 from ticket_app.services.errors import InvalidInputError
+from ticket_app.services.identity import credentials, sessions, users
 from ticket_app.settings import get_settings
 
 
@@ -33,7 +33,7 @@ def me(client: TestClient) -> int:
 
 
 def test_me_names_the_user_behind_a_session(clients: Clients) -> None:
-    user = identity.create_user(
+    user = users.create_user(
         "Agent.Smith@Example.com", "agent", TEST_PASSWORD, name="Agent Smith", actor=SYSTEM
     )
     client = clients()
@@ -110,7 +110,7 @@ def test_idle_session_ends(clients: Clients, db: Engine) -> None:
     age_session(db, token, last_seen_at=utc_now() - idle + timedelta(minutes=1))
     assert me(client) == 200  # used within the idle limit: still valid (and touched)
     # The recorded use may lag the real one by up to TOUCH_INTERVAL: past that, it has ended.
-    stale = utc_now() - idle - identity.TOUCH_INTERVAL - timedelta(seconds=1)
+    stale = utc_now() - idle - credentials.TOUCH_INTERVAL - timedelta(seconds=1)
     age_session(db, token, last_seen_at=stale)
     assert me(client) == 401
 
@@ -122,17 +122,17 @@ def test_a_session_never_idles_out_before_the_idle_time_has_passed(
     the last real use: a session used at 00:50 and idle since lives until 00:50 + idle."""
     start = utc_now()
     clock = {"now": start}
-    monkeypatch.setattr(identity, "utc_now", lambda: clock["now"])
+    monkeypatch.setattr(sessions, "utc_now", lambda: clock["now"])
     add_user(Role.AGENT)
     client = clients()
     sign_in(client, "agent@example.com")
     idle = timedelta(minutes=get_settings().session_idle_minutes)
-    last_use = start + identity.TOUCH_INTERVAL - timedelta(seconds=10)
+    last_use = start + credentials.TOUCH_INTERVAL - timedelta(seconds=10)
     clock["now"] = last_use
     assert me(client) == 200  # not recorded: within TOUCH_INTERVAL of the sign-in
     clock["now"] = last_use + idle - timedelta(seconds=1)
     assert me(client) == 200  # idle for less than the idle time since the last real use
-    clock["now"] += idle + identity.TOUCH_INTERVAL + timedelta(seconds=1)
+    clock["now"] += idle + credentials.TOUCH_INTERVAL + timedelta(seconds=1)
     assert me(client) == 401  # idle for longer than the idle time (and the lag) since
 
 
@@ -182,7 +182,7 @@ def test_role_change_ends_sessions_and_the_new_session_has_the_new_role(
     sign_in(client, "agent@example.com")
     ticket = {"title": "t", "description": "d", "category": "general", "priority": "low"}
     assert client.post("/api/tickets/", json=ticket).status_code == 201
-    identity.set_role("agent@example.com", Role.VIEWER, actor=SYSTEM)
+    users.set_role("agent@example.com", Role.VIEWER, actor=SYSTEM)
     assert me(client) == 401
     sign_in(client, "agent@example.com")
     assert client.get("/api/me/").json()["role"] == "viewer"
@@ -195,13 +195,13 @@ def test_deactivation_ends_sessions_and_tokens_and_sign_in(clients: Clients) -> 
     sign_in(browser, "agent@example.com")
     script = clients(headers=bearer(add_token("agent@example.com")))
     assert (me(browser), me(script)) == (200, 200)
-    identity.set_active("agent@example.com", False, actor=SYSTEM)
+    users.set_active("agent@example.com", False, actor=SYSTEM)
     assert (me(browser), me(script)) == (401, 401)
     refused = browser.post(
         "/api/auth/login", json={"email": "agent@example.com", "password": TEST_PASSWORD}
     )
     assert refused.status_code == 401
-    identity.set_active("agent@example.com", True, actor=SYSTEM)
+    users.set_active("agent@example.com", True, actor=SYSTEM)
     assert me(browser) == 401  # reactivation does not revive old sessions
     assert me(script) == 200  # tokens act for their owner again
 
@@ -212,10 +212,10 @@ def test_an_admin_cannot_deactivate_themself_but_another_admin_can(clients: Clie
     browser = clients()
     sign_in(browser, "first@example.com")
     with pytest.raises(InvalidInputError) as refused:
-        identity.set_active("first@example.com", False, actor=actor_of("first@example.com"))
+        users.set_active("first@example.com", False, actor=actor_of("first@example.com"))
     assert refused.value.field == "email"
     assert me(browser) == 200
-    identity.set_active("first@example.com", False, actor=actor_of("second@example.com"))
+    users.set_active("first@example.com", False, actor=actor_of("second@example.com"))
     assert me(browser) == 401
 
 
@@ -223,7 +223,7 @@ def test_password_reset_ends_sessions(clients: Clients) -> None:
     add_user(Role.AGENT)
     client = clients()
     sign_in(client, "agent@example.com")
-    identity.reset_password("agent@example.com", "another long passphrase", actor=SYSTEM)
+    users.reset_password("agent@example.com", "another long passphrase", actor=SYSTEM)
     assert me(client) == 401
     sign_in(client, "agent@example.com", "another long passphrase")
     assert me(client) == 200
@@ -235,14 +235,14 @@ def test_password_reset_revokes_the_users_api_tokens(clients: Clients) -> None:
     script = clients(headers=bearer(add_token("agent@example.com")))
     bystander = clients(headers=bearer(add_token("viewer@example.com")))
     assert (me(script), me(bystander)) == (200, 200)
-    identity.reset_password("agent@example.com", "another long passphrase", actor=SYSTEM)
+    users.reset_password("agent@example.com", "another long passphrase", actor=SYSTEM)
     assert (me(script), me(bystander)) == (401, 200)  # only the reset user's tokens
 
 
 def test_password_reset_can_keep_the_tokens(clients: Clients) -> None:
     add_user(Role.AGENT)
     script = clients(headers=bearer(add_token("agent@example.com")))
-    identity.reset_password(
+    users.reset_password(
         "agent@example.com", "another long passphrase", actor=SYSTEM, revoke_tokens=False
     )
     assert me(script) == 200
@@ -266,12 +266,15 @@ def test_no_secret_is_stored_in_the_database(clients: Clients, db: Engine) -> No
     for what, secret in secrets.items():
         assert not [cell for cell in cells if secret in cell], f"the {what} is stored"
     # What is stored identifies the credentials without being them.
-    assert stored_hashes == {identity.token_digest(session_token), identity.token_digest(api_token)}
+    assert stored_hashes == {
+        credentials.token_digest(session_token),
+        credentials.token_digest(api_token),
+    }
     assert clients(headers=bearer(api_token)).get("/api/me/").status_code == 200
-    stolen_hash = identity.token_digest(api_token)
+    stolen_hash = credentials.token_digest(api_token)
     assert clients(headers=bearer(stolen_hash)).get("/api/me/").status_code == 401
     assert (
-        clients(cookies={SESSION_COOKIE: identity.token_digest(session_token)})
+        clients(cookies={SESSION_COOKIE: credentials.token_digest(session_token)})
         .get("/api/me/")
         .status_code
         == 401
@@ -289,4 +292,4 @@ def test_passwords_are_stored_as_argon2id_with_the_recommended_cost(
     assert parameters == PasswordHash.recommended().hash("probe").split("$")[3]
     cost = dict(item.split("=") for item in parameters.split(","))
     assert int(cost["m"]) >= 19456 and int(cost["t"]) >= 2  # at least OWASP's minimum
-    assert identity.sign_in("agent@example.com", TEST_PASSWORD).user.email == "agent@example.com"
+    assert sessions.sign_in("agent@example.com", TEST_PASSWORD).user.email == "agent@example.com"

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from tests.auth.support import SESSION_COOKIE, Clients, add_user
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
 from ticket_app.models import Role
-from ticket_app.services import identity
+from ticket_app.services.identity import setup as identity_setup
+from ticket_app.services.identity import users
 from ticket_app.settings import Settings, get_settings
 
 
@@ -40,7 +41,7 @@ def test_one_answer_for_unknown_email_wrong_password_and_deactivated_account(
 ) -> None:
     add_user(Role.AGENT)
     add_user(Role.VIEWER)
-    identity.set_active("viewer@example.com", False, actor=SYSTEM)
+    users.set_active("viewer@example.com", False, actor=SYSTEM)
     unknown = login(clients(client=("10.0.0.1", 1)), "nobody@example.com")
     wrong = login(clients(client=("10.0.0.2", 1)), "agent@example.com", "not the password!")
     inactive = login(clients(client=("10.0.0.3", 1)), "viewer@example.com")
@@ -113,40 +114,40 @@ def test_setup_refuses_a_wrong_token(clients: Clients) -> None:
     response = setup(clients(), "not-the-setup-token")
     assert response.status_code == 403
     assert response.json()["errors"][0]["field"] == "setup_token"
-    assert not identity.has_admin()
-    assert identity.list_users() == []
+    assert not identity_setup.has_admin()
+    assert users.list_users() == []
 
 
 def test_setup_creates_the_first_admin_and_signs_them_in(clients: Clients) -> None:
     client = clients()
-    response = setup(client, identity.setup_token(), "First@Example.com", name="First Admin")
+    response = setup(client, identity_setup.setup_token(), "First@Example.com", name="First Admin")
     assert response.status_code == 201, response.text
     assert response.json()["role"] == "admin"
     assert client.cookies.get(SESSION_COOKIE)
     assert client.get("/api/me/").json()["email"] == "first@example.com"
     assert client.get("/api/tickets/").status_code == 200
-    assert [user.email for user in identity.list_users()] == ["first@example.com"]
+    assert [user.email for user in users.list_users()] == ["first@example.com"]
 
 
 def test_setup_closes_once_an_admin_exists(clients: Clients) -> None:
-    assert setup(clients(), identity.setup_token()).status_code == 201
-    again = setup(clients(), identity.setup_token(), "second@example.com")
+    assert setup(clients(), identity_setup.setup_token()).status_code == 201
+    again = setup(clients(), identity_setup.setup_token(), "second@example.com")
     assert again.status_code == 403
     assert "admin exists" in again.json()["detail"]
-    assert [user.email for user in identity.list_users()] == ["first@example.com"]
+    assert [user.email for user in users.list_users()] == ["first@example.com"]
 
 
 def test_closed_setup_answers_the_same_for_any_token(clients: Clients) -> None:
     """Once an admin exists, the answer does not tell a right setup token from a wrong one."""
-    assert setup(clients(), identity.setup_token()).status_code == 201
-    right = setup(clients(), identity.setup_token(), "second@example.com")
+    assert setup(clients(), identity_setup.setup_token()).status_code == 201
+    right = setup(clients(), identity_setup.setup_token(), "second@example.com")
     wrong = setup(clients(), "not-the-setup-token", "second@example.com")
     assert (right.status_code, right.json()) == (wrong.status_code, wrong.json())
     assert right.status_code == 403
     form = {"email": "second@example.com", "password": TEST_PASSWORD}
     browser = clients(follow_redirects=False)
     right_form = browser.post(
-        "/api/auth/setup", data={**form, "setup_token": identity.setup_token()}
+        "/api/auth/setup", data={**form, "setup_token": identity_setup.setup_token()}
     )
     wrong_form = browser.post("/api/auth/setup", data={**form, "setup_token": "nope"})
     assert right_form.headers["location"] == wrong_form.headers["location"]
@@ -158,9 +159,9 @@ def test_closed_setup_answers_the_same_for_any_token(clients: Clients) -> None:
 
 
 def test_setup_is_closed_when_an_admin_was_made_otherwise(clients: Clients, admin_token) -> None:
-    response = setup(clients(), identity.setup_token(), "intruder@example.com")
+    response = setup(clients(), identity_setup.setup_token(), "intruder@example.com")
     assert response.status_code == 403
-    assert [user.email for user in identity.list_users()] == [ADMIN_EMAIL]
+    assert [user.email for user in users.list_users()] == [ADMIN_EMAIL]
 
 
 @pytest.mark.parametrize(
@@ -174,7 +175,7 @@ def test_setup_names_a_bad_field_and_creates_nobody(
     clients: Clients, field: str, body: dict[str, str]
 ) -> None:
     payload = {
-        "setup_token": identity.setup_token(),
+        "setup_token": identity_setup.setup_token(),
         "email": "first@example.com",
         "password": TEST_PASSWORD,
         **body,
@@ -182,4 +183,4 @@ def test_setup_names_a_bad_field_and_creates_nobody(
     response = clients().post("/api/auth/setup", json=payload)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
-    assert not identity.has_admin()
+    assert not identity_setup.has_admin()

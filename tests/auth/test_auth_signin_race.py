@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from tests.auth.support import Clients, add_user
 from tests.conftest import TEST_PASSWORD
 from ticket_app.models import Role
-from ticket_app.services import identity
+from ticket_app.services.identity import credentials
 from ticket_app.settings import get_settings
 
 PARALLEL = 40
@@ -66,10 +66,10 @@ class SlowVerifier:
 @pytest.fixture
 def slow_verifier(db: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowVerifier]:
     """Installed over the fast test hasher (see conftest) once the users are made."""
-    verifier = SlowVerifier(identity._hasher())
-    identity._dummy_hash()  # made before the clock starts, as a running server has it
+    verifier = SlowVerifier(credentials._hasher())
+    credentials._dummy_hash()  # made before the clock starts, as a running server has it
     verifier.watch(db)
-    monkeypatch.setattr(identity, "_hasher", lambda: verifier)
+    monkeypatch.setattr(credentials, "_hasher", lambda: verifier)
     yield verifier
 
 

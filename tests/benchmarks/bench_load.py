@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.benchmarks.bench_queries import generate_rows
 from tests.helpers import scratch_postgres_database
 from ticket_app.models import ActorKind
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import tokens, users
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
@@ -93,8 +93,8 @@ def fill(url: str, rows: int) -> str:
         connection.execute(sa.text("ANALYZE tickets"))
     print(f"inserted {rows} tickets in {time.perf_counter() - started:.1f} s")
     system = Actor.process(ActorKind.SYSTEM, "bench")
-    identity.create_user("bench@example.com", "admin", "bench password 123", actor=system)
-    secret, _ = identity.create_token("bench@example.com", "bench", actor=system)
+    users.create_user("bench@example.com", "admin", "bench password 123", actor=system)
+    secret, _ = tokens.create_token("bench@example.com", "bench", actor=system)
     use_database("sqlite://")  # close this process's pool; the server opens its own
     return secret
 

@@ -14,7 +14,7 @@ from tests.cli.support import Invoke
 from ticket_app import cli as cli_module
 from ticket_app.cli import app
 from ticket_app.models import Role
-from ticket_app.services import identity
+from ticket_app.services.identity import sessions, setup, users
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 runner = CliRunner()
@@ -32,13 +32,13 @@ def test_demo_creates_staff_once_and_prints_the_admin_sign_in(
     assert len(password) >= 12
     assert re.search(r"^Demo agent: demo-agent@example.com / \S{12,}$", first.stdout, re.M)
     assert re.search(r"^Demo viewer: demo-viewer@example.com / \S{12,}$", first.stdout, re.M)
-    roles = {user.email: user.role for user in identity.list_users()}
+    roles = {user.email: user.role for user in users.list_users()}
     assert roles == {
         "demo-admin@example.com": Role.ADMIN,
         "demo-agent@example.com": Role.AGENT,
         "demo-viewer@example.com": Role.VIEWER,
     }
-    assert identity.sign_in(email, password).user.role == Role.ADMIN
+    assert sessions.sign_in(email, password).user.role == Role.ADMIN
 
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
@@ -46,8 +46,8 @@ def test_demo_creates_staff_once_and_prints_the_admin_sign_in(
     assert SIGN_IN.search(second.stdout) is None  # no new password to show
     assert "demo-admin@example.com / (already there; password unchanged)" in second.stdout
     assert password not in second.stdout
-    assert len(identity.list_users()) == 3
-    assert identity.sign_in(email, password).user.email == email  # still the first password
+    assert len(users.list_users()) == 3
+    assert sessions.sign_in(email, password).user.email == email  # still the first password
     created = [e for e in audit_events() if e["kind"] == "user_created"]
     assert [(e["actor_label"], e["new_value"]) for e in created] == [
         ("cli", "demo-admin@example.com: admin"),
@@ -94,7 +94,7 @@ def test_serve_prints_the_setup_token_while_no_admin_exists(
     assert env["SETUP_TOKEN"] == token
     assert env["DATABASE_URL"] == database_url
     # The token the server's workers get is the one the setup page accepts.
-    signed_in = identity.complete_setup(token, "first@example.com", "first admin password")
+    signed_in = setup.complete_setup(token, "first@example.com", "first admin password")
     assert signed_in.user.role == Role.ADMIN
 
 

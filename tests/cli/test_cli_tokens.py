@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from tests.cli.support import STRONG_PASSWORD, Invoke
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
-from ticket_app.services.identity import token_digest
+from ticket_app.services.access import Actor
+from ticket_app.services.identity import tokens
+from ticket_app.services.identity.credentials import token_digest
 from ticket_app.settings import PROJECT_ROOT
 
 
@@ -33,7 +33,7 @@ def create_token(cli: Invoke, *args: str) -> str:
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1, result.stdout
     secret = result.stdout.strip()
-    assert secret.startswith(identity.TOKEN_PREFIX)
+    assert secret.startswith(tokens.TOKEN_PREFIX)
     assert secret not in result.stderr
     return secret
 
@@ -93,7 +93,7 @@ def test_bad_input_is_refused(cli: Invoke, owner: str, args: list[str], message:
     assert result.stdout == ""
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert identity.list_tokens(actor=Actor.process(ActorKind.SYSTEM)) == []
+    assert tokens.list_tokens(actor=Actor.process(ActorKind.SYSTEM)) == []
 
 
 def test_list_shows_metadata_never_the_secret(cli: Invoke, owner: str) -> None:

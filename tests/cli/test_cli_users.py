@@ -11,21 +11,21 @@ from tests.cli.support import STRONG_PASSWORD, Invoke
 from tests.conftest import SYSTEM
 from ticket_app.cli import app
 from ticket_app.models import Role
-from ticket_app.services import identity
 from ticket_app.services.errors import InvalidCredentialsError
+from ticket_app.services.identity import sessions, tokens, users
 from ticket_app.settings import get_settings
 
 
 def signs_in(email: str, password: str) -> bool:
     try:
-        identity.sign_in(email, password)
+        sessions.sign_in(email, password)
     except InvalidCredentialsError:
         return False
     return True
 
 
 def user(email: str):
-    return next(u for u in identity.list_users() if u.email == email)
+    return next(u for u in users.list_users() if u.email == email)
 
 
 def one_line(text: str) -> str:
@@ -124,7 +124,7 @@ def test_weak_password_is_refused(cli: Invoke, password: str, message: str) -> N
     assert result.stdout == ""
     if password:
         assert password not in result.output
-    assert identity.list_users() == []
+    assert users.list_users() == []
 
 
 def test_weak_password_from_the_prompt_is_refused(cli: Invoke) -> None:
@@ -133,7 +133,7 @@ def test_weak_password_from_the_prompt_is_refused(cli: Invoke) -> None:
     )
     assert result.exit_code == 2
     assert "password must be at least 12 characters long" in one_line(result.stderr)
-    assert identity.list_users() == []
+    assert users.list_users() == []
 
 
 def test_duplicate_email_is_refused_before_asking_for_a_password(
@@ -147,7 +147,7 @@ def test_duplicate_email_is_refused_before_asking_for_a_password(
         one_line(result.stderr) == "error: a staff user with email eve@example.com already exists"
     )
     assert "Password" not in result.output
-    assert [u.role for u in identity.list_users()] == [Role.AGENT]
+    assert [u.role for u in users.list_users()] == [Role.AGENT]
 
 
 @pytest.mark.parametrize(
@@ -198,13 +198,13 @@ def test_unknown_user_is_refused(cli: Invoke, args: list[str]) -> None:
 def test_deactivate_and_activate(cli: Invoke, make_user: Callable[..., None]) -> None:
     make_user("admin@example.com", "admin")
     make_user("hal@example.com", "agent")
-    signed_in = identity.sign_in("hal@example.com", STRONG_PASSWORD)
+    signed_in = sessions.sign_in("hal@example.com", STRONG_PASSWORD)
 
     result = cli("users", "deactivate", "HAL@example.com")
     assert result.exit_code == 0, result.output
     assert "deactivated hal@example.com" in result.stdout
     assert not user("hal@example.com").is_active
-    assert identity.resolve_session(signed_in.token) is None
+    assert sessions.resolve_session(signed_in.token) is None
     assert not signs_in("hal@example.com", STRONG_PASSWORD)
     rows = [line.split() for line in cli("users", "list").stdout.splitlines()[1:]]
     assert [(row[1], row[4]) for row in rows] == [
@@ -231,22 +231,22 @@ def test_the_last_admin_stays(cli: Invoke, make_user: Callable[..., None]) -> No
 
 def test_set_role_ends_sessions(cli: Invoke, make_user: Callable[..., None]) -> None:
     make_user("ivy@example.com", "viewer")
-    signed_in = identity.sign_in("ivy@example.com", STRONG_PASSWORD)
+    signed_in = sessions.sign_in("ivy@example.com", STRONG_PASSWORD)
     result = cli("users", "set-role", "ivy@example.com", "Agent")
     assert result.exit_code == 0, result.output
     assert one_line(result.stdout) == "ivy@example.com is now agent"
     assert user("ivy@example.com").role == Role.AGENT
-    assert identity.resolve_session(signed_in.token) is None
+    assert sessions.resolve_session(signed_in.token) is None
 
 
 def test_reset_password_by_prompt_and_by_stdin(cli: Invoke, make_user: Callable[..., None]) -> None:
     make_user("jo@example.com", "agent")
-    signed_in = identity.sign_in("jo@example.com", STRONG_PASSWORD)
+    signed_in = sessions.sign_in("jo@example.com", STRONG_PASSWORD)
     prompted = "amber river at midnight"
     result = cli("users", "reset-password", "jo@example.com", input=f"{prompted}\n{prompted}\n")
     assert result.exit_code == 0, result.output
     assert prompted not in result.output
-    assert identity.resolve_session(signed_in.token) is None
+    assert sessions.resolve_session(signed_in.token) is None
     assert signs_in("jo@example.com", prompted)
     assert not signs_in("jo@example.com", STRONG_PASSWORD)
 
@@ -267,7 +267,7 @@ def test_reset_password_revokes_api_tokens_unless_kept(
     audit_events: Callable[[], list[dict[str, object]]],
 ) -> None:
     make_user("jo@example.com", "agent")
-    old_token, _ = identity.create_token("jo@example.com", "laptop script", actor=SYSTEM)
+    old_token, _ = tokens.create_token("jo@example.com", "laptop script", actor=SYSTEM)
     result = cli(
         "users",
         "reset-password",
@@ -277,13 +277,13 @@ def test_reset_password_revokes_api_tokens_unless_kept(
     )
     assert result.exit_code == 0, result.output
     assert "tokens revoked" in result.stdout
-    assert identity.resolve_token(old_token) is None
+    assert tokens.resolve_token(old_token) is None
     revoked = [e for e in audit_events() if e["kind"] == "token_revoked"]
     assert [(e["old_value"], e["new_value"]) for e in revoked] == [
         ("jo@example.com: laptop script (" + old_token[:12] + "…)", "revoked by password reset")
     ]
 
-    kept_token, _ = identity.create_token("jo@example.com", "ci", actor=SYSTEM)
+    kept_token, _ = tokens.create_token("jo@example.com", "ci", actor=SYSTEM)
     result = cli(
         "users",
         "reset-password",
@@ -293,7 +293,7 @@ def test_reset_password_revokes_api_tokens_unless_kept(
         input="quiet harbour lights 42",
     )
     assert result.exit_code == 0, result.output
-    assert identity.resolve_token(kept_token) is not None
+    assert tokens.resolve_token(kept_token) is not None
     assert len([e for e in audit_events() if e["kind"] == "token_revoked"]) == 1
 
 

@@ -18,7 +18,7 @@ from tests.helpers import make_ticket
 from ticket_app.cli import app
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
-from ticket_app.services import counts, tickets
+from ticket_app.services import stats, tickets
 from ticket_app.services.importer import import_records
 from ticket_app.settings import get_settings
 
@@ -165,7 +165,7 @@ def test_counts_stay_exact_under_concurrent_creates_updates_imports_and_deletes(
         thread.join()
     assert failures == []
     assert_counts_exact(db)
-    assert counts.rebuild_counts().fixes == []
+    assert stats.rebuild_counts().fixes == []
 
 
 def test_rebuild_reports_and_repairs_drifted_counts(db: Engine) -> None:
@@ -179,14 +179,14 @@ def test_rebuild_reports_and_repairs_drifted_counts(db: Engine) -> None:
         # Triggers bypassed by hand: one count inflated, one total row lost.
         connection.execute(sa.text("UPDATE ticket_counts SET n = n + 5 WHERE n > 0"))
         connection.execute(sa.text("DELETE FROM ticket_count_totals"))
-    report = counts.rebuild_counts()
+    report = stats.rebuild_counts()
     assert sorted((fix.table, fix.key, fix.stored, fix.actual) for fix in report.fixes) == [
         ("ticket_count_totals", ("open", "billing", "high"), 0, 3),
         ("ticket_counts", (today, "open", "billing", "high"), 8, 3),
     ]
     assert_counts_exact(db)
-    assert tickets.ticket_stats().total_tickets == 3
-    assert counts.rebuild_counts().fixes == []
+    assert stats.ticket_stats().total_tickets == 3
+    assert stats.rebuild_counts().fixes == []
 
 
 def test_counts_rebuild_command(db: Engine, database_url: str) -> None:
@@ -242,9 +242,9 @@ def test_stats_from_counts_match_the_full_aggregate(client: TestClient) -> None:
         TicketFilters(category=Category.GENERAL, priority=Priority.LOW, status=Status.CLOSED),
     ]
     for filters in combos:
-        counted = tickets.ticket_stats(filters)
+        counted = stats.ticket_stats(filters)
         # A since bound older than every ticket filters nothing but takes the row aggregate.
-        aggregated = tickets.ticket_stats(
+        aggregated = stats.ticket_stats(
             filters.model_copy(update={"created_since": datetime(2000, 1, 1, tzinfo=UTC)})
         )
         assert counted == aggregated

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from tests.helpers import make_ticket, set_created_at
 from ticket_app.schemas import TicketFilters
-from ticket_app.services.tickets import ticket_stats
+from ticket_app.services.stats import ticket_stats
 
 KEYS = {
     "total_tickets",

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from ticket_app.models import ActorKind
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import sessions, tokens, users
 from ticket_app.services.migrations import upgrade_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +147,7 @@ def serve(work: Path) -> Iterator[AppServer]:
 def add_user(app: AppServer, email: str, role: str) -> None:
     """Create a staff user with PASSWORD in the app's database (as an operator's CLI would)."""
     use_database(app.database_url)
-    identity.create_user(email, role, PASSWORD, actor=SYSTEM)
+    users.create_user(email, role, PASSWORD, actor=SYSTEM)
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +155,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The console and REST API on a free loopback port, with an admin and an admin token."""
     with serve(tmp_path_factory.mktemp("e2e")) as server:
         add_user(server, ADMIN_EMAIL, "admin")
-        token, _ = identity.create_token(ADMIN_EMAIL, "e2e seeding", actor=SYSTEM)
+        token, _ = tokens.create_token(ADMIN_EMAIL, "e2e seeding", actor=SYSTEM)
         yield AppServer(base_url=server.base_url, db_path=server.db_path, token=token)
 
 
@@ -177,7 +177,7 @@ def session_cookie(app: AppServer, email: str, password: str = PASSWORD) -> dict
     with urllib.request.urlopen(request, timeout=10) as response:
         header = response.headers["Set-Cookie"]
     value = header.split(";", 1)[0].split("=", 1)[1]
-    return {"name": identity.SESSION_COOKIE, "value": value, "url": app.base_url}
+    return {"name": sessions.SESSION_COOKIE, "value": value, "url": app.base_url}
 
 
 @pytest.fixture(scope="session")

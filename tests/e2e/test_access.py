@@ -27,8 +27,8 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.seed import post_json
 from tests.e2e.test_accessibility import _axe_violations
-from ticket_app.services import identity
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import users
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -132,8 +132,8 @@ def test_deactivating_asks_first_and_keeps_focus_on_that_person(
     # the inactive end of the table.
     carol, dave = f"d-{tag}-1@example.com", f"d-{tag}-2@example.com"
     use_database(app_server.database_url)
-    identity.create_user(carol, "agent", PASSWORD, name="Carol Agent", actor=SYSTEM)
-    identity.create_user(dave, "agent", PASSWORD, name="Dave Agent", actor=SYSTEM)
+    users.create_user(carol, "agent", PASSWORD, name="Carol Agent", actor=SYSTEM)
+    users.create_user(dave, "agent", PASSWORD, name="Dave Agent", actor=SYSTEM)
     page.goto(f"{app_server.base_url}/staff")
     deactivate_carol = page.get_by_role("button", name=f"Deactivate {carol}")
     dialog = page.get_by_role("alertdialog")

@@ -24,8 +24,8 @@ import pytest
 
 from tests.e2e.conftest import ADMIN_EMAIL, PASSWORD, REPO_ROOT, SYSTEM, AppServer, session_cookie
 from tests.e2e.seed import MARKED_TICKETS, make_ticket, post_json
-from ticket_app.services import identity
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import tokens, users
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,8 +53,8 @@ def _agent_tokens(app: AppServer) -> dict[str, tuple[int, str]]:
     use_database(app.database_url)
     agents = {}
     for email, name in AGENTS:
-        user = identity.create_user(email, "agent", PASSWORD, name=name, actor=SYSTEM)
-        token, _ = identity.create_token(email, "screenshots", actor=SYSTEM)
+        user = users.create_user(email, "agent", PASSWORD, name=name, actor=SYSTEM)
+        token, _ = tokens.create_token(email, "screenshots", actor=SYSTEM)
         agents[name] = (user.id, token)
     return agents
 

@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.conftest import AppServer, add_user, session_cookie, tickets_table_offline
 from tests.e2e.seed import get_json, post_json
 from tests.e2e.test_accessibility import AXE_SCRIPT, _axe_violations
-from ticket_app.services import identity
+from ticket_app.services.identity import users
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -50,7 +50,7 @@ def _user(app: AppServer, role: str) -> tuple[str, int]:
     """A new staff user with `role` in the app's database: (email, id)."""
     email = f"{role}-{_tag()}@example.com"
     add_user(app, email, role)
-    return email, next(user.id for user in identity.list_users() if user.email == email)
+    return email, next(user.id for user in users.list_users() if user.email == email)
 
 
 def _entries(page, kind: str):

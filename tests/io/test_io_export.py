@@ -17,7 +17,8 @@ from ticket_app.schemas import TicketFilters
 from ticket_app.services.demo import demo_records, seed_demo
 from ticket_app.services.exporter import EXPORT_COLUMNS, export_csv
 from ticket_app.services.importer import import_file, import_records
-from ticket_app.services.tickets import iter_tickets, ticket_stats, triage_override_stats
+from ticket_app.services.stats import ticket_stats, triage_override_stats
+from ticket_app.services.tickets import iter_tickets
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

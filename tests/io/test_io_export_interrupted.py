@@ -26,8 +26,9 @@ from tests.io.test_io_export_snapshot import seed
 from ticket_app.api.app import create_api
 from ticket_app.api.export_response import ExportStalledError
 from ticket_app.models import TicketEvent
-from ticket_app.services import exporter, identity
+from ticket_app.services import exporter
 from ticket_app.services.export_stream import running_exports
+from ticket_app.services.identity import tokens
 from ticket_app.settings import get_settings
 
 Message = dict[str, Any]
@@ -45,7 +46,7 @@ def export_kinds(engine: Engine) -> list[str]:
 
 
 def admin_slots(admin_token: str) -> int:
-    actor = identity.resolve_token(admin_token)
+    actor = tokens.resolve_token(admin_token)
     assert actor is not None
     return running_exports(actor)
 
@@ -165,7 +166,7 @@ def test_a_user_runs_at_most_the_configured_number_of_exports_at_once(
     limit = get_settings().export_concurrency_per_user
     assert limit == 2
     # Another token of the same user shares the budget: the limit is per user.
-    second_token, _ = identity.create_token("admin@example.com", "second", actor=SYSTEM)
+    second_token, _ = tokens.create_token("admin@example.com", "second", actor=SYSTEM)
     app = create_api()
 
     async def scenario() -> list[Message]:

@@ -31,7 +31,8 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Ticket, TicketEvent
-from ticket_app.services import identity
+from ticket_app.services.identity import tokens as identity_tokens
+from ticket_app.services.identity import users
 from ticket_app.settings import PROJECT_ROOT
 
 USERS = 10
@@ -76,8 +77,8 @@ def agent_tokens(count: int) -> list[str]:
     tokens = []
     for n in range(count):
         email = f"agent{n}@example.com"
-        identity.create_user(email, "agent", TEST_PASSWORD, actor=SYSTEM)
-        tokens.append(identity.create_token(email, "export", actor=SYSTEM)[0])
+        users.create_user(email, "agent", TEST_PASSWORD, actor=SYSTEM)
+        tokens.append(identity_tokens.create_token(email, "export", actor=SYSTEM)[0])
     return tokens
 
 

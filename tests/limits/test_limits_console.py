@@ -22,9 +22,9 @@ from tests.ui.test_console_permissions import _run, _state
 from ticket_app.api.app import create_api
 from ticket_app.models import SavedView
 from ticket_app.schemas import TicketCreate
-from ticket_app.services import identity
 from ticket_app.services.comments import list_comments
 from ticket_app.services.database import service_session
+from ticket_app.services.identity import sessions, tokens, users
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
 from ticket_app.settings import get_settings
 from ticket_app.ui.logic import ticket_row
@@ -54,10 +54,10 @@ def desk(db: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
     """RATE_LIMIT_WRITES=2/minute, an admin with a token and a console session."""
     monkeypatch.setenv("RATE_LIMIT_WRITES", "2/minute")
     get_settings.cache_clear()
-    identity.create_user(EMAIL, "admin", TEST_PASSWORD, name="Lead", actor=SYSTEM)
-    identity.create_user("colleague@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
-    secret, _ = identity.create_token(EMAIL, "script", actor=SYSTEM)
-    cookie = f"{identity.SESSION_COOKIE}={identity.sign_in(EMAIL, TEST_PASSWORD).token}"
+    users.create_user(EMAIL, "admin", TEST_PASSWORD, name="Lead", actor=SYSTEM)
+    users.create_user("colleague@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    secret, _ = tokens.create_token(EMAIL, "script", actor=SYSTEM)
+    cookie = f"{sessions.SESSION_COOKIE}={sessions.sign_in(EMAIL, TEST_PASSWORD).token}"
     with TestClient(create_api(), headers={"Authorization": f"Bearer {secret}"}) as api:
         yield Desk(api, cookie)
     get_settings.cache_clear()
@@ -140,15 +140,14 @@ def _invite(cookie: str) -> tuple[Any, Callable[[], bool]]:
     state = _state(StaffState, cookie)
     state.new_email, state.new_role, state.new_password = "new@example.com", "agent", TEST_PASSWORD
     return state.invite({}), lambda: any(
-        user.email == "new@example.com" for user in identity.list_users()
+        user.email == "new@example.com" for user in users.list_users()
     )
 
 
 def _change_role(cookie: str) -> tuple[Any, Callable[[], bool]]:
     state = _state(StaffState, cookie)
     return state.change_role("colleague@example.com", "viewer"), lambda: any(
-        u.email == "colleague@example.com" and u.role.value == "viewer"
-        for u in identity.list_users()
+        u.email == "colleague@example.com" and u.role.value == "viewer" for u in users.list_users()
     )
 
 

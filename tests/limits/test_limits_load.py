@@ -44,8 +44,9 @@ import sqlalchemy as sa
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from tests.helpers import scratch_postgres_database
-from ticket_app.services import identity
 from ticket_app.services.database import use_database
+from ticket_app.services.identity import tokens as identity_tokens
+from ticket_app.services.identity import users
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.settings import PROJECT_ROOT
 
@@ -113,8 +114,8 @@ def _fill(url: str) -> tuple[str, str, str]:
         ("viewer@example.com", "viewer", "tickets:read"),
         ("exporter@example.com", "agent", "tickets:read"),
     ):
-        identity.create_user(email, role, TEST_PASSWORD, actor=SYSTEM)
-        tokens.append(identity.create_token(email, "load", scopes=scopes, actor=SYSTEM)[0])
+        users.create_user(email, role, TEST_PASSWORD, actor=SYSTEM)
+        tokens.append(identity_tokens.create_token(email, "load", scopes=scopes, actor=SYSTEM)[0])
     use_database("sqlite://")  # close this process's pool; the server opens its own
     return tokens[0], tokens[1], tokens[2]
 

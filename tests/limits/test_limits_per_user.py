@@ -27,7 +27,8 @@ from tests.helpers import make_ticket
 from ticket_app.api.app import create_api
 from ticket_app.api.rate_limits import RateLimitMiddleware, is_expensive
 from ticket_app.models import ApiToken, utc_now
-from ticket_app.services import identity, rate_limits
+from ticket_app.services import rate_limits
+from ticket_app.services.identity import credentials, sessions, tokens, users
 from ticket_app.settings import Settings, get_settings
 
 AppFactory = Callable[..., TestClient]
@@ -61,14 +62,14 @@ def post(client: TestClient, headers: dict[str, str]) -> int:
 
 
 def test_every_token_and_session_of_a_person_share_one_allowance(app_with: AppFactory) -> None:
-    identity.create_user(ADMIN_EMAIL, "agent", TEST_PASSWORD, actor=SYSTEM)
-    first, _ = identity.create_token(ADMIN_EMAIL, "one", actor=SYSTEM)
-    second, _ = identity.create_token(ADMIN_EMAIL, "two", actor=SYSTEM)
+    users.create_user(ADMIN_EMAIL, "agent", TEST_PASSWORD, actor=SYSTEM)
+    first, _ = tokens.create_token(ADMIN_EMAIL, "one", actor=SYSTEM)
+    second, _ = tokens.create_token(ADMIN_EMAIL, "two", actor=SYSTEM)
     cookie = {
-        "Cookie": f"{identity.SESSION_COOKIE}={identity.sign_in(ADMIN_EMAIL, TEST_PASSWORD).token}"
+        "Cookie": f"{sessions.SESSION_COOKIE}={sessions.sign_in(ADMIN_EMAIL, TEST_PASSWORD).token}"
     }
-    identity.create_user("other@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
-    others, _ = identity.create_token("other@example.com", "theirs", actor=SYSTEM)
+    users.create_user("other@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    others, _ = tokens.create_token("other@example.com", "theirs", actor=SYSTEM)
     client = app_with(RATE_LIMIT_WRITES="3/minute")
 
     assert [post(client, bearer(first)), post(client, bearer(second)), post(client, cookie)] == [
@@ -102,10 +103,10 @@ def test_every_api_write_counts_but_signing_in(app_with: AppFactory, admin_token
 
 
 def test_a_credential_of_nobody_is_counted_on_its_own(app_with: AppFactory) -> None:
-    identity.create_user(ADMIN_EMAIL, "agent", TEST_PASSWORD, actor=SYSTEM)
-    mine, _ = identity.create_token(ADMIN_EMAIL, "mine", actor=SYSTEM)
-    revoked, info = identity.create_token(ADMIN_EMAIL, "old", actor=SYSTEM)
-    identity.revoke_token(info.id, actor=SYSTEM)
+    users.create_user(ADMIN_EMAIL, "agent", TEST_PASSWORD, actor=SYSTEM)
+    mine, _ = tokens.create_token(ADMIN_EMAIL, "mine", actor=SYSTEM)
+    revoked, info = tokens.create_token(ADMIN_EMAIL, "old", actor=SYSTEM)
+    tokens.revoke_token(info.id, actor=SYSTEM)
     client = app_with(RATE_LIMIT_WRITES="2/minute")
 
     # A made-up token and a revoked one of this user: refused, and counted apart from the user.
@@ -115,35 +116,35 @@ def test_a_credential_of_nobody_is_counted_on_its_own(app_with: AppFactory) -> N
 
 
 def test_owners_are_looked_up_once_and_only_for_usable_credentials(db: Engine) -> None:
-    identity.create_user(ADMIN_EMAIL, "viewer", TEST_PASSWORD, actor=SYSTEM)
-    user_id = identity.list_users()[0].id
-    token, _ = identity.create_token(ADMIN_EMAIL, "t", actor=SYSTEM)
-    expired, info = identity.create_token(ADMIN_EMAIL, "e", actor=SYSTEM)
+    users.create_user(ADMIN_EMAIL, "viewer", TEST_PASSWORD, actor=SYSTEM)
+    user_id = users.list_users()[0].id
+    token, _ = tokens.create_token(ADMIN_EMAIL, "t", actor=SYSTEM)
+    expired, info = tokens.create_token(ADMIN_EMAIL, "e", actor=SYSTEM)
     with db.begin() as connection:
         connection.execute(
             sa.update(ApiToken)
             .where(ApiToken.id == info.id)
             .values(expires_at=utc_now() - timedelta(seconds=1))
         )
-    session = identity.sign_in(ADMIN_EMAIL, TEST_PASSWORD).token
-    signed_out = identity.sign_in(ADMIN_EMAIL, TEST_PASSWORD).token
-    identity.sign_out(signed_out)
-    digest = identity.token_digest
+    session = sessions.sign_in(ADMIN_EMAIL, TEST_PASSWORD).token
+    signed_out = sessions.sign_in(ADMIN_EMAIL, TEST_PASSWORD).token
+    sessions.sign_out(signed_out)
+    digest = credentials.token_digest
 
     assert rate_limits.credential_owner(rate_limits.TOKEN, digest(token)) == user_id
     assert rate_limits.credential_owner(rate_limits.SESSION, digest(session)) == user_id
     assert rate_limits.credential_owner(rate_limits.TOKEN, digest(expired)) is None
     assert rate_limits.credential_owner(rate_limits.SESSION, digest(signed_out)) is None
     assert rate_limits.credential_owner(rate_limits.SESSION, digest(token)) is None  # wrong kind
-    identity.set_active(ADMIN_EMAIL, False, actor=SYSTEM)
+    users.set_active(ADMIN_EMAIL, False, actor=SYSTEM)
     assert rate_limits.credential_owner(rate_limits.TOKEN, digest(token)) is None
 
 
 def test_a_burst_with_a_new_credential_costs_one_lookup(
     db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    identity.create_user(ADMIN_EMAIL, "viewer", TEST_PASSWORD, actor=SYSTEM)
-    token, _ = identity.create_token(ADMIN_EMAIL, "t", actor=SYSTEM)
+    users.create_user(ADMIN_EMAIL, "viewer", TEST_PASSWORD, actor=SYSTEM)
+    token, _ = tokens.create_token(ADMIN_EMAIL, "t", actor=SYSTEM)
     lookups: list[str] = []
     real = rate_limits.credential_owner
 
@@ -160,8 +161,8 @@ def test_a_burst_with_a_new_credential_costs_one_lookup(
 
     keys = asyncio.run(burst())
     asyncio.run(burst())  # remembered: no more lookups
-    user_id = identity.list_users()[0].id
-    assert keys == {f"user:{user_id}", f"token:{identity.token_digest('tdk_bad')}"}
+    user_id = users.list_users()[0].id
+    assert keys == {f"user:{user_id}", f"token:{credentials.token_digest('tdk_bad')}"}
     assert "tdk_bad" not in " ".join(keys)
     assert len(lookups) == 2
 
@@ -172,7 +173,7 @@ def test_a_burst_with_a_new_credential_costs_one_lookup(
 def test_reads_searches_and_similar_tickets_have_per_user_limits(
     app_with: AppFactory, admin_token: str
 ) -> None:
-    second, _ = identity.create_token(ADMIN_EMAIL, "second", actor=SYSTEM)
+    second, _ = tokens.create_token(ADMIN_EMAIL, "second", actor=SYSTEM)
     client = app_with(
         bearer(admin_token),
         RATE_LIMIT_READS="2/minute",

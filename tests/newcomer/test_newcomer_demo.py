@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ticket_app.cli import app
 from ticket_app.services import demo
 from ticket_app.services.database import use_database
-from ticket_app.services.tickets import ticket_stats
+from ticket_app.services.stats import ticket_stats
 
 runner = CliRunner()
 DAY = datetime(2026, 11, 20, tzinfo=UTC).date()

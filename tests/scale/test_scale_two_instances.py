@@ -55,9 +55,9 @@ from tests.scale.cluster import (
     served_by,
 )
 from ticket_app.models import ActorKind, Ticket
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.database import get_engine, use_database
+from ticket_app.services.identity import sessions, users
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.ui.state.tickets import POLL_SECONDS
 
@@ -94,7 +94,7 @@ def postgres_url() -> Iterator[str]:
         upgrade_database(url)
         use_database(url)
         try:
-            identity.create_user(
+            users.create_user(
                 ADMIN_EMAIL, "admin", PASSWORD, actor=Actor.process(ActorKind.SYSTEM, "scale")
             )
         finally:
@@ -152,7 +152,7 @@ class Console:
         self.context.add_cookies(
             [
                 {"name": "DESK_LB", "value": instance, "url": lb_url},
-                {"name": identity.SESSION_COOKIE, "value": session, "url": lb_url},
+                {"name": sessions.SESSION_COOKIE, "value": session, "url": lb_url},
             ]
         )
         self.page = self.context.new_page()

@@ -22,9 +22,10 @@ from sqlmodel import select
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Role, SavedView
 from ticket_app.schemas import TicketCreate, TicketFilters
-from ticket_app.services import identity
+from ticket_app.services.access import Action, role_allows
 from ticket_app.services.database import service_session
-from ticket_app.services.permissions import Action, role_allows
+from ticket_app.services.identity import sessions, users
+from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
 from ticket_app.ui.logic import ticket_row
 from ticket_app.ui.state import NavState, StatsState, TicketFormState, TicketListState
@@ -131,22 +132,20 @@ def _staff_list(state: StaffState, world: World) -> tuple[Any, Callable[[], bool
 
 def _invite(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
     state.new_email, state.new_role, state.new_password = "new@example.com", "agent", TEST_PASSWORD
-    emails = lambda: {user.email for user in identity.list_users()}  # noqa: E731
+    emails = lambda: {user.email for user in users.list_users()}  # noqa: E731
     return state.invite({}), lambda: "new@example.com" in emails()
 
 
 def _change_role(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
     def promoted() -> bool:
-        return any(
-            u.email == world.colleague and u.role == Role.ADMIN for u in identity.list_users()
-        )
+        return any(u.email == world.colleague and u.role == Role.ADMIN for u in users.list_users())
 
     return state.change_role(world.colleague, "admin"), promoted
 
 
 def _deactivate(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
     def deactivated() -> bool:
-        return any(u.email == world.colleague and not u.is_active for u in identity.list_users())
+        return any(u.email == world.colleague and not u.is_active for u in users.list_users())
 
     return state.set_active(world.colleague, False), deactivated
 
@@ -162,7 +161,7 @@ def _token_create(state: TokensState, world: World) -> tuple[Any, Callable[[], b
 
 def _revoke_colleagues_token(state: TokensState, world: World) -> tuple[Any, Callable[[], bool]]:
     def revoked() -> bool:
-        tokens = identity.list_tokens(actor=SYSTEM, owner_email=world.colleague)
+        tokens = identity_tokens.list_tokens(actor=SYSTEM, owner_email=world.colleague)
         return tokens[0].revoked_at is not None
 
     return state.revoke(str(world.colleague_token_id)), revoked
@@ -194,15 +193,15 @@ def test_console_action_follows_the_permission_table(
     db: Engine, case: str, role: str | None
 ) -> None:
     state_class, action, perform = CASES[case]
-    identity.create_user("colleague@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
-    _, token = identity.create_token("colleague@example.com", "theirs", actor=SYSTEM)
+    users.create_user("colleague@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    _, token = identity_tokens.create_token("colleague@example.com", "theirs", actor=SYSTEM)
     world = World(_new_ticket(), "colleague@example.com", token.id)
     cookie = ""
     if role is not None:
-        identity.create_user(f"{role}@example.com", role, TEST_PASSWORD, actor=SYSTEM)
-        identity.create_token(f"{role}@example.com", "mine", actor=SYSTEM)
-        signed_in = identity.sign_in(f"{role}@example.com", TEST_PASSWORD)
-        cookie = f"{identity.SESSION_COOKIE}={signed_in.token}"
+        users.create_user(f"{role}@example.com", role, TEST_PASSWORD, actor=SYSTEM)
+        identity_tokens.create_token(f"{role}@example.com", "mine", actor=SYSTEM)
+        signed_in = sessions.sign_in(f"{role}@example.com", TEST_PASSWORD)
+        cookie = f"{sessions.SESSION_COOKIE}={signed_in.token}"
 
     outcome, happened = perform(_state(state_class, cookie), world)
     sent = " ".join(map(str, _run(outcome)))

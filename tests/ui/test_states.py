@@ -19,15 +19,10 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
-from ticket_app.services import identity
 from ticket_app.services.errors import DatabaseUnavailableError
-from ticket_app.services.tickets import (
-    create_ticket,
-    get_ticket,
-    list_ticket_events,
-    ticket_stats,
-    update_ticket,
-)
+from ticket_app.services.identity import sessions, users
+from ticket_app.services.stats import ticket_stats
+from ticket_app.services.tickets import create_ticket, get_ticket, list_ticket_events, update_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.logic import list_query, ticket_row
@@ -61,9 +56,9 @@ def _as(state: rx.State, cookie: str = "", path: str = "/") -> rx.State:
 def _session_cookie(role: str = "agent") -> str:
     """Create a staff user with `role`, sign them in, and return the Cookie header."""
     email = f"{role}@example.com"
-    identity.create_user(email, role, TEST_PASSWORD, actor=SYSTEM)
-    signed_in = identity.sign_in(email, TEST_PASSWORD)
-    return f"other=1; {identity.SESSION_COOKIE}={signed_in.token}"
+    users.create_user(email, role, TEST_PASSWORD, actor=SYSTEM)
+    signed_in = sessions.sign_in(email, TEST_PASSWORD)
+    return f"other=1; {sessions.SESSION_COOKIE}={signed_in.token}"
 
 
 def _form(cookie: str = "", **values: Any) -> TicketFormState:
@@ -161,7 +156,7 @@ def test_submit_without_a_session_or_as_viewer_stores_nothing(db: Engine) -> Non
 
 def test_signed_out_session_no_longer_counts(db: Engine) -> None:
     cookie = _session_cookie("agent")
-    identity.sign_out(cookie.split(f"{identity.SESSION_COOKIE}=")[1])
+    sessions.sign_out(cookie.split(f"{sessions.SESSION_COOKIE}=")[1])
     state = _form(cookie, title="After sign-out", description="refund please")
     outcome = [item for item in _drain(state.submit({})) if item is not None]
     assert "/login" in str(outcome[0])
@@ -292,8 +287,8 @@ def test_unassigned_queue_counts_the_open_unassigned_tickets_the_dashboard_count
     waiting = [_ticket("Waiting one"), _ticket("Waiting two")]
     done = _ticket("Done without an owner")
     update_ticket(done, TicketUpdate(status="resolved"), actor=SYSTEM)
-    identity.create_user("lead@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
-    agent = identity.resolve_session(identity.sign_in("lead@example.com", TEST_PASSWORD).token)
+    users.create_user("lead@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    agent = sessions.resolve_session(sessions.sign_in("lead@example.com", TEST_PASSWORD).token)
     assert agent is not None
     queues = {row["key"]: row for row in load_nav(agent).builtin}
     dashboard = {load.name: load.open for load in ticket_stats(workload=True).open_by_assignee}

@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SYSTEM
 from tests.ui.test_states import _as, _drain, _session_cookie
 from ticket_app.schemas import CommentCreate, TicketCreate, TicketUpdate
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.comments import add_comment, list_comments
 from ticket_app.services.errors import DatabaseUnavailableError
+from ticket_app.services.identity import sessions, users
 from ticket_app.services.tickets import create_ticket, get_ticket, update_ticket
 from ticket_app.ui.state import ticket_page as page_module
 from ticket_app.ui.state.ticket_page import READY, TicketPageState, load_view
@@ -41,7 +41,7 @@ def _page(ticket_id: int, cookie: str = "") -> TicketPageState:
 
 def _actor(cookie: str) -> Actor:
     """The actor behind a Cookie header from `_session_cookie`."""
-    actor = identity.resolve_session(cookie.split(f"{identity.SESSION_COOKIE}=")[1])
+    actor = sessions.resolve_session(cookie.split(f"{sessions.SESSION_COOKIE}=")[1])
     assert actor is not None
     return actor
 
@@ -59,7 +59,7 @@ def test_a_field_is_saved_and_shown(db: Engine) -> None:
     assert (state.fields["status"], state.save_note) == ("resolved", "Saved status.")
     assert state.timeline[-1]["what"] == "Status: Open → Resolved"
 
-    agent_id = next(user.id for user in identity.list_users() if user.email == "agent@example.com")
+    agent_id = next(user.id for user in users.list_users() if user.email == "agent@example.com")
     _drain(state.save_field("assignee_id", str(agent_id)))
     assert get_ticket(ticket_id).assignee_id == agent_id
     _drain(state.save_field("assignee_id", ""))

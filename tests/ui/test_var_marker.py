@@ -29,7 +29,7 @@ import ticket_app.ticket_app  # noqa: F401  (registers every console state)
 from tests.auth.support import actor_of
 from tests.ui.test_states import _as, _session_cookie
 from ticket_app.console_routes import safe_return_path
-from ticket_app.services import identity
+from ticket_app.services.identity import tokens
 from ticket_app.services.views import list_views
 from ticket_app.settings import get_settings
 from ticket_app.ui.safe_events import inert, redirect, toast_error
@@ -233,7 +233,7 @@ def test_a_token_named_with_the_marker_is_created_and_revoked(db: Engine) -> Non
     _call(state, "set_new_name", [MARKER])
     created = _sent_text(_call(state, "create", [{}]))
     assert "created" in created and REFLEX_VAR_OPENING_TAG not in created
-    token = next(t for t in identity.list_tokens(actor=actor_of("agent@example.com")))
+    token = next(t for t in tokens.list_tokens(actor=actor_of("agent@example.com")))
     assert token.name == MARKER
     revoked = _sent_text(_call(state, "revoke", [str(token.id)]))
     assert "revoked" in revoked and REFLEX_VAR_OPENING_TAG not in revoked

@@ -3,7 +3,7 @@
 `require(action)` is the dependency every /api route declares. It answers 401 (with
 `WWW-Authenticate: Bearer`) when no valid credential is presented and 403 when the role or the
 token's scopes do not allow the action; the decision itself is the permission table's
-(`services.permissions`). Requests authenticated by cookie that change something must come from
+(`services.access`). Requests authenticated by cookie that change something must come from
 our own origin (or a configured one): a page on another site or port cannot ride the cookie.
 Routes that act when merely loaded (exports) refuse safe methods with the cookie altogether
 (`refuse_cookie_reads`).
@@ -19,9 +19,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from ticket_app.services.audit import Actor
-from ticket_app.services.identity import SESSION_COOKIE, resolve_session, resolve_token
-from ticket_app.services.permissions import Action
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.identity.sessions import SESSION_COOKIE, resolve_session
+from ticket_app.services.identity.tokens import resolve_token
 from ticket_app.settings import get_settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

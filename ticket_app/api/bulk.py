@@ -13,8 +13,7 @@ from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
 from ticket_app.schemas import BulkRequest, BulkResult
 from ticket_app.services import bulk as bulk_service
-from ticket_app.services.audit import Actor
-from ticket_app.services.permissions import Action
+from ticket_app.services.access import Action, Actor
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 _route = slash_routes(router, ERROR_RESPONSES)

@@ -21,8 +21,7 @@ from ticket_app.api.deps import (
 from ticket_app.api.routing import paged_response, slash_routes
 from ticket_app.schemas import CommentCreate, CommentRead
 from ticket_app.services import comments as comment_service
-from ticket_app.services.audit import Actor
-from ticket_app.services.permissions import Action
+from ticket_app.services.access import Action, Actor
 
 router = APIRouter(prefix="/api/tickets", tags=["comments"])
 _route = slash_routes(router, ERROR_RESPONSES)

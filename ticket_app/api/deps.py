@@ -28,9 +28,8 @@ from ticket_app.schemas import (
     parse_since,
     storable_text,
 )
-from ticket_app.services import tickets as ticket_service
-from ticket_app.services.audit import Actor
-from ticket_app.services.permissions import Action
+from ticket_app.services import ticket_query
+from ticket_app.services.access import Action, Actor
 from ticket_app.settings import get_settings
 
 Reader = Annotated[Actor, Depends(require(Action.TICKETS_READ))]
@@ -159,7 +158,7 @@ def ticket_filters(
         q=q,
         created_since=created_since,
         updated_since=updated_since,
-        assignee=None if assignee is None else ticket_service.resolve_assignee(assignee, caller),
+        assignee=None if assignee is None else ticket_query.resolve_assignee(assignee, caller),
         language=language,
         frustrated=frustrated,
     )

@@ -53,7 +53,7 @@ from ticket_app.services.client_address import (
     client_address,
     forwarded_for_value,
 )
-from ticket_app.services.identity import SESSION_COOKIE
+from ticket_app.services.identity.sessions import SESSION_COOKIE
 from ticket_app.services.rate_limits import Limiter
 from ticket_app.settings import Settings, get_settings
 

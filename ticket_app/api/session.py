@@ -27,7 +27,7 @@ from ticket_app.api.auth import (
 from ticket_app.api.errors import documented_errors, error_response
 from ticket_app.console_routes import safe_return_path
 from ticket_app.schemas import MeRead, UserRead
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.client_address import FORWARDED_FOR, client_address, forwarded_for_value
 from ticket_app.services.errors import (
     InvalidCredentialsError,
@@ -35,7 +35,9 @@ from ticket_app.services.errors import (
     SetupClosedError,
     TooManyAttemptsError,
 )
-from ticket_app.services.identity import SignedIn, complete_setup, get_user, sign_in, sign_out
+from ticket_app.services.identity.sessions import SignedIn, sign_in, sign_out
+from ticket_app.services.identity.setup import complete_setup
+from ticket_app.services.identity.users import get_user
 from ticket_app.settings import get_settings
 
 router = APIRouter(prefix="/api", tags=["session"])

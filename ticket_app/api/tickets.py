@@ -52,6 +52,7 @@ from ticket_app.schemas import (
 )
 from ticket_app.services import idempotency
 from ticket_app.services import similarity as similar_tickets
+from ticket_app.services import stats as stats_service
 from ticket_app.services import tickets as ticket_service
 from ticket_app.services.export_stream import open_export
 from ticket_app.settings import get_settings
@@ -129,7 +130,7 @@ def ticket_stats(
     ticket's day through today, inclusive. `workload=true` adds the per-assignee open counts
     and the median time to first public reply (what the dashboard shows).
     """
-    return ticket_service.ticket_stats(filters, workload=workload)
+    return stats_service.ticket_stats(filters, workload=workload)
 
 
 @_route(

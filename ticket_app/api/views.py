@@ -13,8 +13,7 @@ from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
 from ticket_app.schemas import SavedViewCreate, SavedViewRead
 from ticket_app.services import views as view_service
-from ticket_app.services.audit import Actor
-from ticket_app.services.permissions import Action
+from ticket_app.services.access import Action, Actor
 
 router = APIRouter(prefix="/api/views", tags=["views"])
 _route = slash_routes(router, {**ERROR_RESPONSES, **documented_errors([409])})

@@ -1,16 +1,12 @@
 """The audit trail: who did what, written in the same transaction as the change itself.
 
-`Actor` is the one description of "who" that every service call takes: a signed-in user, an API
-token (acting with its owner's role within its scopes), or a process (import, intake, system).
-Its `can`/`require` consult the permission table, so the API, the console and the CLI decide
-alike.
+Who is acting is an `Actor` (`services.access`); `ticket_events` reads the trail back by pages.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,73 +14,17 @@ from sqlmodel import Session, select
 
 from ticket_app.models import (
     MAX_ROW_ID,
-    ActorKind,
     EventKind,
-    Role,
     Ticket,
     TicketEvent,
     utc_now,
 )
 from ticket_app.schemas import EventPage, EventRead
-from ticket_app.services.errors import InvalidCursorError, PermissionDeniedError
-from ticket_app.services.permissions import (
-    LABELLING_ROLES,
-    Action,
-    role_allows,
-    scopes_allow,
-)
+from ticket_app.services.access import Actor
+from ticket_app.services.errors import InvalidCursorError
 
-# What processes acting on their own may do; people and tokens go through the role table.
-_PROCESS_ACTIONS: dict[ActorKind, frozenset[Action]] = {
-    ActorKind.IMPORT: frozenset({Action.TICKETS_IMPORT, Action.TICKETS_CREATE}),
-    ActorKind.INTAKE: frozenset({Action.TICKETS_CREATE, Action.TICKETS_CLASSIFY}),
-    ActorKind.SYSTEM: frozenset(Action),
-}
 _EVENT_CURSOR_PREFIX = "e1:"
 MAX_VALUE_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting.
-
-    `kind` says what sort of actor; `label` is what the audit trail shows (an email, "email
-    (token NAME)", or the process name); `user_id` is the staff user (for tokens: the owner);
-    `token_id` the API token; `role` the user's role; `scopes` the token's scopes (None when
-    the actor is not a token).
-    """
-
-    kind: ActorKind
-    label: str
-    user_id: int | None = None
-    token_id: int | None = None
-    role: Role | None = None
-    scopes: frozenset[str] | None = None
-
-    @classmethod
-    def process(cls, kind: ActorKind, label: str | None = None) -> Actor:
-        """A process acting on its own: import, intake or system (e.g. the CLI's `migrate`)."""
-        return cls(kind=kind, label=label or kind.value)
-
-    def can(self, action: Action) -> bool:
-        """Whether this actor may perform `action` (the permission table, then token scopes)."""
-        if self.kind in _PROCESS_ACTIONS:
-            return action in _PROCESS_ACTIONS[self.kind]
-        return role_allows(self.role, action) and scopes_allow(self.scopes, action)
-
-    def require(self, action: Action) -> None:
-        """Raise PermissionDeniedError unless this actor may perform `action`."""
-        if not self.can(action):
-            raise PermissionDeniedError(action.value)
-
-    @property
-    def confirms_labels(self) -> bool:
-        """Whether labels this actor sets count as staff decisions (they may train the model)."""
-        return (
-            self.kind in (ActorKind.USER, ActorKind.TOKEN)
-            and self.user_id is not None
-            and self.role in LABELLING_ROLES
-        )
 
 
 def _clip(value: Any) -> str | None:

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from ticket_app.models import ActorKind, Category, Priority, Status, Ticket, utc_now
 from ticket_app.schemas import TicketFilters
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
-from ticket_app.services.counts import stats_from_counts
+from ticket_app.services.access import Actor
 from ticket_app.services.database import create_db_engine, service_session
+from ticket_app.services.identity import tokens, users
+from ticket_app.services.stats import stats_from_counts
 
 WORDS = (
     "invoice",
@@ -202,8 +202,8 @@ class BenchAdmin:
 def create_bench_admin() -> BenchAdmin:
     """A new admin (random email and password) with a read-write API token, by the system."""
     email = f"bench-{secrets.token_hex(4)}@example.com"
-    identity.create_user(email, "admin", secrets.token_urlsafe(24), actor=_BENCH_ACTOR)
-    secret, token = identity.create_token(email, "bench", actor=_BENCH_ACTOR)
+    users.create_user(email, "admin", secrets.token_urlsafe(24), actor=_BENCH_ACTOR)
+    secret, token = tokens.create_token(email, "bench", actor=_BENCH_ACTOR)
     return BenchAdmin(email=email, token=secret, token_id=token.id)
 
 
@@ -213,4 +213,4 @@ def retire_bench_admin(admin: BenchAdmin) -> None:
     The admin stays (users are never deleted, and the last active admin cannot be
     deactivated); its password was generated and never shown, so no one can sign in as it.
     """
-    identity.revoke_token(admin.token_id, actor=_BENCH_ACTOR)
+    tokens.revoke_token(admin.token_id, actor=_BENCH_ACTOR)

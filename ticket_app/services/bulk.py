@@ -35,21 +35,17 @@ from sqlmodel import Session
 
 from ticket_app.models import EventKind, Ticket, TicketEvent, utc_now
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
-from ticket_app.services import counts
-from ticket_app.services.audit import Actor, event_row
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import event_row
 from ticket_app.services.database import get_engine, service_session
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     InvalidInputError,
     TicketNotFoundError,
 )
-from ticket_app.services.permissions import Action
-from ticket_app.services.tickets import (
-    LABEL_FIELDS,
-    _filter_clauses,
-    check_assignee,
-    resolve_assignee,
-)
+from ticket_app.services.stats import counted_total, reads_counts
+from ticket_app.services.ticket_query import filter_clauses, resolve_assignee
+from ticket_app.services.tickets import LABEL_FIELDS, check_assignee
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_history_learner
 
@@ -126,10 +122,10 @@ def count_matching(filters: TicketFilters) -> int:
     Enum-only filters read the trigger-kept counts (constant time); others count the rows.
     """
     with service_session() as session:
-        if counts.reads_counts(filters):
-            return counts.counted_total(session, filters)
+        if reads_counts(filters):
+            return counted_total(session, filters)
         return session.execute(
-            sa.select(sa.func.count()).select_from(Ticket).where(*_filter_clauses(session, filters))
+            sa.select(sa.func.count()).select_from(Ticket).where(*filter_clauses(session, filters))
         ).scalar_one()
 
 
@@ -157,9 +153,7 @@ def _selected_ids(request: BulkRequest, actor: Actor) -> tuple[list[int], Ticket
                 raise TicketNotFoundError(missing[0])
             return ids, None
         filters = ticket_filters(request.filters or BulkFilters(), actor=actor)
-        selected = (
-            sa.select(Ticket.id).where(*_filter_clauses(session, filters)).order_by(Ticket.id)
-        )
+        selected = sa.select(Ticket.id).where(*filter_clauses(session, filters)).order_by(Ticket.id)
         return list(session.execute(selected).scalars()), filters
 
 
@@ -336,7 +330,7 @@ def bulk_update(request: BulkRequest, *, actor: Actor) -> BulkOutcome:
     def plan(_ticket_id: int, current: dict[str, object]) -> dict[str, object]:
         return {name: new for name, new in changes.items() if current[name] != new}
 
-    where = None if filters is None else (lambda session: _filter_clauses(session, filters))
+    where = None if filters is None else (lambda session: filter_clauses(session, filters))
     return _run_batches(ids, list(changes), plan, actor, where=where, verb="changed")
 
 

@@ -33,11 +33,11 @@ from ticket_app.schemas import (
     is_id_text,
 )
 from ticket_app.services import audit
-from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
-from ticket_app.services.permissions import Action
-from ticket_app.services.tickets import is_row_id
+from ticket_app.services.ticket_query import is_row_id
 
 _CURSOR_PREFIX = "c1:"
 

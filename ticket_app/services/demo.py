@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ticket_app.models import Category, Priority, Role, Status, utc_now
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Actor
 from ticket_app.services.errors import ConflictError
+from ticket_app.services.identity import users
 from ticket_app.services.importer import ImportReport, SourceRecord, import_records
 
 DEFAULT_DEMO_TICKETS = 3000
@@ -366,14 +366,14 @@ def seed_demo_staff(actor: Actor) -> list[DemoAccount]:
     Idempotent: an existing account (active or not) is left untouched and reported with
     `password` None. New accounts get a `demo_password()`, recorded nowhere but the return value.
     """
-    existing = {user.email for user in identity.list_users()}
+    existing = {user.email for user in users.list_users()}
     accounts = []
     for email, role, name in DEMO_STAFF:
         password = None
         if email not in existing:
             password = demo_password()
             try:
-                identity.create_user(email, role, password, name=name, actor=actor)
+                users.create_user(email, role, password, name=name, actor=actor)
             except ConflictError:  # created concurrently by another run
                 password = None
         accounts.append(DemoAccount(email, role, password))

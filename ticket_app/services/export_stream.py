@@ -51,9 +51,8 @@ import anyio
 
 from ticket_app.schemas import TicketFilters, TicketSort
 from ticket_app.services import exporter
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import ServiceError, TooManyAttemptsError
-from ticket_app.services.permissions import Action
 from ticket_app.services.tickets import record_export
 from ticket_app.settings import get_settings
 

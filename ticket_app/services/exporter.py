@@ -37,7 +37,7 @@ from ticket_app.services.csv_cells import escape_cell
 from ticket_app.services.database import UNAVAILABLE_ERRORS, read_snapshot, unavailable_error
 
 # The ticket service's filter and sort rules (search semantics included): an export is the list.
-from ticket_app.services.tickets import sorted_query
+from ticket_app.services.ticket_query import sorted_query
 
 EXPORT_COLUMNS: tuple[str, ...] = tuple(TicketRead.model_fields)
 DEFAULT_CHUNK_ROWS = 500

@@ -66,12 +66,12 @@ from ticket_app.models import (
     utc_now,
 )
 from ticket_app.schemas import TicketCreate
-from ticket_app.services.audit import Actor, event_row
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import event_row
 from ticket_app.services.csv_cells import unescape_cell
 from ticket_app.services.database import get_engine
 from ticket_app.services.errors import ConstraintViolationError, DatabaseUnavailableError
 from ticket_app.services.import_runs import fail_stale_runs, heartbeat
-from ticket_app.services.permissions import Action
 from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
 

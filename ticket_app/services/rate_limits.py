@@ -44,7 +44,7 @@ from sqlmodel import select
 from ticket_app.models import ApiToken, StaffSession, StaffUser, utc_now
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ServiceError
-from ticket_app.services.identity import token_digest
+from ticket_app.services.identity.credentials import token_digest
 from ticket_app.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)

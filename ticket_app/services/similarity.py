@@ -21,10 +21,10 @@ from ticket_app.models import (
     utc_now,
 )
 from ticket_app.schemas import MergeResult, SimilarTicket, TicketRead
-from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConflictError, TicketNotFoundError
-from ticket_app.services.permissions import Action
 from ticket_app.triage import similarity
 
 SIMILAR_LIMIT = 5

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ticket_app.models import SUGGESTED_TITLE_MAX_LENGTH, EventKind, Ticket
-from ticket_app.services.audit import Actor, record_event
+from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
-from ticket_app.services.permissions import Action
 from ticket_app.triage import TriageSuggestion
 from ticket_app.triage.signals import read_signals
 

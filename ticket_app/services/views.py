@@ -25,7 +25,7 @@ from ticket_app.schemas import (
     parse_since,
     storable_text,
 )
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.bulk import count_matching
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
@@ -34,8 +34,7 @@ from ticket_app.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ticket_app.services.permissions import Action
-from ticket_app.services.tickets import is_row_id, resolve_assignee
+from ticket_app.services.ticket_query import is_row_id, resolve_assignee
 
 MAX_QUERY_CHARS = 2000
 _ENUMS = {"category": Category, "priority": Priority, "status": Status, "sort": TicketSort}

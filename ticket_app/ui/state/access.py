@@ -13,7 +13,7 @@ import reflex as rx
 
 from ticket_app.console_routes import safe_return_path
 from ticket_app.services.errors import ServiceError
-from ticket_app.services.identity import has_admin
+from ticket_app.services.identity.setup import has_admin
 from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.session import actor_of
 

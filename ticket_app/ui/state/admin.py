@@ -13,15 +13,15 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from ticket_app.schemas import TokenRead, UserRead
-from ticket_app.services import identity
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor, Scope
 from ticket_app.services.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     ServiceError,
 )
-from ticket_app.services.permissions import Action, Scope
+from ticket_app.services.identity import tokens as identity_tokens
+from ticket_app.services.identity import users as identity_users
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter
@@ -58,7 +58,7 @@ def token_row(token: TokenRead) -> dict[str, str]:
     if token.revoked_at is not None:
         state = "revoked"
     else:
-        state = "active" if identity.expires_in(token.expires_at) != "expired" else "expired"
+        state = "active" if identity_tokens.expires_in(token.expires_at) != "expired" else "expired"
     return {
         "id": str(token.id),
         "owner": token.user_email,
@@ -66,7 +66,7 @@ def token_row(token: TokenRead) -> dict[str, str]:
         "prefix": token.prefix + "…",
         "scopes": ", ".join(token.scopes),
         "created": _when(token.created_at),
-        "expires": identity.expires_in(token.expires_at) if token.expires_at else "never",
+        "expires": identity_tokens.expires_in(token.expires_at) if token.expires_at else "never",
         "last_used": _when(token.last_used_at),
         "state": state,
     }
@@ -112,7 +112,7 @@ class StaffState(rx.State):
         return await authorize(self, Action.STAFF_MANAGE, counts_as=counts_as)
 
     async def _reload(self) -> None:
-        self.users = [user_row(u) for u in await asyncio.to_thread(identity.list_users)]
+        self.users = [user_row(u) for u in await asyncio.to_thread(identity_users.list_users)]
 
     @rx.event
     async def on_load(self):
@@ -159,7 +159,7 @@ class StaffState(rx.State):
             return refusal
         try:
             user = await asyncio.to_thread(
-                lambda: identity.create_user(
+                lambda: identity_users.create_user(
                     self.new_email,
                     self.new_role,
                     self.new_password,
@@ -182,7 +182,7 @@ class StaffState(rx.State):
         if actor is None:
             return refusal
         try:
-            await asyncio.to_thread(lambda: identity.set_role(email, role, actor=actor))
+            await asyncio.to_thread(lambda: identity_users.set_role(email, role, actor=actor))
             await self._reload()
         except ServiceError as exc:
             await self._reload()
@@ -200,7 +200,7 @@ class StaffState(rx.State):
         if actor is None:
             return refusal
         try:
-            await asyncio.to_thread(lambda: identity.set_active(email, active, actor=actor))
+            await asyncio.to_thread(lambda: identity_users.set_active(email, active, actor=actor))
             await self._reload()
         except ServiceError as exc:
             return toast_error(failure_text(exc))
@@ -244,7 +244,7 @@ class StaffState(rx.State):
         self.deactivating = True
         yield
         try:
-            await asyncio.to_thread(lambda: identity.set_active(email, False, actor=actor))
+            await asyncio.to_thread(lambda: identity_users.set_active(email, False, actor=actor))
             await self._reload()
         except ServiceError as exc:
             self.deactivating = False
@@ -276,7 +276,7 @@ class TokensState(rx.State):
     message: str = ""
 
     async def _reload(self, actor: Actor) -> None:
-        tokens = await asyncio.to_thread(lambda: identity.list_tokens(actor=actor))
+        tokens = await asyncio.to_thread(lambda: identity_tokens.list_tokens(actor=actor))
         self.tokens = [token_row(t) for t in tokens]
 
     @rx.event
@@ -322,9 +322,9 @@ class TokensState(rx.State):
             "write": Scope.TICKETS_WRITE.value,
         }.get(self.new_scope, f"{Scope.TICKETS_READ.value},{Scope.TICKETS_WRITE.value}")
         try:
-            me = await asyncio.to_thread(identity.get_user, actor.user_id)
+            me = await asyncio.to_thread(identity_users.get_user, actor.user_id)
             secret, info = await asyncio.to_thread(
-                lambda: identity.create_token(
+                lambda: identity_tokens.create_token(
                     me.email,
                     self.new_name,
                     scopes=scopes,
@@ -349,7 +349,7 @@ class TokensState(rx.State):
             return refusal
         try:
             info = await asyncio.to_thread(
-                lambda: identity.revoke_token(int(token_id), actor=actor)
+                lambda: identity_tokens.revoke_token(int(token_id), actor=actor)
             )
             await self._reload(actor)
         except (ServiceError, ValueError) as exc:

@@ -14,6 +14,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import BulkRequest, TicketFilters
+from ticket_app.services.access import Action
 from ticket_app.services.bulk import (
     BulkInterruptedError,
     bulk_update,
@@ -21,7 +22,6 @@ from ticket_app.services.bulk import (
     undo_bulk,
 )
 from ticket_app.services.errors import ServiceError
-from ticket_app.services.permissions import Action
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.logic import UNASSIGNED, select_range
 from ticket_app.ui.safe_events import toast_error, toast_success

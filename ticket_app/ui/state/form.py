@@ -15,13 +15,12 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import TITLE_MAX_LENGTH, TicketCreate
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import (
     ConstraintViolationError,
     DatabaseUnavailableError,
     ServiceError,
 )
-from ticket_app.services.permissions import Action
 from ticket_app.services.rate_limits import WRITES, ExpensiveReadsBusyError, expensive_turn
 from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 
-from ticket_app.services.permissions import Action
+from ticket_app.services.access import Action
 from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.bulk import BulkState
 from ticket_app.ui.state.session import authorize, session_setter

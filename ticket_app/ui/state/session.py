@@ -17,11 +17,12 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import ServiceError
-from ticket_app.services.identity import get_user, has_admin, resolve_session
-from ticket_app.services.identity import session_token_from_cookie_header as cookie_token
-from ticket_app.services.permissions import Action
+from ticket_app.services.identity.sessions import resolve_session
+from ticket_app.services.identity.sessions import session_token_from_cookie_header as cookie_token
+from ticket_app.services.identity.setup import has_admin
+from ticket_app.services.identity.users import get_user
 from ticket_app.services.rate_limits import shared_limiter, user_key
 from ticket_app.settings import get_settings
 from ticket_app.ui.safe_events import redirect, toast_error

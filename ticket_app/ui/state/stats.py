@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from ticket_app.schemas import TicketFilters
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import InvalidInputError, ServiceError
-from ticket_app.services.identity import assignable_staff
-from ticket_app.services.permissions import Action
+from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import expensive_turn
-from ticket_app.services.tickets import change_marker, ticket_stats, triage_override_stats
+from ticket_app.services.stats import ticket_stats, triage_override_stats
+from ticket_app.services.tickets import change_marker
 from ticket_app.ui.logic import StatsView, list_query, stats_view
 from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.session import actor_of, authorize, open_page

@@ -34,7 +34,7 @@ from ticket_app.schemas import (
     TimelineEntry,
     UserRead,
 )
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
@@ -42,17 +42,11 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.identity import assignable_staff, get_user
-from ticket_app.services.permissions import Action
+from ticket_app.services.identity.users import assignable_staff, get_user
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
-from ticket_app.services.tickets import (
-    change_marker,
-    get_ticket,
-    is_row_id,
-    ticket_etag,
-    update_ticket,
-)
+from ticket_app.services.ticket_query import is_row_id
+from ticket_app.services.tickets import change_marker, get_ticket, ticket_etag, update_ticket
 from ticket_app.ui.logic import label_of_value, validation_messages
 from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter

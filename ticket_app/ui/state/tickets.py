@@ -15,7 +15,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from ticket_app.schemas import TicketFilters, TicketPage, TicketSort, TicketUpdate
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     InvalidCursorError,
@@ -24,15 +24,10 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.identity import assignable_staff
-from ticket_app.services.permissions import Action
+from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import WRITES, expensive_turn
-from ticket_app.services.tickets import (
-    change_marker,
-    list_tickets,
-    ticket_stats,
-    update_ticket,
-)
+from ticket_app.services.stats import ticket_stats
+from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
 from ticket_app.settings import get_settings
 from ticket_app.ui.logic import (
     SORT_LABELS,

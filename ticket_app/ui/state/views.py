@@ -10,12 +10,11 @@ from urllib.parse import parse_qsl
 import reflex as rx
 
 from ticket_app.schemas import SavedViewCreate, TicketFilters
-from ticket_app.services.audit import Actor
+from ticket_app.services.access import Action, Actor
 from ticket_app.services.bulk import count_matching
 from ticket_app.services.errors import ServiceError
-from ticket_app.services.permissions import Action
 from ticket_app.services.rate_limits import WRITES
-from ticket_app.services.tickets import resolve_assignee
+from ticket_app.services.ticket_query import resolve_assignee
 from ticket_app.services.views import delete_view, list_views, save_view, view_counts
 from ticket_app.ui.logic import ME, UNASSIGNED, ListQuery, list_query
 from ticket_app.ui.safe_events import toast_error, toast_success

@@ -1,15 +1,22 @@
-"""Who may do what: the one permission table that the API, the console and the CLI consult.
+"""Who may do what, and who is asking: the one permission table and `Actor`.
 
-Deny by default: an action is allowed only when the role's row lists it and, for API tokens,
-when one of the token's scopes covers it. Roles follow the help-desk convention (Zendesk,
-Zammad): `viewer` reads, `agent` triages, `admin` also manages staff and every token.
+The table is what the API, the console and the CLI consult. Deny by default: an action is
+allowed only when the role's row lists it and, for API tokens, when one of the token's scopes
+covers it. Roles follow the help-desk convention (Zendesk, Zammad): `viewer` reads, `agent`
+triages, `admin` also manages staff and every token.
+
+`Actor` is the one description of "who" that every service call takes: a signed-in user, an API
+token (acting with its owner's role within its scopes), or a process (import, intake, system).
+Its `can`/`require` consult the table, so the API, the console and the CLI decide alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
-from ticket_app.models import Role
+from ticket_app.models import ActorKind, Role
+from ticket_app.services.errors import PermissionDeniedError
 
 
 class Action(StrEnum):
@@ -123,3 +130,54 @@ def parse_scopes(text: str | None) -> frozenset[str]:
             f"unknown scope {unknown[0]!r}; use one or more of {', '.join(sorted(known))}"
         )
     return frozenset(scopes)
+
+
+# What processes acting on their own may do; people and tokens go through the role table.
+_PROCESS_ACTIONS: dict[ActorKind, frozenset[Action]] = {
+    ActorKind.IMPORT: frozenset({Action.TICKETS_IMPORT, Action.TICKETS_CREATE}),
+    ActorKind.INTAKE: frozenset({Action.TICKETS_CREATE, Action.TICKETS_CLASSIFY}),
+    ActorKind.SYSTEM: frozenset(Action),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting.
+
+    `kind` says what sort of actor; `label` is what the audit trail shows (an email, "email
+    (token NAME)", or the process name); `user_id` is the staff user (for tokens: the owner);
+    `token_id` the API token; `role` the user's role; `scopes` the token's scopes (None when
+    the actor is not a token).
+    """
+
+    kind: ActorKind
+    label: str
+    user_id: int | None = None
+    token_id: int | None = None
+    role: Role | None = None
+    scopes: frozenset[str] | None = None
+
+    @classmethod
+    def process(cls, kind: ActorKind, label: str | None = None) -> Actor:
+        """A process acting on its own: import, intake or system (e.g. the CLI's `migrate`)."""
+        return cls(kind=kind, label=label or kind.value)
+
+    def can(self, action: Action) -> bool:
+        """Whether this actor may perform `action` (the permission table, then token scopes)."""
+        if self.kind in _PROCESS_ACTIONS:
+            return action in _PROCESS_ACTIONS[self.kind]
+        return role_allows(self.role, action) and scopes_allow(self.scopes, action)
+
+    def require(self, action: Action) -> None:
+        """Raise PermissionDeniedError unless this actor may perform `action`."""
+        if not self.can(action):
+            raise PermissionDeniedError(action.value)
+
+    @property
+    def confirms_labels(self) -> bool:
+        """Whether labels this actor sets count as staff decisions (they may train the model)."""
+        return (
+            self.kind in (ActorKind.USER, ActorKind.TOKEN)
+            and self.user_id is not None
+            and self.role in LABELLING_ROLES
+        )

@@ -1,0 +1,271 @@
+"""The pieces every ticket list is built from: filters, search, sort orders and cursors.
+
+`filter_clauses` turns the list filters into WHERE conditions (the list, the stats, bulk changes
+and the export all filter through it), searching with a Unicode-aware substring match;
+`sorted_query` orders the matches by any `TicketSort` along its index; cursors carry a page's
+position (keyset pagination), so pages stay free of gaps and repeats while tickets change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ticket_app.models import MAX_ROW_ID, Priority, Status, Ticket
+from ticket_app.schemas import (
+    ASSIGNEE_ME,
+    ASSIGNEE_NONE,
+    ASSIGNEE_PATTERN,
+    TicketFilters,
+    TicketSort,
+    is_id_text,
+)
+from ticket_app.services.access import Actor
+from ticket_app.services.errors import InvalidCursorError, InvalidInputError
+
+_LIKE_ESCAPE = "\\"
+_CURSOR_PREFIX = "t1:"
+# Cursors of the other sorts carry the sort and the last row's sort key (see `_SortOrder`).
+_SORTED_CURSOR_PREFIX = "t2:"
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
+    r"""Case-insensitive substring match on title or description, with `%`, `_`, `\` literal.
+
+    PostgreSQL uses ILIKE, which its pg_trgm GIN indexes serve. SQLite's LIKE folds ASCII only,
+    so both sides go through the Unicode-aware `casefold()` registered on its connections.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        pattern = f"%{_escape_like(term.casefold())}%"
+        return sa.or_(
+            sa.func.casefold(Ticket.title).like(pattern, escape=_LIKE_ESCAPE),
+            sa.func.casefold(Ticket.description).like(pattern, escape=_LIKE_ESCAPE),
+        )
+    pattern = f"%{_escape_like(term)}%"
+    return sa.or_(
+        Ticket.title.ilike(pattern, escape=_LIKE_ESCAPE),
+        Ticket.description.ilike(pattern, escape=_LIKE_ESCAPE),
+    )
+
+
+def filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of `filters`, combined with AND by the caller."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.category is not None:
+        clauses.append(Ticket.category == filters.category.value)
+    if filters.priority is not None:
+        clauses.append(Ticket.priority == filters.priority.value)
+    if filters.status is not None:
+        clauses.append(Ticket.status == filters.status.value)
+    clauses.extend(_search_clause(session, term) for term in filters.search_terms())
+    # Inclusive bounds: a client syncing with the newest timestamp it saw gets that ticket again
+    # rather than missing others stamped with the same instant.
+    if filters.created_since is not None:
+        clauses.append(Ticket.created_at >= filters.created_since)
+    if filters.updated_since is not None:
+        clauses.append(Ticket.updated_at >= filters.updated_since)
+    if filters.assignee == ASSIGNEE_NONE:
+        clauses.append(Ticket.assignee_id.is_(None))
+    elif filters.assignee is not None:
+        # An id beyond the column's range is no one's (and would not bind as an integer).
+        assignee_id = int(filters.assignee)
+        clauses.append(Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false())
+    if filters.language is not None:
+        clauses.append(Ticket.language == filters.language)
+    if filters.frustrated is not None:
+        clauses.append(Ticket.frustrated == filters.frustrated)
+    return clauses
+
+
+def resolve_assignee(value: str, actor: Actor | None) -> str:
+    """The `assignee` filter value for TicketFilters: "me" becomes the actor's user id.
+
+    Accepts exactly `me` (the signed-in user, or a token's owner), `none` and a user id of 1
+    to 10 ASCII digits (ASSIGNEE_PATTERN; an id no user has matches no ticket). Raises
+    InvalidInputError naming `assignee` for anything else, and for `me` when the actor is not
+    a staff user (a process).
+    """
+    if not re.fullmatch(ASSIGNEE_PATTERN, value):
+        raise InvalidInputError("assignee", "must be me, none or a staff user's id")
+    if value == ASSIGNEE_ME:
+        if actor is None or actor.user_id is None:
+            raise InvalidInputError("assignee", "me needs a signed-in staff user or their token")
+        return str(actor.user_id)
+    return value if value == ASSIGNEE_NONE else str(int(value))
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be the id of a stored ticket or event (1..MAX_ROW_ID)."""
+    return 1 <= value <= MAX_ROW_ID
+
+
+def encode_cursor(ticket_id: int) -> str:
+    """Opaque cursor for the page that follows the ticket `ticket_id` (newest-first order)."""
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{ticket_id}".encode()).decode().rstrip("=")
+
+
+def _unbase64(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+
+
+def decode_cursor(cursor: str) -> int:
+    """Ticket id inside a cursor from `encode_cursor`; raises InvalidCursorError otherwise.
+
+    The id must be ASCII digits (`str.isdigit` also accepts `²`, which `int()` refuses) within
+    the id column's range.
+    """
+    raw = _unbase64(cursor)
+    digits = raw.removeprefix(_CURSOR_PREFIX)
+    if not raw.startswith(_CURSOR_PREFIX) or not is_id_text(digits):
+        raise InvalidCursorError("cursor is not one this API issued")
+    return int(digits)
+
+
+@dataclass(frozen=True)
+class _SortOrder:
+    """A sort as index columns: `keys` then the id, all descending or all ascending.
+
+    One direction for every column lets a single row-value comparison, `(keys..., id) <
+    (values..., id)` (`>` ascending), select the rows after a cursor, which PostgreSQL serves
+    as a range of the matching index (`ix_tickets_<keys>_id`).
+    """
+
+    keys: tuple[Any, ...]
+    descending: bool
+
+    def order_by(self) -> list[Any]:
+        columns = [*self.keys, Ticket.id]
+        return [column.desc() if self.descending else column.asc() for column in columns]
+
+    def after(self, values: tuple[Any, ...], ticket_id: int) -> sa.ColumnElement[bool]:
+        """Rows strictly after the row with sort key `values` and id `ticket_id`."""
+        left = sa.tuple_(*self.keys, Ticket.id)
+        bound = [
+            sa.literal(value, type_=column.type)
+            for column, value in zip(self.keys, values, strict=True)
+        ]
+        right = sa.tuple_(*bound, sa.literal(ticket_id, type_=sa.Integer))
+        return left < right if self.descending else left > right
+
+
+_SORT_ORDERS: dict[TicketSort, _SortOrder] = {
+    TicketSort.NEWEST: _SortOrder((Ticket.created_at,), descending=True),
+    TicketSort.OLDEST: _SortOrder((Ticket.created_at,), descending=False),
+    TicketSort.UPDATED: _SortOrder((Ticket.updated_at,), descending=True),
+    TicketSort.PRIORITY: _SortOrder((Ticket.priority_rank, Ticket.created_at), descending=True),
+    TicketSort.STATUS: _SortOrder((Ticket.status_rank, Ticket.created_at), descending=True),
+}
+_RANKS = {"priority_rank": len(Priority), "status_rank": len(Status)}
+_OTHER_SORT = "cursor was issued for another sort order; start again from the first page"
+
+
+def _sort_key(ticket: Ticket, sort: TicketSort) -> list[Any]:
+    """The JSON form of `ticket`'s sort key: ranks as numbers, timestamps as ISO 8601 UTC."""
+    values = []
+    for column in _SORT_ORDERS[sort].keys:
+        value = getattr(ticket, column.key)
+        values.append(value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value)
+    return values
+
+
+def _encode_sorted_cursor(ticket: Ticket, sort: TicketSort) -> str:
+    """Cursor after `ticket` in `sort` order: the sort, the id and the sort key themselves.
+
+    Carrying the key keeps paging stable when the cursor's ticket changes meanwhile (a ticket
+    edited between two pages of `-updated_at` does not send the reader back to the top).
+    """
+    payload = json.dumps([sort.value, ticket.id, *_sort_key(ticket, sort)], separators=(",", ":"))
+    raw = f"{_SORTED_CURSOR_PREFIX}{payload}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _key_value(column: Any, value: object) -> Any:
+    """One sort-key value read back from a cursor; ValueError if it is not one we wrote."""
+    if column.key in _RANKS:
+        if type(value) is not int or not 0 <= value <= _RANKS[column.key]:
+            raise ValueError("rank out of range")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("timestamp expected")
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError("timestamp without offset")
+    return moment
+
+
+def _decode_sorted_cursor(raw: str, sort: TicketSort) -> tuple[tuple[Any, ...], int]:
+    """(sort key, ticket id) of a `t2:` cursor issued for `sort`; InvalidCursorError otherwise."""
+    try:
+        payload = json.loads(raw.removeprefix(_SORTED_CURSOR_PREFIX))
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+    keys = _SORT_ORDERS[sort].keys
+    sorts = {member.value for member in TicketSort}
+    if not isinstance(payload, list) or len(payload) < 2 or not isinstance(payload[0], str):
+        raise InvalidCursorError("cursor is not one this API issued")
+    if payload[0] not in sorts:
+        raise InvalidCursorError("cursor is not one this API issued")
+    if payload[0] != sort.value:
+        raise InvalidCursorError(_OTHER_SORT)
+    ticket_id = payload[1]
+    if len(payload) != 2 + len(keys) or type(ticket_id) is not int or not is_row_id(ticket_id):
+        raise InvalidCursorError("cursor is not one this API issued")
+    try:
+        values = tuple(
+            _key_value(column, value) for column, value in zip(keys, payload[2:], strict=True)
+        )
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+    return values, ticket_id
+
+
+def after_cursor(session: Session, cursor: str, sort: TicketSort) -> sa.ColumnElement[bool]:
+    """Keyset condition: rows strictly after the cursor's row in `sort` order.
+
+    Newest-first cursors hold only the ticket id (the format clients have always held): the
+    ticket's created_at is read by a subquery rather than round-tripped through Python, so the
+    comparison uses exactly the stored value. Raises InvalidCursorError for a cursor of another
+    sort, a foreign one, or (newest first) one whose ticket is gone.
+    """
+    raw = _unbase64(cursor)
+    if raw.startswith(_SORTED_CURSOR_PREFIX):
+        values, ticket_id = _decode_sorted_cursor(raw, sort)
+        return _SORT_ORDERS[sort].after(values, ticket_id)
+    cursor_id = decode_cursor(cursor)
+    if sort is not TicketSort.NEWEST:
+        raise InvalidCursorError(_OTHER_SORT)
+    if session.get(Ticket, cursor_id) is None:
+        raise InvalidCursorError("cursor points to a ticket that no longer exists")
+    cursor_created = select(Ticket.created_at).where(Ticket.id == cursor_id).scalar_subquery()
+    return sa.tuple_(Ticket.created_at, Ticket.id) < sa.tuple_(cursor_created, cursor_id)
+
+
+def next_page_cursor(ticket: Ticket, sort: TicketSort) -> str:
+    """Cursor for the page after `ticket` in `sort` order (newest first: the id-only form)."""
+    if sort is TicketSort.NEWEST:
+        return encode_cursor(ticket.id)
+    return _encode_sorted_cursor(ticket, sort)
+
+
+def sorted_query(session: Session, filters: TicketFilters, sort: TicketSort) -> Any:
+    """SELECT of the tickets matching `filters` in `sort` order (for the list and the export)."""
+    return (
+        select(Ticket)
+        .where(*filter_clauses(session, filters))
+        .order_by(*_SORT_ORDERS[sort].order_by())
+    )
