@@ -29,9 +29,15 @@ from ticket_app.schemas import (
     QuarantineRead,
     RequesterRead,
 )
-from ticket_app.services import attachments, mail_inbound, mail_messages, mail_outbound, mailboxes
+from ticket_app.services import (
+    attachments,
+    mail_inbound,
+    mail_messages,
+    mail_outbound,
+    mailboxes,
+    requesters,
+)
 from ticket_app.services import quarantine as quarantine_service
-from ticket_app.services import requesters
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import InvalidInputError
 
@@ -47,6 +53,8 @@ QuarantineId = Annotated[int, Path(ge=1, description="A quarantined message's id
 CommentId = Annotated[int, Path(ge=1, description="A comment's id on this ticket.")]
 AttachmentId = Annotated[int, Path(ge=1, description="An attachment's id on this ticket.")]
 RFC822 = "message/rfc822"
+INBOUND_MAIL_PATH = "/api/inbound/email"
+"""Raw mail may be as large as MAIL_RAW_MAX_BYTES here, not MAX_REQUEST_BYTES."""
 _EML_RESPONSE = {200: {"content": {RFC822: {}}, "description": "The message as received or sent."}}
 
 
