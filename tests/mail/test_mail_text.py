@@ -15,7 +15,9 @@ from ticket_app.mail.subjects import clean_subject, reply_subject, ticket_token
 OWN = ["support@desk.test"]
 
 
-def _mail(headers: str, body: str = "Hello", content_type: str = "text/plain; charset=utf-8") -> bytes:
+def _mail(
+    headers: str, body: str = "Hello", content_type: str = "text/plain; charset=utf-8"
+) -> bytes:
     return f"{headers.strip()}\nContent-Type: {content_type}\n\n{body}\n".encode()
 
 

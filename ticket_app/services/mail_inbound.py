@@ -425,7 +425,7 @@ def ingest(raw: bytes, *, mailbox_id: int | None = None, force: bool = False) ->
         known = _stored_message(session, mail.message_id)
         if known is not None:
             return InboundMailResult(
-                "duplicate", ticket_id=known.ticket_id, comment_id=known.comment_id
+                outcome="duplicate", ticket_id=known.ticket_id, comment_id=known.comment_id
             )
         own = own_addresses(session)
     if is_from_own_address(mail, own):
