@@ -165,7 +165,8 @@ def test_unreadable_mail_is_quarantined_with_its_bytes(mail_env: Engine) -> None
     nested = "".join(
         f"--b{i}\nContent-Type: multipart/mixed; boundary=b{i + 1}\n\n" for i in range(60)
     )
-    raw = f"From: a@b.example\nSubject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n{nested}".encode()
+    head = "From: a@b.example\nSubject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n"
+    raw = (head + nested).encode()
     result = ingest(raw)
     assert result.outcome == "quarantined" and "nest" in result.detail
     assert quarantine.raw_message(result.quarantine_id, actor=SYSTEM) == raw
