@@ -1,0 +1,1 @@
+"""Test infrastructure shared by several test folders (real servers started for the tests)."""
