@@ -23,17 +23,17 @@ def _mail(
 
 def test_reply_keeps_only_the_new_text_and_decodes_headers() -> None:
     raw = (
-        "From: =?utf-8?q?J=C3=BCrgen?= <Juergen@Example.COM>\n"
-        "To: support@desk.test\n"
-        "Subject: AW: Re: Login broken [#12]\n"
-        "Message-ID: <abc@example.com>\n"
-        "In-Reply-To: <x1@desk.test>\n"
-        "References: <a0@desk.test> <x1@desk.test>\n"
-        "Content-Type: text/plain; charset=utf-8\n\n"
-        "Danke, geht wieder!\n\n"
-        "Am Mo., 1. Dez. 2026 um 10:00 schrieb Support <support@desk.test>:\n"
-        "> Hallo, bitte neu starten.\n"
-    ).encode()
+        b"From: =?utf-8?q?J=C3=BCrgen?= <Juergen@Example.COM>\n"
+        b"To: support@desk.test\n"
+        b"Subject: AW: Re: Login broken [#12]\n"
+        b"Message-ID: <abc@example.com>\n"
+        b"In-Reply-To: <x1@desk.test>\n"
+        b"References: <a0@desk.test> <x1@desk.test>\n"
+        b"Content-Type: text/plain; charset=utf-8\n\n"
+        b"Danke, geht wieder!\n\n"
+        b"Am Mo., 1. Dez. 2026 um 10:00 schrieb Support <support@desk.test>:\n"
+        b"> Hallo, bitte neu starten.\n"
+    )
     mail = parse_message(raw)
     assert mail.from_name == "Jürgen"
     assert mail.from_address == "juergen@example.com"
@@ -95,17 +95,17 @@ def test_attachments_over_the_limits_are_listed_as_dropped() -> None:
 
 def test_delivery_report_names_the_failed_message() -> None:
     raw = (
-        "From: MAILER-DAEMON@mx.example\nTo: support@desk.test\nSubject: Undelivered\n"
-        "Message-ID: <dsn1@mx.example>\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
-        "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
-        "--B\nContent-Type: message/delivery-status\n\n"
-        "Reporting-MTA: dns; mx.example\n\n"
-        "Final-Recipient: rfc822; gone@customer.example\nAction: failed\nStatus: 5.1.1\n"
-        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n"
-        "--B\nContent-Type: text/rfc822-headers\n\n"
-        "Message-ID: <reply-1@desk.test>\nSubject: Re: x\n\n--B--\n"
-    ).encode()
+        b"From: MAILER-DAEMON@mx.example\nTo: support@desk.test\nSubject: Undelivered\n"
+        b"Message-ID: <dsn1@mx.example>\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        b"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+        b"--B\nContent-Type: message/delivery-status\n\n"
+        b"Reporting-MTA: dns; mx.example\n\n"
+        b"Final-Recipient: rfc822; gone@customer.example\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n"
+        b"--B\nContent-Type: text/rfc822-headers\n\n"
+        b"Message-ID: <reply-1@desk.test>\nSubject: Re: x\n\n--B--\n"
+    )
     bounce = parse_message(raw).bounce
     assert bounce is not None
     assert bounce.original_message_id == "<reply-1@desk.test>"
