@@ -25,7 +25,12 @@ from ticket_app.mail.transport import MailTransportError, fetch_after
 from ticket_app.models import Mailbox, utc_now
 from ticket_app.services.database import service_session
 from ticket_app.services.mail_inbound import ingest
-from ticket_app.services.mailboxes import MailKeyMissingError, active_mailbox_ids, imap_endpoint
+from ticket_app.services.mailboxes import (
+    MailKeyMissingError,
+    active_mailbox_ids,
+    imap_endpoint,
+    own_addresses,
+)
 from ticket_app.services.task_queue import enqueue, queue
 from ticket_app.settings import get_settings
 
@@ -82,6 +87,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchReport:
             report.error = "mailbox removed or inactive"
             return report
         uidvalidity, last_uid = mailbox.uidvalidity, mailbox.last_uid
+        own = own_addresses(session)
         try:
             endpoint = imap_endpoint(mailbox)
         except MailKeyMissingError as error:
@@ -99,7 +105,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchReport:
     cursor = last_uid if current == uidvalidity else 0
     try:
         for message in messages:
-            result = ingest(message.raw, mailbox_id=mailbox_id)
+            result = ingest(message.raw, mailbox_id=mailbox_id, own=own)
             report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
             report.fetched += 1
             cursor = message.uid

@@ -52,7 +52,6 @@ from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConstraintViolationError
 from ticket_app.services.mailboxes import own_addresses
-from ticket_app.services.requesters import upsert_requester
 from ticket_app.services.tickets import create_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_classifier
@@ -320,31 +319,16 @@ def _create(
     kind: MailKind,
     follow_up_of: int | None,
 ) -> InboundMailResult:
-    address = mail.requester_address
-    with service_session() as session:
-        requester_id = upsert_requester(session, address, mail.from_name)
-    external_id = _external_id(mail.message_id)
+    """A new ticket from `mail`, committed with its mail row, files and notes in one transaction."""
     data = TicketCreate(
         title=mail.title,
         description=_description(mail),
         requester_name=mail.from_name or None,
-        requester_email=address,
-        external_id=external_id,
+        requester_email=mail.requester_address,
+        external_id=_external_id(mail.message_id),
     )
-    try:
-        ticket_id = create_ticket(data, _suggest(data.title, data.description), actor=MAIL_ACTOR).id
-    except ConstraintViolationError:
-        # Created before a crash or by another instance: the external id names it.
-        with service_session() as session:
-            ticket_id = session.execute(
-                sa.select(Ticket.id).where(Ticket.external_id == external_id)
-            ).scalar()
-        if ticket_id is None:
-            raise
-    with service_session() as session:
-        session.execute(
-            sa.update(Ticket).where(Ticket.id == ticket_id).values(requester_id=requester_id)
-        )
+
+    def record_mail(session: Session, ticket_id: int) -> None:
         message = _message_row(
             mail, kind=kind, mailbox_id=mailbox_id, ticket_id=ticket_id, comment_id=None, raw=raw
         )
@@ -357,8 +341,10 @@ def _create(
         if follow_up_of is not None:
             _add_note(session, ticket_id, f"Follow-up to ticket #{follow_up_of}, closed earlier.")
             _add_note(session, follow_up_of, f"The requester wrote again: see ticket #{ticket_id}.")
-        message_row_id = message.id
-    return InboundMailResult(outcome="created", ticket_id=ticket_id, detail=str(message_row_id))
+
+    suggestion = _suggest(data.title, data.description)
+    ticket = create_ticket(data, suggestion, actor=MAIL_ACTOR, and_then=record_mail)
+    return InboundMailResult(outcome="created", ticket_id=ticket.id)
 
 
 def _bounce(
@@ -400,11 +386,17 @@ def _bounce(
     )
 
 
-def ingest(raw: bytes, *, mailbox_id: int | None = None, force: bool = False) -> InboundMailResult:
+def ingest(
+    raw: bytes,
+    *,
+    mailbox_id: int | None = None,
+    force: bool = False,
+    own: list[str] | None = None,
+) -> InboundMailResult:
     """Take in one raw RFC 5322 message (as received) and say what became of it.
 
-    `force` (an admin's retry from the quarantine) lifts the per-sender flood limit.
-
+    `force` (an admin's retry from the quarantine) lifts the per-sender flood limit; `own` are
+    the help desk's addresses when the caller has them already (a fetch reads them once).
     Never raises for anything about the message itself (that ends in the quarantine); raises
     DatabaseUnavailableError or OSError when the database or the disk fails, so the caller can
     try the same message again later (which is safe: see the module docstring).
@@ -424,32 +416,23 @@ def ingest(raw: bytes, *, mailbox_id: int | None = None, force: bool = False) ->
     with service_session() as session:
         known = _stored_message(session, mail.message_id)
         if known is not None:
-            return InboundMailResult(
-                outcome="duplicate", ticket_id=known.ticket_id, comment_id=known.comment_id
-            )
-        own = own_addresses(session)
-    if is_from_own_address(mail, own):
-        reason = "Sent from one of the help desk's own addresses (a mail loop)."
-        return quarantine(raw, reason, mailbox_id=mailbox_id, mail=mail)
+            return _duplicate(known)
+        own = own_addresses(session) if own is None else own
+        sender = mail.requester_address
+        flooded = (
+            sender is not None
+            and not force
+            and not is_from_own_address(mail, own)
+            and mail.bounce is None
+            and _over_sender_limit(session, sender)
+        )
+        ticket_id = thread_ticket(session, mail) if sender is not None else None
+    refusal = _refusal(mail, own, flooded)
+    if refusal is not None:
+        return quarantine(raw, refusal, mailbox_id=mailbox_id, mail=mail)
     stored = file_store.store("mail", raw, ".eml")
     if mail.bounce is not None:
         return _bounce(mail, raw, stored, mailbox_id)
-    if mail.requester_address is None:
-        return quarantine(
-            raw, "The message has no usable sender address.", mailbox_id=mailbox_id, mail=mail
-        )
-    with service_session() as session:
-        if not force and _over_sender_limit(session, mail.requester_address):
-            reason = (
-                f"More than {settings.mail_sender_hourly_limit} messages from "
-                f"{mail.requester_address} within an hour (flood limit)."
-            )
-            over = True
-        else:
-            over = False
-        ticket_id = thread_ticket(session, mail)
-    if over:
-        return quarantine(raw, reason, mailbox_id=mailbox_id, mail=mail)
     automatic = automatic_reason(mail, own)
     kind = MailKind.AUTOMATIC if automatic else MailKind.CUSTOMER
     try:
@@ -466,12 +449,33 @@ def ingest(raw: bytes, *, mailbox_id: int | None = None, force: bool = False) ->
         reason = f"The message cannot become a ticket: {field}: {problem.get('msg')}"
         return quarantine(raw, reason, mailbox_id=mailbox_id, mail=mail)
     except ConstraintViolationError:
-        # The same Message-ID was stored by another instance meanwhile.
+        # The same Message-ID was taken in by another worker meanwhile (its unique index, or the
+        # ticket's external id, refused ours, and nothing of ours was written).
         with service_session() as session:
             known = _stored_message(session, mail.message_id)
         if known is None:
             raise
-        return InboundMailResult(
-            outcome="duplicate", ticket_id=known.ticket_id, comment_id=known.comment_id
-        )
+        return _duplicate(known)
     return result
+
+
+def _duplicate(known: MailMessage) -> InboundMailResult:
+    return InboundMailResult(
+        outcome="duplicate", ticket_id=known.ticket_id, comment_id=known.comment_id
+    )
+
+
+def _refusal(mail: ParsedMail, own: list[str], flooded: bool) -> str | None:
+    """Why `mail` goes to the quarantine instead of a ticket, or None."""
+    if is_from_own_address(mail, own):
+        return "Sent from one of the help desk's own addresses (a mail loop)."
+    if mail.bounce is not None:
+        return None
+    if mail.requester_address is None:
+        return "The message has no usable sender address."
+    if flooded:
+        return (
+            f"More than {get_settings().mail_sender_hourly_limit} messages from "
+            f"{mail.requester_address} within an hour (flood limit)."
+        )
+    return None

@@ -27,26 +27,34 @@ def normalise_email(email: str) -> str:
 def upsert_requester(session: Session, email: str, name: str | None) -> int:
     """The id of the requester with `email`, created (with `name`) when new.
 
-    Safe against a concurrent insert of the same address (INSERT ... ON CONFLICT DO NOTHING,
-    then a read). A known requester's name is filled in when it had none.
+    One read for a known requester; for a new one an INSERT ... ON CONFLICT DO NOTHING (safe
+    against a concurrent insert of the same address), then a read if that lost the race. A
+    known requester's name is filled in when it had none.
     """
     address = normalise_email(email)
     clean_name = (name or "").strip()[:100] or None
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Requester)
-        .values(email=address, name=clean_name)
-        .on_conflict_do_nothing(index_elements=["email"])
-    )
-    requester_id, known_name = session.execute(
+    known = session.execute(
         sa.select(Requester.id, Requester.name).where(Requester.email == address)
-    ).one()
-    if known_name is None and clean_name:
+    ).first()
+    if known is None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        created = session.execute(
+            insert(Requester)
+            .values(email=address, name=clean_name)
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(Requester.id)
+        ).scalar()
+        if created is not None:
+            return int(created)
+        known = session.execute(
+            sa.select(Requester.id, Requester.name).where(Requester.email == address)
+        ).one()
+    if known.name is None and clean_name:
         session.execute(
-            sa.update(Requester).where(Requester.id == requester_id).values(name=clean_name)
+            sa.update(Requester).where(Requester.id == known.id).values(name=clean_name)
         )
-    return int(requester_id)
+    return int(known.id)
 
 
 def get_requester(requester_id: int, *, actor: Actor) -> RequesterRead:
