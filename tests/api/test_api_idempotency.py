@@ -17,7 +17,7 @@ from ticket_app.api.app import create_api
 from ticket_app.models import IdempotencyKey, utc_now
 from ticket_app.services import tickets as ticket_service
 from ticket_app.services.identity import tokens, users
-from ticket_app.services.importer import import_records
+from ticket_app.services.imports.write import import_records
 from ticket_app.services.migrations import downgrade_database, upgrade_database
 
 TICKET = {

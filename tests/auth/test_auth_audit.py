@@ -33,7 +33,7 @@ from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
 from ticket_app.services.audit import MAX_VALUE_CHARS
 from ticket_app.services.errors import ConstraintViolationError, PermissionDeniedError
 from ticket_app.services.identity import tokens, users
-from ticket_app.services.importer import import_records
+from ticket_app.services.imports.write import import_records
 from ticket_app.services.tickets import (
     create_ticket,
     get_ticket,

@@ -14,7 +14,7 @@ from tests.conftest import ADMIN_EMAIL
 from ticket_app.api.app import create_api
 from ticket_app.models import Role
 from ticket_app.schemas import TicketCreate
-from ticket_app.services.importer import import_records
+from ticket_app.services.imports.write import import_records
 from ticket_app.services.migrations import downgrade_database, upgrade_database
 from ticket_app.services.tickets import create_ticket
 

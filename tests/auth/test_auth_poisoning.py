@@ -19,7 +19,7 @@ from tests.auth.support import Clients, add_token, add_user, bearer, sign_in
 from ticket_app.models import ActorKind, Role, Ticket, utc_now
 from ticket_app.schemas import TicketCreate
 from ticket_app.services.access import Actor
-from ticket_app.services.importer import import_records
+from ticket_app.services.imports.write import import_records
 from ticket_app.services.tickets import (
     ACTOR_FLOOR_ROWS,
     MAX_ACTOR_SHARE,

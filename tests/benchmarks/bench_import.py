@@ -33,9 +33,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.helpers import scratch_postgres_database
+from ticket_app.cli.demo_data import demo_records
 from ticket_app.services.database import use_database
-from ticket_app.services.demo import demo_records
-from ticket_app.services.importer import import_file
+from ticket_app.services.imports.runs import import_file
 from ticket_app.services.migrations import upgrade_database
 
 COLUMNS = ("external_id", "title", "description", "category", "priority", "status", "created_at")

@@ -28,15 +28,16 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.support.database import scratch_postgres_database  # noqa: E402
-from tests.support.mail_servers import Dovecot  # noqa: E402
-from ticket_app.enums import ActorKind  # noqa: E402
-from ticket_app.schemas import MailboxCreate  # noqa: E402
-from ticket_app.services import mail_fetch, mailboxes  # noqa: E402
-from ticket_app.services.access import Actor  # noqa: E402
-from ticket_app.services.database import use_database  # noqa: E402
-from ticket_app.services.migrations import upgrade_database  # noqa: E402
-from ticket_app.settings import get_settings  # noqa: E402
+from tests.support.database import scratch_postgres_database
+
+from tests.support.mail_servers import Dovecot
+from ticket_app.enums import ActorKind
+from ticket_app.schemas import MailboxCreate
+from ticket_app.services import mail_fetch, mailboxes
+from ticket_app.services.access import Actor
+from ticket_app.services.database import use_database
+from ticket_app.services.migrations import upgrade_database
+from ticket_app.settings import get_settings
 
 SUPPORT = "support@desk.test"
 PROBLEMS = [

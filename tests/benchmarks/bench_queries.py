@@ -26,11 +26,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.helpers import scratch_postgres_database
+from ticket_app.cli.bench_data import WORDS
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import stats, ticket_query
 from ticket_app.services import tickets as service
-from ticket_app.services.bench_data import WORDS
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
 

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from tests.cli.support import Invoke
-from ticket_app import cli as cli_module
 from ticket_app.cli import app
+from ticket_app.cli import serve as cli_module
 from ticket_app.models import Role
 from ticket_app.services.identity import sessions, setup, users
 from ticket_app.settings import PROJECT_ROOT, get_settings

@@ -19,7 +19,7 @@ from ticket_app.cli import app
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
 from ticket_app.services import stats, tickets
-from ticket_app.services.importer import import_records
+from ticket_app.services.imports.write import import_records
 from ticket_app.settings import get_settings
 
 WORKERS = 6

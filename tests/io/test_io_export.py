@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from ticket_app.cli import app
+from ticket_app.cli.demo_data import demo_records, seed_demo
 from ticket_app.models import Category, Status
 from ticket_app.schemas import TicketFilters
-from ticket_app.services.demo import demo_records, seed_demo
 from ticket_app.services.exporter import EXPORT_COLUMNS, export_csv
-from ticket_app.services.importer import import_file, import_records
+from ticket_app.services.imports.runs import import_file
+from ticket_app.services.imports.write import import_records
 from ticket_app.services.stats import ticket_stats, triage_override_stats
 from ticket_app.services.tickets import iter_tickets
 

@@ -21,12 +21,9 @@ from tests.conftest import SYSTEM
 from ticket_app.cli import app
 from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate
-from ticket_app.services.importer import (
-    ImportFileError,
-    derive_title,
-    import_file,
-    parse_column_map,
-)
+from ticket_app.services.imports.prepare import derive_title
+from ticket_app.services.imports.read import ImportFileError, parse_column_map
+from ticket_app.services.imports.runs import import_file
 from ticket_app.services.tickets import create_ticket, iter_tickets
 from ticket_app.settings import PROJECT_ROOT
 from ticket_app.triage import OfflineClassifier, TriageSuggestion

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from ticket_app.cli import app
 from ticket_app.models import ActorKind, Category, Priority
 from ticket_app.services.access import Actor
-from ticket_app.services.importer import DuplicateImportError, file_digest, import_file
+from ticket_app.services.imports.runs import DuplicateImportError, file_digest, import_file
 from ticket_app.triage import TriageSuggestion
 
 runner = CliRunner()

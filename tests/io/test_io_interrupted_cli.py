@@ -32,7 +32,7 @@ from tests.io.test_io_export_stalled import seed
 from ticket_app.cli import app
 from ticket_app.models import ImportRun, utc_now
 from ticket_app.services.export_files import partial_path
-from ticket_app.services.import_runs import fail_stale_runs, heartbeat
+from ticket_app.services.imports.runs import fail_stale_runs, heartbeat
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 runner = CliRunner()

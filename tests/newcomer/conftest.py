@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ticket_app import cli as cli_module
+from ticket_app.cli import serve as cli_module
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
 ExecCall = tuple[str, list[str], dict[str, str]]

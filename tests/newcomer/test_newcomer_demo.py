@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from ticket_app.cli import app
-from ticket_app.services import demo
+from ticket_app.cli import demo_data as demo
 from ticket_app.services.database import use_database
 from ticket_app.services.stats import ticket_stats
 

@@ -29,8 +29,8 @@ from reflex.utils import frontend_skeleton
 from typer.testing import CliRunner
 
 from tests.newcomer.conftest import ExecCall
-from ticket_app import cli as cli_module
 from ticket_app.cli import app
+from ticket_app.cli import serve as cli_module
 from ticket_app.settings import PROJECT_ROOT
 
 runner = CliRunner()

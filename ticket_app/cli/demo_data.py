@@ -26,7 +26,8 @@ from ticket_app.models import Category, Priority, Role, Status, utc_now
 from ticket_app.services.access import Actor
 from ticket_app.services.errors import ConflictError
 from ticket_app.services.identity import users
-from ticket_app.services.importer import ImportReport, SourceRecord, import_records
+from ticket_app.services.imports.read import SourceRecord
+from ticket_app.services.imports.write import ImportReport, import_records
 
 DEFAULT_DEMO_TICKETS = 3000
 DEFAULT_DEMO_SEED = 2026

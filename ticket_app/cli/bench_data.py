@@ -1,4 +1,4 @@
-"""Generated tickets and a throw-away admin for the benchmark command (`ticket_app.bench`).
+"""Generated tickets and a throw-away admin for the benchmark command (`cli/bench.py`).
 
 The text mixes 34 common support words (so "password" is in about 60% of tickets) with a long
 tail of 20,000 product and error codes such as `err01234` (each in a few hundredths of a

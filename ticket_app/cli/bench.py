@@ -1,6 +1,6 @@
-"""The benchmark behind `python -m ticket_app bench`: real HTTP requests against a real server.
+"""The `bench` command: every kind of API request measured through the real HTTP stack.
 
-Loads generated tickets (`services.bench_data`), starts the REST API under granian (one worker,
+`run_bench` loads generated tickets (`bench_data`), starts the REST API under granian (one worker,
 as `serve` runs it) in a subprocess on a free local port, creates an admin with an API token,
 and runs each request of REQUESTS in a closed loop (every client sends its next request when it
 has the answer) for a fixed time at each client count. Reports per request and client count:
@@ -25,9 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+import typer
+from sqlalchemy.engine import make_url
 
+from ticket_app.cli import bench_data
+from ticket_app.cli.common import EXIT_BAD_INPUT, fail, service_errors
+from ticket_app.cli.database import apply_migrations
 from ticket_app.models import Status
-from ticket_app.services import bench_data
 from ticket_app.services.database import use_database
 from ticket_app.services.ticket_query import encode_cursor
 from ticket_app.settings import PROJECT_ROOT
@@ -275,3 +279,52 @@ def run_bench(
         load_seconds=load_seconds,
         results=results,
     )
+
+
+def _client_counts(value: str) -> list[int]:
+    """`1,4` as [1, 4]; exit 2 unless every part is a whole number from 1 to 64."""
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    if not parts or not all(part.isascii() and part.isdigit() for part in parts):
+        raise fail(
+            f"--clients must be comma-separated numbers such as 1,4, not {value!r}", EXIT_BAD_INPUT
+        )
+    counts = [int(part) for part in parts]
+    if not all(1 <= count <= 64 for count in counts):
+        raise fail("--clients must be between 1 and 64", EXIT_BAD_INPUT)
+    return counts
+
+
+def bench(
+    tickets: int = typer.Option(100_000, "--tickets", min=1, help="Tickets to measure with."),
+    database_url: str = typer.Option(
+        ...,
+        "--database-url",
+        help="A database of its own (generated tickets are added and stay); PostgreSQL for "
+        "meaningful figures.",
+    ),
+    clients: str = typer.Option("1,4", "--clients", help="Concurrent clients, e.g. 1,4."),
+    seconds: float = typer.Option(5.0, "--seconds", min=0.5, help="Run time per row."),
+) -> None:
+    """Measure every kind of API request through the real HTTP stack, as a table.
+
+    Migrates the database, tops it up to TICKETS generated tickets (COPY on PostgreSQL),
+    starts the API under granian and runs: first page, enum filters, deep page, rare and common
+    search, stats (all and filtered), ticket by id, create (classified offline) and PATCH, at
+    each client count. Prints p50/p95 latency, requests per second, errors and the load average.
+    """
+    client_counts = _client_counts(clients)
+    apply_migrations(database_url)
+    with service_errors():
+        run = run_bench(
+            database_url,
+            tickets,
+            clients=client_counts,
+            seconds=seconds,
+            progress=lambda line: typer.echo(line, err=True),
+        )
+    loaded = f", {run.loaded:,} loaded in {run.load_seconds:.1f} s" if run.loaded else ""
+    typer.echo(
+        f"{run.tickets:,} tickets on {make_url(database_url).get_backend_name()}{loaded}; "
+        f"API under granian (1 worker), {os.cpu_count()} CPUs; {seconds:g} s per row"
+    )
+    typer.echo(format_table(run.results))

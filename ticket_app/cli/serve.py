@@ -1,0 +1,149 @@
+"""The `serve` command: migrate, then run Reflex's production server for the UI and the API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+
+import typer
+
+from ticket_app.cli.common import database_option, service_errors
+from ticket_app.cli.database import apply_migrations, fail_stale_imports
+from ticket_app.services.database import use_database
+from ticket_app.services.identity import setup
+from ticket_app.settings import PROJECT_ROOT, get_settings
+
+
+def _setup_url(host: str, port: int) -> str:
+    """Where the first-admin page is: PUBLIC_BASE_URL's, else this server's address."""
+    base = get_settings().public_base_url
+    if base:
+        return f"{base.rstrip('/')}/setup"
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/setup"
+
+
+DEFAULT_PORT = 3000
+
+
+def reflex_workdirs(port: int, env: Mapping[str, str]) -> dict[str, str]:
+    """Reflex's web and states folders for a server on `port`: {env var name: absolute path}.
+
+    Only the variables `env` does not set already (REFLEX_WEB_WORKDIR, REFLEX_STATES_WORKDIR)
+    are returned; the folders are in the project directory.
+
+    Reflex bakes the backend's address into the frontend it builds in its web folder, and
+    empties its states folder on every start. Two servers sharing them (`make demo` on 3400,
+    then `PORT=3401 make run` in the same checkout) took each other over: the console on 3400
+    talked to the backend on 3401. So port 3000 keeps Reflex's own `.web` and `.states` (the
+    container image prebuilds `.web` for it) and any other port gets `.web-<port>` and
+    `.states-<port>`.
+    """
+    suffix = "" if port == DEFAULT_PORT else f"-{port}"
+    folders = {"REFLEX_WEB_WORKDIR": ".web", "REFLEX_STATES_WORKDIR": ".states"}
+    return {
+        name: str(PROJECT_ROOT / f"{folder}{suffix}")
+        for name, folder in folders.items()
+        if not env.get(name)
+    }
+
+
+# What `serve` runs instead of `python -m reflex`: the same command line, through run_reflex.
+RUN_REFLEX = "from ticket_app.cli.serve import run_reflex; run_reflex()"
+
+# The end of the message Reflex logs after preparing a new web folder: advice for a project
+# managed with uv (`uv pip install -r requirements.txt`, `uv run reflex run`), not this one.
+_PACKAGING_ADVICE = re.compile(r"\s*(?:Install dependencies from|Run `uv run)\b.*", re.DOTALL)
+
+
+class _DropPackagingAdvice(logging.Filter):
+    """Cuts Reflex's uv advice off its "Initialized ticket_app." message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record; shorten the one that carries the advice."""
+        if isinstance(record.msg, str) and "uv " in record.msg:
+            record.msg = _PACKAGING_ADVICE.sub("", record.msg)
+        return True
+
+
+def _requirements_untouched(*_args: object, **_kwargs: object) -> bool:
+    """Stand-in for Reflex's `initialize_requirements_txt`: leave requirements.txt alone.
+
+    Returns False, "nothing for the user to add" (the file pins reflex already).
+    """
+    return False
+
+
+def run_reflex(argv: Sequence[str] | None = None) -> None:
+    """Run Reflex's command line: `reflex` with `argv` (default sys.argv[1:]); exits with it.
+
+    Changed: two things Reflex does when it starts in a new web folder and "initializes" the
+    project. It touches requirements.txt (same content, new time), which made the next
+    `make run` reinstall every package; and it logs advice to use `uv pip install` and
+    `uv run reflex run`, which does not apply here. Reflex has no setting for either, so this
+    leaves requirements.txt alone (skipped if a later Reflex lacks the function) and cuts the
+    advice with a stdlib logging filter, the way Reflex documents for tuning its logging.
+    """
+    from reflex.reflex import cli as reflex_cli
+
+    quiet_reflex_init()
+    args = list(sys.argv[1:] if argv is None else argv)
+    reflex_cli.main(args=args, prog_name="reflex")
+
+
+def quiet_reflex_init() -> None:
+    """Install `run_reflex`'s two changes in this process (idempotent)."""
+    from reflex.utils import frontend_skeleton
+
+    if hasattr(frontend_skeleton, "initialize_requirements_txt"):
+        frontend_skeleton.initialize_requirements_txt = _requirements_untouched
+    logger = logging.getLogger("reflex.reflex")
+    if not any(isinstance(f, _DropPackagingAdvice) for f in logger.filters):
+        logger.addFilter(_DropPackagingAdvice())
+
+
+def serve(
+    port: int = typer.Option(3000, envvar="PORT", help="Port for the UI and the API."),
+    host: str = typer.Option("0.0.0.0", envvar="HOST", help="Address to listen on."),
+    database_url: str | None = database_option,
+) -> None:
+    """Apply pending migrations, then replace this process with the production server.
+
+    Runs `reflex run --env prod` in the project directory (through `run_reflex`), so the
+    frontend is built (or refreshed) and served together with the REST API on one port. bun
+    must be on PATH. Each port builds in its own folder (`reflex_workdirs`), so servers on
+    different ports from one checkout are independent.
+
+    While no active admin exists it prints the first-admin setup URL and its one-time token
+    (SETUP_TOKEN when configured, else generated now and handed to the server's workers).
+    """
+    url = database_url or get_settings().database_url
+    upgrade = apply_migrations(url)
+    typer.echo(f"{upgrade.describe()}; serving on {host}:{port}")
+    env = {**os.environ, "DATABASE_URL": url}
+    engine = use_database(url)
+    fail_stale_imports()
+    with service_errors():
+        admin_exists = setup.has_admin()
+    engine.dispose()  # the server opens its own connections; none leak across exec
+    if not admin_exists:
+        configured = get_settings().setup_token
+        token = setup.setup_token()
+        if configured is None or not configured.get_secret_value():
+            env["SETUP_TOKEN"] = token
+        typer.echo(
+            f"No admin yet: open {_setup_url(host, port)} and enter the setup token: {token}"
+        )
+    env.update(reflex_workdirs(port, env))
+    args = [sys.executable, "-c", RUN_REFLEX, "run", "--env", "prod"]
+    args += ["--frontend-port", str(port), "--backend-port", str(port), "--backend-host", host]
+    os.chdir(PROJECT_ROOT)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, args, env)
