@@ -287,10 +287,12 @@ class Settings(BaseSettings):
         description="CA bundle to verify mail servers' certificates (a private CA); "
         "default: the system's CAs.",
     )
-    task_queue_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'triage_desk_tasks.db'}",
+    task_queue_url: str | None = Field(
+        default=None,
         description="Where background jobs (mail fetch and send) are queued: `sqlite:///FILE` "
-        "(embedded), `redis://host:6379/0` or `postgresql://...` (shared by every worker).",
+        "(embedded), `redis://host:6379/0` or `postgresql://...` (shared by every worker). "
+        "Default: a SQLite file beside a SQLite database (`NAME-tasks.db`), else "
+        "`triage_desk_tasks.db` in the project directory.",
     )
     worker_embedded: bool = Field(
         default=True,

@@ -16,14 +16,16 @@ thread as soon as it is enqueued.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from huey import Huey
 from huey.api import Result, TaskWrapper
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
+from sqlalchemy.engine import make_url
 
-from ticket_app.settings import get_settings
+from ticket_app.settings import PROJECT_ROOT, get_settings
 
 QUEUE_NAME = "triage-desk"
 
@@ -49,13 +51,28 @@ _configured = threading.Event()
 _configure_lock = threading.Lock()
 
 
+def default_url() -> str:
+    """The queue's URL: TASK_QUEUE_URL, else a SQLite file beside a SQLite database.
+
+    Beside the database, so two databases served from one checkout never share jobs; for a
+    server database without TASK_QUEUE_URL, `triage_desk_tasks.db` in the project directory.
+    """
+    settings = get_settings()
+    if settings.task_queue_url:
+        return settings.task_queue_url
+    database = make_url(settings.database_url)
+    if database.get_backend_name() == "sqlite" and database.database not in (None, "", ":memory:"):
+        return f"sqlite:///{Path(database.database).with_suffix('')}-tasks.db"
+    return f"sqlite:///{PROJECT_ROOT / 'triage_desk_tasks.db'}"
+
+
 def configure(url: str | None = None) -> None:
-    """Point the queue at `url` (default: the current TASK_QUEUE_URL), keeping its jobs.
+    """Point the queue at `url` (default: `default_url()`), keeping its jobs.
 
     Used at process start after settings change (the CLI's `--database`, tests). Raises
     ValueError for a URL of an unknown kind.
     """
-    storage_class, options = _storage_options(url or get_settings().task_queue_url)
+    storage_class, options = _storage_options(url or default_url())
     with _configure_lock:
         queue.immediate = False
         queue.storage_class = storage_class
