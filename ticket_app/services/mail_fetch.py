@@ -4,9 +4,9 @@ Each fetch reads the messages after the mailbox's cursor (UIDVALIDITY and last U
 each in (`mail_inbound.ingest`) and moves the cursor on. A crash between taking a message in
 and moving the cursor re-reads that message next time, which is harmless: messages are stored
 once by Message-ID. One fetcher per mailbox at a time, across workers and instances: a lock
-in the queue's storage (Redis or PostgreSQL when shared); a worker that starts clears locks left
-by a killed one (`flush_locks`), and the worst case of that (two fetchers for a moment) is again
-only a re-read.
+in the queue's storage (Redis or PostgreSQL when shared). A worker that starts clears locks
+left by a killed one (`clear_fetch_locks`); the worst case of that, two fetchers for a moment,
+is again only a re-read.
 
 Every minute the schedule job queues each active mailbox's fetches for that minute, one every
 MAIL_FETCH_INTERVAL_SECONDS; a fetch that filled its batch queues the next one at once.
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from huey import crontab
+from huey.api import TaskLock
 from huey.exceptions import TaskLockedException
 
 from ticket_app.mail.transport import MailTransportError, fetch_after
@@ -120,11 +121,23 @@ def fetch_mailbox(mailbox_id: int) -> FetchReport:
     return report
 
 
+def _fetch_lock(mailbox_id: int) -> TaskLock:
+    return queue.lock_task(f"mail-fetch-{mailbox_id}")
+
+
+def clear_fetch_locks() -> None:
+    """Release every mailbox's fetch lock (at a worker's start: a killed worker held them)."""
+    with service_session() as session:
+        mailbox_ids = list(session.execute(sa.select(Mailbox.id)).scalars())
+    for mailbox_id in mailbox_ids:
+        _fetch_lock(mailbox_id).clear()
+
+
 @queue.task(name="mail.fetch")
 def fetch_job(mailbox_id: int) -> None:
     """The queue's job: fetch one mailbox unless another worker is fetching it right now."""
     try:
-        with queue.lock_task(f"mail-fetch-{mailbox_id}"):
+        with _fetch_lock(mailbox_id):
             report = fetch_mailbox(mailbox_id)
     except TaskLockedException:
         return

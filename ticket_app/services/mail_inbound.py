@@ -53,6 +53,7 @@ from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConstraintViolationError
 from ticket_app.services.mailboxes import own_addresses
 from ticket_app.services.tickets import create_ticket
+from ticket_app.services.triage_signals import signal_columns
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_classifier
 from ticket_app.triage.base import TriageSuggestion
@@ -309,6 +310,14 @@ def _suggest(title: str, description: str) -> TriageSuggestion | None:
     except Exception:  # the classifier contract says it never raises; stay safe if it does
         logger.exception("classifier failed on inbound mail; defaults are used")
         return None
+
+
+def warm_up() -> None:
+    """Load the classifier's and the signals' models now, not on the first customer's mail."""
+    text = "My invoice was charged twice this month and the app crashes when I open it."
+    _suggest("Invoice charged twice", text)
+    signal_columns("Invoice charged twice", text[:60], None)
+    signal_columns("Invoice charged twice", text * 3, None)
 
 
 def _create(
