@@ -7,7 +7,9 @@ FastAPI's usual shape for existing clients, `errors` names each offending field 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -154,6 +156,89 @@ def _validation_errors(
 _UNDECODABLE_BODY = "There was an error parsing the body"
 
 
+@dataclass(frozen=True)
+class PlainError:
+    """How a service error becomes the common error body, with one `errors` item and no more.
+
+    `kind` is the item's `type`; `field` its field, as a name or read from the error; `message`
+    the text of `detail` and of the item (default: the error's own); `headers` are added to the
+    answer, as they are or read from the error.
+    """
+
+    status_code: int
+    kind: str
+    field: str | Callable[[Any], str] = ""
+    message: Callable[[Any], str] = str
+    headers: Mapping[str, str] | Callable[[Any], Mapping[str, str]] | None = None
+
+    def response(self, exc: Exception) -> JSONResponse:
+        """The JSON error answer to `exc`."""
+        message = self.message(exc)
+        field = self.field if isinstance(self.field, str) else self.field(exc)
+        response = error_response(
+            self.status_code, message, [{"field": field, "message": message, "type": self.kind}]
+        )
+        headers = self.headers(exc) if callable(self.headers) else self.headers
+        response.headers.update(headers or {})
+        return response
+
+
+# Nothing was written: the same request may simply be sent again.
+_RETRY_SOON = {"Retry-After": "5"}
+
+PLAIN_ERRORS: dict[type[Exception], PlainError] = {
+    AuthenticationError: PlainError(
+        status.HTTP_401_UNAUTHORIZED, "unauthenticated", headers={"WWW-Authenticate": "Bearer"}
+    ),
+    PermissionDeniedError: PlainError(status.HTTP_403_FORBIDDEN, "forbidden"),
+    TooManyAttemptsError: PlainError(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        "rate_limited",
+        headers=lambda exc: {"Retry-After": str(exc.retry_after)},
+    ),
+    ConflictError: PlainError(status.HTTP_409_CONFLICT, "invalid", field=attrgetter("field")),
+    InvalidInputError: PlainError(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid", field=attrgetter("field")
+    ),
+    NotFoundError: PlainError(status.HTTP_404_NOT_FOUND, "not_found", field="id"),
+    TicketNotFoundError: PlainError(
+        status.HTTP_404_NOT_FOUND, "not_found", field=attrgetter("field")
+    ),
+    InvalidCursorError: PlainError(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid_cursor", field="cursor"
+    ),
+    ConstraintViolationError: PlainError(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        "constraint",
+        field=lambda exc: _constraint_field(exc.constraint),
+        message=lambda exc: "the database refused this value",
+    ),
+    DatabaseUnavailableError: PlainError(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "database_unavailable", headers=_RETRY_SOON
+    ),
+    # A full pool reached outside `service_session` (which translates it) is the same 503, not
+    # a plain-text 500 without the security headers.
+    PoolTimeoutError: PlainError(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        message=lambda exc: str(unavailable_error(exc)),
+        headers=_RETRY_SOON,
+    ),
+}
+"""The service errors whose answer is the common body alone, by class.
+
+A subclass without an entry of its own takes its nearest base's (a ConflictError is a 409, any
+other InvalidInputError a 422); the errors whose body says more have handlers of their own.
+"""
+
+
+def _plain_handler(rule: PlainError) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        return rule.response(exc)
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers that turn validation and service errors into JSON error bodies."""
 
@@ -212,83 +297,6 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["ETag"] = ticket_etag(exc.current)
         return response
 
-    @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(request: Request, exc: AuthenticationError) -> JSONResponse:
-        response = error_response(
-            status.HTTP_401_UNAUTHORIZED,
-            str(exc),
-            [{"field": "", "message": str(exc), "type": "unauthenticated"}],
-        )
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-
-    @app.exception_handler(PermissionDeniedError)
-    async def _forbidden(request: Request, exc: PermissionDeniedError) -> JSONResponse:
-        return error_response(
-            status.HTTP_403_FORBIDDEN,
-            str(exc),
-            [{"field": "", "message": str(exc), "type": "forbidden"}],
-        )
-
-    @app.exception_handler(TooManyAttemptsError)
-    async def _rate_limited(request: Request, exc: TooManyAttemptsError) -> JSONResponse:
-        response = error_response(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            str(exc),
-            [{"field": "", "message": str(exc), "type": "rate_limited"}],
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
-    @app.exception_handler(InvalidInputError)
-    async def _invalid(request: Request, exc: InvalidInputError) -> JSONResponse:
-        code = (
-            status.HTTP_409_CONFLICT
-            if isinstance(exc, ConflictError)
-            else status.HTTP_422_UNPROCESSABLE_CONTENT
-        )
-        return error_response(
-            code, str(exc), [{"field": exc.field, "message": str(exc), "type": "invalid"}]
-        )
-
-    @app.exception_handler(NotFoundError)
-    async def _missing(request: Request, exc: NotFoundError) -> JSONResponse:
-        return error_response(
-            status.HTTP_404_NOT_FOUND,
-            str(exc),
-            [{"field": "id", "message": str(exc), "type": "not_found"}],
-        )
-
-    @app.exception_handler(TicketNotFoundError)
-    async def _not_found(request: Request, exc: TicketNotFoundError) -> JSONResponse:
-        return error_response(
-            status.HTTP_404_NOT_FOUND,
-            str(exc),
-            [{"field": exc.field, "message": str(exc), "type": "not_found"}],
-        )
-
-    @app.exception_handler(InvalidCursorError)
-    async def _bad_cursor(request: Request, exc: InvalidCursorError) -> JSONResponse:
-        return error_response(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            str(exc),
-            [{"field": "cursor", "message": str(exc), "type": "invalid_cursor"}],
-        )
-
-    @app.exception_handler(ConstraintViolationError)
-    async def _constraint(request: Request, exc: ConstraintViolationError) -> JSONResponse:
-        field = _constraint_field(exc.constraint)
-        message = "the database refused this value"
-        return error_response(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            message,
-            [{"field": field, "message": message, "type": "constraint"}],
-        )
-
-    @app.exception_handler(DatabaseUnavailableError)
-    async def _database_down(request: Request, exc: DatabaseUnavailableError) -> JSONResponse:
-        return _unavailable(exc)
-
     @app.exception_handler(BulkInterruptedError)
     async def _bulk_interrupted(request: Request, exc: BulkInterruptedError) -> JSONResponse:
         # Part of the change is committed: say how much, so the caller need not guess.
@@ -302,7 +310,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "remaining": exc.remaining,
             },
         )
-        response.headers["Retry-After"] = "5"
+        response.headers.update(_RETRY_SOON)
         return response
 
     @app.exception_handler(Exception)
@@ -321,19 +329,5 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    # A full pool reached outside `service_session` (which translates it) is the same 503, not
-    # a plain-text 500 without the security headers.
-    @app.exception_handler(PoolTimeoutError)
-    async def _pool_full(request: Request, exc: PoolTimeoutError) -> JSONResponse:
-        return _unavailable(unavailable_error(exc))
-
-
-def _unavailable(exc: DatabaseUnavailableError) -> JSONResponse:
-    """503 with the error's message and `Retry-After`: nothing was written, try again."""
-    response = error_response(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        str(exc),
-        [{"field": "", "message": str(exc), "type": "database_unavailable"}],
-    )
-    response.headers["Retry-After"] = "5"
-    return response
+    for error_class, rule in PLAIN_ERRORS.items():
+        app.add_exception_handler(error_class, _plain_handler(rule))
