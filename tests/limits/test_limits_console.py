@@ -27,7 +27,7 @@ from ticket_app.services.database import service_session
 from ticket_app.services.identity import sessions, tokens, users
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
 from ticket_app.settings import get_settings
-from ticket_app.ui.logic import ticket_row
+from ticket_app.ui.logic.tickets import ticket_row
 from ticket_app.ui.state import NavState, TicketFormState, TicketListState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.bulk import BulkState

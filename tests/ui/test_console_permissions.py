@@ -27,7 +27,7 @@ from ticket_app.services.database import service_session
 from ticket_app.services.identity import sessions, users
 from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
-from ticket_app.ui.logic import ticket_row
+from ticket_app.ui.logic.tickets import ticket_row
 from ticket_app.ui.state import NavState, StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.bulk import BulkState

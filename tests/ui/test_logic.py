@@ -16,21 +16,22 @@ from ticket_app.schemas import (
     TriageOverrideStats,
 )
 from ticket_app.triage import TriageSuggestion
-from ticket_app.ui.logic import (
-    ListQuery,
+from ticket_app.ui.logic.form import (
     apply_suggestion,
-    count_text,
-    duration_text,
     is_fresh,
+    suggestion_badge,
+    validation_messages,
+)
+from ticket_app.ui.logic.stats import duration_text, stats_view
+from ticket_app.ui.logic.tickets import (
+    ListQuery,
+    count_text,
     list_query,
     list_summary,
     merge_first_page,
     preview,
     relative_time,
     select_range,
-    stats_view,
-    suggestion_badge,
-    validation_messages,
 )
 from ticket_app.ui.state.access import sign_in_message
 

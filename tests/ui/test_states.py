@@ -25,10 +25,11 @@ from ticket_app.services.stats import ticket_stats
 from ticket_app.services.tickets import create_ticket, get_ticket, list_ticket_events, update_ticket
 from ticket_app.settings import get_settings
 from ticket_app.triage import TriageSuggestion
-from ticket_app.ui.logic import list_query, ticket_row
+from ticket_app.ui.logic.form import client_errors
+from ticket_app.ui.logic.tickets import list_query, ticket_row
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state import form as form_module
-from ticket_app.ui.state.form import FAILED_NOTE, SLOW_NOTE, client_errors, fetch_suggestion
+from ticket_app.ui.state.form import FAILED_NOTE, SLOW_NOTE, fetch_suggestion
 from ticket_app.ui.state.stats import load_stats_view
 from ticket_app.ui.state.tickets import PAGE_SIZE, load_page, save_field
 from ticket_app.ui.state.views import load_nav, resolved_filters

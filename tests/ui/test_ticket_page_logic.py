@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from ticket_app.models import ActorKind, Category, CommentChannel, EventKind, Priority, Role, Status
 from ticket_app.schemas import CommentRead, EventRead, TicketRead, TimelineEntry, UserRead
-from ticket_app.ui.state.ticket_page import (
+from ticket_app.ui.logic.ticket_page import (
     TicketView,
     field_update,
     latest_other_change,

@@ -14,8 +14,8 @@ from ticket_app.services.errors import (
     PermissionDeniedError,
     TicketNotFoundError,
 )
-from ticket_app.ui.logic import ListQuery, list_query, ticket_row
-from ticket_app.ui.triage_view import (
+from ticket_app.ui.logic.tickets import ListQuery, list_query, ticket_row
+from ticket_app.ui.logic.triage import (
     language_name,
     merge_error_message,
     offer_title,

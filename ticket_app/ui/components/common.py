@@ -6,7 +6,7 @@ import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
 from ticket_app.enums import Category, Priority, Status
-from ticket_app.ui.logic import label_of_value
+from ticket_app.ui.logic.tickets import label_of_value
 
 CATEGORIES = [c.value for c in Category]
 PRIORITIES = [p.value for p in Priority]
@@ -152,12 +152,17 @@ def tone_style(value: rx.Var[str], colors: dict[str, str]) -> dict[str, rx.Var]:
 
 
 def error_alert(
-    message: rx.Var, *, test_id: str | None = None, announce: bool = True, **props
+    message: rx.Var,
+    *actions: rx.Component,
+    test_id: str | None = None,
+    announce: bool = True,
+    **props,
 ) -> rx.Component:
     """A red callout with `message`, shown only while `message` is not empty.
 
-    `announce` makes it a live `role="alert"` (read out by screen readers as it appears);
-    `test_id` sets `data-testid`; other keyword arguments go to `rx.callout` (e.g. `width`).
+    `actions` follow the text (e.g. a "Try again" button). `announce` makes it a live
+    `role="alert"` (read out by screen readers as it appears); `test_id` sets `data-testid`;
+    other keyword arguments go to the callout's root (e.g. `width`).
     """
     if announce:
         props["role"] = "alert"
@@ -165,5 +170,11 @@ def error_alert(
         props["data_testid"] = test_id
     return rx.cond(
         message != "",
-        rx.callout(message, icon="triangle_alert", color_scheme="red", **props),
+        rx.callout.root(
+            rx.callout.icon(rx.icon("triangle_alert", aria_hidden=True)),
+            rx.callout.text(message),
+            *actions,
+            color_scheme="red",
+            **props,
+        ),
     )

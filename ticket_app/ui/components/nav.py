@@ -1,80 +1,18 @@
-"""The left navigation: built-in queues and saved views with live counts, and the dashboard.
+"""The left navigation: the built-in queues, the saved views and the dashboard link.
 
 From the tablet breakpoint up it is a column beside the list; on a phone the same links form
-one row above the list that scrolls sideways, so the list still comes first.
+one row above the list that scrolls sideways, so the list still comes first. The views
+themselves are drawn by `components/views.py`.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.state import SessionState
+from ticket_app.ui.components.views import NAV_ITEM_STYLE, saved_view, view_link
 from ticket_app.ui.state.views import NavState
 
 NAV_WIDTH = "15rem"
-ITEM_STYLE = {
-    "display": "flex",
-    "alignItems": "center",
-    "gap": "var(--space-2)",
-    "padding": "var(--space-1) var(--space-2)",
-    "borderRadius": "var(--radius-2)",
-    "color": "var(--gray-12)",
-    "textDecoration": "none",
-    "whiteSpace": "nowrap",
-    "minHeight": "2.25rem",
-    "&:hover": {"background": "var(--gray-a3)"},
-    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "1px"},
-    "&[aria-current='page']": {"background": "var(--accent-a4)", "fontWeight": "600"},
-}
-
-
-def _count(value: rx.Var[str], test_id: str) -> rx.Component:
-    return rx.text(
-        value,
-        size="1",
-        color_scheme="gray",
-        high_contrast=True,
-        margin_left="auto",
-        padding_left="0.75rem",
-        data_testid=test_id,
-    )
-
-
-def _view_link(item: rx.Var[dict[str, str]], test_id: str) -> rx.Component:
-    """One view: icon, name and count; marked as current when the list shows it."""
-    return rx.link(
-        rx.icon(item["icon"].to(str), size=16, aria_hidden=True),
-        rx.text(item["label"], size="2"),
-        _count(item["count"], f"{test_id}-count"),
-        href=item["href"].to(str),
-        aria_current=rx.cond(item["href"] == NavState.active_href, "page", "false"),
-        style=ITEM_STYLE,
-        underline="none",
-        data_testid=test_id,
-        data_view=item["label"],
-    )
-
-
-def _saved_view(item: rx.Var[dict[str, str]]) -> rx.Component:
-    """A saved view with a delete button for its owner (and admins)."""
-    return rx.hstack(
-        rx.box(_view_link(item, "saved-view"), flex="1", min_width="0"),
-        rx.cond(
-            (item["own"] == "yes") | SessionState.is_admin,
-            rx.icon_button(
-                rx.icon("trash-2", size=14),
-                size="1",
-                variant="ghost",
-                color_scheme="gray",
-                high_contrast=True,
-                aria_label="Delete view " + item["label"].to(str),
-                on_click=NavState.delete(item["id"].to(str)),
-            ),
-        ),
-        spacing="1",
-        align="center",
-        width="100%",
-    )
 
 
 def _section(title: str, *children: rx.Component) -> rx.Component:
@@ -101,7 +39,7 @@ def side_nav() -> rx.Component:
             _section(
                 "Views",
                 rx.flex(
-                    rx.foreach(NavState.builtin, lambda item: _view_link(item, "nav-view")),
+                    rx.foreach(NavState.builtin, lambda item: view_link(item, "nav-view")),
                     direction=direction,
                     spacing="1",
                 ),
@@ -111,7 +49,7 @@ def side_nav() -> rx.Component:
                 _section(
                     "Saved views",
                     rx.flex(
-                        rx.foreach(NavState.saved, _saved_view), direction=direction, spacing="1"
+                        rx.foreach(NavState.saved, saved_view), direction=direction, spacing="1"
                     ),
                 ),
             ),
@@ -120,7 +58,7 @@ def side_nav() -> rx.Component:
                 rx.text("Dashboard", size="2"),
                 href=NavState.dashboard_href,
                 id="nav-dashboard",
-                style=ITEM_STYLE,
+                style=NAV_ITEM_STYLE,
                 underline="none",
             ),
             direction=direction,

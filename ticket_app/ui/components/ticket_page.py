@@ -701,12 +701,8 @@ def _not_found() -> rx.Component:
 
 
 def _failed() -> rx.Component:
-    return rx.callout.root(
-        rx.callout.icon(rx.icon("triangle_alert", aria_hidden=True)),
-        rx.callout.text(State.load_error),
-        rx.button("Try again", on_click=State.retry, size="1", variant="soft"),
-        color_scheme="red",
-        role="alert",
+    return error_alert(
+        State.load_error, rx.button("Try again", on_click=State.retry, size="1", variant="soft")
     )
 
 

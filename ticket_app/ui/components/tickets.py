@@ -35,9 +35,9 @@ from ticket_app.ui.components.keyboard import (
 )
 from ticket_app.ui.components.triage import frustration_mark, language_mark
 from ticket_app.ui.components.views import save_view_dialog
+from ticket_app.ui.logic.triage import LANGUAGE_NAMES
 from ticket_app.ui.state import SessionState, TicketListState
 from ticket_app.ui.state.tickets import SEARCH_INPUT_ID
-from ticket_app.ui.triage_view import LANGUAGE_NAMES
 
 SKELETON_ROWS = 6
 TITLE_LINK = {

@@ -1,4 +1,8 @@
-"""The "Save view" dialog: the list's filters, search and sort under a name."""
+"""The views in the navigation, built-in and saved, and the "Save view" dialog.
+
+A view is the list's filters, search and sort under a name (`NavState`); its link shows its
+live count, and a saved view offers its owner (and admins) a delete button.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,70 @@ import reflex as rx
 from ticket_app.ui.components.common import field_error, field_label
 from ticket_app.ui.state import SessionState, TicketListState
 from ticket_app.ui.state.views import NavState
+
+NAV_ITEM_STYLE = {
+    "display": "flex",
+    "alignItems": "center",
+    "gap": "var(--space-2)",
+    "padding": "var(--space-1) var(--space-2)",
+    "borderRadius": "var(--radius-2)",
+    "color": "var(--gray-12)",
+    "textDecoration": "none",
+    "whiteSpace": "nowrap",
+    "minHeight": "2.25rem",
+    "&:hover": {"background": "var(--gray-a3)"},
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "1px"},
+    "&[aria-current='page']": {"background": "var(--accent-a4)", "fontWeight": "600"},
+}
+
+
+def _count(value: rx.Var[str], test_id: str) -> rx.Component:
+    return rx.text(
+        value,
+        size="1",
+        color_scheme="gray",
+        high_contrast=True,
+        margin_left="auto",
+        padding_left="0.75rem",
+        data_testid=test_id,
+    )
+
+
+def view_link(item: rx.Var[dict[str, str]], test_id: str) -> rx.Component:
+    """One view: icon, name and count; marked as current when the list shows it."""
+    return rx.link(
+        rx.icon(item["icon"].to(str), size=16, aria_hidden=True),
+        rx.text(item["label"], size="2"),
+        _count(item["count"], f"{test_id}-count"),
+        href=item["href"].to(str),
+        aria_current=rx.cond(item["href"] == NavState.active_href, "page", "false"),
+        style=NAV_ITEM_STYLE,
+        underline="none",
+        data_testid=test_id,
+        data_view=item["label"],
+    )
+
+
+def saved_view(item: rx.Var[dict[str, str]]) -> rx.Component:
+    """A saved view with a delete button for its owner (and admins)."""
+    return rx.hstack(
+        rx.box(view_link(item, "saved-view"), flex="1", min_width="0"),
+        rx.cond(
+            (item["own"] == "yes") | SessionState.is_admin,
+            rx.icon_button(
+                rx.icon("trash-2", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="gray",
+                high_contrast=True,
+                aria_label="Delete view " + item["label"].to(str),
+                on_click=NavState.delete(item["id"].to(str)),
+            ),
+        ),
+        spacing="1",
+        align="center",
+        width="100%",
+    )
 
 
 def save_view_dialog() -> rx.Component:

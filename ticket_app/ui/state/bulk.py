@@ -23,10 +23,10 @@ from ticket_app.services.bulk import (
 )
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.rate_limits import WRITES
-from ticket_app.ui.logic import UNASSIGNED, select_range
+from ticket_app.ui.logic.tickets import UNASSIGNED, save_error_message, select_range
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter
-from ticket_app.ui.state.tickets import TicketListState, save_error_message
+from ticket_app.ui.state.tickets import TicketListState
 from ticket_app.ui.state.views import NavState
 
 logger = logging.getLogger(__name__)

@@ -24,13 +24,19 @@ from ticket_app.services.errors import (
 from ticket_app.services.rate_limits import WRITES, ExpensiveReadsBusyError, expensive_turn
 from ticket_app.services.similarity import similar_to_text
 from ticket_app.services.tickets import submit_ticket
-from ticket_app.settings import get_settings
 from ticket_app.triage import TicketClassifier, TriageSuggestion, get_classifier
-from ticket_app.ui.logic import apply_suggestion, is_fresh, suggestion_badge, validation_messages
+from ticket_app.ui.logic.form import (
+    apply_suggestion,
+    client_errors,
+    description_limit,
+    is_fresh,
+    suggestion_badge,
+    validation_messages,
+)
+from ticket_app.ui.logic.triage import offer_title, similar_rows
 from ticket_app.ui.safe_events import redirect, toast_error, toast_success
-from ticket_app.ui.state.session import SessionState, actor_of, authorize, session_setter
+from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
-from ticket_app.ui.triage_view import offer_title, similar_rows
 
 logger = logging.getLogger(__name__)
 
@@ -66,25 +72,6 @@ def find_similar(description: str, title: str = "") -> list[dict[str, str]]:
     except ServiceError as exc:
         logger.warning("similar tickets not looked up: %s", exc)
         return []
-
-
-def description_limit() -> int:
-    """Longest accepted description in characters (`MAX_DESCRIPTION_CHARS`)."""
-    return get_settings().max_description_chars
-
-
-def client_errors(title: str, description: str) -> dict[str, str]:
-    """The checks the form runs before asking the server (required fields, lengths)."""
-    errors: dict[str, str] = {}
-    if not title.strip():
-        errors["title"] = "Title is required."
-    elif len(title.strip()) > TITLE_MAX_LENGTH:
-        errors["title"] = f"Title must be at most {TITLE_MAX_LENGTH} characters."
-    if not description.strip():
-        errors["description"] = "Description is required."
-    elif len(description) > description_limit():
-        errors["description"] = f"Description must be at most {description_limit():,} characters."
-    return errors
 
 
 async def similar_in_turn(actor: Actor, description: str, title: str) -> list[dict[str, str]]:
@@ -181,8 +168,8 @@ class TicketFormState(rx.State):
         The title field takes focus, so an agent who pressed `n` in the list can type at once,
         unless they have already clicked into a field (the check runs after the page shows).
         """
-        refusal = await (await self.get_state(SessionState)).require(Action.TICKETS_CREATE)
-        if refusal is not None:
+        actor, refusal = await open_page(self, Action.TICKETS_CREATE)
+        if actor is None:
             return refusal
         return focus_when_rendered("ticket-title", unless_focused=True)
 

@@ -4,6 +4,9 @@ The session cookie is `HttpOnly`: the browser sends it with the event socket's h
 server reads it from there (`router.headers.cookie`); page script never sees it. Every handler
 that reads or changes tickets calls `actor_of(self)` and asks the permission table, because a
 client can send any event, not only the ones its page shows.
+
+Also the two openings every page shares: `open_page` (a page's `on_load` session check) and
+`watch_changes` (the loop that keeps an open page up to date while the session lasts).
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import reflex as rx
@@ -24,10 +28,14 @@ from ticket_app.services.identity.sessions import session_token_from_cookie_head
 from ticket_app.services.identity.setup import has_admin
 from ticket_app.services.identity.users import get_user
 from ticket_app.services.rate_limits import shared_limiter, user_key
+from ticket_app.services.tickets import change_marker
 from ticket_app.settings import get_settings
 from ticket_app.ui.safe_events import redirect, toast_error
 
 logger = logging.getLogger(__name__)
+
+ShownT = TypeVar("ShownT")
+FreshT = TypeVar("FreshT")
 
 SIGNED_OUT_NOTE = "Your session has ended; sign in again."
 TOO_MANY_CHANGES = "Too many changes in a short time; nothing was saved. Try again in a minute."
@@ -156,19 +164,15 @@ class SessionState(rx.State):
             return None, redirect("/", replace=True)
         return actor, None
 
-    async def require(self, action: Action) -> rx.event.EventSpec | None:
-        """None when the signed-in user may do `action`; else where to send the tab (`admit`)."""
-        return (await self.admit(action))[1]
-
     @rx.event
     async def check_admin(self):
-        """on_load of the staff page: admins only."""
-        return await self.require(Action.STAFF_MANAGE)
+        """on_load of the staff page: admins only (`StaffState.on_load` then loads the list)."""
+        return (await self.admit(Action.STAFF_MANAGE))[1]
 
     @rx.event
     async def check_tokens(self):
         """on_load of the tokens page: anyone signed in manages their own tokens."""
-        return await self.require(Action.TOKENS_MANAGE_OWN)
+        return (await self.admit(Action.TOKENS_MANAGE_OWN))[1]
 
 
 async def open_page(
@@ -202,3 +206,62 @@ async def authorize(
         if await limiter.hit(counts_as, user_key(actor.user_id)) is not None:
             return None, toast_error(TOO_MANY_CHANGES)
     return actor, None
+
+
+@dataclass(frozen=True)
+class Watched(Generic[ShownT]):
+    """What a page shows, read under the state's lock at the start of a `watch_changes` round.
+
+    `shown` is what the page's fetch needs (its filters, its ticket id); `seen` the change
+    marker its data was read at; `busy` skips the round (a save whose answer must not be
+    overtaken is under way).
+    """
+
+    shown: ShownT
+    seen: str
+    busy: bool = False
+
+
+async def watch_changes(
+    state: rx.State,
+    every: float,
+    *,
+    watched: Callable[[], Watched[ShownT] | None],
+    fetch: Callable[[Actor, ShownT], Awaitable[FreshT]],
+    show: Callable[[Actor, Watched[ShownT], FreshT, str], Awaitable[bool]],
+    outage: Callable[[bool], None],
+) -> None:
+    """Every `every` seconds, re-read what `state`'s page shows when tickets changed.
+
+    The body of a page's background `poll`. Each round reads `watched()` and the session under
+    the state's lock; the loop ends when the tab's user may no longer read tickets (signed out,
+    expired, deactivated) or `watched()` returns None (the tab left the page). Then it asks the
+    cheap change marker and calls `fetch(actor, shown)` (outside the lock) only when the marker
+    moved, so an idle console costs one index lookup per round. `show(actor, watched, fresh,
+    marker)` applies the result under the lock and returns whether to go on. `outage(True)` is
+    called under the lock when the database could not be read (a ServiceError), `outage(False)`
+    when a round found nothing changed.
+    """
+    while True:
+        await asyncio.sleep(every)
+        async with state:
+            look = watched()
+            actor = await actor_of(state)
+        if actor is None or not actor.can(Action.TICKETS_READ) or look is None:
+            return
+        if look.busy:
+            continue
+        try:
+            marker = await asyncio.to_thread(change_marker)
+            if marker == look.seen:
+                async with state:
+                    outage(False)
+                continue
+            fresh = await fetch(actor, look.shown)
+        except ServiceError:
+            async with state:
+                outage(True)
+            continue
+        async with state:
+            if not await show(actor, look, fresh, marker):
+                return

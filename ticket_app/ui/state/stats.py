@@ -18,9 +18,10 @@ from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import expensive_turn
 from ticket_app.services.stats import ticket_stats, triage_override_stats
 from ticket_app.services.tickets import change_marker
-from ticket_app.ui.logic import StatsView, list_query, stats_view
+from ticket_app.ui.logic.stats import StatsView, stats_view
+from ticket_app.ui.logic.tickets import list_query
 from ticket_app.ui.safe_events import redirect
-from ticket_app.ui.state.session import actor_of, authorize, open_page
+from ticket_app.ui.state.session import Watched, authorize, open_page, watch_changes
 from ticket_app.ui.state.views import resolved_filters
 
 logger = logging.getLogger(__name__)
@@ -117,26 +118,36 @@ class StatsState(rx.State):
     @rx.event(background=True, supersedes=True)
     async def poll(self) -> None:
         """While the dashboard is open, reload when the tickets' change marker moves."""
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            async with self:
-                filters, seen = self._filters, self._seen_marker
-                actor = await actor_of(self)
-            if actor is None or not actor.can(Action.TICKETS_READ):
-                return
-            try:
-                marker = await asyncio.to_thread(change_marker)
-            except ServiceError:
-                async with self:
-                    self.unavailable = True
-                continue
-            if marker == seen:
-                continue
-            view = await fetch_stats_view(actor, filters)
-            async with self:
-                self._apply(view)
-                if view is not None:
-                    self._seen_marker = marker
+        await watch_changes(
+            self,
+            POLL_SECONDS,
+            watched=self._watched,
+            fetch=fetch_stats_view,
+            show=self._show_fresh,
+            outage=self._mark_outage,
+        )
+
+    def _watched(self) -> Watched[TicketFilters | None]:
+        """The filters shown, for a round of `poll`."""
+        return Watched(self._filters, self._seen_marker)
+
+    async def _show_fresh(
+        self,
+        actor: Actor,
+        watched: Watched[TicketFilters | None],
+        view: StatsView | None,
+        marker: str,
+    ) -> bool:
+        """Show a round's stats; the marker counts as seen only when they could be read."""
+        self._apply(view)
+        if view is not None:
+            self._seen_marker = marker
+        return True
+
+    def _mark_outage(self, down: bool) -> None:
+        """Mark the numbers stale when the database could not be read; a load clears it."""
+        if down:
+            self.unavailable = True
 
 
 async def fetch_stats_view(actor: Actor, filters: TicketFilters | None = None) -> StatsView | None:

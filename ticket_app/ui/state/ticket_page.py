@@ -9,35 +9,27 @@ field, so the page shows them and takes the new ETag.
 It also lists similar open tickets and merges this one into one of them as a duplicate
 (issue 14); a merged ticket links to the kept one, and the kept one lists its duplicates.
 
-The functions at the top are plain (no Reflex) so they unit-test; the blocking ones run in a
-thread from the handlers.
+Its plain functions live in `ui/logic/ticket_page.py`; `load_view` (blocking) runs in a thread
+from the handlers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import datetime
 
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.enums import CommentChannel, EventKind
+from ticket_app.enums import CommentChannel
 from ticket_app.schemas import (
     CommentCreate,
-    SimilarTicket,
-    TicketRead,
-    TicketUpdate,
-    TimelineEntry,
-    UserRead,
 )
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
-    DatabaseUnavailableError,
     EditConflictError,
     ServiceError,
     TicketNotFoundError,
@@ -45,218 +37,43 @@ from ticket_app.services.errors import (
 from ticket_app.services.identity.users import assignable_staff, get_user
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
-from ticket_app.services.ticket_query import is_row_id
-from ticket_app.services.tickets import change_marker, get_ticket, ticket_etag, update_ticket
-from ticket_app.ui.logic import label_of_value, validation_messages
-from ticket_app.ui.safe_events import toast_success
-from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
-from ticket_app.ui.state.tickets import (
-    TicketListState,
-    focus_when_rendered,
-    save_error_message,
+from ticket_app.services.tickets import (
+    change_marker,
+    get_ticket,
+    ticket_etag,
+    update_ticket,
 )
-from ticket_app.ui.triage_view import merge_error_message, similar_rows, triage_fields
+from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.ticket_page import (
+    FIELD_LABELS,
+    TEXT_FIELDS,
+    UNASSIGNED_LABEL,
+    TicketView,
+    comment_error_message,
+    field_update,
+    latest_other_change,
+    staff_names,
+    ticket_fields,
+    ticket_id_from_path,
+    timeline_rows,
+)
+from ticket_app.ui.logic.tickets import label_of_value, save_error_message
+from ticket_app.ui.logic.triage import merge_error_message, similar_rows
+from ticket_app.ui.safe_events import toast_success
+from ticket_app.ui.state.session import (
+    Watched,
+    authorize,
+    open_page,
+    session_setter,
+    watch_changes,
+)
+from ticket_app.ui.state.tickets import TicketListState, focus_when_rendered
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 3.0
-TEXT_FIELDS = ("title", "description", "requester_name", "requester_email")
-CHOICE_FIELDS = ("status", "priority", "category", "assignee_id")
-# Fields the page may clear: an empty input or the "Unassigned" choice stores null.
-CLEARABLE_FIELDS = frozenset({"requester_name", "requester_email", "assignee_id"})
-FIELD_LABELS = {
-    "title": "title",
-    "description": "description",
-    "status": "status",
-    "priority": "priority",
-    "category": "category",
-    "assignee_id": "assignee",
-    "requester_name": "requester name",
-    "requester_email": "requester email",
-}
-UNASSIGNED_LABEL = "Unassigned"
-# Events that change a field someone may be editing; comments (and their audit lines) do not.
-CONFLICTING_EVENTS = frozenset({EventKind.CHANGED, EventKind.MERGED})
 OUTAGE_NOTE = "The database is unavailable, so this page may be out of date. Retrying."
 LOADING, READY, NOT_FOUND, FAILED = "loading", "ready", "not_found", "failed"
-
-
-def ticket_id_from_path(path: str) -> int | None:
-    """The ticket id in a page path such as "/tickets/12" or "/tickets/12/", else None.
-
-    None also for ids that are not ASCII digits or lie outside the id column's range.
-    """
-    parts = [part for part in path.split("/") if part]
-    if len(parts) != 2 or parts[0] != "tickets":
-        return None
-    raw = parts[1]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
-        return None
-    value = int(raw)
-    return value if is_row_id(value) else None
-
-
-def field_update(field: str, raw: str) -> TicketUpdate:
-    """The partial update that sets `field` to `raw`, the text typed or chosen on the page.
-
-    An empty requester field or assignee ("" is "Unassigned") stores null. Raises ValueError
-    for a field the page does not edit and pydantic's ValidationError for a refused value.
-    """
-    if field not in TEXT_FIELDS and field not in CHOICE_FIELDS:
-        raise ValueError(f"{field} cannot be edited here")
-    value: str | int | None = raw
-    if field in CLEARABLE_FIELDS and not raw.strip():
-        value = None
-    elif field == "assignee_id":
-        value = int(raw) if raw.isascii() and raw.isdigit() else raw
-    return TicketUpdate.model_validate({field: value})
-
-
-def _exact(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def staff_names(staff: Iterable[UserRead]) -> dict[int, str]:
-    """Staff user id -> the name shown for them."""
-    return {user.id: user.name for user in staff}
-
-
-def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str]:
-    """A ticket flattened to the strings the page shows; "" stands for none.
-
-    `names` maps staff ids to names (for the assignee). Times are UTC to the minute
-    (`*_exact`) and ISO 8601 (`*_iso`, for `<time datetime>`). The triage reading (AI
-    suggestion with source and confidences, language, sentiment, frustration, the ticket it
-    duplicates) is flattened by `triage_view.triage_fields`.
-    """
-    assignee = ticket.assignee_id
-    return {
-        "id": str(ticket.id),
-        "title": ticket.title,
-        "description": ticket.description,
-        "category": ticket.category.value,
-        "priority": ticket.priority.value,
-        "status": ticket.status.value,
-        "assignee_id": str(assignee) if assignee is not None else "",
-        "assignee_name": (
-            UNASSIGNED_LABEL if assignee is None else names.get(assignee, f"User #{assignee}")
-        ),
-        "requester_name": ticket.requester_name or "",
-        "requester_email": ticket.requester_email or "",
-        **triage_fields(ticket),
-        "created_exact": _exact(ticket.created_at),
-        "created_iso": ticket.created_at.astimezone(UTC).isoformat(),
-        "updated_exact": _exact(ticket.updated_at),
-        "updated_iso": ticket.updated_at.astimezone(UTC).isoformat(),
-    }
-
-
-def _value_text(field: str, value: str | None, names: Mapping[int, str]) -> str:
-    """An audit value in words: labels for enum values, names for assignees."""
-    if not value:
-        return UNASSIGNED_LABEL if field == "assignee_id" else "(none)"
-    if field == "assignee_id" and value.isdigit():
-        return names.get(int(value), f"User #{value}")
-    if field in ("status", "priority", "category"):
-        return label_of_value(value)
-    return value
-
-
-def timeline_rows(entries: Iterable[TimelineEntry], names: Mapping[int, str]) -> list[dict]:
-    """The timeline as flat rows for the page, oldest first.
-
-    Each row: `key` (unique), `kind` ("event", "reply" or "note"), `who`, `when` (UTC to the
-    minute), `when_iso`; events add `what` (e.g. "Status: Open → Closed"), comments `body`
-    (plain text as written).
-    """
-    rows: list[dict] = []
-    for entry in entries:
-        base = {
-            "who": entry.actor,
-            "when": _exact(entry.created_at),
-            "when_iso": entry.created_at.astimezone(UTC).isoformat(),
-        }
-        if entry.comment is not None:
-            comment = entry.comment
-            kind = "reply" if comment.public else "note"
-            rows.append(
-                {
-                    **base,
-                    "key": f"c{comment.id}",
-                    "kind": kind,
-                    "who": comment.author_name,
-                    "body": comment.body,
-                }
-            )
-            continue
-        event = entry.event
-        if event is None:
-            continue
-        if event.field and event.kind == EventKind.CHANGED:
-            label = FIELD_LABELS.get(event.field, event.field.replace("_", " ")).capitalize()
-            old = _value_text(event.field, event.old_value, names)
-            new = _value_text(event.field, event.new_value, names)
-            what = f"{label}: {old} → {new}"
-        else:
-            what = event.kind.value.replace("_", " ").capitalize()
-        rows.append({**base, "key": f"e{event.id}", "kind": "event", "what": what})
-    return rows
-
-
-def latest_other_change(entries: Iterable[TimelineEntry], since: datetime, me: str) -> str | None:
-    """Who last changed a field after `since` other than `me` (an actor label), or None.
-
-    Only field changes count (see CONFLICTING_EVENTS): comments overwrite nothing.
-    """
-    who = None
-    for entry in entries:
-        event = entry.event
-        if (
-            event is not None
-            and event.kind in CONFLICTING_EVENTS
-            and entry.created_at > since
-            and entry.actor != me
-        ):
-            who = entry.actor
-    return who
-
-
-@dataclass(frozen=True)
-class TicketView:
-    """Everything the page shows of one ticket, read together.
-
-    `staff` are the users a ticket can be assigned to; `former_assignee` is the ticket's
-    assignee when they are not among them any more (deactivated, now a viewer), else None.
-    `similar` are open tickets like this one, best first (none once it is merged);
-    `duplicates` the ids of the tickets merged into this one, oldest first.
-    """
-
-    ticket: TicketRead
-    etag: str
-    timeline: list[TimelineEntry]
-    staff: list[UserRead]
-    former_assignee: UserRead | None = None
-    similar: list[SimilarTicket] = dataclasses.field(default_factory=list)
-    duplicates: list[int] = dataclasses.field(default_factory=list)
-
-    @property
-    def names(self) -> dict[int, str]:
-        """Staff id -> name, for the assignee and its audit lines."""
-        extra = [self.former_assignee] if self.former_assignee else []
-        return staff_names([*self.staff, *extra])
-
-    def assignee_choices(self) -> list[dict[str, str]]:
-        """`{"value", "label"}` for the assignee picker: "Unassigned", then assignable staff.
-
-        A former assignee stays listed while the ticket holds them, so the picker shows the
-        truth; choosing anyone else unassigns them for good.
-        """
-        choices = [{"value": "", "label": UNASSIGNED_LABEL}]
-        choices += [{"value": str(user.id), "label": user.name} for user in self.staff]
-        if self.former_assignee is not None:
-            former = self.former_assignee
-            choices.append({"value": str(former.id), "label": f"{former.name} (not assignable)"})
-        return choices
 
 
 def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
@@ -285,13 +102,17 @@ def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
     )
 
 
-def comment_error_message(exc: Exception) -> str:
-    """Why a comment was not added, for the composer (the typed text is always kept)."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(validation_messages(exc).values())
-    if isinstance(exc, DatabaseUnavailableError):
-        return "Not sent: the database is unavailable. Your text is kept; try again."
-    return f"Not sent: {save_error_message(exc)}. Your text is kept."
+async def fetch_fresh_view(actor: Actor, ticket_id: int) -> TicketView | None:
+    """A `poll` round's re-read of the ticket; None when it no longer exists.
+
+    The timeline only for those who may read the audit trail. Raises the other service errors.
+    """
+    try:
+        return await asyncio.to_thread(
+            load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
+        )
+    except TicketNotFoundError:
+        return None
 
 
 class TicketPageState(rx.State):
@@ -449,42 +270,34 @@ class TicketPageState(rx.State):
         round while a save or a comment is under way, so their answers are not overtaken.
         Ends when the tab leaves the page or the session ends.
         """
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            async with self:
-                shown = self.shown_id
-                here = ticket_id_from_path(self.router.url.path)
-                busy = self._saving > 0 or self.sending
-                seen = self._seen_marker
-                actor = await actor_of(self)
-            if actor is None or not actor.can(Action.TICKETS_READ):
-                return
-            if here is None or str(here) != shown:
-                return
-            if busy:
-                continue
-            try:
-                marker = await asyncio.to_thread(change_marker)
-                if marker == seen:
-                    async with self:
-                        self._show_outage(False)
-                    continue
-                view = await asyncio.to_thread(
-                    load_view, here, with_timeline=actor.can(Action.AUDIT_READ)
-                )
-            except TicketNotFoundError:
-                async with self:
-                    self.page = NOT_FOUND
-                return
-            except ServiceError:
-                async with self:
-                    self._show_outage(True)
-                continue
-            async with self:
-                if self.shown_id == shown and self._saving == 0 and not self.sending:
-                    self._seen_marker = marker
-                    self._show_outage(False)
-                    self._take_fresh(view, actor)
+        await watch_changes(
+            self,
+            POLL_SECONDS,
+            watched=self._watched,
+            fetch=fetch_fresh_view,
+            show=self._show_fresh,
+            outage=self._show_outage,
+        )
+
+    def _watched(self) -> Watched[int] | None:
+        """The ticket shown, for a round of `poll`; None once the tab shows another page."""
+        here = ticket_id_from_path(self.router.url.path)
+        if here is None or str(here) != self.shown_id:
+            return None
+        return Watched(here, self._seen_marker, busy=self._saving > 0 or self.sending)
+
+    async def _show_fresh(
+        self, actor: Actor, watched: Watched[int], view: TicketView | None, marker: str
+    ) -> bool:
+        """Take a round's re-read ticket; a ticket gone (None) ends the watch."""
+        if view is None:
+            self.page = NOT_FOUND
+            return False
+        if self.shown_id == str(watched.shown) and self._saving == 0 and not self.sending:
+            self._seen_marker = marker
+            self._show_outage(False)
+            self._take_fresh(view, actor)
+        return True
 
     def _show_outage(self, down: bool) -> None:
         if down:

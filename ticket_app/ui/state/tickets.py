@@ -14,22 +14,19 @@ from urllib.parse import urlencode
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.schemas import TicketFilters, TicketPage, TicketSort, TicketUpdate
+from ticket_app.schemas import TicketFilters, TicketPage, TicketSort, TicketStats, TicketUpdate
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import (
-    DatabaseUnavailableError,
     InvalidCursorError,
     InvalidInputError,
-    PermissionDeniedError,
     ServiceError,
-    TicketNotFoundError,
 )
 from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import WRITES, expensive_turn
 from ticket_app.services.stats import ticket_stats
 from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
 from ticket_app.settings import get_settings
-from ticket_app.ui.logic import (
+from ticket_app.ui.logic.tickets import (
     SORT_LABELS,
     ListQuery,
     count_text,
@@ -37,12 +34,19 @@ from ticket_app.ui.logic import (
     list_summary,
     merge_first_page,
     replace_row,
+    save_error_message,
     ticket_row,
-    validation_messages,
 )
 from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
-from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
-from ticket_app.ui.state.views import NavState, load_nav, resolved_filters
+from ticket_app.ui.state.session import (
+    Watched,
+    actor_of,
+    authorize,
+    open_page,
+    session_setter,
+    watch_changes,
+)
+from ticket_app.ui.state.views import NavData, NavState, load_nav, resolved_filters
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +126,20 @@ def load_page(
     return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor, sort=sort)
 
 
+async def fetch_fresh_list(
+    actor: Actor, shown: tuple[TicketFilters, TicketSort]
+) -> tuple[TicketPage, TicketStats, NavData]:
+    """A `poll` round's reads: the first page and summary for `shown`, and the nav's counts.
+
+    The page and summary in one of `actor`'s expensive-read turns. Raises ServiceError.
+    """
+    filters, sort = shown
+    async with expensive_turn(actor.user_id):
+        page = await asyncio.to_thread(load_page, filters, None, sort)
+        stats = await asyncio.to_thread(ticket_stats, filters)
+    return page, stats, await asyncio.to_thread(load_nav, actor)
+
+
 def save_field(ticket_id: int, field: str, value: str, actor: Actor) -> dict[str, str]:
     """Save one inline edit by `actor` and return the stored row (blocking; use a thread).
 
@@ -141,19 +159,6 @@ def save_field(ticket_id: int, field: str, value: str, actor: Actor) -> dict[str
 def staff_choices() -> list[dict[str, str]]:
     """Active agents and admins as `{"id", "name"}` for assignee pickers (blocking)."""
     return [{"id": str(user.id), "name": user.name} for user in assignable_staff()]
-
-
-def save_error_message(exc: Exception) -> str:
-    """Why an inline edit was not saved, in words for the toast."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{k}: {v}" for k, v in validation_messages(exc).items())
-    if isinstance(exc, DatabaseUnavailableError):
-        return "the database is unavailable"
-    if isinstance(exc, TicketNotFoundError):
-        return "the ticket no longer exists"
-    if isinstance(exc, PermissionDeniedError):
-        return "your role does not allow this"
-    return str(exc)
 
 
 class TicketListState(rx.State):
@@ -359,37 +364,38 @@ class TicketListState(rx.State):
         even with millions of tickets. Skips a round while an inline edit is being saved so
         the edit is not overwritten.
         """
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            async with self:
-                filters, sort = self._filters(), self._query().ticket_sort()
-                busy = self._saving > 0
-                seen = self._seen_marker
-                actor = await actor_of(self)
-            if actor is None or not actor.can(Action.TICKETS_READ):
-                return  # signed out, expired or deactivated: stop showing changes
-            if busy:
-                continue
-            try:
-                marker = await asyncio.to_thread(change_marker)
-                if marker == seen:
-                    async with self:
-                        self._show_outage(False)
-                    continue
-                async with expensive_turn(actor.user_id):
-                    page = await asyncio.to_thread(load_page, filters, None, sort)
-                    stats = await asyncio.to_thread(ticket_stats, filters)
-                nav = await asyncio.to_thread(load_nav, actor)
-            except ServiceError:
-                async with self:
-                    self._show_outage(True)
-                continue
-            async with self:
-                if self._saving == 0 and self._filters() == filters:
-                    self._merge(page)
-                    self.summary = list_summary(stats)
-                    self._seen_marker = marker
-                (await self.get_state(NavState))._show(nav)
+        await watch_changes(
+            self,
+            POLL_SECONDS,
+            watched=self._watched,
+            fetch=fetch_fresh_list,
+            show=self._show_fresh,
+            outage=self._show_outage,
+        )
+
+    def _watched(self) -> Watched[tuple[TicketFilters, TicketSort]]:
+        """The filters and sort shown, for a round of `poll`."""
+        return Watched(
+            (self._filters(), self._query().ticket_sort()),
+            self._seen_marker,
+            busy=self._saving > 0,
+        )
+
+    async def _show_fresh(
+        self,
+        actor: Actor,
+        watched: Watched[tuple[TicketFilters, TicketSort]],
+        fresh: tuple[TicketPage, TicketStats, NavData],
+        marker: str,
+    ) -> bool:
+        """Fold a round's fresh first page in, unless an edit or new filters overtook it."""
+        page, stats, nav = fresh
+        if self._saving == 0 and self._filters() == watched.shown[0]:
+            self._merge(page)
+            self.summary = list_summary(stats)
+            self._seen_marker = marker
+        (await self.get_state(NavState))._show(nav)
+        return True
 
     def _show_outage(self, down: bool) -> None:
         """Say on the list whether what it shows may be out of date."""

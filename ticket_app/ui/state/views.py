@@ -16,7 +16,7 @@ from ticket_app.services.errors import ServiceError
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.ticket_query import resolve_assignee
 from ticket_app.services.views import delete_view, list_views, save_view, view_counts
-from ticket_app.ui.logic import ME, UNASSIGNED, ListQuery, list_query
+from ticket_app.ui.logic.tickets import ME, UNASSIGNED, ListQuery, list_query
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter
 

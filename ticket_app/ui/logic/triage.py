@@ -1,8 +1,7 @@
-"""Plain functions that turn issue 14's triage reading into what the console shows.
+"""The triage reading's plain logic (issue 14): what the form, the list and a ticket show of it.
 
 Similar tickets, the suggested title, language, sentiment and frustration marks, and merge
-errors; kept free of Reflex so they unit-test. Rows handed to the browser are flat
-`dict[str, str]`.
+errors. Rows handed to the browser are flat `dict[str, str]`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.ui.logic import label_of_value
+from ticket_app.ui.logic.tickets import label_of_value
 
 # The languages the detector reports (schemas.TicketRead.language), by ISO 639-1 code.
 LANGUAGE_NAMES = {

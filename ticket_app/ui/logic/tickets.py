@@ -1,7 +1,8 @@
-"""Plain functions behind the console's event handlers, kept free of Reflex so they unit-test.
+"""The ticket list's plain logic: its URL query (`ListQuery`), rows, paging and summary.
 
-Rows handed to the browser are flat `dict[str, str]` (see `ticket_row`); filters, search and
-sort travel in the URL query string (see `ListQuery`).
+Filters, search and sort travel in the URL query string (see `ListQuery`); rows handed to the
+browser are flat `dict[str, str]` (see `ticket_row`). Also the labels of category, priority and
+status values that every page shows (`label_of_value`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from ticket_app.enums import Category, Priority, Status
-from ticket_app.schemas import (
-    TicketFilters,
-    TicketRead,
-    TicketSort,
-    TicketStats,
-    TriageOverrideStats,
+from ticket_app.schemas import TicketFilters, TicketRead, TicketSort, TicketStats
+from ticket_app.services.errors import (
+    DatabaseUnavailableError,
+    PermissionDeniedError,
+    TicketNotFoundError,
 )
-from ticket_app.triage import TriageSuggestion
+from ticket_app.ui.logic.form import validation_messages
 
 DESCRIPTION_PREVIEW_CHARS = 90
-ALL = "all"
 ME = "me"
 UNASSIGNED = "none"
 EnumT = TypeVar("EnumT", Category, Priority, Status)
@@ -45,6 +44,11 @@ SORT_LABELS = {
 }
 PRIORITY_RANK = {p.value: rank for rank, p in enumerate(Priority, start=1)}
 STATUS_RANK = {s.value: rank for rank, s in enumerate(Status, start=1)}
+
+
+def label_of_value(value: str) -> str:
+    """Display label of a category, priority or status value ("in_progress" -> "In progress")."""
+    return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
 
 
 def _enum_or_none(enum: type[EnumT], raw: str | None) -> EnumT | None:
@@ -283,6 +287,19 @@ def replace_row(rows: list[dict[str, str]], row: dict[str, str]) -> list[dict[st
     return [row if existing["id"] == row["id"] else existing for existing in rows]
 
 
+def save_error_message(exc: Exception) -> str:
+    """Why an inline edit was not saved, in words for the toast."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{k}: {v}" for k, v in validation_messages(exc).items())
+    if isinstance(exc, DatabaseUnavailableError):
+        return "the database is unavailable"
+    if isinstance(exc, TicketNotFoundError):
+        return "the ticket no longer exists"
+    if isinstance(exc, PermissionDeniedError):
+        return "your role does not allow this"
+    return str(exc)
+
+
 def list_summary(stats: TicketStats) -> str:
     """The one-line summary above the list, e.g. "42 tickets · 17 open · 7 critical"."""
     critical = stats.priority_breakdown.get(Priority.CRITICAL, 0)
@@ -303,131 +320,3 @@ def count_text(total: int, exact: bool, cap: int) -> str:
         return f"{total:,}"
     rounded = round(total, -max(0, len(str(total)) - 2))
     return f"{cap:,}+" if rounded <= cap else f"about {rounded:,}"
-
-
-def duration_text(seconds: float | None) -> str:
-    """A duration for people: "—" (none), "45 s", "12 min", "3.5 h", "2.1 d"."""
-    if seconds is None:
-        return "—"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
-
-
-def validation_messages(error: ValidationError) -> dict[str, str]:
-    """The first message per field of a pydantic error, keyed by field name."""
-    messages: dict[str, str] = {}
-    for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "form"
-        message = item["msg"].removeprefix("Value error, ")
-        messages.setdefault(field, message[:1].upper() + message[1:])
-    return messages
-
-
-@dataclass(frozen=True)
-class FormChoice:
-    """The value a select shows and whether it came from the classifier."""
-
-    value: str
-    from_suggestion: bool
-
-
-def apply_suggestion(current: str, touched: bool, suggested: str) -> FormChoice:
-    """What a select holds after a suggestion arrives: a hand-picked value always wins."""
-    if touched:
-        return FormChoice(current, from_suggestion=False)
-    return FormChoice(suggested, from_suggestion=True)
-
-
-def is_fresh(suggested_for: str, description: str) -> bool:
-    """Whether a suggestion computed for `suggested_for` still matches the typed description."""
-    return suggested_for.strip() == description.strip() and bool(description.strip())
-
-
-def suggestion_badge(suggestion: TriageSuggestion, field: str) -> str:
-    """Badge text such as "AI suggestion · offline · 82%" for `field` ("category"/"priority")."""
-    confidence = (
-        suggestion.category_confidence if field == "category" else suggestion.priority_confidence
-    )
-    return f"AI suggestion · {suggestion.source} · {round(confidence * 100)}%"
-
-
-def chart_rows(counts: Mapping[str, int]) -> list[dict[str, str | int]]:
-    """Breakdown counts as recharts rows `{"name", "count", "label", "legend"}`.
-
-    `label` is the count with thousands separators ("400,794"), shown on the bar itself;
-    `legend` is the name with that count ("billing 12"), what the pie's legend shows.
-    """
-    return [
-        {
-            "name": str(name),
-            "count": int(count),
-            "label": f"{int(count):,}",
-            "legend": f"{name} {int(count):,}",
-        }
-        for name, count in counts.items()
-    ]
-
-
-def chart_summary(title: str, counts: Mapping[str, int]) -> str:
-    """A chart's content in words for screen readers: "Tickets by priority: low 3, high 1"."""
-    parts = ", ".join(f"{label_of_value(name)} {count:,}" for name, count in counts.items())
-    return f"{title}: {parts}"
-
-
-def label_of_value(value: str) -> str:
-    """Display label of a category, priority or status value ("in_progress" -> "In progress")."""
-    return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
-
-
-@dataclass(frozen=True)
-class StatsView:
-    """Everything the stats panel shows, computed from the two service aggregates."""
-
-    total: int
-    open: int
-    avg_per_day: str
-    total_text: str
-    open_text: str
-    priority_summary: str
-    category_summary: str
-    priority_rows: list[dict[str, str | int]]
-    category_rows: list[dict[str, str | int]]
-    override_text: str
-    override_rate: str
-    assignee_rows: list[dict[str, str]]
-    median_first_reply: str
-
-
-def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
-    """Format the service aggregates for display, numbers with thousands separators."""
-    priorities = {p.value: n for p, n in stats.priority_breakdown.items()}
-    categories = {c.value: n for c, n in stats.category_breakdown.items()}
-    return StatsView(
-        total=stats.total_tickets,
-        open=stats.open_tickets,
-        avg_per_day=f"{stats.avg_tickets_per_day:,.2f}",
-        total_text=f"{stats.total_tickets:,}",
-        open_text=f"{stats.open_tickets:,}",
-        priority_summary=chart_summary("Tickets by priority", priorities),
-        category_summary=chart_summary("Tickets by category", categories),
-        priority_rows=chart_rows(priorities),
-        category_rows=chart_rows(categories),
-        override_text=(
-            f"{overrides.overridden:,} of {overrides.suggested:,} AI suggestions changed"
-        ),
-        override_rate=f"{overrides.override_rate * 100:.0f}%",
-        assignee_rows=[
-            {
-                "key": str(row.assignee_id) if row.assignee_id is not None else UNASSIGNED,
-                "name": row.name,
-                "open": f"{row.open:,}",
-            }
-            for row in stats.open_by_assignee
-        ],
-        median_first_reply=duration_text(stats.median_first_reply_seconds),
-    )

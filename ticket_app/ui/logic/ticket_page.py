@@ -1,0 +1,228 @@
+"""One ticket's page, its plain logic: the id in its URL, field edits, what it shows, conflicts.
+
+The page shows a ticket flattened to strings (`ticket_fields`) and its timeline as rows
+(`timeline_rows`); `latest_other_change` tells whether someone else changed a field meanwhile.
+`TicketView` is what the page reads of a ticket at once (`state.ticket_page.load_view`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from ticket_app.enums import EventKind
+from ticket_app.schemas import SimilarTicket, TicketRead, TicketUpdate, TimelineEntry, UserRead
+from ticket_app.services.errors import DatabaseUnavailableError
+from ticket_app.services.ticket_query import is_row_id
+from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.tickets import label_of_value, save_error_message
+from ticket_app.ui.logic.triage import triage_fields
+
+TEXT_FIELDS = ("title", "description", "requester_name", "requester_email")
+CHOICE_FIELDS = ("status", "priority", "category", "assignee_id")
+# Fields the page may clear: an empty input or the "Unassigned" choice stores null.
+CLEARABLE_FIELDS = frozenset({"requester_name", "requester_email", "assignee_id"})
+FIELD_LABELS = {
+    "title": "title",
+    "description": "description",
+    "status": "status",
+    "priority": "priority",
+    "category": "category",
+    "assignee_id": "assignee",
+    "requester_name": "requester name",
+    "requester_email": "requester email",
+}
+UNASSIGNED_LABEL = "Unassigned"
+# Events that change a field someone may be editing; comments (and their audit lines) do not.
+CONFLICTING_EVENTS = frozenset({EventKind.CHANGED, EventKind.MERGED})
+
+
+def ticket_id_from_path(path: str) -> int | None:
+    """The ticket id in a page path such as "/tickets/12" or "/tickets/12/", else None.
+
+    None also for ids that are not ASCII digits or lie outside the id column's range.
+    """
+    parts = [part for part in path.split("/") if part]
+    if len(parts) != 2 or parts[0] != "tickets":
+        return None
+    raw = parts[1]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if is_row_id(value) else None
+
+
+def field_update(field: str, raw: str) -> TicketUpdate:
+    """The partial update that sets `field` to `raw`, the text typed or chosen on the page.
+
+    An empty requester field or assignee ("" is "Unassigned") stores null. Raises ValueError
+    for a field the page does not edit and pydantic's ValidationError for a refused value.
+    """
+    if field not in TEXT_FIELDS and field not in CHOICE_FIELDS:
+        raise ValueError(f"{field} cannot be edited here")
+    value: str | int | None = raw
+    if field in CLEARABLE_FIELDS and not raw.strip():
+        value = None
+    elif field == "assignee_id":
+        value = int(raw) if raw.isascii() and raw.isdigit() else raw
+    return TicketUpdate.model_validate({field: value})
+
+
+def _exact(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def staff_names(staff: Iterable[UserRead]) -> dict[int, str]:
+    """Staff user id -> the name shown for them."""
+    return {user.id: user.name for user in staff}
+
+
+def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str]:
+    """A ticket flattened to the strings the page shows; "" stands for none.
+
+    `names` maps staff ids to names (for the assignee). Times are UTC to the minute
+    (`*_exact`) and ISO 8601 (`*_iso`, for `<time datetime>`). The triage reading (AI
+    suggestion with source and confidences, language, sentiment, frustration, the ticket it
+    duplicates) is flattened by `logic.triage.triage_fields`.
+    """
+    assignee = ticket.assignee_id
+    return {
+        "id": str(ticket.id),
+        "title": ticket.title,
+        "description": ticket.description,
+        "category": ticket.category.value,
+        "priority": ticket.priority.value,
+        "status": ticket.status.value,
+        "assignee_id": str(assignee) if assignee is not None else "",
+        "assignee_name": (
+            UNASSIGNED_LABEL if assignee is None else names.get(assignee, f"User #{assignee}")
+        ),
+        "requester_name": ticket.requester_name or "",
+        "requester_email": ticket.requester_email or "",
+        **triage_fields(ticket),
+        "created_exact": _exact(ticket.created_at),
+        "created_iso": ticket.created_at.astimezone(UTC).isoformat(),
+        "updated_exact": _exact(ticket.updated_at),
+        "updated_iso": ticket.updated_at.astimezone(UTC).isoformat(),
+    }
+
+
+def _value_text(field: str, value: str | None, names: Mapping[int, str]) -> str:
+    """An audit value in words: labels for enum values, names for assignees."""
+    if not value:
+        return UNASSIGNED_LABEL if field == "assignee_id" else "(none)"
+    if field == "assignee_id" and value.isdigit():
+        return names.get(int(value), f"User #{value}")
+    if field in ("status", "priority", "category"):
+        return label_of_value(value)
+    return value
+
+
+def timeline_rows(entries: Iterable[TimelineEntry], names: Mapping[int, str]) -> list[dict]:
+    """The timeline as flat rows for the page, oldest first.
+
+    Each row: `key` (unique), `kind` ("event", "reply" or "note"), `who`, `when` (UTC to the
+    minute), `when_iso`; events add `what` (e.g. "Status: Open → Closed"), comments `body`
+    (plain text as written).
+    """
+    rows: list[dict] = []
+    for entry in entries:
+        base = {
+            "who": entry.actor,
+            "when": _exact(entry.created_at),
+            "when_iso": entry.created_at.astimezone(UTC).isoformat(),
+        }
+        if entry.comment is not None:
+            comment = entry.comment
+            kind = "reply" if comment.public else "note"
+            rows.append(
+                {
+                    **base,
+                    "key": f"c{comment.id}",
+                    "kind": kind,
+                    "who": comment.author_name,
+                    "body": comment.body,
+                }
+            )
+            continue
+        event = entry.event
+        if event is None:
+            continue
+        if event.field and event.kind == EventKind.CHANGED:
+            label = FIELD_LABELS.get(event.field, event.field.replace("_", " ")).capitalize()
+            old = _value_text(event.field, event.old_value, names)
+            new = _value_text(event.field, event.new_value, names)
+            what = f"{label}: {old} → {new}"
+        else:
+            what = event.kind.value.replace("_", " ").capitalize()
+        rows.append({**base, "key": f"e{event.id}", "kind": "event", "what": what})
+    return rows
+
+
+def latest_other_change(entries: Iterable[TimelineEntry], since: datetime, me: str) -> str | None:
+    """Who last changed a field after `since` other than `me` (an actor label), or None.
+
+    Only field changes count (see CONFLICTING_EVENTS): comments overwrite nothing.
+    """
+    who = None
+    for entry in entries:
+        event = entry.event
+        if (
+            event is not None
+            and event.kind in CONFLICTING_EVENTS
+            and entry.created_at > since
+            and entry.actor != me
+        ):
+            who = entry.actor
+    return who
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """Everything the page shows of one ticket, read together.
+
+    `staff` are the users a ticket can be assigned to; `former_assignee` is the ticket's
+    assignee when they are not among them any more (deactivated, now a viewer), else None.
+    `similar` are open tickets like this one, best first (none once it is merged);
+    `duplicates` the ids of the tickets merged into this one, oldest first.
+    """
+
+    ticket: TicketRead
+    etag: str
+    timeline: list[TimelineEntry]
+    staff: list[UserRead]
+    former_assignee: UserRead | None = None
+    similar: list[SimilarTicket] = dataclasses.field(default_factory=list)
+    duplicates: list[int] = dataclasses.field(default_factory=list)
+
+    @property
+    def names(self) -> dict[int, str]:
+        """Staff id -> name, for the assignee and its audit lines."""
+        extra = [self.former_assignee] if self.former_assignee else []
+        return staff_names([*self.staff, *extra])
+
+    def assignee_choices(self) -> list[dict[str, str]]:
+        """`{"value", "label"}` for the assignee picker: "Unassigned", then assignable staff.
+
+        A former assignee stays listed while the ticket holds them, so the picker shows the
+        truth; choosing anyone else unassigns them for good.
+        """
+        choices = [{"value": "", "label": UNASSIGNED_LABEL}]
+        choices += [{"value": str(user.id), "label": user.name} for user in self.staff]
+        if self.former_assignee is not None:
+            former = self.former_assignee
+            choices.append({"value": str(former.id), "label": f"{former.name} (not assignable)"})
+        return choices
+
+
+def comment_error_message(exc: Exception) -> str:
+    """Why a comment was not added, for the composer (the typed text is always kept)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(validation_messages(exc).values())
+    if isinstance(exc, DatabaseUnavailableError):
+        return "Not sent: the database is unavailable. Your text is kept; try again."
+    return f"Not sent: {save_error_message(exc)}. Your text is kept."
