@@ -96,6 +96,20 @@ def reply_target(session: Session, ticket: Ticket) -> tuple[Mailbox, str] | None
     return (mailbox, ticket.requester_email) if mailbox is not None else None
 
 
+def reply_recipient(ticket_id: int) -> str | None:
+    """Who a public reply on the ticket will be mailed to: "Name <address>", or the address.
+
+    None when it will not be mailed (no requester address, or no mailbox connected); the
+    console's composer says which.
+    """
+    with service_session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or reply_target(session, ticket) is None:
+            return None
+        address = ticket.requester_email
+        return f"{ticket.requester_name} <{address}>" if ticket.requester_name else address
+
+
 def _queue(
     session: Session,
     ticket: Ticket,
