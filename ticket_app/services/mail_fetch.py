@@ -106,7 +106,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchReport:
     cursor = last_uid if current == uidvalidity else 0
     try:
         for message in messages:
-            result = ingest(message.raw, mailbox_id=mailbox_id, own=own)
+            result = ingest(message.raw, mailbox_id=mailbox_id, own=own, fetched=True)
             report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
             report.fetched += 1
             cursor = message.uid
