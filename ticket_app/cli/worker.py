@@ -16,7 +16,7 @@ import typer
 
 from ticket_app.cli.common import database_option
 from ticket_app.cli.database import connect_migrated
-from ticket_app.services import mail_fetch, mail_inbound, mail_outbound, task_queue
+from ticket_app.services import mail_fetch, mail_inbound, mail_outbound, mailboxes, task_queue
 
 PARENT_CHECK_SECONDS = 1.0
 
@@ -55,7 +55,8 @@ def worker(
         max_delay=1.0,
     )
     mail_fetch.clear_fetch_locks()
-    mail_inbound.warm_up()
+    if mailboxes.active_mailbox_ids():
+        mail_inbound.warm_up()
     mail_fetch.schedule_fetches(seconds_left=60 - time.gmtime().tm_sec)
     mail_outbound.sweep()
     storage = type(task_queue.queue.storage).__name__
