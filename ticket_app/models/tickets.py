@@ -1,8 +1,4 @@
-"""The `tickets` table: one support ticket, its CHECK constraints and its indexes.
-
-The constraints declared in this package are the ones the Alembic migrations create; the
-database refuses bad rows on its own, whatever client writes them.
-"""
+"""The `tickets` table: one support ticket, its CHECK constraints and its indexes."""
 
 from __future__ import annotations
 
