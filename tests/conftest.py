@@ -25,12 +25,17 @@ SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
 TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
+    "attachments",
+    "mail_quarantine",
+    "mail_messages",
     "idempotency_keys",
     "import_runs",
     "ticket_comments",
     "saved_views",
     "ticket_events",
     "tickets",
+    "requesters",
+    "mailboxes",
     "api_tokens",
     "staff_sessions",
     "staff_users",

@@ -1,6 +1,6 @@
 """The domain's vocabulary: categories, priorities, statuses, roles, and kinds of records.
 
-The kinds are those of actors, audit events, comment channels and import runs.
+The kinds are those of actors, audit events, comment channels, import runs and mail.
 
 At the bottom of the package: models, schemas, services, triage and the console all use these,
 and this module imports nothing of the project. The database's CHECK constraints
@@ -55,6 +55,7 @@ class ActorKind(StrEnum):
     INTAKE = "intake"
     IMPORT = "import"
     SYSTEM = "system"
+    MAIL = "mail"
 
 
 class EventKind(StrEnum):
@@ -71,10 +72,20 @@ class EventKind(StrEnum):
     TOKEN_REVOKED = "token_revoked"
     COMMENTED = "commented"
     MERGED = "merged"
+    MAIL_SENT = "mail_sent"
+    MAIL_FAILED = "mail_failed"
+    MAIL_RESENT = "mail_resent"
+    MAIL_BOUNCED = "mail_bounced"
+    MAIL_QUARANTINED = "mail_quarantined"
+    MAIL_RELEASED = "mail_released"
+    MAIL_DISCARDED = "mail_discarded"
+    MAILBOX_CREATED = "mailbox_created"
+    MAILBOX_CHANGED = "mailbox_changed"
+    MAILBOX_REMOVED = "mailbox_removed"
 
 
 class CommentChannel(StrEnum):
-    """How a comment arrived: typed in the console, sent through the API, or (later) by e-mail."""
+    """How a comment arrived: typed in the console, sent through the API, or by e-mail."""
 
     CONSOLE = "console"
     API = "api"
@@ -87,3 +98,49 @@ class ImportStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+
+
+class MailDirection(StrEnum):
+    """Whether a stored mail came in from outside or was sent by the help desk."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MailKind(StrEnum):
+    """What a stored mail is: from a customer, automatic, a bounce, a reply, an acknowledgement.
+
+    Automatic mail comes from auto-responders (RFC 3834); an acknowledgement is ours, for a new
+    ticket.
+    """
+
+    CUSTOMER = "customer"
+    AUTOMATIC = "automatic"
+    BOUNCE = "bounce"
+    REPLY = "reply"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outgoing mail is: waiting (or retrying), being handed over, sent, or failed."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class QuarantineStatus(StrEnum):
+    """A quarantined mail is `held` until an admin retries (`released`) or `discarded` it."""
+
+    HELD = "held"
+    RELEASED = "released"
+    DISCARDED = "discarded"
+
+
+class TlsMode(StrEnum):
+    """How a mail connection is protected: implicit TLS, STARTTLS after connecting, or none."""
+
+    TLS = "tls"
+    STARTTLS = "starttls"
+    NONE = "none"

@@ -235,6 +235,71 @@ class Settings(BaseSettings):
         "entry. Empty: nobody is trusted, the address is the TCP peer's.",
     )
 
+    mail_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts mailbox passwords at rest (generate one with "
+        "`python -m ticket_app mailboxes keygen`); needed to add a mailbox.",
+    )
+    storage_dir: Path = Field(
+        default=PROJECT_ROOT / "storage",
+        description="Folder for files: the `.eml` of every mail (`mail/`), quarantined mail "
+        "(`quarantine/`) and attachments (`attachments/`).",
+    )
+    mail_fetch_interval_seconds: float = Field(
+        default=30.0, ge=1, le=3600, description="How often each active mailbox is fetched."
+    )
+    mail_fetch_batch: int = Field(
+        default=200, ge=1, le=10_000, description="At most this many messages per fetch."
+    )
+    mail_attachment_max_bytes: int = Field(
+        default=10_000_000, ge=0, description="Largest attachment kept (bytes); larger: dropped."
+    )
+    mail_message_attachments_max_bytes: int = Field(
+        default=25_000_000,
+        ge=0,
+        description="Most attachment bytes kept per message; attachments beyond: dropped.",
+    )
+    mail_raw_max_bytes: int = Field(
+        default=40_000_000,
+        ge=1024,
+        description="Largest message taken in (bytes); a larger one is quarantined.",
+    )
+    mail_sender_hourly_limit: int = Field(
+        default=30,
+        ge=1,
+        description="Messages one sender may open or add per hour; more are quarantined.",
+    )
+    mail_reopen_max_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="A reply to a ticket closed longer ago than this starts a new, linked one.",
+    )
+    mail_send_retries: int = Field(
+        default=8, ge=0, le=50, description="Retries of a temporary SMTP failure before failed."
+    )
+    mail_retry_delay_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Wait before the first retry; each next one waits twice as long.",
+    )
+    mail_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle to verify mail servers' certificates (a private CA); "
+        "default: the system's CAs.",
+    )
+    task_queue_url: str | None = Field(
+        default=None,
+        description="Where background jobs (mail fetch and send) are queued: `sqlite:///FILE` "
+        "(embedded), `redis://host:6379/0` or `postgresql://...` (shared by every worker). "
+        "Default: a SQLite file beside a SQLite database (`NAME-tasks.db`), else "
+        "`triage_desk_tasks.db` in the project directory.",
+    )
+    worker_embedded: bool = Field(
+        default=True,
+        description="`serve` starts the background worker itself; set false when a separate "
+        "`python -m ticket_app worker` runs (the compose set-up).",
+    )
+
     @field_validator(
         "rate_limit_writes",
         "rate_limit_classify",

@@ -11,6 +11,8 @@ from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.export_response import YieldToRequestsMiddleware
 from ticket_app.api.health import HealthSummaryMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
+from ticket_app.api.mail import INBOUND_MAIL_PATH
+from ticket_app.api.mail import router as mail_router
 from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
 from ticket_app.api.security import SecurityMiddleware
@@ -63,8 +65,13 @@ def create_api() -> FastAPI:
     api.include_router(comments_router, dependencies=strict_query)
     api.include_router(views_router, dependencies=strict_query)
     api.include_router(similar_router, dependencies=strict_query)
+    api.include_router(mail_router, dependencies=strict_query)
     install_api_fallback(api)
-    api.add_middleware(BodySizeLimitMiddleware, max_bytes=get_settings().max_request_bytes)
+    api.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=get_settings().max_request_bytes,
+        larger={INBOUND_MAIL_PATH: get_settings().mail_raw_max_bytes},
+    )
     api.add_middleware(YieldToRequestsMiddleware)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading
     api.add_middleware(HealthSummaryMiddleware)  # Reflex's /_health, reduced to ok / not ok

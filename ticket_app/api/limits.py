@@ -10,23 +10,34 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodySizeLimitMiddleware:
     """Answer 413 with a JSON error when a request body under `path_prefix` exceeds `max_bytes`.
 
-    Checks the declared Content-Length first and, for chunked bodies, counts bytes as they
-    arrive, so a client cannot get past the limit by omitting the header.
+    `larger` maps exact paths (with or without a trailing slash) to their own, larger limit
+    (raw mail with attachments). Checks the declared Content-Length first and, for chunked
+    bodies, counts bytes as they arrive, so a client cannot get past the limit by omitting the
+    header.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, path_prefix: str = "/api") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        path_prefix: str = "/api",
+        larger: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.path_prefix = path_prefix
+        self.larger = {path.rstrip("/"): limit for path, limit in (larger or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Buffer an /api request body up to the limit, then pass it on (or answer 413)."""
         if scope["type"] != "http" or not scope["path"].startswith(self.path_prefix):
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"].rstrip("/"), self.max_bytes)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
 
         chunks: list[bytes] = []
@@ -38,8 +49,8 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -55,8 +66,8 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        message = f"request body is larger than {self.max_bytes} bytes"
+    async def _refuse(self, send: Send, limit: int) -> None:
+        message = f"request body is larger than {limit} bytes"
         payload = json.dumps(
             {
                 "detail": message,

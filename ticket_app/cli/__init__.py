@@ -12,8 +12,8 @@ token's secret is the only thing `tokens create` writes to standard output.
 
 This module is the root command (`app`, run by `python -m ticket_app`) and lists every command
 in help order; each command group lives in its own module: `database` (`migrate`), `serve`,
-`import_export` (`import`, `export`), `demo`, `bench`, `users`, `tokens`, `counts`, `signals`;
-`common` holds what they share.
+`import_export` (`import`, `export`), `demo`, `bench`, `users`, `tokens`, `counts`, `signals`,
+`worker` (background jobs), `mailboxes`; `common` holds what they share.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import logging
 import typer
 
 from ticket_app import log_redaction
-from ticket_app.cli import bench, database, demo, import_export, serve
+from ticket_app.cli import bench, database, demo, import_export, serve, worker
 from ticket_app.cli.common import Command, Group
 from ticket_app.cli.counts import counts_app
+from ticket_app.cli.mailboxes import mailboxes_app
 from ticket_app.cli.signals import signals_app
 from ticket_app.cli.tokens import tokens_app
 from ticket_app.cli.users import users_app
@@ -43,6 +44,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log more d
 # Registered here, in the order `--help` lists them.
 app.command(cls=Command)(database.migrate)
 app.command(cls=Command)(serve.serve)
+app.command(cls=Command)(worker.worker)
 app.command("import", cls=Command)(import_export.import_command)
 app.command(cls=Command)(import_export.export)
 app.command(cls=Command)(demo.demo)
@@ -51,3 +53,4 @@ app.add_typer(users_app, name="users", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens", no_args_is_help=True)
 app.add_typer(counts_app, name="counts", no_args_is_help=True)
 app.add_typer(signals_app, name="signals", no_args_is_help=True)
+app.add_typer(mailboxes_app, name="mailboxes", no_args_is_help=True)

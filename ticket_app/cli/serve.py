@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -108,6 +109,16 @@ def quiet_reflex_init() -> None:
         logger.addFilter(_DropPackagingAdvice())
 
 
+def start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start `python -m ticket_app worker` beside the server (WORKER_EMBEDDED).
+
+    It watches this process (whose pid the server keeps across `exec`) and stops when the
+    server does; Ctrl-C in the terminal reaches it too.
+    """
+    command = [sys.executable, "-m", "ticket_app", "worker", "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(command, env=dict(env), cwd=PROJECT_ROOT)
+
+
 def serve(
     port: int = typer.Option(3000, envvar="PORT", help="Port for the UI and the API."),
     host: str = typer.Option("0.0.0.0", envvar="HOST", help="Address to listen on."),
@@ -120,6 +131,7 @@ def serve(
     must be on PATH. Each port builds in its own folder (`reflex_workdirs`), so servers on
     different ports from one checkout are independent.
 
+    Unless WORKER_EMBEDDED is false, a background worker (`worker`) starts beside it.
     While no active admin exists it prints the first-admin setup URL and its one-time token
     (SETUP_TOKEN when configured, else generated now and handed to the server's workers).
     """
@@ -141,6 +153,8 @@ def serve(
             f"No admin yet: open {_setup_url(host, port)} and enter the setup token: {token}"
         )
     env.update(reflex_workdirs(port, env))
+    if get_settings().worker_embedded:
+        start_worker(env)
     args = [sys.executable, "-c", RUN_REFLEX, "run", "--env", "prod"]
     args += ["--frontend-port", str(port), "--backend-port", str(port), "--backend-host", host]
     os.chdir(PROJECT_ROOT)

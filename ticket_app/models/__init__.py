@@ -11,11 +11,16 @@ from ticket_app.enums import (
     ActorKind,
     Category,
     CommentChannel,
+    DeliveryStatus,
     EventKind,
     ImportStatus,
+    MailDirection,
+    MailKind,
     Priority,
+    QuarantineStatus,
     Role,
     Status,
+    TlsMode,
 )
 
 # The modules are imported in the order the tables were declared in, which is the order
@@ -54,20 +59,39 @@ from ticket_app.models.idempotency import (
 from ticket_app.models.comments import COMMENT_CHECKS, TicketComment
 from ticket_app.models.views import SAVED_VIEW_CHECKS, SavedView
 from ticket_app.models.counts import TicketCount, TicketCountTotal
+from ticket_app.models.mail import (
+    ATTACHMENT_CHECKS,
+    MAIL_MESSAGE_CHECKS,
+    MAILBOX_CHECKS,
+    MESSAGE_ID_MAX_LENGTH,
+    QUARANTINE_CHECKS,
+    REQUESTER_CHECKS,
+    Attachment,
+    Mailbox,
+    MailMessage,
+    QuarantinedMail,
+    Requester,
+)
 
 # isort: on
 
 __all__ = [
     "API_TOKEN_CHECKS",
+    "ATTACHMENT_CHECKS",
     "COMMENT_CHECKS",
     "EMAIL_MAX_LENGTH",
     "EXTERNAL_ID_MAX_LENGTH",
     "IDEMPOTENCY_KEY_CHECKS",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "IMPORT_RUN_CHECKS",
+    "MAILBOX_CHECKS",
+    "MAIL_MESSAGE_CHECKS",
     "MAX_ROW_ID",
+    "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
     "PRIORITY_RANK_SQL",
+    "QUARANTINE_CHECKS",
+    "REQUESTER_CHECKS",
     "SAVED_VIEW_CHECKS",
     "STAFF_USER_CHECKS",
     "STATUS_RANK_SQL",
@@ -77,13 +101,22 @@ __all__ = [
     "TITLE_MAX_LENGTH",
     "ActorKind",
     "ApiToken",
+    "Attachment",
     "Category",
     "CommentChannel",
+    "DeliveryStatus",
     "EventKind",
     "IdempotencyKey",
     "ImportRun",
     "ImportStatus",
+    "MailDirection",
+    "MailKind",
+    "MailMessage",
+    "Mailbox",
     "Priority",
+    "QuarantineStatus",
+    "QuarantinedMail",
+    "Requester",
     "Role",
     "SavedView",
     "StaffSession",
@@ -94,6 +127,7 @@ __all__ = [
     "TicketCount",
     "TicketCountTotal",
     "TicketEvent",
+    "TlsMode",
     "UTCDateTime",
     "utc_now",
 ]

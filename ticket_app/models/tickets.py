@@ -75,6 +75,7 @@ class Ticket(SQLModel, table=True):
         sa.Index("ux_tickets_external_id", "external_id", unique=True),
         sa.Index("ix_tickets_updated_at_id", "updated_at", "id"),
         sa.Index("ix_tickets_assignee_id_created_at_id", "assignee_id", "created_at", "id"),
+        sa.Index("ix_tickets_requester_id_id", "requester_id", "id"),
         sa.Index(
             "ix_tickets_assignee_id_status_created_at_id",
             "assignee_id",
@@ -142,6 +143,11 @@ class Ticket(SQLModel, table=True):
     )
     requester_email: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(EMAIL_MAX_LENGTH), nullable=True)
+    )
+    requester_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("requesters.id"), nullable=True),
+        description="The requester's own record (migration 0011): their other tickets.",
     )
     first_public_reply_at: datetime | None = Field(
         default=None,

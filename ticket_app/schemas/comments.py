@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from ticket_app.enums import CommentChannel
+from ticket_app.enums import CommentChannel, DeliveryStatus, MailDirection
 from ticket_app.schemas.audit import EventRead
 from ticket_app.schemas.fields import TEXT_RULES, Description, iso_utc
+from ticket_app.schemas.mail import AttachmentRead
 
 
 class CommentCreate(BaseModel):
@@ -38,6 +39,23 @@ class CommentRead(BaseModel):
     public: bool
     channel: CommentChannel
     created_at: datetime = Field(json_schema_extra={"format": "date-time"})
+    direction: MailDirection | None = Field(
+        default=None, description="For e-mail: inbound (from the requester) or outbound."
+    )
+    message_id: str | None = Field(default=None, description="The e-mail's Message-ID.")
+    delivery_status: DeliveryStatus | None = Field(
+        default=None,
+        description="For a reply mailed to the requester: queued, sending, sent or failed.",
+    )
+    delivery_error: str | None = Field(
+        default=None, description="Why the last delivery attempt failed (the server's words)."
+    )
+    mailed_to: str | None = Field(
+        default=None, description="The address an outbound reply is mailed to."
+    )
+    attachments: list[AttachmentRead] = Field(
+        default_factory=list, description="Files that came or went with this comment."
+    )
 
     @field_serializer("created_at", when_used="json")
     def _utc(self, value: datetime) -> str | None:

@@ -35,6 +35,8 @@ class Action(StrEnum):
     TICKETS_COMMENT = "tickets.comment"
     VIEWS_MANAGE_OWN = "views.manage_own"
     VIEWS_SHARE = "views.share"
+    MAILBOXES_MANAGE = "mailboxes.manage"
+    MAIL_INBOUND = "mail.inbound"
 
 
 class Scope(StrEnum):
@@ -42,6 +44,12 @@ class Scope(StrEnum):
 
     TICKETS_READ = "tickets:read"
     TICKETS_WRITE = "tickets:write"
+    MAIL_INBOUND = "mail:inbound"
+
+
+DEFAULT_SCOPES = frozenset({Scope.TICKETS_READ.value, Scope.TICKETS_WRITE.value})
+"""What a token may do when its scopes are not given: read and write tickets (never
+`mail:inbound`, which is asked for by name for the raw-mail endpoint)."""
 
 
 _VIEWER = frozenset(
@@ -53,6 +61,7 @@ _VIEWER = frozenset(
     }
 )
 _AGENT = _VIEWER | {
+    Action.MAIL_INBOUND,
     Action.TICKETS_CREATE,
     Action.TICKETS_EDIT,
     Action.TICKETS_EXPORT,
@@ -64,6 +73,7 @@ _ADMIN = _AGENT | {
     Action.TOKENS_MANAGE_ALL,
     Action.STAFF_MANAGE,
     Action.VIEWS_SHARE,
+    Action.MAILBOXES_MANAGE,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -90,6 +100,10 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.STAFF_MANAGE: None,
     # What the whole team sees in its navigation is an admin's decision in the console.
     Action.VIEWS_SHARE: None,
+    # Posting raw mail needs its own scope: a leaked tickets:write token cannot forge mail.
+    Action.MAIL_INBOUND: Scope.MAIL_INBOUND,
+    # Mailbox credentials are an admin's, in the console or the CLI; no token handles them.
+    Action.MAILBOXES_MANAGE: None,
 }
 """Action -> the token scope that covers it; None: no token may do it."""
 
@@ -118,10 +132,10 @@ def scopes_allow(scopes: frozenset[str] | None, action: Action) -> bool:
 def parse_scopes(text: str | None) -> frozenset[str]:
     """Scopes from comma-separated text (`tickets:read,tickets:write`).
 
-    Empty or None gives both scopes. Raises ValueError naming an unknown scope.
+    Empty or None gives DEFAULT_SCOPES. Raises ValueError naming an unknown scope.
     """
     if text is None or not text.strip():
-        return frozenset(scope.value for scope in Scope)
+        return DEFAULT_SCOPES
     scopes = {part.strip() for part in text.split(",") if part.strip()}
     known = {scope.value for scope in Scope}
     unknown = sorted(scopes - known)
@@ -137,6 +151,10 @@ _PROCESS_ACTIONS: dict[ActorKind, frozenset[Action]] = {
     ActorKind.IMPORT: frozenset({Action.TICKETS_IMPORT, Action.TICKETS_CREATE}),
     ActorKind.INTAKE: frozenset({Action.TICKETS_CREATE, Action.TICKETS_CLASSIFY}),
     ActorKind.SYSTEM: frozenset(Action),
+    # Inbound mail opens tickets, adds the customer's replies and reopens what they answer.
+    ActorKind.MAIL: frozenset(
+        {Action.TICKETS_CREATE, Action.TICKETS_EDIT, Action.TICKETS_COMMENT, Action.TICKETS_READ}
+    ),
 }
 
 

@@ -10,6 +10,7 @@ audit events for the ticket page.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,10 @@ from sqlmodel import Session, select
 
 from ticket_app.models import (
     CommentChannel,
+    DeliveryStatus,
     EventKind,
+    MailDirection,
+    MailMessage,
     StaffUser,
     Ticket,
     TicketComment,
@@ -25,6 +29,7 @@ from ticket_app.models import (
     utc_now,
 )
 from ticket_app.schemas import (
+    AttachmentRead,
     CommentCreate,
     CommentPage,
     CommentRead,
@@ -32,18 +37,46 @@ from ticket_app.schemas import (
     TimelineEntry,
     is_id_text,
 )
-from ticket_app.services import audit
+from ticket_app.services import audit, mail_outbound
 from ticket_app.services.access import Action, Actor
+from ticket_app.services.attachments import attachments_by_comment
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
+from ticket_app.services.mail_messages import mail_by_comment
 from ticket_app.services.ticket_query import is_row_id
 
 _CURSOR_PREFIX = "c1:"
 
 
-def _comment_read(comment: TicketComment, author_name: str | None) -> CommentRead:
+@dataclass(frozen=True)
+class _MailContext:
+    """What the ticket's stored mail and files say about its comments."""
+
+    mail: dict[int, MailMessage]
+    files: dict[int, list[AttachmentRead]]
+
+    @classmethod
+    def load(cls, session: Session, ticket_id: int) -> _MailContext:
+        return cls(mail_by_comment(session, ticket_id), attachments_by_comment(session, ticket_id))
+
+
+_NO_MAIL = _MailContext({}, {})
+
+
+def _comment_read(
+    comment: TicketComment, author_name: str | None, context: _MailContext = _NO_MAIL
+) -> CommentRead:
+    mail = context.mail.get(int(comment.id))
     return CommentRead(
+        direction=MailDirection(mail.direction) if mail else None,
+        message_id=mail.message_id if mail else comment.message_id,
+        delivery_status=DeliveryStatus(mail.delivery_status)
+        if mail and mail.delivery_status
+        else None,
+        delivery_error=mail.delivery_error if mail else None,
+        mailed_to=mail.to_address if mail and mail.direction == MailDirection.OUTBOUND else None,
+        attachments=context.files.get(int(comment.id), []),
         id=comment.id,
         ticket_id=comment.ticket_id,
         author=comment.author_label,
@@ -83,9 +116,12 @@ def add_comment(
 
     In one transaction: the comment, the ticket's `updated_at` set to the comment's time, its
     `first_public_reply_at` when this is the first public reply by a staff user, and a
-    `commented` audit event (field `public` or `internal`, new value the comment's id).
-    Raises PermissionDeniedError unless `actor` may comment (agents and admins; tokens need
-    tickets:write), TicketNotFoundError, DatabaseUnavailableError; nothing is written then.
+    `commented` audit event (field `public` or `internal`, new value the comment's id). A
+    staff member's public reply on a ticket with a requester address is also queued as an
+    e-mail (when a mailbox is connected) and sent in the background: saving never waits for,
+    or fails because of, the mail server. Raises PermissionDeniedError unless `actor` may
+    comment (agents and admins; tokens need tickets:write), TicketNotFoundError,
+    DatabaseUnavailableError; nothing is written then.
     """
     actor.require(Action.TICKETS_COMMENT)
     if not is_row_id(ticket_id):
@@ -118,7 +154,15 @@ def add_comment(
             field="public" if data.public else "internal",
             new=comment.id,
         )
-        return _comment_read(comment, _author_name(session, actor.user_id))
+        mail_id = None
+        if data.public and actor.user_id is not None:
+            mail_id = mail_outbound.queue_reply(session, ticket, comment)
+        read = _comment_read(
+            comment, _author_name(session, actor.user_id), _MailContext.load(session, ticket_id)
+        )
+    if mail_id is not None:
+        mail_outbound.enqueue_delivery(mail_id)
+    return read
 
 
 def _encode_cursor(comment_id: int) -> str:
@@ -161,7 +205,8 @@ def list_comments(ticket_id: int, *, limit: int = 50, cursor: str | None = None)
         if after is not None:
             query = query.where(TicketComment.id > after)
         rows = session.exec(query.limit(limit + 1)).all()
-        items = [_comment_read(comment, name) for comment, name in rows[:limit]]
+        context = _MailContext.load(session, ticket_id)
+        items = [_comment_read(comment, name, context) for comment, name in rows[:limit]]
     more = len(rows) > limit
     return CommentPage(
         items=items, total=total, next_cursor=_encode_cursor(items[-1].id) if more else None
@@ -183,6 +228,7 @@ def ticket_timeline(ticket_id: int) -> list[TimelineEntry]:
             .order_by(TicketEvent.id)
         ).all()
         comments = session.exec(_with_author_names(ticket_id)).all()
+        context = _MailContext.load(session, ticket_id)
         entries = [
             TimelineEntry(
                 kind="event",
@@ -197,7 +243,7 @@ def ticket_timeline(ticket_id: int) -> list[TimelineEntry]:
                 kind="comment",
                 created_at=comment.created_at,
                 actor=comment.author_label,
-                comment=_comment_read(comment, name),
+                comment=_comment_read(comment, name, context),
             )
             for comment, name in comments
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -50,6 +50,7 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
+from ticket_app.services.requesters import upsert_requester
 from ticket_app.services.stats import page_total
 from ticket_app.services.ticket_query import (
     after_cursor,
@@ -174,13 +175,16 @@ def create_ticket(
     *,
     actor: Actor,
     idempotency: IdempotentRequest | None = None,
+    and_then: Callable[[Session, int], None] | None = None,
 ) -> TicketRead:
     """Store a new ticket, with its `created` audit event, and return it.
 
     Missing category/priority are taken from `suggestion`; without one they default to
     general/medium. The suggestion itself is stored alongside so overrides can be measured.
+    A requester address links the ticket to that requester's record (created when new).
     With `idempotency`, the key and this answer are stored in the same transaction (see
-    `services.idempotency`). Raises PermissionDeniedError unless `actor` may create tickets,
+    `services.idempotency`); `and_then(session, ticket_id)` adds what must commit with the
+    ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets,
     DatabaseUnavailableError, or ConstraintViolationError (a taken `external_id` or key among
     them: `submit_ticket_once` tells those apart); nothing is written then.
     """
@@ -206,9 +210,15 @@ def create_ticket(
     )
     with service_session() as session:
         check_assignee(session, data.assignee_id)
+        if data.requester_email:
+            ticket.requester_id = upsert_requester(
+                session, data.requester_email, data.requester_name
+            )
         session.add(ticket)
         session.flush()
         record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
+        if and_then is not None:
+            and_then(session, int(ticket.id))
         session.flush()
         session.refresh(ticket)
         created = TicketRead.model_validate(ticket)
