@@ -389,6 +389,8 @@ def update_ticket(
     ticket's labels as staff-confirmed. With `if_match` (an `If-Match` header value), the
     ticket must still be the version it names (see `ticket_etag`, `etag_matches`), checked
     under the row lock: else EditConflictError with the current ticket and who changed it.
+    A new requester address moves the ticket to that requester's record (created when new);
+    clearing it leaves the ticket without one.
     Raises PermissionDeniedError, TicketNotFoundError, InvalidInputError naming `assignee_id`
     (not an active agent or admin), DatabaseUnavailableError, or ConstraintViolationError if
     the database refuses the values. Nothing is written when it raises.
@@ -412,6 +414,10 @@ def update_ticket(
         }
         if "assignee_id" in changed:
             check_assignee(session, changed["assignee_id"][1])
+        if "requester_email" in changed:
+            email = changed["requester_email"][1]
+            name = values.get("requester_name", ticket.requester_name)
+            ticket.requester_id = upsert_requester(session, email, name) if email else None
         if changed:
             for field, (old, new) in changed.items():
                 setattr(ticket, field, new)
