@@ -36,19 +36,11 @@ from ticket_app.services.errors import (
 from ticket_app.services.ticket_query import is_row_id
 
 MAX_QUERY_CHARS = 2000
-_BOOLEANS = {"true": True, "false": False}
 
 
-def _filter_values(query: dict[str, str]) -> dict[str, object]:
-    """A view's filters as input for the list's filter model (`BulkFilters`).
-
-    Only the exact words `true` and `false` are booleans for `frustrated` (any other string
-    fails the model's strict bool).
-    """
-    values: dict[str, object] = {key: value for key, value in query.items() if key != "sort"}
-    if "frustrated" in values:
-        values["frustrated"] = _BOOLEANS.get(query["frustrated"], query["frustrated"])
-    return values
+def _filter_values(query: dict[str, str]) -> dict[str, str]:
+    """A view's filters: its query without the sort."""
+    return {key: value for key, value in query.items() if key != "sort"}
 
 
 def _check_query(query: dict[str, str]) -> None:
@@ -63,7 +55,7 @@ def _check_query(query: dict[str, str]) -> None:
         values["assignee"] = ASSIGNEE_ME
     problems: dict[str, str] = {}
     try:
-        BulkFilters.model_validate(values)
+        BulkFilters.from_query(values)
     except ValidationError as exc:
         for error in reversed(exc.errors()):
             problems[str(error["loc"][0])] = error["msg"]
@@ -176,7 +168,7 @@ def view_filters(
     """
     sort = TicketSort(view.query.get("sort", TicketSort.NEWEST.value))
     try:
-        filters = BulkFilters.model_validate(_filter_values(view.query))
+        filters = BulkFilters.from_query(_filter_values(view.query))
     except ValidationError as exc:  # a view saved before a rule tightened
         error = exc.errors()[0]
         raise InvalidInputError(str(error["loc"][0]), error["msg"]) from None
