@@ -58,7 +58,7 @@ def _check_query(query: dict[str, str]) -> None:
         BulkFilters.from_query(values)
     except ValidationError as exc:
         for error in reversed(exc.errors()):
-            problems[str(error["loc"][0])] = error["msg"]
+            problems[str(error["loc"][0])] = error["msg"].removeprefix("Value error, ")
     if "sort" in query and query["sort"] not in {member.value for member in TicketSort}:
         problems["sort"] = f"must be one of {', '.join(member.value for member in TicketSort)}"
     for key in query:
@@ -171,7 +171,9 @@ def view_filters(
         filters = BulkFilters.from_query(_filter_values(view.query))
     except ValidationError as exc:  # a view saved before a rule tightened
         error = exc.errors()[0]
-        raise InvalidInputError(str(error["loc"][0]), error["msg"]) from None
+        raise InvalidInputError(
+            str(error["loc"][0]), error["msg"].removeprefix("Value error, ")
+        ) from None
     return ticket_filters(filters, actor=actor, assignee_field="assignee"), sort
 
 
