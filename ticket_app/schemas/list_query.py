@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ticket_app.enums import Category, Priority, Status
 from ticket_app.schemas.fields import SearchText
@@ -135,6 +136,9 @@ SinceTime = Annotated[
 ]
 
 
+_QUERY_BOOLEANS = {"true": True, "false": False}
+
+
 class BulkFilters(BaseModel):
     """The ticket list's filters, by the names of its query parameters (all combine with AND).
 
@@ -163,3 +167,25 @@ class BulkFilters(BaseModel):
         strict=True,
         description="`true`: only tickets from frustrated customers; `false`: only others.",
     )
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str], *, lenient: bool = False) -> BulkFilters:
+        """The filters of query-string values, `frustrated` being exactly `true` or `false`.
+
+        Strict (saved views): ValidationError for an unknown key or a value the list refuses.
+        Lenient (URLs typed by people in the console): such keys and values are dropped.
+        """
+        values = {
+            key: _QUERY_BOOLEANS.get(value, value) if key == "frustrated" else value
+            for key, value in params.items()
+        }
+        if not lenient:
+            return cls.model_validate(values)
+        kept: dict[str, object] = {}
+        for key, value in values.items():
+            try:
+                cls.model_validate({key: value})
+            except ValidationError:
+                continue
+            kept[key] = value
+        return cls.model_validate(kept)

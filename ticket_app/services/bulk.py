@@ -100,11 +100,13 @@ class BulkInterruptedError(DatabaseUnavailableError):
         self.remaining = remaining
 
 
-def ticket_filters(filters: BulkFilters, *, actor: Actor | None) -> TicketFilters:
-    """The service filters of a bulk request's `filters` (`assignee=me` is `actor`'s id).
+def ticket_filters(
+    filters: BulkFilters, *, actor: Actor | None, assignee_field: str = "filters.assignee"
+) -> TicketFilters:
+    """The service filters of parsed list filters (`assignee=me` is `actor`'s id).
 
-    Raises InvalidInputError naming `filters.assignee` for an assignee that is not me, none or
-    an id.
+    Raises InvalidInputError naming `assignee_field` (a bulk request's `filters.assignee` by
+    default) for `me` without a staff actor, or an assignee that is not me, none or an id.
     """
     values = filters.model_dump(exclude={"assignee"})
     if filters.assignee is None:
@@ -112,7 +114,7 @@ def ticket_filters(filters: BulkFilters, *, actor: Actor | None) -> TicketFilter
     try:
         assignee = resolve_assignee(filters.assignee, actor)
     except InvalidInputError as exc:
-        raise InvalidInputError("filters.assignee", str(exc)) from exc
+        raise InvalidInputError(assignee_field, str(exc)) from exc
     return TicketFilters(**values, assignee=assignee)
 
 

@@ -9,24 +9,23 @@ Every staff member keeps their own views; admins may share theirs (and delete an
 from __future__ import annotations
 
 import json
-import re
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlmodel import select
 
-from ticket_app.models import Category, Priority, SavedView, StaffUser, Status
+from ticket_app.models import SavedView, StaffUser
 from ticket_app.schemas import (
-    LANGUAGE_PATTERN,
+    ASSIGNEE_ME,
     VIEW_QUERY_KEYS,
+    BulkFilters,
     SavedViewCreate,
     SavedViewRead,
     TicketFilters,
     TicketSort,
-    parse_since,
-    storable_text,
 )
 from ticket_app.services.access import Action, Actor
-from ticket_app.services.bulk import count_matching
+from ticket_app.services.bulk import count_matching, ticket_filters
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
     ConflictError,
@@ -34,54 +33,46 @@ from ticket_app.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ticket_app.services.ticket_query import is_row_id, resolve_assignee
+from ticket_app.services.ticket_query import is_row_id
 
 MAX_QUERY_CHARS = 2000
-_ENUMS = {"category": Category, "priority": Priority, "status": Status, "sort": TicketSort}
-_SEARCH_MAX_CHARS = 200
 
 
-def _check_value(key: str, value: str) -> None:
-    """Refuse a query value the list would refuse (InvalidInputError naming `query.<key>`)."""
-    field = f"query.{key}"
-    if key in _ENUMS:
-        allowed = [member.value for member in _ENUMS[key]]
-        if value not in allowed:
-            raise InvalidInputError(field, f"must be one of {', '.join(allowed)}")
-    elif key in ("search", "q"):
-        try:
-            storable_text(value)
-        except ValueError as exc:
-            raise InvalidInputError(field, str(exc)) from exc
-        if len(value) > _SEARCH_MAX_CHARS:
-            raise InvalidInputError(field, f"must be at most {_SEARCH_MAX_CHARS} characters")
-    elif key == "language":
-        if re.fullmatch(LANGUAGE_PATTERN, value) is None:
-            raise InvalidInputError(field, "must be a lower-case ISO 639-1 code such as de")
-    elif key == "frustrated":
-        if value not in ("true", "false"):
-            raise InvalidInputError(field, "must be true or false")
-    elif key == "assignee":
-        if value.strip().lower() != "me":
-            try:
-                resolve_assignee(value, None)
-            except InvalidInputError as exc:
-                raise InvalidInputError(field, str(exc)) from exc
-    else:
-        try:
-            parse_since(value)
-        except ValueError as exc:
-            raise InvalidInputError(field, str(exc)) from exc
+def _filter_values(query: dict[str, str]) -> dict[str, str]:
+    """A view's filters: its query without the sort."""
+    return {key: value for key, value in query.items() if key != "sort"}
 
 
-def _canonical_query(query: dict[str, str]) -> str:
-    """The stored form of a view's query; InvalidInputError naming the offending key."""
-    for key, value in query.items():
+def _check_query(query: dict[str, str]) -> None:
+    """Refuse a query the list would refuse (InvalidInputError naming `query.<key>`).
+
+    The filters are checked by the list's own filter model (`BulkFilters`), the sort by
+    `TicketSort`; the first offending key in the query's order is named. `me` in any case or
+    spacing is accepted for `assignee`, as views always have.
+    """
+    values = _filter_values(query)
+    if str(values.get("assignee", "")).strip().lower() == ASSIGNEE_ME:
+        values["assignee"] = ASSIGNEE_ME
+    problems: dict[str, str] = {}
+    try:
+        BulkFilters.from_query(values)
+    except ValidationError as exc:
+        for error in reversed(exc.errors()):
+            problems[str(error["loc"][0])] = error["msg"].removeprefix("Value error, ")
+    if "sort" in query and query["sort"] not in {member.value for member in TicketSort}:
+        problems["sort"] = f"must be one of {', '.join(member.value for member in TicketSort)}"
+    for key in query:
         if key not in VIEW_QUERY_KEYS:
             raise InvalidInputError(
                 f"query.{key}", f"not a list parameter (use {', '.join(VIEW_QUERY_KEYS)})"
             )
-        _check_value(key, value)
+        if key in problems:
+            raise InvalidInputError(f"query.{key}", problems[key])
+
+
+def _canonical_query(query: dict[str, str]) -> str:
+    """The stored form of a view's query; InvalidInputError naming the offending key."""
+    _check_query(query)
     text = json.dumps(query, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     if len(text) > MAX_QUERY_CHARS:
         raise InvalidInputError("query", f"must be at most {MAX_QUERY_CHARS} characters as JSON")
@@ -175,14 +166,15 @@ def view_filters(
     `assignee=me` becomes `actor`'s id (InvalidInputError naming `assignee` without a staff
     actor). Values were checked when the view was saved, so nothing else can fail.
     """
-    query: dict[str, object] = dict(view.query)
-    sort = TicketSort(query.pop("sort", TicketSort.NEWEST.value))
-    if "assignee" in query:
-        query["assignee"] = resolve_assignee(str(query["assignee"]), actor)
-    for key in ("created_since", "updated_since"):
-        if key in query:
-            query[key] = parse_since(query[key])
-    return TicketFilters.model_validate(query), sort
+    sort = TicketSort(view.query.get("sort", TicketSort.NEWEST.value))
+    try:
+        filters = BulkFilters.from_query(_filter_values(view.query))
+    except ValidationError as exc:  # a view saved before a rule tightened
+        error = exc.errors()[0]
+        raise InvalidInputError(
+            str(error["loc"][0]), error["msg"].removeprefix("Value error, ")
+        ) from None
+    return ticket_filters(filters, actor=actor, assignee_field="assignee"), sort
 
 
 def view_counts(views: list[SavedViewRead], *, actor: Actor) -> dict[int, int]:

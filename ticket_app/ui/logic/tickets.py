@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from pydantic import ValidationError
 
 from ticket_app.enums import Category, Priority, Status
-from ticket_app.schemas import TicketFilters, TicketRead, TicketSort, TicketStats
+from ticket_app.schemas import BulkFilters, TicketFilters, TicketRead, TicketSort, TicketStats
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     PermissionDeniedError,
@@ -158,24 +158,28 @@ class ListQuery:
 
 
 def list_query(params: Mapping[str, str]) -> ListQuery:
-    """The list query from URL parameters; unknown or malformed values mean "no filter"."""
-    category = _enum_or_none(Category, params.get("category"))
-    priority = _enum_or_none(Priority, params.get("priority"))
-    status = _enum_or_none(Status, params.get("status"))
+    """The list query from URL parameters; unknown or malformed values mean "no filter".
+
+    The filters are parsed leniently by the list's filter model (`BulkFilters.from_query`);
+    `language` is read in any case. `q` and `assignee` keep the console's own reading (any
+    text; me, none or digits in any case).
+    """
+    typed = {
+        key: (params.get(key) or "").strip().lower() if key == "language" else params.get(key)
+        for key in ("category", "priority", "status", "language", "frustrated")
+    }
+    filters = BulkFilters.from_query(
+        {key: value for key, value in typed.items() if value}, lenient=True
+    )
     sort = params.get("sort") or ""
-    language = (params.get("language") or "").strip().lower()
     return ListQuery(
-        category=category.value if category else "",
-        priority=priority.value if priority else "",
-        status=status.value if status else "",
+        category=filters.category.value if filters.category else "",
+        priority=filters.priority.value if filters.priority else "",
+        status=filters.status.value if filters.status else "",
         q=(params.get("q") or "").strip(),
         assignee=_assignee_param(params.get("assignee")),
-        language=language
-        if len(language) == 2 and language.isascii() and language.isalpha()
-        else "",
-        frustrated=params.get("frustrated")
-        if params.get("frustrated") in ("true", "false")
-        else "",
+        language=filters.language or "",
+        frustrated="" if filters.frustrated is None else str(filters.frustrated).lower(),
         sort=sort if sort in SORT_LABELS else TicketSort.NEWEST.value,
     )
 
