@@ -131,6 +131,10 @@ class TicketRead(BaseModel):
     )
     requester_name: str | None = Field(default=None, description="Who asked, if known.")
     requester_email: str | None = Field(default=None, description="The requester's email.")
+    requester_id: int | None = Field(
+        default=None,
+        description="The requester's record (`GET /api/requesters/{id}/`: their other tickets).",
+    )
     first_public_reply_at: datetime | None = Field(
         default=None,
         description="When staff first replied publicly; null until then.",
