@@ -179,6 +179,19 @@ def test_an_outbound_reply_says_where_its_mail_stands(
     assert pending is (status in (DeliveryStatus.QUEUED, DeliveryStatus.SENDING))
 
 
+def test_the_saved_toast_says_when_a_reply_is_being_mailed() -> None:
+    console = {"channel": CommentChannel.CONSOLE}
+    assert mail.saved_text(_comment(**console, public=False)) == "Internal note added."
+    assert mail.saved_text(_comment(**console)) == "Reply sent."
+    mailed = _comment(
+        **console,
+        direction=MailDirection.OUTBOUND,
+        delivery_status=DeliveryStatus.QUEUED,
+        mailed_to="jane@x.example",
+    )
+    assert mail.saved_text(mailed) == "Reply saved; it is being e-mailed to jane@x.example."
+
+
 def test_reply_hint_names_the_recipient_only_for_public_replies_that_are_mailed() -> None:
     assert mail.reply_hint(True, "Jane <j@x.example>") == "Reply by e-mail to Jane <j@x.example>"
     assert mail.reply_hint(True, "") == "The requester sees replies."

@@ -184,7 +184,8 @@ def test_a_failed_reply_shows_why_and_resend_sends_it_again(
     ticket_id = ingest(_mail(), mailbox_id=box).ticket_id
     cookie = _session_cookie("agent")
     state = _page(ticket_id, cookie)
-    _drain(state.send_comment({"body": "We are sending a technician."}))
+    saved = _sent(_drain(state.send_comment({"body": "We are sending a technician."})))
+    assert "it is being e-mailed to jane@customer.example" in saved
 
     [row] = _comment_rows(state)
     assert (row["channel_label"], row["delivery"]) == ("Console", "failed")

@@ -679,7 +679,7 @@ def _quarantine_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                         "Download .eml",
                         href=row["raw_url"],
                         style=PAGE_LINK,
-                        aria_label="Download the raw message " + row["subject"],
+                        aria_label="Download .eml of " + row["subject"],
                     ),
                     " (" + row["size"] + ")",
                     size="1",

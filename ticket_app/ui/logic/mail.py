@@ -207,6 +207,15 @@ def reply_hint(public: bool, recipient: str) -> str:
     return "The requester sees replies."
 
 
+def saved_text(comment: CommentRead) -> str:
+    """The toast after the composer saved `comment`: whether, and to whom, it is being mailed."""
+    if not comment.public:
+        return "Internal note added."
+    if comment.delivery_status is not None and comment.mailed_to:
+        return f"Reply saved; it is being e-mailed to {comment.mailed_to}."
+    return "Reply sent."
+
+
 def mailbox_row(mailbox: MailboxRead) -> dict[str, str]:
     """One mailbox as the mailboxes table shows it, with its fetch health (never a password)."""
     error = mailbox.last_fetch_error or ""
@@ -250,8 +259,8 @@ def mailbox_create(form: Mapping[str, Any]) -> MailboxCreate:
     """The mailbox the add form describes (its submitted fields, all text).
 
     An empty port takes the default (993, 587), an empty folder INBOX; an empty SMTP login or
-    password means the IMAP one, unless "no SMTP login" is ticked; the address is lower-cased. Raises pydantic's ValidationError (see
-    `form_errors`).
+    password means the IMAP one, unless "no SMTP login" is ticked; the address is lower-cased.
+    Raises pydantic's ValidationError (see `form_errors`).
     """
     values: dict[str, Any] = {name: _text(form, name) for name in FORM_FIELDS}
     for port, default in _DEFAULT_PORTS.items():

@@ -56,6 +56,7 @@ from ticket_app.ui.logic.mail import (
     has_pending_delivery,
     parse_id,
     reply_hint,
+    saved_text,
 )
 from ticket_app.ui.logic.ticket_page import (
     FIELD_LABELS,
@@ -509,21 +510,21 @@ class TicketPageState(rx.State):
         ticket_id = self._ticket_id()
         try:
             data = CommentCreate(body=body, public=self.public_reply)
-            await asyncio.to_thread(
+            added = await asyncio.to_thread(
                 add_comment, ticket_id, data, actor=actor, channel=CommentChannel.CONSOLE
             )
         except (ValidationError, ServiceError) as exc:
             self.composer_error = comment_error_message(exc)
             self.sending = False
             return
-        kind = "Reply sent" if self.public_reply else "Internal note added"
+        kind = saved_text(added)
         try:
             view = await self._reread(ticket_id, actor, "a comment")
             if view is not None:
                 self._take_fresh(view, actor)
         finally:
             self.sending = False
-        yield [rx.set_value("composer-body", ""), toast_success(f"{kind}.")]
+        yield [rx.set_value("composer-body", ""), toast_success(kind)]
 
     @rx.event
     async def resend_mail(self, comment_id: str) -> AsyncIterator:
