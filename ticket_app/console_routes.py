@@ -24,6 +24,9 @@ RETURN_PATHS: tuple[re.Pattern[str], ...] = tuple(
         r"/dashboard",
         r"/staff",
         r"/tokens",
+        r"/mailboxes",
+        r"/quarantine",
+        r"/requesters/[1-9][0-9]{0,17}",
     )
 )
 

@@ -20,7 +20,10 @@ from ticket_app.settings import get_settings
 from ticket_app.ui.pages import (
     console,
     dashboard_page,
+    mailboxes_page,
     new_ticket_page,
+    quarantine_page,
+    requester_page,
     setup_page,
     sign_in_page,
     staff_page,
@@ -30,6 +33,7 @@ from ticket_app.ui.pages import (
 from ticket_app.ui.state import SessionState, StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
+from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
@@ -126,4 +130,22 @@ app.add_page(
     route="/tickets/[ticket_id]",
     title="Ticket · Triage Desk",
     on_load=TicketPageState.on_load,
+)
+app.add_page(
+    mailboxes_page,
+    route="/mailboxes",
+    title="Mailboxes · Triage Desk",
+    on_load=MailboxesState.on_load,
+)
+app.add_page(
+    quarantine_page,
+    route="/quarantine",
+    title="Quarantine · Triage Desk",
+    on_load=QuarantineState.on_load,
+)
+app.add_page(
+    requester_page,
+    route="/requesters/[requester_id]",
+    title="Requester · Triage Desk",
+    on_load=RequesterState.on_load,
 )

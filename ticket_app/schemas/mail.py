@@ -85,7 +85,9 @@ class MailboxUpdate(BaseModel):
     smtp_port: Port | None = Field(default=None, json_schema_extra=never_null)
     smtp_tls: TlsMode | None = Field(default=None, json_schema_extra=never_null)
     smtp_username: Login | None = Field(default=None, description="Null: send without logging in.")
-    smtp_password: Secret | None = Field(default=None, description="Null: log in without a password.")
+    smtp_password: Secret | None = Field(
+        default=None, description="Null: log in without a password."
+    )
     active: bool | None = Field(default=None, json_schema_extra=never_null)
     acknowledge_new: bool | None = Field(default=None, json_schema_extra=never_null)
 

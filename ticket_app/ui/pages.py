@@ -8,6 +8,12 @@ from ticket_app.ui.components.access import account_menu, setup_form, sign_in_fo
 from ticket_app.ui.components.admin import invite_form, new_token_form, staff_table, tokens_table
 from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
+from ticket_app.ui.components.mail import (
+    mailbox_form,
+    mailboxes_table,
+    quarantine_table,
+    requester_page_content,
+)
 from ticket_app.ui.components.nav import side_nav
 from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
@@ -134,3 +140,18 @@ def staff_page() -> rx.Component:
 def tokens_page() -> rx.Component:
     """Personal API tokens (admins see everyone's)."""
     return page_frame(rx.vstack(new_token_form(), tokens_table(), spacing="4", width="100%"))
+
+
+def mailboxes_page() -> rx.Component:
+    """Admins: connected mailboxes with their fetch health, and a new one."""
+    return page_frame(rx.vstack(mailboxes_table(), mailbox_form(), spacing="4", width="100%"))
+
+
+def quarantine_page() -> rx.Component:
+    """Admins: mail that could not be taken in."""
+    return page_frame(quarantine_table())
+
+
+def requester_page() -> rx.Component:
+    """A requester and their tickets, at /requesters/{id}."""
+    return page_frame(requester_page_content())

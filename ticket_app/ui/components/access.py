@@ -149,10 +149,17 @@ def setup_form() -> rx.Component:
 
 
 def account_menu() -> rx.Component:
-    """Header: links to the token and staff pages, who is signed in, and sign-out."""
+    """Header: tokens (and staff, mailboxes, quarantine for admins), who is in, sign-out."""
     return rx.hstack(
         rx.link("API tokens", href="/tokens", size="2"),
-        rx.cond(SessionState.is_admin, rx.link("Staff", href="/staff", size="2")),
+        rx.cond(
+            SessionState.is_admin,
+            rx.fragment(
+                rx.link("Staff", href="/staff", size="2"),
+                rx.link("Mailboxes", href="/mailboxes", size="2"),
+                rx.link("Quarantine", href="/quarantine", size="2"),
+            ),
+        ),
         document_link(
             "API docs",
             href="/api/docs",

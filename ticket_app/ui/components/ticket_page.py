@@ -25,6 +25,13 @@ from ticket_app.ui.components.common import (
     tone_style,
 )
 from ticket_app.ui.components.keyboard import remember_opener, return_focus
+from ticket_app.ui.components.mail import (
+    channel_badge,
+    delivery_line,
+    file_list,
+    raw_mail_link,
+    requester_panel,
+)
 from ticket_app.ui.components.triage import frustration_mark
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.ticket_page import (
@@ -492,13 +499,27 @@ def _comment(row: rx.Var[dict[str, str]]) -> rx.Component:
                 weight="bold",
                 data_testid="comment-kind",
             ),
-            rx.text(row["who"], size="1", weight="medium"),
+            channel_badge(row),
+            rx.text(row["who"], size="1", weight="medium", data_testid="comment-author"),
             rx.text(rx.el.time(row["when"], date_time=row["when_iso"]), size="1"),
             spacing="2",
             align="center",
             wrap="wrap",
         ),
         rx.text(row["body"], size="2", style=PRE_WRAP, margin_top="0.25rem"),
+        rx.cond(
+            row["delivery"] != "",
+            delivery_line(row, resending=State.resending, on_resend=State.resend_mail),
+        ),
+        rx.cond(
+            row["file_count"] != "0",
+            file_list(
+                State.comment_files[row["comment_id"]],
+                "Files of this message",
+                "comment-files",
+            ),
+        ),
+        rx.cond(row["raw_url"] != "", raw_mail_link(row["raw_url"])),
         background=tone,
         border_left=rx.Var.create("4px solid ") + edge,
         border_radius="var(--radius-2)",
@@ -577,13 +598,11 @@ def composer() -> rx.Component:
                 aria_label="Kind of message",
             ),
             rx.text(
-                rx.cond(
-                    State.public_reply,
-                    "The requester sees replies.",
-                    "Internal notes are for staff only.",
-                ),
+                State.composer_hint,
                 size="1",
                 id="composer-hint",
+                data_testid="composer-hint",
+                style={"overflowWrap": "anywhere"},
             ),
             rx.text_area(
                 name="body",
@@ -658,6 +677,12 @@ def _ticket_view() -> rx.Component:
         _save_feedback(),
         rx.cond(SessionState.can_edit, _text_field("Title", "title", max_length=200)),
         _text_field("Description", "description", multiline=True),
+        rx.cond(
+            State.files.length() > 0,
+            file_list(
+                State.files, "Files from the requester's e-mail", "ticket-files", on_tint=False
+            ),
+        ),
         spacing="3",
         width="100%",
         grid_area="head",
@@ -671,7 +696,18 @@ def _ticket_view() -> rx.Component:
     )
     return rx.grid(
         head,
-        rx.vstack(_properties(), similar_section(), spacing="4", width="100%", grid_area="side"),
+        rx.vstack(
+            _properties(),
+            requester_panel(
+                State.fields["requester_id"],
+                State.requester_count,
+                State.other_tickets,
+            ),
+            similar_section(),
+            spacing="4",
+            width="100%",
+            grid_area="side",
+        ),
         talk,
         grid_template_areas=VIEW_AREAS,
         grid_template_columns=VIEW_COLUMNS,

@@ -14,11 +14,21 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from ticket_app.enums import EventKind
-from ticket_app.schemas import SimilarTicket, TicketRead, TicketUpdate, TimelineEntry, UserRead
+from ticket_app.enums import ActorKind, EventKind
+from ticket_app.schemas import (
+    AttachmentRead,
+    EventRead,
+    RequesterRead,
+    SimilarTicket,
+    TicketRead,
+    TicketUpdate,
+    TimelineEntry,
+    UserRead,
+)
 from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.ticket_query import is_row_id
 from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.mail import attachment_row, comment_mail_fields, requester_ticket_rows
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message
 from ticket_app.ui.logic.triage import triage_fields
 
@@ -103,6 +113,7 @@ def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str
         ),
         "requester_name": ticket.requester_name or "",
         "requester_email": ticket.requester_email or "",
+        "requester_id": str(ticket.requester_id) if ticket.requester_id is not None else "",
         **triage_fields(ticket),
         "created_exact": _exact(ticket.created_at),
         "created_iso": ticket.created_at.astimezone(UTC).isoformat(),
@@ -122,12 +133,38 @@ def _value_text(field: str, value: str | None, names: Mapping[int, str]) -> str:
     return value
 
 
+# What the e-mail channel's audit events say on the timeline; `{new}` is the event's new value.
+MAIL_EVENT_TEXT = {
+    EventKind.MAIL_SENT: "E-mail sent to {new}",
+    EventKind.MAIL_FAILED: "E-mail not delivered: {new}",
+    EventKind.MAIL_RESENT: "E-mail queued to be sent again",
+    EventKind.MAIL_BOUNCED: "E-mail bounced: {new}",
+    EventKind.MAIL_RELEASED: "Taken in from the quarantine",
+}
+
+
+def _event_text(event: EventRead, names: Mapping[int, str]) -> str:
+    """An audit event in words, e.g. "Status: Open → Closed" or "Created from an e-mail"."""
+    if event.field and event.kind == EventKind.CHANGED:
+        label = FIELD_LABELS.get(event.field, event.field.replace("_", " ")).capitalize()
+        old = _value_text(event.field, event.old_value, names)
+        new = _value_text(event.field, event.new_value, names)
+        return f"{label}: {old} → {new}"
+    if event.kind == EventKind.CREATED and event.actor_kind == ActorKind.MAIL:
+        return "Created from an e-mail"
+    if event.kind in MAIL_EVENT_TEXT:
+        return MAIL_EVENT_TEXT[event.kind].format(new=event.new_value or "(no detail)")
+    return event.kind.value.replace("_", " ").capitalize()
+
+
 def timeline_rows(entries: Iterable[TimelineEntry], names: Mapping[int, str]) -> list[dict]:
     """The timeline as flat rows for the page, oldest first.
 
     Each row: `key` (unique), `kind` ("event", "reply" or "note"), `who`, `when` (UTC to the
     minute), `when_iso`; events add `what` (e.g. "Status: Open → Closed"), comments `body`
-    (plain text as written).
+    (plain text as written) and their channel and mail (`logic.mail.comment_mail_fields`:
+    `channel_label`, `delivery`, `delivery_text`, `raw_url`, `file_count`, ...). A comment's
+    `who` is its author: a staff member's name, or the sender of an e-mail ("Name <address>").
     """
     rows: list[dict] = []
     for entry in entries:
@@ -146,19 +183,14 @@ def timeline_rows(entries: Iterable[TimelineEntry], names: Mapping[int, str]) ->
                     "kind": kind,
                     "who": comment.author_name,
                     "body": comment.body,
+                    **comment_mail_fields(comment),
                 }
             )
             continue
         event = entry.event
         if event is None:
             continue
-        if event.field and event.kind == EventKind.CHANGED:
-            label = FIELD_LABELS.get(event.field, event.field.replace("_", " ")).capitalize()
-            old = _value_text(event.field, event.old_value, names)
-            new = _value_text(event.field, event.new_value, names)
-            what = f"{label}: {old} → {new}"
-        else:
-            what = event.kind.value.replace("_", " ").capitalize()
+        what = _event_text(event, names)
         rows.append({**base, "key": f"e{event.id}", "kind": "event", "what": what})
     return rows
 
@@ -188,7 +220,10 @@ class TicketView:
     `staff` are the users a ticket can be assigned to; `former_assignee` is the ticket's
     assignee when they are not among them any more (deactivated, now a viewer), else None.
     `similar` are open tickets like this one, best first (none once it is merged);
-    `duplicates` the ids of the tickets merged into this one, oldest first.
+    `duplicates` the ids of the tickets merged into this one, oldest first. The e-mail
+    channel: `reply_to` whom a public reply is mailed to ("Name <address>"; None: not mailed),
+    `files` the files of the ticket itself (those of the mail that opened it; a comment's files
+    are on the comment), `requester` the requester's record with their tickets (None without one).
     """
 
     ticket: TicketRead
@@ -198,6 +233,9 @@ class TicketView:
     former_assignee: UserRead | None = None
     similar: list[SimilarTicket] = dataclasses.field(default_factory=list)
     duplicates: list[int] = dataclasses.field(default_factory=list)
+    reply_to: str | None = None
+    files: list[AttachmentRead] = dataclasses.field(default_factory=list)
+    requester: RequesterRead | None = None
 
     @property
     def names(self) -> dict[int, str]:
@@ -226,3 +264,28 @@ def comment_error_message(exc: Exception) -> str:
     if isinstance(exc, DatabaseUnavailableError):
         return "Not sent: the database is unavailable. Your text is kept; try again."
     return f"Not sent: {save_error_message(exc)}. Your text is kept."
+
+
+REQUESTER_TICKETS_SHOWN = 5
+"""How many of the requester's other tickets the ticket page lists (the Requesters page has all)."""
+
+
+def mail_panel(view: TicketView) -> dict:
+    """What the ticket page shows of the e-mail channel, read with `view`.
+
+    `reply_to` ("" when a reply is not mailed), `files` (the ticket's own files as rows),
+    `requester_count` (how many tickets the requester has, as text; "" without a requester
+    record) and `other_tickets` (up to REQUESTER_TICKETS_SHOWN of the requester's other tickets).
+    """
+    requester = view.requester
+    others = (
+        requester_ticket_rows(requester, leave_out=view.ticket.id, limit=REQUESTER_TICKETS_SHOWN)
+        if requester is not None
+        else []
+    )
+    return {
+        "reply_to": view.reply_to or "",
+        "files": [attachment_row(file) for file in view.files if file.comment_id is None],
+        "requester_count": str(requester.ticket_count) if requester is not None else "",
+        "other_tickets": others,
+    }

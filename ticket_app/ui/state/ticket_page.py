@@ -26,16 +26,22 @@ from pydantic import ValidationError
 from ticket_app.enums import CommentChannel
 from ticket_app.schemas import (
     CommentCreate,
+    RequesterRead,
+    TicketRead,
 )
 from ticket_app.services.access import Action, Actor
+from ticket_app.services.attachments import list_attachments
 from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
     EditConflictError,
+    NotFoundError,
     ServiceError,
     TicketNotFoundError,
 )
 from ticket_app.services.identity.users import assignable_staff, get_user
+from ticket_app.services.mail_outbound import reply_recipient, resend_comment
 from ticket_app.services.rate_limits import WRITES
+from ticket_app.services.requesters import get_requester
 from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.tickets import (
     change_marker,
@@ -44,6 +50,14 @@ from ticket_app.services.tickets import (
     update_ticket,
 )
 from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.mail import (
+    comment_files,
+    failure_text,
+    has_pending_delivery,
+    parse_id,
+    reply_hint,
+    saved_text,
+)
 from ticket_app.ui.logic.ticket_page import (
     FIELD_LABELS,
     TEXT_FIELDS,
@@ -52,6 +66,7 @@ from ticket_app.ui.logic.ticket_page import (
     comment_error_message,
     field_update,
     latest_other_change,
+    mail_panel,
     staff_names,
     ticket_fields,
     ticket_id_from_path,
@@ -59,7 +74,7 @@ from ticket_app.ui.logic.ticket_page import (
 )
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message
 from ticket_app.ui.logic.triage import merge_error_message, similar_rows
-from ticket_app.ui.safe_events import toast_success
+from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import (
     Watched,
     authorize,
@@ -76,12 +91,23 @@ OUTAGE_NOTE = "The database is unavailable, so this page may be out of date. Ret
 LOADING, READY, NOT_FOUND, FAILED = "loading", "ready", "not_found", "failed"
 
 
-def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
+def _requester(ticket: TicketRead, actor: Actor) -> RequesterRead | None:
+    """The ticket's requester record with their tickets, or None without one."""
+    if ticket.requester_id is None:
+        return None
+    try:
+        return get_requester(ticket.requester_id, actor=actor)
+    except NotFoundError:
+        return None
+
+
+def load_view(ticket_id: int, *, with_timeline: bool, actor: Actor | None = None) -> TicketView:
     """Read the ticket, then its timeline and the assignable staff (blocking; use a thread).
 
     The ticket is read first, so a change after it shows in the timeline or makes the ETag
-    stale; either way it is never missed. Raises TicketNotFoundError and the other service
-    errors.
+    stale; either way it is never missed. With `actor` (who is reading), also what the e-mail
+    channel adds: whom a reply is mailed to, the ticket's files and its requester's other
+    tickets. Raises TicketNotFoundError and the other service errors.
     """
     ticket = get_ticket(ticket_id)
     timeline = ticket_timeline(ticket_id) if with_timeline else []
@@ -91,6 +117,13 @@ def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
     if assignee is not None and assignee not in staff_names(staff):
         former = get_user(assignee)
     similar = similar_to_ticket(ticket_id) if ticket.duplicate_of_id is None else []
+    mail: dict = {}
+    if actor is not None:
+        mail = {
+            "reply_to": reply_recipient(ticket_id),
+            "files": list_attachments(ticket_id, actor=actor),
+            "requester": _requester(ticket, actor),
+        }
     return TicketView(
         ticket,
         ticket_etag(ticket),
@@ -99,6 +132,7 @@ def load_view(ticket_id: int, *, with_timeline: bool) -> TicketView:
         former,
         similar=similar,
         duplicates=duplicates_of(ticket_id),
+        **mail,
     )
 
 
@@ -109,7 +143,7 @@ async def fetch_fresh_view(actor: Actor, ticket_id: int) -> TicketView | None:
     """
     try:
         return await asyncio.to_thread(
-            load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
+            load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ), actor=actor
         )
     except TicketNotFoundError:
         return None
@@ -139,6 +173,16 @@ class TicketPageState(rx.State):
     composer_error: str = ""
     sending: bool = False
 
+    # The e-mail channel: whom a reply is mailed to ("" not mailed), the ticket's own files, each
+    # comment's files (by comment id), the requester's ticket count and their other tickets.
+    reply_to: str = ""
+    files: list[dict[str, str]] = rx.field(default_factory=list)
+    comment_files: dict[str, list[dict[str, str]]] = rx.field(default_factory=dict)
+    requester_count: str = ""
+    other_tickets: list[dict[str, str]] = rx.field(default_factory=list)
+    resending: str = ""
+    """The id of the comment whose failed mail is being queued again ("" none)."""
+
     similar: list[dict[str, str]] = rx.field(default_factory=list)
     duplicates: list[str] = rx.field(default_factory=list)
     merge_into: str = ""
@@ -152,6 +196,7 @@ class TicketPageState(rx.State):
     _conflict_updated: datetime | None = None
     _seen_marker: str = ""
     _saving: int = 0
+    _pending_mail: bool = False
 
     @rx.var
     def pending_text(self) -> str:
@@ -175,6 +220,11 @@ class TicketPageState(rx.State):
         """The composer's submit label for the chosen kind of comment."""
         return "Send reply" if self.public_reply else "Add internal note"
 
+    @rx.var
+    def composer_hint(self) -> str:
+        """Under the composer's kind: who sees it ("Reply by e-mail to Name <address>")."""
+        return reply_hint(self.public_reply, self.reply_to)
+
     def _ticket_id(self) -> int:
         return int(self.shown_id)
 
@@ -189,15 +239,31 @@ class TicketPageState(rx.State):
         self._show_related(view)
         self.assignees = view.assignee_choices()
         if view.timeline:
-            self.timeline = timeline_rows(view.timeline, view.names)
+            self._show_timeline(view)
         self._etag = view.etag
         self._base_updated = view.ticket.updated_at
         self.page = READY
 
     def _show_related(self, view: TicketView) -> None:
-        """Show the similar tickets and the duplicates of `view` (they change with others)."""
+        """Show the similar tickets and the duplicates of `view` (they change with others).
+
+        Also the e-mail channel's panel: whom a reply is mailed to, files, the requester's
+        other tickets.
+        """
         self.similar = similar_rows(view.similar)
         self.duplicates = [str(ticket_id) for ticket_id in view.duplicates]
+        panel = mail_panel(view)
+        self.reply_to = panel["reply_to"]
+        self.files = panel["files"]
+        self.requester_count = panel["requester_count"]
+        self.other_tickets = panel["other_tickets"]
+
+    def _show_timeline(self, view: TicketView) -> None:
+        """Show `view`'s timeline with its comments' files; note mail still to be delivered."""
+        self.timeline = timeline_rows(view.timeline, view.names)
+        comments = [entry.comment for entry in view.timeline if entry.comment is not None]
+        self.comment_files = comment_files(comments)
+        self._pending_mail = has_pending_delivery(self.timeline)
 
     def _clear_conflict(self) -> None:
         self.conflict_by = self.pending_field = self.pending_value = ""
@@ -209,7 +275,7 @@ class TicketPageState(rx.State):
         self._show_related(view)
         self.assignees = view.assignee_choices()
         if view.timeline:
-            self.timeline = timeline_rows(view.timeline, view.names)
+            self._show_timeline(view)
         if view.etag == self._etag or self._base_updated is None:
             return
         who = None
@@ -239,7 +305,7 @@ class TicketPageState(rx.State):
         try:
             marker = await asyncio.to_thread(change_marker)
             view = await asyncio.to_thread(
-                load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
+                load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ), actor=actor
             )
         except TicketNotFoundError:
             self.page = NOT_FOUND
@@ -280,11 +346,16 @@ class TicketPageState(rx.State):
         )
 
     def _watched(self) -> Watched[int] | None:
-        """The ticket shown, for a round of `poll`; None once the tab shows another page."""
+        """The ticket shown, for a round of `poll`; None once the tab shows another page.
+
+        While a reply's mail is queued or being sent, every round re-reads the ticket: its
+        delivery state changes without moving the change marker (the ticket is not updated).
+        """
         here = ticket_id_from_path(self.router.url.path)
         if here is None or str(here) != self.shown_id:
             return None
-        return Watched(here, self._seen_marker, busy=self._saving > 0 or self.sending)
+        seen = "" if self._pending_mail else self._seen_marker
+        return Watched(here, seen, busy=self._saving > 0 or self.sending)
 
     async def _show_fresh(
         self, actor: Actor, watched: Watched[int], view: TicketView | None, marker: str
@@ -347,7 +418,7 @@ class TicketPageState(rx.State):
                 update_ticket, ticket_id, changes, actor=actor, if_match=if_match
             )
             view = await asyncio.to_thread(
-                load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
+                load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ), actor=actor
             )
         except EditConflictError as exc:
             self.save_note = ""
@@ -397,7 +468,10 @@ class TicketPageState(rx.State):
             return
         try:
             view = await asyncio.to_thread(
-                load_view, self._ticket_id(), with_timeline=actor.can(Action.AUDIT_READ)
+                load_view,
+                self._ticket_id(),
+                with_timeline=actor.can(Action.AUDIT_READ),
+                actor=actor,
             )
         except ServiceError as exc:
             self.save_error = f"The ticket was not reloaded: {save_error_message(exc)}."
@@ -436,21 +510,55 @@ class TicketPageState(rx.State):
         ticket_id = self._ticket_id()
         try:
             data = CommentCreate(body=body, public=self.public_reply)
-            await asyncio.to_thread(
+            added = await asyncio.to_thread(
                 add_comment, ticket_id, data, actor=actor, channel=CommentChannel.CONSOLE
             )
         except (ValidationError, ServiceError) as exc:
             self.composer_error = comment_error_message(exc)
             self.sending = False
             return
-        kind = "Reply sent" if self.public_reply else "Internal note added"
+        kind = saved_text(added)
         try:
             view = await self._reread(ticket_id, actor, "a comment")
             if view is not None:
                 self._take_fresh(view, actor)
         finally:
             self.sending = False
-        yield [rx.set_value("composer-body", ""), toast_success(f"{kind}.")]
+        yield [rx.set_value("composer-body", ""), toast_success(kind)]
+
+    @rx.event
+    async def resend_mail(self, comment_id: str) -> AsyncIterator:
+        """Queue again the failed mail of reply `comment_id`; focus then goes to its new state.
+
+        The page shows the reply as queued at once (the background job sends it; the poll
+        follows its delivery). A refusal (not failed any more, not a mail) says why in a toast.
+        """
+        actor, refusal = await authorize(self, Action.TICKETS_COMMENT, counts_as=WRITES)
+        if actor is None:
+            yield refusal
+            return
+        comment = parse_id(comment_id)
+        if comment is None or not self.shown_id or self.resending or self.page != READY:
+            return
+        ticket_id = self._ticket_id()
+        self.resending = str(comment)
+        yield
+        try:
+            await asyncio.to_thread(resend_comment, ticket_id, comment, actor=actor)
+        except ServiceError as exc:
+            self.resending = ""
+            yield toast_error(f"Not sent again: {failure_text(exc)}")
+            return
+        try:
+            view = await self._reread(ticket_id, actor, "a resend")
+            if view is not None:
+                self._take_fresh(view, actor)
+        finally:
+            self.resending = ""
+        yield [
+            toast_success("The e-mail is queued to be sent again."),
+            focus_when_rendered(f"delivery-{comment}"),
+        ]
 
     async def _reread(self, ticket_id: int, actor: Actor, after: str) -> TicketView | None:
         """The ticket re-read after a change made on this page (`after` names it, for the log).
@@ -461,7 +569,7 @@ class TicketPageState(rx.State):
         try:
             marker = await asyncio.to_thread(change_marker)
             view = await asyncio.to_thread(
-                load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ)
+                load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ), actor=actor
             )
         except ServiceError as exc:
             logger.warning("ticket page not refreshed after %s: %s", after, exc)
