@@ -8,10 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    field_validator,
+)
 
 from ticket_app.enums import Priority, QuarantineStatus, Status, TlsMode
-from ticket_app.schemas.fields import NameText, RequesterEmail, iso_utc
+from ticket_app.schemas.fields import NameText, RequesterEmail, iso_utc, never_null
 
 HostName = Annotated[
     str,
@@ -57,26 +64,55 @@ class MailboxCreate(BaseModel):
 
 
 class MailboxUpdate(BaseModel):
-    """The mailbox fields to change; those left out stay as they are."""
+    """The mailbox fields to change; those left out stay as they are.
+
+    Only `smtp_username` and `smtp_password` may be null (null: send without logging in, or
+    without a password); every other field, when sent, needs a value.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    name: NameText | None = None
-    address: RequesterEmail | None = None
-    from_name: NameText | None = None
-    imap_host: HostName | None = None
-    imap_port: Port | None = None
-    imap_tls: TlsMode | None = None
-    imap_username: Login | None = None
-    imap_password: Secret | None = None
-    imap_folder: Folder | None = None
-    smtp_host: HostName | None = None
-    smtp_port: Port | None = None
-    smtp_tls: TlsMode | None = None
-    smtp_username: Login | None = None
-    smtp_password: Secret | None = None
-    active: bool | None = None
-    acknowledge_new: bool | None = None
+    name: NameText | None = Field(default=None, json_schema_extra=never_null)
+    address: RequesterEmail | None = Field(default=None, json_schema_extra=never_null)
+    from_name: NameText | None = Field(default=None, json_schema_extra=never_null)
+    imap_host: HostName | None = Field(default=None, json_schema_extra=never_null)
+    imap_port: Port | None = Field(default=None, json_schema_extra=never_null)
+    imap_tls: TlsMode | None = Field(default=None, json_schema_extra=never_null)
+    imap_username: Login | None = Field(default=None, json_schema_extra=never_null)
+    imap_password: Secret | None = Field(default=None, json_schema_extra=never_null)
+    imap_folder: Folder | None = Field(default=None, json_schema_extra=never_null)
+    smtp_host: HostName | None = Field(default=None, json_schema_extra=never_null)
+    smtp_port: Port | None = Field(default=None, json_schema_extra=never_null)
+    smtp_tls: TlsMode | None = Field(default=None, json_schema_extra=never_null)
+    smtp_username: Login | None = Field(default=None, description="Null: send without logging in.")
+    smtp_password: Secret | None = Field(
+        default=None, description="Null: log in without a password."
+    )
+    active: bool | None = Field(default=None, json_schema_extra=never_null)
+    acknowledge_new: bool | None = Field(default=None, json_schema_extra=never_null)
+
+    @field_validator(
+        "name",
+        "address",
+        "from_name",
+        "imap_host",
+        "imap_port",
+        "imap_tls",
+        "imap_username",
+        "imap_password",
+        "imap_folder",
+        "smtp_host",
+        "smtp_port",
+        "smtp_tls",
+        "active",
+        "acknowledge_new",
+        mode="before",
+    )
+    @classmethod
+    def _present_fields_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null; leave it out to keep it")
+        return value
 
 
 class MailboxRead(BaseModel):
