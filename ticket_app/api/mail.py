@@ -84,8 +84,9 @@ async def inbound_email(request: Request, actor: InboundMailer) -> InboundMailRe
 
     It becomes a new ticket, a reply on the ticket it answers, a bounce note, or a quarantine
     entry (the answer says which). Posting the same message again changes nothing
-    (`duplicate`). The body must be `Content-Type: message/rfc822` (415 otherwise) and at
-    most MAIL_RAW_MAX_BYTES.
+    (`duplicate`). The body must be `Content-Type: message/rfc822` (otherwise 422 naming
+    `Content-Type`, as the JSON routes answer a body sent as something else), not empty, and
+    at most MAIL_RAW_MAX_BYTES (413 above; MAX_REQUEST_BYTES does not apply here).
     """
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != RFC822:
@@ -110,7 +111,10 @@ def list_mailboxes(actor: MailAdmin) -> list[MailboxRead]:
     summary="Connect a mailbox",
 )
 def create_mailbox(payload: MailboxCreate, actor: MailAdmin) -> MailboxRead:
-    """Store a mailbox; its passwords are encrypted with MAIL_SECRET_KEY (400 when unset)."""
+    """Store a mailbox; its passwords are encrypted with MAIL_SECRET_KEY.
+
+    Without a usable MAIL_SECRET_KEY nothing is stored: 422 naming `mail_secret_key`.
+    """
     return mailboxes.create_mailbox(payload, actor=actor)
 
 
