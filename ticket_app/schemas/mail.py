@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +25,8 @@ HostName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\s/]+$"),
 ]
+MailboxAddress = Annotated[RequesterEmail, AfterValidator(str.lower)]
+"""A support address, stored lower-cased (mail addresses are matched in any case)."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 Login = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\r\n\x00]+$")]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\r\n\x00]+$")]
@@ -44,7 +47,7 @@ class MailboxCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NameText = Field(description="What staff call the mailbox, e.g. Support.")
-    address: RequesterEmail = Field(description="The support address customers write to.")
+    address: MailboxAddress = Field(description="The support address customers write to.")
     from_name: NameText = Field(description="The sender name on replies, e.g. Acme Support.")
     imap_host: HostName
     imap_port: Port = 993
@@ -73,7 +76,7 @@ class MailboxUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NameText | None = Field(default=None, json_schema_extra=never_null)
-    address: RequesterEmail | None = Field(default=None, json_schema_extra=never_null)
+    address: MailboxAddress | None = Field(default=None, json_schema_extra=never_null)
     from_name: NameText | None = Field(default=None, json_schema_extra=never_null)
     imap_host: HostName | None = Field(default=None, json_schema_extra=never_null)
     imap_port: Port | None = Field(default=None, json_schema_extra=never_null)
