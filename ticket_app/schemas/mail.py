@@ -21,9 +21,12 @@ from pydantic import (
 from ticket_app.enums import Priority, QuarantineStatus, Status, TlsMode
 from ticket_app.schemas.fields import NameText, RequesterEmail, iso_utc, never_null
 
+# No whitespace (ECMAScript's and Python's alike, spelled out: `\s` differs between the JSON
+# Schema a client reads and the server's regex), no control characters, no slash.
+_HOST_PATTERN = r"^[^\x00-\x20\x7F-\xA0/\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]+$"
 HostName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\s/]+$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=_HOST_PATTERN),
 ]
 MailboxAddress = Annotated[RequesterEmail, AfterValidator(str.lower)]
 """A support address, stored lower-cased (mail addresses are matched in any case)."""
