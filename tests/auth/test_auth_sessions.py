@@ -66,6 +66,18 @@ def test_me_without_credentials_is_401(clients: Clients) -> None:
     assert response.headers["www-authenticate"] == "Bearer"
 
 
+def test_an_authorization_header_that_is_not_a_valid_token_overrides_the_cookie(
+    clients: Clients,
+) -> None:
+    add_user(Role.ADMIN)
+    client = clients()
+    sign_in(client, "admin@example.com")
+    for value in ["", "Bearer", "Bearer tdk_nope", "Basic YTpi"]:
+        response = client.get("/api/me/", headers={"Authorization": value})
+        assert response.status_code == 401, repr(value)
+    assert me(client) == 200
+
+
 def test_session_cookie_is_http_only_and_same_site(clients: Clients) -> None:
     add_user(Role.AGENT)
     response = clients().post(

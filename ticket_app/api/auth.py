@@ -96,10 +96,11 @@ async def current_actor(
 ) -> Actor | None:
     """The actor behind the request's token or session cookie, or None.
 
-    A bearer header that is present but invalid is a 401 even if a cookie is present too, so a
-    script never silently acts as whoever is signed in in the browser.
+    An `Authorization` header that is present but not a valid token (empty included) is a 401
+    even if a cookie is present too, so a script never silently acts as whoever is signed in
+    in the browser.
     """
-    if request.headers.get("authorization"):
+    if "authorization" in request.headers:
         secret = bearer.credentials if bearer is not None else None
         actor = await run_in_threadpool(resolve_token, secret)
         if actor is None:
@@ -128,7 +129,7 @@ async def refuse_cookie_reads(
     method from our origin. Browsers use POST (checked against the page's origin, see
     `current_actor`); API clients with a bearer token are unaffected.
     """
-    by_cookie = actor is not None and not request.headers.get("authorization")
+    by_cookie = actor is not None and "authorization" not in request.headers
     if by_cookie and request.method in SAFE_METHODS:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

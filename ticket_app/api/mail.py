@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import require
 from ticket_app.api.deps import ERROR_RESPONSES, TicketId
+from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
 from ticket_app.schemas import (
     AttachmentRead,
@@ -55,6 +56,9 @@ AttachmentId = Annotated[int, Path(ge=1, description="An attachment's id on this
 RFC822 = "message/rfc822"
 INBOUND_MAIL_PATH = "/api/inbound/email"
 """Raw mail may be as large as MAIL_RAW_MAX_BYTES here, not MAX_REQUEST_BYTES."""
+_NAME_TAKEN = documented_errors(
+    [409], e409="Another mailbox has this `name` or `address`; `errors` names which."
+)
 _EML_RESPONSE = {200: {"content": {RFC822: {}}, "description": "The message as received or sent."}}
 
 
@@ -109,6 +113,7 @@ def list_mailboxes(actor: MailAdmin) -> list[MailboxRead]:
     response_model=MailboxRead,
     status_code=status.HTTP_201_CREATED,
     summary="Connect a mailbox",
+    responses=_NAME_TAKEN,
 )
 def create_mailbox(payload: MailboxCreate, actor: MailAdmin) -> MailboxRead:
     """Store a mailbox; its passwords are encrypted with MAIL_SECRET_KEY.
@@ -125,7 +130,11 @@ def get_mailbox(mailbox_id: MailboxId, actor: MailAdmin) -> MailboxRead:
 
 
 @_route(
-    "PATCH", "/mailboxes/{mailbox_id:int}", response_model=MailboxRead, summary="Change a mailbox"
+    "PATCH",
+    "/mailboxes/{mailbox_id:int}",
+    response_model=MailboxRead,
+    summary="Change a mailbox",
+    responses=_NAME_TAKEN,
 )
 def update_mailbox(mailbox_id: MailboxId, payload: MailboxUpdate, actor: MailAdmin) -> MailboxRead:
     """Change the fields sent; each change is an audit event (passwords shown as ***)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,10 +21,15 @@ from pydantic import (
 from ticket_app.enums import Priority, QuarantineStatus, Status, TlsMode
 from ticket_app.schemas.fields import NameText, RequesterEmail, iso_utc, never_null
 
+# No whitespace (ECMAScript's and Python's alike, spelled out: `\s` differs between the JSON
+# Schema a client reads and the server's regex), no control characters, no slash.
+_HOST_PATTERN = r"^[^\x00-\x20\x7F-\xA0/\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]+$"
 HostName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\s/]+$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=_HOST_PATTERN),
 ]
+MailboxAddress = Annotated[RequesterEmail, AfterValidator(str.lower)]
+"""A support address, stored lower-cased (mail addresses are matched in any case)."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 Login = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\r\n\x00]+$")]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"^[^\r\n\x00]+$")]
@@ -44,7 +50,7 @@ class MailboxCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NameText = Field(description="What staff call the mailbox, e.g. Support.")
-    address: RequesterEmail = Field(description="The support address customers write to.")
+    address: MailboxAddress = Field(description="The support address customers write to.")
     from_name: NameText = Field(description="The sender name on replies, e.g. Acme Support.")
     imap_host: HostName
     imap_port: Port = 993
@@ -73,7 +79,7 @@ class MailboxUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NameText | None = Field(default=None, json_schema_extra=never_null)
-    address: RequesterEmail | None = Field(default=None, json_schema_extra=never_null)
+    address: MailboxAddress | None = Field(default=None, json_schema_extra=never_null)
     from_name: NameText | None = Field(default=None, json_schema_extra=never_null)
     imap_host: HostName | None = Field(default=None, json_schema_extra=never_null)
     imap_port: Port | None = Field(default=None, json_schema_extra=never_null)

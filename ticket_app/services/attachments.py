@@ -19,6 +19,7 @@ from ticket_app.services import file_store
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import NotFoundError, TicketNotFoundError
+from ticket_app.services.ticket_query import is_row_id
 
 GENERIC_TYPE = "application/octet-stream"
 
@@ -92,7 +93,7 @@ def list_attachments(ticket_id: int, *, actor: Actor) -> list[AttachmentRead]:
     """The ticket's files, oldest first. Raises PermissionDeniedError, TicketNotFoundError."""
     actor.require(Action.TICKETS_READ)
     with service_session() as session:
-        if session.get(Ticket, ticket_id) is None:
+        if not is_row_id(ticket_id) or session.get(Ticket, ticket_id) is None:
             raise TicketNotFoundError(ticket_id)
         rows = session.exec(
             select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
@@ -123,6 +124,8 @@ def open_attachment(
     gone from the store).
     """
     actor.require(Action.TICKETS_READ)
+    if not (is_row_id(ticket_id) and is_row_id(attachment_id)):
+        raise NotFoundError(f"ticket {ticket_id} has no attachment {attachment_id}")
     with service_session() as session:
         row = session.exec(
             select(Attachment)

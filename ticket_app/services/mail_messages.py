@@ -9,6 +9,7 @@ from ticket_app.services import file_store
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import NotFoundError
+from ticket_app.services.ticket_query import is_row_id
 
 
 def mail_by_comment(session: Session, ticket_id: int) -> dict[int, MailMessage]:
@@ -23,6 +24,8 @@ def mail_by_comment(session: Session, ticket_id: int) -> dict[int, MailMessage]:
 
 def comment_mail(session: Session, ticket_id: int, comment_id: int) -> MailMessage:
     """The mail that carries comment `comment_id` of ticket `ticket_id`; NotFoundError if none."""
+    if not (is_row_id(ticket_id) and is_row_id(comment_id)):
+        raise NotFoundError(f"comment {comment_id} of ticket {ticket_id} is not an e-mail")
     row = session.exec(
         select(MailMessage)
         .where(MailMessage.ticket_id == ticket_id)

@@ -33,6 +33,7 @@ from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConflictError, InvalidInputError, NotFoundError
+from ticket_app.services.ticket_query import is_row_id
 from ticket_app.settings import get_settings
 
 _SECRET_FIELDS = ("imap_password", "smtp_password")
@@ -142,7 +143,7 @@ def list_mailboxes(*, actor: Actor) -> list[MailboxRead]:
 
 
 def _load(session: Session, mailbox_id: int) -> Mailbox:
-    mailbox = session.get(Mailbox, mailbox_id)
+    mailbox = session.get(Mailbox, mailbox_id) if is_row_id(mailbox_id) else None
     if mailbox is None:
         raise NotFoundError(f"mailbox {mailbox_id} does not exist")
     return mailbox

@@ -14,6 +14,7 @@ from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import NotFoundError
 from ticket_app.services.mail_inbound import ingest
+from ticket_app.services.ticket_query import is_row_id
 
 QUARANTINE_PAGE = 200
 
@@ -39,7 +40,7 @@ def list_quarantine(
 
 def _entry(quarantine_id: int) -> QuarantinedMail:
     with service_session() as session:
-        entry = session.get(QuarantinedMail, quarantine_id)
+        entry = session.get(QuarantinedMail, quarantine_id) if is_row_id(quarantine_id) else None
         if entry is None:
             raise NotFoundError(f"quarantined mail {quarantine_id} does not exist")
         return entry
@@ -93,6 +94,8 @@ def discard(quarantine_id: int, *, actor: Actor) -> None:
     Raises PermissionDeniedError, NotFoundError.
     """
     actor.require(Action.MAILBOXES_MANAGE)
+    if not is_row_id(quarantine_id):
+        raise NotFoundError(f"no held quarantined mail {quarantine_id}")
     with service_session() as session:
         updated = session.execute(
             sa.update(QuarantinedMail)

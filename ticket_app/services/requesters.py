@@ -15,6 +15,7 @@ from ticket_app.schemas import RequesterRead, RequesterTicket
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import NotFoundError
+from ticket_app.services.ticket_query import is_row_id
 
 REQUESTER_TICKETS_LIMIT = 50
 
@@ -64,7 +65,7 @@ def get_requester(requester_id: int, *, actor: Actor) -> RequesterRead:
     """
     actor.require(Action.TICKETS_READ)
     with service_session() as session:
-        requester = session.get(Requester, requester_id)
+        requester = session.get(Requester, requester_id) if is_row_id(requester_id) else None
         if requester is None:
             raise NotFoundError(f"requester {requester_id} does not exist")
         total = session.execute(
