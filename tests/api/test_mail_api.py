@@ -25,11 +25,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from tests.api.workspace import signed_in
-from tests.auth.support import add_token, add_user, bearer
-from tests.helpers import make_ticket
 
 from tests.conftest import ADMIN_EMAIL
+from tests.support.auth import add_token, add_user, bearer
+from tests.support.tickets import make_ticket
+from tests.support.workspace import signed_in
 from ticket_app.api.app import create_api
 from ticket_app.models import Role, TicketEvent
 from ticket_app.services import mailboxes, task_queue
