@@ -37,6 +37,7 @@ from ticket_app.api.app import create_api
 from ticket_app.models import Role, utc_now
 from ticket_app.services.access import Action, Scope, role_allows, scopes_allow
 from ticket_app.services.identity import tokens, users
+from ticket_app.settings import get_settings
 
 PUBLIC = "public"  # answers the same whoever asks
 SIGNED_IN = "signed in"  # any valid session or token
@@ -93,6 +94,30 @@ def merge_into_another(client: TestClient, method: str, path: str) -> Response:
     return client.request(method, path, json={"into": add_ticket("Printer still on fire")})
 
 
+MISSING_ID = "999999"
+RAW_MAIL = (
+    b"From: Casey <casey@customer.example>\r\nTo: support@desk.test\r\n"
+    b"Subject: Printer jammed\r\nMessage-ID: <matrix@customer.example>\r\n\r\n"
+    b"The printer on floor 2 jams on every page.\r\n"
+)
+
+
+def unknown_ids(inner: Callable[[TestClient, str, str], Response]) -> Callable:
+    """`inner` on the path with every id but the ticket's pointing at no row: an allowed caller
+    gets the route's own 404 (the permission check comes first), a refused one 401 or 403."""
+
+    def call(client: TestClient, method: str, path: str) -> Response:
+        return inner(client, method, re.sub(r"\{\w+\}", MISSING_ID, path))
+
+    return call
+
+
+def raw_mail(client: TestClient, method: str, path: str) -> Response:
+    return client.request(
+        method, path, content=RAW_MAIL, headers={"Content-Type": "message/rfc822"}
+    )
+
+
 # Keyed by (method, path with one trailing slash); the twin without the slash shares the entry.
 ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/api/tickets/"): RouteSpec(Action.TICKETS_READ, plain, 200),
@@ -126,6 +151,47 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/api/views/"): RouteSpec(Action.VIEWS_MANAGE_OWN, new_view, 201),
     ("DELETE", "/api/views/{view_id}/"): RouteSpec(Action.VIEWS_MANAGE_OWN, delete_own_view, 204),
     ("GET", "/api/me/"): RouteSpec(SIGNED_IN, plain, 200),
+    # The e-mail channel: raw mail needs the mail:inbound scope; mailboxes and the quarantine
+    # are an admin's, in a session (no token scope covers them); a ticket's mail and files are
+    # read like the ticket. Ids other than the ticket's name no row: allowed is the route's 404.
+    ("POST", "/api/inbound/email/"): RouteSpec(Action.MAIL_INBOUND, raw_mail, 200),
+    ("GET", "/api/mailboxes/"): RouteSpec(Action.MAILBOXES_MANAGE, plain, 200),
+    ("POST", "/api/mailboxes/"): RouteSpec(Action.MAILBOXES_MANAGE, with_json({}), 422),
+    ("GET", "/api/mailboxes/{mailbox_id}/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
+    ),
+    ("PATCH", "/api/mailboxes/{mailbox_id}/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(with_json({"active": False})), 404
+    ),
+    ("DELETE", "/api/mailboxes/{mailbox_id}/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
+    ),
+    ("POST", "/api/mailboxes/{mailbox_id}/test/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
+    ),
+    ("GET", "/api/mail/quarantine/"): RouteSpec(Action.MAILBOXES_MANAGE, plain, 200),
+    ("GET", "/api/mail/quarantine/{quarantine_id}/raw/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
+    ),
+    ("POST", "/api/mail/quarantine/{quarantine_id}/retry/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
+    ),
+    ("POST", "/api/mail/quarantine/{quarantine_id}/discard/"): RouteSpec(
+        Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
+    ),
+    ("GET", "/api/tickets/{ticket_id}/comments/{comment_id}/raw/"): RouteSpec(
+        Action.TICKETS_READ, unknown_ids(plain), 404
+    ),
+    ("POST", "/api/tickets/{ticket_id}/comments/{comment_id}/resend/"): RouteSpec(
+        Action.TICKETS_COMMENT, unknown_ids(plain), 404
+    ),
+    ("GET", "/api/tickets/{ticket_id}/attachments/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("GET", "/api/tickets/{ticket_id}/attachments/{attachment_id}/"): RouteSpec(
+        Action.TICKETS_READ, unknown_ids(plain), 404
+    ),
+    ("GET", "/api/requesters/{requester_id}/"): RouteSpec(
+        Action.TICKETS_READ, unknown_ids(plain), 404
+    ),
     # Sign-in and setup answer everyone alike; an empty body is refused before any check.
     ("POST", "/api/auth/login/"): RouteSpec(PUBLIC, with_json({}), 422),
     ("POST", "/api/auth/setup/"): RouteSpec(PUBLIC, with_json({}), 422),
@@ -294,9 +360,18 @@ def test_every_route_is_classified() -> None:
     assert not stale, f"ROUTES lists routes the app no longer has: {stale}"
 
 
+@pytest.fixture
+def mail_storage(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Raw mail posted by the matrix is stored under this test's own folder."""
+    monkeypatch.setenv("STORAGE_DIR", str(tmp_path / "storage"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.mark.parametrize("caller_name", list(CALLERS))
 def test_route_answers_follow_the_permission_table(
-    caller_name: str, clients: Clients, db: Engine
+    caller_name: str, clients: Clients, db: Engine, mail_storage: None
 ) -> None:
     ticket_id = add_ticket()
     caller = CALLERS[caller_name]
