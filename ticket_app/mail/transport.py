@@ -148,15 +148,6 @@ def check_imap(endpoint: ImapEndpoint) -> int:
         _logout(mailbox)
 
 
-def folder_uidvalidity(endpoint: ImapEndpoint) -> int:
-    """The folder's UIDVALIDITY (UIDs are only comparable while it stays the same)."""
-    mailbox = _open_imap(endpoint)
-    try:
-        return int(mailbox.folder.status(endpoint.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
-    finally:
-        _logout(mailbox)
-
-
 def fetch_after(
     endpoint: ImapEndpoint, uidvalidity: int | None, last_uid: int, *, limit: int
 ) -> tuple[int, Iterator[FetchedMessage]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import puremagic
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ticket_app.models import Attachment, Ticket
@@ -137,10 +136,3 @@ def open_attachment(
         metadata = _read(row)
         path = row.storage_path
     return metadata, file_store.read(path)
-
-
-def count_attachments(session: Session, ticket_id: int) -> int:
-    """How many files the ticket has."""
-    return session.execute(
-        sa.select(sa.func.count()).where(Attachment.ticket_id == ticket_id)
-    ).scalar_one()
