@@ -59,7 +59,7 @@ def test_compose_file_is_valid() -> None:
 def test_compose_services_volume_and_health() -> None:
     assert set(compose("config", "--services").stdout.split()) >= {"db", "app"}
     assert "redis" in compose("--profile", "redis", "config", "--services").stdout.split()
-    assert compose("config", "--volumes").stdout.split() == ["pgdata"]
+    assert sorted(compose("config", "--volumes").stdout.split()) == ["pgdata", "storage"]
     resolved = compose("config").stdout
     assert "image: postgres:16" in resolved
     assert "pg_isready" in resolved
@@ -102,7 +102,15 @@ def test_env_template_holds_no_secret() -> None:
 
 SCALE_SERVICES = {"app-1", "app-2", "redis", "lb"}
 # What the scale instances change in `app`'s environment; everything else must be the same.
-SCALE_ONLY = {"REFLEX_REDIS_URL", "REFLEX_API_URL", "GRANIAN_WORKERS", "TRUSTED_PROXIES"}
+# The scale pair also hands background jobs to the `worker` service, queued in Redis.
+SCALE_ONLY = {
+    "REFLEX_REDIS_URL",
+    "REFLEX_API_URL",
+    "GRANIAN_WORKERS",
+    "TRUSTED_PROXIES",
+    "WORKER_EMBEDDED",
+    "TASK_QUEUE_URL",
+}
 
 
 def compose_services() -> dict[str, dict]:
