@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -171,17 +170,3 @@ def test_clear_text_is_more_confident_than_vague_text() -> None:
 def test_deterministic() -> None:
     text = "The sync between your server and our CRM fails with a timeout."
     assert len({classify(text) for _ in range(5)}) == 1
-
-
-def test_fast_enough() -> None:
-    classifier = OfflineClassifier()
-    text = "Our integration with your API fails with an error after the update. " * 15
-    classifier.classify(text)
-    timings = []
-    for _ in range(50):
-        started = time.perf_counter()
-        classifier.classify(text, "Integration error")
-        timings.append(time.perf_counter() - started)
-    # Median, not p95: the budget is p95 < 5 ms on an idle machine (see the evaluation), and
-    # shared CI machines add scheduling noise to the tail.
-    assert sorted(timings)[len(timings) // 2] < 0.005
