@@ -342,8 +342,12 @@ def _create(
     kind: MailKind,
     follow_up_of: int | None,
     relaxed: bool,
+    acknowledge: bool,
 ) -> InboundMailResult:
     """A new ticket from `mail`, committed with its mail row, files and notes in one transaction.
+
+    With `acknowledge`, the acknowledgement (when the mailbox sends them) is queued in that
+    transaction too.
 
     `relaxed`: the commit may be acknowledged before it is on disk (`relax_commit`).
     """
@@ -354,6 +358,8 @@ def _create(
         requester_email=mail.requester_address,
         external_id=_external_id(mail.message_id),
     )
+
+    acknowledgement: list[int] = []
 
     def record_mail(session: Session, ticket_id: int) -> None:
         if relaxed:
@@ -370,9 +376,14 @@ def _create(
         if follow_up_of is not None:
             _add_note(session, ticket_id, f"Follow-up to ticket #{follow_up_of}, closed earlier.")
             _add_note(session, follow_up_of, f"The requester wrote again: see ticket #{ticket_id}.")
+        if acknowledge and mailbox_id is not None:
+            queued = mail_outbound.queue_acknowledgement(session, ticket_id, mailbox_id)
+            acknowledgement.extend([queued] if queued is not None else [])
 
     suggestion = _suggest(data.title, data.description)
     ticket = create_ticket(data, suggestion, actor=MAIL_ACTOR, and_then=record_mail)
+    for row_id in acknowledgement:
+        mail_outbound.enqueue_delivery(row_id)
     return InboundMailResult(outcome="created", ticket_id=ticket.id)
 
 
@@ -479,9 +490,8 @@ def ingest(
                 kind=kind,
                 follow_up_of=ticket_id,
                 relaxed=fetched,
+                acknowledge=automatic is None,
             )
-            if automatic is None and mailbox_id is not None:
-                mail_outbound.queue_acknowledgement(result.ticket_id, mailbox_id)
     except ValidationError as error:
         problem = error.errors()[0]
         field = ".".join(str(part) for part in problem.get("loc", ())) or "message"

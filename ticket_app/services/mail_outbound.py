@@ -179,38 +179,36 @@ def queue_reply(session: Session, ticket: Ticket, comment: TicketComment) -> int
     return int(row.id)
 
 
-def queue_acknowledgement(ticket_id: int, mailbox_id: int) -> int | None:
-    """Queue the acknowledgement of a new ticket when its mailbox sends them; the row id or None.
+def queue_acknowledgement(session: Session, ticket_id: int, mailbox_id: int) -> int | None:
+    """Queue a new ticket's acknowledgement in the caller's transaction; the row id or None.
 
-    Sent once per ticket (a second call finds the first). Raises DatabaseUnavailableError.
+    Nothing is queued when the mailbox sends no acknowledgements. The caller hands the id to
+    `enqueue_delivery` once committed.
+
+    Sent once per ticket (a second call finds the first). The caller creates the ticket in the
+    same transaction, so a crash loses both or neither.
     """
-    with service_session() as session:
-        mailbox = session.get(Mailbox, mailbox_id)
-        ticket = session.get(Ticket, ticket_id)
-        if mailbox is None or ticket is None or not mailbox.acknowledge_new:
-            return None
-        if not ticket.requester_email:
-            return None
-        sent_before = session.execute(
-            sa.select(MailMessage.id)
-            .where(MailMessage.ticket_id == ticket_id)
-            .where(MailMessage.kind == MailKind.ACKNOWLEDGEMENT.value)
-        ).scalar()
-        if sent_before is not None:
-            return None
-        body = ACKNOWLEDGEMENT_TEXT.format(
-            name=f" {ticket.requester_name}" if ticket.requester_name else "",
-            ticket_id=ticket_id,
-            title=ticket.title,
-            team=mailbox.from_name,
-        )
-        row_id = int(
-            _queue(
-                session, ticket, mailbox, body, kind=MailKind.ACKNOWLEDGEMENT, comment_id=None
-            ).id
-        )
-    enqueue_delivery(row_id)
-    return row_id
+    mailbox = session.get(Mailbox, mailbox_id)
+    ticket = session.get(Ticket, ticket_id)
+    if mailbox is None or ticket is None or not mailbox.acknowledge_new:
+        return None
+    if not ticket.requester_email:
+        return None
+    sent_before = session.execute(
+        sa.select(MailMessage.id)
+        .where(MailMessage.ticket_id == ticket_id)
+        .where(MailMessage.kind == MailKind.ACKNOWLEDGEMENT.value)
+    ).scalar()
+    if sent_before is not None:
+        return None
+    body = ACKNOWLEDGEMENT_TEXT.format(
+        name=f" {ticket.requester_name}" if ticket.requester_name else "",
+        ticket_id=ticket_id,
+        title=ticket.title,
+        team=mailbox.from_name,
+    )
+    row = _queue(session, ticket, mailbox, body, kind=MailKind.ACKNOWLEDGEMENT, comment_id=None)
+    return int(row.id)
 
 
 def enqueue_delivery(mail_message_id: int, *, delay: float | None = None) -> None:
