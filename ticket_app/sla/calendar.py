@@ -1,0 +1,517 @@
+"""Business calendars: when a team works, and business minutes counted and added in that time.
+
+A calendar has an IANA time zone, weekly opening intervals in local wall-clock time (several a
+day, so a lunch break is possible; an interval may end at 24:00), public holidays from the
+`holidays` library (a country and optionally a subdivision) and the admin's own closed dates.
+On a holiday or closed date the calendar is closed all day.
+
+Conventions (the same everywhere in this module):
+- Instants are aware `datetime`s; results are in UTC. A naive datetime raises `ValueError`.
+- Opening hours are half-open: an interval is open from its start instant up to, not including,
+  its end instant (`is_open` at a closing instant is False unless another interval starts there).
+- `add_business_minutes` returns the instant the given business time has elapsed. When the time
+  runs out exactly at a closing instant, the result is that closing instant (not the next
+  opening): a result is always inside an opening interval or at the end of one.
+- Wall-clock boundaries are converted per local date: a boundary `HH:MM` on date D is the first
+  instant at which the local clock on D reads `HH:MM` or later, and `24:00` is the next date's
+  00:00. So on a spring-forward day a boundary inside the skipped hour (Europe/Berlin 02:30 on
+  2026-03-29) is the instant the clocks jump (03:00 CEST); on a fall-back day a boundary inside
+  the repeated hour is its first occurrence (summer time). An interval lasts as long as the
+  clock really takes from its start to its end: one spanning a spring-forward change is an hour
+  shorter, one spanning a fall-back change an hour longer, and one lying wholly inside the
+  skipped hour does not exist that day.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+MINUTES_PER_DAY = 24 * 60
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+# A walk that meets this many consecutive days without opening hours gives up (a calendar whose
+# closed dates cover every opening day for ten years is a mistake, not a calendar).
+_MAX_CLOSED_DAYS = 3660
+# Per-day caches are dropped when they grow past this many days (about 27 years).
+_MAX_CACHED_DAYS = 10_000
+
+
+class CalendarError(ValueError):
+    """A calendar's settings are invalid; `field` names the setting (e.g. `weekly_hours.monday`).
+
+    The message starts with the field's name, so `str(error)` alone is a usable message.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+def _minute_of_day(text: str, field_name: str) -> int:
+    """Minutes after local midnight of a wall-clock time `HH:MM` (`24:00` = 1440)."""
+    match = _CLOCK_TIME.match(text) if isinstance(text, str) else None
+    minute = int(match.group(1)) * 60 + int(match.group(2)) if match else -1
+    if not 0 <= minute <= MINUTES_PER_DAY:
+        raise CalendarError(field_name, f"{text!r} is not a wall-clock time HH:MM (00:00-24:00)")
+    return minute
+
+
+def _clock_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+@dataclass(frozen=True, order=True)
+class OpeningInterval:
+    """One opening interval of a weekday in local wall-clock minutes after midnight.
+
+    `start_minute` in 0..1439, `end_minute` in 1..1440 (1440 is 24:00, open till midnight),
+    start before end. Raises `CalendarError` (field `weekly_hours`) otherwise.
+    """
+
+    start_minute: int
+    end_minute: int
+
+    def __post_init__(self) -> None:
+        for value in (self.start_minute, self.end_minute):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise CalendarError("weekly_hours", f"{value!r} is not a whole minute of the day")
+        if not 0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY:
+            raise CalendarError(
+                "weekly_hours",
+                f"interval {self} must start before it ends, within 00:00-24:00",
+            )
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> OpeningInterval:
+        """The interval from wall-clock texts `HH:MM` to `HH:MM` (end may be `24:00`)."""
+        return cls(_minute_of_day(start, "weekly_hours"), _minute_of_day(end, "weekly_hours"))
+
+    @property
+    def start_text(self) -> str:
+        """The start as `HH:MM`."""
+        return _clock_text(self.start_minute)
+
+    @property
+    def end_text(self) -> str:
+        """The end as `HH:MM` (`24:00` for midnight at the end of the day)."""
+        return _clock_text(self.end_minute)
+
+    def __str__(self) -> str:
+        return f"{self.start_text}-{self.end_text}"
+
+
+ALL_DAY = OpeningInterval(0, MINUTES_PER_DAY)
+
+
+def _weekly_hours_field(weekday: int) -> str:
+    return f"weekly_hours.{WEEKDAY_NAMES[weekday]}"
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """When a team works, and business-time arithmetic in those hours.
+
+    Fields:
+    - `time_zone`: IANA name (`Europe/Berlin`); the opening hours are wall-clock times there.
+    - `weekly_hours`: seven tuples of `OpeningInterval`, Monday first (index = `date.weekday()`);
+      any iterable of intervals per day is accepted and stored sorted. An empty day is closed.
+      Intervals of a day must not overlap (one may start where the previous one ends).
+    - `holiday_country`, `holiday_subdivision`: ISO codes for the `holidays` library (`DE`,
+      `BY`); the country's public holidays are closed all day. None: no public holidays.
+    - `closed_dates`: the admin's own local dates on which the calendar is closed all day.
+
+    The default instance is open 24/7 in UTC (`ALWAYS_OPEN`). Invalid settings raise
+    `CalendarError` (a `ValueError`) naming the field; a week without any opening hours is
+    invalid. Instances are immutable and hashable; they cache per-day opening instants, so
+    reuse one instance for many calls.
+    """
+
+    time_zone: str = "UTC"
+    weekly_hours: tuple[tuple[OpeningInterval, ...], ...] = ((ALL_DAY,),) * 7
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+    closed_dates: frozenset[date] = frozenset()
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _days: dict[int, tuple[tuple[float, float], ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _totals: dict[tuple[int, int], float] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _holidays_by_year: dict[int, frozenset[date]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        try:
+            zone = ZoneInfo(self.time_zone) if isinstance(self.time_zone, str) else None
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is None:
+            raise CalendarError("time_zone", f"{self.time_zone!r} is not an IANA time zone")
+        object.__setattr__(self, "_zone", zone)
+        object.__setattr__(self, "weekly_hours", _validated_week(self.weekly_hours))
+        object.__setattr__(self, "closed_dates", _validated_dates(self.closed_dates))
+        self._validate_holidays()
+
+    def _validate_holidays(self) -> None:
+        if self.holiday_country is None:
+            if self.holiday_subdivision is not None:
+                raise CalendarError("holiday_subdivision", "a subdivision needs a holiday_country")
+            return
+        if self.holiday_country not in holidays.list_supported_countries():
+            raise CalendarError(
+                "holiday_country",
+                f"{self.holiday_country!r} is not a country the holidays library knows",
+            )
+        subdivisions = holidays.list_supported_countries()[self.holiday_country]
+        if self.holiday_subdivision is not None and self.holiday_subdivision not in subdivisions:
+            raise CalendarError(
+                "holiday_subdivision",
+                f"{self.holiday_subdivision!r} is not a subdivision of {self.holiday_country}",
+            )
+
+    # Constructors and the JSON shape
+
+    @classmethod
+    def office_hours(
+        cls,
+        time_zone: str,
+        intervals: Sequence[tuple[str, str]],
+        weekdays: Iterable[int] = range(5),
+        *,
+        holiday_country: str | None = None,
+        holiday_subdivision: str | None = None,
+        closed_dates: Iterable[date] = (),
+    ) -> BusinessCalendar:
+        """The same `intervals` (`("09:00", "12:30")` pairs) on each of `weekdays` (0 = Monday).
+
+        Mon-Fri by default; the other days are closed.
+        """
+        day = tuple(OpeningInterval.parse(start, end) for start, end in intervals)
+        open_days = set(weekdays)
+        return cls(
+            time_zone=time_zone,
+            weekly_hours=tuple(day if weekday in open_days else () for weekday in range(7)),
+            holiday_country=holiday_country,
+            holiday_subdivision=holiday_subdivision,
+            closed_dates=frozenset(closed_dates),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
+        """A calendar from its JSON shape (see `to_dict`); missing keys take the defaults.
+
+        Raises `CalendarError` naming the field, e.g. `weekly_hours.monday.1` for the second
+        interval on Mondays or `closed_dates.0` for the first closed date.
+        """
+        unknown = set(data) - {
+            "time_zone",
+            "weekly_hours",
+            "holiday_country",
+            "holiday_subdivision",
+            "closed_dates",
+        }
+        if unknown:
+            raise CalendarError(sorted(unknown)[0], "is not a calendar setting")
+        hours = data.get("weekly_hours")
+        week = cls.weekly_hours if hours is None else _week_from_json(hours)
+        dates = []
+        for index, text in enumerate(data.get("closed_dates") or ()):
+            try:
+                dates.append(date.fromisoformat(text))
+            except (TypeError, ValueError):
+                raise CalendarError(
+                    f"closed_dates.{index}", f"{text!r} is not a date YYYY-MM-DD"
+                ) from None
+        return cls(
+            time_zone=data.get("time_zone", "UTC"),
+            weekly_hours=week,
+            holiday_country=data.get("holiday_country"),
+            holiday_subdivision=data.get("holiday_subdivision"),
+            closed_dates=frozenset(dates),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape: time zone, weekly hours by day name, holiday codes, closed dates.
+
+        `{"time_zone": "Europe/Berlin", "weekly_hours": {"monday": [["09:00", "12:00"],
+        ["13:00", "17:00"]], ..., "sunday": []}, "holiday_country": "DE",
+        "holiday_subdivision": null, "closed_dates": ["2026-12-24"]}` (dates sorted).
+        """
+        return {
+            "time_zone": self.time_zone,
+            "weekly_hours": {
+                WEEKDAY_NAMES[weekday]: [
+                    [interval.start_text, interval.end_text] for interval in day
+                ]
+                for weekday, day in enumerate(self.weekly_hours)
+            },
+            "holiday_country": self.holiday_country,
+            "holiday_subdivision": self.holiday_subdivision,
+            "closed_dates": [day.isoformat() for day in sorted(self.closed_dates)],
+        }
+
+    # Questions about instants
+
+    def is_closed_on(self, day: date) -> bool:
+        """Whether the local date `day` is a public holiday or one of the closed dates."""
+        if day in self.closed_dates:
+            return True
+        if self.holiday_country is None:
+            return False
+        closed = self._holidays_by_year.get(day.year)
+        if closed is None:
+            closed = frozenset(
+                holidays.country_holidays(
+                    self.holiday_country, subdiv=self.holiday_subdivision, years=day.year
+                )
+            )
+            self._holidays_by_year[day.year] = closed
+        return day in closed
+
+    def is_open(self, instant: datetime) -> bool:
+        """Whether `instant` lies inside an opening interval (half-open: a closing instant is not).
+
+        Raises `ValueError` for a naive datetime.
+        """
+        moment = _timestamp(instant)
+        first = self._local_ordinal(moment) - 1
+        return any(
+            start <= moment < end
+            for ordinal in (first, first + 1)
+            for start, end in self._segments(ordinal)
+        )
+
+    def next_opening(self, instant: datetime) -> datetime:
+        """`instant` itself (in UTC) when the calendar is open then, else the next opening instant.
+
+        Raises `ValueError` for a naive datetime.
+        """
+        moment = _timestamp(instant)
+        ordinal = self._local_ordinal(moment) - 1
+        closed_run = 0
+        while True:
+            segments = self._segments(ordinal)
+            for start, end in segments:
+                if end > moment:
+                    return _datetime(max(start, moment))
+            closed_run = _closed_run(closed_run, segments)
+            ordinal += 1
+
+    def add_business_minutes(self, start: datetime, minutes: float) -> datetime:
+        """The UTC instant at which `minutes` of business time have elapsed after `start`.
+
+        Outside opening hours counting begins at the next opening, so `minutes=0` gives
+        `next_opening(start)`. When the time runs out exactly at a closing instant the result is
+        that closing instant. Monotonic in `minutes`; `business_minutes_between(start, result)`
+        equals `minutes` (up to float rounding, below a microsecond). Costs one step per
+        calendar day walked (whole weeks are skipped by their cached totals), never per minute.
+        Raises `ValueError` for a naive `start` or a negative or non-finite `minutes`.
+        """
+        moment = _timestamp(start)
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float):
+            raise ValueError(f"minutes: {minutes!r} must be a number")
+        if not math.isfinite(minutes) or minutes < 0:
+            raise ValueError(f"minutes: {minutes!r} must be a finite number >= 0")
+        remaining = float(minutes) * 60.0
+        first = self._local_ordinal(moment) - 1
+        ordinal = first
+        closed_run = 0
+        while True:
+            segments = self._segments(ordinal)
+            for segment_start, segment_end in segments:
+                if segment_end <= moment:
+                    continue
+                begin = max(segment_start, moment)
+                available = segment_end - begin
+                if remaining <= available:
+                    return _datetime(min(segment_end, begin + remaining))
+                remaining -= available
+            closed_run = _closed_run(closed_run, segments)
+            ordinal += 1
+            # From the second day after the start's local date on, days lie wholly after it.
+            if ordinal >= first + 3:
+                while remaining > (week := self._total(ordinal, 7)) > 0:
+                    remaining -= week
+                    ordinal += 7
+
+    def business_minutes_between(self, earlier: datetime, later: datetime) -> float:
+        """Business minutes inside opening hours between two instants; 0 when `later <= earlier`.
+
+        Costs one step per calendar day spanned (whole weeks use cached totals). Raises
+        `ValueError` for a naive datetime.
+        """
+        start, end = _timestamp(earlier), _timestamp(later)
+        if end <= start:
+            return 0.0
+        first = self._local_ordinal(start) - 1
+        last = self._local_ordinal(end) + 1
+        seconds = self._partial(first, start, end) + self._partial(first + 1, start, end)
+        ordinal = first + 2
+        # Days strictly between the first two and the last two lie wholly inside [start, end).
+        while ordinal + 7 <= last - 1:
+            seconds += self._total(ordinal, 7)
+            ordinal += 7
+        while ordinal < last - 1:
+            seconds += self._total(ordinal, 1)
+            ordinal += 1
+        for tail in range(max(ordinal, first + 2), last + 1):
+            seconds += self._partial(tail, start, end)
+        return seconds / 60.0
+
+    # The per-day opening instants
+
+    def _partial(self, ordinal: int, start: float, end: float) -> float:
+        """Seconds of the day's segments inside [start, end)."""
+        return sum(
+            max(0.0, min(end, segment_end) - max(start, segment_start))
+            for segment_start, segment_end in self._segments(ordinal)
+        )
+
+    def _total(self, ordinal: int, days: int) -> float:
+        """Seconds of opening time in `days` local dates from `ordinal` on (cached)."""
+        key = (ordinal, days)
+        total = self._totals.get(key)
+        if total is None:
+            total = sum(
+                end - start
+                for day in range(ordinal, ordinal + days)
+                for start, end in self._segments(day)
+            )
+            if len(self._totals) > _MAX_CACHED_DAYS:
+                self._totals.clear()
+            self._totals[key] = total
+        return total
+
+    def _local_ordinal(self, moment: float) -> int:
+        return datetime.fromtimestamp(moment, self._zone).toordinal()
+
+    def _segments(self, ordinal: int) -> tuple[tuple[float, float], ...]:
+        """The day's opening intervals as POSIX seconds [start, end), merged where they touch."""
+        segments = self._days.get(ordinal)
+        if segments is not None:
+            return segments
+        day = date.fromordinal(ordinal)
+        merged: list[tuple[float, float]] = []
+        if not self.is_closed_on(day):
+            for interval in self.weekly_hours[day.weekday()]:
+                start = self._boundary(day, interval.start_minute)
+                end = self._boundary(day, interval.end_minute)
+                if end <= start:
+                    continue
+                if merged and merged[-1][1] >= start:
+                    merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+                else:
+                    merged.append((start, end))
+        segments = tuple(merged)
+        if len(self._days) > _MAX_CACHED_DAYS:
+            self._days.clear()
+        self._days[ordinal] = segments
+        return segments
+
+    def _boundary(self, day: date, minute: int) -> float:
+        """The first instant (POSIX seconds) at which the local clock on `day` reads `minute`.
+
+        `minute` 1440 is the next day's 00:00. In a spring-forward gap that is the instant of
+        the change; in a fall-back overlap the first occurrence.
+        """
+        if minute == MINUTES_PER_DAY:
+            day, minute = day + timedelta(days=1), 0
+        wall = datetime.combine(day, time(minute // 60, minute % 60))
+        moment = wall.replace(tzinfo=self._zone).timestamp()
+        if datetime.fromtimestamp(moment, self._zone).replace(tzinfo=None) == wall:
+            return moment
+        # In a gap: fold=0 maps past the change, fold=1 before it; find the change's second.
+        before = math.floor(wall.replace(tzinfo=self._zone, fold=1).timestamp())
+        after = math.ceil(moment)
+        offset_after = datetime.fromtimestamp(after, self._zone).utcoffset()
+        while after - before > 1:
+            middle = (before + after) // 2
+            if datetime.fromtimestamp(middle, self._zone).utcoffset() == offset_after:
+                after = middle
+            else:
+                before = middle
+        return float(after)
+
+
+def _closed_run(run: int, segments: tuple[tuple[float, float], ...]) -> int:
+    """Consecutive days without opening hours so far; raises `ValueError` past the limit."""
+    if segments:
+        return 0
+    if run >= _MAX_CLOSED_DAYS:
+        raise ValueError(
+            f"closed_dates: the calendar has no opening hours for {_MAX_CLOSED_DAYS} days in a row"
+        )
+    return run + 1
+
+
+def _validated_week(week: Any) -> tuple[tuple[OpeningInterval, ...], ...]:
+    if isinstance(week, str | bytes) or not isinstance(week, Sequence) or len(week) != 7:
+        raise CalendarError("weekly_hours", "needs seven days of intervals, Monday first")
+    days = []
+    for weekday, intervals in enumerate(week):
+        name = _weekly_hours_field(weekday)
+        if not all(isinstance(interval, OpeningInterval) for interval in intervals):
+            raise CalendarError(name, "each interval must be an OpeningInterval")
+        ordered = tuple(sorted(intervals))
+        for previous, following in pairwise(ordered):
+            if following.start_minute < previous.end_minute:
+                raise CalendarError(name, f"intervals {previous} and {following} overlap")
+        days.append(ordered)
+    if not any(days):
+        raise CalendarError("weekly_hours", "the calendar has no opening hours at all")
+    return tuple(days)
+
+
+def _validated_dates(dates: Any) -> frozenset[date]:
+    values = frozenset(dates)
+    for value in values:
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise CalendarError("closed_dates", f"{value!r} is not a date")
+    return values
+
+
+def _week_from_json(hours: Any) -> tuple[tuple[OpeningInterval, ...], ...]:
+    if not isinstance(hours, Mapping):
+        raise CalendarError("weekly_hours", "must map day names to lists of [start, end]")
+    unknown = set(hours) - set(WEEKDAY_NAMES)
+    if unknown:
+        raise CalendarError(f"weekly_hours.{sorted(unknown)[0]}", "is not a day name")
+    week = []
+    for weekday, name in enumerate(WEEKDAY_NAMES):
+        intervals = []
+        for index, pair in enumerate(hours.get(name) or ()):
+            where = f"{_weekly_hours_field(weekday)}.{index}"
+            if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise CalendarError(where, f"{pair!r} is not a pair [start, end]")
+            try:
+                intervals.append(OpeningInterval.parse(pair[0], pair[1]))
+            except CalendarError as error:
+                raise CalendarError(where, error.reason) from None
+        week.append(tuple(intervals))
+    return tuple(week)
+
+
+def _timestamp(instant: datetime) -> float:
+    if not isinstance(instant, datetime) or instant.utcoffset() is None:
+        raise ValueError(f"instant: {instant!r} must be an aware datetime")
+    return instant.timestamp()
+
+
+def _datetime(moment: float) -> datetime:
+    return datetime.fromtimestamp(moment, UTC)
+
+
+ALWAYS_OPEN = BusinessCalendar()
+"""The default calendar: open 24/7 in UTC, no holidays."""
