@@ -19,13 +19,16 @@ Conventions (the same everywhere in this module):
   the repeated hour is its first occurrence (summer time). An interval lasts as long as the
   clock really takes from its start to its end: one spanning a spring-forward change is an hour
   shorter, one spanning a fall-back change an hour longer, and one lying wholly inside the
-  skipped hour does not exist that day.
+  skipped hour does not exist that day. (A local date's intervals thus lie between its first
+  instant and the next date's; this assumes the local date never steps back, which holds for
+  every zone today: where clocks fall back at midnight, they do so from 24:00 to 23:00.)
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,6 +46,9 @@ _CLOCK_TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _MAX_CLOSED_DAYS = 3660
 # Per-day caches are dropped when they grow past this many days (about 27 years).
 _MAX_CACHED_DAYS = 10_000
+# Days per block of cumulative opening seconds (whole blocks are skipped in one step).
+_BLOCK_DAYS = 32
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class CalendarError(ValueError):
@@ -145,7 +151,9 @@ class BusinessCalendar:
     _days: dict[int, tuple[tuple[float, float], ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
-    _totals: dict[tuple[int, int], float] = field(
+    _january_offset: float = field(init=False, repr=False, compare=False)
+    _starts: dict[int, float] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _blocks: dict[int, tuple[float, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
     _holidays_by_year: dict[int, frozenset[date]] = field(
@@ -160,6 +168,8 @@ class BusinessCalendar:
         if zone is None:
             raise CalendarError("time_zone", f"{self.time_zone!r} is not an IANA time zone")
         object.__setattr__(self, "_zone", zone)
+        january = datetime(2026, 1, 1, tzinfo=zone).utcoffset()
+        object.__setattr__(self, "_january_offset", january.total_seconds())
         object.__setattr__(self, "weekly_hours", _validated_week(self.weekly_hours))
         object.__setattr__(self, "closed_dates", _validated_dates(self.closed_dates))
         self._validate_holidays()
@@ -286,11 +296,8 @@ class BusinessCalendar:
         Raises `ValueError` for a naive datetime.
         """
         moment = _timestamp(instant)
-        first = self._local_ordinal(moment) - 1
         return any(
-            start <= moment < end
-            for ordinal in (first, first + 1)
-            for start, end in self._segments(ordinal)
+            start <= moment < end for start, end in self._segments(self._local_ordinal(moment))
         )
 
     def next_opening(self, instant: datetime) -> datetime:
@@ -299,7 +306,7 @@ class BusinessCalendar:
         Raises `ValueError` for a naive datetime.
         """
         moment = _timestamp(instant)
-        ordinal = self._local_ordinal(moment) - 1
+        ordinal = self._local_ordinal(moment)
         closed_run = 0
         while True:
             segments = self._segments(ordinal)
@@ -315,8 +322,8 @@ class BusinessCalendar:
         Outside opening hours counting begins at the next opening, so `minutes=0` gives
         `next_opening(start)`. When the time runs out exactly at a closing instant the result is
         that closing instant. Monotonic in `minutes`; `business_minutes_between(start, result)`
-        equals `minutes` (up to float rounding, below a microsecond). Costs one step per
-        calendar day walked (whole weeks are skipped by their cached totals), never per minute.
+        equals `minutes` (up to float rounding, below a microsecond). Whole days are skipped by
+        cached cumulative sums (32 days a step), so the cost barely grows with `minutes`.
         Raises `ValueError` for a naive `start` or a negative or non-finite `minutes`.
         """
         moment = _timestamp(start)
@@ -324,78 +331,131 @@ class BusinessCalendar:
             raise ValueError(f"minutes: {minutes!r} must be a number")
         if not math.isfinite(minutes) or minutes < 0:
             raise ValueError(f"minutes: {minutes!r} must be a finite number >= 0")
-        remaining = float(minutes) * 60.0
-        first = self._local_ordinal(moment) - 1
-        ordinal = first
-        closed_run = 0
-        while True:
-            segments = self._segments(ordinal)
-            for segment_start, segment_end in segments:
-                if segment_end <= moment:
-                    continue
-                begin = max(segment_start, moment)
-                available = segment_end - begin
-                if remaining <= available:
-                    return _datetime(min(segment_end, begin + remaining))
-                remaining -= available
-            closed_run = _closed_run(closed_run, segments)
-            ordinal += 1
-            # From the second day after the start's local date on, days lie wholly after it.
-            if ordinal >= first + 3:
-                while remaining > (week := self._total(ordinal, 7)) > 0:
-                    remaining -= week
-                    ordinal += 7
+        return _datetime(self.add_seconds_at(moment, float(minutes) * 60.0))
 
     def business_minutes_between(self, earlier: datetime, later: datetime) -> float:
         """Business minutes inside opening hours between two instants; 0 when `later <= earlier`.
 
-        Costs one step per calendar day spanned (whole weeks use cached totals). Raises
-        `ValueError` for a naive datetime.
+        The whole local days between them come from cached cumulative sums, so the cost barely
+        grows with the span. Raises `ValueError` for a naive datetime.
         """
-        start, end = _timestamp(earlier), _timestamp(later)
+        return self.seconds_between(_timestamp(earlier), _timestamp(later)) / 60.0
+
+    # The same on POSIX seconds, unchecked, for callers doing many (the SLA clock)
+
+    def add_seconds_at(self, moment: float, seconds: float) -> float:
+        """`add_business_minutes` on POSIX seconds: the instant `seconds` (>= 0) after `moment`."""
+        remaining = seconds
+        ordinal = self._local_ordinal(moment)
+        while True:
+            for segment_start, segment_end in self._segments(ordinal):
+                if segment_end <= moment:
+                    continue
+                begin = segment_start if segment_start > moment else moment
+                available = segment_end - begin
+                if remaining <= available:
+                    return min(segment_end, begin + remaining)
+                remaining -= available
+            # The following days lie wholly after `moment`.
+            ordinal, remaining = self._skip_whole_days(ordinal + 1, remaining)
+
+    def seconds_between(self, start: float, end: float) -> float:
+        """`business_minutes_between` on POSIX seconds, in business seconds (0 if end <= start)."""
         if end <= start:
             return 0.0
-        first = self._local_ordinal(start) - 1
-        last = self._local_ordinal(end) + 1
-        seconds = self._partial(first, start, end) + self._partial(first + 1, start, end)
-        ordinal = first + 2
-        # Days strictly between the first two and the last two lie wholly inside [start, end).
-        while ordinal + 7 <= last - 1:
-            seconds += self._total(ordinal, 7)
-            ordinal += 7
-        while ordinal < last - 1:
-            seconds += self._total(ordinal, 1)
-            ordinal += 1
-        for tail in range(max(ordinal, first + 2), last + 1):
-            seconds += self._partial(tail, start, end)
-        return seconds / 60.0
+        first, last = self._local_ordinal(start), self._local_ordinal(end)
+        seconds = self._open_before(last, end) - self._open_before(first, start)
+        if last != first:
+            seconds += self._whole_days(first, last)
+        return seconds if seconds > 0.0 else 0.0
 
     # The per-day opening instants
 
-    def _partial(self, ordinal: int, start: float, end: float) -> float:
-        """Seconds of the day's segments inside [start, end)."""
-        return sum(
-            max(0.0, min(end, segment_end) - max(start, segment_start))
-            for segment_start, segment_end in self._segments(ordinal)
-        )
+    def _open_before(self, ordinal: int, moment: float) -> float:
+        """Opening seconds of local date `ordinal` before `moment`."""
+        seconds = 0.0
+        for start, end in self._segments(ordinal):
+            if moment <= start:
+                break
+            seconds += (end if end < moment else moment) - start
+        return seconds
 
-    def _total(self, ordinal: int, days: int) -> float:
-        """Seconds of opening time in `days` local dates from `ordinal` on (cached)."""
-        key = (ordinal, days)
-        total = self._totals.get(key)
-        if total is None:
-            total = sum(
-                end - start
-                for day in range(ordinal, ordinal + days)
-                for start, end in self._segments(day)
-            )
-            if len(self._totals) > _MAX_CACHED_DAYS:
-                self._totals.clear()
-            self._totals[key] = total
-        return total
+    def _block(self, block: int) -> tuple[float, ...]:
+        """Cumulative opening seconds of a block's days: item i sums its first i days (cached)."""
+        prefix = self._blocks.get(block)
+        if prefix is None:
+            sums = [0.0]
+            for ordinal in range(block * _BLOCK_DAYS, (block + 1) * _BLOCK_DAYS):
+                sums.append(sums[-1] + sum(end - start for start, end in self._segments(ordinal)))
+            prefix = tuple(sums)
+            if len(self._blocks) * _BLOCK_DAYS > _MAX_CACHED_DAYS:
+                self._blocks.clear()
+            self._blocks[block] = prefix
+        return prefix
+
+    def _whole_days(self, first: int, stop: int) -> float:
+        """Opening seconds of the local dates `first` <= ordinal < `stop`."""
+        seconds = 0.0
+        while first < stop:
+            block, index = divmod(first, _BLOCK_DAYS)
+            prefix = self._block(block)
+            end_index = min(_BLOCK_DAYS, index + stop - first)
+            seconds += prefix[end_index] - prefix[index]
+            first += end_index - index
+        return seconds
+
+    def _skip_whole_days(self, ordinal: int, remaining: float) -> tuple[int, float]:
+        """The day from `ordinal` on where `remaining` opening seconds run out, and what is left.
+
+        The days before it are skipped by their cumulative sums (what is left is what remains
+        at the start of that day).
+
+        Raises `ValueError` when no opening hours come for `_MAX_CLOSED_DAYS` days.
+        """
+        closed_days = 0
+        while True:
+            block, index = divmod(ordinal, _BLOCK_DAYS)
+            prefix = self._block(block)
+            needed = prefix[index] + remaining
+            if needed > prefix[_BLOCK_DAYS]:
+                if prefix[_BLOCK_DAYS] > prefix[index]:
+                    closed_days = 0
+                else:
+                    closed_days += _BLOCK_DAYS - index
+                if closed_days > _MAX_CLOSED_DAYS:
+                    raise ValueError(
+                        "closed_dates: the calendar has no opening hours for "
+                        f"{_MAX_CLOSED_DAYS} days in a row"
+                    )
+                remaining -= prefix[_BLOCK_DAYS] - prefix[index]
+                ordinal = (block + 1) * _BLOCK_DAYS
+                continue
+            # The first day whose cumulative sum reaches what is needed: time runs out there.
+            ends_in = bisect_left(prefix, needed, index + 1) - 1
+            remaining -= prefix[ends_in] - prefix[index]
+            return block * _BLOCK_DAYS + ends_in, max(remaining, 0.0)
 
     def _local_ordinal(self, moment: float) -> int:
-        return datetime.fromtimestamp(moment, self._zone).toordinal()
+        """The local date (ordinal) of `moment`: the day whose first instant is the last <= it.
+
+        Guessed from the zone's offset in January, then corrected by the cached day starts.
+        """
+        ordinal = _UNIX_EPOCH_ORDINAL + int((moment + self._january_offset) // 86400)
+        while moment < self._day_start(ordinal):
+            ordinal -= 1
+        while moment >= self._day_start(ordinal + 1):
+            ordinal += 1
+        return ordinal
+
+    def _day_start(self, ordinal: int) -> float:
+        """The first instant (POSIX seconds) of the local date `ordinal` (cached)."""
+        start = self._starts.get(ordinal)
+        if start is None:
+            start = self._boundary(date.fromordinal(ordinal), 0)
+            if len(self._starts) > _MAX_CACHED_DAYS:
+                self._starts.clear()
+            self._starts[ordinal] = start
+        return start
 
     def _segments(self, ordinal: int) -> tuple[tuple[float, float], ...]:
         """The day's opening intervals as POSIX seconds [start, end), merged where they touch."""
