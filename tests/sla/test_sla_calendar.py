@@ -119,6 +119,30 @@ def test_measuring_adds_up_over_consecutive_spans(
     assert calendar.business_minutes_between(last, first) == 0
 
 
+def _open_by_the_wall_clock(calendar: BusinessCalendar, instant: datetime) -> bool:
+    """The reference: is the local wall-clock time inside one of the day's intervals?"""
+    local = instant.astimezone(ZoneInfo(calendar.time_zone))
+    minute = local.hour * 60 + local.minute
+    return not calendar.is_closed_on(local.date()) and any(
+        interval.start_minute <= minute < interval.end_minute
+        for interval in calendar.weekly_hours[local.weekday()]
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(calendars, instants.map(lambda instant: instant.replace(second=0, microsecond=0)))
+def test_measuring_agrees_with_counting_minute_by_minute(
+    calendar: BusinessCalendar, start: datetime
+) -> None:
+    minutes = [start + timedelta(minutes=step) for step in range(2 * 1440)]
+    counted = sum(_open_by_the_wall_clock(calendar, minute) for minute in minutes)
+    assert calendar.business_minutes_between(start, minutes[-1] + timedelta(minutes=1)) == counted
+    assert all(
+        calendar.is_open(minute) == _open_by_the_wall_clock(calendar, minute)
+        for minute in minutes[::7]
+    )
+
+
 @PROPERTY
 @given(calendars, instants)
 def test_next_opening_is_open_and_nothing_before_it_is(
@@ -196,8 +220,8 @@ def test_time_running_out_with_a_whole_week_still_ends_at_a_closing_instant() ->
         (BERLIN_ALWAYS, date(2026, 3, 30), BERLIN, 24 * 60),
         # 00:00-01:30 and 22:00-24:00 as usual; 02:30-03:30 starts when the clocks jump to 03:00.
         (BERLIN_NIGHTS, date(2026, 3, 29), BERLIN, 90 + 30 + 120),
-        # 02:30 CEST to 03:30 CET: the repeated hour is inside the interval.
-        (BERLIN_NIGHTS, date(2026, 10, 25), BERLIN, 90 + 120 + 120),
+        # 02:30-03:30 is open 02:30-03:00 summer time and again 02:30-03:30 winter time.
+        (BERLIN_NIGHTS, date(2026, 10, 25), BERLIN, 90 + (30 + 60) + 120),
         # 01:00-02:00 as usual; 02:15-02:45 does not exist that day.
         (NEW_YORK_NIGHTS, date(2026, 3, 8), NEW_YORK, 60 + 0 + 60),
         # 01:00 EDT to 02:00 EST is two hours; 02:15-02:45 (EST) once.
@@ -218,10 +242,14 @@ def test_an_opening_inside_the_skipped_hour_starts_when_the_clocks_jump() -> Non
     assert BERLIN_NIGHTS.next_opening(before) == berlin(2026, 3, 29, 3)
 
 
-def test_an_opening_inside_the_repeated_hour_is_its_first_occurrence() -> None:
+def test_an_opening_inside_the_repeated_hour_opens_at_both_occurrences() -> None:
     before = berlin(2026, 10, 25, 1, 45)
-    # 02:30 CEST is 00:30 UTC; the second 02:30 (CET) would be 01:30 UTC.
+    # 02:30 CEST is 00:30 UTC; the clocks go back at 01:00 UTC and read 02:30 again at 01:30.
     assert BERLIN_NIGHTS.next_opening(before) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert not BERLIN_NIGHTS.is_open(datetime(2026, 10, 25, 1, 15, tzinfo=UTC))
+    assert BERLIN_NIGHTS.next_opening(datetime(2026, 10, 25, 1, tzinfo=UTC)) == datetime(
+        2026, 10, 25, 1, 30, tzinfo=UTC
+    )
 
 
 @pytest.mark.parametrize(

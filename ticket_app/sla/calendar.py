@@ -12,16 +12,16 @@ Conventions (the same everywhere in this module):
 - `add_business_minutes` returns the instant the given business time has elapsed. When the time
   runs out exactly at a closing instant, the result is that closing instant (not the next
   opening): a result is always inside an opening interval or at the end of one.
-- Wall-clock boundaries are converted per local date: a boundary `HH:MM` on date D is the first
-  instant at which the local clock on D reads `HH:MM` or later, and `24:00` is the next date's
-  00:00. So on a spring-forward day a boundary inside the skipped hour (Europe/Berlin 02:30 on
-  2026-03-29) is the instant the clocks jump (03:00 CEST); on a fall-back day a boundary inside
-  the repeated hour is its first occurrence (summer time). An interval lasts as long as the
-  clock really takes from its start to its end: one spanning a spring-forward change is an hour
-  shorter, one spanning a fall-back change an hour longer, and one lying wholly inside the
-  skipped hour does not exist that day. (A local date's intervals thus lie between its first
-  instant and the next date's; this assumes the local date never steps back, which holds for
-  every zone today: where clocks fall back at midnight, they do so from 24:00 to 23:00.)
+- Opening hours are wall-clock times: an instant is inside an interval when the local clock
+  reads a time within it on that date. So on a spring-forward day an interval spanning the
+  skipped hour is an hour shorter and one inside it does not exist that day (Europe/Berlin
+  02:30-03:30 on 2026-03-29 opens when the clocks jump to 03:00); on a fall-back day the
+  repeated wall-clock times count twice, so an interval covering the repeated hour is an hour
+  longer (02:30-03:30 on 2026-10-25 is open 02:30-03:00 summer time, then 02:30-03:30 winter
+  time: 90 minutes in two pieces). An instant belongs to the local date its clock shows; a
+  date's first instant is the first at which the clock reads 00:00 or later. (This assumes the
+  local date never steps back, which holds for every zone today: where clocks fall back at
+  midnight, they do so from 24:00 to 23:00.)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -395,6 +395,10 @@ class BusinessCalendar:
 
     def _whole_days(self, first: int, stop: int) -> float:
         """Opening seconds of the local dates `first` <= ordinal < `stop`."""
+        block, index = divmod(first, _BLOCK_DAYS)
+        if stop - first <= _BLOCK_DAYS - index:
+            prefix = self._block(block)
+            return prefix[index + stop - first] - prefix[index] if stop > first else 0.0
         seconds = 0.0
         while first < stop:
             block, index = divmod(first, _BLOCK_DAYS)
@@ -441,68 +445,97 @@ class BusinessCalendar:
         Guessed from the zone's offset in January, then corrected by the cached day starts.
         """
         ordinal = _UNIX_EPOCH_ORDINAL + int((moment + self._january_offset) // 86400)
-        while moment < self._day_start(ordinal):
+        starts = self._starts
+        start = starts.get(ordinal)
+        while moment < (self._day_start(ordinal) if start is None else start):
             ordinal -= 1
-        while moment >= self._day_start(ordinal + 1):
+            start = None
+        following = starts.get(ordinal + 1)
+        while moment >= (self._day_start(ordinal + 1) if following is None else following):
             ordinal += 1
+            following = None
         return ordinal
 
     def _day_start(self, ordinal: int) -> float:
         """The first instant (POSIX seconds) of the local date `ordinal` (cached)."""
         start = self._starts.get(ordinal)
         if start is None:
-            start = self._boundary(date.fromordinal(ordinal), 0)
+            start = self._first_instant(date.fromordinal(ordinal))
             if len(self._starts) > _MAX_CACHED_DAYS:
                 self._starts.clear()
             self._starts[ordinal] = start
         return start
 
     def _segments(self, ordinal: int) -> tuple[tuple[float, float], ...]:
-        """The day's opening intervals as POSIX seconds [start, end), merged where they touch."""
+        """The day's opening time as POSIX seconds [start, end), in order, merged where they touch.
+
+        Each interval is cut from the day's pieces of constant UTC offset: on a piece the wall
+        clock reads `instant + offset`, so the interval's wall-clock range maps to instants.
+        """
         segments = self._days.get(ordinal)
         if segments is not None:
             return segments
         day = date.fromordinal(ordinal)
-        merged: list[tuple[float, float]] = []
+        pieces: list[tuple[float, float]] = []
         if not self.is_closed_on(day):
-            for interval in self.weekly_hours[day.weekday()]:
-                start = self._boundary(day, interval.start_minute)
-                end = self._boundary(day, interval.end_minute)
-                if end <= start:
-                    continue
-                if merged and merged[-1][1] >= start:
-                    merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-                else:
-                    merged.append((start, end))
+            midnight = (ordinal - _UNIX_EPOCH_ORDINAL) * 86400.0  # the wall clock's 00:00
+            for piece_start, piece_end, offset in self._offset_pieces(ordinal):
+                for interval in self.weekly_hours[day.weekday()]:
+                    start = max(piece_start, midnight + interval.start_minute * 60 - offset)
+                    end = min(piece_end, midnight + interval.end_minute * 60 - offset)
+                    if end > start:
+                        pieces.append((start, end))
+        merged: list[tuple[float, float]] = []
+        for start, end in sorted(pieces):
+            if merged and merged[-1][1] >= start:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
         segments = tuple(merged)
         if len(self._days) > _MAX_CACHED_DAYS:
             self._days.clear()
         self._days[ordinal] = segments
         return segments
 
-    def _boundary(self, day: date, minute: int) -> float:
-        """The first instant (POSIX seconds) at which the local clock on `day` reads `minute`.
+    def _offset_pieces(self, ordinal: int) -> list[tuple[float, float, float]]:
+        """The local date's instants as pieces (start, end, UTC offset in seconds).
 
-        `minute` 1440 is the next day's 00:00. In a spring-forward gap that is the instant of
-        the change; in a fall-back overlap the first occurrence.
+        One piece, or two when the offset changes that day (at most one change a day).
         """
-        if minute == MINUTES_PER_DAY:
-            day, minute = day + timedelta(days=1), 0
-        wall = datetime.combine(day, time(minute // 60, minute % 60))
+        start, end = self._day_start(ordinal), self._day_start(ordinal + 1)
+        first, last = self._offset(start), self._offset(end - 1)
+        if first == last:
+            return [(start, end, first)]
+        change = self._change_after(start, end - 1)
+        return [(start, change, first), (change, end, last)]
+
+    def _offset(self, moment: float) -> float:
+        return datetime.fromtimestamp(moment, self._zone).utcoffset().total_seconds()
+
+    def _change_after(self, before: float, after: float) -> float:
+        """The instant (whole seconds) the UTC offset changes, between `before` and `after`."""
+        low, high = math.floor(before), math.ceil(after)
+        offset_after = self._offset(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._offset(middle) == offset_after:
+                high = middle
+            else:
+                low = middle
+        return float(high)
+
+    def _first_instant(self, day: date) -> float:
+        """The first instant (POSIX seconds) at which the local clock reads `day` 00:00 or later.
+
+        Usually that midnight (its first occurrence if repeated); when midnight is skipped by a
+        spring-forward change, the instant of the change.
+        """
+        wall = datetime.combine(day, time())
         moment = wall.replace(tzinfo=self._zone).timestamp()
         if datetime.fromtimestamp(moment, self._zone).replace(tzinfo=None) == wall:
             return moment
-        # In a gap: fold=0 maps past the change, fold=1 before it; find the change's second.
-        before = math.floor(wall.replace(tzinfo=self._zone, fold=1).timestamp())
-        after = math.ceil(moment)
-        offset_after = datetime.fromtimestamp(after, self._zone).utcoffset()
-        while after - before > 1:
-            middle = (before + after) // 2
-            if datetime.fromtimestamp(middle, self._zone).utcoffset() == offset_after:
-                after = middle
-            else:
-                before = middle
-        return float(after)
+        # In a gap: fold=0 maps past the change, fold=1 before it.
+        return self._change_after(wall.replace(tzinfo=self._zone, fold=1).timestamp(), moment)
 
 
 def _closed_run(run: int, segments: tuple[tuple[float, float], ...]) -> int:
@@ -520,8 +553,9 @@ def _validated_week(week: Any) -> tuple[tuple[OpeningInterval, ...], ...]:
     if isinstance(week, str | bytes) or not isinstance(week, Sequence) or len(week) != 7:
         raise CalendarError("weekly_hours", "needs seven days of intervals, Monday first")
     days = []
-    for weekday, intervals in enumerate(week):
+    for weekday, given in enumerate(week):
         name = _weekly_hours_field(weekday)
+        intervals = tuple(given) if isinstance(given, Iterable) else (given,)
         if not all(isinstance(interval, OpeningInterval) for interval in intervals):
             raise CalendarError(name, "each interval must be an OpeningInterval")
         ordered = tuple(sorted(intervals))
