@@ -354,3 +354,20 @@ def test_any_pause_moves_the_due_time_by_exactly_the_paused_business_time(
     due = paused.resolution_due_at
     # Equal in business time (a closing instant and the next opening are the same there).
     assert OFFICE.business_minutes_between(min(due, moved), max(due, moved)) < 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(week, st.integers(1, 3 * 24 * 60), week, st.integers(30, 3000), st.integers(30, 3000))
+def test_any_priority_change_judges_the_clock_as_if_the_new_target_had_always_applied(
+    pending_from: datetime, pending_minutes: int, changed_at: datetime, old: int, new: int
+) -> None:
+    open_again = pending_from + timedelta(minutes=pending_minutes)
+    pause = [StatusChanged(pending_from, "pending"), StatusChanged(open_again, "open")]
+    now = max(open_again, changed_at)
+    changed = state(
+        [*pause, TargetsChanged(changed_at, SlaTargets(resolution_minutes=new))],
+        now=now,
+        targets=SlaTargets(resolution_minutes=old),
+    )
+    always = state(pause, now=now, targets=SlaTargets(resolution_minutes=new))
+    assert changed.resolution == always.resolution
