@@ -11,8 +11,9 @@ Threading, in this order (docs in README "E-mail"):
    participant (someone who wrote on it, or whom we wrote to): a guessable subject must not
    let a stranger post into someone else's ticket;
 3. otherwise a new ticket.
-A reply to a resolved or closed ticket reopens it; one to a ticket closed more than
-MAIL_REOPEN_MAX_DAYS ago starts a new ticket, linked to the old one by internal notes.
+A reply to a resolved or closed ticket reopens it, and so does the customer's own reply (not an
+auto-reply) to a pending one; one to a ticket closed more than MAIL_REOPEN_MAX_DAYS ago starts a
+new ticket, linked to the old one by internal notes.
 """
 
 from __future__ import annotations
