@@ -4,12 +4,12 @@ Three things name the statuses in the schema, and each learns `pending`:
 
 - `ck_tickets_status`, the CHECK on `tickets.status`. PostgreSQL swaps the constraint (the
   scan that validates it reads the table once). SQLite cannot alter a constraint, and rebuilding
-  `tickets` would mean copying every row and recreating its 14 indexes and the count triggers
-  (0009) under the tables that point at it; so the table's stored `CREATE TABLE` text is edited in
-  place with `PRAGMA writable_schema`, the procedure SQLite documents for changing a CHECK
-  constraint when the rows already on disk satisfy the new one
-  (https://www.sqlite.org/lang_altertable.html#otheralter, "Making Other Kinds Of Table Schema
-  Changes": edit `sqlite_schema`, then increment `schema_version`, in one transaction).
+  `tickets` (as 0007 rebuilt `ticket_events`) would copy every row and recreate its 14 indexes
+  and the count triggers (0009), with five tables holding foreign keys to it; so the table's
+  stored `CREATE TABLE` text is edited in place with `PRAGMA writable_schema`, the procedure
+  SQLite documents for changing a CHECK constraint when the rows already on disk satisfy the new
+  one (https://www.sqlite.org/lang_altertable.html#otheralter, "Making Other Kinds Of Table
+  Schema Changes": edit `sqlite_schema`, then increment `schema_version`, in one transaction).
 - `status_rank`, the generated column behind the "by status" sort (0007): now open 5,
   in_progress 4, pending 3, resolved 2, closed 1. Neither database can change a generated
   column's expression in place (PostgreSQL before 17), so the column and its index are dropped
