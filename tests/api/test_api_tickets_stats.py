@@ -16,6 +16,7 @@ KEYS = {
     "total_tickets",
     "open_tickets",
     "avg_tickets_per_day",
+    "status_breakdown",
     "priority_breakdown",
     "category_breakdown",
 }
@@ -28,6 +29,13 @@ def test_empty_database_gives_zero_filled_stats(client: TestClient) -> None:
         "total_tickets": 0,
         "open_tickets": 0,
         "avg_tickets_per_day": 0.0,
+        "status_breakdown": {
+            "open": 0,
+            "in_progress": 0,
+            "pending": 0,
+            "resolved": 0,
+            "closed": 0,
+        },
         "priority_breakdown": {"low": 0, "medium": 0, "high": 0, "critical": 0},
         "category_breakdown": {"billing": 0, "technical": 0, "account": 0, "general": 0},
     }
@@ -101,6 +109,27 @@ def test_filtered_stats_agree_with_the_filtered_list(client: TestClient, query: 
         assert stats["open_tickets"] == len(open_listed)
     assert sum(stats["priority_breakdown"].values()) == stats["total_tickets"]
     assert sum(stats["category_breakdown"].values()) == stats["total_tickets"]
+
+
+@pytest.mark.parametrize("extra", ["", "&search=logs"])
+def test_pending_tickets_are_counted_per_status_and_not_as_open(
+    client: TestClient, extra: str
+) -> None:
+    """Enum-only filters read the count tables, a search the table: both name `pending`."""
+    for status in ("open", "pending", "pending", "closed"):
+        make_ticket(client, description="Waiting for the logs", status=status)
+    body = client.get(f"/api/tickets/stats/?{extra}").json()
+    assert body["status_breakdown"] == {
+        "open": 1,
+        "in_progress": 0,
+        "pending": 2,
+        "resolved": 0,
+        "closed": 1,
+    }
+    assert body["open_tickets"] == 1 and body["total_tickets"] == 4
+    pending = client.get(f"/api/tickets/stats/?status=pending{extra}").json()
+    assert pending["total_tickets"] == 2 and pending["open_tickets"] == 0
+    assert pending["status_breakdown"]["pending"] == 2
 
 
 def test_stats_reject_unknown_filter_values(client: TestClient) -> None:

@@ -161,6 +161,23 @@ def test_inline_status_change_persists(page, app_server: AppServer) -> None:
     assert stored["priority"] == "high"
 
 
+def test_a_ticket_set_pending_is_labelled_and_found_by_the_status_filter(
+    page, app_server: AppServer
+) -> None:
+    tag = _token()
+    ticket = _create(app_server, title=f"{tag} waiting", category="account", priority="medium")
+    _create(app_server, title=f"{tag} still open", category="account", priority="medium")
+    _open(page, app_server, f"?q={tag}")
+    row = _rows(page).filter(has_text=f"{tag} waiting")
+    row.get_by_test_id("status-select").select_option(label="Pending")
+    expect(page.get_by_text(f"Ticket #{ticket['id']}: status set to pending")).to_be_visible()
+    assert _ticket(app_server, ticket["id"])["status"] == "pending"
+    _choose(page, "#filter-status", "Pending")
+    expect(page).to_have_url(re.compile(r"status=pending"))
+    expect(_rows(page)).to_have_count(1)
+    expect(_rows(page).first.get_by_test_id("status-select")).to_have_value("pending")
+
+
 def test_ticket_created_elsewhere_shows_up_without_reload(page, app_server: AppServer) -> None:
     _open(page, app_server)
     total_before = _total(page)

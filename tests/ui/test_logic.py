@@ -16,6 +16,7 @@ from ticket_app.schemas import (
     TriageOverrideStats,
 )
 from ticket_app.triage import TriageSuggestion
+from ticket_app.ui.components.common import STATUS_COLORS, STATUSES
 from ticket_app.ui.logic.form import (
     apply_suggestion,
     is_fresh,
@@ -26,6 +27,7 @@ from ticket_app.ui.logic.stats import duration_text, stats_view
 from ticket_app.ui.logic.tickets import (
     ListQuery,
     count_text,
+    label_of_value,
     list_query,
     list_summary,
     merge_first_page,
@@ -151,6 +153,27 @@ def test_merge_never_drops_a_row_pushed_off_the_first_page() -> None:
     rows, cursor = merge_first_page(current, "after-2", fresh, "after-3")
     assert [r["id"] for r in rows] == ["4", "3", "2"]
     assert cursor == "after-2"
+
+
+def test_pending_is_offered_filtered_labelled_and_coloured() -> None:
+    assert STATUSES == ["open", "in_progress", "pending", "resolved", "closed"]
+    assert set(STATUS_COLORS) == set(STATUSES)
+    assert STATUS_COLORS["pending"] not in {c for s, c in STATUS_COLORS.items() if s != "pending"}
+    assert label_of_value("pending") == "Pending"
+    query = list_query({"status": "pending"})
+    assert query.filters() == TicketFilters(status=Status.PENDING)
+    assert query.url() == "/?status=pending"
+    assert query.describe() == "status: pending"
+
+
+def test_merge_by_status_keeps_pending_between_in_progress_and_resolved() -> None:
+    def row(ticket_id: int, status: str) -> dict[str, str]:
+        return {**_row(ticket_id, ticket_id), "status": status}
+
+    current = [row(1, "open"), row(2, "in_progress"), row(3, "pending"), row(4, "resolved")]
+    fresh = [row(1, "open"), row(2, "in_progress")]
+    rows, _ = merge_first_page(current, "after-4", fresh, "after-2", "status")
+    assert [r["status"] for r in rows] == ["open", "in_progress", "pending", "resolved"]
 
 
 def test_merge_follows_the_sort_of_the_list() -> None:

@@ -28,7 +28,7 @@ class TicketCount(SQLModel, table=True):
 
 
 class TicketCountTotal(SQLModel, table=True):
-    """How many tickets have one (status, category, priority), over all days (at most 64 rows).
+    """How many tickets have one (status, category, priority), over all days (at most 80 rows).
 
     The same triggers keep it: the stats and enum-filtered totals read these few rows instead
     of summing `ticket_counts` (one row per key and day: 23,000 rows for a year, 9 ms).

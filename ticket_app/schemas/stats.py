@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ticket_app.enums import Category, Priority
+from ticket_app.enums import Category, Priority, Status
 
 
 class AssigneeLoad(BaseModel):
@@ -26,6 +26,11 @@ class TicketStats(BaseModel):
     total_tickets: int
     open_tickets: int
     avg_tickets_per_day: float
+    status_breakdown: dict[Status, int] = Field(
+        default_factory=lambda: dict.fromkeys(Status, 0),
+        description="Matching tickets per status, every status named (`pending`: waiting on "
+        "the requester); `open_tickets` is its `open` entry.",
+    )
     priority_breakdown: dict[Priority, int]
     category_breakdown: dict[Category, int]
     open_by_assignee: list[AssigneeLoad] = Field(

@@ -11,8 +11,9 @@ Threading, in this order (docs in README "E-mail"):
    participant (someone who wrote on it, or whom we wrote to): a guessable subject must not
    let a stranger post into someone else's ticket;
 3. otherwise a new ticket.
-A reply to a resolved or closed ticket reopens it; one to a ticket closed more than
-MAIL_REOPEN_MAX_DAYS ago starts a new ticket, linked to the old one by internal notes.
+A reply to a resolved or closed ticket reopens it, and so does the customer's own reply (not an
+auto-reply) to a pending one; one to a ticket closed more than MAIL_REOPEN_MAX_DAYS ago starts a
+new ticket, linked to the old one by internal notes.
 """
 
 from __future__ import annotations
@@ -220,6 +221,18 @@ def _files(mail: ParsedMail) -> list[IncomingFile]:
     return [IncomingFile(item.filename, item.payload) for item in mail.attachments]
 
 
+def _reopens(status: Status, kind: MailKind) -> bool:
+    """Whether a mail of `kind` moves a ticket in `status` back to open.
+
+    A resolved or closed ticket reopens on any mail. A pending one waits on the requester's
+    answer, which an auto-reply (an out-of-office notice) is not, so only a customer's own mail
+    moves it.
+    """
+    if status in (Status.RESOLVED, Status.CLOSED):
+        return True
+    return status == Status.PENDING and kind == MailKind.CUSTOMER
+
+
 def _append(
     mail: ParsedMail,
     raw: file_store.StoredFile,
@@ -228,7 +241,10 @@ def _append(
     mailbox_id: int | None,
     kind: MailKind,
 ) -> InboundMailResult | None:
-    """Add `mail` to the ticket as a public comment; None when the ticket is too old to reopen."""
+    """Add `mail` to the ticket as a public comment; None when the ticket is too old to reopen.
+
+    The ticket goes back to open when `_reopens` says so, audited as the mail actor.
+    """
     now = utc_now()
     reopen_limit = timedelta(days=get_settings().mail_reopen_max_days)
     with service_session() as session:
@@ -249,7 +265,7 @@ def _append(
         )
         session.add(comment)
         session.flush()
-        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        if _reopens(ticket.status, kind):
             record_event(
                 session,
                 MAIL_ACTOR,

@@ -80,7 +80,7 @@ def stats_from_counts(filters: TicketFilters, *, today: date) -> TicketStats:
     """TicketStats for enum-only `filters` (see `reads_counts`), from the count tables.
 
     Two small queries: the (status, category, priority) totals matching the filters (at most
-    64 rows) and the first UTC day with a matching ticket (one primary-key probe), which gives
+    80 rows) and the first UTC day with a matching ticket (one primary-key probe), which gives
     `avg_tickets_per_day` as TicketStats defines it. `today` is a UTC date. Raises
     DatabaseUnavailableError when the database is down.
     """
@@ -96,19 +96,21 @@ def stats_from_counts(filters: TicketFilters, *, today: date) -> TicketStats:
     with service_session() as session:
         rows = session.execute(totals_query).all()
         first_day = session.execute(first_day_query).scalar_one()
+    by_status = dict.fromkeys(Status, 0)
     by_priority = dict.fromkeys(Priority, 0)
     by_category = dict.fromkeys(Category, 0)
-    total = open_count = 0
+    total = 0
     for status, category, priority, n in rows:
         total += n
-        open_count += n if status == Status.OPEN.value else 0
+        by_status[Status(status)] += n
         by_priority[Priority(priority)] += n
         by_category[Category(category)] += n
     days = (max(today, first_day) - first_day).days + 1 if first_day else 0
     return TicketStats(
         total_tickets=total,
-        open_tickets=open_count,
+        open_tickets=by_status[Status.OPEN],
         avg_tickets_per_day=round(total / days, 2) if days else 0.0,
+        status_breakdown=by_status,
         priority_breakdown=by_priority,
         category_breakdown=by_category,
     )
@@ -193,8 +195,8 @@ def ticket_stats(
 
     columns = [
         sa.func.count().label("total"),
-        count_where(Ticket.status == Status.OPEN.value).label("open"),
         sa.func.min(Ticket.created_at).label("first_created"),
+        *(count_where(Ticket.status == s.value).label(f"status_{s.value}") for s in Status),
         *(count_where(Ticket.priority == p.value).label(f"priority_{p.value}") for p in Priority),
         *(count_where(Ticket.category == c.value).label(f"category_{c.value}") for c in Category),
     ]
@@ -208,8 +210,9 @@ def ticket_stats(
     days = (max(today, first_day) - first_day).days + 1 if first_day else 0
     stats = TicketStats(
         total_tickets=total,
-        open_tickets=int(row["open"]),
+        open_tickets=int(row[f"status_{Status.OPEN.value}"]),
         avg_tickets_per_day=round(total / days, 2) if days else 0.0,
+        status_breakdown={s: int(row[f"status_{s.value}"]) for s in Status},
         priority_breakdown={p: int(row[f"priority_{p.value}"]) for p in Priority},
         category_breakdown={c: int(row[f"category_{c.value}"]) for c in Category},
     )
