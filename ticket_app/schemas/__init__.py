@@ -77,6 +77,13 @@ from ticket_app.schemas.mail import (
     RequesterTicket,
 )
 from ticket_app.schemas.similarity import MergeRequest, MergeResult, SimilarTicket
+from ticket_app.schemas.sla import (
+    SlaCalendarRead,
+    SlaCalendarWrite,
+    SlaPolicyCreate,
+    SlaPolicyRead,
+    SlaPolicyWrite,
+)
 from ticket_app.schemas.stats import AssigneeLoad, TicketStats, TriageOverrideStats
 from ticket_app.schemas.tickets import TicketCreate, TicketPage, TicketRead, TicketUpdate
 from ticket_app.schemas.views import VIEW_QUERY_KEYS, SavedViewCreate, SavedViewRead
@@ -148,6 +155,11 @@ __all__ = [
     "SearchText",
     "SimilarTicket",
     "SinceTime",
+    "SlaCalendarRead",
+    "SlaCalendarWrite",
+    "SlaPolicyCreate",
+    "SlaPolicyRead",
+    "SlaPolicyWrite",
     "Status",
     "TicketCreate",
     "TicketFilters",
