@@ -97,7 +97,7 @@ def _checked_calendar(data: SlaCalendarWrite) -> dict[str, Any]:
     try:
         calendar = BusinessCalendar.from_dict(shape)
     except CalendarError as error:
-        raise InvalidInputError(error.field, str(error)) from None
+        raise InvalidInputError(error.field, error.reason) from None
     canonical = calendar.to_dict()
     return {
         "name": data.name,
