@@ -31,10 +31,15 @@ class Priority(StrEnum):
 
 
 class Status(StrEnum):
-    """Where a ticket is in its life cycle; new tickets are `open`."""
+    """Where a ticket is in its life cycle, in workflow order; new tickets are `open`.
+
+    `pending`: staff wait on the requester's answer (a customer's e-mail moves it back to
+    `open`). The order is the "by status" sort's (the console's too) and `status_rank`'s.
+    """
 
     OPEN = "open"
     IN_PROGRESS = "in_progress"
+    PENDING = "pending"
     RESOLVED = "resolved"
     CLOSED = "closed"
 

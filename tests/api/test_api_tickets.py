@@ -88,7 +88,7 @@ def test_create_survives_a_failing_classifier(
         ({"title": "ok", "description": "   "}, "description"),
         ({"title": "ok", "description": "x", "category": "sales"}, "category"),
         ({"title": "ok", "description": "x", "priority": "urgent"}, "priority"),
-        ({"title": "ok", "description": "x", "status": "pending"}, "status"),
+        ({"title": "ok", "description": "x", "status": "waiting"}, "status"),
         ({"title": "ok", "description": "x", "colour": "red"}, "colour"),
         ({"title": 5, "description": "x"}, "title"),
     ],

@@ -129,7 +129,9 @@ def test_csv_import_stores_good_rows_and_reports_bad_ones_by_line(db: Engine) ->
         (7, "created_at"),
         (8, "description"),
     ]
-    assert "'done' is not one of open, in_progress, resolved, closed" in str(report.errors[0])
+    assert "'done' is not one of open, in_progress, pending, resolved, closed" in str(
+        report.errors[0]
+    )
     assert str(report.errors[2]) == "line 8: description: is missing or blank"
 
     tickets = stored(db)

@@ -136,6 +136,40 @@ def test_a_reply_reopens_a_closed_ticket(mail_env: Engine) -> None:
     assert _ticket(created.ticket_id).status == Status.OPEN
 
 
+def test_a_customer_reply_moves_a_pending_ticket_back_to_open_as_the_mail_actor(
+    mail_env: Engine,
+) -> None:
+    created = ingest(_mail())
+    tickets.update_ticket(created.ticket_id, TicketUpdate(status=Status.PENDING), actor=SYSTEM)
+    ingest(
+        _mail(
+            "Re: x", "here are the logs", message_id="<m6@x>", In_Reply_To="<m1@customer.example>"
+        )
+    )
+    assert _ticket(created.ticket_id).status == Status.OPEN
+    with mail_env.connect() as connection:
+        change = connection.execute(
+            sa.select(TicketEvent.actor_kind, TicketEvent.old_value, TicketEvent.new_value)
+            .where(TicketEvent.field == "status")
+            .order_by(TicketEvent.id.desc())
+        ).first()
+    assert tuple(change) == (ActorKind.MAIL, "pending", "open")
+
+
+def test_an_auto_reply_leaves_a_pending_ticket_waiting(mail_env: Engine) -> None:
+    created = ingest(_mail())
+    tickets.update_ticket(created.ticket_id, TicketUpdate(status=Status.PENDING), actor=SYSTEM)
+    out_of_office = _mail(
+        "Out of office: Re: x",
+        "I am away until Monday.",
+        message_id="<m7@x>",
+        In_Reply_To="<m1@customer.example>",
+        Auto_Submitted="auto-replied",
+    )
+    assert ingest(out_of_office).outcome == "appended"
+    assert _ticket(created.ticket_id).status == Status.PENDING
+
+
 def test_a_reply_to_a_long_closed_ticket_starts_a_linked_one(mail_env: Engine) -> None:
     created = ingest(_mail())
     tickets.update_ticket(created.ticket_id, TicketUpdate(status=Status.CLOSED), actor=SYSTEM)

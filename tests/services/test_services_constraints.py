@@ -58,7 +58,7 @@ def test_valid_raw_row_gets_server_defaults(db: Engine) -> None:
         {"category": None},
         {"priority": "urgent"},
         {"priority": None},
-        {"status": "pending"},
+        {"status": "waiting"},
         {"status": None},
         {"category": "Billing"},
         {"suggested_category": "sales"},

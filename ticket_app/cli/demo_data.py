@@ -255,12 +255,13 @@ def reference_day(now: datetime | date | None = None) -> datetime:
 
 
 def _status(rng: random.Random, age_days: float) -> Status:
+    # Weights in `Status` order: open, in progress, pending, resolved, closed.
     if age_days < 2:
-        weights = (70, 25, 5, 0)
+        weights = (65, 25, 5, 5, 0)
     elif age_days < 14:
-        weights = (30, 25, 35, 10)
+        weights = (25, 20, 10, 35, 10)
     else:
-        weights = (6, 4, 35, 55)
+        weights = (5, 3, 2, 35, 55)
     return rng.choices(list(Status), weights=weights)[0]
 
 

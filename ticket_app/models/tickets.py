@@ -65,10 +65,11 @@ SLA_TICKET_CHECKS: dict[str, str] = {
 three, and due instants need a policy."""
 
 STATUS_RANK_SQL = (
-    "CASE status WHEN 'open' THEN 4 WHEN 'in_progress' THEN 3 WHEN 'resolved' THEN 2 "
-    "WHEN 'closed' THEN 1 ELSE 0 END"
+    "CASE status WHEN 'open' THEN 5 WHEN 'in_progress' THEN 4 WHEN 'pending' THEN 3 "
+    "WHEN 'resolved' THEN 2 WHEN 'closed' THEN 1 ELSE 0 END"
 )
-"""`status_rank`: open 4 .. closed 1, so "by status" lists the life cycle from its start."""
+"""`status_rank`: open 5 .. closed 1 (migration 0012), so "by status" lists the life cycle from
+its start in `Status` order."""
 
 
 class Ticket(SQLModel, table=True):

@@ -221,6 +221,18 @@ def _files(mail: ParsedMail) -> list[IncomingFile]:
     return [IncomingFile(item.filename, item.payload) for item in mail.attachments]
 
 
+def _reopens(status: Status, kind: MailKind) -> bool:
+    """Whether a mail of `kind` moves a ticket in `status` back to open.
+
+    A resolved or closed ticket reopens on any mail. A pending one waits on the requester's
+    answer, which an auto-reply (an out-of-office notice) is not, so only a customer's own mail
+    moves it.
+    """
+    if status in (Status.RESOLVED, Status.CLOSED):
+        return True
+    return status == Status.PENDING and kind == MailKind.CUSTOMER
+
+
 def _append(
     mail: ParsedMail,
     raw: file_store.StoredFile,
@@ -229,7 +241,10 @@ def _append(
     mailbox_id: int | None,
     kind: MailKind,
 ) -> InboundMailResult | None:
-    """Add `mail` to the ticket as a public comment; None when the ticket is too old to reopen."""
+    """Add `mail` to the ticket as a public comment; None when the ticket is too old to reopen.
+
+    The ticket goes back to open when `_reopens` says so, audited as the mail actor.
+    """
     now = utc_now()
     reopen_limit = timedelta(days=get_settings().mail_reopen_max_days)
     with service_session() as session:
@@ -250,7 +265,7 @@ def _append(
         )
         session.add(comment)
         session.flush()
-        if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        if _reopens(ticket.status, kind):
             record_event(
                 session,
                 MAIL_ACTOR,

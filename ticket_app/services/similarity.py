@@ -1,7 +1,8 @@
 """Similar open tickets and merging duplicates (issue 14).
 
-Candidates come from a full-text GIN index on PostgreSQL (`similarity_vector`, migration 0008)
-and from a bounded window of the newest open tickets on SQLite; both are ranked with
+"Open" here is unresolved: open, in progress or pending (`OPEN_STATUSES`). Candidates come
+from a full-text GIN index on PostgreSQL (`similarity_vector`, migrations 0008 and 0012) and
+from a bounded window of the newest open tickets on SQLite; both are ranked with
 `triage.similarity` (cosine similarity of content words), so the two dialects agree on the
 score of a pair.
 """
@@ -35,13 +36,13 @@ MIN_SCORE = 0.2
 PG_CANDIDATES = 20
 # SQLite has no text index: only the newest this many open tickets are compared (about 20 ms).
 SQLITE_WINDOW = 2000
-OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value)
+OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.PENDING.value)
 
-# The status and duplicate conditions repeat the partial index's predicate (migration 0008), so
+# The status and duplicate conditions repeat the partial index's predicate (migration 0012), so
 # the planner answers from that index alone.
 PG_CANDIDATES_SQL = sa.text(
     "SELECT t.id, t.title, t.description, t.status FROM tickets t, to_tsquery('english', :query) q "
-    "WHERE t.similarity_vector @@ q AND t.status IN ('open', 'in_progress') "
+    "WHERE t.similarity_vector @@ q AND t.status IN ('open', 'in_progress', 'pending') "
     "AND t.duplicate_of_id IS NULL AND t.id <> :exclude "
     "ORDER BY ts_rank(t.similarity_vector, q) DESC, t.id DESC LIMIT :limit"
 )

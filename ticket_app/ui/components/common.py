@@ -13,7 +13,15 @@ PRIORITIES = [p.value for p in Priority]
 STATUSES = [s.value for s in Status]
 
 PRIORITY_COLORS = {"low": "gray", "medium": "blue", "high": "orange", "critical": "red"}
-STATUS_COLORS = {"open": "green", "in_progress": "amber", "resolved": "indigo", "closed": "gray"}
+# Pending (waiting on the requester), plum: step 12 on step a4 measures about 10:1 in the light
+# theme (#53195d on #f7def8) and 11:1 in the dark one (#f4d4f4 on #3a1d3b); the label says it too.
+STATUS_COLORS = {
+    "open": "green",
+    "in_progress": "amber",
+    "pending": "plum",
+    "resolved": "indigo",
+    "closed": "gray",
+}
 CATEGORY_COLORS = {"billing": "teal", "technical": "violet", "account": "cyan", "general": "gray"}
 
 

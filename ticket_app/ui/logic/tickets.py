@@ -32,6 +32,7 @@ EnumT = TypeVar("EnumT", Category, Priority, Status)
 STATUS_LABELS = {
     Status.OPEN.value: "Open",
     Status.IN_PROGRESS.value: "In progress",
+    Status.PENDING.value: "Pending",
     Status.RESOLVED.value: "Resolved",
     Status.CLOSED.value: "Closed",
 }
