@@ -29,7 +29,7 @@
   neither add one to an existing table nor drop a column that has one), as `requester_id` in 0011.
 
 Backfill: every ticket's state is computed from its history (status, priority and category
-changes in `ticket_events`, replies in `ticket_comments`) by the pure clock
+changes in `ticket_events`, replies in `ticket_comments` but auto-replies) by the pure clock
 (`ticket_app.sla.clock`), in batches of 2,000 tickets by id: three reads and one executemany
 per batch, O(n) in tickets plus events plus comments. Breaches already past are recorded as
 `sla_breached` events at the instant they happened (so the first check does not announce
@@ -359,8 +359,9 @@ def _histories(bind: sa.Connection, ids: list[int]) -> tuple[dict, dict]:
         changes[ticket_id].append(FieldChange(_aware(at), field, old, new))
     rows = bind.execute(
         sa.text(
-            "SELECT ticket_id, public, author_user_id, created_at FROM ticket_comments "
-            "WHERE ticket_id IN :ids"
+            "SELECT c.ticket_id, c.public, c.author_user_id, c.created_at "
+            "FROM ticket_comments c LEFT JOIN mail_messages m ON m.comment_id = c.id "
+            "WHERE c.ticket_id IN :ids AND (m.kind IS NULL OR m.kind <> 'automatic')"
         ).bindparams(sa.bindparam("ids", expanding=True)),
         {"ids": ids},
     )

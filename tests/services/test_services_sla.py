@@ -191,3 +191,40 @@ def test_history_of_reads_replies_customer_mail_and_label_changes(db: Engine) ->
     kinds = [type(event).__name__ for event in history.events]
     assert history.targets.first_response_minutes == 240
     assert sorted(kinds) == ["StaffReplied", "TargetsChanged"]
+
+
+def test_pending_stops_resolution_but_not_the_first_response(db: Engine) -> None:
+    ticket_id = add_ticket(priority="high")
+    created = backdate(db, ticket_id, 100 * MINUTE)
+
+    tickets.update_ticket(ticket_id, TicketUpdate(status="pending"), actor=SYSTEM)
+
+    waiting = stored(ticket_id)
+    assert waiting.sla_paused
+    assert waiting.resolution_due_at is None
+    assert waiting.first_response_due_at == created + 240 * MINUTE
+    sla.check_due(created + 2000 * MINUTE)
+    assert [field for field, _, _ in sla_events(ticket_id, EventKind.SLA_BREACHED)] == [
+        "first_response"
+    ]
+    assert stored(ticket_id).resolution_breached_at is None
+
+
+def test_a_pending_ticket_resumes_where_its_clock_stopped(db: Engine) -> None:
+    ticket_id = add_ticket(priority="high")
+    backdate(db, ticket_id, 100 * MINUTE)
+    tickets.update_ticket(ticket_id, TicketUpdate(status="pending"), actor=SYSTEM)
+    backdate(db, ticket_id, 500 * MINUTE)
+
+    tickets.update_ticket(ticket_id, TicketUpdate(status="open"), actor=SYSTEM)
+
+    with service_session() as session:
+        paused_at, reopened_at = session.execute(
+            sa.select(TicketEvent.created_at)
+            .where(TicketEvent.field == "status")
+            .order_by(TicketEvent.id)
+        ).scalars()
+    ticket = stored(ticket_id)
+    spent = paused_at - ticket.created_at  # 100 minutes and the test's own few milliseconds
+    assert not ticket.sla_paused
+    assert ticket.resolution_due_at == reopened_at + 1440 * MINUTE - spent

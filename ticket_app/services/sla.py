@@ -2,7 +2,8 @@
 
 `refresh_tickets_sla(session, ticket_ids, now)` reads the tickets' histories (status, priority
 and category changes from `ticket_events`, replies and customer messages from
-`ticket_comments`), runs the pure clock (`ticket_app.sla.clock.compute_sla_state`) with the
+`ticket_comments`; an auto-reply such as an out-of-office mail is not a customer message),
+runs the pure clock (`ticket_app.sla.clock.compute_sla_state`) with the
 policy matching each ticket, and stores the result on the ticket in the caller's transaction.
 Every write path calls it (ticket create and update, comments, inbound mail, bulk changes,
 merges); imports and policy or calendar edits mark tickets for the background check instead
@@ -35,6 +36,8 @@ from sqlmodel import Session
 from ticket_app.models import (
     ActorKind,
     EventKind,
+    MailKind,
+    MailMessage,
     SlaCalendar,
     SlaPolicy,
     Status,
@@ -178,7 +181,10 @@ def _load_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, _Facts
             TicketComment.created_at,
             TicketComment.public,
             TicketComment.author_user_id,
-        ).where(TicketComment.ticket_id.in_(ticket_ids))
+        )
+        .outerjoin(MailMessage, MailMessage.comment_id == TicketComment.id)
+        .where(TicketComment.ticket_id.in_(ticket_ids))
+        .where(sa.or_(MailMessage.kind.is_(None), MailMessage.kind != MailKind.AUTOMATIC.value))
     )
     for ticket_id, at, public, author in comments:
         facts[ticket_id].comments.append(CommentFact(at, bool(public), author is not None))
