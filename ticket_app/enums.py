@@ -87,6 +87,10 @@ class EventKind(StrEnum):
     MAILBOX_CREATED = "mailbox_created"
     MAILBOX_CHANGED = "mailbox_changed"
     MAILBOX_REMOVED = "mailbox_removed"
+    SLA_BREACHED = "sla_breached"
+    SLA_WARNING = "sla_warning"
+    SLA_POLICY_CHANGED = "sla_policy_changed"
+    SLA_CALENDAR_CHANGED = "sla_calendar_changed"
 
 
 class CommentChannel(StrEnum):

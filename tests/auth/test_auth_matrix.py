@@ -196,6 +196,21 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/api/requesters/{requester_id}/"): RouteSpec(
         Action.TICKETS_READ, unknown_ids(plain), 404
     ),
+    # Service levels: read like tickets, written by an admin in a session (no token scope
+    # covers them). Ids name no row: an allowed caller reaches the route's own 404.
+    ("GET", "/api/sla/policies/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("POST", "/api/sla/policies/"): RouteSpec(Action.SLA_MANAGE, with_json({}), 422),
+    ("PUT", "/api/sla/policies/{policy_id}/"): RouteSpec(
+        Action.SLA_MANAGE, unknown_ids(with_json({"name": "Urgent", "calendar_id": 1})), 404
+    ),
+    ("DELETE", "/api/sla/policies/{policy_id}/"): RouteSpec(
+        Action.SLA_MANAGE, unknown_ids(plain), 404
+    ),
+    ("GET", "/api/sla/calendars/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("POST", "/api/sla/calendars/"): RouteSpec(Action.SLA_MANAGE, with_json({}), 422),
+    ("PUT", "/api/sla/calendars/{calendar_id}/"): RouteSpec(
+        Action.SLA_MANAGE, unknown_ids(with_json({"name": "Office"})), 404
+    ),
     # Sign-in and setup answer everyone alike; an empty body is refused before any check.
     ("POST", "/api/auth/login/"): RouteSpec(PUBLIC, with_json({}), 422),
     ("POST", "/api/auth/setup/"): RouteSpec(PUBLIC, with_json({}), 422),

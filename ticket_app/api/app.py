@@ -18,6 +18,7 @@ from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_pa
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
 from ticket_app.api.similar import router as similar_router
+from ticket_app.api.sla import router as sla_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.api.views import router as views_router
 from ticket_app.services.tickets import training_rows
@@ -66,6 +67,7 @@ def create_api() -> FastAPI:
     api.include_router(views_router, dependencies=strict_query)
     api.include_router(similar_router, dependencies=strict_query)
     api.include_router(mail_router, dependencies=strict_query)
+    api.include_router(sla_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(
         BodySizeLimitMiddleware,

@@ -36,6 +36,7 @@ from ticket_app.models.base import (
 from ticket_app.models.tickets import (
     EXTERNAL_ID_MAX_LENGTH,
     PRIORITY_RANK_SQL,
+    SLA_TICKET_CHECKS,
     STATUS_RANK_SQL,
     SUGGESTED_TITLE_MAX_LENGTH,
     TICKET_CHECKS,
@@ -72,6 +73,13 @@ from ticket_app.models.mail import (
     QuarantinedMail,
     Requester,
 )
+from ticket_app.models.sla import (
+    MAX_TARGET_MINUTES,
+    SLA_CALENDAR_CHECKS,
+    SLA_POLICY_CHECKS,
+    SlaCalendar,
+    SlaPolicy,
+)
 
 # isort: on
 
@@ -87,12 +95,16 @@ __all__ = [
     "MAILBOX_CHECKS",
     "MAIL_MESSAGE_CHECKS",
     "MAX_ROW_ID",
+    "MAX_TARGET_MINUTES",
     "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
     "PRIORITY_RANK_SQL",
     "QUARANTINE_CHECKS",
     "REQUESTER_CHECKS",
     "SAVED_VIEW_CHECKS",
+    "SLA_CALENDAR_CHECKS",
+    "SLA_POLICY_CHECKS",
+    "SLA_TICKET_CHECKS",
     "STAFF_USER_CHECKS",
     "STATUS_RANK_SQL",
     "SUGGESTED_TITLE_MAX_LENGTH",
@@ -119,6 +131,8 @@ __all__ = [
     "Requester",
     "Role",
     "SavedView",
+    "SlaCalendar",
+    "SlaPolicy",
     "StaffSession",
     "StaffUser",
     "Status",

@@ -78,6 +78,13 @@ from ticket_app.schemas.mail import (
     TicketMailRead,
 )
 from ticket_app.schemas.similarity import MergeRequest, MergeResult, SimilarTicket
+from ticket_app.schemas.sla import (
+    SlaCalendarRead,
+    SlaCalendarWrite,
+    SlaPolicyCreate,
+    SlaPolicyRead,
+    SlaPolicyWrite,
+)
 from ticket_app.schemas.stats import AssigneeLoad, TicketStats, TriageOverrideStats
 from ticket_app.schemas.tickets import TicketCreate, TicketPage, TicketRead, TicketUpdate
 from ticket_app.schemas.views import VIEW_QUERY_KEYS, SavedViewCreate, SavedViewRead
@@ -149,6 +156,11 @@ __all__ = [
     "SearchText",
     "SimilarTicket",
     "SinceTime",
+    "SlaCalendarRead",
+    "SlaCalendarWrite",
+    "SlaPolicyCreate",
+    "SlaPolicyRead",
+    "SlaPolicyWrite",
     "Status",
     "TicketCreate",
     "TicketFilters",

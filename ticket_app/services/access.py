@@ -37,6 +37,7 @@ class Action(StrEnum):
     VIEWS_SHARE = "views.share"
     MAILBOXES_MANAGE = "mailboxes.manage"
     MAIL_INBOUND = "mail.inbound"
+    SLA_MANAGE = "sla.manage"
 
 
 class Scope(StrEnum):
@@ -74,6 +75,7 @@ _ADMIN = _AGENT | {
     Action.STAFF_MANAGE,
     Action.VIEWS_SHARE,
     Action.MAILBOXES_MANAGE,
+    Action.SLA_MANAGE,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -104,6 +106,8 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.MAIL_INBOUND: Scope.MAIL_INBOUND,
     # Mailbox credentials are an admin's, in the console or the CLI; no token handles them.
     Action.MAILBOXES_MANAGE: None,
+    # Service levels are the team's promise to its customers: an admin sets them in person.
+    Action.SLA_MANAGE: None,
 }
 """Action -> the token scope that covers it; None: no token may do it."""
 

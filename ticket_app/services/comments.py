@@ -44,6 +44,7 @@ from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
 from ticket_app.services.mail_messages import mail_by_comment
+from ticket_app.services.sla import refresh_ticket_sla
 from ticket_app.services.ticket_query import is_row_id
 
 _CURSOR_PREFIX = "c1:"
@@ -154,6 +155,7 @@ def add_comment(
             field="public" if data.public else "internal",
             new=comment.id,
         )
+        refresh_ticket_sla(session, ticket_id, now)
         mail_id = None
         if data.public and actor.user_id is not None:
             mail_id = mail_outbound.queue_reply(session, ticket, comment)

@@ -51,6 +51,7 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.requesters import upsert_requester
+from ticket_app.services.sla import CLOCK_FIELDS, refresh_ticket_sla
 from ticket_app.services.stats import page_total
 from ticket_app.services.ticket_query import (
     after_cursor,
@@ -219,7 +220,7 @@ def create_ticket(
         record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
         if and_then is not None:
             and_then(session, int(ticket.id))
-        session.flush()
+        refresh_ticket_sla(session, int(ticket.id), now)
         session.refresh(ticket)
         created = TicketRead.model_validate(ticket)
         if idempotency is not None:
@@ -435,6 +436,8 @@ def update_ticket(
             ticket.updated_at = utc_now()
             session.add(ticket)
             session.flush()
+            if changed.keys() & set(CLOCK_FIELDS):
+                refresh_ticket_sla(session, ticket_id, ticket.updated_at)
             session.refresh(ticket)
         updated = TicketRead.model_validate(ticket)
     if changed.keys() & LABEL_FIELDS and actor.confirms_labels:
