@@ -179,6 +179,10 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/api/mail/quarantine/{quarantine_id}/discard/"): RouteSpec(
         Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
     ),
+    ("GET", "/api/tickets/{ticket_id}/mail/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("GET", "/api/tickets/{ticket_id}/mail/{mail_id}/raw/"): RouteSpec(
+        Action.TICKETS_READ, unknown_ids(plain), 404
+    ),
     ("GET", "/api/tickets/{ticket_id}/comments/{comment_id}/raw/"): RouteSpec(
         Action.TICKETS_READ, unknown_ids(plain), 404
     ),

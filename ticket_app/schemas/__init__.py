@@ -75,6 +75,7 @@ from ticket_app.schemas.mail import (
     QuarantineRead,
     RequesterRead,
     RequesterTicket,
+    TicketMailRead,
 )
 from ticket_app.schemas.similarity import MergeRequest, MergeResult, SimilarTicket
 from ticket_app.schemas.sla import (
@@ -163,6 +164,7 @@ __all__ = [
     "Status",
     "TicketCreate",
     "TicketFilters",
+    "TicketMailRead",
     "TicketPage",
     "TicketRead",
     "TicketSort",
