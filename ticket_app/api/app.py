@@ -13,6 +13,7 @@ from ticket_app.api.health import HealthSummaryMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.mail import INBOUND_MAIL_PATH
 from ticket_app.api.mail import router as mail_router
+from ticket_app.api.notifications import router as notifications_router
 from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
 from ticket_app.api.security import SecurityMiddleware
@@ -68,6 +69,7 @@ def create_api() -> FastAPI:
     api.include_router(similar_router, dependencies=strict_query)
     api.include_router(mail_router, dependencies=strict_query)
     api.include_router(sla_router, dependencies=strict_query)
+    api.include_router(notifications_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(
         BodySizeLimitMiddleware,

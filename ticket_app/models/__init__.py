@@ -16,6 +16,7 @@ from ticket_app.enums import (
     ImportStatus,
     MailDirection,
     MailKind,
+    NotificationKind,
     Priority,
     QuarantineStatus,
     Role,
@@ -81,6 +82,7 @@ from ticket_app.models.sla import (
     SlaPolicy,
 )
 
+from ticket_app.models.notifications import NOTIFICATION_CHECKS, Notification
 # isort: on
 
 __all__ = [
@@ -98,6 +100,7 @@ __all__ = [
     "MAX_TARGET_MINUTES",
     "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
+    "NOTIFICATION_CHECKS",
     "PRIORITY_RANK_SQL",
     "QUARANTINE_CHECKS",
     "REQUESTER_CHECKS",
@@ -125,6 +128,8 @@ __all__ = [
     "MailKind",
     "MailMessage",
     "Mailbox",
+    "Notification",
+    "NotificationKind",
     "Priority",
     "QuarantineStatus",
     "QuarantinedMail",

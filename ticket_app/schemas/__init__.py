@@ -77,6 +77,12 @@ from ticket_app.schemas.mail import (
     RequesterTicket,
     TicketMailRead,
 )
+from ticket_app.schemas.notifications import (
+    NotificationPage,
+    NotificationRead,
+    NotificationsReadRequest,
+    NotificationsReadResult,
+)
 from ticket_app.schemas.similarity import MergeRequest, MergeResult, SimilarTicket
 from ticket_app.schemas.sla import (
     SlaCalendarRead,
@@ -143,6 +149,10 @@ __all__ = [
     "MergeResult",
     "NameText",
     "NewToken",
+    "NotificationPage",
+    "NotificationRead",
+    "NotificationsReadRequest",
+    "NotificationsReadResult",
     "Priority",
     "QuarantineRead",
     "RequesterEmail",

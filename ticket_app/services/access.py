@@ -38,6 +38,7 @@ class Action(StrEnum):
     MAILBOXES_MANAGE = "mailboxes.manage"
     MAIL_INBOUND = "mail.inbound"
     SLA_MANAGE = "sla.manage"
+    NOTIFICATIONS_READ = "notifications.read"
 
 
 class Scope(StrEnum):
@@ -59,6 +60,7 @@ _VIEWER = frozenset(
         Action.AUDIT_READ,
         Action.TOKENS_MANAGE_OWN,
         Action.VIEWS_MANAGE_OWN,
+        Action.NOTIFICATIONS_READ,
     }
 )
 _AGENT = _VIEWER | {
@@ -88,6 +90,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.TICKETS_READ: Scope.TICKETS_READ,
     Action.AUDIT_READ: Scope.TICKETS_READ,
+    # A token reads (and marks read) its owner's notifications, as scripts that triage do.
+    Action.NOTIFICATIONS_READ: Scope.TICKETS_READ,
     Action.TICKETS_EXPORT: Scope.TICKETS_READ,
     Action.TICKETS_CREATE: Scope.TICKETS_WRITE,
     Action.TICKETS_EDIT: Scope.TICKETS_WRITE,

@@ -38,6 +38,7 @@ from ticket_app.models import (
     EventKind,
     MailKind,
     MailMessage,
+    NotificationKind,
     SlaCalendar,
     SlaPolicy,
     Status,
@@ -49,6 +50,7 @@ from ticket_app.models import (
 from ticket_app.services.access import Actor
 from ticket_app.services.audit import event_row
 from ticket_app.services.database import service_session
+from ticket_app.services.notifications import notify_owner_or_team
 from ticket_app.services.task_queue import queue
 from ticket_app.settings import get_settings
 from ticket_app.sla.calendar import BusinessCalendar
@@ -69,6 +71,13 @@ SLA_ACTOR = Actor.process(ActorKind.SYSTEM, "sla")
 CHECK_BATCH_SIZE = 500
 """Tickets refreshed per transaction by the background check."""
 CHECK_LOCK = "sla-check"
+TARGET_NAMES = {
+    "first_response": "first response",
+    "next_response": "next response",
+    "resolution": "resolution",
+}
+"""How a notification names the target it is about."""
+
 _SLA_EVENT_KINDS = (EventKind.SLA_BREACHED.value, EventKind.SLA_WARNING.value)
 _NO_TARGETS = SlaTargets()
 
@@ -308,6 +317,14 @@ def _record(
 ) -> None:
     row = event_row(SLA_ACTOR, kind, ticket_id=ticket.id, field=target, old=old, new=new)
     session.add(TicketEvent(**{**row, "created_at": now}))
+    breached = kind is EventKind.SLA_BREACHED
+    notify_owner_or_team(
+        session,
+        ticket,
+        NotificationKind.SLA_BREACHED if breached else NotificationKind.SLA_WARNING,
+        actor_label="service levels",
+        detail=TARGET_NAMES[target],
+    )
 
 
 def refresh_tickets_sla(
