@@ -9,12 +9,14 @@ from sqlalchemy.engine import Engine
 
 from tests.support.auth import actor_of, add_ticket
 from tests.ui.test_mail_states import _tab
-from tests.ui.test_states import _session_cookie
+from tests.ui.test_states import _drain, _session_cookie
 from ticket_app.enums import NotificationKind
 from ticket_app.schemas import NotificationRead, TicketUpdate
+from ticket_app.services.notifications import list_notifications
 from ticket_app.services.tickets import update_ticket
 from ticket_app.ui.logic.notifications import headline, notification_rows
 from ticket_app.ui.state.notifications import NotificationsState
+from ticket_app.ui.state.ticket_page import TicketPageState
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
@@ -72,6 +74,21 @@ def test_the_bell_counts_and_the_page_lists_and_marks_read(db: Engine) -> None:
     other = _tab(NotificationsState, admin_cookie)
     asyncio.run(other.start())
     assert other.unread == 0 and other.bell_label == "Notifications, none unread"
+
+
+def test_opening_the_ticket_marks_its_notifications_read(db: Engine) -> None:
+    cookie = _session_cookie("agent")
+    _session_cookie("admin")
+    agent, admin = actor_of("agent@example.com"), actor_of("admin@example.com")
+    opened, other = add_ticket(), add_ticket("Another")
+    for ticket_id in (opened, other):
+        update_ticket(ticket_id, TicketUpdate(assignee_id=agent.user_id), actor=admin)
+    page = _tab(TicketPageState, cookie, f"/tickets/{opened}")
+    _drain(page.on_load())
+    bell = asyncio.run(page.get_state(NotificationsState))
+    assert bell.unread == 1
+    remaining = list_notifications(actor=agent, unread_only=True).items
+    assert [item.ticket_id for item in remaining] == [other]
 
 
 def test_an_anonymous_tab_is_sent_to_sign_in(db: Engine) -> None:

@@ -16,7 +16,12 @@ import reflex as rx
 from ticket_app.schemas import NotificationsReadRequest
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import ServiceError
-from ticket_app.services.notifications import list_notifications, mark_read, unread_count
+from ticket_app.services.notifications import (
+    list_notifications,
+    mark_read,
+    mark_ticket_read,
+    unread_count,
+)
 from ticket_app.ui.logic.notifications import PAGE_SIZE, notification_rows
 from ticket_app.ui.safe_events import redirect, toast_error
 from ticket_app.ui.state.session import actor_of, authorize
@@ -90,6 +95,19 @@ class NotificationsState(rx.State):
             return
         self.rows, self.unread = notification_rows(page.items), page.unread
         self.loaded, self.unavailable = True, False
+
+    async def ticket_opened(self, actor: Actor, ticket_id: int) -> None:
+        """Mark read what `actor` was told about a ticket they just opened.
+
+        The ticket page's on_load calls this; the bell's count follows.
+        """
+        if not actor.can(Action.NOTIFICATIONS_READ):
+            return
+        try:
+            if await asyncio.to_thread(mark_ticket_read, ticket_id, actor=actor):
+                self.unread = await asyncio.to_thread(unread_count, actor=actor)
+        except ServiceError as exc:
+            logger.warning("notifications of ticket %s not marked read: %s", ticket_id, exc)
 
     @rx.event
     async def on_load(self):
