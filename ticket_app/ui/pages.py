@@ -8,14 +8,11 @@ from ticket_app.ui.components.access import account_menu, setup_form, sign_in_fo
 from ticket_app.ui.components.admin import invite_form, new_token_form, staff_table, tokens_table
 from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
-from ticket_app.ui.components.mail import (
-    mailbox_form,
-    mailboxes_table,
-    quarantine_table,
-    requester_page_content,
-)
+from ticket_app.ui.components.mailboxes import mailbox_form, mailboxes_table
 from ticket_app.ui.components.nav import side_nav
 from ticket_app.ui.components.notifications import notification_bell, notifications_list
+from ticket_app.ui.components.quarantine import quarantine_table
+from ticket_app.ui.components.requesters import requester_page_content
 from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
