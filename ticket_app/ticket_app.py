@@ -31,7 +31,7 @@ from ticket_app.ui.pages import (
     ticket_page,
     tokens_page,
 )
-from ticket_app.ui.state import SessionState, StatsState, TicketFormState, TicketListState
+from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
@@ -119,13 +119,13 @@ app.add_page(
     staff_page,
     route="/staff",
     title="Staff · Triage Desk",
-    on_load=[SessionState.check_admin, StaffState.on_load],
+    on_load=StaffState.on_load,
 )
 app.add_page(
     tokens_page,
     route="/tokens",
     title="API tokens · Triage Desk",
-    on_load=[SessionState.check_tokens, TokensState.on_load],
+    on_load=TokensState.on_load,
 )
 app.add_page(
     ticket_page,

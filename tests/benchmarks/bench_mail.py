@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.support.database import scratch_postgres_database
 from tests.support.mail_servers import Dovecot
+from tests.support.mailboxes import dovecot_mailbox
 from ticket_app.enums import ActorKind
-from ticket_app.schemas import MailboxCreate
 from ticket_app.services import mail_fetch, mailboxes
 from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
@@ -84,20 +84,8 @@ def main() -> None:
         started = time.perf_counter()
         delivered = dovecot.deliver_many(SUPPORT, [_message(i, rng) for i in range(args.messages)])
         print(f"delivered {delivered} messages over LMTP in {time.perf_counter() - started:.1f} s")
-        password = dovecot.account(SUPPORT).password
         mailbox = mailboxes.create_mailbox(
-            MailboxCreate(
-                name="Support",
-                address=SUPPORT,
-                from_name="Support",
-                imap_host="localhost",
-                imap_port=dovecot.imap_port,
-                imap_tls="starttls",
-                imap_username=SUPPORT,
-                imap_password=password,
-                smtp_host="localhost",
-                smtp_port=25,
-            ),
+            dovecot_mailbox(dovecot, SUPPORT),
             actor=Actor.process(ActorKind.SYSTEM, "bench"),
         )
         rates = []

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
 from tests.support.mail_servers import Dovecot, SMTPServer
+from tests.support.mailboxes import dovecot_mailbox
 from ticket_app.enums import ActorKind, DeliveryStatus, MailKind
 from ticket_app.models import MailMessage, Ticket
-from ticket_app.schemas import CommentCreate, MailboxCreate, MailboxUpdate
+from ticket_app.schemas import CommentCreate, MailboxUpdate
 from ticket_app.services import comments, mail_fetch, mail_outbound, mailboxes, task_queue
 from ticket_app.services.access import Actor
 from ticket_app.services.identity import users
@@ -44,24 +45,8 @@ def desk(
     monkeypatch.setenv("MAIL_SEND_RETRIES", "0")
     get_settings.cache_clear()
     task_queue.use_immediate_mode()
-    password = dovecot.account(SUPPORT).password
     mailbox = mailboxes.create_mailbox(
-        MailboxCreate(
-            name="Support",
-            address=SUPPORT,
-            from_name="Desk Support",
-            imap_host="localhost",
-            imap_port=dovecot.imap_port,
-            imap_tls="starttls",
-            imap_username=SUPPORT,
-            imap_password=password,
-            smtp_host="localhost",
-            smtp_port=smtp.port,
-            smtp_tls="starttls",
-            smtp_username=SUPPORT,
-            smtp_password=password,
-        ),
-        actor=SYSTEM,
+        dovecot_mailbox(dovecot, SUPPORT, from_name="Desk Support", smtp=smtp), actor=SYSTEM
     )
     yield mailbox.id
     task_queue.use_immediate_mode(False)

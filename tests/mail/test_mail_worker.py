@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
 from tests.support.mail_servers import Dovecot
-from ticket_app.schemas import MailboxCreate
+from tests.support.mailboxes import dovecot_mailbox
 from ticket_app.services import mailboxes
 from ticket_app.settings import PROJECT_ROOT, get_settings
 
@@ -44,22 +44,7 @@ def worker_env(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    password = dovecot.account(SUPPORT).password
-    mailboxes.create_mailbox(
-        MailboxCreate(
-            name="Support",
-            address=SUPPORT,
-            from_name="Support",
-            imap_host="localhost",
-            imap_port=dovecot.imap_port,
-            imap_tls="starttls",
-            imap_username=SUPPORT,
-            imap_password=password,
-            smtp_host="localhost",
-            smtp_port=25,
-        ),
-        actor=SYSTEM,
-    )
+    mailboxes.create_mailbox(dovecot_mailbox(dovecot, SUPPORT), actor=SYSTEM)
     yield {**os.environ, **env}
     get_settings.cache_clear()
 

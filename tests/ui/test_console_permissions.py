@@ -49,10 +49,14 @@ def _run(outcome: Any) -> list[Any]:
 
 
 def _state(cls: type[rx.State], cookie: str) -> Any:
-    state = cls(_reflex_internal_init=True)
-    state.router = RouterData.from_router_data(
+    """`cls`'s state inside a whole state tree (a page's on_load asks for SessionState)."""
+    router = RouterData.from_router_data(
         {"headers": {"cookie": cookie} if cookie else {}, "pathname": "/", "asPath": "/"}
     )
+    root = rx.State(_reflex_internal_init=True)
+    root.router = router
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    state.router = router
     return state
 
 
@@ -194,6 +198,9 @@ def test_console_action_follows_the_permission_table(
 ) -> None:
     state_class, action, perform = CASES[case]
     users.create_user("colleague@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    # The desk is set up (an admin exists): a page sends a tab without a session to sign in,
+    # not to the first-admin setup.
+    users.create_user("owner@example.com", "admin", TEST_PASSWORD, actor=SYSTEM)
     _, token = identity_tokens.create_token("colleague@example.com", "theirs", actor=SYSTEM)
     world = World(_new_ticket(), "colleague@example.com", token.id)
     cookie = ""

@@ -24,7 +24,13 @@ from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.identity import users as identity_users
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.safe_events import toast_error, toast_success
-from ticket_app.ui.state.session import authorize, session_setter
+from ticket_app.ui.state.session import (
+    ROLE_REFUSED,
+    SessionState,
+    authorize,
+    open_page,
+    session_setter,
+)
 from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
@@ -72,6 +78,19 @@ def token_row(token: TokenRead) -> dict[str, str]:
     }
 
 
+async def open_admin_page(state: rx.State, action: Action) -> tuple[Actor | None, object]:
+    """The staff and tokens pages' `on_load` opening: `open_page`, the session read once.
+
+    (the actor, None), or (None, what to send): setup or sign-in without a session; for a
+    signed-in user without `action`, the console and a toast saying their role does not allow
+    this page.
+    """
+    actor, refusal = await open_page(state, action)
+    if actor is not None or not (await state.get_state(SessionState)).signed_in:
+        return actor, refusal
+    return None, [refusal, toast_error(ROLE_REFUSED)]
+
+
 def failure_text(exc: ServiceError) -> str:
     """Why a staff or token change was refused, in words for the page."""
     if isinstance(exc, InvalidInputError):
@@ -116,8 +135,8 @@ class StaffState(rx.State):
 
     @rx.event
     async def on_load(self):
-        """Load the staff list (admins only)."""
-        actor, refusal = await self._admin()
+        """Check the session (admins only, see `open_admin_page`) and load the staff list."""
+        actor, refusal = await open_admin_page(self, Action.STAFF_MANAGE)
         if actor is None:
             return refusal
         try:
@@ -281,8 +300,8 @@ class TokensState(rx.State):
 
     @rx.event
     async def on_load(self):
-        """Load the tokens this user may see."""
-        actor, refusal = await authorize(self, Action.TOKENS_MANAGE_OWN)
+        """Check the session (see `open_admin_page`) and load the tokens this user may see."""
+        actor, refusal = await open_admin_page(self, Action.TOKENS_MANAGE_OWN)
         if actor is None:
             return refusal
         self.created_secret = ""

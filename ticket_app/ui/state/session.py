@@ -39,6 +39,7 @@ FreshT = TypeVar("FreshT")
 
 SIGNED_OUT_NOTE = "Your session has ended; sign in again."
 TOO_MANY_CHANGES = "Too many changes in a short time; nothing was saved. Try again in a minute."
+ROLE_REFUSED = "Your role does not allow this."
 
 
 async def actor_of(state: rx.State) -> Actor | None:
@@ -164,16 +165,6 @@ class SessionState(rx.State):
             return None, redirect("/", replace=True)
         return actor, None
 
-    @rx.event
-    async def check_admin(self):
-        """on_load of the staff page: admins only (`StaffState.on_load` then loads the list)."""
-        return (await self.admit(Action.STAFF_MANAGE))[1]
-
-    @rx.event
-    async def check_tokens(self):
-        """on_load of the tokens page: anyone signed in manages their own tokens."""
-        return (await self.admit(Action.TOKENS_MANAGE_OWN))[1]
-
 
 async def open_page(
     state: rx.State, action: Action
@@ -200,7 +191,7 @@ async def authorize(
     if actor is None:
         return None, sign_in_redirect(state)
     if not actor.can(action):
-        return None, toast_error("Your role does not allow this.")
+        return None, toast_error(ROLE_REFUSED)
     if counts_as is not None and actor.user_id is not None:
         limiter = shared_limiter()
         if await limiter.hit(counts_as, user_key(actor.user_id)) is not None:
