@@ -93,6 +93,17 @@ class EventKind(StrEnum):
     SLA_CALENDAR_CHANGED = "sla_calendar_changed"
 
 
+class SlaFilter(StrEnum):
+    """The list's service-level filter (`sla=`).
+
+    `due_soon`: a running target falls due within SLA_DUE_SOON_MINUTES and is not overdue yet;
+    `breached`: a target of a clock still running or paused was broken.
+    """
+
+    DUE_SOON = "due_soon"
+    BREACHED = "breached"
+
+
 class NotificationKind(StrEnum):
     """Why someone is told about a ticket in the console's bell.
 

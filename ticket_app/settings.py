@@ -276,6 +276,14 @@ class Settings(BaseSettings):
         description="Share of an SLA target after which the background check records a "
         "warning for the assignee (0.8: at 80% of the business time).",
     )
+    sla_due_soon_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="A ticket is 'due soon' (list filter `sla=due_soon`, the 'Due soon' view) "
+        "when a running target falls due within this many minutes (wall-clock; on a 24/7 "
+        "calendar that is business time too).",
+    )
     sla_resolved_pauses: bool = Field(
         default=False,
         description="A resolved ticket pauses its next-response and resolution clocks instead "

@@ -36,6 +36,7 @@ from ticket_app.models.base import (
 )
 from ticket_app.models.tickets import (
     EXTERNAL_ID_MAX_LENGTH,
+    NO_DUE_TIME,
     PRIORITY_RANK_SQL,
     SLA_TICKET_CHECKS,
     STATUS_RANK_SQL,
@@ -101,6 +102,7 @@ __all__ = [
     "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
     "NOTIFICATION_CHECKS",
+    "NO_DUE_TIME",
     "PRIORITY_RANK_SQL",
     "QUARANTINE_CHECKS",
     "REQUESTER_CHECKS",

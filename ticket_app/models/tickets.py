@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -72,6 +72,10 @@ STATUS_RANK_SQL = (
 its start in `Status` order."""
 
 
+NO_DUE_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+"""The sort key of a ticket with no running target: after every real due time."""
+
+
 class Ticket(SQLModel, table=True):
     """One support ticket.
 
@@ -120,6 +124,7 @@ class Ticket(SQLModel, table=True):
             postgresql_where=sa.text("sla_next_check_at IS NOT NULL"),
         ),
         sa.Index("ix_tickets_sla_policy_id", "sla_policy_id"),
+        sa.Index("ix_tickets_sla_order_at_id", "sla_order_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -254,6 +259,12 @@ class Ticket(SQLModel, table=True):
         default=None,
         sa_column=sa.Column(UTCDateTime(), nullable=True),
         description="The earliest breach of a clock still running or paused ('breached').",
+    )
+    sla_order_at: datetime = Field(
+        default=NO_DUE_TIME,
+        sa_column=sa.Column(UTCDateTime(), nullable=False),
+        description="`sla_due_at`, or NO_DUE_TIME when no clock runs: the key of the 'due "
+        "soonest' sort (migration 0015), which pages through one index with no NULLs.",
     )
     sla_paused: bool = Field(
         default=False,

@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from ticket_app.enums import Category, Priority, Status
+from ticket_app.enums import Category, Priority, SlaFilter, Status
 from ticket_app.schemas.fields import NO_NUL_PATTERN, SearchText, storable_text
 
 ASSIGNEE_NONE = "none"
@@ -103,6 +103,7 @@ class TicketFilters(BaseModel):
 
     language: str | None = None
     frustrated: bool | None = None
+    sla: SlaFilter | None = None
 
     @field_validator("created_since", "updated_since")
     @classmethod
@@ -135,12 +136,15 @@ class TicketSort(StrEnum):
     UPDATED = "-updated_at"
     PRIORITY = "-priority"
     STATUS = "status"
+    DUE = "due"
 
 
 SORT_DESCRIPTION = (
     "`-created_at` newest first (default), `created_at` oldest first, `-updated_at` recently "
     "changed first, `-priority` critical first then newest, `status` open, in progress, "
-    "resolved, closed (newest first within each). Any other value is a 422 naming `sort`."
+    "pending, resolved, closed (newest first within each), `due` the nearest service-level "
+    "due time first (tickets with no running target last, oldest first). Any other value is "
+    "a 422 naming `sort`."
 )
 
 
@@ -182,6 +186,9 @@ class BulkFilters(BaseModel):
         default=None,
         strict=True,
         description="`true`: only tickets from frustrated customers; `false`: only others.",
+    )
+    sla: SlaFilter | None = Field(
+        default=None, description="`due_soon` or `breached` (service levels)."
     )
 
     @classmethod
@@ -310,6 +317,14 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
         "`true`: only tickets from frustrated customers; `false`: only others.",
         {"type": "string", "enum": ["true", "false"]},
         column="frustrated",
+    ),
+    ListFilter(
+        "sla",
+        SlaFilter | None,
+        "`due_soon`: a running service-level target falls due within SLA_DUE_SOON_MINUTES (60 "
+        "by default) and is not overdue yet; `breached`: a target of a clock still running or "
+        "paused was broken.",
+        _choice(SlaFilter),
     ),
 )
 """Every list filter, in the order of the list's query parameters in `/api/openapi.json`."""

@@ -5,9 +5,10 @@ and category changes from `ticket_events`, replies and customer messages from
 `ticket_comments`; an auto-reply such as an out-of-office mail is not a customer message),
 runs the pure clock (`ticket_app.sla.clock.compute_sla_state`) with the
 policy matching each ticket, and stores the result on the ticket in the caller's transaction.
-Every write path calls it (ticket create and update, comments, inbound mail, bulk changes,
-merges); imports and policy or calendar edits mark tickets for the background check instead
-(`mark_for_check`), which `check_due` (the every-minute job `sla.check`) runs.
+Every single-ticket write path calls it (ticket create and update, comments, inbound mail,
+merges); bulk changes, imports and policy or calendar edits mark their tickets for the
+background check instead (`mark_for_check`, one UPDATE), which `check_due` (the every-minute
+job `sla.check`) runs, so their due times follow within a minute.
 
 The background check looks only at tickets whose `sla_next_check_at` has come (an index on it
 keeps that cheap at a million tickets): the next instant something must be recorded, that is a
@@ -34,6 +35,7 @@ from huey.exceptions import TaskLockedException
 from sqlmodel import Session
 
 from ticket_app.models import (
+    NO_DUE_TIME,
     ActorKind,
     EventKind,
     MailKind,
@@ -257,6 +259,7 @@ def _store(
         setattr(ticket, f"{clock.target.value}_due_at", clock.due_at)
         setattr(ticket, f"{clock.target.value}_breached_at", clock.breached_at)
     ticket.sla_due_at = state.nearest_due_at
+    ticket.sla_order_at = state.nearest_due_at or NO_DUE_TIME
     late = [
         clock.breached_at
         for clock in clocks

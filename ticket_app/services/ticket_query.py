@@ -13,14 +13,15 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ticket_app.models import MAX_ROW_ID, Priority, Status, Ticket
+from ticket_app.enums import SlaFilter
+from ticket_app.models import MAX_ROW_ID, Priority, Status, Ticket, utc_now
 from ticket_app.schemas import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
@@ -32,6 +33,7 @@ from ticket_app.schemas import (
 )
 from ticket_app.services.access import Actor
 from ticket_app.services.errors import InvalidCursorError, InvalidInputError
+from ticket_app.settings import get_settings
 
 _LIKE_ESCAPE = "\\"
 _CURSOR_PREFIX = "t1:"
@@ -87,7 +89,21 @@ def filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnEl
         # An id beyond the column's range is no one's (and would not bind as an integer).
         assignee_id = int(filters.assignee)
         clauses.append(Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false())
+    if filters.sla is not None:
+        clauses.append(_sla_clause(filters.sla))
     return clauses
+
+
+def _sla_clause(sla: SlaFilter) -> sa.ColumnElement[bool]:
+    """The WHERE condition of the `sla` filter (see `SlaFilter`).
+
+    Both are served by the partial indexes on `sla_due_at` and `sla_breached_at`.
+    """
+    if sla is SlaFilter.BREACHED:
+        return Ticket.sla_breached_at.is_not(None)
+    now = utc_now()
+    soon = now + timedelta(minutes=get_settings().sla_due_soon_minutes)
+    return sa.and_(Ticket.sla_due_at > now, Ticket.sla_due_at <= soon)
 
 
 def resolve_assignee(value: str, actor: Actor | None) -> str:
@@ -170,6 +186,7 @@ _SORT_ORDERS: dict[TicketSort, _SortOrder] = {
     TicketSort.UPDATED: _SortOrder((Ticket.updated_at,), descending=True),
     TicketSort.PRIORITY: _SortOrder((Ticket.priority_rank, Ticket.created_at), descending=True),
     TicketSort.STATUS: _SortOrder((Ticket.status_rank, Ticket.created_at), descending=True),
+    TicketSort.DUE: _SortOrder((Ticket.sla_order_at,), descending=False),
 }
 _RANKS = {"priority_rank": len(Priority), "status_rank": len(Status)}
 _OTHER_SORT = "cursor was issued for another sort order; start again from the first page"

@@ -22,6 +22,7 @@ from ticket_app.ui.components.common import (
     native_select,
     tone_style,
 )
+from ticket_app.ui.components.sla import sla_mark
 from ticket_app.ui.components.triage import frustration_mark
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.ticket_page import TicketPageState
@@ -198,6 +199,7 @@ def details_panel() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Details", **SECTION_HEADING),
+            rx.cond(fields["sla_text"] != "", sla_mark(fields["sla_text"], fields["sla_tone"])),
             # Wrapping rather than three fixed columns: the selects size to their values
             # ("In progress" is wider than a third of the panel beside the ticket).
             rx.flex(

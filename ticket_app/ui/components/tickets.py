@@ -33,6 +33,7 @@ from ticket_app.ui.components.keyboard import (
     shortcuts_button,
     shortcuts_dialog,
 )
+from ticket_app.ui.components.sla import sla_mark
 from ticket_app.ui.components.triage import frustration_mark, language_mark
 from ticket_app.ui.components.views import save_view_dialog
 from ticket_app.ui.logic.triage import LANGUAGE_NAMES
@@ -106,6 +107,14 @@ def _triage_filters() -> rx.Component:
             on_change=state.filter_language,
             id="filter-language",
             aria_label="Filter by language",
+            style={"width": "auto", "flex": "1 1 8rem"},
+        ),
+        native_select(
+            [("", "Any service level"), ("due_soon", "Due soon"), ("breached", "Target broken")],
+            value=state.sla,
+            on_change=state.filter_sla,
+            id="filter-sla",
+            aria_label="Filter by service level",
             style={"width": "auto", "flex": "1 1 8rem"},
         ),
         rx.text(
@@ -280,6 +289,7 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 # A long URL or token in a description must wrap, not widen every row.
                 overflow_wrap="anywhere",
             ),
+            rx.cond(row["sla_text"] != "", sla_mark(row["sla_text"], row["sla_tone"])),
             _compact_details(row),
             min_width="11rem",
         ),

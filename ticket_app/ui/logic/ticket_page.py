@@ -29,7 +29,7 @@ from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.ticket_query import is_row_id
 from ticket_app.ui.logic.form import validation_messages
 from ticket_app.ui.logic.mail import attachment_row, comment_mail_fields, requester_ticket_rows
-from ticket_app.ui.logic.tickets import label_of_value, save_error_message
+from ticket_app.ui.logic.tickets import label_of_value, save_error_message, sla_cells
 from ticket_app.ui.logic.triage import triage_fields
 
 TEXT_FIELDS = ("title", "description", "requester_name", "requester_email")
@@ -115,6 +115,7 @@ def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str
         "requester_email": ticket.requester_email or "",
         "requester_id": str(ticket.requester_id) if ticket.requester_id is not None else "",
         **triage_fields(ticket),
+        **sla_cells(ticket),
         "created_exact": _exact(ticket.created_at),
         "created_iso": ticket.created_at.astimezone(UTC).isoformat(),
         "updated_exact": _exact(ticket.updated_at),

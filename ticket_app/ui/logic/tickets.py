@@ -30,6 +30,7 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
 )
 from ticket_app.ui.logic.form import validation_messages
+from ticket_app.ui.logic.sla import sla_badge
 
 DESCRIPTION_PREVIEW_CHARS = 90
 ME = "me"
@@ -48,6 +49,7 @@ SORT_LABELS = {
     TicketSort.UPDATED.value: "recently updated",
     TicketSort.PRIORITY.value: "priority",
     TicketSort.STATUS.value: "status",
+    TicketSort.DUE.value: "due soonest",
 }
 PRIORITY_RANK = {p.value: rank for rank, p in enumerate(Priority, start=1)}
 STATUS_RANK = {s.value: rank for rank, s in enumerate(Status, start=1)}
@@ -137,6 +139,7 @@ class _ListQueryMethods:
             "assignee": lambda value: (
                 "unassigned" if value == UNASSIGNED else f"assignee: {names.get(value, value)}"
             ),
+            "sla": lambda value: "due soon" if value == "due_soon" else "target broken",
             "frustrated": lambda value: (
                 "frustrated customers" if value == "true" else "customers not frustrated"
             ),
@@ -225,7 +228,22 @@ def ticket_row(ticket: TicketRead, now: datetime | None = None) -> dict[str, str
         "assignee_id": str(ticket.assignee_id) if ticket.assignee_id is not None else "",
         "frustrated": "true" if ticket.frustrated else "",
         "language": ticket.language.upper() if ticket.language and ticket.language != "en" else "",
+        **sla_cells(ticket, now),
     }
+
+
+def sla_cells(ticket: TicketRead, now: datetime | None = None) -> dict[str, str]:
+    """The ticket's nearest service-level target in words (`sla_text`) and its tone."""
+    badge = sla_badge(
+        {
+            "first_response": ticket.first_response_due_at,
+            "next_response": ticket.next_response_due_at,
+            "resolution": ticket.resolution_due_at,
+        },
+        paused=ticket.sla_paused,
+        now=now or datetime.now(UTC),
+    )
+    return {"sla_text": badge.text, "sla_tone": badge.tone}
 
 
 def _stamp(iso: str) -> float:

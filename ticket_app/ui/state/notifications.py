@@ -13,7 +13,7 @@ import logging
 
 import reflex as rx
 
-from ticket_app.schemas import NotificationsReadRequest
+from ticket_app.schemas import NotificationsReadRequest, is_id_text
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.notifications import (
@@ -96,7 +96,7 @@ class NotificationsState(rx.State):
         self.rows, self.unread = notification_rows(page.items), page.unread
         self.loaded, self.unavailable = True, False
 
-    async def ticket_opened(self, actor: Actor, ticket_id: int) -> None:
+    async def _ticket_opened(self, actor: Actor, ticket_id: int) -> None:
         """Mark read what `actor` was told about a ticket they just opened.
 
         The ticket page's on_load calls this; the bell's count follows.
@@ -124,6 +124,8 @@ class NotificationsState(rx.State):
         actor, refusal = await authorize(self, Action.NOTIFICATIONS_READ)
         if actor is None:
             return refusal
+        if not (is_id_text(notification_id) and is_id_text(ticket_id)):
+            return None
         await self._mark(actor, NotificationsReadRequest(ids=[int(notification_id)]))
         return redirect(f"/tickets/{int(ticket_id)}")
 

@@ -319,7 +319,7 @@ class TicketPageState(rx.State):
         self._seen_marker = marker
         self._show(view)
         (await self.get_state(TicketListState))._remember_opened(str(ticket_id))
-        await (await self.get_state(NotificationsState)).ticket_opened(actor, ticket_id)
+        await (await self.get_state(NotificationsState))._ticket_opened(actor, ticket_id)
         # Moving focus to the heading tells screen readers the page changed (a client-side
         # navigation announces nothing by itself). The heading is rendered only with the
         # loaded ticket, after this message's focus move would run: so wait for it.

@@ -181,6 +181,7 @@ class TicketListState(rx.State):
     assignee: str = ""
     language: str = ""
     frustrated: str = ""
+    sla: str = ""
     sort: str = TicketSort.NEWEST.value
 
     staff: list[dict[str, str]] = rx.field(default_factory=list)
@@ -439,6 +440,12 @@ class TicketListState(rx.State):
     def filter_frustrated(self, checked: bool):
         """Show only tickets whose customer was frustrated, or all again."""
         return self._go(frustrated="true" if checked else "")
+
+    @rx.event
+    @session_setter
+    def filter_sla(self, value: str):
+        """Show only tickets due soon, or with a broken service-level target, or all."""
+        return self._go(sla=value)
 
     @rx.event
     @session_setter

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 import reflex as rx
 
-from ticket_app.schemas import SavedViewCreate, TicketFilters
+from ticket_app.schemas import SavedViewCreate, TicketFilters, TicketSort
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.bulk import count_matching
 from ticket_app.services.errors import ServiceError
@@ -23,16 +23,25 @@ from ticket_app.ui.state.session import authorize, session_setter
 logger = logging.getLogger(__name__)
 
 BUILTIN_VIEWS: tuple[tuple[str, str, str, ListQuery], ...] = (
-    ("open", "All open", "inbox", ListQuery(status="open")),
+    ("open", "All open", "inbox", ListQuery(status="open", sort=TicketSort.DUE.value)),
     ("mine", "Assigned to me", "user-check", ListQuery(assignee=ME)),
     ("unassigned", "Unassigned", "user-x", ListQuery(status="open", assignee=UNASSIGNED)),
+    ("due-soon", "Due soon", "alarm-clock", ListQuery(sla="due_soon", sort=TicketSort.DUE.value)),
+    (
+        "breached",
+        "Breached",
+        "alarm-clock-off",
+        ListQuery(sla="breached", sort=TicketSort.DUE.value),
+    ),
     ("all", "All tickets", "list", ListQuery()),
 )
 """(key, label, icon, query) of the queues every staff member has.
 
-"Unassigned" holds open tickets nobody owns, the work waiting to be picked up, so it counts what
-the dashboard's "Unassigned" row of open tickets by assignee counts; a resolved or closed ticket
-that was never assigned needs no one and stays out of it.
+"All open" lists the nearest service-level due time first; "Due soon" holds tickets whose
+running target falls due within SLA_DUE_SOON_MINUTES, "Breached" those with a broken target
+still running or paused. "Unassigned" holds open tickets nobody owns, the work waiting to be
+picked up, so it counts what the dashboard's "Unassigned" row of open tickets by assignee
+counts; a resolved or closed ticket that was never assigned needs no one and stays out of it.
 """
 
 
