@@ -124,7 +124,8 @@ class TicketSort(StrEnum):
 SORT_DESCRIPTION = (
     "`-created_at` newest first (default), `created_at` oldest first, `-updated_at` recently "
     "changed first, `-priority` critical first then newest, `status` open, in progress, "
-    "resolved, closed (newest first within each). Any other value is a 422 naming `sort`."
+    "pending, resolved, closed (newest first within each). Any other value is a 422 naming "
+    "`sort`."
 )
 
 
