@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from tests.support.database import scratch_postgres_database
+from tests.support.sla import reset_service_levels
 from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
 from ticket_app.services.access import Actor
@@ -25,6 +26,7 @@ SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
 TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
+    "notifications",
     "attachments",
     "mail_quarantine",
     "mail_messages",
@@ -67,8 +69,9 @@ def database_url(
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Engine]:
-    """The process pointed at an empty, migrated database (no tickets, no staff); yields its
-    engine. Sign-in failure counters and rate-limit counters start afresh too."""
+    """The process pointed at an empty, migrated database (no tickets, no staff; the seeded
+    service levels); yields its engine. Sign-in failure counters and rate-limit counters start
+    afresh too."""
     engine = use_database(database_url)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -76,6 +79,7 @@ def db(database_url: str) -> Iterator[Engine]:
         else:
             for table in TABLES:
                 connection.execute(sa.text(f"DELETE FROM {table}"))
+        reset_service_levels(connection)
     reset_login_limits()
     reset_rate_limits()
     yield engine

@@ -26,6 +26,7 @@ RETURN_PATHS: tuple[re.Pattern[str], ...] = tuple(
         r"/tokens",
         r"/mailboxes",
         r"/quarantine",
+        r"/notifications",
         r"/requesters/[1-9][0-9]{0,17}",
     )
 )

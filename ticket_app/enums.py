@@ -87,6 +87,24 @@ class EventKind(StrEnum):
     MAILBOX_CREATED = "mailbox_created"
     MAILBOX_CHANGED = "mailbox_changed"
     MAILBOX_REMOVED = "mailbox_removed"
+    SLA_BREACHED = "sla_breached"
+    SLA_WARNING = "sla_warning"
+    SLA_POLICY_CHANGED = "sla_policy_changed"
+    SLA_CALENDAR_CHANGED = "sla_calendar_changed"
+
+
+class NotificationKind(StrEnum):
+    """Why someone is told about a ticket in the console's bell.
+
+    `assigned`: the ticket was assigned to them; `replied`: someone else wrote on a ticket they
+    own; `sla_warning`: a service-level target of a ticket they own (or of an unowned one, for
+    the team) is close; `sla_breached`: such a target was broken.
+    """
+
+    ASSIGNED = "assigned"
+    REPLIED = "replied"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
 
 
 class CommentChannel(StrEnum):

@@ -269,6 +269,18 @@ class Settings(BaseSettings):
         ge=1,
         description="Messages one sender may open or add per hour; more are quarantined.",
     )
+    sla_warning_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="Share of an SLA target after which the background check records a "
+        "warning for the assignee (0.8: at 80% of the business time).",
+    )
+    sla_resolved_pauses: bool = Field(
+        default=False,
+        description="A resolved ticket pauses its next-response and resolution clocks instead "
+        "of stopping them (they resume where they stopped when it is reopened).",
+    )
     mail_reopen_max_days: float = Field(
         default=30.0,
         gt=0,

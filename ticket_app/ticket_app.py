@@ -22,6 +22,7 @@ from ticket_app.ui.pages import (
     dashboard_page,
     mailboxes_page,
     new_ticket_page,
+    notifications_page,
     quarantine_page,
     requester_page,
     setup_page,
@@ -34,6 +35,7 @@ from ticket_app.ui.state import SessionState, StatsState, TicketFormState, Ticke
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
+from ticket_app.ui.state.notifications import NotificationsState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
@@ -142,6 +144,12 @@ app.add_page(
     route="/quarantine",
     title="Quarantine · Triage Desk",
     on_load=QuarantineState.on_load,
+)
+app.add_page(
+    notifications_page,
+    route="/notifications",
+    title="Notifications · Triage Desk",
+    on_load=NotificationsState.on_load,
 )
 app.add_page(
     requester_page,

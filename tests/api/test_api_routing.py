@@ -169,6 +169,7 @@ NOT_200 = {
     "/api/mailboxes/{mailbox_id}/": (403, ""),
     "/api/mail/quarantine/": (403, ""),
     "/api/mail/quarantine/{quarantine_id}/raw/": (403, ""),
+    "/api/tickets/{ticket_id}/mail/{mail_id}/raw/": (404, "id"),
     "/api/tickets/{ticket_id}/comments/{comment_id}/raw/": (404, "id"),
     "/api/tickets/{ticket_id}/attachments/{attachment_id}/": (404, "id"),
     "/api/requesters/{requester_id}/": (404, "id"),

@@ -573,6 +573,38 @@ def test_the_eml_of_a_mail_comment_is_served_exactly(mta: TestClient, client: Te
     assert client.get(f"/api/tickets/{ticket_id}/comments/{comment_id}/raw").content == reply
 
 
+def test_a_tickets_mail_lists_the_first_message_and_serves_its_eml(
+    mta: TestClient, client: TestClient
+) -> None:
+    first = mail().as_bytes()
+    created = ingested(mta, first)
+    reply = mail(
+        "Re: Cannot log in",
+        "Still broken.",
+        message_id="<m2@customer.example>",
+        In_Reply_To="<m1@customer.example>",
+    ).as_bytes()
+    appended = ingested(mta, reply)
+    ticket_id = created["ticket_id"]
+    listed = client.get(f"/api/tickets/{ticket_id}/mail/")
+    assert listed.status_code == 200
+    rows = listed.json()
+    assert [(row["kind"], row["direction"], row["comment_id"]) for row in rows] == [
+        ("customer", "inbound", None),
+        ("customer", "inbound", appended["comment_id"]),
+    ]
+    assert "m1@customer.example" in rows[0]["message_id"]
+    assert rows[0]["raw_size"] == len(first)
+    response = client.get(f"/api/tickets/{ticket_id}/mail/{rows[0]['id']}/raw/")
+    assert_download(response, "message/rfc822", f"ticket-{ticket_id}-mail-{rows[0]['id']}.eml")
+    assert response.content == first
+    other = make_ticket(client)
+    assert client.get(f"/api/tickets/{other['id']}/mail/").json() == []
+    # A mail asked for under another ticket, or a ticket that does not exist, is not found.
+    assert error_field(client.get(f"/api/tickets/{other['id']}/mail/{rows[0]['id']}/raw/"), 404)
+    assert client.get("/api/tickets/999/mail/").status_code == 404
+
+
 def test_a_comment_that_is_not_mail_has_no_eml(mta: TestClient, client: TestClient) -> None:
     ticket = make_ticket(client)
     note = client.post(

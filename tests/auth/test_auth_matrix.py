@@ -151,6 +151,10 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/api/views/"): RouteSpec(Action.VIEWS_MANAGE_OWN, new_view, 201),
     ("DELETE", "/api/views/{view_id}/"): RouteSpec(Action.VIEWS_MANAGE_OWN, delete_own_view, 204),
     ("GET", "/api/me/"): RouteSpec(SIGNED_IN, plain, 200),
+    ("GET", "/api/notifications/"): RouteSpec(Action.NOTIFICATIONS_READ, plain, 200),
+    ("POST", "/api/notifications/read/"): RouteSpec(
+        Action.NOTIFICATIONS_READ, with_json({"all": True}), 200
+    ),
     # The e-mail channel: raw mail needs the mail:inbound scope; mailboxes and the quarantine
     # are an admin's, in a session (no token scope covers them); a ticket's mail and files are
     # read like the ticket. Ids other than the ticket's name no row: allowed is the route's 404.
@@ -179,6 +183,10 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/api/mail/quarantine/{quarantine_id}/discard/"): RouteSpec(
         Action.MAILBOXES_MANAGE, unknown_ids(plain), 404
     ),
+    ("GET", "/api/tickets/{ticket_id}/mail/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("GET", "/api/tickets/{ticket_id}/mail/{mail_id}/raw/"): RouteSpec(
+        Action.TICKETS_READ, unknown_ids(plain), 404
+    ),
     ("GET", "/api/tickets/{ticket_id}/comments/{comment_id}/raw/"): RouteSpec(
         Action.TICKETS_READ, unknown_ids(plain), 404
     ),
@@ -191,6 +199,21 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ),
     ("GET", "/api/requesters/{requester_id}/"): RouteSpec(
         Action.TICKETS_READ, unknown_ids(plain), 404
+    ),
+    # Service levels: read like tickets, written by an admin in a session (no token scope
+    # covers them). Ids name no row: an allowed caller reaches the route's own 404.
+    ("GET", "/api/sla/policies/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("POST", "/api/sla/policies/"): RouteSpec(Action.SLA_MANAGE, with_json({}), 422),
+    ("PUT", "/api/sla/policies/{policy_id}/"): RouteSpec(
+        Action.SLA_MANAGE, unknown_ids(with_json({"name": "Urgent", "calendar_id": 1})), 404
+    ),
+    ("DELETE", "/api/sla/policies/{policy_id}/"): RouteSpec(
+        Action.SLA_MANAGE, unknown_ids(plain), 404
+    ),
+    ("GET", "/api/sla/calendars/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("POST", "/api/sla/calendars/"): RouteSpec(Action.SLA_MANAGE, with_json({}), 422),
+    ("PUT", "/api/sla/calendars/{calendar_id}/"): RouteSpec(
+        Action.SLA_MANAGE, unknown_ids(with_json({"name": "Office"})), 404
     ),
     # Sign-in and setup answer everyone alike; an empty body is refused before any check.
     ("POST", "/api/auth/login/"): RouteSpec(PUBLIC, with_json({}), 422),

@@ -14,7 +14,13 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import ADMIN_EMAIL, SYSTEM, TEST_PASSWORD
 from ticket_app.enums import ActorKind, DeliveryStatus, EventKind, QuarantineStatus, Status
-from ticket_app.models import MailMessage, Requester, Ticket, TicketEvent
+from ticket_app.models import (
+    MailMessage,
+    Requester,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 from ticket_app.schemas import CommentCreate, MailboxCreate, TicketUpdate
 from ticket_app.services import comments, mailboxes, quarantine, task_queue, tickets
 from ticket_app.services.access import Actor
@@ -168,6 +174,50 @@ def test_an_auto_reply_leaves_a_pending_ticket_waiting(mail_env: Engine) -> None
     )
     assert ingest(out_of_office).outcome == "appended"
     assert _ticket(created.ticket_id).status == Status.PENDING
+
+
+def test_a_customer_mail_on_a_pending_ticket_restarts_its_service_level_clocks(
+    mail_env: Engine,
+) -> None:
+    created = ingest(_mail())
+    comments.add_comment(
+        created.ticket_id, CommentCreate(body="Send the logs?", public=True), actor=_staff_actor()
+    )
+    tickets.update_ticket(created.ticket_id, TicketUpdate(status=Status.PENDING), actor=SYSTEM)
+    waiting = _ticket(created.ticket_id)
+    assert waiting.sla_paused and waiting.resolution_due_at is None
+    assert waiting.first_response_due_at is None and waiting.next_response_due_at is None
+
+    ingest(_mail("Re: x", "the logs", message_id="<m8@x>", In_Reply_To="<m1@customer.example>"))
+
+    reopened = _ticket(created.ticket_id)
+    with service_session() as session:
+        policy = session.get(SlaPolicy, reopened.sla_policy_id)
+        reopened_at = session.execute(
+            sa.select(sa.func.max(TicketEvent.created_at)).where(TicketEvent.field == "status")
+        ).scalar_one()
+    assert reopened.status == Status.OPEN and not reopened.sla_paused
+    assert reopened.next_response_due_at == reopened_at + timedelta(
+        minutes=policy.next_response_minutes
+    )
+    assert reopened.resolution_due_at is not None
+
+
+def test_an_auto_reply_starts_no_next_response_clock(mail_env: Engine) -> None:
+    created = ingest(_mail())
+    comments.add_comment(
+        created.ticket_id, CommentCreate(body="Fixed?", public=True), actor=_staff_actor()
+    )
+    ingest(
+        _mail(
+            "Out of office: Re: x",
+            "I am away until Monday.",
+            message_id="<m9@x>",
+            In_Reply_To="<m1@customer.example>",
+            Auto_Submitted="auto-replied",
+        )
+    )
+    assert _ticket(created.ticket_id).next_response_due_at is None
 
 
 def test_a_reply_to_a_long_closed_ticket_starts_a_linked_one(mail_env: Engine) -> None:

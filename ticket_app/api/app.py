@@ -13,11 +13,13 @@ from ticket_app.api.health import HealthSummaryMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.mail import INBOUND_MAIL_PATH
 from ticket_app.api.mail import router as mail_router
+from ticket_app.api.notifications import router as notifications_router
 from ticket_app.api.rate_limits import RateLimitMiddleware
 from ticket_app.api.routing import install_api_fallback, refuse_unknown_query_parameters
 from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
 from ticket_app.api.similar import router as similar_router
+from ticket_app.api.sla import router as sla_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.api.views import router as views_router
 from ticket_app.services.tickets import training_rows
@@ -66,6 +68,8 @@ def create_api() -> FastAPI:
     api.include_router(views_router, dependencies=strict_query)
     api.include_router(similar_router, dependencies=strict_query)
     api.include_router(mail_router, dependencies=strict_query)
+    api.include_router(sla_router, dependencies=strict_query)
+    api.include_router(notifications_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(
         BodySizeLimitMiddleware,

@@ -1,7 +1,8 @@
 """What the API's routers share: permission and query aliases, filters, paging, errors.
 
-The list filters are read from the query string here (`ticket_filters`), the next page's link is
-built here (`next_page_url`), and every route documents the same error answers.
+The list filters are read from the query string here (`ticket_filters`, one parameter per entry
+of `schemas.LIST_FILTERS`), the next page's link is built here (`next_page_url`), and every
+route documents the same error answers.
 
 The routers (`api.tickets`, `api.comments`, `api.similar`, `api.bulk`, `api.views`) import these
 from here rather than from each other, so no router depends on a sibling.
@@ -9,24 +10,18 @@ from here rather than from each other, so no router depends on a sibling.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import inspect
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import AfterValidator, BeforeValidator
 
 from ticket_app.api.auth import current_actor, require
 from ticket_app.api.errors import documented_errors
-from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import (
-    ASSIGNEE_PATTERN,
-    LANGUAGE_PATTERN,
-    NO_NUL_PATTERN,
+    LIST_FILTERS,
     SORT_DESCRIPTION,
     TicketFilters,
     TicketSort,
-    parse_since,
-    storable_text,
 )
 from ticket_app.services import ticket_query
 from ticket_app.services.access import Action, Actor
@@ -44,67 +39,7 @@ AuditReader = Annotated[Actor, Depends(require(Action.AUDIT_READ))]
 ERROR_RESPONSES = documented_errors([400, 401, 403, 404, 405, 413, 422, 429, 503])
 
 
-def _optional_text(value: str | None) -> str | None:
-    return None if value is None else storable_text(value)
-
-
 PAGE_SIZE_MAX = get_settings().page_size_max
-SEARCH_DESCRIPTION = (
-    "Case-insensitive substring of title or description; `%`, `_` and `\\` are literal; empty "
-    "or blank: no filter. No NUL characters."
-)
-CategoryQuery = Annotated[Category | None, Query(description="Only this category.")]
-PriorityQuery = Annotated[Priority | None, Query(description="Only this priority.")]
-StatusQuery = Annotated[Status | None, Query(alias="status", description="Only this status.")]
-SearchQuery = Annotated[
-    str | None,
-    AfterValidator(_optional_text),
-    Query(
-        max_length=200,
-        description=SEARCH_DESCRIPTION,
-        json_schema_extra={"pattern": NO_NUL_PATTERN},
-    ),
-]
-QQuery = Annotated[
-    str | None,
-    AfterValidator(_optional_text),
-    Query(
-        max_length=200,
-        description="The console's name for `search` (same rules); given with `search`, a "
-        "ticket must match both.",
-        json_schema_extra={"pattern": NO_NUL_PATTERN},
-    ),
-]
-_SINCE_RULE = (
-    "RFC 3339 date-time with a UTC offset (`Z` or `+01:00`; write `+` as `%2B` in a URL); "
-    "a time without an offset is a 422."
-)
-CreatedSinceQuery = Annotated[
-    datetime | None,
-    BeforeValidator(parse_since),
-    Query(description=f"Only tickets created at or after this instant. {_SINCE_RULE}"),
-]
-UpdatedSinceQuery = Annotated[
-    datetime | None,
-    BeforeValidator(parse_since),
-    Query(
-        description="Only tickets last changed at or after this instant. For incremental sync "
-        "pass the newest `updated_at` you hold minus a minute and skip tickets you hold with "
-        "the same `id` and `updated_at`: concurrent writes commit in a slightly different "
-        f"order than they were stamped. {_SINCE_RULE}"
-    ),
-]
-LanguageQuery = Annotated[
-    str | None,
-    Query(
-        pattern=LANGUAGE_PATTERN,
-        description="Only tickets detected in this language (ISO 639-1 code, e.g. `de`).",
-    ),
-]
-FrustratedQuery = Annotated[
-    bool | None,
-    Query(description="`true`: only tickets from frustrated customers; `false`: only others."),
-]
 LimitQuery = Annotated[
     int | None,
     Query(
@@ -112,14 +47,6 @@ LimitQuery = Annotated[
         le=PAGE_SIZE_MAX,
         description=f"Page size, 1 to {PAGE_SIZE_MAX} (default "
         f"{get_settings().page_size_default}); outside that range: 422 naming `limit`.",
-    ),
-]
-AssigneeQuery = Annotated[
-    str | None,
-    Query(
-        pattern=ASSIGNEE_PATTERN,
-        description="`me` (the signed-in user, or the token's owner), `none` (unassigned) or a "
-        "staff user's id; anything else is a 422 naming `assignee`.",
     ),
 ]
 SortQuery = Annotated[TicketSort, Query(description=SORT_DESCRIPTION)]
@@ -132,38 +59,39 @@ CursorQuery = Annotated[
 ]
 
 
-def ticket_filters(
-    caller: Annotated[Actor | None, Depends(current_actor)],
-    category: CategoryQuery = None,
-    priority: PriorityQuery = None,
-    status_: StatusQuery = None,
-    search: SearchQuery = None,
-    q: QQuery = None,
-    created_since: CreatedSinceQuery = None,
-    updated_since: UpdatedSinceQuery = None,
-    assignee: AssigneeQuery = None,
-    language: LanguageQuery = None,
-    frustrated: FrustratedQuery = None,
-) -> TicketFilters:
+def ticket_filters(caller: Actor | None, **values: Any) -> TicketFilters:
     """The list, stats and export filters from the query string; all combine with AND.
 
+    One query parameter per `LIST_FILTERS` entry: the signature below is built from the table.
     `assignee=me` is the calling user (a token's owner); the route's own permission dependency
     has already refused a request without a credential.
     """
-    return TicketFilters(
-        category=category,
-        priority=priority,
-        status=status_,
-        search=search,
-        q=q,
-        created_since=created_since,
-        updated_since=updated_since,
-        assignee=None if assignee is None else ticket_query.resolve_assignee(assignee, caller),
-        language=language,
-        frustrated=frustrated,
-    )
+    if values.get("assignee") is not None:
+        values["assignee"] = ticket_query.resolve_assignee(values["assignee"], caller)
+    return TicketFilters(**values)
 
 
+ticket_filters.__signature__ = inspect.Signature(
+    [
+        inspect.Parameter(
+            "caller",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=Annotated[Actor | None, Depends(current_actor)],
+        ),
+        *(
+            inspect.Parameter(
+                item.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[
+                    item.query_type, Query(description=item.description, **item.rules)
+                ],
+            )
+            for item in LIST_FILTERS
+        ),
+    ],
+    return_annotation=TicketFilters,
+)
 Filters = Annotated[TicketFilters, Depends(ticket_filters)]
 
 

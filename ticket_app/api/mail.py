@@ -4,6 +4,8 @@
   MTA pipe or a provider's raw-MIME forwarding; tokens need the `mail:inbound` scope.
 - `/api/mailboxes/`: connect, list, change, test and remove support addresses (admins).
 - `/api/mail/quarantine/`: mail that could not be taken in; read it, retry it, discard it.
+- `/api/tickets/{id}/mail/`: every mail of a ticket, received or sent (the first one too);
+  `.../mail/{mail_id}/raw/` its `.eml`.
 - `/api/tickets/{id}/comments/{comment_id}/raw/`: the `.eml` of a mail on a ticket (staff);
   `.../resend/`: queue a failed reply again; `/api/tickets/{id}/attachments/`: its files.
 - `/api/requesters/{id}/`: a customer and their tickets.
@@ -29,6 +31,7 @@ from ticket_app.schemas import (
     MailboxUpdate,
     QuarantineRead,
     RequesterRead,
+    TicketMailRead,
 )
 from ticket_app.services import (
     attachments,
@@ -52,6 +55,7 @@ InboundMailer = Annotated[Actor, Depends(require(Action.MAIL_INBOUND))]
 MailboxId = Annotated[int, Path(ge=1, description="A mailbox's id.")]
 QuarantineId = Annotated[int, Path(ge=1, description="A quarantined message's id.")]
 CommentId = Annotated[int, Path(ge=1, description="A comment's id on this ticket.")]
+MailId = Annotated[int, Path(ge=1, description="An e-mail's id on this ticket.")]
 AttachmentId = Annotated[int, Path(ge=1, description="An attachment's id on this ticket.")]
 RFC822 = "message/rfc822"
 INBOUND_MAIL_PATH = "/api/inbound/email"
@@ -204,6 +208,30 @@ def discard_quarantined(quarantine_id: QuarantineId, actor: MailAdmin) -> Respon
     """Mark a held message discarded (kept for the record, no longer listed as held)."""
     quarantine_service.discard(quarantine_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@_route(
+    "GET",
+    "/tickets/{ticket_id:int}/mail",
+    response_model=list[TicketMailRead],
+    summary="A ticket's e-mails",
+)
+def list_ticket_mail(ticket_id: TicketId, actor: Reader) -> list[TicketMailRead]:
+    """Every e-mail of the ticket, received and sent, oldest first (the first one included)."""
+    return mail_messages.ticket_mail(ticket_id, actor=actor)
+
+
+@_route(
+    "GET",
+    "/tickets/{ticket_id:int}/mail/{mail_id:int}/raw",
+    response_class=Response,
+    responses=_EML_RESPONSE,
+    summary="One e-mail of a ticket (.eml)",
+)
+def ticket_mail_raw(ticket_id: TicketId, mail_id: MailId, actor: Reader) -> Response:
+    """The message exactly as received or sent, for staff who may read the ticket."""
+    raw = mail_messages.ticket_mail_raw(ticket_id, mail_id, actor=actor)
+    return _eml(raw, f"ticket-{ticket_id}-mail-{mail_id}")
 
 
 @_route(

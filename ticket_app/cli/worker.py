@@ -1,4 +1,4 @@
-"""The `worker` command: run the background jobs (mail fetch, mail delivery, their schedules).
+"""The `worker` command: run the background jobs (mail fetch and delivery, the SLA check).
 
 `serve` starts one itself unless WORKER_EMBEDDED is false (the compose set-up runs it as its
 own service). The jobs run on the task queue (`services.task_queue`, huey) in worker threads.
@@ -16,7 +16,14 @@ import typer
 
 from ticket_app.cli.common import database_option
 from ticket_app.cli.database import connect_migrated
-from ticket_app.services import mail_fetch, mail_inbound, mail_outbound, mailboxes, task_queue
+from ticket_app.services import (
+    mail_fetch,
+    mail_inbound,
+    mail_outbound,
+    mailboxes,
+    sla,
+    task_queue,
+)
 
 PARENT_CHECK_SECONDS = 1.0
 
@@ -37,10 +44,11 @@ def worker(
     parent_pid: int | None = typer.Option(None, "--parent-pid", hidden=True),
     database_url: str | None = database_option,
 ) -> None:
-    """Run the background jobs until stopped: mail fetch, sending and retries.
+    """Run the background jobs until stopped: mail fetch, sending and retries, SLA checks.
 
     Every active mailbox is fetched each MAIL_FETCH_INTERVAL_SECONDS; queued replies are sent
-    and failed sends retried, on the queue named by TASK_QUEUE_URL. Ctrl-C or SIGTERM let
+    and failed sends retried, and every minute the service-level check records breaches and
+    warnings, on the queue named by TASK_QUEUE_URL. Ctrl-C or SIGTERM let
     running jobs finish. Locks left by a killed worker are cleared at start.
     """
     connect_migrated(database_url, "mail_messages")
@@ -55,6 +63,7 @@ def worker(
         max_delay=1.0,
     )
     mail_fetch.clear_fetch_locks()
+    sla.clear_check_lock()
     if mailboxes.active_mailbox_ids():
         mail_inbound.warm_up()
     mail_fetch.schedule_fetches(seconds_left=60 - time.gmtime().tm_sec)

@@ -16,6 +16,7 @@ from ticket_app.enums import (
     ImportStatus,
     MailDirection,
     MailKind,
+    NotificationKind,
     Priority,
     QuarantineStatus,
     Role,
@@ -36,6 +37,7 @@ from ticket_app.models.base import (
 from ticket_app.models.tickets import (
     EXTERNAL_ID_MAX_LENGTH,
     PRIORITY_RANK_SQL,
+    SLA_TICKET_CHECKS,
     STATUS_RANK_SQL,
     SUGGESTED_TITLE_MAX_LENGTH,
     TICKET_CHECKS,
@@ -72,7 +74,15 @@ from ticket_app.models.mail import (
     QuarantinedMail,
     Requester,
 )
+from ticket_app.models.sla import (
+    MAX_TARGET_MINUTES,
+    SLA_CALENDAR_CHECKS,
+    SLA_POLICY_CHECKS,
+    SlaCalendar,
+    SlaPolicy,
+)
 
+from ticket_app.models.notifications import NOTIFICATION_CHECKS, Notification
 # isort: on
 
 __all__ = [
@@ -87,12 +97,17 @@ __all__ = [
     "MAILBOX_CHECKS",
     "MAIL_MESSAGE_CHECKS",
     "MAX_ROW_ID",
+    "MAX_TARGET_MINUTES",
     "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
+    "NOTIFICATION_CHECKS",
     "PRIORITY_RANK_SQL",
     "QUARANTINE_CHECKS",
     "REQUESTER_CHECKS",
     "SAVED_VIEW_CHECKS",
+    "SLA_CALENDAR_CHECKS",
+    "SLA_POLICY_CHECKS",
+    "SLA_TICKET_CHECKS",
     "STAFF_USER_CHECKS",
     "STATUS_RANK_SQL",
     "SUGGESTED_TITLE_MAX_LENGTH",
@@ -113,12 +128,16 @@ __all__ = [
     "MailKind",
     "MailMessage",
     "Mailbox",
+    "Notification",
+    "NotificationKind",
     "Priority",
     "QuarantineStatus",
     "QuarantinedMail",
     "Requester",
     "Role",
     "SavedView",
+    "SlaCalendar",
+    "SlaPolicy",
     "StaffSession",
     "StaffUser",
     "Status",

@@ -51,6 +51,19 @@ PRIORITY_RANK_SQL = (
     "WHEN 'low' THEN 1 ELSE 0 END"
 )
 """`priority_rank`: critical 4 .. low 1, so "critical first" is a descending index scan."""
+SLA_TICKET_CHECKS: dict[str, str] = {
+    "ck_tickets_sla_due_at": (
+        "sla_due_at IS NULL OR sla_due_at = first_response_due_at "
+        "OR sla_due_at = next_response_due_at OR sla_due_at = resolution_due_at"
+    ),
+    "ck_tickets_sla_policy_dues": (
+        "sla_policy_id IS NOT NULL OR (first_response_due_at IS NULL "
+        "AND next_response_due_at IS NULL AND resolution_due_at IS NULL)"
+    ),
+}
+"""The service-level columns' CHECKs (migration 0013): the nearest due instant is one of the
+three, and due instants need a policy."""
+
 STATUS_RANK_SQL = (
     "CASE status WHEN 'open' THEN 5 WHEN 'in_progress' THEN 4 WHEN 'pending' THEN 3 "
     "WHEN 'resolved' THEN 2 WHEN 'closed' THEN 1 ELSE 0 END"
@@ -89,6 +102,24 @@ class Ticket(SQLModel, table=True):
         sa.Index("ix_tickets_language_created_at_id", "language", "created_at", "id"),
         sa.Index("ix_tickets_frustrated_created_at_id", "frustrated", "created_at", "id"),
         sa.Index("ix_tickets_duplicate_of_id", "duplicate_of_id"),
+        *(sa.CheckConstraint(sql, name=name) for name, sql in SLA_TICKET_CHECKS.items()),
+        *(
+            sa.Index(
+                f"ix_tickets_{column}_id",
+                column,
+                "id",
+                sqlite_where=sa.text(f"{column} IS NOT NULL"),
+                postgresql_where=sa.text(f"{column} IS NOT NULL"),
+            )
+            for column in ("sla_due_at", "sla_breached_at")
+        ),
+        sa.Index(
+            "ix_tickets_sla_next_check_at",
+            "sla_next_check_at",
+            sqlite_where=sa.text("sla_next_check_at IS NOT NULL"),
+            postgresql_where=sa.text("sla_next_check_at IS NOT NULL"),
+        ),
+        sa.Index("ix_tickets_sla_policy_id", "sla_policy_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -189,4 +220,48 @@ class Ticket(SQLModel, table=True):
         default=None,
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
         description="The ticket this one was merged into as a duplicate (closed then).",
+    )
+    # Service levels (migration 0013): what `services.sla.refresh_ticket_sla` computed last.
+    sla_policy_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("sla_policies.id"), nullable=True),
+        description="The SLA policy whose targets apply (none: no policy, no due times).",
+    )
+    first_response_due_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    next_response_due_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    resolution_due_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    first_response_breached_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    next_response_breached_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    resolution_breached_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True)
+    )
+    sla_due_at: datetime | None = Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=True),
+        description="The nearest due instant of the running clocks ('due soonest', 'due soon').",
+    )
+    sla_breached_at: datetime | None = Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=True),
+        description="The earliest breach of a clock still running or paused ('breached').",
+    )
+    sla_paused: bool = Field(
+        default=False,
+        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()),
+    )
+    sla_next_check_at: datetime | None = Field(
+        default=None,
+        sa_column=sa.Column(UTCDateTime(), nullable=True),
+        description="When the background check must look again: the next warning or due "
+        "instant not yet recorded (none: nothing to wait for).",
     )

@@ -56,8 +56,10 @@ from ticket_app.schemas.list_query import (
     ASSIGNEE_NONE,
     ASSIGNEE_PATTERN,
     LANGUAGE_PATTERN,
+    LIST_FILTERS,
     SORT_DESCRIPTION,
     BulkFilters,
+    ListFilter,
     SearchFilterText,
     SinceTime,
     TicketFilters,
@@ -75,8 +77,22 @@ from ticket_app.schemas.mail import (
     QuarantineRead,
     RequesterRead,
     RequesterTicket,
+    TicketMailRead,
+)
+from ticket_app.schemas.notifications import (
+    NotificationPage,
+    NotificationRead,
+    NotificationsReadRequest,
+    NotificationsReadResult,
 )
 from ticket_app.schemas.similarity import MergeRequest, MergeResult, SimilarTicket
+from ticket_app.schemas.sla import (
+    SlaCalendarRead,
+    SlaCalendarWrite,
+    SlaPolicyCreate,
+    SlaPolicyRead,
+    SlaPolicyWrite,
+)
 from ticket_app.schemas.stats import AssigneeLoad, TicketStats, TriageOverrideStats
 from ticket_app.schemas.tickets import TicketCreate, TicketPage, TicketRead, TicketUpdate
 from ticket_app.schemas.views import VIEW_QUERY_KEYS, SavedViewCreate, SavedViewRead
@@ -93,6 +109,7 @@ __all__ = [
     "EXTERNAL_ID_MAX_LENGTH",
     "INVISIBLE_RANGES",
     "LANGUAGE_PATTERN",
+    "LIST_FILTERS",
     "MAX_BULK_IDS",
     "MAX_ROW_ID",
     "NAME_MAX_LENGTH",
@@ -127,6 +144,7 @@ __all__ = [
     "ExistingTicket",
     "ExternalId",
     "InboundMailResult",
+    "ListFilter",
     "MailboxCreate",
     "MailboxRead",
     "MailboxUpdate",
@@ -135,6 +153,10 @@ __all__ = [
     "MergeResult",
     "NameText",
     "NewToken",
+    "NotificationPage",
+    "NotificationRead",
+    "NotificationsReadRequest",
+    "NotificationsReadResult",
     "Priority",
     "QuarantineRead",
     "RequesterEmail",
@@ -148,9 +170,15 @@ __all__ = [
     "SearchText",
     "SimilarTicket",
     "SinceTime",
+    "SlaCalendarRead",
+    "SlaCalendarWrite",
+    "SlaPolicyCreate",
+    "SlaPolicyRead",
+    "SlaPolicyWrite",
     "Status",
     "TicketCreate",
     "TicketFilters",
+    "TicketMailRead",
     "TicketPage",
     "TicketRead",
     "TicketSort",

@@ -1,17 +1,33 @@
-"""The ticket list's filters and sort, shared by the list, the stats, the export and bulk."""
+"""The ticket list's filters and sort, shared by the list, the stats, the export and bulk.
+
+`LIST_FILTERS` declares every filter once: the API's query parameter (`api.deps`), a saved
+view's key and value (`schemas.views`), the console's URL (`ui.logic.tickets.ListQuery`) and,
+for a filter that keeps tickets whose column equals the value, its WHERE clause
+(`services.ticket_query`) all come from it. `TicketFilters` (what the services take) and
+`BulkFilters` (the strict model of the query-string names) hold a field per filter.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from ticket_app.enums import Category, Priority, Status
-from ticket_app.schemas.fields import SearchText
+from ticket_app.schemas.fields import NO_NUL_PATTERN, SearchText, storable_text
 
 ASSIGNEE_NONE = "none"
 ASSIGNEE_ME = "me"
@@ -171,13 +187,14 @@ class BulkFilters(BaseModel):
 
     @classmethod
     def from_query(cls, params: Mapping[str, str], *, lenient: bool = False) -> BulkFilters:
-        """The filters of query-string values, `frustrated` being exactly `true` or `false`.
+        """The filters of query-string values, a yes/no filter being exactly `true` or `false`.
 
         Strict (saved views): ValidationError for an unknown key or a value the list refuses.
         Lenient (URLs typed by people in the console): such keys and values are dropped.
         """
+        booleans = {item.name for item in LIST_FILTERS if item.query_type == bool | None}
         values = {
-            key: _QUERY_BOOLEANS.get(value, value) if key == "frustrated" else value
+            key: _QUERY_BOOLEANS.get(value, value) if key in booleans else value
             for key, value in params.items()
         }
         if not lenient:
@@ -190,3 +207,110 @@ class BulkFilters(BaseModel):
                 continue
             kept[key] = value
         return cls.model_validate(kept)
+
+
+def _optional_text(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
+
+
+def _choice(enum: type[StrEnum]) -> dict[str, Any]:
+    return {"type": "string", "enum": [member.value for member in enum]}
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """One filter of the ticket list, as every layer reads it.
+
+    `name` is the query parameter, the field of `TicketFilters` and `BulkFilters` and a saved
+    view's key. `query_type` is the API parameter's type (None allowed; validators inside
+    `Annotated`), `description` and `rules` its description and constraints in
+    `/api/openapi.json` (keyword arguments of FastAPI's `Query`). `view_value` is the JSON
+    schema of the value in a saved view's `query` (always a string). `column` names the tickets
+    column the value must equal, or None when `services.ticket_query` has the filter's own
+    WHERE clause. `in_console` says whether the console's list URL carries it (`ListQuery`).
+    """
+
+    name: str
+    query_type: Any
+    description: str
+    view_value: dict[str, Any]
+    rules: dict[str, Any] = field(default_factory=dict)
+    column: str | None = None
+    in_console: bool = True
+
+
+SEARCH_RULES = {"max_length": 200, "json_schema_extra": {"pattern": NO_NUL_PATTERN}}
+SEARCH_VALUE = {"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN}
+SINCE_RULE = (
+    "RFC 3339 date-time with a UTC offset (`Z` or `+01:00`; write `+` as `%2B` in a URL); "
+    "a time without an offset is a 422."
+)
+SINCE_VALUE = {"type": "string", "format": "date-time"}
+
+LIST_FILTERS: tuple[ListFilter, ...] = (
+    ListFilter(
+        "category", Category | None, "Only this category.", _choice(Category), column="category"
+    ),
+    ListFilter(
+        "priority", Priority | None, "Only this priority.", _choice(Priority), column="priority"
+    ),
+    ListFilter("status", Status | None, "Only this status.", _choice(Status), column="status"),
+    ListFilter(
+        "search",
+        Annotated[str | None, AfterValidator(_optional_text)],
+        "Case-insensitive substring of title or description; `%`, `_` and `\\` are literal; "
+        "empty or blank: no filter. No NUL characters.",
+        SEARCH_VALUE,
+        SEARCH_RULES,
+        in_console=False,
+    ),
+    ListFilter(
+        "q",
+        Annotated[str | None, AfterValidator(_optional_text)],
+        "The console's name for `search` (same rules); given with `search`, a ticket must match "
+        "both.",
+        SEARCH_VALUE,
+        SEARCH_RULES,
+    ),
+    ListFilter(
+        "created_since",
+        Annotated[datetime | None, BeforeValidator(parse_since)],
+        f"Only tickets created at or after this instant. {SINCE_RULE}",
+        SINCE_VALUE,
+        in_console=False,
+    ),
+    ListFilter(
+        "updated_since",
+        Annotated[datetime | None, BeforeValidator(parse_since)],
+        "Only tickets last changed at or after this instant. For incremental sync pass the "
+        "newest `updated_at` you hold minus a minute and skip tickets you hold with the same "
+        "`id` and `updated_at`: concurrent writes commit in a slightly different order than "
+        f"they were stamped. {SINCE_RULE}",
+        SINCE_VALUE,
+        in_console=False,
+    ),
+    ListFilter(
+        "assignee",
+        str | None,
+        "`me` (the signed-in user, or the token's owner), `none` (unassigned) or a staff user's "
+        "id; anything else is a 422 naming `assignee`.",
+        {"type": "string", "pattern": ASSIGNEE_PATTERN},
+        {"pattern": ASSIGNEE_PATTERN},
+    ),
+    ListFilter(
+        "language",
+        str | None,
+        "Only tickets detected in this language (ISO 639-1 code, e.g. `de`).",
+        {"type": "string", "pattern": LANGUAGE_PATTERN},
+        {"pattern": LANGUAGE_PATTERN},
+        column="language",
+    ),
+    ListFilter(
+        "frustrated",
+        bool | None,
+        "`true`: only tickets from frustrated customers; `false`: only others.",
+        {"type": "string", "enum": ["true", "false"]},
+        column="frustrated",
+    ),
+)
+"""Every list filter, in the order of the list's query parameters in `/api/openapi.json`."""

@@ -18,7 +18,15 @@ from pydantic import (
     field_validator,
 )
 
-from ticket_app.enums import Priority, QuarantineStatus, Status, TlsMode
+from ticket_app.enums import (
+    DeliveryStatus,
+    MailDirection,
+    MailKind,
+    Priority,
+    QuarantineStatus,
+    Status,
+    TlsMode,
+)
 from ticket_app.schemas.fields import NameText, RequesterEmail, iso_utc, never_null
 
 # No whitespace (ECMAScript's and Python's alike, spelled out: `\s` differs between the JSON
@@ -199,6 +207,36 @@ class AttachmentRead(BaseModel):
 
     @field_serializer("created_at", when_used="json")
     def _utc(self, value: datetime) -> str | None:
+        return iso_utc(value)
+
+
+class TicketMailRead(BaseModel):
+    """One e-mail of a ticket, received or sent, as stored (newest last in a list).
+
+    `comment_id` is the comment it carries (None for the mail that opened the ticket, an
+    acknowledgement or a bounce); `delivery_status` and `delivery_error` describe outgoing
+    mail only; `raw_size` is the `.eml`'s size in bytes (0 when it was not kept), downloadable
+    at `/api/tickets/{ticket_id}/mail/{id}/raw/`.
+    """
+
+    id: int
+    ticket_id: int
+    comment_id: int | None
+    direction: MailDirection
+    kind: MailKind
+    message_id: str
+    from_address: str | None
+    from_name: str | None
+    to_address: str | None
+    subject: str
+    delivery_status: DeliveryStatus | None
+    delivery_error: str | None
+    raw_size: int
+    created_at: datetime
+    sent_at: datetime | None
+
+    @field_serializer("created_at", "sent_at", when_used="json")
+    def _utc(self, value: datetime | None) -> str | None:
         return iso_utc(value)
 
 

@@ -173,7 +173,76 @@ class TicketRead(BaseModel):
         description="The ticket this one was merged into as a duplicate (it is closed then).",
     )
 
-    @field_serializer("created_at", "updated_at", "first_public_reply_at", when_used="json")
+    sla_policy_id: int | None = Field(
+        default=None,
+        description="The service-level policy whose targets apply (`/api/sla/policies/`); null: "
+        "none (no due times).",
+    )
+    first_response_due_at: datetime | None = Field(
+        default=None,
+        description="When the first public reply is due, while that clock runs (in the past when "
+        "overdue); null when answered, stopped or without a target.",
+        json_schema_extra={"format": "date-time"},
+    )
+    next_response_due_at: datetime | None = Field(
+        default=None,
+        description="When the answer to the customer's latest message is due, while that clock "
+        "runs; null otherwise.",
+        json_schema_extra={"format": "date-time"},
+    )
+    resolution_due_at: datetime | None = Field(
+        default=None,
+        description="When resolution is due, while that clock runs; null when resolved, paused "
+        "(pending) or without a target.",
+        json_schema_extra={"format": "date-time"},
+    )
+    first_response_breached_at: datetime | None = Field(
+        default=None,
+        description="When the first-response target ran out without a reply; null if it has not.",
+        json_schema_extra={"format": "date-time"},
+    )
+    next_response_breached_at: datetime | None = Field(
+        default=None,
+        description="When the latest next-response target ran out without a reply; null if it has "
+        "not.",
+        json_schema_extra={"format": "date-time"},
+    )
+    resolution_breached_at: datetime | None = Field(
+        default=None,
+        description="When the resolution target ran out; null if it has not.",
+        json_schema_extra={"format": "date-time"},
+    )
+    sla_due_at: datetime | None = Field(
+        default=None,
+        description="The nearest due instant of the running service-level clocks; null: none "
+        "running.",
+        json_schema_extra={"format": "date-time"},
+    )
+    sla_breached_at: datetime | None = Field(
+        default=None,
+        description="The earliest breach of a clock still running or paused (the ticket is late "
+        "now); null: none.",
+        json_schema_extra={"format": "date-time"},
+    )
+    sla_paused: bool = Field(
+        default=False,
+        description="The resolution and next-response clocks are paused (the ticket is pending).",
+    )
+
+    @field_serializer(
+        "created_at",
+        "updated_at",
+        "first_public_reply_at",
+        "first_response_due_at",
+        "next_response_due_at",
+        "resolution_due_at",
+        "first_response_breached_at",
+        "next_response_breached_at",
+        "resolution_breached_at",
+        "sla_due_at",
+        "sla_breached_at",
+        when_used="json",
+    )
     def _utc_with_offset(self, value: datetime | None) -> str | None:
         """ISO 8601 with an explicit `+00:00` offset (what every ISO parser reads back)."""
         return iso_utc(value)

@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ticket_app.enums import Category, Priority, Status
 from ticket_app.models import NAME_MAX_LENGTH
-from ticket_app.schemas.fields import NO_NUL_PATTERN, NameText
-from ticket_app.schemas.list_query import ASSIGNEE_PATTERN, LANGUAGE_PATTERN, TicketSort
+from ticket_app.schemas.fields import NameText
+from ticket_app.schemas.list_query import LIST_FILTERS, TicketSort
 
-
-def _view_query_schema(schema: dict[str, Any]) -> None:
-    """A view's `query` in the schema: the list's parameters, each with the list's rule."""
-
-    def choice(enum: type[StrEnum]) -> dict[str, Any]:
-        return {"type": "string", "enum": [member.value for member in enum]}
-
-    search = {"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN}
-    since = {"type": "string", "format": "date-time"}
-    schema["properties"] = {
-        "category": choice(Category),
-        "priority": choice(Priority),
-        "status": choice(Status),
-        "search": search,
-        "q": search,
-        "assignee": {"type": "string", "pattern": ASSIGNEE_PATTERN},
-        "sort": choice(TicketSort),
-        "language": {"type": "string", "pattern": LANGUAGE_PATTERN},
-        "frustrated": {"type": "string", "enum": ["true", "false"]},
-        "created_since": since,
-        "updated_since": since,
-    }
-    schema["additionalProperties"] = False
-
-
-VIEW_QUERY_KEYS = (
+# The keys in the order saved views published them; a filter added later follows, in table order.
+_PUBLISHED_KEYS = (
     "category",
     "priority",
     "status",
@@ -50,7 +24,18 @@ VIEW_QUERY_KEYS = (
     "created_since",
     "updated_since",
 )
-"""The list's query parameters a saved view may hold."""
+VIEW_QUERY_KEYS = _PUBLISHED_KEYS + tuple(
+    item.name for item in LIST_FILTERS if item.name not in _PUBLISHED_KEYS
+)
+"""The list's query parameters a saved view may hold: every list filter and `sort`."""
+
+
+def _view_query_schema(schema: dict[str, Any]) -> None:
+    """A view's `query` in the schema: the list's parameters, each with the list's rule."""
+    values = {item.name: item.view_value for item in LIST_FILTERS}
+    values["sort"] = {"type": "string", "enum": [member.value for member in TicketSort]}
+    schema["properties"] = {key: values[key] for key in VIEW_QUERY_KEYS}
+    schema["additionalProperties"] = False
 
 
 class SavedViewCreate(BaseModel):

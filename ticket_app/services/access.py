@@ -37,6 +37,8 @@ class Action(StrEnum):
     VIEWS_SHARE = "views.share"
     MAILBOXES_MANAGE = "mailboxes.manage"
     MAIL_INBOUND = "mail.inbound"
+    SLA_MANAGE = "sla.manage"
+    NOTIFICATIONS_READ = "notifications.read"
 
 
 class Scope(StrEnum):
@@ -58,6 +60,7 @@ _VIEWER = frozenset(
         Action.AUDIT_READ,
         Action.TOKENS_MANAGE_OWN,
         Action.VIEWS_MANAGE_OWN,
+        Action.NOTIFICATIONS_READ,
     }
 )
 _AGENT = _VIEWER | {
@@ -74,6 +77,7 @@ _ADMIN = _AGENT | {
     Action.STAFF_MANAGE,
     Action.VIEWS_SHARE,
     Action.MAILBOXES_MANAGE,
+    Action.SLA_MANAGE,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -86,6 +90,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.TICKETS_READ: Scope.TICKETS_READ,
     Action.AUDIT_READ: Scope.TICKETS_READ,
+    # A token reads (and marks read) its owner's notifications, as scripts that triage do.
+    Action.NOTIFICATIONS_READ: Scope.TICKETS_READ,
     Action.TICKETS_EXPORT: Scope.TICKETS_READ,
     Action.TICKETS_CREATE: Scope.TICKETS_WRITE,
     Action.TICKETS_EDIT: Scope.TICKETS_WRITE,
@@ -104,6 +110,8 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.MAIL_INBOUND: Scope.MAIL_INBOUND,
     # Mailbox credentials are an admin's, in the console or the CLI; no token handles them.
     Action.MAILBOXES_MANAGE: None,
+    # Service levels are the team's promise to its customers: an admin sets them in person.
+    Action.SLA_MANAGE: None,
 }
 """Action -> the token scope that covers it; None: no token may do it."""
 

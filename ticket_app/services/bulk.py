@@ -43,6 +43,7 @@ from ticket_app.services.errors import (
     InvalidInputError,
     TicketNotFoundError,
 )
+from ticket_app.services.sla import CLOCK_FIELDS, refresh_tickets_sla
 from ticket_app.services.stats import counted_total, reads_counts
 from ticket_app.services.ticket_query import filter_clauses, resolve_assignee
 from ticket_app.services.tickets import LABEL_FIELDS, check_assignee
@@ -190,7 +191,8 @@ def _apply(
     One UPDATE statement whatever the values: a field every ticket gets the same value for is
     set plainly, one whose values differ (an undo) through a CASE on the id. A single statement
     fires the count triggers once, so the count rows are locked in their key order (see the
-    module docstring).
+    module docstring). Tickets whose status, priority or category changed get their SLA
+    columns recomputed in the same transaction.
     """
     if not new_values:
         return
@@ -237,6 +239,8 @@ def _apply(
             for name, value in new_values[ticket_id].items()
         ],
     )
+    clocked = [ticket_id for ticket_id in ids if new_values[ticket_id].keys() & set(CLOCK_FIELDS)]
+    refresh_tickets_sla(session, clocked)
 
 
 # Given the fields' current values of one locked ticket: the values to write (field -> value).

@@ -44,6 +44,8 @@ from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
 from ticket_app.services.mail_messages import mail_by_comment
+from ticket_app.services.notifications import notify_reply
+from ticket_app.services.sla import refresh_ticket_sla
 from ticket_app.services.ticket_query import is_row_id
 
 _CURSOR_PREFIX = "c1:"
@@ -116,7 +118,8 @@ def add_comment(
 
     In one transaction: the comment, the ticket's `updated_at` set to the comment's time, its
     `first_public_reply_at` when this is the first public reply by a staff user, and a
-    `commented` audit event (field `public` or `internal`, new value the comment's id). A
+    `commented` audit event (field `public` or `internal`, new value the comment's id), and a
+    notification to the ticket's assignee when someone else wrote it. A
     staff member's public reply on a ticket with a requester address is also queued as an
     e-mail (when a mailbox is connected) and sent in the background: saving never waits for,
     or fails because of, the mail server. Raises PermissionDeniedError unless `actor` may
@@ -153,6 +156,14 @@ def add_comment(
             ticket_id=ticket_id,
             field="public" if data.public else "internal",
             new=comment.id,
+        )
+        refresh_ticket_sla(session, ticket_id, now)
+        notify_reply(
+            session,
+            ticket,
+            author_label=comment.author_label,
+            author_user_id=actor.user_id,
+            body=data.body,
         )
         mail_id = None
         if data.public and actor.user_id is not None:

@@ -53,6 +53,8 @@ from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConstraintViolationError
 from ticket_app.services.mailboxes import own_addresses
+from ticket_app.services.notifications import notify_reply
+from ticket_app.services.sla import refresh_ticket_sla
 from ticket_app.services.tickets import create_ticket
 from ticket_app.services.triage_signals import signal_columns
 from ticket_app.settings import get_settings
@@ -301,6 +303,14 @@ def _append(
             ticket_id=ticket_id,
             field="public",
             new=comment.id,
+        )
+        refresh_ticket_sla(session, ticket_id, now)
+        notify_reply(
+            session,
+            ticket,
+            author_label=comment.author_label,
+            author_user_id=None,
+            body=comment.body,
         )
         return InboundMailResult(outcome="appended", ticket_id=ticket_id, comment_id=comment.id)
 

@@ -26,6 +26,7 @@ from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConflictError, TicketNotFoundError
+from ticket_app.services.sla import refresh_tickets_sla
 from ticket_app.triage import similarity
 
 SIMILAR_LIMIT = 5
@@ -221,6 +222,7 @@ def merge_ticket(
         session.add(duplicate)
         session.add(kept)
         session.flush()
+        refresh_tickets_sla(session, [ticket_id, into], now)
         session.refresh(duplicate)
         session.refresh(kept)
         return MergeResult(

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from ticket_app.schemas import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
     ASSIGNEE_PATTERN,
+    LIST_FILTERS,
     TicketFilters,
     TicketSort,
     is_id_text,
@@ -61,14 +63,17 @@ def _search_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
 
 
 def filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnElement[bool]]:
-    """The WHERE conditions of `filters`, combined with AND by the caller."""
+    """The WHERE conditions of `filters`, combined with AND by the caller.
+
+    A filter declared with a `column` in `LIST_FILTERS` keeps tickets whose column equals its
+    value; search, the two times and the assignee have their own clauses here.
+    """
     clauses: list[sa.ColumnElement[bool]] = []
-    if filters.category is not None:
-        clauses.append(Ticket.category == filters.category.value)
-    if filters.priority is not None:
-        clauses.append(Ticket.priority == filters.priority.value)
-    if filters.status is not None:
-        clauses.append(Ticket.status == filters.status.value)
+    for item in LIST_FILTERS:
+        value = getattr(filters, item.name)
+        if item.column is not None and value is not None:
+            plain = value.value if isinstance(value, StrEnum) else value
+            clauses.append(getattr(Ticket, item.column) == plain)
     clauses.extend(_search_clause(session, term) for term in filters.search_terms())
     # Inclusive bounds: a client syncing with the newest timestamp it saw gets that ticket again
     # rather than missing others stamped with the same instant.
@@ -82,10 +87,6 @@ def filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnEl
         # An id beyond the column's range is no one's (and would not bind as an integer).
         assignee_id = int(filters.assignee)
         clauses.append(Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false())
-    if filters.language is not None:
-        clauses.append(Ticket.language == filters.language)
-    if filters.frustrated is not None:
-        clauses.append(Ticket.frustrated == filters.frustrated)
     return clauses
 
 

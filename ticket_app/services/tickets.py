@@ -50,7 +50,9 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
 )
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
+from ticket_app.services.notifications import notify_assigned
 from ticket_app.services.requesters import upsert_requester
+from ticket_app.services.sla import CLOCK_FIELDS, refresh_ticket_sla
 from ticket_app.services.stats import page_total
 from ticket_app.services.ticket_query import (
     after_cursor,
@@ -181,7 +183,8 @@ def create_ticket(
 
     Missing category/priority are taken from `suggestion`; without one they default to
     general/medium. The suggestion itself is stored alongside so overrides can be measured.
-    A requester address links the ticket to that requester's record (created when new).
+    A requester address links the ticket to that requester's record (created when new); an
+    assignee other than the creator is notified.
     With `idempotency`, the key and this answer are stored in the same transaction (see
     `services.idempotency`); `and_then(session, ticket_id)` adds what must commit with the
     ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets,
@@ -217,9 +220,10 @@ def create_ticket(
         session.add(ticket)
         session.flush()
         record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
+        notify_assigned(session, ticket, actor)
         if and_then is not None:
             and_then(session, int(ticket.id))
-        session.flush()
+        refresh_ticket_sla(session, int(ticket.id), now)
         session.refresh(ticket)
         created = TicketRead.model_validate(ticket)
         if idempotency is not None:
@@ -389,6 +393,7 @@ def update_ticket(
     ticket's labels as staff-confirmed. With `if_match` (an `If-Match` header value), the
     ticket must still be the version it names (see `ticket_etag`, `etag_matches`), checked
     under the row lock: else EditConflictError with the current ticket and who changed it.
+    A new assignee is notified (unless they assigned themselves).
     A new requester address moves the ticket to that requester's record (created when new);
     clearing it leaves the ticket without one.
     Raises PermissionDeniedError, TicketNotFoundError, InvalidInputError naming `assignee_id`
@@ -435,6 +440,10 @@ def update_ticket(
             ticket.updated_at = utc_now()
             session.add(ticket)
             session.flush()
+            if changed.keys() & set(CLOCK_FIELDS):
+                refresh_ticket_sla(session, ticket_id, ticket.updated_at)
+            if changed.get("assignee_id", (None, None))[1] is not None:
+                notify_assigned(session, ticket, actor)
             session.refresh(ticket)
         updated = TicketRead.model_validate(ticket)
     if changed.keys() & LABEL_FIELDS and actor.confirms_labels:

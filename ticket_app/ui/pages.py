@@ -8,13 +8,11 @@ from ticket_app.ui.components.access import account_menu, setup_form, sign_in_fo
 from ticket_app.ui.components.admin import invite_form, new_token_form, staff_table, tokens_table
 from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
-from ticket_app.ui.components.mail import (
-    mailbox_form,
-    mailboxes_table,
-    quarantine_table,
-    requester_page_content,
-)
+from ticket_app.ui.components.mailboxes import mailbox_form, mailboxes_table
 from ticket_app.ui.components.nav import side_nav
+from ticket_app.ui.components.notifications import notification_bell, notifications_list
+from ticket_app.ui.components.quarantine import quarantine_table
+from ticket_app.ui.components.requesters import requester_page_content
 from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
@@ -51,6 +49,7 @@ def _header(heading: str) -> rx.Component:
             ),
             rx.cond(SessionState.can_edit, rx.box(_new_ticket_button(), display=WIDE_ONLY)),
             rx.spacer(),
+            rx.cond(SessionState.signed_in, notification_bell()),
             rx.cond(SessionState.signed_in, account_menu()),
             align="center",
             width="100%",
@@ -150,6 +149,11 @@ def mailboxes_page() -> rx.Component:
 def quarantine_page() -> rx.Component:
     """Admins: mail that could not be taken in."""
     return page_frame(quarantine_table())
+
+
+def notifications_page() -> rx.Component:
+    """What the signed-in person was told, newest first, at /notifications."""
+    return page_frame(notifications_list())
 
 
 def requester_page() -> rx.Component:

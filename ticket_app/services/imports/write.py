@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
-from ticket_app.models import ActorKind, EventKind, ImportRun, Ticket, TicketEvent
+from ticket_app.models import ActorKind, EventKind, ImportRun, Ticket, TicketEvent, utc_now
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
 from ticket_app.services.database import get_engine
@@ -34,6 +34,7 @@ from ticket_app.services.imports.prepare import (
     prepare_row,
 )
 from ticket_app.services.imports.read import IMPORT_FIELDS, ImportFileError, SourceRecord
+from ticket_app.services.sla import mark_for_check
 from ticket_app.triage import TicketClassifier, get_classifier
 
 DEFAULT_BATCH_SIZE = 1000
@@ -148,7 +149,8 @@ def _write_batch(
 ) -> int:
     """Insert `rows` in one transaction, skipping stored external ids; return how many were new.
 
-    Every new ticket gets its `imported` audit event by `actor` in the same transaction. `run`
+    Every new ticket gets its `imported` audit event by `actor` in the same transaction, and is
+    marked for the SLA background check (which computes its due times from its history). `run`
     is (import run id, rows read so far, rows rejected so far): the run's counts are updated in
     the same transaction, so they are exact even if the process is killed afterwards.
 
@@ -172,6 +174,7 @@ def _write_batch(
             if ids:
                 events = [event_row(actor, EventKind.IMPORTED, ticket_id=i) for i in ids]
                 connection.execute(sa.insert(TicketEvent.__table__), events)
+                mark_for_check(connection, Ticket.id.in_(ids), utc_now())
             if run is not None:
                 run_id, rows_read, rejected = run
                 connection.execute(

@@ -1,11 +1,18 @@
-"""Small shared pieces: labelled fields, value lists and the colors of badges."""
+"""Small shared pieces: labelled fields, value lists, the colors of badges and error callouts.
+
+Also what the admin pages share: section headings, table headers and the confirmation of a
+destructive action.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
 from ticket_app.enums import Category, Priority, Status
+from ticket_app.ui.components.keyboard import remember_opener, return_focus
 from ticket_app.ui.logic.tickets import label_of_value
 
 CATEGORIES = [c.value for c in Category]
@@ -93,6 +100,8 @@ def field_error(message: rx.Var[str], error_id: str) -> rx.Component:
         rx.text(message, id=error_id, size="1", color_scheme="red", role="alert"),
     )
 
+
+PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}
 
 FIELD_STYLE = {
     "width": "100%",
@@ -185,4 +194,67 @@ def error_alert(
             color_scheme="red",
             **props,
         ),
+    )
+
+
+def confirm_dialog(
+    *,
+    name: str,
+    title: rx.Var[str],
+    description: str,
+    confirm_text: str,
+    is_open: rx.Var[bool],
+    on_open_change: Any,
+    on_confirm: Any,
+    busy: rx.Var[bool],
+    fallback_id: str,
+    test_id: str,
+) -> rx.Component:
+    """A destructive action's confirmation, opened from state (no trigger).
+
+    Cancel has focus when it opens, so Enter alone never confirms; when it closes, focus goes
+    back to the button that opened it, or to `fallback_id` when that button is gone.
+    """
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description, size="2"),
+            rx.flex(
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", disabled=busy)
+                ),
+                rx.button(
+                    confirm_text,
+                    color_scheme="red",
+                    high_contrast=True,
+                    on_click=on_confirm,
+                    loading=busy,
+                    data_testid=test_id,
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+            max_width="28rem",
+            on_open_auto_focus=remember_opener(name),
+            on_close_auto_focus=return_focus(name, fallback_id),
+        ),
+        open=is_open,
+        on_open_change=on_open_change,
+    )
+
+
+def section_heading(text: str, heading_id: str) -> rx.Component:
+    """A page section's h2 that can take focus (`heading_id` is where focus lands)."""
+    return rx.heading(
+        text, size="4", as_="h2", id=heading_id, tab_index=-1, style={"outline": "none"}
+    )
+
+
+def table_headers(*names: str) -> rx.Component:
+    """A table's header row; an empty name is an actions column, named for screen readers."""
+    return rx.table.header(
+        rx.table.row(
+            *(rx.table.column_header_cell(name or screen_reader_text("Actions")) for name in names)
+        )
     )

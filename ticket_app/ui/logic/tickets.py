@@ -8,15 +8,22 @@ status values that every page shows (`label_of_value`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import field, make_dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from enum import StrEnum
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from ticket_app.enums import Category, Priority, Status
-from ticket_app.schemas import BulkFilters, TicketFilters, TicketRead, TicketSort, TicketStats
+from ticket_app.enums import Priority, Status
+from ticket_app.schemas import (
+    LIST_FILTERS,
+    BulkFilters,
+    TicketFilters,
+    TicketRead,
+    TicketSort,
+    TicketStats,
+)
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     PermissionDeniedError,
@@ -27,7 +34,6 @@ from ticket_app.ui.logic.form import validation_messages
 DESCRIPTION_PREVIEW_CHARS = 90
 ME = "me"
 UNASSIGNED = "none"
-EnumT = TypeVar("EnumT", Category, Priority, Status)
 
 STATUS_LABELS = {
     Status.OPEN.value: "Open",
@@ -52,14 +58,6 @@ def label_of_value(value: str) -> str:
     return STATUS_LABELS.get(value, value.replace("_", " ").capitalize())
 
 
-def _enum_or_none(enum: type[EnumT], raw: str | None) -> EnumT | None:
-    """`raw` as a member of `enum`, or None when it is empty, "all" or unknown."""
-    try:
-        return enum(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def _assignee_param(raw: str | None) -> str:
     """The assignee filter of a URL: me, none, a user id in digits, or "" (anyone)."""
     value = (raw or "").strip().lower()
@@ -68,38 +66,36 @@ def _assignee_param(raw: str | None) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class ListQuery:
+CONSOLE_FILTERS = tuple(item for item in LIST_FILTERS if item.in_console)
+"""The list filters the console's URL carries (`ListFilter.in_console`), in the API's order."""
+# `q` and `assignee` keep the console's own reading; the others go through the list's model.
+_OWN_READING = ("q", "assignee")
+_TYPED = tuple(item.name for item in CONSOLE_FILTERS if item.name not in _OWN_READING)
+
+
+def _query_text(value: object) -> str:
+    """A typed filter value as the URL writes it ("" for none; `true`/`false`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value.value if isinstance(value, StrEnum) else str(value)
+
+
+class _ListQueryMethods:
     """What the ticket list shows: filters, search and sort, as its URL query holds them.
 
-    Every field is a plain string; "" means no filter. `assignee` is "me", "none", a staff user
-    id in digits, or "". `language` is a two-letter ISO 639-1 code; `frustrated` is "true"
-    (frustrated customers only), "false" (the others only) or "". `sort` is a `TicketSort`
-    value. The list, the dashboard, the nav's views and the saved views all read and write this
-    one shape.
+    One field per `CONSOLE_FILTERS` entry and `sort`; every field is a plain string, "" means
+    no filter. `assignee` is "me", "none", a staff user id in digits, or "". `language` is a
+    two-letter ISO 639-1 code; `frustrated` is "true" (frustrated customers only), "false"
+    (the others only) or "". `sort` is a `TicketSort` value. The list, the dashboard, the nav's
+    views and the saved views all read and write this one shape.
     """
-
-    category: str = ""
-    priority: str = ""
-    status: str = ""
-    q: str = ""
-    assignee: str = ""
-    language: str = ""
-    frustrated: str = ""
-    sort: str = TicketSort.NEWEST.value
 
     def params(self, *, with_sort: bool = True) -> dict[str, str]:
         """The non-default fields as URL query parameters, in a fixed order."""
-        pairs = {
-            "category": self.category,
-            "priority": self.priority,
-            "status": self.status,
-            "q": self.q.strip(),
-            "assignee": self.assignee,
-            "language": self.language,
-            "frustrated": self.frustrated,
-            "sort": self.sort if with_sort and self.sort != TicketSort.NEWEST.value else "",
-        }
+        pairs = {item.name: getattr(self, item.name).strip() for item in CONSOLE_FILTERS}
+        pairs["sort"] = self.sort if with_sort and self.sort != TicketSort.NEWEST.value else ""
         return {name: value for name, value in pairs.items() if value}
 
     def url(self, path: str = "/") -> str:
@@ -116,46 +112,55 @@ class ListQuery:
         return TicketSort(self.sort)
 
     def filters(self, assignee: str | None = None) -> TicketFilters:
-        """The filters as the service layer takes them.
+        """The filters as the service layer takes them (`q` is the service's `search`).
 
         `assignee` is this query's assignee already resolved to "none" or a user id (the
         caller turns "me" into the signed-in user's id); None means no assignee filter.
+        Values the list's filter model refuses mean no filter.
         """
+        typed = BulkFilters.from_query(
+            {name: getattr(self, name) for name in _TYPED if getattr(self, name)}, lenient=True
+        )
         return TicketFilters(
-            category=_enum_or_none(Category, self.category),
-            priority=_enum_or_none(Priority, self.priority),
-            status=_enum_or_none(Status, self.status),
+            **typed.model_dump(include=set(_TYPED), exclude_none=True),
             search=self.q.strip() or None,
             assignee=assignee,
-            language=self.language or None,
-            frustrated={"true": True, "false": False}.get(self.frustrated),
         )
 
     def describe(self, staff_names: Mapping[str, str] | None = None) -> str:
         """The filters in words, e.g. "status: open · assignee: me", or "All tickets"."""
         names = staff_names or {}
+        words: dict[str, Callable[[str], str]] = {
+            "category": lambda value: f"category: {label_of_value(value).lower()}",
+            "priority": lambda value: f"priority: {label_of_value(value).lower()}",
+            "status": lambda value: f"status: {label_of_value(value).lower()}",
+            "assignee": lambda value: (
+                "unassigned" if value == UNASSIGNED else f"assignee: {names.get(value, value)}"
+            ),
+            "frustrated": lambda value: (
+                "frustrated customers" if value == "true" else "customers not frustrated"
+            ),
+            "q": lambda value: f'search: "{value}"',
+        }
+        order = [item.name for item in CONSOLE_FILTERS if item.name != "q"] + ["q"]
         parts = [
-            f"{name}: {label_of_value(value).lower()}"
-            for name, value in (
-                ("category", self.category),
-                ("priority", self.priority),
-                ("status", self.status),
-            )
-            if value
+            words.get(name, lambda value, name=name: f"{name}: {value}")(value)
+            for name in order
+            if (value := getattr(self, name).strip())
         ]
-        if self.assignee == UNASSIGNED:
-            parts.append("unassigned")
-        elif self.assignee:
-            parts.append(f"assignee: {names.get(self.assignee, self.assignee)}")
-        if self.language:
-            parts.append(f"language: {self.language}")
-        if self.frustrated == "true":
-            parts.append("frustrated customers")
-        elif self.frustrated == "false":
-            parts.append("customers not frustrated")
-        if self.q.strip():
-            parts.append(f'search: "{self.q.strip()}"')
         return " · ".join(parts) or "All tickets"
+
+
+ListQuery = make_dataclass(
+    "ListQuery",
+    [
+        *((item.name, str, field(default="")) for item in CONSOLE_FILTERS),
+        ("sort", str, field(default=TicketSort.NEWEST.value)),
+    ],
+    bases=(_ListQueryMethods,),
+    namespace={"__module__": __name__, "__doc__": _ListQueryMethods.__doc__},
+    frozen=True,
+)
 
 
 def list_query(params: Mapping[str, str]) -> ListQuery:
@@ -167,20 +172,16 @@ def list_query(params: Mapping[str, str]) -> ListQuery:
     """
     typed = {
         key: (params.get(key) or "").strip().lower() if key == "language" else params.get(key)
-        for key in ("category", "priority", "status", "language", "frustrated")
+        for key in _TYPED
     }
     filters = BulkFilters.from_query(
         {key: value for key, value in typed.items() if value}, lenient=True
     )
     sort = params.get("sort") or ""
     return ListQuery(
-        category=filters.category.value if filters.category else "",
-        priority=filters.priority.value if filters.priority else "",
-        status=filters.status.value if filters.status else "",
+        **{name: _query_text(getattr(filters, name)) for name in _TYPED},
         q=(params.get("q") or "").strip(),
         assignee=_assignee_param(params.get("assignee")),
-        language=filters.language or "",
-        frustrated="" if filters.frustrated is None else str(filters.frustrated).lower(),
         sort=sort if sort in SORT_LABELS else TicketSort.NEWEST.value,
     )
 

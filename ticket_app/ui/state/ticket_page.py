@@ -75,6 +75,7 @@ from ticket_app.ui.logic.ticket_page import (
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message
 from ticket_app.ui.logic.triage import merge_error_message, similar_rows
 from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.state.notifications import NotificationsState
 from ticket_app.ui.state.session import (
     Watched,
     authorize,
@@ -318,6 +319,7 @@ class TicketPageState(rx.State):
         self._seen_marker = marker
         self._show(view)
         (await self.get_state(TicketListState))._remember_opened(str(ticket_id))
+        await (await self.get_state(NotificationsState)).ticket_opened(actor, ticket_id)
         # Moving focus to the heading tells screen readers the page changed (a client-side
         # navigation announces nothing by itself). The heading is rendered only with the
         # loaded ticket, after this message's focus move would run: so wait for it.

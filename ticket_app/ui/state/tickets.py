@@ -27,6 +27,7 @@ from ticket_app.services.stats import ticket_stats
 from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
 from ticket_app.settings import get_settings
 from ticket_app.ui.logic.tickets import (
+    CONSOLE_FILTERS,
     SORT_LABELS,
     ListQuery,
     count_text,
@@ -229,27 +230,22 @@ class TicketListState(rx.State):
         return "/api/tickets/export/" + (f"?{urlencode(params)}" if params else "")
 
     def _query(self) -> ListQuery:
-        """The list's filters, search and sort."""
-        return ListQuery(
-            category=self.category,
-            priority=self.priority,
-            status=self.status,
-            q=self.search,
-            assignee=self.assignee,
-            language=self.language,
-            frustrated=self.frustrated,
-            sort=self.sort,
-        )
+        """The list's filters, search and sort (the search box is `q`)."""
+        values = {
+            item.name: getattr(self, item.name) for item in CONSOLE_FILTERS if item.name != "q"
+        }
+        return ListQuery(**values, q=self.search, sort=self.sort)
 
     def _filters(self) -> TicketFilters:
         """The service filters resolved when the page loaded (no filter before that)."""
         return self._filters_cache or TicketFilters()
 
     def _show_query(self, query: ListQuery) -> None:
-        """Put `query` into the filter controls."""
-        self.category, self.priority, self.status = query.category, query.priority, query.status
-        self.assignee, self.sort = query.assignee, query.sort
-        self.language, self.frustrated = query.language, query.frustrated
+        """Put `query` into the filter controls (one var per console filter, `search` for `q`)."""
+        for item in CONSOLE_FILTERS:
+            if item.name != "q":
+                setattr(self, item.name, getattr(query, item.name))
+        self.sort = query.sort
         if self.search.strip() != query.q:  # keep spaces still being typed
             self.search = query.q
 

@@ -1,0 +1,230 @@
+"""Service levels on stored tickets, on both databases: due times kept current by every write,
+breaches and warnings recorded once by the background check, policy edits recomputed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.conftest import SYSTEM
+from tests.support.auth import actor_of, add_ticket, add_user, set_columns
+from ticket_app.enums import EventKind, Role
+from ticket_app.models import SlaPolicy, Ticket, TicketComment, TicketEvent
+from ticket_app.schemas import CommentCreate, SlaPolicyWrite, TicketUpdate
+from ticket_app.services import comments, sla, sla_policies, tickets
+from ticket_app.services.database import service_session
+
+MINUTE = timedelta(minutes=1)
+
+
+def stored(ticket_id: int) -> Ticket:
+    with service_session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        session.expunge(ticket)
+        return ticket
+
+
+def sla_events(ticket_id: int, kind: EventKind) -> list[tuple[str | None, str | None, str | None]]:
+    with service_session() as session:
+        return [
+            tuple(row)
+            for row in session.execute(
+                sa.select(TicketEvent.field, TicketEvent.old_value, TicketEvent.new_value)
+                .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == kind.value)
+                .order_by(TicketEvent.id)
+            )
+        ]
+
+
+def backdate(engine: Engine, ticket_id: int, by: timedelta) -> datetime:
+    """Move a ticket's creation, events and comments `by` into the past; its new creation."""
+    created = stored(ticket_id).created_at - by
+    set_columns(engine, Ticket, Ticket.id == ticket_id, created_at=created)
+    with service_session() as session:
+        for table in (TicketEvent, TicketComment):
+            for row in session.execute(sa.select(table).where(table.ticket_id == ticket_id)):
+                row[0].created_at -= by
+    return created
+
+
+def policy_of(priority: str) -> SlaPolicy:
+    with service_session() as session:
+        policy = session.execute(
+            sa.select(SlaPolicy).where(SlaPolicy.priority == priority, SlaPolicy.category.is_(None))
+        ).scalar_one()
+        session.expunge(policy)
+        return policy
+
+
+def test_create_stores_due_times_from_the_priority_default_policy(db: Engine) -> None:
+    ticket = stored(add_ticket(priority="high"))
+
+    created = ticket.created_at
+    assert ticket.sla_policy_id == policy_of("high").id
+    assert ticket.first_response_due_at == created + 240 * MINUTE
+    assert ticket.resolution_due_at == created + 1440 * MINUTE
+    assert ticket.next_response_due_at is None
+    assert ticket.sla_due_at == ticket.first_response_due_at
+    assert ticket.sla_breached_at is None
+    assert not ticket.sla_paused
+    assert ticket.sla_next_check_at == created + 192 * MINUTE  # 80% of the first response
+
+
+def test_public_reply_stops_the_first_response_clock_an_internal_note_does_not(db: Engine) -> None:
+    agent = actor_of(add_user(Role.AGENT).email)
+    noted = add_ticket("Printer jammed")
+    answered = add_ticket("Printer smoking")
+
+    comments.add_comment(noted, CommentCreate(body="Checking logs", public=False), actor=agent)
+    comments.add_comment(answered, CommentCreate(body="On our way", public=True), actor=agent)
+
+    assert stored(noted).first_response_due_at is not None
+    replied = stored(answered)
+    assert replied.first_response_due_at is None
+    assert replied.sla_due_at == replied.resolution_due_at
+
+
+def test_priority_change_keeps_the_business_time_already_spent(db: Engine) -> None:
+    ticket_id = add_ticket(priority="high")
+    created = backdate(db, ticket_id, 100 * MINUTE)
+
+    tickets.update_ticket(ticket_id, TicketUpdate(priority="medium"), actor=SYSTEM)
+
+    ticket = stored(ticket_id)
+    assert ticket.sla_policy_id == policy_of("medium").id
+    assert ticket.first_response_due_at == created + 480 * MINUTE
+    assert ticket.resolution_due_at == created + 2880 * MINUTE
+
+
+def test_a_breach_is_recorded_once_with_its_target(db: Engine) -> None:
+    ticket_id = add_ticket(priority="critical")
+    created = stored(ticket_id).created_at
+    later = created + 61 * MINUTE
+
+    assert sla.check_due(later) == 1
+    assert sla.check_due(later) == 0
+    assert sla.check_due(later + 5 * MINUTE) == 0
+
+    breaches = sla_events(ticket_id, EventKind.SLA_BREACHED)
+    due = created + 60 * MINUTE
+    assert breaches == [("first_response", due.isoformat(), "60")]
+    ticket = stored(ticket_id)
+    assert ticket.first_response_breached_at == due
+    assert ticket.sla_breached_at == due
+
+
+def test_a_warning_at_80_percent_is_recorded_once_naming_the_assignee(db: Engine) -> None:
+    agent = add_user(Role.AGENT)
+    ticket_id = add_ticket(priority="critical", assignee_id=agent.id)
+    created = stored(ticket_id).created_at
+
+    assert sla.check_due(created + 47 * MINUTE) == 0
+    assert sla.check_due(created + 48 * MINUTE) == 1
+    assert sla.check_due(created + 49 * MINUTE) == 0
+
+    assert sla_events(ticket_id, EventKind.SLA_WARNING) == [
+        ("first_response", created.isoformat(), str(agent.id))
+    ]
+    assert stored(ticket_id).sla_next_check_at == created + 60 * MINUTE
+
+
+def test_policy_edit_recomputes_the_open_tickets_at_the_next_check(db: Engine) -> None:
+    admin = actor_of(add_user(Role.ADMIN).email)
+    open_id = add_ticket(priority="high")
+    closed_id = add_ticket(priority="high", status="closed")
+    created = stored(open_id).created_at
+    high = policy_of("high")
+
+    sla_policies.update_policy(
+        high.id,
+        SlaPolicyWrite(
+            name=high.name,
+            calendar_id=high.calendar_id,
+            first_response_minutes=30,
+            next_response_minutes=high.next_response_minutes,
+            resolution_minutes=high.resolution_minutes,
+        ),
+        actor=admin,
+    )
+    sla.check_due()
+
+    assert stored(open_id).first_response_due_at == created + 30 * MINUTE
+    assert stored(closed_id).sla_next_check_at is None
+    with service_session() as session:
+        audited = session.execute(
+            sa.select(TicketEvent.field, TicketEvent.old_value, TicketEvent.new_value).where(
+                TicketEvent.kind == EventKind.SLA_POLICY_CHANGED.value
+            )
+        ).all()
+    assert [tuple(row) for row in audited] == [
+        (f"policy {high.id}.first_response_minutes", "240", "30")
+    ]
+
+
+def test_a_disabled_policy_sets_no_due_times(db: Engine) -> None:
+    admin = actor_of(add_user(Role.ADMIN).email)
+    low = policy_of("low")
+    sla_policies.update_policy(
+        low.id,
+        SlaPolicyWrite(name=low.name, calendar_id=low.calendar_id, enabled=False),
+        actor=admin,
+    )
+
+    ticket = stored(add_ticket(priority="low"))
+
+    assert ticket.sla_policy_id is None
+    assert ticket.sla_due_at is None
+    assert ticket.sla_next_check_at is None
+
+
+def test_history_of_reads_replies_customer_mail_and_label_changes(db: Engine) -> None:
+    agent = actor_of(add_user(Role.AGENT).email)
+    ticket_id = add_ticket(priority="high")
+    comments.add_comment(ticket_id, CommentCreate(body="Hello", public=True), actor=agent)
+    tickets.update_ticket(ticket_id, TicketUpdate(priority="low"), actor=SYSTEM)
+
+    with service_session() as session:
+        history = sla.history_of(session, ticket_id)
+
+    kinds = [type(event).__name__ for event in history.events]
+    assert history.targets.first_response_minutes == 240
+    assert sorted(kinds) == ["StaffReplied", "TargetsChanged"]
+
+
+def test_pending_stops_resolution_but_not_the_first_response(db: Engine) -> None:
+    ticket_id = add_ticket(priority="high")
+    created = backdate(db, ticket_id, 100 * MINUTE)
+
+    tickets.update_ticket(ticket_id, TicketUpdate(status="pending"), actor=SYSTEM)
+
+    waiting = stored(ticket_id)
+    assert waiting.sla_paused
+    assert waiting.resolution_due_at is None
+    assert waiting.first_response_due_at == created + 240 * MINUTE
+    sla.check_due(created + 2000 * MINUTE)
+    assert [field for field, _, _ in sla_events(ticket_id, EventKind.SLA_BREACHED)] == [
+        "first_response"
+    ]
+    assert stored(ticket_id).resolution_breached_at is None
+
+
+def test_a_pending_ticket_resumes_where_its_clock_stopped(db: Engine) -> None:
+    ticket_id = add_ticket(priority="high")
+    backdate(db, ticket_id, 100 * MINUTE)
+    tickets.update_ticket(ticket_id, TicketUpdate(status="pending"), actor=SYSTEM)
+    backdate(db, ticket_id, 500 * MINUTE)
+
+    tickets.update_ticket(ticket_id, TicketUpdate(status="open"), actor=SYSTEM)
+
+    with service_session() as session:
+        paused_at, reopened_at = session.execute(
+            sa.select(TicketEvent.created_at)
+            .where(TicketEvent.field == "status")
+            .order_by(TicketEvent.id)
+        ).scalars()
+    ticket = stored(ticket_id)
+    spent = paused_at - ticket.created_at  # 100 minutes and the test's own few milliseconds
+    assert not ticket.sla_paused
+    assert ticket.resolution_due_at == reopened_at + 1440 * MINUTE - spent

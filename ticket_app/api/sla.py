@@ -1,0 +1,133 @@
+"""REST routes for service levels: `/api/sla/policies/` and `/api/sla/calendars/`.
+
+Anyone who may read tickets reads them; an admin's session writes them (no token: a service
+level is the team's promise, set by a person). A change recomputes the affected open tickets'
+due times within a minute (the background check), keeping the business time already spent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from ticket_app.api.auth import require
+from ticket_app.api.deps import ERROR_RESPONSES
+from ticket_app.api.errors import documented_errors
+from ticket_app.api.routing import slash_routes
+from ticket_app.schemas import (
+    SlaCalendarRead,
+    SlaCalendarWrite,
+    SlaPolicyCreate,
+    SlaPolicyRead,
+    SlaPolicyWrite,
+)
+from ticket_app.services import sla_policies
+from ticket_app.services.access import Action, Actor
+
+router = APIRouter(prefix="/api/sla", tags=["service levels"])
+_route = slash_routes(router, ERROR_RESPONSES)
+_CONFLICT = documented_errors([409])
+
+Reader = Annotated[Actor, Depends(require(Action.TICKETS_READ))]
+SlaAdmin = Annotated[Actor, Depends(require(Action.SLA_MANAGE))]
+PolicyId = Annotated[int, Path(ge=1, description="A policy's id.")]
+CalendarId = Annotated[int, Path(ge=1, description="A calendar's id.")]
+
+
+@_route("GET", "/policies", response_model=list[SlaPolicyRead], summary="SLA policies")
+def list_policies(actor: Reader) -> list[SlaPolicyRead]:
+    """Every policy: critical first, each priority's default before its category policies.
+
+    A ticket follows the policy naming its priority and category, else its priority's default.
+    """
+    return sla_policies.list_policies(actor=actor)
+
+
+@_route(
+    "POST",
+    "/policies",
+    response_model=SlaPolicyRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a category's policy",
+    responses=_CONFLICT,
+)
+def create_policy(payload: SlaPolicyCreate, actor: SlaAdmin) -> SlaPolicyRead:
+    """A policy for one priority and category, winning over the priority's default.
+
+    409 naming `name` when the name is taken, `category` when that pair has a policy; 422
+    naming `calendar_id` when no such calendar exists.
+    """
+    return sla_policies.create_policy(payload, actor=actor)
+
+
+@_route(
+    "PUT",
+    "/policies/{policy_id:int}",
+    response_model=SlaPolicyRead,
+    summary="Change a policy",
+    responses=_CONFLICT,
+)
+def update_policy(policy_id: PolicyId, payload: SlaPolicyWrite, actor: SlaAdmin) -> SlaPolicyRead:
+    """Replace a policy's name, calendar, targets and switch (its priority and category stay).
+
+    Each change is an audit event; the policy's open tickets are recomputed within a minute.
+    """
+    return sla_policies.update_policy(policy_id, payload, actor=actor)
+
+
+@_route(
+    "DELETE",
+    "/policies/{policy_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a category's policy",
+    responses=_CONFLICT,
+)
+def delete_policy(policy_id: PolicyId, actor: SlaAdmin) -> Response:
+    """Remove a category's policy; its tickets follow the priority's default again.
+
+    A priority's default policy cannot be removed (409): disable it instead.
+    """
+    sla_policies.delete_policy(policy_id, actor=actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@_route("GET", "/calendars", response_model=list[SlaCalendarRead], summary="Business calendars")
+def list_calendars(actor: Reader) -> list[SlaCalendarRead]:
+    """Every business calendar, by name (`24/7` exists from the start)."""
+    return sla_policies.list_calendars(actor=actor)
+
+
+@_route(
+    "POST",
+    "/calendars",
+    response_model=SlaCalendarRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a business calendar",
+    responses=_CONFLICT,
+)
+def create_calendar(payload: SlaCalendarWrite, actor: SlaAdmin) -> SlaCalendarRead:
+    """A calendar: time zone, weekly opening hours, public holidays and closed dates.
+
+    What the calendar refuses is a 422 naming the field (`time_zone`, `weekly_hours.monday.0`,
+    `holiday_country`, `closed_dates.0`); a taken name is a 409.
+    """
+    return sla_policies.create_calendar(payload, actor=actor)
+
+
+@_route(
+    "PUT",
+    "/calendars/{calendar_id:int}",
+    response_model=SlaCalendarRead,
+    summary="Change a business calendar",
+    responses=_CONFLICT,
+)
+def update_calendar(
+    calendar_id: CalendarId, payload: SlaCalendarWrite, actor: SlaAdmin
+) -> SlaCalendarRead:
+    """Replace a calendar's settings.
+
+    The open tickets counted in it are recomputed within a minute, keeping the business time
+    they have already spent.
+    """
+    return sla_policies.update_calendar(calendar_id, payload, actor=actor)

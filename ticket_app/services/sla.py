@@ -1,0 +1,440 @@
+"""Service levels on stored tickets: each ticket's due and breach instants, kept current.
+
+`refresh_tickets_sla(session, ticket_ids, now)` reads the tickets' histories (status, priority
+and category changes from `ticket_events`, replies and customer messages from
+`ticket_comments`; an auto-reply such as an out-of-office mail is not a customer message),
+runs the pure clock (`ticket_app.sla.clock.compute_sla_state`) with the
+policy matching each ticket, and stores the result on the ticket in the caller's transaction.
+Every write path calls it (ticket create and update, comments, inbound mail, bulk changes,
+merges); imports and policy or calendar edits mark tickets for the background check instead
+(`mark_for_check`), which `check_due` (the every-minute job `sla.check`) runs.
+
+The background check looks only at tickets whose `sla_next_check_at` has come (an index on it
+keeps that cheap at a million tickets): the next instant something must be recorded, that is a
+running clock's warning instant (SLA_WARNING_RATIO of its target) or its due instant. Each
+breach is recorded once as an `sla_breached` audit event (field: the target; old value: the
+instant it ran out; new value: the target minutes), each warning once per target and cycle as
+an `sla_warning` event (field: the target; old value: when the clock or next-response cycle
+started, which identifies the cycle; new value: the assignee's id, or none when unassigned).
+Both are written by the system actor `sla`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from huey import crontab
+from huey.exceptions import TaskLockedException
+from sqlmodel import Session
+
+from ticket_app.models import (
+    ActorKind,
+    EventKind,
+    MailKind,
+    MailMessage,
+    NotificationKind,
+    SlaCalendar,
+    SlaPolicy,
+    Status,
+    Ticket,
+    TicketComment,
+    TicketEvent,
+    utc_now,
+)
+from ticket_app.services.access import Actor
+from ticket_app.services.audit import event_row
+from ticket_app.services.database import service_session
+from ticket_app.services.notifications import notify_owner_or_team
+from ticket_app.services.task_queue import queue
+from ticket_app.settings import get_settings
+from ticket_app.sla.calendar import BusinessCalendar
+from ticket_app.sla.clock import (
+    ClockState,
+    SlaState,
+    SlaTargets,
+    TargetClock,
+    TicketHistory,
+    compute_sla_state,
+)
+from ticket_app.sla.history import CLOCK_FIELDS, CommentFact, FieldChange, build_history
+
+logger = logging.getLogger(__name__)
+
+SLA_ACTOR = Actor.process(ActorKind.SYSTEM, "sla")
+"""Who records breaches and warnings in the audit trail."""
+CHECK_BATCH_SIZE = 500
+"""Tickets refreshed per transaction by the background check."""
+CHECK_LOCK = "sla-check"
+TARGET_NAMES = {
+    "first_response": "first response",
+    "next_response": "next response",
+    "resolution": "resolution",
+}
+"""How a notification names the target it is about."""
+
+_SLA_EVENT_KINDS = (EventKind.SLA_BREACHED.value, EventKind.SLA_WARNING.value)
+_NO_TARGETS = SlaTargets()
+
+
+def calendar_from_row(row: SlaCalendar) -> BusinessCalendar:
+    """The `BusinessCalendar` a stored calendar describes (CalendarError if it is invalid)."""
+    return BusinessCalendar.from_dict(
+        {
+            "time_zone": row.time_zone,
+            "weekly_hours": json.loads(row.weekly_hours),
+            "holiday_country": row.holiday_country,
+            "holiday_subdivision": row.holiday_subdivision,
+            "closed_dates": json.loads(row.closed_dates),
+        }
+    )
+
+
+def targets_of(policy: SlaPolicy | None) -> SlaTargets:
+    """A policy's targets; none for no policy or a disabled one."""
+    if policy is None or not policy.enabled:
+        return _NO_TARGETS
+    return SlaTargets(
+        first_response_minutes=policy.first_response_minutes,
+        next_response_minutes=policy.next_response_minutes,
+        resolution_minutes=policy.resolution_minutes,
+    )
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """Every policy with its calendar, loaded once for a batch of tickets."""
+
+    policies: dict[tuple[str, str | None], SlaPolicy]
+    calendars: dict[int, BusinessCalendar]
+
+    @classmethod
+    def load(cls, session: Session) -> PolicyBook:
+        """The stored policies and calendars."""
+        policies = {
+            (str(policy.priority), policy.category and str(policy.category)): policy
+            for policy in session.execute(sa.select(SlaPolicy)).scalars()
+        }
+        calendars = {
+            int(row.id): calendar_from_row(row)
+            for row in session.execute(sa.select(SlaCalendar)).scalars()
+        }
+        return cls(policies, calendars)
+
+    def policy_for(self, priority: str, category: str) -> SlaPolicy | None:
+        """The policy for these labels: the one naming both, else the priority's default."""
+        return self.policies.get((str(priority), str(category))) or self.policies.get(
+            (str(priority), None)
+        )
+
+    def targets_for(self, priority: str, category: str) -> SlaTargets:
+        """The matching policy's targets (none without an enabled policy)."""
+        return targets_of(self.policy_for(priority, category))
+
+    def calendar_for(self, policy: SlaPolicy | None) -> BusinessCalendar:
+        """The policy's calendar (24/7 UTC without a policy)."""
+        if policy is None:
+            return BusinessCalendar()
+        return self.calendars[policy.calendar_id]
+
+
+@dataclass
+class _Facts:
+    """What the database holds of one ticket's history and of its recorded SLA events."""
+
+    changes: list[FieldChange]
+    comments: list[CommentFact]
+    breaches: dict[str, int]
+    warnings: set[tuple[str, str | None]]
+
+
+def _load_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, _Facts]:
+    facts = {ticket_id: _Facts([], [], defaultdict(int), set()) for ticket_id in ticket_ids}
+    events = session.execute(
+        sa.select(
+            TicketEvent.ticket_id,
+            TicketEvent.kind,
+            TicketEvent.field,
+            TicketEvent.old_value,
+            TicketEvent.new_value,
+            TicketEvent.created_at,
+        )
+        .where(TicketEvent.ticket_id.in_(ticket_ids))
+        .where(
+            sa.or_(
+                sa.and_(
+                    TicketEvent.kind == EventKind.CHANGED.value,
+                    TicketEvent.field.in_(CLOCK_FIELDS),
+                ),
+                TicketEvent.kind.in_(_SLA_EVENT_KINDS),
+            )
+        )
+        .order_by(TicketEvent.id)
+    )
+    for ticket_id, kind, field, old, new, at in events:
+        known = facts[ticket_id]
+        if kind == EventKind.CHANGED.value:
+            known.changes.append(FieldChange(at, field, old, new))
+        elif kind == EventKind.SLA_BREACHED.value:
+            known.breaches[field] += 1
+        else:
+            known.warnings.add((field, old))
+    comments = session.execute(
+        sa.select(
+            TicketComment.ticket_id,
+            TicketComment.created_at,
+            TicketComment.public,
+            TicketComment.author_user_id,
+        )
+        .outerjoin(MailMessage, MailMessage.comment_id == TicketComment.id)
+        .where(TicketComment.ticket_id.in_(ticket_ids))
+        .where(sa.or_(MailMessage.kind.is_(None), MailMessage.kind != MailKind.AUTOMATIC.value))
+    )
+    for ticket_id, at, public, author in comments:
+        facts[ticket_id].comments.append(CommentFact(at, bool(public), author is not None))
+    return facts
+
+
+def _history(ticket: Ticket, facts: _Facts, book: PolicyBook) -> TicketHistory:
+    return build_history(
+        created_at=ticket.created_at,
+        status=str(ticket.status),
+        priority=str(ticket.priority),
+        category=str(ticket.category),
+        changes=facts.changes,
+        comments=facts.comments,
+        targets_for=book.targets_for,
+    )
+
+
+def history_of(session: Session, ticket_id: int) -> TicketHistory:
+    """The clock's view of a stored ticket (its creation, labels, replies, customer messages).
+
+    Raises LookupError when no ticket has this id.
+    """
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise LookupError(ticket_id)
+    return _history(ticket, _load_facts(session, [ticket_id])[ticket_id], PolicyBook.load(session))
+
+
+def _warning_at(clock: TargetClock, calendar: BusinessCalendar, now: datetime) -> datetime | None:
+    """When a running clock reaches SLA_WARNING_RATIO of its target (now when already past).
+
+    None for a clock not running, without a target or already breached (the breach says more).
+    """
+    if clock.state is not ClockState.RUNNING or clock.target_minutes is None:
+        return None
+    if clock.breached_at is not None:
+        return None
+    ratio = get_settings().sla_warning_ratio
+    left = clock.target_minutes * ratio - clock.spent_minutes
+    return now if left <= 0 else calendar.add_business_minutes(now, left)
+
+
+def _cycle_key(clock: TargetClock) -> str | None:
+    return clock.started_at.isoformat() if clock.started_at is not None else None
+
+
+def _store(
+    session: Session,
+    ticket: Ticket,
+    policy: SlaPolicy | None,
+    state: SlaState,
+    facts: _Facts,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> None:
+    """Write `state` onto the ticket and record the breaches and warnings not recorded yet."""
+    clocks = (state.first_response, state.next_response, state.resolution)
+    ticket.sla_policy_id = policy.id if policy is not None and policy.enabled else None
+    for clock in clocks:
+        setattr(ticket, f"{clock.target.value}_due_at", clock.due_at)
+        setattr(ticket, f"{clock.target.value}_breached_at", clock.breached_at)
+    ticket.sla_due_at = state.nearest_due_at
+    late = [
+        clock.breached_at
+        for clock in clocks
+        if clock.breached_at is not None and clock.state in (ClockState.RUNNING, ClockState.PAUSED)
+    ]
+    ticket.sla_breached_at = min(late, default=None)
+    ticket.sla_paused = state.paused
+
+    seen: dict[str, int] = defaultdict(int)
+    for breach in state.breaches:
+        seen[breach.target.value] += 1
+        if seen[breach.target.value] > facts.breaches[breach.target.value]:
+            facts.breaches[breach.target.value] += 1
+            _record(
+                session,
+                ticket,
+                EventKind.SLA_BREACHED,
+                breach.target.value,
+                now,
+                old=breach.at.isoformat(),
+                new=f"{breach.target_minutes:g}",
+            )
+    upcoming: list[datetime] = []
+    for clock in clocks:
+        if clock.state is not ClockState.RUNNING:
+            continue
+        key = (clock.target.value, _cycle_key(clock))
+        warn_at = _warning_at(clock, calendar, now)
+        if warn_at is not None and key not in facts.warnings:
+            if warn_at <= now:
+                facts.warnings.add(key)
+                _record(
+                    session,
+                    ticket,
+                    EventKind.SLA_WARNING,
+                    clock.target.value,
+                    now,
+                    old=key[1],
+                    new=ticket.assignee_id,
+                )
+            else:
+                upcoming.append(warn_at)
+        if clock.due_at is not None and clock.due_at > now:
+            upcoming.append(clock.due_at)
+    ticket.sla_next_check_at = min(upcoming, default=None)
+    session.add(ticket)
+
+
+def _record(
+    session: Session,
+    ticket: Ticket,
+    kind: EventKind,
+    target: str,
+    now: datetime,
+    *,
+    old: str | None,
+    new: object,
+) -> None:
+    row = event_row(SLA_ACTOR, kind, ticket_id=ticket.id, field=target, old=old, new=new)
+    session.add(TicketEvent(**{**row, "created_at": now}))
+    breached = kind is EventKind.SLA_BREACHED
+    notify_owner_or_team(
+        session,
+        ticket,
+        NotificationKind.SLA_BREACHED if breached else NotificationKind.SLA_WARNING,
+        actor_label="service levels",
+        detail=TARGET_NAMES[target],
+    )
+
+
+def refresh_tickets_sla(
+    session: Session,
+    ticket_ids: Iterable[int],
+    now: datetime | None = None,
+    *,
+    book: PolicyBook | None = None,
+) -> dict[int, SlaState]:
+    """Recompute and store the SLA columns of these tickets, in the caller's transaction.
+
+    Records each new breach and each warning due by `now` (default: the current time) once.
+    Returns each ticket's state; ids naming no ticket are skipped. Three queries per call
+    whatever the number of tickets (tickets, their clock-relevant events, their comments),
+    plus the policies unless `book` is given.
+    """
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
+    now = now or utc_now()
+    book = book or PolicyBook.load(session)
+    tickets = session.execute(sa.select(Ticket).where(Ticket.id.in_(ids))).scalars().all()
+    facts = _load_facts(session, [int(ticket.id) for ticket in tickets])
+    resolved_pauses = get_settings().sla_resolved_pauses
+    states: dict[int, SlaState] = {}
+    for ticket in tickets:
+        policy = book.policy_for(str(ticket.priority), str(ticket.category))
+        calendar = book.calendar_for(policy)
+        known = facts[int(ticket.id)]
+        state = compute_sla_state(
+            _history(ticket, known, book), calendar, now, resolved_pauses=resolved_pauses
+        )
+        _store(session, ticket, policy, state, known, calendar, now)
+        states[int(ticket.id)] = state
+    session.flush()
+    return states
+
+
+def refresh_ticket_sla(session: Session, ticket_id: int, now: datetime | None = None) -> SlaState:
+    """`refresh_tickets_sla` for one ticket; LookupError when no ticket has this id."""
+    states = refresh_tickets_sla(session, [ticket_id], now)
+    if ticket_id not in states:
+        raise LookupError(ticket_id)
+    return states[ticket_id]
+
+
+def mark_for_check(
+    session: Session | sa.Connection, where: sa.ColumnElement[bool], now: datetime
+) -> int:
+    """Have the background check recompute the tickets matching `where` (not closed) soon.
+
+    One UPDATE in the caller's transaction (a session or a connection): their
+    `sla_next_check_at` becomes `now`. Returns how many were marked.
+    """
+    result = session.execute(
+        sa.update(Ticket)
+        .where(where, Ticket.status != Status.CLOSED.value)
+        .values(sla_next_check_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def check_due(now: datetime | None = None, *, batch_size: int = CHECK_BATCH_SIZE) -> int:
+    """The background check: refresh every ticket whose next check instant is at or before now.
+
+    In batches of `batch_size` tickets, one transaction each, soonest first; the policies are
+    loaded once. Returns how many tickets were refreshed. A refreshed ticket's next check is
+    always after `now`, so each ticket is looked at once per call.
+    """
+    now = now or utc_now()
+    refreshed = 0
+    after: tuple[datetime, int] | None = None
+    with service_session() as session:
+        book = PolicyBook.load(session)
+    while True:
+        with service_session() as session:
+            query = (
+                sa.select(Ticket.sla_next_check_at, Ticket.id)
+                .where(Ticket.sla_next_check_at <= now)
+                .order_by(Ticket.sla_next_check_at, Ticket.id)
+                .limit(batch_size)
+            )
+            if after is not None:
+                query = query.where(
+                    sa.tuple_(Ticket.sla_next_check_at, Ticket.id) > sa.tuple_(*after)
+                )
+            rows = session.execute(query).all()
+            if not rows:
+                return refreshed
+            refresh_tickets_sla(session, [row.id for row in rows], now, book=book)
+            refreshed += len(rows)
+            after = (rows[-1].sla_next_check_at, rows[-1].id)
+
+
+def clear_check_lock() -> None:
+    """Release the check's lock (at a worker's start: a killed worker may have held it)."""
+    queue.lock_task(CHECK_LOCK).clear()
+
+
+@queue.periodic_task(crontab(minute="*"), name="sla.check")
+def check_job() -> None:
+    """Every minute: `check_due` (breaches and warnings recorded, due times recomputed).
+
+    One worker at a time: a check still running when the next minute starts lets it pass.
+    """
+    try:
+        with queue.lock_task(CHECK_LOCK):
+            refreshed = check_due()
+    except TaskLockedException:
+        return
+    if refreshed:
+        logger.info("sla check: %s tickets refreshed", refreshed)

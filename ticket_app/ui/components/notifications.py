@@ -1,0 +1,121 @@
+"""The header's bell with its unread count, and the /notifications list."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticket_app.ui.components.common import error_alert
+from ticket_app.ui.state.notifications import NotificationsState
+
+NOTIFICATIONS_HEADING_ID = "notifications-heading"
+
+
+def notification_bell() -> rx.Component:
+    """A link to /notifications: a bell, and the unread count as text beside it (not colour)."""
+    return rx.link(
+        rx.icon("bell", size=18, aria_hidden=True),
+        rx.cond(
+            NotificationsState.unread > 0,
+            rx.badge(
+                NotificationsState.unread_text,
+                color_scheme="red",
+                variant="solid",
+                radius="full",
+                data_testid="unread-count",
+                aria_hidden=True,
+            ),
+        ),
+        href="/notifications",
+        aria_label=NotificationsState.bell_label,
+        id="notification-bell",
+        on_mount=NotificationsState.start,
+        underline="none",
+        style={"display": "inline-flex", "alignItems": "center", "gap": "0.25rem"},
+    )
+
+
+def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    unread = row["unread"] == "true"
+    return rx.el.li(
+        rx.hstack(
+            rx.vstack(
+                rx.text(
+                    rx.cond(unread, rx.el.strong(row["headline"]), row["headline"]),
+                    rx.cond(unread, rx.text.span(" · unread", color_scheme="gray", size="1")),
+                    size="2",
+                ),
+                rx.button(
+                    row["ticket"],
+                    variant="ghost",
+                    size="2",
+                    on_click=NotificationsState.open_ticket(row["id"], row["ticket_id"]),
+                    data_testid="open-notification",
+                    style={"whiteSpace": "normal", "textAlign": "left", "height": "auto"},
+                ),
+                rx.cond(row["excerpt"] != "", rx.text(row["excerpt"], size="2")),
+                rx.text(
+                    "by ",
+                    row["actor"],
+                    " · ",
+                    rx.el.time(row["when"], title=row["when_exact"]),
+                    size="1",
+                    color_scheme="gray",
+                    high_contrast=True,
+                ),
+                spacing="1",
+                align="start",
+            ),
+            width="100%",
+        ),
+        data_testid="notification",
+        data_unread=row["unread"],
+        style={"padding": "0.5rem 0", "borderBottom": "1px solid var(--gray-a5)"},
+    )
+
+
+def notifications_list() -> rx.Component:
+    """The signed-in person's newest notifications, with "Mark all read"."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(
+                    "Notifications",
+                    size="4",
+                    as_="h2",
+                    id=NOTIFICATIONS_HEADING_ID,
+                    tab_index=-1,
+                    style={"outline": "none"},
+                ),
+                rx.spacer(),
+                rx.button(
+                    "Mark all read",
+                    variant="soft",
+                    size="2",
+                    on_click=NotificationsState.mark_all_read,
+                    disabled=NotificationsState.unread == 0,
+                    data_testid="mark-all-read",
+                ),
+                width="100%",
+                align="center",
+            ),
+            error_alert(
+                rx.cond(
+                    NotificationsState.unavailable,
+                    "Notifications could not be loaded. The page tries again by itself.",
+                    "",
+                ),
+                width="100%",
+            ),
+            rx.cond(
+                NotificationsState.loaded & (NotificationsState.rows.length() == 0),
+                rx.text("Nothing yet.", size="2", data_testid="no-notifications"),
+                rx.el.ul(
+                    rx.foreach(NotificationsState.rows, _row),
+                    style={"listStyle": "none", "padding": "0", "margin": "0", "width": "100%"},
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )

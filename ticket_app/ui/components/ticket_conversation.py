@@ -1,0 +1,188 @@
+"""The ticket's conversation: the timeline of replies, notes and changes, and the composer.
+
+Comments are rendered as text, never as HTML or Markdown; `white-space: pre-wrap` keeps their
+line breaks. A comment that came or went by e-mail shows its channel, delivery and files.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticket_app.ui.components.common import PRE_WRAP
+from ticket_app.ui.components.mail import channel_badge, delivery_line, file_list, raw_mail_link
+from ticket_app.ui.components.ticket_fields import SECTION_HEADING
+from ticket_app.ui.state.ticket_page import TicketPageState
+
+State = TicketPageState
+
+
+def _comment(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """A reply or an internal note: told apart by label, icon and colour."""
+    is_reply = row["kind"] == "reply"
+    tone = rx.cond(is_reply, "var(--accent-a3)", "var(--amber-a3)")
+    edge = rx.cond(is_reply, "var(--accent-8)", "var(--amber-9)")
+    return rx.box(
+        rx.hstack(
+            rx.cond(
+                is_reply,
+                rx.icon("message-square", size=16, aria_hidden=True),
+                rx.icon("lock", size=16, aria_hidden=True),
+            ),
+            rx.text(
+                rx.cond(is_reply, "Public reply", "Internal note"),
+                size="1",
+                weight="bold",
+                data_testid="comment-kind",
+            ),
+            channel_badge(row),
+            rx.text(row["who"], size="1", weight="medium", data_testid="comment-author"),
+            rx.text(rx.el.time(row["when"], date_time=row["when_iso"]), size="1"),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.text(row["body"], size="2", style=PRE_WRAP, margin_top="0.25rem"),
+        rx.cond(
+            row["delivery"] != "",
+            delivery_line(row, resending=State.resending, on_resend=State.resend_mail),
+        ),
+        rx.cond(
+            row["file_count"] != "0",
+            file_list(
+                State.comment_files[row["comment_id"]],
+                "Files of this message",
+                "comment-files",
+            ),
+        ),
+        rx.cond(row["raw_url"] != "", raw_mail_link(row["raw_url"])),
+        background=tone,
+        border_left=rx.Var.create("4px solid ") + edge,
+        border_radius="var(--radius-2)",
+        padding="0.5rem 0.75rem",
+    )
+
+
+def _event(row: rx.Var[dict[str, str]]) -> rx.Component:
+    """An audit line: what changed, who, when."""
+    return rx.hstack(
+        rx.icon("history", size=14, aria_hidden=True, color=rx.color("gray", 11)),
+        rx.text(
+            rx.el.span(row["what"], style={"fontWeight": "500"}),
+            " · " + row["who"] + " · ",
+            rx.el.time(row["when"], date_time=row["when_iso"]),
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="2",
+        align="center",
+        padding_x="0.25rem",
+    )
+
+
+def _timeline_entry(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.el.li(
+        rx.cond(row["kind"] == "event", _event(row), _comment(row)),
+        data_testid="timeline-entry",
+        data_kind=row["kind"],
+        style={"marginBottom": "0.5rem"},
+    )
+
+
+def timeline() -> rx.Component:
+    """The audit events and the conversation, oldest first."""
+    return rx.box(
+        rx.heading("Timeline", id="timeline-heading", **SECTION_HEADING),
+        rx.el.ol(
+            rx.foreach(State.timeline, _timeline_entry),
+            aria_labelledby="timeline-heading",
+            style={"listStyle": "none", "padding": 0, "margin": 0},
+        ),
+        width="100%",
+    )
+
+
+def composer() -> rx.Component:
+    """Reply to the requester or add an internal note; failed sends keep the text."""
+    return rx.form(
+        rx.vstack(
+            rx.heading("Add to the conversation", **SECTION_HEADING),
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.el.label(
+                        rx.hstack(
+                            rx.radio_group.item(value="reply", id="composer-reply"),
+                            rx.icon("message-square", size=14, aria_hidden=True),
+                            rx.text("Reply", size="2"),
+                            align="center",
+                            spacing="1",
+                        )
+                    ),
+                    rx.el.label(
+                        rx.hstack(
+                            rx.radio_group.item(value="note", id="composer-note"),
+                            rx.icon("lock", size=14, aria_hidden=True),
+                            rx.text("Internal note", size="2"),
+                            align="center",
+                            spacing="1",
+                        )
+                    ),
+                    spacing="4",
+                ),
+                value=rx.cond(State.public_reply, "reply", "note"),
+                on_change=State.set_public_reply,
+                aria_label="Kind of message",
+            ),
+            rx.text(
+                State.composer_hint,
+                size="1",
+                id="composer-hint",
+                data_testid="composer-hint",
+                style={"overflowWrap": "anywhere"},
+            ),
+            rx.text_area(
+                name="body",
+                id="composer-body",
+                rows="5",
+                resize="vertical",
+                placeholder=rx.cond(State.public_reply, "Write a reply…", "Write a note…"),
+                aria_label=rx.cond(State.public_reply, "Reply text", "Internal note text"),
+                aria_describedby="composer-hint composer-error",
+                width="100%",
+            ),
+            rx.cond(
+                State.composer_error != "",
+                rx.text(
+                    State.composer_error,
+                    id="composer-error",
+                    size="2",
+                    color_scheme="red",
+                    role="alert",
+                    data_testid="composer-error",
+                ),
+            ),
+            rx.button(
+                rx.cond(
+                    State.public_reply,
+                    rx.icon("send", size=14, aria_hidden=True),
+                    rx.icon("lock", size=14, aria_hidden=True),
+                ),
+                State.composer_action,
+                type="submit",
+                loading=State.sending,
+                id="composer-submit",
+                color_scheme=rx.cond(State.public_reply, "indigo", "amber"),
+                high_contrast=~State.public_reply,
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        on_submit=State.send_comment,
+        reset_on_submit=False,
+        padding="0.75rem",
+        border_radius="var(--radius-3)",
+        background=rx.cond(State.public_reply, "var(--accent-a2)", "var(--amber-a3)"),
+        border=rx.cond(
+            State.public_reply, "1px solid var(--accent-a6)", "1px dashed var(--amber-9)"
+        ),
+        width="100%",
+    )

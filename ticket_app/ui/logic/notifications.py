@@ -1,0 +1,51 @@
+"""Notifications as the console lists them: what happened, on which ticket, by whom, when."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from ticket_app.enums import NotificationKind
+from ticket_app.schemas import NotificationRead
+from ticket_app.ui.logic.tickets import relative_time
+
+PAGE_SIZE = 50
+"""How many notifications the page lists (the newest)."""
+
+_WHAT = {
+    NotificationKind.ASSIGNED: "Assigned to you",
+    NotificationKind.REPLIED: "New reply",
+    NotificationKind.SLA_WARNING: "Target close",
+    NotificationKind.SLA_BREACHED: "Target broken",
+}
+
+
+def headline(item: NotificationRead) -> str:
+    """One line saying what happened: "Assigned to you", "Target broken: first response"."""
+    what = _WHAT[item.kind]
+    if item.kind in (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACHED) and item.detail:
+        return f"{what}: {item.detail}"
+    return what
+
+
+def notification_rows(
+    items: Sequence[NotificationRead], now: datetime | None = None
+) -> list[dict[str, str]]:
+    """The notifications flattened to the strings the page renders (newest first, as given).
+
+    `unread` is "true" or ""; `excerpt` is the reply's first words for replies, else empty.
+    """
+    return [
+        {
+            "id": str(item.id),
+            "ticket_id": str(item.ticket_id),
+            "headline": headline(item),
+            "ticket": f"#{item.ticket_id} {item.ticket_title}",
+            "excerpt": item.detail if item.kind is NotificationKind.REPLIED else "",
+            "actor": item.actor,
+            "when": relative_time(item.created_at.astimezone(UTC), now),
+            "when_exact": item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "unread": "" if item.read_at else "true",
+        }
+        for item in items
+    ]
