@@ -147,6 +147,7 @@ def add_comment(
             ticket.first_public_reply_at = now
         session.add(ticket)
         session.flush()
+        refresh_ticket_sla(session, ticket_id, now)
         record_event(
             session,
             actor,
@@ -155,7 +156,6 @@ def add_comment(
             field="public" if data.public else "internal",
             new=comment.id,
         )
-        refresh_ticket_sla(session, ticket_id, now)
         mail_id = None
         if data.public and actor.user_id is not None:
             mail_id = mail_outbound.queue_reply(session, ticket, comment)

@@ -294,6 +294,7 @@ def _append(
         note = _dropped_note(mail)
         if note:
             _add_note(session, ticket_id, note)
+        refresh_ticket_sla(session, ticket_id, now)
         record_event(
             session,
             MAIL_ACTOR,
@@ -302,7 +303,6 @@ def _append(
             field="public",
             new=comment.id,
         )
-        refresh_ticket_sla(session, ticket_id, now)
         return InboundMailResult(outcome="appended", ticket_id=ticket_id, comment_id=comment.id)
 
 
