@@ -351,15 +351,18 @@ def refresh_tickets_sla(
     Records each new breach and each warning due by `now` (default: the current time) once.
     Returns each ticket's state; ids naming no ticket are skipped. Core statements, whatever
     the number of tickets: three reads (tickets, their clock-relevant events, their comments),
-    one executemany UPDATE and one INSERT of the new events, plus the policies unless `book`
-    is given. Tickets loaded in `session` are not refreshed: callers returning one refresh it.
+    one executemany UPDATE of the tickets whose values changed (each such update writes every
+    index of `tickets`, so unchanged rows are skipped) and one INSERT of the new events, plus
+    the policies unless `book` is given. Tickets loaded in `session` are not refreshed:
+    callers returning one refresh it.
     """
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
     now = now or utc_now()
     book = book or PolicyBook.load(session)
-    tickets = session.execute(sa.select(*_TICKET_COLUMNS).where(Ticket.id.in_(ids))).all()
+    stored = [getattr(Ticket, name) for name in SLA_COLUMNS]
+    tickets = session.execute(sa.select(*_TICKET_COLUMNS, *stored).where(Ticket.id.in_(ids))).all()
     facts = _load_facts(session, [ticket.id for ticket in tickets])
     resolved_pauses = get_settings().sla_resolved_pauses
     states: dict[int, SlaState] = {}
@@ -373,7 +376,9 @@ def refresh_tickets_sla(
             _history(ticket, known, book), calendar, now, resolved_pauses=resolved_pauses
         )
         values, recorded = _stored_values(ticket, policy, state, known, calendar, now)
-        updates.append({"ticket_id": ticket.id, **{f"new_{k}": values[k] for k in SLA_COLUMNS}})
+        if any(values[name] != getattr(ticket, name) for name in SLA_COLUMNS):
+            update = {f"new_{name}": values[name] for name in SLA_COLUMNS}
+            updates.append({"ticket_id": ticket.id, **update})
         events.extend(recorded)
         states[ticket.id] = state
     if updates:
