@@ -36,7 +36,7 @@ from tests.conftest import SYSTEM, TEST_PASSWORD
 from tests.support.database import scratch_postgres_database
 from ticket_app.models import utc_now
 from ticket_app.services import sla
-from ticket_app.services.database import use_database
+from ticket_app.services.database import create_db_engine, use_database
 from ticket_app.services.identity import users
 from ticket_app.services.migrations import upgrade_database
 
@@ -105,7 +105,9 @@ def main() -> None:
         staff = users.create_user("agent@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
         now = datetime.now(timezone.utc)
         started = time.perf_counter()
-        load(engine, args.tickets, staff.id, now)
+        loader = create_db_engine(url, statement_timeout_ms=0)
+        load(loader, args.tickets, staff.id, now)
+        loader.dispose()
         print(f"{args.tickets:,} tickets loaded in {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
