@@ -107,21 +107,20 @@ def main() -> None:
         started = time.perf_counter()
         loader = create_db_engine(url, statement_timeout_ms=0)
         load(loader, args.tickets, staff.id, now)
-        loader.dispose()
         print(f"{args.tickets:,} tickets loaded in {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
         upgrade_database(url)
         print(f"migration 0013 (backfill of every ticket): {time.perf_counter() - started:.1f} s")
         engine = use_database(url)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with loader.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE tickets")
             unclosed = connection.exec_driver_sql(
                 "SELECT count(*) FROM tickets WHERE status <> 'closed'"
             ).scalar_one()
 
         started = time.perf_counter()
-        with engine.begin() as connection:
+        with loader.begin() as connection:
             sla.mark_for_check(connection, sa.true(), utc_now())
         refreshed = sla.check_due()
         seconds = time.perf_counter() - started
@@ -148,6 +147,7 @@ def main() -> None:
         explain(engine, DUE_SOON)
         explain(engine, BREACHED)
         engine.dispose()
+        loader.dispose()
 
 
 if __name__ == "__main__":
