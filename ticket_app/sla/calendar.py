@@ -12,23 +12,26 @@ Conventions (the same everywhere in this module):
 - `add_business_minutes` returns the instant the given business time has elapsed. When the time
   runs out exactly at a closing instant, the result is that closing instant (not the next
   opening): a result is always inside an opening interval or at the end of one.
-- Wall-clock boundaries are converted per local date: a boundary `HH:MM` on date D is the first
-  instant at which the local clock on D reads `HH:MM` or later, and `24:00` is the next date's
-  00:00. So on a spring-forward day a boundary inside the skipped hour (Europe/Berlin 02:30 on
-  2026-03-29) is the instant the clocks jump (03:00 CEST); on a fall-back day a boundary inside
-  the repeated hour is its first occurrence (summer time). An interval lasts as long as the
-  clock really takes from its start to its end: one spanning a spring-forward change is an hour
-  shorter, one spanning a fall-back change an hour longer, and one lying wholly inside the
-  skipped hour does not exist that day.
+- Opening hours are wall-clock times: an instant is inside an interval when the local clock
+  reads a time within it on that date. So on a spring-forward day an interval spanning the
+  skipped hour is an hour shorter and one inside it does not exist that day (Europe/Berlin
+  02:30-03:30 on 2026-03-29 opens when the clocks jump to 03:00); on a fall-back day the
+  repeated wall-clock times count twice, so an interval covering the repeated hour is an hour
+  longer (02:30-03:30 on 2026-10-25 is open 02:30-03:00 summer time, then 02:30-03:30 winter
+  time: 90 minutes in two pieces). An instant belongs to the local date its clock shows; a
+  date's first instant is the first at which the clock reads 00:00 or later. (This assumes the
+  local date never steps back, which holds for every zone today: where clocks fall back at
+  midnight, they do so from 24:00 to 23:00.)
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +46,9 @@ _CLOCK_TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _MAX_CLOSED_DAYS = 3660
 # Per-day caches are dropped when they grow past this many days (about 27 years).
 _MAX_CACHED_DAYS = 10_000
+# Days per block of cumulative opening seconds (whole blocks are skipped in one step).
+_BLOCK_DAYS = 32
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class CalendarError(ValueError):
@@ -145,7 +151,9 @@ class BusinessCalendar:
     _days: dict[int, tuple[tuple[float, float], ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
-    _totals: dict[tuple[int, int], float] = field(
+    _january_offset: float = field(init=False, repr=False, compare=False)
+    _starts: dict[int, float] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _blocks: dict[int, tuple[float, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
     _holidays_by_year: dict[int, frozenset[date]] = field(
@@ -160,6 +168,8 @@ class BusinessCalendar:
         if zone is None:
             raise CalendarError("time_zone", f"{self.time_zone!r} is not an IANA time zone")
         object.__setattr__(self, "_zone", zone)
+        january = datetime(2026, 1, 1, tzinfo=zone).utcoffset()
+        object.__setattr__(self, "_january_offset", january.total_seconds())
         object.__setattr__(self, "weekly_hours", _validated_week(self.weekly_hours))
         object.__setattr__(self, "closed_dates", _validated_dates(self.closed_dates))
         self._validate_holidays()
@@ -286,11 +296,8 @@ class BusinessCalendar:
         Raises `ValueError` for a naive datetime.
         """
         moment = _timestamp(instant)
-        first = self._local_ordinal(moment) - 1
         return any(
-            start <= moment < end
-            for ordinal in (first, first + 1)
-            for start, end in self._segments(ordinal)
+            start <= moment < end for start, end in self._segments(self._local_ordinal(moment))
         )
 
     def next_opening(self, instant: datetime) -> datetime:
@@ -299,7 +306,7 @@ class BusinessCalendar:
         Raises `ValueError` for a naive datetime.
         """
         moment = _timestamp(instant)
-        ordinal = self._local_ordinal(moment) - 1
+        ordinal = self._local_ordinal(moment)
         closed_run = 0
         while True:
             segments = self._segments(ordinal)
@@ -315,8 +322,8 @@ class BusinessCalendar:
         Outside opening hours counting begins at the next opening, so `minutes=0` gives
         `next_opening(start)`. When the time runs out exactly at a closing instant the result is
         that closing instant. Monotonic in `minutes`; `business_minutes_between(start, result)`
-        equals `minutes` (up to float rounding, below a microsecond). Costs one step per
-        calendar day walked (whole weeks are skipped by their cached totals), never per minute.
+        equals `minutes` (up to float rounding, below a microsecond). Whole days are skipped by
+        cached cumulative sums (32 days a step), so the cost barely grows with `minutes`.
         Raises `ValueError` for a naive `start` or a negative or non-finite `minutes`.
         """
         moment = _timestamp(start)
@@ -324,125 +331,211 @@ class BusinessCalendar:
             raise ValueError(f"minutes: {minutes!r} must be a number")
         if not math.isfinite(minutes) or minutes < 0:
             raise ValueError(f"minutes: {minutes!r} must be a finite number >= 0")
-        remaining = float(minutes) * 60.0
-        first = self._local_ordinal(moment) - 1
-        ordinal = first
-        closed_run = 0
-        while True:
-            segments = self._segments(ordinal)
-            for segment_start, segment_end in segments:
-                if segment_end <= moment:
-                    continue
-                begin = max(segment_start, moment)
-                available = segment_end - begin
-                if remaining <= available:
-                    return _datetime(min(segment_end, begin + remaining))
-                remaining -= available
-            closed_run = _closed_run(closed_run, segments)
-            ordinal += 1
-            # From the second day after the start's local date on, days lie wholly after it.
-            if ordinal >= first + 3:
-                while remaining > (week := self._total(ordinal, 7)) > 0:
-                    remaining -= week
-                    ordinal += 7
+        return _datetime(self.add_seconds_at(moment, float(minutes) * 60.0))
 
     def business_minutes_between(self, earlier: datetime, later: datetime) -> float:
         """Business minutes inside opening hours between two instants; 0 when `later <= earlier`.
 
-        Costs one step per calendar day spanned (whole weeks use cached totals). Raises
-        `ValueError` for a naive datetime.
+        The whole local days between them come from cached cumulative sums, so the cost barely
+        grows with the span. Raises `ValueError` for a naive datetime.
         """
-        start, end = _timestamp(earlier), _timestamp(later)
+        return self.seconds_between(_timestamp(earlier), _timestamp(later)) / 60.0
+
+    # The same on POSIX seconds, unchecked, for callers doing many (the SLA clock)
+
+    def add_seconds_at(self, moment: float, seconds: float) -> float:
+        """`add_business_minutes` on POSIX seconds: the instant `seconds` (>= 0) after `moment`."""
+        remaining = seconds
+        ordinal = self._local_ordinal(moment)
+        while True:
+            for segment_start, segment_end in self._segments(ordinal):
+                if segment_end <= moment:
+                    continue
+                begin = segment_start if segment_start > moment else moment
+                available = segment_end - begin
+                if remaining <= available:
+                    return min(segment_end, begin + remaining)
+                remaining -= available
+            # The following days lie wholly after `moment`.
+            ordinal, remaining = self._skip_whole_days(ordinal + 1, remaining)
+
+    def seconds_between(self, start: float, end: float) -> float:
+        """`business_minutes_between` on POSIX seconds, in business seconds (0 if end <= start)."""
         if end <= start:
             return 0.0
-        first = self._local_ordinal(start) - 1
-        last = self._local_ordinal(end) + 1
-        seconds = self._partial(first, start, end) + self._partial(first + 1, start, end)
-        ordinal = first + 2
-        # Days strictly between the first two and the last two lie wholly inside [start, end).
-        while ordinal + 7 <= last - 1:
-            seconds += self._total(ordinal, 7)
-            ordinal += 7
-        while ordinal < last - 1:
-            seconds += self._total(ordinal, 1)
-            ordinal += 1
-        for tail in range(max(ordinal, first + 2), last + 1):
-            seconds += self._partial(tail, start, end)
-        return seconds / 60.0
+        first, last = self._local_ordinal(start), self._local_ordinal(end)
+        seconds = self._open_before(last, end) - self._open_before(first, start)
+        if last != first:
+            seconds += self._whole_days(first, last)
+        return seconds if seconds > 0.0 else 0.0
 
     # The per-day opening instants
 
-    def _partial(self, ordinal: int, start: float, end: float) -> float:
-        """Seconds of the day's segments inside [start, end)."""
-        return sum(
-            max(0.0, min(end, segment_end) - max(start, segment_start))
-            for segment_start, segment_end in self._segments(ordinal)
-        )
+    def _open_before(self, ordinal: int, moment: float) -> float:
+        """Opening seconds of local date `ordinal` before `moment`."""
+        seconds = 0.0
+        for start, end in self._segments(ordinal):
+            if moment <= start:
+                break
+            seconds += (end if end < moment else moment) - start
+        return seconds
 
-    def _total(self, ordinal: int, days: int) -> float:
-        """Seconds of opening time in `days` local dates from `ordinal` on (cached)."""
-        key = (ordinal, days)
-        total = self._totals.get(key)
-        if total is None:
-            total = sum(
-                end - start
-                for day in range(ordinal, ordinal + days)
-                for start, end in self._segments(day)
-            )
-            if len(self._totals) > _MAX_CACHED_DAYS:
-                self._totals.clear()
-            self._totals[key] = total
-        return total
+    def _block(self, block: int) -> tuple[float, ...]:
+        """Cumulative opening seconds of a block's days: item i sums its first i days (cached)."""
+        prefix = self._blocks.get(block)
+        if prefix is None:
+            sums = [0.0]
+            for ordinal in range(block * _BLOCK_DAYS, (block + 1) * _BLOCK_DAYS):
+                sums.append(sums[-1] + sum(end - start for start, end in self._segments(ordinal)))
+            prefix = tuple(sums)
+            if len(self._blocks) * _BLOCK_DAYS > _MAX_CACHED_DAYS:
+                self._blocks.clear()
+            self._blocks[block] = prefix
+        return prefix
+
+    def _whole_days(self, first: int, stop: int) -> float:
+        """Opening seconds of the local dates `first` <= ordinal < `stop`."""
+        block, index = divmod(first, _BLOCK_DAYS)
+        if stop - first <= _BLOCK_DAYS - index:
+            prefix = self._block(block)
+            return prefix[index + stop - first] - prefix[index] if stop > first else 0.0
+        seconds = 0.0
+        while first < stop:
+            block, index = divmod(first, _BLOCK_DAYS)
+            prefix = self._block(block)
+            end_index = min(_BLOCK_DAYS, index + stop - first)
+            seconds += prefix[end_index] - prefix[index]
+            first += end_index - index
+        return seconds
+
+    def _skip_whole_days(self, ordinal: int, remaining: float) -> tuple[int, float]:
+        """The day from `ordinal` on where `remaining` opening seconds run out, and what is left.
+
+        The days before it are skipped by their cumulative sums (what is left is what remains
+        at the start of that day).
+
+        Raises `ValueError` when no opening hours come for `_MAX_CLOSED_DAYS` days.
+        """
+        closed_days = 0
+        while True:
+            block, index = divmod(ordinal, _BLOCK_DAYS)
+            prefix = self._block(block)
+            needed = prefix[index] + remaining
+            if needed > prefix[_BLOCK_DAYS]:
+                if prefix[_BLOCK_DAYS] > prefix[index]:
+                    closed_days = 0
+                else:
+                    closed_days += _BLOCK_DAYS - index
+                if closed_days > _MAX_CLOSED_DAYS:
+                    raise ValueError(
+                        "closed_dates: the calendar has no opening hours for "
+                        f"{_MAX_CLOSED_DAYS} days in a row"
+                    )
+                remaining -= prefix[_BLOCK_DAYS] - prefix[index]
+                ordinal = (block + 1) * _BLOCK_DAYS
+                continue
+            # The first day whose cumulative sum reaches what is needed: time runs out there.
+            ends_in = bisect_left(prefix, needed, index + 1) - 1
+            remaining -= prefix[ends_in] - prefix[index]
+            return block * _BLOCK_DAYS + ends_in, max(remaining, 0.0)
 
     def _local_ordinal(self, moment: float) -> int:
-        return datetime.fromtimestamp(moment, self._zone).toordinal()
+        """The local date (ordinal) of `moment`: the day whose first instant is the last <= it.
+
+        Guessed from the zone's offset in January, then corrected by the cached day starts.
+        """
+        ordinal = _UNIX_EPOCH_ORDINAL + int((moment + self._january_offset) // 86400)
+        starts = self._starts
+        start = starts.get(ordinal)
+        while moment < (self._day_start(ordinal) if start is None else start):
+            ordinal -= 1
+            start = None
+        following = starts.get(ordinal + 1)
+        while moment >= (self._day_start(ordinal + 1) if following is None else following):
+            ordinal += 1
+            following = None
+        return ordinal
+
+    def _day_start(self, ordinal: int) -> float:
+        """The first instant (POSIX seconds) of the local date `ordinal` (cached)."""
+        start = self._starts.get(ordinal)
+        if start is None:
+            start = self._first_instant(date.fromordinal(ordinal))
+            if len(self._starts) > _MAX_CACHED_DAYS:
+                self._starts.clear()
+            self._starts[ordinal] = start
+        return start
 
     def _segments(self, ordinal: int) -> tuple[tuple[float, float], ...]:
-        """The day's opening intervals as POSIX seconds [start, end), merged where they touch."""
+        """The day's opening time as POSIX seconds [start, end), in order, merged where they touch.
+
+        Each interval is cut from the day's pieces of constant UTC offset: on a piece the wall
+        clock reads `instant + offset`, so the interval's wall-clock range maps to instants.
+        """
         segments = self._days.get(ordinal)
         if segments is not None:
             return segments
         day = date.fromordinal(ordinal)
-        merged: list[tuple[float, float]] = []
+        pieces: list[tuple[float, float]] = []
         if not self.is_closed_on(day):
-            for interval in self.weekly_hours[day.weekday()]:
-                start = self._boundary(day, interval.start_minute)
-                end = self._boundary(day, interval.end_minute)
-                if end <= start:
-                    continue
-                if merged and merged[-1][1] >= start:
-                    merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-                else:
-                    merged.append((start, end))
+            midnight = (ordinal - _UNIX_EPOCH_ORDINAL) * 86400.0  # the wall clock's 00:00
+            for piece_start, piece_end, offset in self._offset_pieces(ordinal):
+                for interval in self.weekly_hours[day.weekday()]:
+                    start = max(piece_start, midnight + interval.start_minute * 60 - offset)
+                    end = min(piece_end, midnight + interval.end_minute * 60 - offset)
+                    if end > start:
+                        pieces.append((start, end))
+        merged: list[tuple[float, float]] = []
+        for start, end in sorted(pieces):
+            if merged and merged[-1][1] >= start:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
         segments = tuple(merged)
         if len(self._days) > _MAX_CACHED_DAYS:
             self._days.clear()
         self._days[ordinal] = segments
         return segments
 
-    def _boundary(self, day: date, minute: int) -> float:
-        """The first instant (POSIX seconds) at which the local clock on `day` reads `minute`.
+    def _offset_pieces(self, ordinal: int) -> list[tuple[float, float, float]]:
+        """The local date's instants as pieces (start, end, UTC offset in seconds).
 
-        `minute` 1440 is the next day's 00:00. In a spring-forward gap that is the instant of
-        the change; in a fall-back overlap the first occurrence.
+        One piece, or two when the offset changes that day (at most one change a day).
         """
-        if minute == MINUTES_PER_DAY:
-            day, minute = day + timedelta(days=1), 0
-        wall = datetime.combine(day, time(minute // 60, minute % 60))
+        start, end = self._day_start(ordinal), self._day_start(ordinal + 1)
+        first, last = self._offset(start), self._offset(end - 1)
+        if first == last:
+            return [(start, end, first)]
+        change = self._change_after(start, end - 1)
+        return [(start, change, first), (change, end, last)]
+
+    def _offset(self, moment: float) -> float:
+        return datetime.fromtimestamp(moment, self._zone).utcoffset().total_seconds()
+
+    def _change_after(self, before: float, after: float) -> float:
+        """The instant (whole seconds) the UTC offset changes, between `before` and `after`."""
+        low, high = math.floor(before), math.ceil(after)
+        offset_after = self._offset(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._offset(middle) == offset_after:
+                high = middle
+            else:
+                low = middle
+        return float(high)
+
+    def _first_instant(self, day: date) -> float:
+        """The first instant (POSIX seconds) at which the local clock reads `day` 00:00 or later.
+
+        Usually that midnight (its first occurrence if repeated); when midnight is skipped by a
+        spring-forward change, the instant of the change.
+        """
+        wall = datetime.combine(day, time())
         moment = wall.replace(tzinfo=self._zone).timestamp()
         if datetime.fromtimestamp(moment, self._zone).replace(tzinfo=None) == wall:
             return moment
-        # In a gap: fold=0 maps past the change, fold=1 before it; find the change's second.
-        before = math.floor(wall.replace(tzinfo=self._zone, fold=1).timestamp())
-        after = math.ceil(moment)
-        offset_after = datetime.fromtimestamp(after, self._zone).utcoffset()
-        while after - before > 1:
-            middle = (before + after) // 2
-            if datetime.fromtimestamp(middle, self._zone).utcoffset() == offset_after:
-                after = middle
-            else:
-                before = middle
-        return float(after)
+        # In a gap: fold=0 maps past the change, fold=1 before it.
+        return self._change_after(wall.replace(tzinfo=self._zone, fold=1).timestamp(), moment)
 
 
 def _closed_run(run: int, segments: tuple[tuple[float, float], ...]) -> int:
@@ -460,8 +553,9 @@ def _validated_week(week: Any) -> tuple[tuple[OpeningInterval, ...], ...]:
     if isinstance(week, str | bytes) or not isinstance(week, Sequence) or len(week) != 7:
         raise CalendarError("weekly_hours", "needs seven days of intervals, Monday first")
     days = []
-    for weekday, intervals in enumerate(week):
+    for weekday, given in enumerate(week):
         name = _weekly_hours_field(weekday)
+        intervals = tuple(given) if isinstance(given, Iterable) else (given,)
         if not all(isinstance(interval, OpeningInterval) for interval in intervals):
             raise CalendarError(name, "each interval must be an OpeningInterval")
         ordered = tuple(sorted(intervals))

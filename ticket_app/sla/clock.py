@@ -33,12 +33,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from ticket_app.sla.calendar import BusinessCalendar
 
 _RUNNING = frozenset({"open", "in_progress"})
+_STOPPING_FIRST = frozenset({"resolved", "closed"})
 _KNOWN_STATUSES = frozenset({"open", "in_progress", "pending", "resolved", "closed"})
 
 
@@ -155,6 +156,8 @@ class TargetClock:
     - `started_at`: when the clock (cycle) started; None when not started.
     - `due_at`: when running, the instant the target runs out (in the past when overdue);
       None when met, missed, paused, not started or without a target.
+    - `warning_at`: when running, the instant `warning_fraction` of the target is spent (in
+      the past once passed); None whenever `due_at` is None.
     - `breached_at`: the instant the target ran out, when that is at or before `now` and the
       clock had not stopped by then (set for running-overdue, missed and paused-overdue).
     - `spent_minutes`: business minutes counted (up to `now` when running).
@@ -167,6 +170,7 @@ class TargetClock:
     target_minutes: float | None
     started_at: datetime | None
     due_at: datetime | None
+    warning_at: datetime | None
     breached_at: datetime | None
     spent_minutes: float
     remaining_minutes: float | None
@@ -232,6 +236,16 @@ class SlaState:
         return self.resolution.breached_at
 
     @property
+    def nearest_warning_at(self) -> datetime | None:
+        """The earliest warning instant of the running clocks."""
+        warnings = [
+            clock.warning_at
+            for clock in (self.first_response, self.next_response, self.resolution)
+            if clock.warning_at is not None
+        ]
+        return min(warnings, default=None)
+
+    @property
     def nearest_due_at(self) -> datetime | None:
         """The earliest due instant of the running clocks (what "due soonest" sorts by)."""
         dues = [
@@ -244,14 +258,14 @@ class SlaState:
 
 @dataclass
 class _Periods:
-    """A clock's running periods: closed ones, the open one's start, and how it ended."""
+    """A clock's running periods in POSIX seconds: closed ones, the open one, how it ended."""
 
-    started_at: datetime
-    closed: list[tuple[datetime, datetime]] = field(default_factory=list)
-    running_since: datetime | None = None
-    answered_at: datetime | None = None
+    started_at: float
+    closed: list[tuple[float, float]] = field(default_factory=list)
+    running_since: float | None = None
+    answered_at: float | None = None
 
-    def run(self, at: datetime, running: bool) -> None:
+    def run(self, at: float, running: bool) -> None:
         if self.answered_at is not None:
             return
         if running and self.running_since is None:
@@ -260,7 +274,7 @@ class _Periods:
             self.closed.append((self.running_since, at))
             self.running_since = None
 
-    def answer(self, at: datetime) -> None:
+    def answer(self, at: float) -> None:
         self.run(at, running=False)
         self.answered_at = at
 
@@ -271,59 +285,66 @@ def compute_sla_state(
     now: datetime,
     *,
     resolved_pauses: bool = False,
+    warning_fraction: float = 0.8,
 ) -> SlaState:
     """The ticket's SLA state at `now`: due, breach, spent and remaining per target.
 
-    Due instants depend only on the history (not on `now`), so they can be stored; breach
-    instants and spent/remaining minutes are as of `now` (aware). Raises `ValueError` for a
-    naive instant, an event before `created_at` or an unknown status (naming the field).
+    Due and warning instants depend only on the history (not on `now`), so they can be stored
+    and compared with the clock by a query; breach instants and spent/remaining minutes are as
+    of `now` (aware). `warning_fraction` (0-1]: the share of a target at which `warning_at`
+    falls (0.8: at 80 %). Instants returned are UTC.
+    Raises `ValueError` for a naive instant, an event before `created_at` or an unknown status
+    (naming the field, e.g. `events.2.status` for the third event as given).
     """
-    _check_instant("now", now)
-    _check_instant("created_at", history.created_at)
+    if not 0 < warning_fraction <= 1:
+        raise ValueError(f"warning_fraction: {warning_fraction!r} must be > 0 and <= 1")
+    created = _posix("created_at", history.created_at)
     _check_status("status", history.status)
-    events = sorted(history.events, key=lambda event: event.at)
-    for index, event in enumerate(events):
-        _check_instant(f"events.{index}.at", event.at)
-        if event.at < history.created_at:
+    moments = []
+    for index, event in enumerate(history.events):
+        moment = _posix(f"events.{index}.at", event.at)
+        if moment < created:
             raise ValueError(f"events.{index}.at: {event.at} is before created_at")
         if isinstance(event, StatusChanged):
             _check_status(f"events.{index}.status", event.status)
+        moments.append((moment, index, event))
+    moments.sort(key=lambda item: (item[0], item[1]))
 
     status = str(history.status)
-    first = _Periods(history.created_at)
-    resolution = _Periods(history.created_at)
+    first = _Periods(created)
+    resolution = _Periods(created)
     cycles: list[_Periods] = []
-    targets: list[tuple[datetime, SlaTargets]] = [(history.created_at, history.targets)]
+    targets: list[tuple[float, SlaTargets]] = [(created, history.targets)]
 
-    def settle(at: datetime) -> None:
-        first.run(at, status not in ("resolved", "closed"))
+    def settle(at: float) -> None:
+        first.run(at, status not in _STOPPING_FIRST)
         resolution.run(at, status in _RUNNING)
         if cycles:
             cycles[-1].run(at, status in _RUNNING)
 
-    settle(history.created_at)
-    for event in events:
+    settle(created)
+    for moment, _, event in moments:
         if isinstance(event, StatusChanged):
             status = str(event.status)
         elif isinstance(event, StaffReplied) and event.public:
             if first.answered_at is None:
-                first.answer(event.at)
+                first.answer(moment)
             elif cycles and cycles[-1].answered_at is None:
-                cycles[-1].answer(event.at)
+                cycles[-1].answer(moment)
         elif isinstance(event, CustomerMessaged):
             if first.answered_at is not None and (not cycles or cycles[-1].answered_at is not None):
-                cycles.append(_Periods(event.at))
+                cycles.append(_Periods(moment))
         elif isinstance(event, TargetsChanged):
-            targets.append((event.at, event.targets))
-        settle(event.at)
+            targets.append((moment, event.targets))
+        settle(moment)
 
     paused = status == "pending" or (status == "resolved" and resolved_pauses)
     stopped = status == "closed" or (status == "resolved" and not resolved_pauses)
-    judge = _Judge(calendar, now, targets, stopped=stopped)
-    first_clock = judge.clock(Target.FIRST_RESPONSE, first, stops=status in ("resolved", "closed"))
-    cycle_clocks = [judge.clock(Target.NEXT_RESPONSE, cycle) for cycle in cycles]
+    judge = _Judge(calendar, _posix("now", now), targets, warning_fraction)
+    first_clock = judge.clock(Target.FIRST_RESPONSE, first, stopped=status in _STOPPING_FIRST)
+    cycle_clocks = [judge.clock(Target.NEXT_RESPONSE, cycle, stopped=stopped) for cycle in cycles]
     next_clock = cycle_clocks[-1] if cycle_clocks else _not_started(targets[-1][1])
-    resolution_clock = judge.clock(Target.RESOLUTION, resolution)
+    resolution_clock = judge.clock(Target.RESOLUTION, resolution, stopped=stopped)
     breaches = sorted(
         (
             Breach(clock.target, clock.breached_at, clock.target_minutes)
@@ -343,30 +364,42 @@ def compute_sla_state(
 
 @dataclass(frozen=True)
 class _Judge:
-    """Turns a clock's running periods into a `TargetClock` at `now`."""
+    """Turns a clock's running periods into a `TargetClock` at `now` (POSIX seconds)."""
 
     calendar: BusinessCalendar
-    now: datetime
-    targets: list[tuple[datetime, SlaTargets]]
-    stopped: bool
+    now: float
+    targets: list[tuple[float, SlaTargets]]
+    warning_fraction: float
 
-    def targets_at(self, at: datetime) -> SlaTargets:
+    def targets_at(self, at: float) -> SlaTargets:
         in_force = self.targets[0][1]
         for since, targets in self.targets:
             if since <= at:
                 in_force = targets
         return in_force
 
-    def clock(self, target: Target, periods: _Periods, *, stops: bool | None = None) -> TargetClock:
-        """The clock's verdict at `now`.
+    def reached(
+        self, spans: list[tuple[float, float | None]], lengths: list[float], amount: float
+    ) -> float | None:
+        """When the spans' business time passes `amount` seconds, or None if it stays within.
 
-        `stops` says whether the ticket's status stops this clock (default: `self.stopped`,
-        the rule of the next-response and resolution clocks).
+        In a closed span the amount must be exceeded (stopping exactly at it is in time); the
+        running span reaches it, in the future or the past.
         """
-        stopped = self.stopped if stops is None else stops
+        spent = 0.0
+        for (start, end), length in zip(spans, lengths, strict=True):
+            if end is None:
+                return self.calendar.add_seconds_at(start, max(amount - spent, 0.0))
+            if spent + length > amount:
+                return self.calendar.add_seconds_at(start, amount - spent)
+            spent += length
+        return None
+
+    def clock(self, target: Target, periods: _Periods, *, stopped: bool) -> TargetClock:
+        """The clock's verdict at `now`; `stopped`: the ticket's status stops this clock."""
         running = periods.running_since is not None
         if periods.answered_at is not None:
-            ended_at: datetime | None = periods.answered_at
+            ended_at: float | None = periods.answered_at
         elif stopped and not running:
             ended_at = periods.closed[-1][1] if periods.closed else periods.started_at
         else:
@@ -374,19 +407,19 @@ class _Judge:
         in_force = self.targets_at(ended_at) if ended_at is not None else self.targets[-1][1]
         minutes = in_force.minutes(target)
 
-        spent = 0.0
-        crossing: datetime | None = None
-        spans = [*periods.closed]
+        spans: list[tuple[float, float | None]] = [*periods.closed]
         if running:
             spans.append((periods.running_since, None))
-        for start, end in spans:
-            length = self.calendar.business_minutes_between(start, end or self.now)
-            if crossing is None and minutes is not None:
-                if end is None:
-                    crossing = self.calendar.add_business_minutes(start, max(0.0, minutes - spent))
-                elif spent + length > minutes:
-                    crossing = self.calendar.add_business_minutes(start, minutes - spent)
-            spent += length
+        lengths = [
+            self.calendar.seconds_between(start, self.now if end is None else end)
+            for start, end in spans
+        ]
+        spent = sum(lengths)
+        crossing = warning = None
+        if minutes is not None:
+            crossing = self.reached(spans, lengths, minutes * 60.0)
+            if running:
+                warning = self.reached(spans, lengths, minutes * 60.0 * self.warning_fraction)
 
         if minutes is None:
             state = ClockState.NO_TARGET
@@ -396,16 +429,17 @@ class _Judge:
             state = ClockState.RUNNING
         else:
             state = ClockState.PAUSED
-        breached_at = crossing if crossing is not None and crossing <= self.now else None
+        breached = crossing is not None and crossing <= self.now
         return TargetClock(
             target=target,
             state=state,
             target_minutes=minutes,
-            started_at=periods.started_at,
-            due_at=crossing if state is ClockState.RUNNING else None,
-            breached_at=breached_at if minutes is not None else None,
-            spent_minutes=spent,
-            remaining_minutes=None if minutes is None else minutes - spent,
+            started_at=_utc(periods.started_at),
+            due_at=_utc(crossing) if state is ClockState.RUNNING else None,
+            warning_at=_utc(warning) if state is ClockState.RUNNING else None,
+            breached_at=_utc(crossing) if breached else None,
+            spent_minutes=spent / 60.0,
+            remaining_minutes=None if minutes is None else minutes - spent / 60.0,
         )
 
 
@@ -417,15 +451,21 @@ def _not_started(targets: SlaTargets) -> TargetClock:
         target_minutes=minutes,
         started_at=None,
         due_at=None,
+        warning_at=None,
         breached_at=None,
         spent_minutes=0.0,
         remaining_minutes=minutes,
     )
 
 
-def _check_instant(name: str, value: datetime) -> None:
+def _posix(name: str, value: datetime) -> float:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise ValueError(f"{name}: {value!r} must be an aware datetime")
+    return value.timestamp()
+
+
+def _utc(moment: float) -> datetime:
+    return datetime.fromtimestamp(moment, UTC)
 
 
 def _check_status(name: str, value: str) -> None:
