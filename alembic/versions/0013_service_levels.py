@@ -428,7 +428,7 @@ def _ticket_values(
     )
     # The status `pending` is 0012's: before it, no history names it, so any known status is
     # one the clock knows.
-    state = compute_sla_state(history, calendar, now)
+    state = compute_sla_state(history, calendar, now, warning_fraction=WARNING_RATIO)
     clocks = (state.first_response, state.next_response, state.resolution)
     events = [
         {
@@ -444,10 +444,9 @@ def _ticket_values(
     upcoming = []
     for clock in clocks:
         running = clock.state is ClockState.RUNNING and clock.breached_at is None
-        if not running or clock.target_minutes is None:
+        if not running or clock.warning_at is None:
             continue
-        left = clock.target_minutes * WARNING_RATIO - clock.spent_minutes
-        if left <= 0:
+        if clock.warning_at <= now:
             events.append(
                 {
                     "ticket": row.id,
@@ -459,7 +458,7 @@ def _ticket_values(
                 }
             )
         else:
-            upcoming.append(calendar.add_business_minutes(now, left))
+            upcoming.append(clock.warning_at)
         if clock.due_at is not None and clock.due_at > now:
             upcoming.append(clock.due_at)
     late = [

@@ -245,20 +245,6 @@ def history_of(session: Session, ticket_id: int) -> TicketHistory:
     return _history(ticket, _load_facts(session, [ticket_id])[ticket_id], PolicyBook.load(session))
 
 
-def _warning_at(clock: TargetClock, calendar: BusinessCalendar, now: datetime) -> datetime | None:
-    """When a running clock reaches SLA_WARNING_RATIO of its target (now when already past).
-
-    None for a clock not running, without a target or already breached (the breach says more).
-    """
-    if clock.state is not ClockState.RUNNING or clock.target_minutes is None:
-        return None
-    if clock.breached_at is not None:
-        return None
-    ratio = get_settings().sla_warning_ratio
-    left = clock.target_minutes * ratio - clock.spent_minutes
-    return now if left <= 0 else calendar.add_business_minutes(now, left)
-
-
 def _cycle_key(clock: TargetClock) -> str | None:
     return clock.started_at.isoformat() if clock.started_at is not None else None
 
@@ -268,7 +254,6 @@ def _stored_values(
     policy: SlaPolicy | None,
     state: SlaState,
     facts: _Facts,
-    calendar: BusinessCalendar,
     now: datetime,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The ticket's SLA column values, and the breach and warning events not recorded yet."""
@@ -310,7 +295,7 @@ def _stored_values(
         if clock.state is not ClockState.RUNNING:
             continue
         key = (clock.target.value, _cycle_key(clock))
-        warn_at = _warning_at(clock, calendar, now)
+        warn_at = clock.warning_at if clock.breached_at is None else None
         if warn_at is not None and key not in facts.warnings:
             if warn_at <= now:
                 facts.warnings.add(key)
@@ -364,7 +349,7 @@ def refresh_tickets_sla(
     stored = [getattr(Ticket, name) for name in SLA_COLUMNS]
     tickets = session.execute(sa.select(*_TICKET_COLUMNS, *stored).where(Ticket.id.in_(ids))).all()
     facts = _load_facts(session, [ticket.id for ticket in tickets])
-    resolved_pauses = get_settings().sla_resolved_pauses
+    settings = get_settings()
     states: dict[int, SlaState] = {}
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -373,9 +358,13 @@ def refresh_tickets_sla(
         calendar = book.calendar_for(policy)
         known = facts[ticket.id]
         state = compute_sla_state(
-            _history(ticket, known, book), calendar, now, resolved_pauses=resolved_pauses
+            _history(ticket, known, book),
+            calendar,
+            now,
+            resolved_pauses=settings.sla_resolved_pauses,
+            warning_fraction=settings.sla_warning_ratio,
         )
-        values, recorded = _stored_values(ticket, policy, state, known, calendar, now)
+        values, recorded = _stored_values(ticket, policy, state, known, now)
         if any(values[name] != getattr(ticket, name) for name in SLA_COLUMNS):
             update = {f"new_{name}": values[name] for name in SLA_COLUMNS}
             updates.append({"ticket_id": ticket.id, **update})
