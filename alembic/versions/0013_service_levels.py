@@ -33,10 +33,14 @@ changes in `ticket_events`, replies in `ticket_comments` but auto-replies) by th
 (`ticket_app.sla.clock`), in batches of 2,000 tickets by id: three reads and one executemany
 per batch, O(n) in tickets plus events plus comments. Breaches already past are recorded as
 `sla_breached` events at the instant they happened (so the first check does not announce
-them as news), warnings already past as `sla_warning` events. Measured on PostgreSQL 16 in
-the development container (2 shared cores): 200,000 tickets (with 10% commented) in 95 s,
-about 2,100 tickets/s, so 1,000,000 tickets take about 8 minutes; the tickets stay readable
-while it runs.
+them as news), warnings already past as `sla_warning` events. Measured on PostgreSQL 15 in
+the development container (2 cores shared with other work, load average about 8) with
+`tests/benchmarks/bench_sla.py --tickets 200000` (tickets from the last 14 days, 10% with a
+public staff reply): 200,000 tickets in 222 s, about 900 tickets/s, so 1,000,000 take about
+19 minutes. Each row's UPDATE writes every index of `tickets` (the new columns are indexed),
+which is where the background check's profile spends most of its time too. The migration
+runs in one transaction and its ALTER TABLE holds the exclusive lock on `tickets` until it
+commits: at a million tickets, upgrade in a quiet window.
 
 Revision ID: 0013
 Revises: 0012
@@ -424,7 +428,7 @@ def _ticket_values(
     )
     # The status `pending` is 0012's: before it, no history names it, so any known status is
     # one the clock knows.
-    state = compute_sla_state(history, calendar, now)
+    state = compute_sla_state(history, calendar, now, warning_fraction=WARNING_RATIO)
     clocks = (state.first_response, state.next_response, state.resolution)
     events = [
         {
@@ -440,10 +444,9 @@ def _ticket_values(
     upcoming = []
     for clock in clocks:
         running = clock.state is ClockState.RUNNING and clock.breached_at is None
-        if not running or clock.target_minutes is None:
+        if not running or clock.warning_at is None:
             continue
-        left = clock.target_minutes * WARNING_RATIO - clock.spent_minutes
-        if left <= 0:
+        if clock.warning_at <= now:
             events.append(
                 {
                     "ticket": row.id,
@@ -455,7 +458,7 @@ def _ticket_values(
                 }
             )
         else:
-            upcoming.append(calendar.add_business_minutes(now, left))
+            upcoming.append(clock.warning_at)
         if clock.due_at is not None and clock.due_at > now:
             upcoming.append(clock.due_at)
     late = [

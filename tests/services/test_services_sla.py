@@ -12,9 +12,11 @@ from tests.conftest import SYSTEM
 from tests.support.auth import actor_of, add_ticket, add_user, set_columns
 from ticket_app.enums import EventKind, Role
 from ticket_app.models import SlaPolicy, Ticket, TicketComment, TicketEvent
-from ticket_app.schemas import CommentCreate, SlaPolicyWrite, TicketUpdate
-from ticket_app.services import comments, sla, sla_policies, tickets
+from ticket_app.schemas import BulkRequest, CommentCreate, SlaPolicyWrite, TicketUpdate
+from ticket_app.services import comments, similarity, sla, sla_policies, tickets
+from ticket_app.services.bulk import bulk_update
 from ticket_app.services.database import service_session
+from ticket_app.services.imports.write import import_records
 
 MINUTE = timedelta(minutes=1)
 
@@ -228,3 +230,31 @@ def test_a_pending_ticket_resumes_where_its_clock_stopped(db: Engine) -> None:
     spent = paused_at - ticket.created_at  # 100 minutes and the test's own few milliseconds
     assert not ticket.sla_paused
     assert ticket.resolution_due_at == reopened_at + 1440 * MINUTE - spent
+
+
+def test_bulk_changes_and_merges_recompute_in_their_transaction(db: Engine) -> None:
+    first, second, duplicate = (add_ticket(f"Printer {n}", priority="high") for n in range(3))
+    request = BulkRequest.model_validate({"ids": [first, second], "changes": {"priority": "low"}})
+
+    bulk_update(request, actor=SYSTEM)
+    similarity.merge_ticket(duplicate, first, actor=SYSTEM)
+
+    for ticket_id in (first, second):
+        ticket = stored(ticket_id)
+        assert ticket.first_response_due_at == ticket.created_at + 1440 * MINUTE
+    merged = stored(duplicate)
+    assert merged.status == "closed" and merged.sla_due_at is None
+
+
+def test_imported_tickets_get_their_due_times_from_the_next_check(db: Engine) -> None:
+    rows = [{"title": "Old outage", "description": "Down", "priority": "critical"}]
+
+    import_records(enumerate(rows, start=1), classify=False)
+
+    with service_session() as session:
+        [ticket_id] = session.execute(sa.select(Ticket.id)).scalars()
+    assert stored(ticket_id).sla_next_check_at is not None
+    assert stored(ticket_id).sla_due_at is None
+    sla.check_due()
+    ticket = stored(ticket_id)
+    assert ticket.first_response_due_at == ticket.created_at + 60 * MINUTE

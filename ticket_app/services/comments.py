@@ -149,6 +149,7 @@ def add_comment(
             ticket.first_public_reply_at = now
         session.add(ticket)
         session.flush()
+        refresh_ticket_sla(session, ticket_id, now)
         record_event(
             session,
             actor,
@@ -157,7 +158,6 @@ def add_comment(
             field="public" if data.public else "internal",
             new=comment.id,
         )
-        refresh_ticket_sla(session, ticket_id, now)
         notify_reply(
             session,
             ticket,

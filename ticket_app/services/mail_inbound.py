@@ -296,6 +296,7 @@ def _append(
         note = _dropped_note(mail)
         if note:
             _add_note(session, ticket_id, note)
+        refresh_ticket_sla(session, ticket_id, now)
         record_event(
             session,
             MAIL_ACTOR,
@@ -304,7 +305,6 @@ def _append(
             field="public",
             new=comment.id,
         )
-        refresh_ticket_sla(session, ticket_id, now)
         notify_reply(
             session,
             ticket,

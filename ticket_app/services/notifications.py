@@ -81,24 +81,16 @@ def notify(
 
 def notify_owner_or_team(
     session: Session,
-    ticket: Ticket,
+    ticket_id: int,
+    assignee_id: int | None,
     kind: NotificationKind,
     *,
     actor_label: str,
     detail: str = "",
-    cause_user_id: int | None = None,
 ) -> int:
-    """Tell the ticket's assignee, or the whole team while it has none (see the module)."""
-    recipients = [ticket.assignee_id] if ticket.assignee_id is not None else _team(session)
-    return notify(
-        session,
-        recipients,
-        kind,
-        int(ticket.id),
-        actor_label=actor_label,
-        detail=detail,
-        cause_user_id=cause_user_id,
-    )
+    """Tell a ticket's assignee, or the whole team while it has none (see the module)."""
+    recipients = [assignee_id] if assignee_id is not None else _team(session)
+    return notify(session, recipients, kind, ticket_id, actor_label=actor_label, detail=detail)
 
 
 def notify_assigned(session: Session, ticket: Ticket, actor: Actor) -> int:

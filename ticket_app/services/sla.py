@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from huey import crontab
@@ -202,7 +203,38 @@ def _load_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, _Facts
     return facts
 
 
-def _history(ticket: Ticket, facts: _Facts, book: PolicyBook) -> TicketHistory:
+_TICKET_COLUMNS = (
+    Ticket.id,
+    Ticket.created_at,
+    Ticket.status,
+    Ticket.priority,
+    Ticket.category,
+    Ticket.assignee_id,
+)
+SLA_COLUMNS = (
+    "sla_policy_id",
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+    "first_response_breached_at",
+    "next_response_breached_at",
+    "resolution_breached_at",
+    "sla_due_at",
+    "sla_order_at",
+    "sla_breached_at",
+    "sla_paused",
+    "sla_next_check_at",
+)
+"""The ticket columns `refresh_tickets_sla` writes."""
+_UPDATE = (
+    sa.update(Ticket)
+    .where(Ticket.id == sa.bindparam("ticket_id"))
+    .values({name: sa.bindparam(f"new_{name}") for name in SLA_COLUMNS})
+    .execution_options(synchronize_session=False)
+)
+
+
+def _history(ticket: sa.Row, facts: _Facts, book: PolicyBook) -> TicketHistory:
     return build_history(
         created_at=ticket.created_at,
         status=str(ticket.status),
@@ -219,115 +251,90 @@ def history_of(session: Session, ticket_id: int) -> TicketHistory:
 
     Raises LookupError when no ticket has this id.
     """
-    ticket = session.get(Ticket, ticket_id)
+    ticket = session.execute(sa.select(*_TICKET_COLUMNS).where(Ticket.id == ticket_id)).first()
     if ticket is None:
         raise LookupError(ticket_id)
     return _history(ticket, _load_facts(session, [ticket_id])[ticket_id], PolicyBook.load(session))
-
-
-def _warning_at(clock: TargetClock, calendar: BusinessCalendar, now: datetime) -> datetime | None:
-    """When a running clock reaches SLA_WARNING_RATIO of its target (now when already past).
-
-    None for a clock not running, without a target or already breached (the breach says more).
-    """
-    if clock.state is not ClockState.RUNNING or clock.target_minutes is None:
-        return None
-    if clock.breached_at is not None:
-        return None
-    ratio = get_settings().sla_warning_ratio
-    left = clock.target_minutes * ratio - clock.spent_minutes
-    return now if left <= 0 else calendar.add_business_minutes(now, left)
 
 
 def _cycle_key(clock: TargetClock) -> str | None:
     return clock.started_at.isoformat() if clock.started_at is not None else None
 
 
-def _store(
-    session: Session,
-    ticket: Ticket,
+def _stored_values(
+    ticket: sa.Row,
     policy: SlaPolicy | None,
     state: SlaState,
     facts: _Facts,
-    calendar: BusinessCalendar,
     now: datetime,
-) -> None:
-    """Write `state` onto the ticket and record the breaches and warnings not recorded yet."""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ticket's SLA column values, and the breach and warning events not recorded yet."""
     clocks = (state.first_response, state.next_response, state.resolution)
-    ticket.sla_policy_id = policy.id if policy is not None and policy.enabled else None
+    values: dict[str, Any] = {
+        "sla_policy_id": policy.id if policy is not None and policy.enabled else None,
+        "sla_due_at": state.nearest_due_at,
+        "sla_order_at": state.nearest_due_at or NO_DUE_TIME,
+        "sla_paused": state.paused,
+    }
     for clock in clocks:
-        setattr(ticket, f"{clock.target.value}_due_at", clock.due_at)
-        setattr(ticket, f"{clock.target.value}_breached_at", clock.breached_at)
-    ticket.sla_due_at = state.nearest_due_at
-    ticket.sla_order_at = state.nearest_due_at or NO_DUE_TIME
+        values[f"{clock.target.value}_due_at"] = clock.due_at
+        values[f"{clock.target.value}_breached_at"] = clock.breached_at
     late = [
         clock.breached_at
         for clock in clocks
         if clock.breached_at is not None and clock.state in (ClockState.RUNNING, ClockState.PAUSED)
     ]
-    ticket.sla_breached_at = min(late, default=None)
-    ticket.sla_paused = state.paused
+    values["sla_breached_at"] = min(late, default=None)
 
+    events: list[dict[str, Any]] = []
     seen: dict[str, int] = defaultdict(int)
     for breach in state.breaches:
-        seen[breach.target.value] += 1
-        if seen[breach.target.value] > facts.breaches[breach.target.value]:
-            facts.breaches[breach.target.value] += 1
-            _record(
-                session,
-                ticket,
-                EventKind.SLA_BREACHED,
-                breach.target.value,
-                now,
-                old=breach.at.isoformat(),
-                new=f"{breach.target_minutes:g}",
+        target = breach.target.value
+        seen[target] += 1
+        if seen[target] > facts.breaches[target]:
+            facts.breaches[target] += 1
+            events.append(
+                _event(
+                    ticket.id,
+                    EventKind.SLA_BREACHED,
+                    target,
+                    now,
+                    old=breach.at.isoformat(),
+                    new=f"{breach.target_minutes:g}",
+                )
             )
     upcoming: list[datetime] = []
     for clock in clocks:
         if clock.state is not ClockState.RUNNING:
             continue
         key = (clock.target.value, _cycle_key(clock))
-        warn_at = _warning_at(clock, calendar, now)
+        warn_at = clock.warning_at if clock.breached_at is None else None
         if warn_at is not None and key not in facts.warnings:
             if warn_at <= now:
                 facts.warnings.add(key)
-                _record(
-                    session,
-                    ticket,
-                    EventKind.SLA_WARNING,
-                    clock.target.value,
-                    now,
-                    old=key[1],
-                    new=ticket.assignee_id,
+                events.append(
+                    _event(
+                        ticket.id,
+                        EventKind.SLA_WARNING,
+                        clock.target.value,
+                        now,
+                        old=key[1],
+                        new=ticket.assignee_id,
+                    )
                 )
             else:
                 upcoming.append(warn_at)
         if clock.due_at is not None and clock.due_at > now:
             upcoming.append(clock.due_at)
-    ticket.sla_next_check_at = min(upcoming, default=None)
-    session.add(ticket)
+    values["sla_next_check_at"] = min(upcoming, default=None)
+    return values, events
 
 
-def _record(
-    session: Session,
-    ticket: Ticket,
-    kind: EventKind,
-    target: str,
-    now: datetime,
-    *,
-    old: str | None,
-    new: object,
-) -> None:
-    row = event_row(SLA_ACTOR, kind, ticket_id=ticket.id, field=target, old=old, new=new)
-    session.add(TicketEvent(**{**row, "created_at": now}))
-    breached = kind is EventKind.SLA_BREACHED
-    notify_owner_or_team(
-        session,
-        ticket,
-        NotificationKind.SLA_BREACHED if breached else NotificationKind.SLA_WARNING,
-        actor_label="service levels",
-        detail=TARGET_NAMES[target],
-    )
+def _event(
+    ticket_id: int, kind: EventKind, target: str, now: datetime, *, old: str | None, new: Any
+) -> dict[str, Any]:
+    row = event_row(SLA_ACTOR, kind, ticket_id=ticket_id, field=target, old=old, new=new)
+    return {**row, "created_at": now}
 
 
 def refresh_tickets_sla(
@@ -340,29 +347,56 @@ def refresh_tickets_sla(
     """Recompute and store the SLA columns of these tickets, in the caller's transaction.
 
     Records each new breach and each warning due by `now` (default: the current time) once.
-    Returns each ticket's state; ids naming no ticket are skipped. Three queries per call
-    whatever the number of tickets (tickets, their clock-relevant events, their comments),
-    plus the policies unless `book` is given.
+    Returns each ticket's state; ids naming no ticket are skipped. Core statements, whatever
+    the number of tickets: three reads (tickets, their clock-relevant events, their comments),
+    one executemany UPDATE of the tickets whose values changed (each such update writes every
+    index of `tickets`, so unchanged rows are skipped) and one INSERT of the new events, plus
+    the policies unless `book` is given. Tickets loaded in `session` are not refreshed:
+    callers returning one refresh it.
     """
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
     now = now or utc_now()
     book = book or PolicyBook.load(session)
-    tickets = session.execute(sa.select(Ticket).where(Ticket.id.in_(ids))).scalars().all()
-    facts = _load_facts(session, [int(ticket.id) for ticket in tickets])
-    resolved_pauses = get_settings().sla_resolved_pauses
+    stored = [getattr(Ticket, name) for name in SLA_COLUMNS]
+    tickets = session.execute(sa.select(*_TICKET_COLUMNS, *stored).where(Ticket.id.in_(ids))).all()
+    facts = _load_facts(session, [ticket.id for ticket in tickets])
+    settings = get_settings()
     states: dict[int, SlaState] = {}
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for ticket in tickets:
         policy = book.policy_for(str(ticket.priority), str(ticket.category))
         calendar = book.calendar_for(policy)
-        known = facts[int(ticket.id)]
+        known = facts[ticket.id]
         state = compute_sla_state(
-            _history(ticket, known, book), calendar, now, resolved_pauses=resolved_pauses
+            _history(ticket, known, book),
+            calendar,
+            now,
+            resolved_pauses=settings.sla_resolved_pauses,
+            warning_fraction=settings.sla_warning_ratio,
         )
-        _store(session, ticket, policy, state, known, calendar, now)
-        states[int(ticket.id)] = state
-    session.flush()
+        values, recorded = _stored_values(ticket, policy, state, known, now)
+        if any(values[name] != getattr(ticket, name) for name in SLA_COLUMNS):
+            update = {f"new_{name}": values[name] for name in SLA_COLUMNS}
+            updates.append({"ticket_id": ticket.id, **update})
+        events.extend(recorded)
+        for event in recorded:
+            breached = event["kind"] == EventKind.SLA_BREACHED.value
+            notify_owner_or_team(
+                session,
+                ticket.id,
+                ticket.assignee_id,
+                NotificationKind.SLA_BREACHED if breached else NotificationKind.SLA_WARNING,
+                actor_label="service levels",
+                detail=TARGET_NAMES[event["field"]],
+            )
+        states[ticket.id] = state
+    if updates:
+        session.connection().execute(_UPDATE, updates)
+    if events:
+        session.execute(sa.insert(TicketEvent), events)
     return states
 
 
