@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SYSTEM
 from tests.support.auth import actor_of, add_ticket, add_user, set_columns
 from ticket_app.enums import EventKind, Role
-from ticket_app.models import SlaPolicy, Ticket, TicketComment, TicketEvent
+from ticket_app.models import SlaPolicy, Ticket, TicketComment, TicketEvent, utc_now
 from ticket_app.schemas import BulkRequest, CommentCreate, SlaPolicyWrite, TicketUpdate
 from ticket_app.services import comments, similarity, sla, sla_policies, tickets
 from ticket_app.services.bulk import bulk_update
@@ -232,12 +232,15 @@ def test_a_pending_ticket_resumes_where_its_clock_stopped(db: Engine) -> None:
     assert ticket.resolution_due_at == reopened_at + 1440 * MINUTE - spent
 
 
-def test_bulk_changes_and_merges_recompute_in_their_transaction(db: Engine) -> None:
+def test_bulk_changes_are_recomputed_by_the_next_check_and_merges_at_once(db: Engine) -> None:
     first, second, duplicate = (add_ticket(f"Printer {n}", priority="high") for n in range(3))
     request = BulkRequest.model_validate({"ids": [first, second], "changes": {"priority": "low"}})
 
     bulk_update(request, actor=SYSTEM)
+    marked = stored(first)
+    assert marked.sla_next_check_at is not None and marked.sla_next_check_at <= utc_now()
     similarity.merge_ticket(duplicate, first, actor=SYSTEM)
+    sla.check_due()
 
     for ticket_id in (first, second):
         ticket = stored(ticket_id)

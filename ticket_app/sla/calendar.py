@@ -27,20 +27,25 @@ Conventions (the same everywhere in this module):
 from __future__ import annotations
 
 import math
-import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-MINUTES_PER_DAY = 24 * 60
-WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_CLOCK_TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+from ticket_app.sla.hours import (
+    ALL_DAY,
+    WEEKDAY_NAMES,
+    CalendarError,
+    OpeningInterval,
+    validated_dates,
+    validated_week,
+    week_from_json,
+)
+
 # A walk that meets this many consecutive days without opening hours gives up (a calendar whose
 # closed dates cover every opening day for ten years is a mistake, not a calendar).
 _MAX_CLOSED_DAYS = 3660
@@ -49,78 +54,6 @@ _MAX_CACHED_DAYS = 10_000
 # Days per block of cumulative opening seconds (whole blocks are skipped in one step).
 _BLOCK_DAYS = 32
 _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-class CalendarError(ValueError):
-    """A calendar's settings are invalid; `field` names the setting (e.g. `weekly_hours.monday`).
-
-    The message starts with the field's name, so `str(error)` alone is a usable message.
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.reason = message
-
-
-def _minute_of_day(text: str, field_name: str) -> int:
-    """Minutes after local midnight of a wall-clock time `HH:MM` (`24:00` = 1440)."""
-    match = _CLOCK_TIME.match(text) if isinstance(text, str) else None
-    minute = int(match.group(1)) * 60 + int(match.group(2)) if match else -1
-    if not 0 <= minute <= MINUTES_PER_DAY:
-        raise CalendarError(field_name, f"{text!r} is not a wall-clock time HH:MM (00:00-24:00)")
-    return minute
-
-
-def _clock_text(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-@dataclass(frozen=True, order=True)
-class OpeningInterval:
-    """One opening interval of a weekday in local wall-clock minutes after midnight.
-
-    `start_minute` in 0..1439, `end_minute` in 1..1440 (1440 is 24:00, open till midnight),
-    start before end. Raises `CalendarError` (field `weekly_hours`) otherwise.
-    """
-
-    start_minute: int
-    end_minute: int
-
-    def __post_init__(self) -> None:
-        for value in (self.start_minute, self.end_minute):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise CalendarError("weekly_hours", f"{value!r} is not a whole minute of the day")
-        if not 0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY:
-            raise CalendarError(
-                "weekly_hours",
-                f"interval {self} must start before it ends, within 00:00-24:00",
-            )
-
-    @classmethod
-    def parse(cls, start: str, end: str) -> OpeningInterval:
-        """The interval from wall-clock texts `HH:MM` to `HH:MM` (end may be `24:00`)."""
-        return cls(_minute_of_day(start, "weekly_hours"), _minute_of_day(end, "weekly_hours"))
-
-    @property
-    def start_text(self) -> str:
-        """The start as `HH:MM`."""
-        return _clock_text(self.start_minute)
-
-    @property
-    def end_text(self) -> str:
-        """The end as `HH:MM` (`24:00` for midnight at the end of the day)."""
-        return _clock_text(self.end_minute)
-
-    def __str__(self) -> str:
-        return f"{self.start_text}-{self.end_text}"
-
-
-ALL_DAY = OpeningInterval(0, MINUTES_PER_DAY)
-
-
-def _weekly_hours_field(weekday: int) -> str:
-    return f"weekly_hours.{WEEKDAY_NAMES[weekday]}"
 
 
 @dataclass(frozen=True)
@@ -170,8 +103,8 @@ class BusinessCalendar:
         object.__setattr__(self, "_zone", zone)
         january = datetime(2026, 1, 1, tzinfo=zone).utcoffset()
         object.__setattr__(self, "_january_offset", january.total_seconds())
-        object.__setattr__(self, "weekly_hours", _validated_week(self.weekly_hours))
-        object.__setattr__(self, "closed_dates", _validated_dates(self.closed_dates))
+        object.__setattr__(self, "weekly_hours", validated_week(self.weekly_hours))
+        object.__setattr__(self, "closed_dates", validated_dates(self.closed_dates))
         self._validate_holidays()
 
     def _validate_holidays(self) -> None:
@@ -235,7 +168,7 @@ class BusinessCalendar:
         if unknown:
             raise CalendarError(sorted(unknown)[0], "is not a calendar setting")
         hours = data.get("weekly_hours")
-        week = cls.weekly_hours if hours is None else _week_from_json(hours)
+        week = cls.weekly_hours if hours is None else week_from_json(hours)
         dates = []
         for index, text in enumerate(data.get("closed_dates") or ()):
             try:
@@ -547,54 +480,6 @@ def _closed_run(run: int, segments: tuple[tuple[float, float], ...]) -> int:
             f"closed_dates: the calendar has no opening hours for {_MAX_CLOSED_DAYS} days in a row"
         )
     return run + 1
-
-
-def _validated_week(week: Any) -> tuple[tuple[OpeningInterval, ...], ...]:
-    if isinstance(week, str | bytes) or not isinstance(week, Sequence) or len(week) != 7:
-        raise CalendarError("weekly_hours", "needs seven days of intervals, Monday first")
-    days = []
-    for weekday, given in enumerate(week):
-        name = _weekly_hours_field(weekday)
-        intervals = tuple(given) if isinstance(given, Iterable) else (given,)
-        if not all(isinstance(interval, OpeningInterval) for interval in intervals):
-            raise CalendarError(name, "each interval must be an OpeningInterval")
-        ordered = tuple(sorted(intervals))
-        for previous, following in pairwise(ordered):
-            if following.start_minute < previous.end_minute:
-                raise CalendarError(name, f"intervals {previous} and {following} overlap")
-        days.append(ordered)
-    if not any(days):
-        raise CalendarError("weekly_hours", "the calendar has no opening hours at all")
-    return tuple(days)
-
-
-def _validated_dates(dates: Any) -> frozenset[date]:
-    values = frozenset(dates)
-    for value in values:
-        if isinstance(value, datetime) or not isinstance(value, date):
-            raise CalendarError("closed_dates", f"{value!r} is not a date")
-    return values
-
-
-def _week_from_json(hours: Any) -> tuple[tuple[OpeningInterval, ...], ...]:
-    if not isinstance(hours, Mapping):
-        raise CalendarError("weekly_hours", "must map day names to lists of [start, end]")
-    unknown = set(hours) - set(WEEKDAY_NAMES)
-    if unknown:
-        raise CalendarError(f"weekly_hours.{sorted(unknown)[0]}", "is not a day name")
-    week = []
-    for weekday, name in enumerate(WEEKDAY_NAMES):
-        intervals = []
-        for index, pair in enumerate(hours.get(name) or ()):
-            where = f"{_weekly_hours_field(weekday)}.{index}"
-            if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
-                raise CalendarError(where, f"{pair!r} is not a pair [start, end]")
-            try:
-                intervals.append(OpeningInterval.parse(pair[0], pair[1]))
-            except CalendarError as error:
-                raise CalendarError(where, error.reason) from None
-        week.append(tuple(intervals))
-    return tuple(week)
 
 
 def _timestamp(instant: datetime) -> float:
