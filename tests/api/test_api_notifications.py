@@ -102,12 +102,22 @@ def test_marking_read_by_ids_and_all_and_others_ids_are_ignored(
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"ids": []}, {"ids": [1], "all": True}, {"all": False}, {"ids": ["x"]}]
+    "body",
+    [{"ids": []}, {"ids": ["x"]}, {"ids": [0]}, {"all": 1}, {"all": "true"}, {"id": [1]}],
 )
-def test_a_read_request_must_say_ids_or_all(people: dict[str, TestClient], body: dict) -> None:
+def test_a_read_request_with_bad_ids_or_all_is_a_422(
+    people: dict[str, TestClient], body: dict
+) -> None:
     response = people["ann"].post("/api/notifications/read/", json=body)
     assert response.status_code == 422
     assert response.json()["errors"]
+
+
+def test_a_read_request_with_neither_marks_nothing(people: dict[str, TestClient]) -> None:
+    ann, bob = people["ann"], people["bob"]
+    _ticket(ann, assignee_id=_user_id(bob))
+    for body in ({}, {"all": False}):
+        assert bob.post("/api/notifications/read/", json=body).json() == {"marked": 0, "unread": 1}
 
 
 def test_pages_follow_the_link_header_newest_first(people: dict[str, TestClient]) -> None:

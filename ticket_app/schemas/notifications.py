@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from ticket_app.enums import NotificationKind
-from ticket_app.schemas.fields import iso_utc
+from ticket_app.schemas.fields import RowId, iso_utc
 
 MAX_READ_IDS = 500
 
@@ -47,23 +47,19 @@ class NotificationPage(BaseModel):
 
 
 class NotificationsReadRequest(BaseModel):
-    """Which notifications to mark read: exactly one of `ids` and `all: true`.
+    """Which notifications to mark read: those in `ids`, or every one with `all: true`.
 
-    Ids of someone else's notifications are ignored.
+    Ids of someone else's notifications are ignored; a body with neither marks nothing.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(
+    ids: list[RowId] | None = Field(
         default=None, min_length=1, max_length=MAX_READ_IDS, description="Notification ids."
     )
-    all: bool = Field(default=False, description="Mark every notification of the caller read.")
-
-    @model_validator(mode="after")
-    def _one_of(self) -> NotificationsReadRequest:
-        if (self.ids is None) == (not self.all):
-            raise ValueError("give either `ids` or `all: true`")
-        return self
+    all: bool = Field(
+        default=False, strict=True, description="Mark every notification of the caller read."
+    )
 
 
 class NotificationsReadResult(BaseModel):
