@@ -5,15 +5,12 @@ Who is acting is an `Actor` (`services.access`); `ticket_events` reads the trail
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ticket_app.models import (
-    MAX_ROW_ID,
     EventKind,
     Ticket,
     TicketEvent,
@@ -21,7 +18,7 @@ from ticket_app.models import (
 )
 from ticket_app.schemas import EventPage, EventRead
 from ticket_app.services.access import Actor
-from ticket_app.services.errors import InvalidCursorError
+from ticket_app.services.id_cursors import decode_id_cursor, encode_id_cursor
 
 _EVENT_CURSOR_PREFIX = "e1:"
 MAX_VALUE_CHARS = 2000
@@ -69,28 +66,7 @@ def record_event(session: Session, actor: Actor, kind: EventKind, **details: Any
 
 def encode_event_cursor(event_id: int) -> str:
     """Opaque cursor for the events after `event_id`."""
-    raw = f"{_EVENT_CURSOR_PREFIX}{event_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_event_cursor(cursor: str) -> int:
-    """The event id inside a cursor from `encode_event_cursor`; InvalidCursorError otherwise.
-
-    ASCII digits only, within the id column's range.
-    """
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursorError("cursor is not one this API issued") from exc
-    digits = raw.removeprefix(_EVENT_CURSOR_PREFIX)
-    if (
-        not raw.startswith(_EVENT_CURSOR_PREFIX)
-        or not (digits.isascii() and digits.isdigit())
-        or len(digits) > len(str(MAX_ROW_ID))
-        or not 1 <= int(digits) <= MAX_ROW_ID
-    ):
-        raise InvalidCursorError("cursor is not one this API issued")
-    return int(digits)
+    return encode_id_cursor(_EVENT_CURSOR_PREFIX, event_id)
 
 
 def ticket_events(
@@ -99,7 +75,7 @@ def ticket_events(
     """The ticket's audit events, oldest first, `limit` per page after `cursor`."""
     query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
     if cursor is not None:
-        query = query.where(TicketEvent.id > _decode_event_cursor(cursor))
+        query = query.where(TicketEvent.id > decode_id_cursor(_EVENT_CURSOR_PREFIX, cursor))
     rows = list(session.exec(query.order_by(TicketEvent.id).limit(limit + 1)).all())
     items = [EventRead.model_validate(row) for row in rows[:limit]]
     more = len(rows) > limit

@@ -9,7 +9,6 @@ audit events for the ticket page.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,14 +34,14 @@ from ticket_app.schemas import (
     CommentRead,
     EventRead,
     TimelineEntry,
-    is_id_text,
 )
 from ticket_app.services import audit, mail_outbound
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.attachments import attachments_by_comment
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import InvalidCursorError, TicketNotFoundError
+from ticket_app.services.errors import TicketNotFoundError
+from ticket_app.services.id_cursors import decode_id_cursor, encode_id_cursor
 from ticket_app.services.mail_messages import mail_by_comment
 from ticket_app.services.notifications import notify_reply
 from ticket_app.services.sla import refresh_ticket_sla
@@ -176,23 +175,6 @@ def add_comment(
     return read
 
 
-def _encode_cursor(comment_id: int) -> str:
-    raw = f"{_CURSOR_PREFIX}{comment_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    """The comment id inside a cursor from `_encode_cursor`; InvalidCursorError otherwise."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except ValueError as exc:
-        raise InvalidCursorError("cursor is not one this API issued") from exc
-    digits = raw.removeprefix(_CURSOR_PREFIX)
-    if not raw.startswith(_CURSOR_PREFIX) or not is_id_text(digits):
-        raise InvalidCursorError("cursor is not one this API issued")
-    return int(digits)
-
-
 def _require_ticket(session: Session, ticket_id: int) -> None:
     if not is_row_id(ticket_id) or not audit.ticket_exists(session, ticket_id):
         raise TicketNotFoundError(ticket_id)
@@ -204,7 +186,7 @@ def list_comments(ticket_id: int, *, limit: int = 50, cursor: str | None = None)
     `total` counts all of the ticket's comments. Raises TicketNotFoundError for an unknown
     ticket, InvalidCursorError for a cursor this function did not issue.
     """
-    after = _decode_cursor(cursor) if cursor is not None else None
+    after = decode_id_cursor(_CURSOR_PREFIX, cursor) if cursor is not None else None
     with service_session() as session:
         _require_ticket(session, ticket_id)
         total = session.execute(
@@ -220,7 +202,9 @@ def list_comments(ticket_id: int, *, limit: int = 50, cursor: str | None = None)
         items = [_comment_read(comment, name, context) for comment, name in rows[:limit]]
     more = len(rows) > limit
     return CommentPage(
-        items=items, total=total, next_cursor=_encode_cursor(items[-1].id) if more else None
+        items=items,
+        total=total,
+        next_cursor=encode_id_cursor(_CURSOR_PREFIX, items[-1].id) if more else None,
     )
 
 

@@ -81,10 +81,16 @@ class NotificationsState(rx.State):
             except ServiceError:
                 continue
             async with self:
-                if count != self.unread:
-                    self.unread = count
-                    if self.loaded:
-                        await self._load_rows(actor)
+                changed, listing = count != self.unread, self.loaded
+                self.unread = count
+            if changed and listing:
+                # Read outside the state's lock, so the tab's other events never wait on it.
+                try:
+                    page = await asyncio.to_thread(list_notifications, actor=actor, limit=PAGE_SIZE)
+                except ServiceError:
+                    continue
+                async with self:
+                    self.rows, self.unread = notification_rows(page.items), page.unread
 
     async def _load_rows(self, actor: Actor) -> None:
         try:
