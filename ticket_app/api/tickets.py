@@ -174,7 +174,13 @@ async def classify_ticket(payload: ClassifyRequest, actor: Classifier) -> Classi
                 "priority and status only are always exact; with a search or a since filter "
                 "the matches are counted up to the cap and estimated beyond it (`false`).",
                 "schema": {"type": "string", "enum": ["true", "false"]},
-            }
+            },
+            "X-Search-Mode": {
+                "description": "`close-matches` when `sort=relevance`, the search's words "
+                "matched no ticket and the page lists close matches (typos, other spellings) "
+                "instead; absent otherwise.",
+                "schema": {"type": "string", "enum": ["close-matches"]},
+            },
         },
     ),
 )
@@ -198,6 +204,8 @@ def list_tickets(
     page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None, sort=sort)
     response.headers["X-Total-Count"] = str(page.total)
     response.headers["X-Total-Count-Exact"] = "true" if page.total_exact else "false"
+    if page.close_matches:
+        response.headers["X-Search-Mode"] = "close-matches"
     if page.next_cursor is not None:
         response.headers["Link"] = (
             f'<{next_page_url(request, page.next_cursor, page_size)}>; rel="next"'

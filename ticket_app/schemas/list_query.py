@@ -137,13 +137,18 @@ class TicketSort(StrEnum):
     PRIORITY = "-priority"
     STATUS = "status"
     DUE = "due"
+    RELEVANCE = "relevance"
 
 
 SORT_DESCRIPTION = (
     "`-created_at` newest first (default), `created_at` oldest first, `-updated_at` recently "
     "changed first, `-priority` critical first then newest, `status` open, in progress, "
     "pending, resolved, closed (newest first within each), `due` the nearest service-level "
-    "due time first (tickets with no running target last, oldest first). Any other value is "
+    "due time first (tickets with no running target last, oldest first), `relevance` the "
+    "best matches of `search` first (the searched ticket number, then words in the title, the "
+    "requester, the description and the conversation; newest first among equals and without "
+    "a search); when the words match nothing it lists close matches instead (typos), says so "
+    "in the `X-Search-Mode: close-matches` header and has no next page. Any other value is "
     "a 422 naming `sort`."
 )
 

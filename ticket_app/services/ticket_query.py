@@ -1,9 +1,10 @@
 """The pieces every ticket list is built from: filters, search, sort orders and cursors.
 
 `filter_clauses` turns the list filters into WHERE conditions (the list, the stats, bulk changes
-and the export all filter through it), searching with a Unicode-aware substring match;
-`sorted_query` orders the matches by any `TicketSort` along its index; cursors carry a page's
-position (keyset pagination), so pages stay free of gaps and repeats while tickets change.
+and the export all filter through it), searching words through `services.ticket_search`;
+`sorted_query` orders the matches by any `TicketSort` (along its index, or by relevance);
+cursors carry a page's position (keyset pagination), so pages stay free of gaps and repeats
+while tickets change.
 """
 
 from __future__ import annotations
@@ -33,65 +34,69 @@ from ticket_app.schemas import (
 )
 from ticket_app.services.access import Actor
 from ticket_app.services.errors import InvalidCursorError, InvalidInputError
+from ticket_app.services.ticket_search import (
+    TextSearch,
+    close_match_clauses,
+    close_rank,
+    filter_values,
+    relevance,
+    text_clauses,
+    text_search,
+)
 from ticket_app.settings import get_settings
 
-_LIKE_ESCAPE = "\\"
 _CURSOR_PREFIX = "t1:"
 # Cursors of the other sorts carry the sort and the last row's sort key (see `_SortOrder`).
 _SORTED_CURSOR_PREFIX = "t2:"
+RANK_LABEL = "search_rank"
+"""Label of the relevance rank selected beside each ticket when sorting by relevance."""
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _search_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
-    r"""Case-insensitive substring match on title or description, with `%`, `_`, `\` literal.
-
-    PostgreSQL uses ILIKE, which its pg_trgm GIN indexes serve. SQLite's LIKE folds ASCII only,
-    so both sides go through the Unicode-aware `casefold()` registered on its connections.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        pattern = f"%{_escape_like(term.casefold())}%"
-        return sa.or_(
-            sa.func.casefold(Ticket.title).like(pattern, escape=_LIKE_ESCAPE),
-            sa.func.casefold(Ticket.description).like(pattern, escape=_LIKE_ESCAPE),
-        )
-    pattern = f"%{_escape_like(term)}%"
-    return sa.or_(
-        Ticket.title.ilike(pattern, escape=_LIKE_ESCAPE),
-        Ticket.description.ilike(pattern, escape=_LIKE_ESCAPE),
-    )
-
-
-def filter_clauses(session: Session, filters: TicketFilters) -> list[sa.ColumnElement[bool]]:
+def filter_clauses(
+    session: Session, filters: TicketFilters, *, words: bool = True
+) -> list[sa.ColumnElement[bool]]:
     """The WHERE conditions of `filters`, combined with AND by the caller.
 
     A filter declared with a `column` in `LIST_FILTERS` keeps tickets whose column equals its
-    value; search, the two times and the assignee have their own clauses here.
+    value; the search (`services.ticket_search`), the two times and the assignee have their own
+    clauses here. Filters written into the search (`status:open`) apply like the list filters
+    of the same names. `words=False` leaves out the search's words (close matches replace
+    them). Raises InvalidInputError naming `search` for a filter value written there that the
+    filter refuses.
     """
     clauses: list[sa.ColumnElement[bool]] = []
+    search = text_search(filters.search_terms())
+    written = filter_values(search) if search is not None else {}
     for item in LIST_FILTERS:
         value = getattr(filters, item.name)
         if item.column is not None and value is not None:
             plain = value.value if isinstance(value, StrEnum) else value
             clauses.append(getattr(Ticket, item.column) == plain)
-    clauses.extend(_search_clause(session, term) for term in filters.search_terms())
+    for name, value in written.items():
+        if name != "assignee":
+            clauses.append(getattr(Ticket, name) == value.value)
+    if search is not None and words:
+        clauses.extend(text_clauses(session, search))
     # Inclusive bounds: a client syncing with the newest timestamp it saw gets that ticket again
     # rather than missing others stamped with the same instant.
     if filters.created_since is not None:
         clauses.append(Ticket.created_at >= filters.created_since)
     if filters.updated_since is not None:
         clauses.append(Ticket.updated_at >= filters.updated_since)
-    if filters.assignee == ASSIGNEE_NONE:
-        clauses.append(Ticket.assignee_id.is_(None))
-    elif filters.assignee is not None:
-        # An id beyond the column's range is no one's (and would not bind as an integer).
-        assignee_id = int(filters.assignee)
-        clauses.append(Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false())
+    for assignee in (filters.assignee, written.get("assignee")):
+        if assignee is not None:
+            clauses.append(_assignee_clause(assignee))
     if filters.sla is not None:
         clauses.append(_sla_clause(filters.sla))
     return clauses
+
+
+def _assignee_clause(assignee: str) -> sa.ColumnElement[bool]:
+    if assignee == ASSIGNEE_NONE:
+        return Ticket.assignee_id.is_(None)
+    # An id beyond the column's range is no one's (and would not bind as an integer).
+    assignee_id = int(assignee)
+    return Ticket.assignee_id == assignee_id if is_row_id(assignee_id) else sa.false()
 
 
 def _sla_clause(sla: SlaFilter) -> sa.ColumnElement[bool]:
@@ -273,17 +278,73 @@ def after_cursor(session: Session, cursor: str, sort: TicketSort) -> sa.ColumnEl
     return sa.tuple_(Ticket.created_at, Ticket.id) < sa.tuple_(cursor_created, cursor_id)
 
 
-def next_page_cursor(ticket: Ticket, sort: TicketSort) -> str:
-    """Cursor for the page after `ticket` in `sort` order (newest first: the id-only form)."""
+def next_page_cursor(ticket: Ticket, sort: TicketSort, rank: float | None = None) -> str:
+    """Cursor for the page after `ticket` in `sort` order (newest first: the id-only form).
+
+    `rank` is the ticket's relevance rank (the `RANK_LABEL` column) when sorting by relevance.
+    """
     if sort is TicketSort.NEWEST:
         return encode_cursor(ticket.id)
+    if sort is TicketSort.RELEVANCE:
+        payload = json.dumps([sort.value, ticket.id, float(rank or 0.0)], separators=(",", ":"))
+        raw = f"{_SORTED_CURSOR_PREFIX}{payload}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return _encode_sorted_cursor(ticket, sort)
 
 
-def sorted_query(session: Session, filters: TicketFilters, sort: TicketSort) -> Any:
-    """SELECT of the tickets matching `filters` in `sort` order (for the list and the export)."""
+def _decode_relevance_cursor(cursor: str) -> tuple[float, int]:
+    """(rank, ticket id) of a relevance cursor; InvalidCursorError otherwise."""
+    raw = _unbase64(cursor)
+    if not raw.startswith(_SORTED_CURSOR_PREFIX):
+        raise InvalidCursorError(_OTHER_SORT)
+    try:
+        payload = json.loads(raw.removeprefix(_SORTED_CURSOR_PREFIX))
+    except ValueError as exc:
+        raise InvalidCursorError("cursor is not one this API issued") from exc
+    if not isinstance(payload, list) or len(payload) != 3 or not isinstance(payload[0], str):
+        raise InvalidCursorError("cursor is not one this API issued")
+    if payload[0] != TicketSort.RELEVANCE.value:
+        raise InvalidCursorError(_OTHER_SORT)
+    ticket_id, rank = payload[1], payload[2]
+    if type(ticket_id) is not int or not is_row_id(ticket_id) or type(rank) is not float:
+        raise InvalidCursorError("cursor is not one this API issued")
+    return rank, ticket_id
+
+
+def sorted_query(
+    session: Session, filters: TicketFilters, sort: TicketSort, cursor: str | None = None
+) -> Any:
+    """SELECT of the tickets matching `filters` in `sort` order, after `cursor` if given.
+
+    Sorted by relevance, each row is `(Ticket, rank)` (the rank labelled `RANK_LABEL`, best
+    first, ties newest first); otherwise each row is a Ticket. Raises InvalidCursorError as
+    `after_cursor` does.
+    """
+    if sort is not TicketSort.RELEVANCE:
+        query = select(Ticket).where(*filter_clauses(session, filters))
+        if cursor is not None:
+            query = query.where(after_cursor(session, cursor, sort))
+        return query.order_by(*_SORT_ORDERS[sort].order_by())
+    rank, ranked = relevance(session, text_search(filters.search_terms()))
+    query = select(Ticket, rank.label(RANK_LABEL)).where(*filter_clauses(session, filters))
+    if ranked is not None:
+        query = query.outerjoin(ranked, ranked.c.ticket_id == Ticket.id)
+    if cursor is not None:
+        after_rank, after_id = _decode_relevance_cursor(cursor)
+        bound = sa.tuple_(sa.literal(after_rank, type_=sa.Float), sa.literal(after_id))
+        query = query.where(sa.tuple_(rank, Ticket.id) < bound)
+    return query.order_by(rank.desc(), Ticket.id.desc())
+
+
+def close_matches_query(session: Session, filters: TicketFilters, search: TextSearch) -> Any:
+    """SELECT of `(Ticket, rank)` close to the search's words, best first, with the other filters.
+
+    See `services.ticket_search.close_match_clauses` for what "close" means on each database.
+    """
+    rank = close_rank(session, search)
     return (
-        select(Ticket)
-        .where(*filter_clauses(session, filters))
-        .order_by(*_SORT_ORDERS[sort].order_by())
+        select(Ticket, sa.cast(rank, sa.Float).label(RANK_LABEL))
+        .where(*filter_clauses(session, filters, words=False))
+        .where(*close_match_clauses(session, search))
+        .order_by(sa.cast(rank, sa.Float).desc(), Ticket.id.desc())
     )

@@ -55,12 +55,13 @@ from ticket_app.services.requesters import upsert_requester
 from ticket_app.services.sla import CLOCK_FIELDS, refresh_ticket_sla
 from ticket_app.services.stats import page_total
 from ticket_app.services.ticket_query import (
-    after_cursor,
+    close_matches_query,
     filter_clauses,
     is_row_id,
     next_page_cursor,
     sorted_query,
 )
+from ticket_app.services.ticket_search import text_search
 from ticket_app.services.triage_signals import signal_columns
 from ticket_app.triage import (
     TicketClassifier,
@@ -112,11 +113,18 @@ def list_tickets(
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = filter_clauses(session, filters)
-        query = sorted_query(session, filters, sort)
-        if cursor is not None:
-            query = query.where(after_cursor(session, cursor, sort))
-        rows = list(session.exec(query.limit(limit + 1)).all())
-        has_more = len(rows) > limit
+        rows = list(session.exec(sorted_query(session, filters, sort, cursor).limit(limit + 1)))
+        search = text_search(filters.search_terms())
+        close = (
+            sort is TicketSort.RELEVANCE
+            and cursor is None
+            and not rows
+            and search is not None
+            and bool(search.query.clauses)
+        )
+        if close:
+            rows = list(session.exec(close_matches_query(session, filters, search).limit(limit)))
+        has_more = len(rows) > limit and not close
         rows = rows[:limit]
         # A first page that is not full holds every match: no count needed (a rare search).
         total, total_exact = (
@@ -124,9 +132,20 @@ def list_tickets(
             if cursor is None and not has_more
             else page_total(session, filters, clauses)
         )
-        items = [TicketRead.model_validate(row) for row in rows]
-        next_cursor = next_page_cursor(rows[-1], sort) if has_more and rows else None
-    return TicketPage(items=items, total=total, next_cursor=next_cursor, total_exact=total_exact)
+        ranked = sort is TicketSort.RELEVANCE
+        tickets = [row[0] for row in rows] if ranked else rows
+        items = [TicketRead.model_validate(ticket) for ticket in tickets]
+        next_cursor = None
+        if has_more and rows:
+            rank = rows[-1][1] if ranked else None
+            next_cursor = next_page_cursor(tickets[-1], sort, rank)
+    return TicketPage(
+        items=items,
+        total=total,
+        next_cursor=next_cursor,
+        total_exact=total_exact,
+        close_matches=close,
+    )
 
 
 def iter_tickets(
