@@ -72,9 +72,7 @@ def test_words_match_other_forms_of_each_word(client: TestClient, desk: dict[str
     assert _ids(client, "payments fail") == [desk["payments"]]
 
 
-def test_contraction_and_compound_spellings_match(
-    client: TestClient, desk: dict[str, int]
-) -> None:
+def test_contraction_and_compound_spellings_match(client: TestClient, desk: dict[str, int]) -> None:
     assert _ids(client, "cant login") == [desk["login"]]
     assert _ids(client, "can't log in") == [desk["login"]]
 

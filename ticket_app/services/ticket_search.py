@@ -196,8 +196,8 @@ def text_clauses(session: Session, search: TextSearch) -> list[sa.ColumnElement[
     A ticket matches when every clause's words appear (stemmed, case and accents folded) in
     its title, requester, description or conversation, or, for a plain search, its title or
     description contains the text as typed, or it is the ticket whose number was searched;
-    and none of the excluded words appears. A search of punctuation only is a substring match. The list filters written into the search are not
-    here (see `filter_values`).
+    and none of the excluded words appears. A search of punctuation only is a substring match.
+    The list filters written into the search are not here (see `filter_values`).
     """
     query = search.query
     if query.number_only:
