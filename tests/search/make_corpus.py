@@ -544,13 +544,64 @@ TARGETS: list[dict[str, Any]] = [
 # ---- Filler -------------------------------------------------------------------------------
 
 FIRST_NAMES = (
-    "Aisha Ben Carla Daniel Elena Farid Greta Hugo Ines Jonas Kira Liam Maya Nils Olga Pedro "
-    "Rosa Sami Tara Umar Vera Wim Yara Zoe Anton Bianca Cem Dana Emil Fiona"
-).split()
+    "Aisha",
+    "Ben",
+    "Carla",
+    "Daniel",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Nils",
+    "Olga",
+    "Pedro",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wim",
+    "Yara",
+    "Zoe",
+    "Anton",
+    "Bianca",
+    "Cem",
+    "Dana",
+    "Emil",
+    "Fiona",
+)
 LAST_NAMES = (
-    "Alvarez Brooks Chen Dubois Eriksen Fischer Gomez Hansen Ito Jensen Khan Lindqvist Moreau "
-    "Novak Okafor Petrov Quinn Rossi Schmidt Tanaka Urban Varga Walsh Young Zimmer"
-).split()
+    "Alvarez",
+    "Brooks",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Gomez",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Urban",
+    "Varga",
+    "Walsh",
+    "Young",
+    "Zimmer",
+)
 DOMAINS = (
     "brightlane.example",
     "northwind.example",

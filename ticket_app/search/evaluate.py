@@ -56,8 +56,11 @@ _KEY_REFERENCE = re.compile(r"\{([a-z0-9-]+)\}")
 
 @dataclass(frozen=True)
 class Query:
-    """One query of the set: the text as typed, the ticket keys it must find, its kind, and
-    ticket keys that must not be in its top 10."""
+    """One query of the set.
+
+    The text as typed, the ticket keys it must find, its kind, and ticket keys that must not
+    be in its top 10.
+    """
 
     query: str
     expected: tuple[str, ...]
@@ -67,8 +70,11 @@ class Query:
 
 @dataclass(frozen=True)
 class QueryResult:
-    """How one query did: the search text sent (keys resolved to ids), the keys of its top 10
-    in rank order, and the expected/excluded keys among them."""
+    """How one query did.
+
+    The search text sent (keys resolved to ids) and the keys of its top 10 in rank order (a
+    ticket outside the corpus shows as "id N").
+    """
 
     query: Query
     sent: str
@@ -81,7 +87,7 @@ class QueryResult:
 
     @property
     def recall(self) -> float:
-        """hits / min(|expected|, 10), in 0..1."""
+        """Recall@10 of this query: hits / min(|expected|, 10), in 0..1."""
         return self.hits / min(len(self.query.expected), TOP)
 
     @property
@@ -104,8 +110,11 @@ class QueryResult:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Every query's result, the load and query times (seconds), the sort used, and how many
-    tickets' detected language agreed with the corpus's hint (of those that have one)."""
+    """A whole run.
+
+    Every query's result, the sort used, the load and query times (seconds), and how many
+    tickets' detected language agreed with the corpus's hint (of those that have one).
+    """
 
     results: tuple[QueryResult, ...]
     sort: TicketSort
@@ -169,8 +178,12 @@ def search_sort() -> TicketSort:
 
 
 def load_tickets(corpus: Sequence[dict[str, Any]], actor: Actor) -> dict[str, int]:
-    """Create the corpus's tickets and comments in the current database through the services
-    (`create_ticket`, `add_comment`) as `actor`; returns ticket key -> ticket id."""
+    """Create the corpus's tickets and comments in the current database, one by one.
+
+    Through the services (`create_ticket`, `add_comment`) as `actor`, so everything a service
+    keeps current (audit, service levels, a search index) is written as in production. Returns
+    ticket key -> ticket id.
+    """
     ids: dict[str, int] = {}
     for item in corpus:
         created = tickets.create_ticket(
