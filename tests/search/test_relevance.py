@@ -9,10 +9,13 @@ from sqlalchemy.engine import Engine
 from tests.search.make_corpus import CORPUS_PATH, build_corpus, render
 from ticket_app.search.evaluate import (
     DEFAULT_MIN_RECALL,
+    Query,
+    QueryResult,
     evaluate_current_database,
     load_corpus,
     load_queries,
     report,
+    resolve,
 )
 
 KINDS = {
@@ -71,6 +74,25 @@ def test_the_five_examples_are_in_the_corpus_as_the_issue_describes() -> None:
         assert "Stripe" not in ticket["title"] + ticket["description"]
         assert any("Stripe" in comment["body"] for comment in ticket["comments"])
     assert "Straße" in tickets["de-strasse-1"]["title"]
+
+
+def test_metrics_of_one_query() -> None:
+    query = Query("refund -invoice", ("a", "b", "c"), "exclusion", excluded=("x",))
+    found = QueryResult(query, "refund -invoice", ("y", "b", "x", "a"))
+    assert (found.hits, found.first_rank, found.excluded_found) == (2, 2, ("x",))
+    assert found.recall == pytest.approx(2 / 3)
+    assert found.reciprocal_rank == 0.5
+    missed = QueryResult(query, "refund -invoice", ("y",))
+    assert (missed.recall, missed.first_rank, missed.reciprocal_rank) == (0.0, None, 0.0)
+    many = Query("q", tuple(f"k{n}" for n in range(12)), "variant")
+    top = tuple(f"k{n}" for n in range(10))
+    assert QueryResult(many, "q", top).recall == 1.0
+
+
+def test_ticket_keys_in_a_query_become_ids() -> None:
+    assert resolve("#{pay-fail-1} or {jane-2}", {"pay-fail-1": 17, "jane-2": 4}) == "#17 or 4"
+    with pytest.raises(KeyError):
+        resolve("#{nobody}", {})
 
 
 @pytest.mark.xfail(reason="full-text search lands in issue 23", strict=False)

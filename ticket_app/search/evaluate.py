@@ -17,7 +17,8 @@ hits / min(|expected|, 10), reciprocal rank = 1 / rank of the first expected tic
 10 (0 when none), and any `excluded` ticket found in the top 10 (a phrase, exclusion or field
 filter that was not honoured). Prints a line per query, then recall@10 and MRR per kind and
 over all queries (means over queries). Exit code 1 when the mean recall@10 is below
-`--min-recall` or an excluded ticket was found, 2 when the corpus files are missing.
+`--min-recall` or an excluded ticket was found, 2 when the corpus files are missing or the
+SQLite file given exists.
 """
 
 from __future__ import annotations
@@ -259,7 +260,7 @@ def fresh_database(database_url: str | None) -> Iterator[str]:
     None: a SQLite file in a temporary directory. A PostgreSQL URL: a database
     `search_eval_<random>` on that server (its user must be allowed to create databases),
     dropped with its connections at the end. A SQLite URL: that file, which must not exist yet
-    (ValueError otherwise), kept afterwards.
+    (FileExistsError otherwise), kept afterwards.
     """
     if database_url is None:
         with tempfile.TemporaryDirectory(prefix="search_eval_") as directory:
@@ -271,7 +272,7 @@ def fresh_database(database_url: str | None) -> Iterator[str]:
     server = make_url(database_url)
     if server.get_backend_name() == "sqlite":
         if server.database and Path(server.database).exists():
-            raise ValueError(f"{server.database} exists; give the path of a new file")
+            raise FileExistsError(f"{server.database} exists; give the path of a new file")
         upgrade_database(database_url)
         yield database_url
         return
@@ -327,7 +328,7 @@ def report(evaluation: Evaluation, dialect: str, min_recall: float) -> list[str]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit code (0 pass, 1 below minimum, 2 no data)."""
+    """Command-line entry point; returns the exit code (0 pass, 1 fail, 2 no data or bad URL)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--database-url",
@@ -340,10 +341,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"No relevance set at {DATA_DIR} (corpus.json and queries.json).\n")
         return 2
     corpus, queries = load_corpus(), load_queries()
-    with fresh_database(args.database_url) as url:
-        engine = use_database(url)
-        dialect = engine.dialect.name
-        evaluation = evaluate_current_database(corpus, queries)
+    try:
+        with fresh_database(args.database_url) as url:
+            dialect = use_database(url).dialect.name
+            evaluation = evaluate_current_database(corpus, queries)
+    except FileExistsError as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
     sys.stdout.write("\n".join(report(evaluation, dialect, args.min_recall)) + "\n")
     return 0 if evaluation.passed(args.min_recall) else 1
 
