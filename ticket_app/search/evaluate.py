@@ -304,7 +304,8 @@ def report(evaluation: Evaluation, dialect: str, min_recall: float) -> list[str]
         rank = "-" if result.first_rank is None else str(result.first_rank)
         shown = result.query.query if result.sent == result.query.query else result.sent
         excluded = ", ".join(result.excluded_found)
-        lines.append(f"{result.query.kind:<13} {shown:<34} {hits:>7} {rank:>5}  {excluded}")
+        line = f"{result.query.kind:<13} {shown:<34} {hits:>7} {rank:>5}  {excluded}"
+        lines.append(line.rstrip())
     lines += ["", f"{'kind':<13} {'queries':>7} {'recall@10':>9} {'MRR':>6}"]
     kinds = dict.fromkeys(result.query.kind for result in evaluation.results)
     for kind in kinds:
