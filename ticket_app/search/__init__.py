@@ -1,1 +1,1 @@
-"""Full-text search: the query syntax agents type and what each database engine runs for it."""
+"""Ticket search: the query syntax agents type (`query`) and its relevance evaluation (`evaluate`)."""
