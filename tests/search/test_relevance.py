@@ -95,7 +95,6 @@ def test_ticket_keys_in_a_query_become_ids() -> None:
         resolve("#{nobody}", {})
 
 
-@pytest.mark.xfail(reason="full-text search lands in issue 23", strict=False)
 def test_search_recall_at_10(db: Engine) -> None:
     evaluation = evaluate_current_database()
     lines = report(evaluation, db.dialect.name, DEFAULT_MIN_RECALL)

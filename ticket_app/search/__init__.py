@@ -1,1 +1,1 @@
-"""Ticket search: the query syntax agents type (`query`) and its relevance evaluation (`evaluate`)."""
+"""Ticket search: the query syntax agents type (`query`), its relevance evaluation (`evaluate`)."""
