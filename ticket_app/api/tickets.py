@@ -201,7 +201,9 @@ def list_tickets(
     tickets, or an estimate beyond the count cap when `X-Total-Count-Exact` is `false`.
     """
     page_size = limit or get_settings().page_size_default
-    page = ticket_service.list_tickets(filters, limit=page_size, cursor=cursor or None, sort=sort)
+    page = ticket_service.list_tickets(
+        filters, limit=page_size, cursor=cursor or None, sort=sort, close_matches=True
+    )
     response.headers["X-Total-Count"] = str(page.total)
     response.headers["X-Total-Count-Exact"] = "true" if page.total_exact else "false"
     if page.close_matches:

@@ -99,8 +99,13 @@ def list_tickets(
     limit: int = 50,
     cursor: str | None = None,
     sort: TicketSort = TicketSort.NEWEST,
+    close_matches: bool = False,
 ) -> TicketPage:
     """One page of tickets matching `filters` in `sort` order (default newest first).
+
+    With `close_matches`, a first page sorted by relevance whose search words match nothing
+    lists close matches instead (`TicketPage.close_matches`; one page); the export and bulk
+    never ask for them.
 
     Ties are broken by id in the sort's direction. `limit` is the page size
     (1..page_size_max, enforced by callers); `cursor` is the `next_cursor` of the previous page
@@ -116,7 +121,8 @@ def list_tickets(
         rows = list(session.exec(sorted_query(session, filters, sort, cursor).limit(limit + 1)))
         search = text_search(filters.search_terms())
         close = (
-            sort is TicketSort.RELEVANCE
+            close_matches
+            and sort is TicketSort.RELEVANCE
             and cursor is None
             and not rows
             and search is not None

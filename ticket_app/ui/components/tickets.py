@@ -153,6 +153,7 @@ def filter_bar() -> rx.Component:
             aria_label="Search tickets",
             value=state.search,
             on_change=state.filter_search,
+            on_key_down=state.search_key,
             debounce_timeout=500,
             width="100%",
         ),
@@ -259,6 +260,14 @@ def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
+def _marked(pieces: rx.Var[list[list[str]]]) -> rx.Component:
+    """Text pieces with the searched words in `<mark>` (each piece rendered as text)."""
+    return rx.foreach(
+        pieces,
+        lambda piece: rx.cond(piece[1] != "", rx.el.mark(piece[0]), rx.el.span(piece[0])),
+    )
+
+
 def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     """One row; its title is a real link to the ticket's page."""
     current = row["id"] == TicketListState.current_id
@@ -266,7 +275,11 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(row_checkbox(row), width="2.5rem"),
         rx.table.cell(
             rx.link(
-                row["title"],
+                rx.cond(
+                    TicketListState.marks.contains(row["id"]),
+                    _marked(TicketListState.marks[row["id"]]["title"]),
+                    row["title"],
+                ),
                 href="/tickets/" + row["id"],
                 id="ticket-link-" + row["id"],
                 data_ticket_id=row["id"],
@@ -282,7 +295,11 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 ),
             ),
             rx.text(
-                row["preview"],
+                rx.cond(
+                    TicketListState.marks.contains(row["id"]),
+                    _marked(TicketListState.marks[row["id"]]["snippet"]),
+                    row["preview"],
+                ),
                 size="1",
                 display=rx.breakpoints(initial="none", md="block"),
                 margin_top="0.15rem",
@@ -412,6 +429,17 @@ def ticket_table() -> rx.Component:
     return rx.vstack(
         error_alert(state.load_error, announce=False, width="100%"),
         rx.cond(
+            state.close_matches & (state.rows.length() > 0),
+            rx.text(
+                "No exact matches; showing close matches for \u201c",
+                rx.el.strong(state.search),
+                "\u201d.",
+                size="2",
+                role="status",
+                data_testid="close-matches",
+            ),
+        ),
+        rx.cond(
             state.loading,
             _skeleton(),
             rx.cond(state.rows.length() > 0, table, _empty_state()),
@@ -441,6 +469,7 @@ def _sort_picker() -> rx.Component:
     """The sort as a select too: the way to every sort on a phone, where headers are hidden."""
     return native_select(
         [
+            (TicketSort.RELEVANCE.value, "Best match"),
             (TicketSort.NEWEST.value, "Newest first"),
             (TicketSort.OLDEST.value, "Oldest first"),
             (TicketSort.UPDATED.value, "Recently updated"),

@@ -7,6 +7,7 @@ status values that every page shows (`label_of_value`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import field, make_dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from ticket_app.schemas import (
     TicketSort,
     TicketStats,
 )
+from ticket_app.search.highlight import highlight, snippet
+from ticket_app.search.query import parse
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
     PermissionDeniedError,
@@ -50,6 +53,7 @@ SORT_LABELS = {
     TicketSort.PRIORITY.value: "priority",
     TicketSort.STATUS.value: "status",
     TicketSort.DUE.value: "due soonest",
+    TicketSort.RELEVANCE.value: "best match",
 }
 PRIORITY_RANK = {p.value: rank for rank, p in enumerate(Priority, start=1)}
 STATUS_RANK = {s.value: rank for rank, s in enumerate(Status, start=1)}
@@ -125,7 +129,7 @@ class _ListQueryMethods:
         )
         return TicketFilters(
             **typed.model_dump(include=set(_TYPED), exclude_none=True),
-            search=self.q.strip() or None,
+            search=console_search(self.q) or None,
             assignee=assignee,
         )
 
@@ -344,3 +348,40 @@ def count_text(total: int, exact: bool, cap: int) -> str:
         return f"{total:,}"
     rounded = round(total, -max(0, len(str(total)) - 2))
     return f"{cap:,}+" if rounded <= cap else f"about {rounded:,}"
+
+
+_TYPED_WORD = re.compile(r"(?:^|\s)[^\W_]{2,}$")
+
+
+def console_search(text: str) -> str:
+    """The console's search box as the service searches it: the last word as a prefix.
+
+    The box searches as the agent types, so its last word ("refu") may be unfinished; it is
+    sent as `refu*` unless it is a number, follows a field prefix or closes a phrase.
+    """
+    stripped = text.strip()
+    if _TYPED_WORD.search(stripped) and not stripped.split()[-1].isdigit():
+        return stripped + "*"
+    return stripped
+
+
+def search_marks(ticket: TicketRead, search: str) -> dict[str, list[list[str]]]:
+    """The title and a description snippet cut into `[text, "1" if matched else ""]` pieces.
+
+    `search` is the box's text; with nothing searched both hold the whole text unmarked (the
+    snippet is then the preview). The console renders the pieces as text, marked ones in
+    `<mark>`.
+    """
+    query = parse(console_search(search))
+    title = highlight(ticket.title, query, ticket.language)
+    description = snippet(ticket.description, query, ticket.language)
+    return {
+        "title": [[text, "1" if marked else ""] for text, marked in title],
+        "snippet": [[text, "1" if marked else ""] for text, marked in description],
+    }
+
+
+def ticket_number_search(text: str) -> str:
+    """The ticket id when the search box holds only `#123`, else ""."""
+    query = parse(text)
+    return str(query.ticket_id) if query.number_only and query.ticket_id else ""

@@ -36,6 +36,8 @@ from ticket_app.ui.logic.tickets import (
     merge_first_page,
     replace_row,
     save_error_message,
+    search_marks,
+    ticket_number_search,
     ticket_row,
 )
 from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
@@ -124,7 +126,7 @@ def load_page(
     filters: TicketFilters, cursor: str | None = None, sort: TicketSort = TicketSort.NEWEST
 ) -> TicketPage:
     """One page of the list (blocking; call it from a thread)."""
-    return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor, sort=sort)
+    return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor, sort=sort, close_matches=True)
 
 
 async def fetch_fresh_list(
@@ -166,6 +168,9 @@ class TicketListState(rx.State):
     """The filtered, sorted ticket list with cursor pagination."""
 
     rows: list[dict[str, str]] = rx.field(default_factory=list)
+    # Per row id, the title and a description snippet with the searched words marked.
+    marks: dict[str, dict[str, list[list[str]]]] = rx.field(default_factory=dict)
+    close_matches: bool = False
     total: int = 0
     total_exact: bool = True
     next_cursor: str = ""
@@ -250,9 +255,17 @@ class TicketListState(rx.State):
         if self.search.strip() != query.q:  # keep spaces still being typed
             self.search = query.q
 
+    def _marks(self, page: TicketPage) -> dict[str, dict[str, list[list[str]]]]:
+        """The searched words marked in `page`'s titles and snippets (none without a search)."""
+        if not self.search.strip():
+            return {}
+        return {str(ticket.id): search_marks(ticket, self.search) for ticket in page.items}
+
     def _show_page(self, page: TicketPage) -> None:
         """Replace the list with a freshly loaded first page."""
         self.rows = [ticket_row(t) for t in page.items]
+        self.marks = self._marks(page)
+        self.close_matches = page.close_matches
         self.total, self.total_exact = page.total, page.total_exact
         self.next_cursor = page.next_cursor or ""
         if not any(row["id"] == self.current_id for row in self.rows):
@@ -348,6 +361,8 @@ class TicketListState(rx.State):
             self.rows, self.next_cursor or None, fresh, page.next_cursor, self.sort
         )
         self.next_cursor = cursor or ""
+        self.marks = {**self.marks, **self._marks(page)}
+        self.close_matches = page.close_matches
         self.total, self.total_exact = page.total, page.total_exact
         self.load_error = ""
 
@@ -450,9 +465,27 @@ class TicketListState(rx.State):
     @rx.event
     @session_setter
     def filter_search(self, value: str):
-        """Search titles and descriptions (the input is debounced)."""
+        """Search the tickets' words (the input is debounced), best matches first.
+
+        Starting a search under the default sort switches to relevance; clearing it switches
+        a relevance sort back to newest first.
+        """
         self.search = value
+        if value.strip() and self.sort == TicketSort.NEWEST.value:
+            return self._go(q=value, sort=TicketSort.RELEVANCE.value)
+        if not value.strip() and self.sort == TicketSort.RELEVANCE.value:
+            return self._go(q=value, sort=TicketSort.NEWEST.value)
         return self._go(q=value)
+
+    @rx.event
+    @session_setter
+    def search_key(self, key: str):
+        """Enter on `#123` in the search box opens ticket 123."""
+        ticket_number = ticket_number_search(self.search)
+        if key == "Enter" and ticket_number:
+            self._remember_opened(ticket_number)
+            return redirect(f"/tickets/{ticket_number}")
+        return None
 
     @rx.event
     @session_setter
@@ -488,6 +521,7 @@ class TicketListState(rx.State):
         else:
             known = {row["id"] for row in self.rows}
             self.rows = self.rows + [ticket_row(t) for t in page.items if str(t.id) not in known]
+            self.marks = {**self.marks, **self._marks(page)}
             self.next_cursor = page.next_cursor or ""
             self.total, self.total_exact = page.total, page.total_exact
         finally:
