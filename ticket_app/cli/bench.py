@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import httpx
 import typer
@@ -78,6 +79,14 @@ def requests_for(targets: bench_data.BenchTargets) -> list[Request]:
         ticket = ids[(client * 97 + n) % len(ids)]
         return Call("PATCH", f"/api/tickets/{ticket}/", {"status": statuses[n % len(statuses)]})
 
+    def comment(client: int, n: int) -> Call:
+        ticket = ids[(client * 53 + n) % len(ids)]
+        body = {
+            "body": f"Bench note {client}-{n}: checked the invoice and the refund.",
+            "public": False,
+        }
+        return Call("POST", f"/api/tickets/{ticket}/comments/", body)
+
     return [
         Request("first page", get("/api/tickets/?limit=50")),
         Request("enum filters", get("/api/tickets/?status=open&category=billing&limit=50")),
@@ -90,6 +99,21 @@ def requests_for(targets: bench_data.BenchTargets) -> list[Request]:
             f"common search ({bench_data.COMMON_TERM})",
             get(f"/api/tickets/?search={bench_data.COMMON_TERM}&limit=50"),
         ),
+        Request(
+            f'phrase search ("{bench_data.PHRASE}")',
+            get(f"/api/tickets/?search=%22{quote(bench_data.PHRASE)}%22&limit=50"),
+        ),
+        Request(
+            f"no-hit search ({bench_data.NO_HIT_TERM})",
+            get(f"/api/tickets/?search={bench_data.NO_HIT_TERM}&limit=50"),
+        ),
+        Request(
+            f"best match ({bench_data.COMMON_TERM} {bench_data.RARE_TERM[:3]}*)",
+            get(
+                f"/api/tickets/?search={bench_data.COMMON_TERM}+{bench_data.RARE_TERM[:3]}*"
+                "&sort=relevance&limit=50"
+            ),
+        ),
         Request("stats", get("/api/tickets/stats/")),
         Request("stats priority+status", get("/api/tickets/stats/?priority=critical&status=open")),
         Request(
@@ -98,6 +122,7 @@ def requests_for(targets: bench_data.BenchTargets) -> list[Request]:
         ),
         Request("create (classified)", create),
         Request("PATCH status", patch),
+        Request("comment", comment),
     ]
 
 

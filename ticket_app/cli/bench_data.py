@@ -11,13 +11,21 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ticket_app.models import ActorKind, Category, Priority, Status, Ticket, utc_now
+from ticket_app.models import (
+    ActorKind,
+    Category,
+    Priority,
+    Status,
+    Ticket,
+    TicketComment,
+    utc_now,
+)
 from ticket_app.schemas import TicketFilters
 from ticket_app.services.access import Actor
 from ticket_app.services.database import create_db_engine, service_session
@@ -62,7 +70,19 @@ WORDS = (
 )
 COMMON_TERM = "password"
 RARE_TERM = "err01234"
+PHRASE = "refund invoice"
+"""Two common words side by side: in about 3% of tickets' descriptions or comments."""
+NO_HIT_TERM = "zqxvjk"
+COMMENTS_PER_TICKET = 3
 COLUMNS = ("title", "description", "category", "priority", "status", "created_at", "updated_at")
+COMMENT_COLUMNS = ("ticket_id", "author_label", "body", "public", "channel", "created_at")
+# The search index's triggers (migration 0016): a bulk load turns them off and builds the
+# documents set-based afterwards, in batches of this many tickets.
+_SEARCH_TRIGGERS = (
+    ("tickets", "tr_tickets_search_document"),
+    ("ticket_comments", "tr_comments_search_document"),
+)
+_SEARCH_BATCH = 20_000
 _SQLITE_BATCH = 5000
 _BENCH_ACTOR = Actor.process(ActorKind.SYSTEM, "bench")
 
@@ -86,19 +106,46 @@ def generate_tickets(count: int, *, seed: int, now: datetime) -> Iterator[tuple[
         )
 
 
+def generate_comments(
+    ticket_ids: range, *, per_ticket: int, seed: int, now: datetime
+) -> Iterator[tuple[object, ...]]:
+    """`per_ticket` comments per ticket id, as tuples in COMMENT_COLUMNS order.
+
+    Every third is an internal note; they are worded like the tickets (common words and the
+    code tail).
+    """
+    rng = random.Random(seed)
+    tail = [f"{rng.choice(['sku', 'err', 'inv', 'ord'])}{n:05d}" for n in range(20_000)]
+    for ticket_id in ticket_ids:
+        for n in range(per_ticket):
+            body = " ".join(rng.choices(WORDS, k=20) + rng.choices(tail, k=2))
+            yield (ticket_id, "agent@example.com", body, n % 3 != 2, "api", now)
+
+
 def stored_tickets() -> int:
     """How many tickets the current database holds (from the count tables)."""
     return stats_from_counts(TicketFilters(), today=utc_now().date()).total_tickets
 
 
-def _copy_postgres(engine: sa.Engine, rows: Iterator[tuple[object, ...]], rebuild: bool) -> None:
-    """COPY `rows` in one transaction, then VACUUM ANALYZE the tickets and count tables.
+def _copy_postgres(
+    engine: sa.Engine,
+    rows: Iterator[tuple[object, ...]],
+    rebuild: bool,
+    comments: Callable[[range], Iterator[tuple[object, ...]]],
+) -> None:
+    """COPY `rows` and their `comments` in one transaction, then VACUUM ANALYZE.
 
     With `rebuild`, the secondary indexes are dropped first and built again after (much faster
-    than maintaining the trigram indexes row by row).
+    than maintaining the trigram and full-text indexes row by row). The search documents of
+    the new tickets are built set-based after the comments, with the search triggers off
+    during the COPY (each comment would otherwise rewrite its ticket's document).
     """
     with engine.connect() as connection:
         connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        first_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM tickets")
+        first_id = first_id.scalar_one()
+        for table, trigger in _SEARCH_TRIGGERS:
+            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         indexes: list[tuple[str, str]] = []
         if rebuild:
             indexes = [
@@ -115,46 +162,90 @@ def _copy_postgres(engine: sa.Engine, rows: Iterator[tuple[object, ...]], rebuil
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+        last_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM tickets")
+        last_id = last_id.scalar_one()
+        statement = f"COPY ticket_comments ({', '.join(COMMENT_COLUMNS)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in comments(range(first_id, last_id + 1)):
+                copy.write_row(row)
+        for low in range(first_id - 1, last_id, _SEARCH_BATCH):
+            connection.exec_driver_sql(
+                "UPDATE tickets SET search_document = td_ticket_search_document(id) "
+                f"WHERE id > {low} AND id <= {low + _SEARCH_BATCH}"
+            )
+        for table, trigger in _SEARCH_TRIGGERS:
+            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
         for _, definition in indexes:
             connection.exec_driver_sql(definition)
         connection.commit()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # The count tables too: with no statistics the planner reads all of `ticket_counts`
         # for the first day with a filter (2 ms) instead of probing its primary key (0.03 ms).
-        connection.exec_driver_sql("VACUUM ANALYZE tickets, ticket_counts, ticket_count_totals")
+        connection.exec_driver_sql(
+            "VACUUM ANALYZE tickets, ticket_comments, ticket_counts, ticket_count_totals"
+        )
 
 
-def _insert_sqlite(engine: sa.Engine, rows: Iterator[tuple[object, ...]]) -> None:
-    table = Ticket.__table__
+def _insert_sqlite(
+    engine: sa.Engine,
+    rows: Iterator[tuple[object, ...]],
+    comments: Callable[[range], Iterator[tuple[object, ...]]],
+) -> None:
+    """Multi-row INSERTs of `rows`, then their comments (the search triggers index both)."""
+    with engine.connect() as connection:
+        first_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) + 1 FROM tickets")
+        first_id = first_id.scalar_one()
+    _insert_batches(engine, Ticket.__table__, COLUMNS, rows)
+    with engine.connect() as connection:
+        last_id = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM tickets")
+        last_id = last_id.scalar_one()
+    _insert_batches(
+        engine, TicketComment.__table__, COMMENT_COLUMNS, comments(range(first_id, last_id + 1))
+    )
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE tickets")
+
+
+def _insert_batches(
+    engine: sa.Engine, table: sa.Table, columns: tuple[str, ...], rows: Iterator[tuple[object, ...]]
+) -> None:
     batch: list[dict[str, object]] = []
     for row in rows:
-        batch.append(dict(zip(COLUMNS, row, strict=True)))
+        batch.append(dict(zip(columns, row, strict=True)))
         if len(batch) == _SQLITE_BATCH:
             with engine.begin() as connection:
                 connection.execute(sa.insert(table), batch)
             batch.clear()
-    with engine.begin() as connection:
-        if batch:
+    if batch:
+        with engine.begin() as connection:
             connection.execute(sa.insert(table), batch)
-        connection.exec_driver_sql("ANALYZE tickets")
 
 
 def load_tickets(database_url: str, count: int, *, seed: int) -> float:
     """Add `count` generated tickets to the database at `database_url`; return the seconds taken.
 
-    PostgreSQL: one COPY (the trigger-kept counts are updated once, for the whole load), then
-    VACUUM ANALYZE; when the load more than doubles the table, secondary indexes are dropped
-    and rebuilt around it. SQLite: multi-row INSERTs of 5,000. No statement timeout applies.
+    Each ticket gets COMMENTS_PER_TICKET comments. PostgreSQL: one COPY each for tickets and
+    comments (the trigger-kept counts are updated once, for the whole load), the search
+    documents built set-based, then VACUUM ANALYZE; when the load more than doubles the table,
+    secondary indexes are dropped and rebuilt around it. SQLite: multi-row INSERTs of 5,000.
+    No statement timeout applies.
     """
     started = time.perf_counter()
     existing = stored_tickets()
     engine = create_db_engine(database_url, statement_timeout_ms=0)
     try:
-        rows = generate_tickets(count, seed=seed + existing, now=utc_now())
+        now = utc_now()
+        rows = generate_tickets(count, seed=seed + existing, now=now)
+
+        def comments(ticket_ids: range) -> Iterator[tuple[object, ...]]:
+            return generate_comments(
+                ticket_ids, per_ticket=COMMENTS_PER_TICKET, seed=seed + existing, now=now
+            )
+
         if engine.dialect.name == "postgresql":
-            _copy_postgres(engine, rows, rebuild=count > existing)
+            _copy_postgres(engine, rows, count > existing, comments)
         else:
-            _insert_sqlite(engine, rows)
+            _insert_sqlite(engine, rows, comments)
     finally:
         engine.dispose()
     return time.perf_counter() - started
