@@ -177,3 +177,31 @@ def test_stats_and_bulk_count_accept_the_same_syntax(
     stats = client.get("/api/tickets/stats/", params={"search": "invoice -refund"})
     assert stats.status_code == 200
     assert stats.json()["total_tickets"] == 1
+
+
+def test_bulk_by_filter_and_export_accept_the_same_syntax(
+    client: TestClient, desk: dict[str, int]
+) -> None:
+    response = client.post(
+        "/api/tickets/bulk/",
+        json={"filters": {"search": "invoice -refund"}, "changes": {"priority": "critical"}},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"updated": 1}
+    assert client.get(f"/api/tickets/{desk['invoice']}/").json()["priority"] == "critical"
+    assert client.get(f"/api/tickets/{desk['refund']}/").json()["priority"] == "medium"
+    exported = client.get("/api/tickets/export/", params={"search": '"duplicate invoice"'})
+    assert exported.status_code == 200
+    assert "Refund for a duplicate invoice" in exported.text
+    assert "Invoice shows the wrong amount" not in exported.text
+
+
+def test_a_saved_view_keeps_search_syntax(client: TestClient, desk: dict[str, int]) -> None:
+    response = client.post(
+        "/api/views/", json={"name": "Stripe notes", "query": {"search": "stripe OR checkout"}}
+    )
+    assert response.status_code == 201, response.text
+    assert set(_ids(client, response.json()["query"]["search"])) == {
+        desk["invoice"],
+        desk["payments"],
+    }
