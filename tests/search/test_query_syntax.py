@@ -48,7 +48,7 @@ def test_contractions_and_compounds_get_alternatives() -> None:
 
 def test_compiled_text_cannot_carry_operators() -> None:
     """Quotes, parentheses and operators typed by a person never reach the engines as syntax."""
-    typed = "a' OR 1=1) | !x & NEAR(y) \"z\"* {title}: ^"
+    typed = 'a\' OR 1=1) | !x & NEAR(y) "z"* {title}: ^'
     query = parse(typed)
     fts5 = compile_fts5(query.clauses)
     tsquery = compile_tsquery(query.clauses)
