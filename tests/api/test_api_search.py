@@ -157,7 +157,7 @@ def test_typos_fall_back_to_close_matches_when_sorted_by_relevance(
     assert _ids(client, "pasword") == []
     response = client.get("/api/tickets/", params={"search": "pasword", "sort": "relevance"})
     assert response.status_code == 200
-    assert [t["id"] for t in response.json()] == [desk["login"]]
+    assert response.json()[0]["id"] == desk["login"]
     assert response.headers["X-Search-Mode"] == "close-matches"
     exact = client.get("/api/tickets/", params={"search": "password", "sort": "relevance"})
     assert "X-Search-Mode" not in exact.headers

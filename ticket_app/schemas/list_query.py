@@ -147,7 +147,9 @@ SORT_DESCRIPTION = (
     "due time first (tickets with no running target last, oldest first), `relevance` the "
     "best matches of `search` first (the searched ticket number, then words in the title, the "
     "requester, the description and the conversation; newest first among equals and without "
-    "a search); when the words match nothing it lists close matches instead (typos), says so "
+    "a search; only the newest 2,000 matches are ranked and listed: sort by `-created_at` to "
+    "page through more); when the words match nothing it lists close matches instead (typos), "
+    "says so "
     "in the `X-Search-Mode: close-matches` header and has no next page. Any other value is "
     "a 422 naming `sort`."
 )

@@ -50,6 +50,9 @@ _CURSOR_PREFIX = "t1:"
 _SORTED_CURSOR_PREFIX = "t2:"
 RANK_LABEL = "search_rank"
 """Label of the relevance rank selected beside each ticket when sorting by relevance."""
+RELEVANCE_WINDOW = 2000
+"""Sorted by relevance, only the newest this many matches are ranked and listed (a search
+engine's usual cap on ranked results; newest first pages through every match)."""
 
 
 def filter_clauses(
@@ -317,7 +320,8 @@ def sorted_query(
     """SELECT of the tickets matching `filters` in `sort` order, after `cursor` if given.
 
     Sorted by relevance, each row is `(Ticket, rank)` (the rank labelled `RANK_LABEL`, best
-    first, ties newest first); otherwise each row is a Ticket. Raises InvalidCursorError as
+    first, ties newest first) among the newest RELEVANCE_WINDOW matches; otherwise each row is
+    a Ticket. Raises InvalidCursorError as
     `after_cursor` does.
     """
     if sort is not TicketSort.RELEVANCE:
@@ -326,7 +330,15 @@ def sorted_query(
             query = query.where(after_cursor(session, cursor, sort))
         return query.order_by(*_SORT_ORDERS[sort].order_by())
     rank, ranked = relevance(session, text_search(filters.search_terms()))
-    query = select(Ticket, rank.label(RANK_LABEL)).where(*filter_clauses(session, filters))
+    # Ranking reads every match's document: the newest RELEVANCE_WINDOW matches are ranked, so
+    # a word in most tickets costs the same as a rarer one (newest-first finds them on an index).
+    window = (
+        select(Ticket.id)
+        .where(*filter_clauses(session, filters))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(RELEVANCE_WINDOW)
+    )
+    query = select(Ticket, rank.label(RANK_LABEL)).where(Ticket.id.in_(window))
     if ranked is not None:
         query = query.outerjoin(ranked, ranked.c.ticket_id == Ticket.id)
     if cursor is not None:
