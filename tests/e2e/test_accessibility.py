@@ -127,7 +127,7 @@ def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer
     expect(page.get_by_test_id("stat-total")).not_to_have_text("0")
     found["dashboard"] = _axe_violations(page)
 
-    for path in ("/tokens", "/staff", "/notifications"):
+    for path in ("/tokens", "/staff", "/notifications", "/canned-responses"):
         page.goto(f"{app_server.base_url}{path}")
         expect(page.get_by_role("heading", level=2).first).to_be_visible()
         found[path] = _axe_violations(page)

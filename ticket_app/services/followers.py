@@ -72,11 +72,15 @@ def add_follower(session: Session, ticket_id: int, user_id: int, actor: Actor) -
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    added = session.execute(
-        insert(TicketFollower)
-        .values(ticket_id=ticket_id, user_id=user_id)
-        .on_conflict_do_nothing(index_elements=["ticket_id", "user_id"])
-    ).rowcount
+    added = (
+        session.execute(
+            insert(TicketFollower)
+            .values(ticket_id=ticket_id, user_id=user_id)
+            .on_conflict_do_nothing(index_elements=["ticket_id", "user_id"])
+            .returning(TicketFollower.id)
+        ).first()
+        is not None
+    )
     if added:
         email = session.execute(
             sa.select(StaffUser.email).where(StaffUser.id == user_id)
@@ -89,7 +93,7 @@ def add_follower(session: Session, ticket_id: int, user_id: int, actor: Actor) -
             field="followers",
             new=email,
         )
-    return bool(added)
+    return added
 
 
 def notify_mentions(session: Session, ticket: Ticket, actor: Actor, body: str) -> list[int]:
