@@ -39,7 +39,7 @@ class CannedResponseCreate(BaseModel):
 class CannedResponseUpdate(BaseModel):
     """The fields of a canned response to change; absent ones stay, none may be null."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     title: CannedTitle | None = Field(default=None, json_schema_extra=never_null)
     body: CannedBody | None = Field(default=None, json_schema_extra=never_null)
