@@ -26,6 +26,8 @@ SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
 TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
+    "canned_responses",
+    "ticket_followers",
     "notifications",
     "attachments",
     "mail_quarantine",

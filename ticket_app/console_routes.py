@@ -27,6 +27,7 @@ RETURN_PATHS: tuple[re.Pattern[str], ...] = tuple(
         r"/mailboxes",
         r"/quarantine",
         r"/notifications",
+        r"/canned-responses",
         r"/requesters/[1-9][0-9]{0,17}",
     )
 )

@@ -91,6 +91,11 @@ class EventKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_POLICY_CHANGED = "sla_policy_changed"
     SLA_CALENDAR_CHANGED = "sla_calendar_changed"
+    CANNED_RESPONSE_CREATED = "canned_response_created"
+    CANNED_RESPONSE_CHANGED = "canned_response_changed"
+    CANNED_RESPONSE_DELETED = "canned_response_deleted"
+    FOLLOWER_ADDED = "follower_added"
+    FOLLOWER_REMOVED = "follower_removed"
 
 
 class SlaFilter(StrEnum):
@@ -108,7 +113,8 @@ class NotificationKind(StrEnum):
     """Why someone is told about a ticket in the console's bell.
 
     `assigned`: the ticket was assigned to them; `replied`: someone else wrote on a ticket they
-    own; `sla_warning`: a service-level target of a ticket they own (or of an unowned one, for
+    own or follow; `mentioned`: a colleague named them (`@name`) in an internal note;
+    `sla_warning`: a service-level target of a ticket they own (or of an unowned one, for
     the team) is close; `sla_breached`: such a target was broken.
     """
 
@@ -116,6 +122,7 @@ class NotificationKind(StrEnum):
     REPLIED = "replied"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
+    MENTIONED = "mentioned"
 
 
 class CommentChannel(StrEnum):

@@ -18,6 +18,7 @@ from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import setup
 from ticket_app.settings import get_settings
 from ticket_app.ui.pages import (
+    canned_responses_page,
     console,
     dashboard_page,
     mailboxes_page,
@@ -34,6 +35,8 @@ from ticket_app.ui.pages import (
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.admin import StaffState, TokensState
+from ticket_app.ui.state.canned import CannedComposerState, CannedResponsesState
+from ticket_app.ui.state.followers import FollowState
 from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
 from ticket_app.ui.state.notifications import NotificationsState
 from ticket_app.ui.state.ticket_page import TicketPageState
@@ -131,7 +134,7 @@ app.add_page(
     ticket_page,
     route="/tickets/[ticket_id]",
     title="Ticket · Triage Desk",
-    on_load=TicketPageState.on_load,
+    on_load=[TicketPageState.on_load, FollowState.load, CannedComposerState.forget],
 )
 app.add_page(
     mailboxes_page,
@@ -150,6 +153,12 @@ app.add_page(
     route="/notifications",
     title="Notifications · Triage Desk",
     on_load=NotificationsState.on_load,
+)
+app.add_page(
+    canned_responses_page,
+    route="/canned-responses",
+    title="Canned responses · Triage Desk",
+    on_load=CannedResponsesState.on_load,
 )
 app.add_page(
     requester_page,

@@ -77,6 +77,11 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("POST", "/api/tickets/1/events", ["GET", "OPTIONS"]),
         ("GET", "/api/auth/login", ["POST", "OPTIONS"]),
         ("DELETE", "/api/me/", ["GET", "OPTIONS"]),
+        ("PUT", "/api/canned-responses/", ["GET", "POST", "OPTIONS"]),
+        ("GET", "/api/canned-responses/1/", ["PATCH", "DELETE", "OPTIONS"]),
+        ("GET", "/api/canned-responses/1/render/", ["POST", "OPTIONS"]),
+        ("POST", "/api/tickets/1/followers/", ["GET", "OPTIONS"]),
+        ("GET", "/api/tickets/1/followers/me", ["PUT", "DELETE", "OPTIONS"]),
     ],
 )
 def test_literal_paths_are_not_taken_for_ticket_ids(

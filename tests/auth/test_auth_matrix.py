@@ -86,6 +86,24 @@ def delete_own_view(client: TestClient, method: str, path: str) -> Response:
     return client.request(method, path.replace("{view_id}", str(view_id)))
 
 
+def own_canned_response(
+    inner: Callable[[TestClient, str, str], Response],
+) -> Callable[[TestClient, str, str], Response]:
+    """`inner` on the path of a canned response the caller has just created (a made-up id when
+    it may not create one: a refused caller's answer comes before the lookup)."""
+
+    def call(client: TestClient, method: str, path: str) -> Response:
+        made = client.post("/api/canned-responses/", json={"title": "Hi", "body": "Hello"})
+        response_id = made.json()["id"] if made.status_code == 201 else 1
+        return inner(client, method, path.replace("{response_id}", str(response_id)))
+
+    return call
+
+
+def render_for_a_ticket(client: TestClient, method: str, path: str) -> Response:
+    return client.request(method, path, json={"ticket_id": add_ticket("Render me")})
+
+
 def merge_into_another(client: TestClient, method: str, path: str) -> Response:
     """Merge a ticket made for this call into another (a ticket merges only once, and the
     route is called twice: with and without its trailing slash)."""
@@ -151,6 +169,26 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/api/views/"): RouteSpec(Action.VIEWS_MANAGE_OWN, new_view, 201),
     ("DELETE", "/api/views/{view_id}/"): RouteSpec(Action.VIEWS_MANAGE_OWN, delete_own_view, 204),
     ("GET", "/api/me/"): RouteSpec(SIGNED_IN, plain, 200),
+    # Canned responses: everyone lists (viewers: the shared ones), agents keep their own and
+    # insert them; sharing is an admin's in a session (a shared body is not needed here).
+    ("GET", "/api/canned-responses/"): RouteSpec(Action.CANNED_READ, plain, 200),
+    ("POST", "/api/canned-responses/"): RouteSpec(
+        Action.CANNED_MANAGE_OWN, with_json({"title": "Hi", "body": "Hello"}), 201
+    ),
+    ("PATCH", "/api/canned-responses/{response_id}/"): RouteSpec(
+        Action.CANNED_MANAGE_OWN, own_canned_response(with_json({"title": "Hey"})), 200
+    ),
+    ("DELETE", "/api/canned-responses/{response_id}/"): RouteSpec(
+        Action.CANNED_MANAGE_OWN, own_canned_response(plain), 204
+    ),
+    ("POST", "/api/canned-responses/{response_id}/render/"): RouteSpec(
+        Action.CANNED_MANAGE_OWN, own_canned_response(render_for_a_ticket), 200
+    ),
+    ("GET", "/api/tickets/{ticket_id}/followers/"): RouteSpec(Action.TICKETS_READ, plain, 200),
+    ("PUT", "/api/tickets/{ticket_id}/followers/me/"): RouteSpec(Action.TICKETS_FOLLOW, plain, 204),
+    ("DELETE", "/api/tickets/{ticket_id}/followers/me/"): RouteSpec(
+        Action.TICKETS_FOLLOW, plain, 204
+    ),
     ("GET", "/api/notifications/"): RouteSpec(Action.NOTIFICATIONS_READ, plain, 200),
     ("POST", "/api/notifications/read/"): RouteSpec(
         Action.NOTIFICATIONS_READ, with_json({"all": True}), 200

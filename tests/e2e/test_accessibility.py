@@ -70,6 +70,11 @@ def themed_context(request, browser, app_server: AppServer):
 
 
 def _seed(app: AppServer) -> None:
+    post_json(
+        f"{app.base_url}/api/canned-responses/",
+        {"title": "Accessibility greeting", "body": "Hi {{requester.name}},\nthanks."},
+        token=app.token,
+    )
     for index, (category, priority) in enumerate(
         [("billing", "critical"), ("technical", "high"), ("account", "medium"), ("general", "low")]
     ):
@@ -127,7 +132,7 @@ def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer
     expect(page.get_by_test_id("stat-total")).not_to_have_text("0")
     found["dashboard"] = _axe_violations(page)
 
-    for path in ("/tokens", "/staff", "/notifications"):
+    for path in ("/tokens", "/staff", "/notifications", "/canned-responses"):
         page.goto(f"{app_server.base_url}{path}")
         expect(page.get_by_role("heading", level=2).first).to_be_visible()
         found[path] = _axe_violations(page)

@@ -6,9 +6,11 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from ticket_app.api.bulk import router as bulk_router
+from ticket_app.api.canned_responses import router as canned_responses_router
 from ticket_app.api.comments import router as comments_router
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.export_response import YieldToRequestsMiddleware
+from ticket_app.api.followers import router as followers_router
 from ticket_app.api.health import HealthSummaryMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.mail import INBOUND_MAIL_PATH
@@ -70,6 +72,8 @@ def create_api() -> FastAPI:
     api.include_router(mail_router, dependencies=strict_query)
     api.include_router(sla_router, dependencies=strict_query)
     api.include_router(notifications_router, dependencies=strict_query)
+    api.include_router(canned_responses_router, dependencies=strict_query)
+    api.include_router(followers_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(
         BodySizeLimitMiddleware,

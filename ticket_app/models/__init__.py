@@ -84,11 +84,21 @@ from ticket_app.models.sla import (
 )
 
 from ticket_app.models.notifications import NOTIFICATION_CHECKS, Notification
+from ticket_app.models.canned_responses import (
+    CANNED_BODY_MAX_LENGTH,
+    CANNED_RESPONSE_CHECKS,
+    CANNED_TITLE_MAX_LENGTH,
+    CannedResponse,
+)
+from ticket_app.models.followers import TicketFollower
 # isort: on
 
 __all__ = [
     "API_TOKEN_CHECKS",
     "ATTACHMENT_CHECKS",
+    "CANNED_BODY_MAX_LENGTH",
+    "CANNED_RESPONSE_CHECKS",
+    "CANNED_TITLE_MAX_LENGTH",
     "COMMENT_CHECKS",
     "EMAIL_MAX_LENGTH",
     "EXTERNAL_ID_MAX_LENGTH",
@@ -119,6 +129,7 @@ __all__ = [
     "ActorKind",
     "ApiToken",
     "Attachment",
+    "CannedResponse",
     "Category",
     "CommentChannel",
     "DeliveryStatus",
@@ -148,6 +159,7 @@ __all__ = [
     "TicketCount",
     "TicketCountTotal",
     "TicketEvent",
+    "TicketFollower",
     "TlsMode",
     "UTCDateTime",
     "utc_now",

@@ -23,6 +23,15 @@ from ticket_app.schemas.bulk import (
     BulkRequest,
     BulkResult,
 )
+from ticket_app.schemas.canned_responses import (
+    PLACEHOLDERS,
+    CannedRenderRequest,
+    CannedRenderResult,
+    CannedResponseCreate,
+    CannedResponseRead,
+    CannedResponseUpdate,
+    FollowerRead,
+)
 from ticket_app.schemas.comments import CommentCreate, CommentPage, CommentRead, TimelineEntry
 from ticket_app.schemas.errors import (
     ConflictBody,
@@ -114,6 +123,7 @@ __all__ = [
     "MAX_ROW_ID",
     "NAME_MAX_LENGTH",
     "NO_NUL_PATTERN",
+    "PLACEHOLDERS",
     "SORT_DESCRIPTION",
     "TEXT_RULES",
     "TITLE_MAX_LENGTH",
@@ -125,6 +135,11 @@ __all__ = [
     "BulkFilters",
     "BulkRequest",
     "BulkResult",
+    "CannedRenderRequest",
+    "CannedRenderResult",
+    "CannedResponseCreate",
+    "CannedResponseRead",
+    "CannedResponseUpdate",
     "Category",
     "CommentChannel",
     "CommentCreate",
@@ -143,6 +158,7 @@ __all__ = [
     "EventRead",
     "ExistingTicket",
     "ExternalId",
+    "FollowerRead",
     "InboundMailResult",
     "ListFilter",
     "MailboxCreate",

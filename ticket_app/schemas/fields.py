@@ -15,6 +15,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from ticket_app.models import (
+    CANNED_BODY_MAX_LENGTH,
+    CANNED_TITLE_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     EXTERNAL_ID_MAX_LENGTH,
     MAX_ROW_ID,
@@ -179,6 +181,34 @@ NameText = Annotated[
         json_schema_extra={
             "minLength": 1,
             "maxLength": NAME_MAX_LENGTH,
+            "pattern": CONTENT_PATTERN,
+        }
+    ),
+]
+# A canned response's title (stored stripped, like a ticket's) and its body (kept as written).
+CannedTitle = Annotated[
+    str,
+    AfterValidator(storable_text),
+    _at_most(CANNED_TITLE_MAX_LENGTH),
+    AfterValidator(str.strip),
+    AfterValidator(_not_blank),
+    Field(
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": CANNED_TITLE_MAX_LENGTH,
+            "pattern": CONTENT_PATTERN,
+        }
+    ),
+]
+CannedBody = Annotated[
+    str,
+    AfterValidator(storable_text),
+    _at_most(CANNED_BODY_MAX_LENGTH),
+    AfterValidator(_not_blank),
+    Field(
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": CANNED_BODY_MAX_LENGTH,
             "pattern": CONTENT_PATTERN,
         }
     ),

@@ -39,6 +39,10 @@ class Action(StrEnum):
     MAIL_INBOUND = "mail.inbound"
     SLA_MANAGE = "sla.manage"
     NOTIFICATIONS_READ = "notifications.read"
+    TICKETS_FOLLOW = "tickets.follow"
+    CANNED_READ = "canned.read"
+    CANNED_MANAGE_OWN = "canned.manage_own"
+    CANNED_SHARE = "canned.share"
 
 
 class Scope(StrEnum):
@@ -61,6 +65,8 @@ _VIEWER = frozenset(
         Action.TOKENS_MANAGE_OWN,
         Action.VIEWS_MANAGE_OWN,
         Action.NOTIFICATIONS_READ,
+        Action.TICKETS_FOLLOW,
+        Action.CANNED_READ,
     }
 )
 _AGENT = _VIEWER | {
@@ -70,6 +76,7 @@ _AGENT = _VIEWER | {
     Action.TICKETS_EXPORT,
     Action.TICKETS_CLASSIFY,
     Action.TICKETS_COMMENT,
+    Action.CANNED_MANAGE_OWN,
 }
 _ADMIN = _AGENT | {
     Action.TICKETS_IMPORT,
@@ -78,6 +85,7 @@ _ADMIN = _AGENT | {
     Action.VIEWS_SHARE,
     Action.MAILBOXES_MANAGE,
     Action.SLA_MANAGE,
+    Action.CANNED_SHARE,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -112,6 +120,14 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.MAILBOXES_MANAGE: None,
     # Service levels are the team's promise to its customers: an admin sets them in person.
     Action.SLA_MANAGE: None,
+    # Following changes no ticket (it only decides who is told): a read token may do it.
+    Action.TICKETS_FOLLOW: Scope.TICKETS_READ,
+    # Listing canned responses reads; keeping one's own and inserting them (which counts a
+    # use) writes, as replying does.
+    Action.CANNED_READ: Scope.TICKETS_READ,
+    Action.CANNED_MANAGE_OWN: Scope.TICKETS_WRITE,
+    # What the whole team is offered to send customers is an admin's decision in the console.
+    Action.CANNED_SHARE: None,
 }
 """Action -> the token scope that covers it; None: no token may do it."""
 

@@ -41,6 +41,7 @@ from ticket_app.services.attachments import attachments_by_comment
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import TicketNotFoundError
+from ticket_app.services.followers import notify_mentions
 from ticket_app.services.id_cursors import decode_id_cursor, encode_id_cursor
 from ticket_app.services.mail_messages import mail_by_comment
 from ticket_app.services.notifications import notify_reply
@@ -117,8 +118,10 @@ def add_comment(
 
     In one transaction: the comment, the ticket's `updated_at` set to the comment's time, its
     `first_public_reply_at` when this is the first public reply by a staff user, and a
-    `commented` audit event (field `public` or `internal`, new value the comment's id), and a
-    notification to the ticket's assignee when someone else wrote it. A
+    `commented` audit event (field `public` or `internal`, new value the comment's id), for an
+    internal note a `mentioned` notification to everyone it names with `@name` (who then
+    follow the ticket; `services.followers`), and a `replied` notification to the ticket's
+    assignee and followers when someone else wrote it. A
     staff member's public reply on a ticket with a requester address is also queued as an
     e-mail (when a mailbox is connected) and sent in the background: saving never waits for,
     or fails because of, the mail server. Raises PermissionDeniedError unless `actor` may
@@ -157,12 +160,14 @@ def add_comment(
             field="public" if data.public else "internal",
             new=comment.id,
         )
+        mentioned = [] if data.public else notify_mentions(session, ticket, actor, data.body)
         notify_reply(
             session,
             ticket,
             author_label=comment.author_label,
             author_user_id=actor.user_id,
             body=data.body,
+            skip=mentioned,
         )
         mail_id = None
         if data.public and actor.user_id is not None:

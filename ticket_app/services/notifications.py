@@ -2,8 +2,10 @@
 
 Who is told:
 - `assigned`: the new assignee, unless they assigned the ticket to themselves;
-- `replied`: the ticket's assignee, when someone else (a colleague or the requester) wrote a
-  public reply or a note on it;
+- `replied`: the ticket's assignee and its followers, when someone else (a colleague or the
+  requester) wrote a public reply or a note on it (once each: an assignee who follows is told
+  once, and whoever the note mentions is told `mentioned` instead);
+- `mentioned`: whoever an internal note names with `@name` (`services.followers`);
 - `sla_warning` / `sla_breached`: the assignee, or, while nobody owns the ticket, the whole team
   (every active agent and admin), since unowned work is everyone's.
 Nobody is told about what they did themselves. Notifications are written in the transaction of
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ticket_app.enums import NotificationKind, Role
-from ticket_app.models import Notification, StaffUser, Ticket, utc_now
+from ticket_app.models import Notification, StaffUser, Ticket, TicketFollower, utc_now
 from ticket_app.models.notifications import DETAIL_MAX_LENGTH
 from ticket_app.schemas import (
     NotificationPage,
@@ -107,12 +109,26 @@ def notify_assigned(session: Session, ticket: Ticket, actor: Actor) -> int:
 
 
 def notify_reply(
-    session: Session, ticket: Ticket, *, author_label: str, author_user_id: int | None, body: str
+    session: Session,
+    ticket: Ticket,
+    *,
+    author_label: str,
+    author_user_id: int | None,
+    body: str,
+    skip: Iterable[int] = (),
 ) -> int:
-    """Tell a ticket's assignee that someone else wrote on it (`body`'s first words shown)."""
+    """Tell a ticket's assignee and followers that someone else wrote on it.
+
+    `body`'s first words are shown. The author and the ids in `skip` (those told otherwise,
+    e.g. mentioned in this note) are not told; everyone else once. Returns how many were told.
+    """
+    followers = session.execute(
+        sa.select(TicketFollower.user_id).where(TicketFollower.ticket_id == ticket.id)
+    ).scalars()
+    recipients = {ticket.assignee_id, *followers} - set(skip)
     return notify(
         session,
-        [ticket.assignee_id],
+        recipients,
         NotificationKind.REPLIED,
         int(ticket.id),
         actor_label=author_label,

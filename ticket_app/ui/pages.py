@@ -6,6 +6,7 @@ import reflex as rx
 
 from ticket_app.ui.components.access import account_menu, setup_form, sign_in_form
 from ticket_app.ui.components.admin import invite_form, new_token_form, staff_table, tokens_table
+from ticket_app.ui.components.canned import canned_responses_page_content
 from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
 from ticket_app.ui.components.mailboxes import mailbox_form, mailboxes_table
@@ -154,6 +155,11 @@ def quarantine_page() -> rx.Component:
 def notifications_page() -> rx.Component:
     """What the signed-in person was told, newest first, at /notifications."""
     return page_frame(notifications_list())
+
+
+def canned_responses_page() -> rx.Component:
+    """Canned responses: one's own and the shared ones, kept at /canned-responses."""
+    return page_frame(canned_responses_page_content())
 
 
 def requester_page() -> rx.Component:

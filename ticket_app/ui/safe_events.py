@@ -69,3 +69,12 @@ def run_script(javascript: str | rx.Var) -> rx.event.EventSpec:
     inside them.
     """
     return rx.run_script(inert(javascript) if isinstance(javascript, str) else javascript)
+
+
+def set_text(element_id: str, text: str) -> rx.event.EventSpec:
+    """Put `text` into the field with id `element_id`, as if typed.
+
+    `text` is made inert: it may be user text (a canned response). The field keeps its own
+    value (it is not bound to state).
+    """
+    return rx.set_value(element_id, inert(text))

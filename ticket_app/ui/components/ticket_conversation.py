@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ticket_app.ui.components.canned import canned_menu, composer_suggestions
 from ticket_app.ui.components.common import PRE_WRAP
 from ticket_app.ui.components.mail import channel_badge, delivery_line, file_list, raw_mail_link
 from ticket_app.ui.components.ticket_fields import SECTION_HEADING
+from ticket_app.ui.state.canned import CannedComposerState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 State = TicketPageState
@@ -127,6 +129,8 @@ def composer() -> rx.Component:
                         )
                     ),
                     spacing="4",
+                    align="center",
+                    wrap="wrap",
                 ),
                 value=rx.cond(State.public_reply, "reply", "note"),
                 on_change=State.set_public_reply,
@@ -139,15 +143,32 @@ def composer() -> rx.Component:
                 data_testid="composer-hint",
                 style={"overflowWrap": "anywhere"},
             ),
+            canned_menu(),
             rx.text_area(
                 name="body",
                 id="composer-body",
+                on_change=lambda text: CannedComposerState.typed(text, State.public_reply).debounce(
+                    250
+                ),
                 rows="5",
                 resize="vertical",
                 placeholder=rx.cond(State.public_reply, "Write a reply…", "Write a note…"),
                 aria_label=rx.cond(State.public_reply, "Reply text", "Internal note text"),
-                aria_describedby="composer-hint composer-error",
+                aria_describedby="composer-hint composer-tip composer-error",
                 width="100%",
+            ),
+            composer_suggestions(),
+            rx.text(
+                rx.cond(
+                    State.public_reply,
+                    "Type / and a title to insert a canned response.",
+                    "Type / and a title to insert a canned response, @ and a name to mention "
+                    "a colleague (they are told and follow the ticket).",
+                ),
+                size="1",
+                color_scheme="gray",
+                high_contrast=True,
+                id="composer-tip",
             ),
             rx.cond(
                 State.composer_error != "",
@@ -176,7 +197,8 @@ def composer() -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        on_submit=State.send_comment,
+        on_submit=[State.send_comment, CannedComposerState.after_send],
+        on_mount=CannedComposerState.load,
         reset_on_submit=False,
         padding="0.75rem",
         border_radius="var(--radius-3)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.ui.components.common import error_alert
+from ticket_app.ui.components.followers import followers_panel
 from ticket_app.ui.components.mail import file_list
 from ticket_app.ui.components.requesters import requester_panel
 from ticket_app.ui.components.ticket_conversation import composer, timeline
@@ -132,6 +133,7 @@ def _ticket_view() -> rx.Component:
         head,
         rx.vstack(
             details_panel(),
+            followers_panel(),
             requester_panel(
                 State.fields["requester_id"],
                 State.requester_count,

@@ -17,7 +17,9 @@ _WHAT = {
     NotificationKind.REPLIED: "New reply",
     NotificationKind.SLA_WARNING: "Target close",
     NotificationKind.SLA_BREACHED: "Target broken",
+    NotificationKind.MENTIONED: "Mentioned you",
 }
+_WITH_EXCERPT = (NotificationKind.REPLIED, NotificationKind.MENTIONED)
 
 
 def headline(item: NotificationRead) -> str:
@@ -33,7 +35,8 @@ def notification_rows(
 ) -> list[dict[str, str]]:
     """The notifications flattened to the strings the page renders (newest first, as given).
 
-    `unread` is "true" or ""; `excerpt` is the reply's first words for replies, else empty.
+    `unread` is "true" or ""; `excerpt` is the text's first words for replies and mentions,
+    else empty.
     """
     return [
         {
@@ -41,7 +44,7 @@ def notification_rows(
             "ticket_id": str(item.ticket_id),
             "headline": headline(item),
             "ticket": f"#{item.ticket_id} {item.ticket_title}",
-            "excerpt": item.detail if item.kind is NotificationKind.REPLIED else "",
+            "excerpt": item.detail if item.kind in _WITH_EXCERPT else "",
             "actor": item.actor,
             "when": relative_time(item.created_at.astimezone(UTC), now),
             "when_exact": item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
