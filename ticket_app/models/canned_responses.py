@@ -19,7 +19,7 @@ CANNED_RESPONSE_CHECKS: dict[str, str] = {
 
 
 class CannedResponse(SQLModel, table=True):
-    """A reply snippet with placeholders (migration 0018).
+    """A reply snippet with placeholders (migration 0017).
 
     `owner_id` is who wrote it; `shared` ones (set by admins) are offered to everyone, the
     others to their owner only. `uses` counts how often it was inserted into a reply.

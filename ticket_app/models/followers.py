@@ -11,7 +11,7 @@ from ticket_app.models.base import timestamp_column, utc_now
 
 
 class TicketFollower(SQLModel, table=True):
-    """One staff member following one ticket (migration 0018); unique per (ticket, user).
+    """One staff member following one ticket (migration 0017); unique per (ticket, user).
 
     Rows go with their ticket or their user.
     """
