@@ -205,3 +205,13 @@ def test_a_saved_view_keeps_search_syntax(client: TestClient, desk: dict[str, in
         desk["invoice"],
         desk["payments"],
     }
+
+
+def test_export_sorted_by_relevance_lists_best_matches_first(
+    client: TestClient, desk: dict[str, int]
+) -> None:
+    exported = client.get("/api/tickets/export/", params={"search": "invoice", "sort": "relevance"})
+    assert exported.status_code == 200, exported.text
+    lines = exported.text.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith(f"{desk['invoice']},") or lines[1].startswith(f"{desk['refund']},")

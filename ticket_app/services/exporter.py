@@ -70,7 +70,9 @@ def iter_snapshot(
             query = sorted_query(session, filters or TicketFilters(), sort).execution_options(
                 yield_per=batch_rows
             )
-            for ticket in session.exec(query):
+            ranked = sort is TicketSort.RELEVANCE
+            for row in session.exec(query):
+                ticket = row[0] if ranked else row
                 yield TicketRead.model_validate(ticket)
                 # Read rows are not needed again; keep the session's identity map small.
                 session.expunge(ticket)
