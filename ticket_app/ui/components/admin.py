@@ -6,6 +6,7 @@ import reflex as rx
 
 from ticket_app.enums import Role
 from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
+from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.session import SessionState
 
@@ -245,11 +246,26 @@ def new_token_form() -> rx.Component:
                         rx.vstack(
                             rx.text("Copy this token now; it will not be shown again:", size="2"),
                             rx.code(TokensState.created_secret, data_testid="new-token", size="2"),
-                            rx.button(
-                                "Done",
-                                size="1",
-                                variant="soft",
-                                on_click=TokensState.dismiss_secret,
+                            rx.hstack(
+                                rx.button(
+                                    rx.icon("copy", size=14, aria_hidden="true"),
+                                    "Copy token",
+                                    size="1",
+                                    type="button",
+                                    on_click=[
+                                        rx.set_clipboard(TokensState.created_secret),
+                                        toast_success("Token copied to the clipboard."),
+                                    ],
+                                    data_testid="copy-token",
+                                ),
+                                rx.button(
+                                    "Done",
+                                    size="1",
+                                    variant="soft",
+                                    type="button",
+                                    on_click=TokensState.dismiss_secret,
+                                ),
+                                spacing="2",
                             ),
                         ),
                         color_scheme="green",
