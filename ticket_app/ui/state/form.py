@@ -184,13 +184,17 @@ class TicketFormState(rx.State):
     @rx.event
     @session_setter
     def set_description(self, value: str):
-        """Store the (debounced) description and ask the classifier about it."""
+        """Store the (debounced) description and ask the classifier about it.
+
+        An emptied description takes its suggestion with it (`_drop_suggestion`).
+        """
         self.description = value
         self.errors = {k: v for k, v in self.errors.items() if k != "description"}
         if value.strip():
             return TicketFormState.classify
         self.classifying = False
         self.similar = []
+        self._drop_suggestion()
         return None
 
     @rx.event
@@ -262,18 +266,33 @@ class TicketFormState(rx.State):
             return dataclasses.replace(self._suggestion)  # a plain copy, not Reflex's state proxy
         return None
 
+    def _drop_suggestion(self) -> None:
+        """Forget the held suggestion and what it filled in.
+
+        That is the suggested title, category and priority, their badges, reason and note; what
+        the user typed or picked stays.
+        """
+        if self.title_from_ai:
+            self.title, self.title_from_ai = "", False
+        if self.category_from_ai:
+            self.category, self.category_from_ai = "", False
+        if self.priority_from_ai:
+            self.priority, self.priority_from_ai = "", False
+        self.suggested_for = self.suggested_category = self.suggested_priority = ""
+        self.category_badge = self.priority_badge = self.suggestion_reason = ""
+        self.classify_note = ""
+        self._suggestion = None
+
     def _clear(self) -> None:
         """Empty the form after a successful submission."""
+        self._drop_suggestion()
         self.title = self.description = self.category = self.priority = ""
         self.title_from_ai = False
         self.similar = []
         self.category_touched = self.priority_touched = False
         self.category_from_ai = self.priority_from_ai = False
-        self.suggested_for = self.suggested_category = self.suggested_priority = ""
-        self.category_badge = self.priority_badge = self.suggestion_reason = ""
-        self.classify_note = self.form_error = ""
+        self.form_error = ""
         self.errors = {}
-        self._suggestion = None
 
     @rx.event
     async def submit(self, form_data: dict) -> AsyncIterator:
