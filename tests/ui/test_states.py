@@ -115,7 +115,7 @@ def test_suggestion_fills_only_untouched_selects(db: Engine) -> None:
     assert (state.category, state.category_from_ai) == ("billing", True)
     assert (state.priority, state.priority_from_ai) == ("low", False)
     assert state.priority_overridden
-    assert state.category_badge == "AI suggestion · offline · 91%"
+    assert state.category_badge == "AI suggestion · high confidence"
 
 
 def test_stale_suggestion_is_not_submitted() -> None:

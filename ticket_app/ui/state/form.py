@@ -33,7 +33,7 @@ from ticket_app.ui.logic.form import (
     suggestion_badge,
     validation_messages,
 )
-from ticket_app.ui.logic.triage import offer_title, similar_rows
+from ticket_app.ui.logic.triage import offer_title, reason_in_words, similar_rows
 from ticket_app.ui.safe_events import redirect, toast_error, toast_success
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
@@ -250,7 +250,7 @@ class TicketFormState(rx.State):
         self.suggested_priority = suggestion.priority.value
         self.category_badge = suggestion_badge(suggestion, "category")
         self.priority_badge = suggestion_badge(suggestion, "priority")
-        self.suggestion_reason = suggestion.reason
+        self.suggestion_reason = reason_in_words(suggestion.reason, suggestion.priority.value)
         title = offer_title(self.title, self.title_from_ai, suggestion.suggested_title)
         self.title, self.title_from_ai = title.value, title.from_suggestion
         if title.from_suggestion:
