@@ -24,6 +24,7 @@ from ticket_app.ui.logic.triage import (
     sentiment_text,
     similar_rows,
     suggestion_text,
+    title_worth_suggesting,
     triage_fields,
 )
 
@@ -107,7 +108,7 @@ def test_triage_fields_flatten_the_reading() -> None:
         "suggestion": "",
         "suggested_title": "Rechnung doppelt",
         "language": "German",
-        "sentiment": "Negative (-0.60)",
+        "sentiment": "Negative",
         "frustrated": "true",
         "duplicate_of": "4",
     }
@@ -118,9 +119,37 @@ def test_triage_fields_flatten_the_reading() -> None:
 
 def test_language_and_sentiment_in_words() -> None:
     assert (language_name("en"), language_name("xx"), language_name(None)) == ("English", "xx", "")
-    assert sentiment_text("positive", 0.5) == "Positive (+0.50)"
+    assert sentiment_text("positive", 0.5) == "Positive"
     assert sentiment_text("neutral", None) == "Neutral"
     assert sentiment_text(None, 0.3) == ""
+
+
+def test_tone_in_words_without_the_score() -> None:
+    """Issue 25, item 8: "Tone: Negative (-0.90)" showed a raw score."""
+    assert sentiment_text("negative", -0.9) == "Very negative"
+    assert sentiment_text("negative", -0.3) == "Negative"
+    assert sentiment_text("positive", 0.75) == "Very positive"
+    assert sentiment_text("neutral", 0.0) == "Neutral"
+
+
+@pytest.mark.parametrize(
+    ("title", "suggested", "shown"),
+    [
+        ("Printer on fire", "Printer on fire", False),
+        ("Double charge - refund please", "Refund for double charge", False),
+        ("printer", "Printer on fire in the office", False),
+        ("Help!!", "Refund for a double charge", True),
+        ("Question", "Cannot log in after password reset", True),
+        ("", "Cannot log in after password reset", True),
+        ("Help", "", False),
+    ],
+)
+def test_suggested_title_only_where_it_helps(title: str, suggested: str, shown: bool) -> None:
+    """Issue 25, item 8: "Suggested title" showed beside a title that said the same."""
+    assert title_worth_suggesting(title, suggested) is shown
+    fields = triage_fields(_ticket(title=title or "x", suggested_title=suggested or None))
+    if title:
+        assert fields["suggested_title"] == (suggested if shown else "")
 
 
 def test_merge_error_messages_say_what_was_refused() -> None:

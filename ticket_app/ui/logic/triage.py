@@ -159,13 +159,43 @@ def language_name(code: str | None) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
+# From this strength on (|score| in [0, 1]) a negative or positive tone is "very" so.
+STRONG_TONE = 0.6
+
+
 def sentiment_text(sentiment: str | None, score: float | None) -> str:
-    """The customer's tone in words, e.g. "Negative (-0.62)"; "" when it was not read."""
+    """The customer's tone in words; "" when it was not read.
+
+    "Negative", "Very negative", "Neutral", "Positive" or "Very positive" (from the score's
+    strength, STRONG_TONE); the score itself is not shown.
+    """
     if not sentiment:
         return ""
-    return (
-        f"{sentiment.capitalize()} ({score:+.2f})" if score is not None else sentiment.capitalize()
-    )
+    word = sentiment.capitalize()
+    if sentiment != "neutral" and score is not None and abs(score) >= STRONG_TONE:
+        return f"Very {sentiment}"
+    return word
+
+
+def _title_words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.casefold()))
+
+
+def title_worth_suggesting(title: str, suggested: str) -> bool:
+    """Whether the suggested title tells an agent something the ticket's title does not.
+
+    Yes when the ticket has no title; no when there is no suggestion, or when the two share
+    most of their words (at least half of either's), e.g. "Refund for double charge" against
+    "Double charge - refund please".
+    """
+    theirs = _title_words(suggested)
+    if not theirs:
+        return False
+    ours = _title_words(title)
+    if not ours:
+        return True
+    shared = len(ours & theirs)
+    return shared < 0.5 * len(theirs) and shared < 0.5 * len(ours)
 
 
 def suggestion_text(ticket: TicketRead) -> str:
@@ -197,12 +227,18 @@ def suggestion_text(ticket: TicketRead) -> str:
 def triage_fields(ticket: TicketRead) -> dict[str, str]:
     """The triage reading of a ticket as strings for its page; "" stands for none.
 
-    Keys: `suggestion` (see `suggestion_text`), `suggested_title`, `language` (a name),
+    Keys: `suggestion` (see `suggestion_text`), `suggested_title` (only when
+    `title_worth_suggesting`), `language` (a name),
     `sentiment` (see `sentiment_text`), `frustrated` ("true" or ""), `duplicate_of` (an id).
     """
     return {
         "suggestion": suggestion_text(ticket),
-        "suggested_title": ticket.suggested_title or "",
+        "suggested_title": (
+            ticket.suggested_title
+            if ticket.suggested_title
+            and title_worth_suggesting(ticket.title, ticket.suggested_title)
+            else ""
+        ),
         "language": language_name(ticket.language),
         "sentiment": sentiment_text(ticket.sentiment, ticket.sentiment_score),
         "frustrated": "true" if ticket.frustrated else "",
