@@ -32,6 +32,12 @@ $(VENV)/.installed: $(VENV)/requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# The `triage-desk` command (pyproject.toml's console script) in .venv/bin; editable, so it runs
+# this checkout's code. Dependencies come from requirements.txt above, hence --no-deps.
+$(VENV)/.installed-command: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
 $(VENV)/.installed-test: $(VENV)/.installed tests/requirements.txt
 	$(BIN)/pip install --quiet -r tests/requirements.txt
 	touch $@
@@ -51,7 +57,7 @@ $(JS)/.installed-test: $(JS)/.installed
 		bun@$(BUN_VERSION) node@$(NODE_VERSION) axe-core@$(AXE_VERSION)
 	touch $@
 
-install: $(VENV)/.installed $(JS)/.installed
+install: $(VENV)/.installed $(VENV)/.installed-command $(JS)/.installed
 
 install-test: install $(VENV)/.installed-test $(JS)/.installed-test
 

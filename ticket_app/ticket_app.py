@@ -63,8 +63,7 @@ async def announce_first_admin_setup() -> None:
         )
 
 
-# Indigo: white text on its solid step (buttons) reaches 4.5:1 in both themes; Radix's default
-# blue measured 3.26:1.
+# The theme (indigo accent) is the Radix plugin's, in rxconfig.py.
 # Toasts without Sonner's rich colours: its success green on pale green measured 4.25:1 (axe);
 # the plain toast keeps the page's text colours, and each kind still has its icon.
 class TriageDeskApp(rx.App):
@@ -89,7 +88,6 @@ class TriageDeskApp(rx.App):
 
 app = TriageDeskApp(
     api_transformer=create_api(),
-    theme=rx.theme(accent_color="indigo"),
     toaster=rx.toast.provider(rich_colors=False),
 )
 app.register_lifespan_task(announce_first_admin_setup)

@@ -66,7 +66,10 @@ WORKLOAD = {"workload": "true"}
 
 def test_stats_give_the_median_time_to_first_reply(client: TestClient, db: Engine) -> None:
     assert client.get(STATS, params=WORKLOAD).json()["median_first_reply_seconds"] is None
-    replied = [ticket_at(client, db, minutes, category="billing") for minutes in (0, 10, 30)]
+    replied = [
+        ticket_at(client, db, minutes, category="billing", requester_email="ann@example.com")
+        for minutes in (0, 10, 30)
+    ]
     ticket_at(client, db, 40, category="billing")  # never answered: not in the median
     for ticket in replied:
         comment(client, ticket["id"], "On it")
@@ -79,6 +82,24 @@ def test_stats_give_the_median_time_to_first_reply(client: TestClient, db: Engin
     assert stats["median_first_reply_seconds"] == pytest.approx(sorted(waits)[1], abs=0.01)
     other = client.get(STATS, params={**WORKLOAD, "category": "technical"}).json()
     assert other["median_first_reply_seconds"] is None
+
+
+def test_the_median_first_reply_counts_only_replies_that_reached_someone(
+    client: TestClient, db: Engine
+) -> None:
+    """Issue 25, item 10: a reply on a ticket without a requester address reaches nobody, yet
+    it counted towards "median first reply"."""
+    nobody = ticket_at(client, db, 0, category="billing")
+    comment(client, nobody["id"], "On it")
+    assert client.get(f"/api/tickets/{nobody['id']}/").json()["first_public_reply_at"]
+    assert client.get(STATS, params=WORKLOAD).json()["median_first_reply_seconds"] is None
+
+    someone = ticket_at(client, db, 5, category="billing", requester_email="ann@example.com")
+    comment(client, someone["id"], "On it")
+    stored = client.get(f"/api/tickets/{someone['id']}/").json()
+    wait = datetime.fromisoformat(stored["first_public_reply_at"]) - someone["created_at"]
+    median = client.get(STATS, params=WORKLOAD).json()["median_first_reply_seconds"]
+    assert median == pytest.approx(wait.total_seconds(), abs=0.01)
 
 
 def test_comments_are_listed_oldest_first_in_pages(client: TestClient) -> None:

@@ -105,6 +105,26 @@ def test_merge_closes_links_audits_and_notes_the_requester(api: TestClient, db: 
     assert api.get(f"/api/tickets/{kept['id']}/similar/").json() == []
 
 
+def test_merge_note_of_a_ticket_without_a_requester_reads_plainly(
+    api: TestClient, db: Engine
+) -> None:
+    """Issue 25, item 19: it read "Its requester, the requester (no name or e-mail on record),
+    now follows this conversation"."""
+    kept = ticket(api, WEBHOOK)
+    duplicate = ticket(api, WEBHOOK_AGAIN)
+    response = api.post(f"/api/tickets/{duplicate['id']}/merge/", json={"into": kept["id"]})
+    assert response.status_code == 200, response.text
+    with db.connect() as connection:
+        (body,) = connection.execute(
+            sa.select(TicketComment.body).where(TicketComment.ticket_id == kept["id"])
+        ).scalars()
+    assert body.endswith(
+        "into this ticket as a duplicate. "
+        "It had no requester on record, so nobody new follows this conversation."
+    )
+    assert "the requester (no name" not in body
+
+
 @pytest.mark.parametrize(
     ("into", "status", "field"),
     [

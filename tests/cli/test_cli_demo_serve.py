@@ -1,5 +1,6 @@
-"""`demo` adds demo staff once and prints their sign-in; `serve` prints the first-admin setup
-token while no admin exists and hands it to the server process (os.execve is intercepted)."""
+"""`demo` adds demo staff once and prints their sign-in; `serve` hands the first-admin setup
+token to the server process while no admin exists (os.execve is intercepted), which prints it
+as its last start-up line, after Reflex's "App running at"."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from reflex.utils import exec as reflex_exec
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -76,20 +78,40 @@ def serve(database_url: str, *options: str):
     return runner.invoke(app, ["serve", "--database-url", database_url, *options])
 
 
-def test_serve_prints_the_setup_token_while_no_admin_exists(
-    db: Engine, database_url: str, exec_calls: list
+def server_start_output(
+    env: dict[str, str], capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The lines the exec'd server prints from Reflex's "App running at" on, for `env`."""
+    monkeypatch.setattr(reflex_exec, "notify_frontend", reflex_exec.notify_frontend)
+    server_env = dict(env)
+    cli_module.announce_setup_after_app_running(server_env)
+    assert cli_module.SETUP_NOTICE_URL not in server_env  # the workers do not get it
+    capfd.readouterr()
+    reflex_exec.notify_frontend("http://127.0.0.1:3456", True)
+    lines = [line for line in capfd.readouterr().out.splitlines() if line.strip()]
+    assert lines[0].startswith("App running at:"), lines
+    return lines
+
+
+def test_serve_prints_the_setup_token_last_while_no_admin_exists(
+    db: Engine,
+    database_url: str,
+    exec_calls: list,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     result = serve(database_url, "--host", "127.0.0.1", "--port", "3456")
     assert result.exit_code == 0, result.output
-    match = re.search(
-        r"^No admin yet: open http://127\.0\.0\.1:3456/setup and enter the setup token: (\S+)$",
-        result.stdout,
-        re.MULTILINE,
+    assert "setup token" not in result.stdout  # not here, 80 lines above "App running"
+    [(_, args, env)] = exec_calls
+    *_, last = server_start_output(env, capfd, monkeypatch)
+    match = re.fullmatch(
+        r"No admin yet: open http://127\.0\.0\.1:3456/setup and enter the setup token: (\S+)",
+        last,
     )
-    assert match, result.stdout
+    assert match, last
     token = match.group(1)
     assert len(token) >= 24
-    [(_, args, env)] = exec_calls
     assert args[1:6] == ["-c", cli_module.RUN_REFLEX, "run", "--env", "prod"]
     assert env["SETUP_TOKEN"] == token
     assert env["DATABASE_URL"] == database_url
@@ -99,28 +121,38 @@ def test_serve_prints_the_setup_token_while_no_admin_exists(
 
 
 def test_serve_uses_a_configured_setup_token_and_localhost_for_any_address(
-    db: Engine, database_url: str, exec_calls: list, monkeypatch: pytest.MonkeyPatch
+    db: Engine,
+    database_url: str,
+    exec_calls: list,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SETUP_TOKEN", "operator-chosen-setup-token")
     get_settings.cache_clear()
     result = serve(database_url, "--host", "0.0.0.0", "--port", "3000")
     assert result.exit_code == 0, result.output
-    assert (
+    [(_, _, env)] = exec_calls
+    assert server_start_output(env, capfd, monkeypatch)[-1] == (
         "No admin yet: open http://localhost:3000/setup and enter the setup token: "
         "operator-chosen-setup-token"
-    ) in result.stdout
-    [(_, _, env)] = exec_calls
+    )
     assert env["SETUP_TOKEN"] == "operator-chosen-setup-token"  # passed through, not replaced
 
 
 def test_serve_uses_the_public_base_url(
-    db: Engine, database_url: str, exec_calls: list, monkeypatch: pytest.MonkeyPatch
+    db: Engine,
+    database_url: str,
+    exec_calls: list,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://desk.example.com/")
     get_settings.cache_clear()
     result = serve(database_url)
     assert result.exit_code == 0, result.output
-    assert "open https://desk.example.com/setup and enter the setup token: " in result.stdout
+    [(_, _, env)] = exec_calls
+    last = server_start_output(env, capfd, monkeypatch)[-1]
+    assert "open https://desk.example.com/setup and enter the setup token: " in last
 
 
 def test_serve_says_nothing_about_setup_once_an_admin_exists(
@@ -132,6 +164,7 @@ def test_serve_says_nothing_about_setup_once_an_admin_exists(
     assert "setup" not in result.output.lower()
     [(_, _, env)] = exec_calls
     assert "SETUP_TOKEN" not in env
+    assert cli_module.SETUP_NOTICE_URL not in env
 
 
 def test_serve_exits_3_when_the_database_is_unreachable(exec_calls: list) -> None:

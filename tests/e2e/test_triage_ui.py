@@ -283,7 +283,9 @@ def test_ticket_page_shows_the_triage_reading(page, app_server) -> None:
         token=app_server.token,
     )
     _open_ticket(page, app_server, ticket)
-    expect(page.get_by_test_id("ai-suggestion")).to_contain_text(re.compile(r"\d+% / .+ \d+% · "))
+    expect(page.get_by_test_id("ai-suggestion")).to_contain_text(
+        re.compile(r"\((low|medium|high) confidence\) / .+ \((low|medium|high) confidence\) · ")
+    )
     expect(page.get_by_test_id("ticket-language")).to_have_text("Language: German")
     expect(page.get_by_test_id("ticket-sentiment")).to_contain_text(re.compile(r"Tone: Negative"))
     frustrated = _create(app_server, f"{_word()} refund", FRUSTRATED_TEXT)

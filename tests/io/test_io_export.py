@@ -11,15 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from tests.conftest import SYSTEM, TEST_PASSWORD
+from tests.support.auth import actor_of
 from ticket_app.cli import app
 from ticket_app.cli.demo_data import demo_records, seed_demo
 from ticket_app.models import Category, Status
-from ticket_app.schemas import TicketFilters
+from ticket_app.schemas import TicketCreate, TicketFilters, TicketRead
 from ticket_app.services.exporter import EXPORT_COLUMNS, export_csv
+from ticket_app.services.identity import users
 from ticket_app.services.imports.runs import import_file
 from ticket_app.services.imports.write import import_records
 from ticket_app.services.stats import ticket_stats, triage_override_stats
-from ticket_app.services.tickets import iter_tickets
+from ticket_app.services.tickets import create_ticket, iter_tickets
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -178,3 +181,34 @@ def test_cli_demo_fills_its_own_database(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() == 120
     engine.dispose()
+
+
+def test_export_writes_numbers_as_numbers_and_guards_text_only(db: Engine) -> None:
+    """A sentiment score of -0.477 was written as text (`'-0.477`): the formula guard took the
+    minus sign for a formula (issue 25, item 17)."""
+    fill(TRICKY)
+    with db.begin() as connection:
+        connection.execute(sa.text("UPDATE tickets SET sentiment_score = -0.477"))
+    rows = list(csv.DictReader(io.StringIO("".join(export_csv()))))
+    assert {row["sentiment_score"] for row in rows} == {"-0.477"}
+    guarded = [row for row in rows if row["priority"] == "high"]
+    assert guarded[0]["description"] == "'@here -5 refunds +1 and '=not a formula"
+
+
+def test_export_names_the_assignee_and_creator_by_email_in_the_last_columns(db: Engine) -> None:
+    users.create_user("agent@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    users.create_user("=lead@example.com", "admin", TEST_PASSWORD, actor=SYSTEM)
+    agent, lead = (actor_of(email) for email in ("agent@example.com", "=lead@example.com"))
+    create_ticket(
+        TicketCreate(title="Assigned", description="Printer on fire", assignee_id=agent.user_id),
+        actor=lead,
+    )
+    create_ticket(TicketCreate(title="Nobody's", description="Printer jammed"), actor=SYSTEM)
+    rows = list(csv.reader(io.StringIO("".join(export_csv()))))
+    header = rows[0]
+    # The ticket's own columns keep their positions; the addresses come after them.
+    assert header[: len(TicketRead.model_fields)] == list(TicketRead.model_fields)
+    assert header[-2:] == ["assignee_email", "created_by_email"]
+    by_title = {row[header.index("title")]: row for row in rows[1:]}
+    assert by_title["Assigned"][-2:] == ["agent@example.com", "'=lead@example.com"]
+    assert by_title["Nobody's"][-2:] == ["", ""]

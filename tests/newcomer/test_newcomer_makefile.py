@@ -36,6 +36,7 @@ def project(tmp_path: Path) -> Path:
     (root / "tests").mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / "Makefile", root / "Makefile")
     shutil.copy2(PROJECT_ROOT / "requirements.txt", root / "requirements.txt")
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copy2(PROJECT_ROOT / "tests" / "requirements.txt", root / "tests" / "requirements.txt")
     tools = tmp_path / "tools"
     tools.mkdir()
@@ -102,3 +103,18 @@ def test_the_test_requirements_follow_the_same_rule(project: Path) -> None:
     os.utime(project / "requirements.txt", (later, later))
     _, calls = make(project, "install-test")
     assert calls == []
+
+
+def test_install_puts_the_command_in_the_virtualenv_once(project: Path) -> None:
+    _, calls = make(project, "install")
+    assert "pip install --quiet --no-deps -e ." in calls
+    _, calls = make(project, "install")
+    assert calls == []
+
+    # A changed pyproject.toml (say, a new command) installs it again; requirements are kept.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n")
+    later = time.time() + 10
+    os.utime(pyproject, (later, later))
+    _, calls = make(project, "install")
+    assert calls == ["pip install --quiet --no-deps -e ."]

@@ -11,11 +11,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
+from ticket_app.schemas import TicketFilters, TicketSort
 from ticket_app.services import exporter
 from ticket_app.services.database import get_engine
 
-SnapshotReader = Callable[[TicketFilters | None, int], Iterator[TicketRead]]
+SnapshotReader = Callable[[TicketFilters | None, int], Iterator[exporter.ExportRow]]
 
 
 def drop_connection(dbapi_connection: Any) -> None:
@@ -43,7 +43,7 @@ def dropping_after(rows: int, real: SnapshotReader = exporter.iter_snapshot) -> 
 
     def reader(
         filters: TicketFilters | None, batch_rows: int, sort: TicketSort = TicketSort.NEWEST
-    ) -> Iterator[TicketRead]:
+    ) -> Iterator[exporter.ExportRow]:
         engine = get_engine()
         checked_out: list[Any] = []
 

@@ -196,12 +196,16 @@ def test_freshness_compares_the_text() -> None:
     assert not is_fresh("", "")
 
 
-def test_badge_shows_source_and_confidence() -> None:
+def test_badge_says_confidence_in_words() -> None:
+    """Issue 25, item 12: "offline · 100%" sounded overconfident."""
     suggestion = TriageSuggestion(
-        Category.BILLING, Priority.LOW, 0.8249, 0.5, "offline", "billing: refund"
+        Category.BILLING, Priority.LOW, 1.0, 0.5, "offline", "billing: refund"
     )
-    assert suggestion_badge(suggestion, "category") == "AI suggestion · offline · 82%"
-    assert suggestion_badge(suggestion, "priority") == "AI suggestion · offline · 50%"
+    assert suggestion_badge(suggestion, "category") == "AI suggestion · high confidence"
+    assert suggestion_badge(suggestion, "priority") == "AI suggestion · medium confidence"
+    low = TriageSuggestion(Category.GENERAL, Priority.MEDIUM, 0.25, 0.499, "offline", "")
+    assert suggestion_badge(low, "category") == "AI suggestion · low confidence"
+    assert suggestion_badge(low, "priority") == "AI suggestion · low confidence"
 
 
 def test_validation_messages_name_the_fields() -> None:

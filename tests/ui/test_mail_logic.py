@@ -182,7 +182,7 @@ def test_an_outbound_reply_says_where_its_mail_stands(
 def test_the_saved_toast_says_when_a_reply_is_being_mailed() -> None:
     console = {"channel": CommentChannel.CONSOLE}
     assert mail.saved_text(_comment(**console, public=False)) == "Internal note added."
-    assert mail.saved_text(_comment(**console)) == "Reply sent."
+    assert mail.saved_text(_comment(**console)) == "Reply recorded on the ticket (not e-mailed)."
     mailed = _comment(
         **console,
         direction=MailDirection.OUTBOUND,
@@ -194,7 +194,7 @@ def test_the_saved_toast_says_when_a_reply_is_being_mailed() -> None:
 
 def test_reply_hint_names_the_recipient_only_for_public_replies_that_are_mailed() -> None:
     assert mail.reply_hint(True, "Jane <j@x.example>") == "Reply by e-mail to Jane <j@x.example>"
-    assert mail.reply_hint(True, "") == "The requester sees replies."
+    assert mail.reply_hint(True, "") == "Recorded on the ticket only; it is not e-mailed to anyone."
     assert mail.reply_hint(False, "Jane <j@x.example>") == "Internal notes are for staff only."
 
 

@@ -174,7 +174,7 @@ def test_without_a_mailbox_a_reply_is_not_announced_as_mailed(mail_env: Engine) 
     created = ingest(_mail())
     state = _page(created.ticket_id, _session_cookie("agent"))
     assert state.reply_to == ""
-    assert state.composer_hint == "The requester sees replies."
+    assert state.composer_hint == "Recorded on the ticket only; it is not e-mailed to anyone."
 
 
 def test_a_failed_reply_shows_why_and_resend_sends_it_again(

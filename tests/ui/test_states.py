@@ -7,6 +7,7 @@ sign a user in through the service layer and hand the state that header.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -114,7 +115,7 @@ def test_suggestion_fills_only_untouched_selects(db: Engine) -> None:
     assert (state.category, state.category_from_ai) == ("billing", True)
     assert (state.priority, state.priority_from_ai) == ("low", False)
     assert state.priority_overridden
-    assert state.category_badge == "AI suggestion · offline · 91%"
+    assert state.category_badge == "AI suggestion · high confidence"
 
 
 def test_stale_suggestion_is_not_submitted() -> None:
@@ -298,3 +299,31 @@ def test_unassigned_queue_counts_the_open_unassigned_tickets_the_dashboard_count
     query = dict(parse_qsl(urlsplit(queues["unassigned"]["href"]).query))
     listed = load_page(resolved_filters(list_query(query), agent))
     assert sorted(ticket.id for ticket in listed.items) == sorted(waiting)
+
+
+def test_clearing_the_description_clears_its_suggestion(db: Engine) -> None:
+    """Issue 25, item 13: the old title, category, priority and confidence stayed on screen."""
+    titled = dataclasses.replace(SUGGESTION, suggested_title="Refund for a double charge")
+    state = _form(_session_cookie("agent"), description="refund please")
+    state._take_suggestion(titled, "refund please")
+    assert (state.title, state.category, state.priority) == (
+        "Refund for a double charge",
+        "billing",
+        "high",
+    )
+
+    assert asyncio.run(state.set_description("")) is None
+    assert (state.title, state.category, state.priority) == ("", "", "")
+    assert (state.suggested_category, state.suggested_priority) == ("", "")
+    assert (state.category_badge, state.priority_badge, state.suggestion_reason) == ("", "", "")
+    assert state._held_suggestion() is None
+
+
+def test_clearing_the_description_keeps_what_the_agent_chose(db: Engine) -> None:
+    state = _form(_session_cookie("agent"), description="refund please")
+    asyncio.run(state.set_title("My own title"))
+    asyncio.run(state.set_priority("low"))
+    state._take_suggestion(SUGGESTION, "refund please")
+    asyncio.run(state.set_description("   "))
+    assert (state.title, state.category, state.priority) == ("My own title", "", "low")
+    assert not state.priority_overridden  # no suggestion left to differ from

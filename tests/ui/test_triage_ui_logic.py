@@ -20,9 +20,11 @@ from ticket_app.ui.logic.triage import (
     merge_error_message,
     offer_title,
     percent,
+    reason_in_words,
     sentiment_text,
     similar_rows,
     suggestion_text,
+    title_worth_suggesting,
     triage_fields,
 )
 
@@ -75,7 +77,7 @@ def test_offer_title_fills_only_an_empty_or_suggested_title(
     assert (choice.value, choice.from_suggestion) == expected
 
 
-def test_suggestion_text_names_source_and_confidences() -> None:
+def test_suggestion_text_names_source_and_confidence_in_words() -> None:
     ticket = _ticket(
         suggested_category=Category.BILLING,
         suggested_priority=Priority.CRITICAL,
@@ -83,7 +85,9 @@ def test_suggestion_text_names_source_and_confidences() -> None:
         suggested_priority_confidence=0.5,
         suggestion_source="offline",
     )
-    assert suggestion_text(ticket) == "Billing 91% / Critical 50% · offline rules"
+    assert suggestion_text(ticket) == (
+        "Billing (high confidence) / Critical (medium confidence) · offline rules"
+    )
     gemini = _ticket(suggested_category=Category.ACCOUNT, suggestion_source="gemini")
     assert suggestion_text(gemini) == "Account · Gemini"
     assert suggestion_text(_ticket()) == ""
@@ -104,7 +108,7 @@ def test_triage_fields_flatten_the_reading() -> None:
         "suggestion": "",
         "suggested_title": "Rechnung doppelt",
         "language": "German",
-        "sentiment": "Negative (-0.60)",
+        "sentiment": "Negative",
         "frustrated": "true",
         "duplicate_of": "4",
     }
@@ -115,9 +119,37 @@ def test_triage_fields_flatten_the_reading() -> None:
 
 def test_language_and_sentiment_in_words() -> None:
     assert (language_name("en"), language_name("xx"), language_name(None)) == ("English", "xx", "")
-    assert sentiment_text("positive", 0.5) == "Positive (+0.50)"
+    assert sentiment_text("positive", 0.5) == "Positive"
     assert sentiment_text("neutral", None) == "Neutral"
     assert sentiment_text(None, 0.3) == ""
+
+
+def test_tone_in_words_without_the_score() -> None:
+    """Issue 25, item 8: "Tone: Negative (-0.90)" showed a raw score."""
+    assert sentiment_text("negative", -0.9) == "Very negative"
+    assert sentiment_text("negative", -0.3) == "Negative"
+    assert sentiment_text("positive", 0.75) == "Very positive"
+    assert sentiment_text("neutral", 0.0) == "Neutral"
+
+
+@pytest.mark.parametrize(
+    ("title", "suggested", "shown"),
+    [
+        ("Printer on fire", "Printer on fire", False),
+        ("Double charge - refund please", "Refund for double charge", False),
+        ("printer", "Printer on fire in the office", False),
+        ("Help!!", "Refund for a double charge", True),
+        ("Question", "Cannot log in after password reset", True),
+        ("", "Cannot log in after password reset", True),
+        ("Help", "", False),
+    ],
+)
+def test_suggested_title_only_where_it_helps(title: str, suggested: str, shown: bool) -> None:
+    """Issue 25, item 8: "Suggested title" showed beside a title that said the same."""
+    assert title_worth_suggesting(title, suggested) is shown
+    fields = triage_fields(_ticket(title=title or "x", suggested_title=suggested or None))
+    if title:
+        assert fields["suggested_title"] == (suggested if shown else "")
 
 
 def test_merge_error_messages_say_what_was_refused() -> None:
@@ -165,3 +197,53 @@ def test_ticket_rows_carry_the_frustration_and_a_non_english_language() -> None:
     english = ticket_row(_ticket(language="en"))
     assert (english["frustrated"], english["language"]) == ("", "")
     assert ticket_row(_ticket())["language"] == ""
+
+
+@pytest.mark.parametrize(
+    ("reason", "priority", "words"),
+    [
+        (
+            "technical: outage, not working, trouble; urgency +9.25: many users affected (+2.5), "
+            "payments failing (+2.5), whole product down (+2); priority: many affected, broken now",
+            "critical",
+            "Mentions outage, not working and trouble → Technical. Many affected, broken now "
+            "(many users affected, payments failing) → Critical.",
+        ),
+        (
+            "account: password; urgency -1.5: how-to question (-1.5); "
+            "priority: a question, nothing broken",
+            "low",
+            "Mentions password → Account. A question, nothing broken (how-to question) → Low.",
+        ),
+        (
+            "technical: crash; urgency +0.75: failure (+0.75); priority: a problem or request"
+            " | frustrated customer (repeat contact, threat to cancel): priority raised one step",
+            "high",
+            "Mentions crash → Technical. A problem or request (failure) → Medium. The customer "
+            "sounds frustrated (repeat contact, threat to cancel), so one step higher: High.",
+        ),
+        (
+            "general: no topic cues; urgency +0: no urgency cues"
+            " | rules read English only (language de): neutral confidence",
+            "medium",
+            "No clear topic → General. Nothing urgent mentioned → Medium. Written in German; "
+            "the rules read English only, so this is a guess.",
+        ),
+        (
+            "billing: refund; urgency +2: wrong charge (+2) | team model on 812 tickets "
+            "(weight 1.0 category, 0.0 priority)",
+            "high",
+            "Mentions refund → Billing. Wrong charge → High. Your team's past tickets were "
+            "taken into account.",
+        ),
+        (
+            "The customer cannot pay; this blocks revenue.",
+            "high",
+            "The customer cannot pay; this blocks revenue.",
+        ),
+    ],
+)
+def test_reason_in_words_reads_like_a_person(reason: str, priority: str, words: str) -> None:
+    """Issue 25, item 12: "urgency +3.75: payments failing (+2.5), failure (+0.75)" read like
+    debug output; a reason that is not the offline rules' (Gemini's) is shown as it is."""
+    assert reason_in_words(reason, priority) == words

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 
 import typer
 
@@ -81,6 +81,42 @@ def _requirements_untouched(*_args: object, **_kwargs: object) -> bool:
     return False
 
 
+# Set by `serve` while no admin exists: the setup page's URL, announced once the app runs.
+SETUP_NOTICE_URL = "TRIAGE_DESK_SETUP_URL"
+
+
+def setup_notice(url: str, token: str) -> str:
+    """The first-admin line: where the setup page is and the one-time token it asks for."""
+    return f"No admin yet: open {url} and enter the setup token: {token}"
+
+
+def announce_setup_after_app_running(environ: MutableMapping[str, str]) -> None:
+    """Print `setup_notice` right after Reflex's "App running at" line, if `serve` asked.
+
+    Takes SETUP_NOTICE_URL out of `environ` (the server's workers need not see it). Printed
+    by `serve` before Reflex started, the line ended up some 80 lines above "App running",
+    under Reflex's compile output; Reflex prints that line from this process just before it
+    starts the backend, through `reflex.utils.exec.notify_frontend`, which this wraps (if a
+    later Reflex lacks it, the line is printed at once).
+    """
+    url = environ.pop(SETUP_NOTICE_URL, None)
+    if not url:
+        return
+    from reflex.utils import exec as reflex_exec
+
+    line = setup_notice(url, setup.setup_token())
+    notify = getattr(reflex_exec, "notify_frontend", None)
+    if notify is None:
+        print(line, flush=True)
+        return
+
+    def notify_then_announce(*args: object, **kwargs: object) -> None:
+        notify(*args, **kwargs)
+        print(line, flush=True)
+
+    reflex_exec.notify_frontend = notify_then_announce
+
+
 def run_reflex(argv: Sequence[str] | None = None) -> None:
     """Run Reflex's command line: `reflex` with `argv` (default sys.argv[1:]); exits with it.
 
@@ -89,11 +125,14 @@ def run_reflex(argv: Sequence[str] | None = None) -> None:
     `make run` reinstall every package; and it logs advice to use `uv pip install` and
     `uv run reflex run`, which does not apply here. Reflex has no setting for either, so this
     leaves requirements.txt alone (skipped if a later Reflex lacks the function) and cuts the
-    advice with a stdlib logging filter, the way Reflex documents for tuning its logging.
+    advice with a stdlib logging filter, the way Reflex documents for tuning its logging. And
+    the first-admin setup line, when `serve` asks for it, comes last
+    (`announce_setup_after_app_running`).
     """
     from reflex.reflex import cli as reflex_cli
 
     quiet_reflex_init()
+    announce_setup_after_app_running(os.environ)
     args = list(sys.argv[1:] if argv is None else argv)
     reflex_cli.main(args=args, prog_name="reflex")
 
@@ -132,8 +171,9 @@ def serve(
     different ports from one checkout are independent.
 
     Unless WORKER_EMBEDDED is false, a background worker (`worker`) starts beside it.
-    While no active admin exists it prints the first-admin setup URL and its one-time token
-    (SETUP_TOKEN when configured, else generated now and handed to the server's workers).
+    While no active admin exists the server prints the first-admin setup URL and its one-time
+    token (SETUP_TOKEN when configured, else generated now and handed to the server's workers)
+    as its last start-up line, right after Reflex's "App running at" (`run_reflex`).
     """
     url = database_url or get_settings().database_url
     upgrade = apply_migrations(url)
@@ -149,9 +189,7 @@ def serve(
         token = setup.setup_token()
         if configured is None or not configured.get_secret_value():
             env["SETUP_TOKEN"] = token
-        typer.echo(
-            f"No admin yet: open {_setup_url(host, port)} and enter the setup token: {token}"
-        )
+        env[SETUP_NOTICE_URL] = _setup_url(host, port)
     env.update(reflex_workdirs(port, env))
     if get_settings().worker_embedded:
         start_worker(env)

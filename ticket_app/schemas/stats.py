@@ -41,7 +41,8 @@ class TicketStats(BaseModel):
     median_first_reply_seconds: float | None = Field(
         default=None,
         description="Median seconds from creation to the first public staff reply, over the "
-        "matching tickets that have one; null when none has. Only with `workload=true`.",
+        "matching tickets that have one and a requester e-mail address (a reply on a ticket "
+        "without one reaches nobody); null when none has. Only with `workload=true`.",
     )
 
 

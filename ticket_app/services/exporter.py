@@ -1,7 +1,11 @@
 """Ticket export to CSV: one consistent snapshot, streamed in chunks.
 
-The columns are the fields of `TicketRead` in order; the import reads the same header back, so
-an export imported into an empty database reproduces the tickets (ids aside).
+The columns are the fields of `TicketRead` in order, then the assignee's and the creator's
+e-mail addresses (`assignee_email`, `created_by_email`: the ids alone name nobody in a
+spreadsheet); the import reads the same header back (and ignores the two e-mail columns), so an
+export imported into an empty database reproduces the tickets (ids aside). Text cells are
+guarded against spreadsheet formulas (`csv_cells`); numbers (a sentiment score of -0.477) are
+written as numbers.
 
 **One snapshot.** The tickets are read by a single ordered query inside one read transaction
 (`database.read_snapshot`: REPEATABLE READ READ ONLY on PostgreSQL, one deferred transaction on
@@ -30,8 +34,11 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import IO
+from typing import IO, NamedTuple
 
+import sqlalchemy as sa
+
+from ticket_app.models import StaffUser
 from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
 from ticket_app.services.csv_cells import escape_cell
 from ticket_app.services.database import UNAVAILABLE_ERRORS, read_snapshot, unavailable_error
@@ -39,14 +46,31 @@ from ticket_app.services.database import UNAVAILABLE_ERRORS, read_snapshot, unav
 # The ticket service's filter and sort rules (search semantics included): an export is the list.
 from ticket_app.services.ticket_query import sorted_query
 
-EXPORT_COLUMNS: tuple[str, ...] = tuple(TicketRead.model_fields)
+TICKET_COLUMNS: tuple[str, ...] = tuple(TicketRead.model_fields)
+# Appended after the ticket's own fields, so the columns before them keep their positions.
+STAFF_EMAIL_COLUMNS: tuple[str, ...] = ("assignee_email", "created_by_email")
+EXPORT_COLUMNS: tuple[str, ...] = (*TICKET_COLUMNS, *STAFF_EMAIL_COLUMNS)
 DEFAULT_CHUNK_ROWS = 500
+
+
+class ExportRow(NamedTuple):
+    """One exported ticket and the e-mail addresses of its assignee and creator (None: none)."""
+
+    ticket: TicketRead
+    assignee_email: str | None
+    created_by_email: str | None
+
+    def cells(self) -> list[str]:
+        """The row's CSV cells in EXPORT_COLUMNS order."""
+        fields = [_cell(getattr(self.ticket, column)) for column in TICKET_COLUMNS]
+        return [*fields, _cell(self.assignee_email), _cell(self.created_by_email)]
 
 
 def _cell(value: object) -> str:
     """One CSV cell: enums as their value, timestamps as ISO 8601 UTC, None as empty.
 
-    Text that a spreadsheet would run as a formula is escaped (see `csv_cells`).
+    Text that a spreadsheet would run as a formula is escaped (see `csv_cells`); numbers are
+    not text, so `-0.477` stays a number.
     """
     if value is None:
         return ""
@@ -54,26 +78,38 @@ def _cell(value: object) -> str:
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, int | float):
+        return str(value)
     return escape_cell(str(value))
 
 
 def iter_snapshot(
     filters: TicketFilters | None, batch_rows: int, sort: TicketSort = TicketSort.NEWEST
-) -> Iterator[TicketRead]:
+) -> Iterator[ExportRow]:
     """Every ticket matching `filters` in `sort` order (as the list), from one snapshot.
 
-    Rows are fetched `batch_rows` at a time. Raises DatabaseUnavailableError (or its subclass
-    QueryTimeoutError) when the database fails, before the first ticket or after any of them.
+    Each comes with its assignee's and creator's e-mail addresses. Rows are fetched
+    `batch_rows` at a time; the staff's addresses are read once, first, in the same snapshot
+    (staff are a few hundred at most, tickets millions). Raises DatabaseUnavailableError (or
+    its subclass QueryTimeoutError) when the database fails, before the first ticket or after
+    any of them.
     """
     try:
         with read_snapshot() as session:
+            staff = sa.select(StaffUser.id, StaffUser.email)
+            emails: dict[int, str] = {user_id: email for user_id, email in session.execute(staff)}
             query = sorted_query(session, filters or TicketFilters(), sort).execution_options(
                 yield_per=batch_rows
             )
             ranked = sort is TicketSort.RELEVANCE
             for row in session.exec(query):
                 ticket = row[0] if ranked else row
-                yield TicketRead.model_validate(ticket)
+                read = TicketRead.model_validate(ticket)
+                yield ExportRow(
+                    read,
+                    emails.get(read.assignee_id) if read.assignee_id else None,
+                    emails.get(read.created_by) if read.created_by else None,
+                )
                 # Read rows are not needed again; keep the session's identity map small.
                 session.expunge(ticket)
     except UNAVAILABLE_ERRORS as exc:
@@ -92,12 +128,12 @@ def ticket_chunks(
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     pending = 0
-    for ticket in iter_snapshot(filters, chunk_rows, sort):
+    for row in iter_snapshot(filters, chunk_rows, sort):
         if pending == 0 and buffer.tell():
             yield buffer.getvalue(), 0
             buffer.seek(0)
             buffer.truncate()
-        writer.writerow([_cell(getattr(ticket, column)) for column in EXPORT_COLUMNS])
+        writer.writerow(row.cells())
         pending += 1
         if pending == chunk_rows:
             yield buffer.getvalue(), pending

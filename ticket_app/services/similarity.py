@@ -114,12 +114,17 @@ def similar_to_ticket(ticket_id: int, *, limit: int = SIMILAR_LIMIT) -> list[Sim
         return _similar(session, f"{ticket.title}\n{ticket.description}", ticket_id, limit)
 
 
-def _requester(ticket: Ticket) -> str:
-    """How a merge note names a ticket's requester."""
+def _requester_note(ticket: Ticket) -> str:
+    """The merge note's sentence about the duplicate's requester.
+
+    "Its requester, Ada Shop <ada@shop.example>, now follows this conversation.", or, with no
+    name or e-mail on record, that there is nobody to follow it.
+    """
     name, email = ticket.requester_name, ticket.requester_email
-    if name and email:
-        return f"{name} <{email}>"
-    return name or email or "the requester (no name or e-mail on record)"
+    who = f"{name} <{email}>" if name and email else name or email
+    if not who:
+        return "It had no requester on record, so nobody new follows this conversation."
+    return f"Its requester, {who}, now follows this conversation."
 
 
 def duplicate_ids(session: Session, ticket_id: int) -> list[int]:
@@ -212,7 +217,7 @@ def merge_ticket(
                 author_label=actor.label[:254],
                 body=(
                     f"Merged #{ticket_id} ({duplicate.title}) into this ticket as a duplicate. "
-                    f"Its requester, {_requester(duplicate)}, now follows this conversation."
+                    + _requester_note(duplicate)
                 ),
                 public=False,
                 channel=channel,

@@ -151,12 +151,18 @@ def _open_by_assignee(
 def _median_first_reply_seconds(
     session: Session, clauses: list[sa.ColumnElement[bool]]
 ) -> float | None:
-    """Median seconds from creation to first public reply over matching tickets that have one.
+    """Median seconds from creation to first public reply, over matching tickets with a reply.
 
-    PostgreSQL computes it (`percentile_cont`); SQLite has no percentile function, so the
-    durations are fetched and the median taken in Python.
+    Only tickets with a requester e-mail address count: on a ticket without one a public reply
+    is recorded only (nobody is mailed), so it says nothing about how fast customers hear
+    back. PostgreSQL computes it (`percentile_cont`); SQLite has no percentile function, so
+    the durations are fetched and the median taken in Python.
     """
-    replied = [*clauses, Ticket.first_public_reply_at.is_not(None)]
+    replied = [
+        *clauses,
+        Ticket.first_public_reply_at.is_not(None),
+        Ticket.requester_email.is_not(None),
+    ]
     if session.get_bind().dialect.name == "postgresql":
         seconds = sa.func.extract("epoch", Ticket.first_public_reply_at - Ticket.created_at)
         median = session.execute(

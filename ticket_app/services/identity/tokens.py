@@ -185,12 +185,19 @@ def resolve_token(secret: str | None) -> Actor | None:
         )
 
 
-def expires_in(value: datetime | None) -> str:
-    """Human wording of an expiry time for lists ("never", "expired", "in 29 days")."""
+def expires_in(value: datetime | None, now: datetime | None = None) -> str:
+    """Human wording of an expiry time for lists ("never", "expired", "in 90 days").
+
+    Days are rounded to the nearest whole day: a 90-day token made a moment ago (89 days,
+    23 hours and some minutes left) expires "in 90 days", not "in 89 days". Less than half a
+    day left is "within a day"; `now` defaults to the current UTC time.
+    """
     if value is None:
         return "never"
-    remaining = value - utc_now()
+    remaining = value - (now or utc_now())
     if remaining.total_seconds() <= 0:
         return "expired"
-    days = remaining.days
-    return f"in {days} days" if days >= 1 else "within a day"
+    days = int(remaining / timedelta(days=1) + 0.5)
+    if days < 1:
+        return "within a day"
+    return "in 1 day" if days == 1 else f"in {days} days"

@@ -6,25 +6,29 @@ import reflex as rx
 
 from ticket_app.enums import Role
 from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
+from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.session import SessionState
 
 ROLES = [role.value for role in Role]
 
 
-def _text_input(label: str, field_id: str, value, on_change, input_type: str = "text"):
+# Each control has a `name` (its key in the submitted form data; Reflex 0.11 drops `id` keys).
+def _text_input(label: str, field_id: str, name: str, value, on_change, input_type: str = "text"):
     return rx.vstack(
         field_label(label, field_id),
-        rx.input(id=field_id, value=value, on_change=on_change, type=input_type, width="100%"),
+        rx.input(
+            id=field_id, name=name, value=value, on_change=on_change, type=input_type, width="100%"
+        ),
         spacing="1",
         width="100%",
     )
 
 
-def _select(label: str, field_id: str, value, on_change, items: list[tuple[str, str]]):
+def _select(label: str, field_id: str, name: str, value, on_change, items: list[tuple[str, str]]):
     return rx.vstack(
         field_label(label, field_id),
-        native_select(items, value=value, on_change=on_change, id=field_id),
+        native_select(items, value=value, on_change=on_change, id=field_id, name=name),
         spacing="1",
         width="100%",
     )
@@ -40,14 +44,18 @@ def invite_form() -> rx.Component:
                     _text_input(
                         "Email",
                         "new-email",
+                        "email",
                         StaffState.new_email,
                         StaffState.set_new_email,
                         "email",
                     ),
-                    _text_input("Name", "new-name", StaffState.new_name, StaffState.set_new_name),
+                    _text_input(
+                        "Name", "new-name", "name", StaffState.new_name, StaffState.set_new_name
+                    ),
                     _select(
                         "Role",
                         "new-role",
+                        "role",
                         StaffState.new_role,
                         StaffState.set_new_role,
                         [(r, r.capitalize()) for r in ROLES],
@@ -55,6 +63,7 @@ def invite_form() -> rx.Component:
                     _text_input(
                         "Initial password (12+ characters)",
                         "new-password",
+                        "password",
                         StaffState.new_password,
                         StaffState.set_new_password,
                         "password",
@@ -199,11 +208,12 @@ def new_token_form() -> rx.Component:
                 ),
                 rx.grid(
                     _text_input(
-                        "Name", "token-name", TokensState.new_name, TokensState.set_new_name
+                        "Name", "token-name", "name", TokensState.new_name, TokensState.set_new_name
                     ),
                     _select(
                         "Scopes",
                         "token-scopes",
+                        "scopes",
                         TokensState.new_scope,
                         TokensState.set_new_scope,
                         [
@@ -215,6 +225,7 @@ def new_token_form() -> rx.Component:
                     _select(
                         "Expires",
                         "token-expiry",
+                        "expiry",
                         TokensState.new_expiry,
                         TokensState.set_new_expiry,
                         [
@@ -235,11 +246,26 @@ def new_token_form() -> rx.Component:
                         rx.vstack(
                             rx.text("Copy this token now; it will not be shown again:", size="2"),
                             rx.code(TokensState.created_secret, data_testid="new-token", size="2"),
-                            rx.button(
-                                "Done",
-                                size="1",
-                                variant="soft",
-                                on_click=TokensState.dismiss_secret,
+                            rx.hstack(
+                                rx.button(
+                                    rx.icon("copy", size=14, aria_hidden="true"),
+                                    "Copy token",
+                                    size="1",
+                                    type="button",
+                                    on_click=[
+                                        rx.set_clipboard(TokensState.created_secret),
+                                        toast_success("Token copied to the clipboard."),
+                                    ],
+                                    data_testid="copy-token",
+                                ),
+                                rx.button(
+                                    "Done",
+                                    size="1",
+                                    variant="soft",
+                                    type="button",
+                                    on_click=TokensState.dismiss_secret,
+                                ),
+                                spacing="2",
                             ),
                         ),
                         color_scheme="green",

@@ -65,6 +65,7 @@ def _ai_hint(
 def _select_field(
     label: str,
     field_id: str,
+    name: str,
     values: list[str],
     value: rx.Var[str],
     on_change: rx.EventHandler,
@@ -78,6 +79,7 @@ def _select_field(
             value=value,
             on_change=on_change,
             id=field_id,
+            name=name,  # the form data's key (Reflex 0.11 drops `id` keys)
         ),
         hint,
         spacing="1",
@@ -260,6 +262,7 @@ def ticket_form() -> rx.Component:
                     _select_field(
                         "Category",
                         "ticket-category",
+                        "category",
                         CATEGORIES,
                         state.category,
                         state.set_category,
@@ -275,6 +278,7 @@ def ticket_form() -> rx.Component:
                     _select_field(
                         "Priority",
                         "ticket-priority",
+                        "priority",
                         PRIORITIES,
                         state.priority,
                         state.set_priority,

@@ -63,9 +63,25 @@ def is_fresh(suggested_for: str, description: str) -> bool:
     return suggested_for.strip() == description.strip() and bool(description.strip())
 
 
+# A classifier's confidence in words: at least 0.8 is "high", at least 0.5 "medium", else "low"
+# (a percentage such as "offline · 100%" claimed more certainty than cue rules have).
+CONFIDENCE_WORDS = ((0.8, "high"), (0.5, "medium"))
+
+
+def confidence_word(confidence: float) -> str:
+    """A confidence in [0, 1] as "low", "medium" or "high" (see CONFIDENCE_WORDS)."""
+    for floor, word in CONFIDENCE_WORDS:
+        if confidence >= floor:
+            return word
+    return "low"
+
+
 def suggestion_badge(suggestion: TriageSuggestion, field: str) -> str:
-    """Badge text such as "AI suggestion · offline · 82%" for `field` ("category"/"priority")."""
+    """Badge text such as "AI suggestion · high confidence" for `field` ("category"/"priority").
+
+    The confidence is said in words (`triage.confidence_word`), not as a percentage.
+    """
     confidence = (
         suggestion.category_confidence if field == "category" else suggestion.priority_confidence
     )
-    return f"AI suggestion · {suggestion.source} · {round(confidence * 100)}%"
+    return f"AI suggestion · {confidence_word(confidence)} confidence"

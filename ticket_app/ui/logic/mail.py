@@ -199,12 +199,16 @@ def has_pending_delivery(rows: Iterable[Mapping[str, str]]) -> bool:
 
 
 def reply_hint(public: bool, recipient: str) -> str:
-    """The composer's line under its kind: whether, and to whom, a reply will be mailed."""
+    """The composer's line under its kind: whether, and to whom, a reply will be mailed.
+
+    Without a recipient (no requester address, or no mailbox to send from) a public reply
+    reaches nobody: it is recorded on the ticket only, and the line says so.
+    """
     if not public:
         return "Internal notes are for staff only."
     if recipient:
         return f"Reply by e-mail to {recipient}"
-    return "The requester sees replies."
+    return "Recorded on the ticket only; it is not e-mailed to anyone."
 
 
 def saved_text(comment: CommentRead) -> str:
@@ -213,7 +217,7 @@ def saved_text(comment: CommentRead) -> str:
         return "Internal note added."
     if comment.delivery_status is not None and comment.mailed_to:
         return f"Reply saved; it is being e-mailed to {comment.mailed_to}."
-    return "Reply sent."
+    return "Reply recorded on the ticket (not e-mailed)."
 
 
 def mailbox_row(mailbox: MailboxRead) -> dict[str, str]:

@@ -33,7 +33,7 @@ from ticket_app.ui.logic.form import (
     suggestion_badge,
     validation_messages,
 )
-from ticket_app.ui.logic.triage import offer_title, similar_rows
+from ticket_app.ui.logic.triage import offer_title, reason_in_words, similar_rows
 from ticket_app.ui.safe_events import redirect, toast_error, toast_success
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
 from ticket_app.ui.state.tickets import focus_when_rendered
@@ -184,13 +184,17 @@ class TicketFormState(rx.State):
     @rx.event
     @session_setter
     def set_description(self, value: str):
-        """Store the (debounced) description and ask the classifier about it."""
+        """Store the (debounced) description and ask the classifier about it.
+
+        An emptied description takes its suggestion with it (`_drop_suggestion`).
+        """
         self.description = value
         self.errors = {k: v for k, v in self.errors.items() if k != "description"}
         if value.strip():
             return TicketFormState.classify
         self.classifying = False
         self.similar = []
+        self._drop_suggestion()
         return None
 
     @rx.event
@@ -246,7 +250,7 @@ class TicketFormState(rx.State):
         self.suggested_priority = suggestion.priority.value
         self.category_badge = suggestion_badge(suggestion, "category")
         self.priority_badge = suggestion_badge(suggestion, "priority")
-        self.suggestion_reason = suggestion.reason
+        self.suggestion_reason = reason_in_words(suggestion.reason, suggestion.priority.value)
         title = offer_title(self.title, self.title_from_ai, suggestion.suggested_title)
         self.title, self.title_from_ai = title.value, title.from_suggestion
         if title.from_suggestion:
@@ -262,18 +266,33 @@ class TicketFormState(rx.State):
             return dataclasses.replace(self._suggestion)  # a plain copy, not Reflex's state proxy
         return None
 
+    def _drop_suggestion(self) -> None:
+        """Forget the held suggestion and what it filled in.
+
+        That is the suggested title, category and priority, their badges, reason and note; what
+        the user typed or picked stays.
+        """
+        if self.title_from_ai:
+            self.title, self.title_from_ai = "", False
+        if self.category_from_ai:
+            self.category, self.category_from_ai = "", False
+        if self.priority_from_ai:
+            self.priority, self.priority_from_ai = "", False
+        self.suggested_for = self.suggested_category = self.suggested_priority = ""
+        self.category_badge = self.priority_badge = self.suggestion_reason = ""
+        self.classify_note = ""
+        self._suggestion = None
+
     def _clear(self) -> None:
         """Empty the form after a successful submission."""
+        self._drop_suggestion()
         self.title = self.description = self.category = self.priority = ""
         self.title_from_ai = False
         self.similar = []
         self.category_touched = self.priority_touched = False
         self.category_from_ai = self.priority_from_ai = False
-        self.suggested_for = self.suggested_category = self.suggested_priority = ""
-        self.category_badge = self.priority_badge = self.suggestion_reason = ""
-        self.classify_note = self.form_error = ""
+        self.form_error = ""
         self.errors = {}
-        self._suggestion = None
 
     @rx.event
     async def submit(self, form_data: dict) -> AsyncIterator:
