@@ -146,6 +146,11 @@ def _pg_upgrade() -> None:
         "WHERE id > :low AND id <= :high"
     )
     op.execute("CREATE INDEX ix_tickets_search_document ON tickets USING gin (search_document)")
+    # The planner's word frequencies: with the default 100 it keeps only the most common
+    # lexemes and guesses 0.5% of the table for any other word, so a rare word's first page
+    # walked the created_at index through all of a million tickets (11 s) instead of asking
+    # the GIN index (0.3 ms).
+    op.execute("ALTER TABLE tickets ALTER COLUMN search_document SET STATISTICS 1000")
 
 
 def _fold(column: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlmodel import Session
 
 from ticket_app.enums import Category, Priority, Status
@@ -126,17 +127,25 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _tsquery(text: str) -> sa.ColumnElement[Any]:
-    """The query in every configuration, ORed: a document matches in its own language's form."""
-    value = sa.bindparam(None, text, type_=sa.String)
-    parts = [
-        sa.func.to_tsquery(sa.literal_column(f"'{name}'::regconfig"), value)
-        for name in _CONFIGURATIONS
-    ]
-    combined = parts[0]
-    for part in parts[1:]:
-        combined = combined.op("||")(part)
-    return combined
+def _tsquery(session: Session, text: str) -> sa.ColumnElement[Any] | None:
+    """The query in every configuration, ORed: a document matches in its own language's form.
+
+    The configurations' forms are computed first and repeats dropped (most words stem alike in
+    several languages): eight copies of one lexeme made the planner expect eight times the
+    matches. None when no configuration finds a lexeme in `text`.
+    """
+    forms = session.execute(
+        sa.text(
+            "SELECT DISTINCT to_tsquery(name::regconfig, :text)::text AS form "
+            "FROM unnest(CAST(:names AS text[])) AS name"
+        ),
+        {"text": text, "names": list(_CONFIGURATIONS)},
+    ).scalars()
+    distinct = sorted(form for form in forms if form)
+    if not distinct:
+        return None
+    combined = " | ".join(f"( {form} )" for form in distinct)
+    return sa.cast(sa.literal(combined, type_=sa.String), TSQUERY)
 
 
 def _fts5_ids(text: str) -> Any:
@@ -152,13 +161,15 @@ def _fts5_ids(text: str) -> Any:
 def _matches(session: Session, clauses: tuple[Clause, ...]) -> sa.ColumnElement[bool]:
     if _is_sqlite(session):
         return Ticket.id.in_(_fts5_ids(compile_fts5(clauses)))
-    return _DOCUMENT.op("@@")(_tsquery(compile_tsquery(clauses)))
+    query = _tsquery(session, compile_tsquery(clauses))
+    return sa.false() if query is None else _DOCUMENT.op("@@")(query)
 
 
 def _matches_any(session: Session, matches: tuple[Match, ...]) -> sa.ColumnElement[bool]:
     if _is_sqlite(session):
         return Ticket.id.in_(_fts5_ids(compile_fts5_any(matches)))
-    return sa.func.coalesce(_DOCUMENT.op("@@")(_tsquery(compile_tsquery_any(matches))), False)
+    query = _tsquery(session, compile_tsquery_any(matches))
+    return sa.false() if query is None else sa.func.coalesce(_DOCUMENT.op("@@")(query), False)
 
 
 def _escape_like(term: str) -> str:
@@ -252,10 +263,11 @@ def relevance(session: Session, search: TextSearch | None) -> tuple[Any, Any | N
             .subquery("search_rank")
         )
         return sa.cast(sa.func.coalesce(ranked.c.rank, 0.0) + number, sa.Float), ranked
+    tsquery = _tsquery(session, compile_tsquery(query.clauses))
+    if tsquery is None:
+        return sa.cast(number, sa.Float(precision=53)), None
     rank = sa.func.ts_rank(
-        sa.func.coalesce(_DOCUMENT, sa.literal_column("''::tsvector")),
-        _tsquery(compile_tsquery(query.clauses)),
-        1,
+        sa.func.coalesce(_DOCUMENT, sa.literal_column("''::tsvector")), tsquery, 1
     )
     return sa.cast(sa.cast(rank, sa.Float(precision=53)) + number, sa.Float(precision=53)), None
 
