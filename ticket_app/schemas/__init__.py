@@ -94,6 +94,14 @@ from ticket_app.schemas.sla import (
     SlaPolicyWrite,
 )
 from ticket_app.schemas.stats import AssigneeLoad, TicketStats, TriageOverrideStats
+from ticket_app.schemas.tags import (
+    TAG_SEPARATOR,
+    TagCount,
+    normalize_tag,
+    parse_tag_filter,
+    tags_of_text,
+    tags_text,
+)
 from ticket_app.schemas.tickets import TicketCreate, TicketPage, TicketRead, TicketUpdate
 from ticket_app.schemas.views import VIEW_QUERY_KEYS, SavedViewCreate, SavedViewRead
 
@@ -115,6 +123,7 @@ __all__ = [
     "NAME_MAX_LENGTH",
     "NO_NUL_PATTERN",
     "SORT_DESCRIPTION",
+    "TAG_SEPARATOR",
     "TEXT_RULES",
     "TITLE_MAX_LENGTH",
     "VIEW_QUERY_KEYS",
@@ -176,6 +185,7 @@ __all__ = [
     "SlaPolicyRead",
     "SlaPolicyWrite",
     "Status",
+    "TagCount",
     "TicketCreate",
     "TicketFilters",
     "TicketMailRead",
@@ -191,6 +201,10 @@ __all__ = [
     "UserRead",
     "is_blank",
     "is_id_text",
+    "normalize_tag",
     "parse_since",
+    "parse_tag_filter",
     "storable_text",
+    "tags_of_text",
+    "tags_text",
 ]

@@ -32,9 +32,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import IO
 
-from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
+from ticket_app.schemas import TAG_SEPARATOR, TicketFilters, TicketRead, TicketSort
 from ticket_app.services.csv_cells import escape_cell
 from ticket_app.services.database import UNAVAILABLE_ERRORS, read_snapshot, unavailable_error
+from ticket_app.services.tags import read_tickets
 
 # The ticket service's filter and sort rules (search semantics included): an export is the list.
 from ticket_app.services.ticket_query import sorted_query
@@ -46,10 +47,13 @@ DEFAULT_CHUNK_ROWS = 500
 def _cell(value: object) -> str:
     """One CSV cell: enums as their value, timestamps as ISO 8601 UTC, None as empty.
 
-    Text that a spreadsheet would run as a formula is escaped (see `csv_cells`).
+    A list (the tags) is its items joined with `, `. Text that a spreadsheet would run as a
+    formula is escaped (see `csv_cells`).
     """
     if value is None:
         return ""
+    if isinstance(value, list):
+        return escape_cell(TAG_SEPARATOR.join(map(str, value)))
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime):
@@ -62,7 +66,8 @@ def iter_snapshot(
 ) -> Iterator[TicketRead]:
     """Every ticket matching `filters` in `sort` order (as the list), from one snapshot.
 
-    Rows are fetched `batch_rows` at a time. Raises DatabaseUnavailableError (or its subclass
+    Rows are fetched `batch_rows` at a time, and their tags with one more query per batch (in
+    the same snapshot). Raises DatabaseUnavailableError (or its subclass
     QueryTimeoutError) when the database fails, before the first ticket or after any of them.
     """
     try:
@@ -70,10 +75,11 @@ def iter_snapshot(
             query = sorted_query(session, filters or TicketFilters(), sort).execution_options(
                 yield_per=batch_rows
             )
-            for ticket in session.exec(query):
-                yield TicketRead.model_validate(ticket)
+            for batch in session.exec(query).partitions(batch_rows):
+                yield from read_tickets(session, batch)
                 # Read rows are not needed again; keep the session's identity map small.
-                session.expunge(ticket)
+                for ticket in batch:
+                    session.expunge(ticket)
     except UNAVAILABLE_ERRORS as exc:
         raise unavailable_error(exc) from exc
 
