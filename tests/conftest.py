@@ -26,6 +26,7 @@ SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
 TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
+    "ticket_tags",
     "notifications",
     "attachments",
     "mail_quarantine",

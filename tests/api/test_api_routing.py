@@ -77,6 +77,7 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("POST", "/api/tickets/1/events", ["GET", "OPTIONS"]),
         ("GET", "/api/auth/login", ["POST", "OPTIONS"]),
         ("DELETE", "/api/me/", ["GET", "OPTIONS"]),
+        ("POST", "/api/tags/", ["GET", "OPTIONS"]),
     ],
 )
 def test_literal_paths_are_not_taken_for_ticket_ids(
@@ -94,6 +95,7 @@ def test_options_lists_every_method_of_the_path(client: TestClient) -> None:
         ("/api/tickets", ["GET", "POST", "OPTIONS"]),
         ("/api/tickets/7/", ["GET", "PATCH", "OPTIONS"]),
         ("/api/tickets/stats/", ["GET", "OPTIONS"]),
+        ("/api/tags", ["GET", "OPTIONS"]),
     ]:
         response = client.options(path)
         assert response.status_code == 204, path

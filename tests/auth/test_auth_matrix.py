@@ -151,6 +151,7 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("POST", "/api/views/"): RouteSpec(Action.VIEWS_MANAGE_OWN, new_view, 201),
     ("DELETE", "/api/views/{view_id}/"): RouteSpec(Action.VIEWS_MANAGE_OWN, delete_own_view, 204),
     ("GET", "/api/me/"): RouteSpec(SIGNED_IN, plain, 200),
+    ("GET", "/api/tags/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("GET", "/api/notifications/"): RouteSpec(Action.NOTIFICATIONS_READ, plain, 200),
     ("POST", "/api/notifications/read/"): RouteSpec(
         Action.NOTIFICATIONS_READ, with_json({"all": True}), 200
