@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.engine import Engine
 
 from tests.support.auth import add_token, add_user, bearer
@@ -33,7 +34,7 @@ def _ids(client: TestClient, **params: str) -> list[int]:
     return sorted(item["id"] for item in response.json())
 
 
-def _fields(response) -> list[str]:  # noqa: ANN001 - an httpx response
+def _fields(response: Response) -> list[str]:
     return [error["field"] for error in response.json()["errors"]]
 
 
