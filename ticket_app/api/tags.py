@@ -27,9 +27,8 @@ async def list_tags(
         str | None,
         Query(
             max_length=tag_service.PREFIX_MAX_LENGTH,
-            description="Only tags starting with this (trimmed, lower-cased; a leading `-` is "
-            "ignored); empty or absent: every tag. Commas or control characters: a 422 naming "
-            "`prefix`.",
+            description="Only tags starting with this (trimmed, lower-cased); empty or absent: "
+            "every tag; one no tag can start with (a comma, a leading `-`): none.",
         ),
     ] = None,
 ) -> list[TagCount]:

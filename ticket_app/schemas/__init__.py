@@ -49,6 +49,7 @@ from ticket_app.schemas.fields import (
     is_blank,
     is_id_text,
     storable_text,
+    strip_invisible,
 )
 from ticket_app.schemas.identity import MeRead, NewToken, TokenRead, UserRead
 from ticket_app.schemas.list_query import (
@@ -205,6 +206,7 @@ __all__ = [
     "parse_since",
     "parse_tag_filter",
     "storable_text",
+    "strip_invisible",
     "tags_of_text",
     "tags_text",
 ]

@@ -31,8 +31,9 @@ from ticket_app.schemas.fields import NO_NUL_PATTERN, SearchText, storable_text
 from ticket_app.schemas.tags import (
     TAG_FILTER_DESCRIPTION,
     TAG_FILTER_MAX_LENGTH,
+    TAG_FILTER_PATTERN,
     TagFilterText,
-    canonical_tag_filter,
+    checked_tag_filter,
 )
 
 ASSIGNEE_NONE = "none"
@@ -89,8 +90,8 @@ class TicketFilters(BaseModel):
     digits; callers turn "me" into the caller's id first (`services.tickets.resolve_assignee`).
     `language` keeps tickets detected in that ISO 639-1 language; `frustrated` keeps tickets
     whose customer was (true) or was not (false) frustrated. `tag` is one tag or several,
-    comma-separated, a leading `-` excluding one (`schemas.tags.parse_tag_filter`); it is held
-    in its canonical form (`canonical_tag_filter`).
+    comma-separated, a leading `-` excluding one (`schemas.tags.parse_tag_filter`); blank is
+    no filter.
     """
 
     category: Category | None = None
@@ -200,7 +201,10 @@ class BulkFilters(BaseModel):
         default=None, description="`due_soon` or `breached` (service levels)."
     )
     tag: TagFilterText | None = Field(
-        default=None, max_length=TAG_FILTER_MAX_LENGTH, description=TAG_FILTER_DESCRIPTION
+        default=None,
+        max_length=TAG_FILTER_MAX_LENGTH,
+        pattern=TAG_FILTER_PATTERN,
+        description=TAG_FILTER_DESCRIPTION,
     )
 
     @classmethod
@@ -340,10 +344,10 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
     ),
     ListFilter(
         "tag",
-        Annotated[str | None, AfterValidator(canonical_tag_filter)],
+        Annotated[str | None, AfterValidator(checked_tag_filter)],
         TAG_FILTER_DESCRIPTION,
-        {"type": "string", "maxLength": TAG_FILTER_MAX_LENGTH},
-        {"max_length": TAG_FILTER_MAX_LENGTH},
+        {"type": "string", "maxLength": TAG_FILTER_MAX_LENGTH, "pattern": TAG_FILTER_PATTERN},
+        {"max_length": TAG_FILTER_MAX_LENGTH, "pattern": TAG_FILTER_PATTERN},
     ),
 )
 """Every list filter, in the order of the list's query parameters in `/api/openapi.json`."""

@@ -1,30 +1,38 @@
 """Ticket tags: one tag's rules, a ticket's set of tags, the `tag` list filter, tag counts.
 
-A tag is free-form text, trimmed, lower-cased and with inner runs of whitespace made one
-space; 1 to TAG_MAX_LENGTH (50) characters, no commas (a ticket's tags are written joined with
-commas in the audit trail and the CSV export), not starting with `-` (the filter's exclusion
-mark), no NUL or control characters. A ticket holds each tag once and at most
-MAX_TAGS_PER_TICKET (20) of them.
+A tag is free-form text of 1 to TAG_MAX_LENGTH (50) characters as sent, stored without
+whitespace and format characters at either end, with inner runs of whitespace made one space,
+lower-cased. It has no commas (a ticket's tags are written joined with commas in the audit
+trail and the CSV export), does not start with `-` (the filter's exclusion mark) and holds no
+control characters other than whitespace. A ticket holds each tag once and at most
+MAX_TAGS_PER_TICKET (20) of them. `TAG_PATTERN` says exactly this in the OpenAPI document.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from ticket_app.models import MAX_TAGS_PER_TICKET, TAG_MAX_LENGTH
-from ticket_app.schemas.fields import is_blank, storable_text
+from ticket_app.schemas.fields import INVISIBLE_CLASS, storable_text, strip_invisible
 
 TAG_SEPARATOR = ", "
 """Between a ticket's tags in the audit trail and the CSV export."""
 TAG_FILTER_MAX_TAGS = 10
 """Most tags one `tag` filter may name."""
 TAG_RULES = (
-    f"Trimmed and lower-cased; 1 to {TAG_MAX_LENGTH} characters, no commas, not starting with `-`."
+    f"1 to {TAG_MAX_LENGTH} characters, no commas, not starting with `-`; stored trimmed and "
+    "lower-cased."
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CLASS = r"\u0000-\u0008\u000E-\u001B\u007F"
+_CONTROL = frozenset([*map(chr, range(0x00, 0x09)), *map(chr, range(0x0E, 0x1C)), "\x7f"])
+TAG_PATTERN = rf"^[{INVISIBLE_CLASS}]*[^{INVISIBLE_CLASS},\-{_CONTROL_CLASS}][^,{_CONTROL_CLASS}]*$"
+"""A tag as sent: something visible that is not `-` first, no commas, no control characters."""
+_FILTER_PART = rf"[^,{_CONTROL_CLASS}]*"
+TAG_FILTER_PATTERN = rf"^{_FILTER_PART}(?:,{_FILTER_PART}){{0,{TAG_FILTER_MAX_TAGS - 1}}}$"
+"""The `tag` filter: at most TAG_FILTER_MAX_TAGS comma-separated parts, no control characters."""
 
 
 def normalize_tag(value: object) -> str:
@@ -32,25 +40,24 @@ def normalize_tag(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("a tag must be a string")
     storable_text(value)
-    if _CONTROL.search(value):
-        raise ValueError("a tag must not contain control characters")
-    tag = " ".join(value.split()).lower()
-    if not tag or is_blank(tag):
-        raise ValueError("a tag must not be empty or blank")
-    if len(tag) > TAG_MAX_LENGTH:
+    if len(value) > TAG_MAX_LENGTH:
         raise ValueError(f"a tag must be at most {TAG_MAX_LENGTH} characters")
+    if any(char in _CONTROL for char in value):
+        raise ValueError("a tag must not contain control characters")
+    tag = " ".join(strip_invisible(value).split()).lower()
+    if not tag:
+        raise ValueError("a tag must not be empty or blank")
     if "," in tag:
         raise ValueError("a tag must not contain commas")
     if tag.startswith("-"):
         raise ValueError("a tag must not start with - (it means 'without' in the tag filter)")
+    if len(tag) > TAG_MAX_LENGTH:
+        raise ValueError(f"a tag must be at most {TAG_MAX_LENGTH} characters in lower case")
     return tag
 
 
 def _unique(tags: list[str]) -> list[str]:
-    unique = sorted(set(tags))
-    if len(unique) > MAX_TAGS_PER_TICKET:
-        raise ValueError(f"a ticket holds at most {MAX_TAGS_PER_TICKET} tags")
-    return unique
+    return sorted(set(tags))
 
 
 Tag = Annotated[
@@ -58,19 +65,13 @@ Tag = Annotated[
     BeforeValidator(normalize_tag),
     Field(
         description=TAG_RULES,
-        json_schema_extra={"minLength": 1, "maxLength": TAG_MAX_LENGTH, "pattern": r"^[^,-]"},
+        json_schema_extra={"minLength": 1, "maxLength": TAG_MAX_LENGTH, "pattern": TAG_PATTERN},
     ),
 ]
-TagSet = Annotated[
-    list[Tag],
-    AfterValidator(_unique),
-    Field(json_schema_extra={"maxItems": MAX_TAGS_PER_TICKET}),
-]
+TagSet = Annotated[list[Tag], AfterValidator(_unique), Field(max_length=MAX_TAGS_PER_TICKET)]
 """A ticket's tags: normalised, repeats dropped, sorted; at most MAX_TAGS_PER_TICKET."""
 TagChanges = Annotated[
-    list[Tag],
-    AfterValidator(lambda tags: sorted(set(tags))),
-    Field(min_length=1, max_length=MAX_TAGS_PER_TICKET),
+    list[Tag], AfterValidator(_unique), Field(min_length=1, max_length=MAX_TAGS_PER_TICKET)
 ]
 """Tags to add to or remove from many tickets (bulk changes): 1 to MAX_TAGS_PER_TICKET."""
 
@@ -85,45 +86,60 @@ def tags_of_text(text: str | None) -> list[str]:
     return sorted({part.strip() for part in (text or "").split(",") if part.strip()})
 
 
-def parse_tag_filter(value: str) -> tuple[list[str], list[str]]:
-    """The `tag` filter's (tags required, tags excluded), each list sorted and unique.
+@dataclass(frozen=True)
+class TagFilter:
+    """The `tag` filter read: tags a ticket must carry, and tags it must not.
 
-    `value` is one tag or several separated by commas; a tag written with a leading `-` is
-    excluded. ValueError (naming the part) for a part that is not a tag, for more than
-    TAG_FILTER_MAX_TAGS parts, or for a tag both required and excluded.
+    `impossible` is set when a required part is no tag at all (too long, starting with `--`):
+    no ticket can match then.
+    """
+
+    required: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    impossible: bool = False
+
+
+def parse_tag_filter(value: str) -> TagFilter:
+    """The `tag` filter: comma-separated tags, a leading `-` excluding one, combined with AND.
+
+    Each part is read as a tag (trimmed, lower-cased); blank parts are skipped; a part that is
+    no tag cannot match (required) or excludes nothing (excluded). ValueError for more than
+    TAG_FILTER_MAX_TAGS parts or a control character (`TAG_FILTER_PATTERN` refuses both).
     """
     parts = value.split(",")
     if len(parts) > TAG_FILTER_MAX_TAGS:
         raise ValueError(f"name at most {TAG_FILTER_MAX_TAGS} tags")
+    if any(char in _CONTROL for char in value):
+        raise ValueError("must not contain control characters")
     required: set[str] = set()
     excluded: set[str] = set()
+    impossible = False
     for part in parts:
-        text = part.strip()
+        text = strip_invisible(part)
+        if not text:
+            continue
         target = excluded if text.startswith("-") else required
-        target.add(normalize_tag(text.removeprefix("-")))
-    if required & excluded:
-        raise ValueError(f"{sorted(required & excluded)[0]!r} is both required and excluded")
-    return sorted(required), sorted(excluded)
+        try:
+            target.add(normalize_tag(text.removeprefix("-")))
+        except ValueError:
+            impossible = impossible or target is required
+    return TagFilter(tuple(sorted(required)), tuple(sorted(excluded)), impossible)
 
 
-def canonical_tag_filter(value: str | None) -> str | None:
-    """The `tag` filter as the services hold it: required tags, then `-`excluded, comma-joined.
-
-    None stays None; ValueError as `parse_tag_filter`.
-    """
-    if value is None:
-        return None
-    required, excluded = parse_tag_filter(value)
-    return ",".join([*required, *(f"-{tag}" for tag in excluded)])
+def checked_tag_filter(value: str | None) -> str | None:
+    """A `tag` filter value, checked by `parse_tag_filter` (a blank one filters nothing)."""
+    if value is not None:
+        parse_tag_filter(storable_text(value))
+    return value
 
 
 TAG_FILTER_DESCRIPTION = (
-    "Only tickets with this tag; `-name` only tickets without it. Several, comma-separated, "
-    f"combine with AND (`billing,-spam`), at most {TAG_FILTER_MAX_TAGS}. Tags are matched "
-    "trimmed and lower-cased; a value that is not a tag is a 422 naming `tag`."
+    "Only tickets with this tag; `-name`: only tickets without it. Several, comma-separated, "
+    f"combine with AND (`billing,-spam`), at most {TAG_FILTER_MAX_TAGS}. Matched trimmed and "
+    "lower-cased; empty or blank: no filter; a name no tag can have matches nothing."
 )
 TAG_FILTER_MAX_LENGTH = TAG_FILTER_MAX_TAGS * (TAG_MAX_LENGTH + 2)
-TagFilterText = Annotated[str, AfterValidator(canonical_tag_filter)]
+TagFilterText = Annotated[str, AfterValidator(checked_tag_filter)]
 
 
 class TagCount(BaseModel):

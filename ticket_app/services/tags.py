@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ticket_app.models import EventKind, Ticket, TicketEvent, TicketTag
-from ticket_app.schemas import TagCount, TicketRead, normalize_tag, tags_text
+from ticket_app.schemas import TagCount, TicketRead, normalize_tag, strip_invisible, tags_text
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import InvalidInputError
 
 TAG_COUNT_LIMIT = 20
 """Most tags `tag_counts` and `suggest_tags` return."""
@@ -127,18 +126,16 @@ def suggest_tags(
 ) -> list[TagCount]:
     """Stored tags starting with `prefix` (any tag: None or blank), most used first, with counts.
 
-    For autocomplete; `prefix` is trimmed and lower-cased like a tag. Raises
-    PermissionDeniedError unless `actor` may read tickets, InvalidInputError naming `prefix`
-    for one longer than a tag or with commas or control characters.
+    For autocomplete: `prefix` is read like a tag (trimmed, lower-cased); one no tag can start
+    with (a comma, a control character) finds nothing. Raises PermissionDeniedError unless
+    `actor` may read tickets.
     """
     actor.require(Action.TICKETS_READ)
-    text = (prefix or "").strip().removeprefix("-")
-    if len(text) > PREFIX_MAX_LENGTH:
-        raise InvalidInputError("prefix", f"must be at most {PREFIX_MAX_LENGTH} characters")
+    text = strip_invisible(prefix or "")
     if text:
         try:
-            text = normalize_tag(text)
-        except ValueError as exc:
-            raise InvalidInputError("prefix", str(exc).replace("a tag", "the prefix")) from exc
+            text = normalize_tag(text[:PREFIX_MAX_LENGTH])
+        except ValueError:
+            return []
     with service_session() as session:
         return tag_counts(session, prefix=text or None, limit=limit)

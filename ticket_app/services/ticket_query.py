@@ -106,14 +106,16 @@ def _tag_clauses(value: str) -> list[sa.ColumnElement[bool]]:
     for the probe), so the planner can start from the tag's few tickets or walk the sort's
     index and probe each.
     """
-    required, excluded = parse_tag_filter(value)
+    parsed = parse_tag_filter(value)
+    if parsed.impossible:
+        return [sa.false()]
     clauses: list[sa.ColumnElement[bool]] = [
         Ticket.id.in_(sa.select(TicketTag.ticket_id).where(TicketTag.tag == tag))
-        for tag in required
+        for tag in parsed.required
     ]
     clauses.extend(
         ~sa.exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag == tag)
-        for tag in excluded
+        for tag in parsed.excluded
     )
     return clauses
 
