@@ -13,8 +13,9 @@ from ticket_app.schemas.tags import TAG_RULES, TagChanges
 class BulkChanges(BaseModel):
     """What to set on every selected ticket; absent fields stay, `assignee_id` null unassigns.
 
-    `add_tags` are added to and `remove_tags` removed from each ticket's tags (a tag in both is
-    refused); a ticket would then hold more than 20 tags is refused before anything changes.
+    `add_tags` are added to and `remove_tags` removed from each ticket's tags (a tag in both
+    ends up removed); a change that would leave a ticket with more than 20 tags is refused
+    before anything changes.
     """
 
     status: Status | None = Field(default=None, json_schema_extra=never_null)
@@ -47,9 +48,6 @@ class BulkChanges(BaseModel):
     def _something_to_change(self) -> BulkChanges:
         if not self.model_fields_set:
             raise ValueError(f"name at least one of {', '.join(type(self).model_fields)}")
-        both = set(self.add_tags or ()) & set(self.remove_tags or ())
-        if both:
-            raise ValueError(f"tag {sorted(both)[0]!r} is both added and removed")
         return self
 
 

@@ -347,7 +347,7 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
         Annotated[str | None, AfterValidator(checked_tag_filter)],
         TAG_FILTER_DESCRIPTION,
         {"type": "string", "maxLength": TAG_FILTER_MAX_LENGTH, "pattern": TAG_FILTER_PATTERN},
-        {"max_length": TAG_FILTER_MAX_LENGTH, "pattern": TAG_FILTER_PATTERN},
+        {"max_length": TAG_FILTER_MAX_LENGTH, "json_schema_extra": {"pattern": TAG_FILTER_PATTERN}},
     ),
 )
 """Every list filter, in the order of the list's query parameters in `/api/openapi.json`."""

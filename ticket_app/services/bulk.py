@@ -390,6 +390,7 @@ def _check_tag_room(ids: list[int], added: set[str], removed: set[str]) -> None:
     written then. (A ticket tagged concurrently between this check and its batch keeps at
     most what the check allowed plus that tag: the database does not bound the count.)
     """
+    added = added - removed
     if not added:
         return
     kept = sa.select(TicketTag.ticket_id).where(TicketTag.tag.not_in(added | removed))
