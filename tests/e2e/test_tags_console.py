@@ -64,7 +64,7 @@ def test_tags_are_added_and_removed_on_the_ticket_page(page, app_server: AppServ
     token = uuid.uuid4().hex[:8]
     ticket_id = _create(app_server, f"{token} page tags")
     page.goto(f"{app_server.base_url}/tickets/{ticket_id}")
-    field = page.get_by_label("Tags")
+    field = page.get_by_role("combobox", name="Tags", exact=True)
     expect(field).to_be_visible()
     field.fill(f"Billing, v{token}")
     field.press("Enter")

@@ -100,13 +100,12 @@ def tags_field() -> rx.Component:
         rx.el.label(
             rx.text("Tags", size="1", weight="medium", color_scheme="gray"),
             html_for=TAG_INPUT_ID,
-            id="ticket-tags-label",
         ),
         rx.cond(
             State.tag_list.length() > 0,
             rx.el.ul(
                 rx.foreach(State.tag_list, _chip),
-                aria_labelledby="ticket-tags-label",
+                aria_label="Current tags",
                 style=_CHIPS,
                 data_testid="ticket-tags",
             ),
