@@ -7,8 +7,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.engine import Engine
 
-from tests.support.auth import add_token, add_user, bearer
+from tests.conftest import ADMIN_EMAIL
+from tests.support.auth import actor_of, add_token, add_user, bearer
 from ticket_app.api.app import create_api
+from ticket_app.schemas import BulkRequest
+from ticket_app.services.bulk import bulk_update, undo_bulk
 
 
 @pytest.fixture
@@ -266,3 +269,17 @@ def test_a_read_only_token_lists_tags_but_cannot_tag(db: Engine, admin_token: st
     ticket_id = _ticket(writer)["id"]
     assert reader.get("/api/tags/").status_code == 200
     assert reader.patch(f"/api/tickets/{ticket_id}/", json={"tags": ["a"]}).status_code == 403
+
+
+def test_undo_puts_back_the_tags_a_bulk_change_replaced(client: TestClient) -> None:
+    first = _ticket(client, tags=["keep", "drop"])["id"]
+    second = _ticket(client, "Other")["id"]
+    actor = actor_of(ADMIN_EMAIL)
+    request = BulkRequest.model_validate(
+        {"ids": [first, second], "changes": {"add_tags": ["new"], "remove_tags": ["drop"]}}
+    )
+    outcome = bulk_update(request, actor=actor)
+    assert outcome.previous == {first: {"tags": ["drop", "keep"]}, second: {"tags": []}}
+    assert undo_bulk(outcome.previous, actor=actor) == 2
+    assert client.get(f"/api/tickets/{first}/").json()["tags"] == ["drop", "keep"]
+    assert client.get(f"/api/tickets/{second}/").json()["tags"] == []

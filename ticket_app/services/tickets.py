@@ -189,11 +189,14 @@ def create_ticket(
     (field `tags`).
     With `idempotency`, the key and this answer are stored in the same transaction (see
     `services.idempotency`); `and_then(session, ticket_id)` adds what must commit with the
-    ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets,
-    DatabaseUnavailableError, or ConstraintViolationError (a taken `external_id` or key among
-    them: `submit_ticket_once` tells those apart); nothing is written then.
+    ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets
+    (and edit them, to set tags), DatabaseUnavailableError, or ConstraintViolationError (a
+    taken `external_id` or key among them: `submit_ticket_once` tells those apart); nothing is
+    written then.
     """
     actor.require(Action.TICKETS_CREATE)
+    if data.tags:
+        actor.require(Action.TICKETS_EDIT)
     now = utc_now()
     ticket = Ticket(
         title=data.title,
@@ -423,21 +426,21 @@ def update_ticket(
             for field, value in values.items()
             if getattr(ticket, field) != value
         }
-        old_tags = tags_by_ticket(session, [ticket_id]).get(ticket_id, [])
-        if new_tags is not None and set(new_tags) != set(old_tags):
-            changed["tags"] = (old_tags, new_tags)
+        tag_change = None
+        if new_tags is not None:
+            old_tags = tags_by_ticket(session, [ticket_id]).get(ticket_id, [])
+            if set(new_tags) != set(old_tags):
+                tag_change = (old_tags, new_tags)
         if "assignee_id" in changed:
             check_assignee(session, changed["assignee_id"][1])
         if "requester_email" in changed:
             email = changed["requester_email"][1]
             name = values.get("requester_name", ticket.requester_name)
             ticket.requester_id = upsert_requester(session, email, name) if email else None
-        if changed:
-            if "tags" in changed:
-                write_tag_changes(session, actor, {ticket_id: changed["tags"]})
+        if changed or tag_change:
+            if tag_change:
+                write_tag_changes(session, actor, {ticket_id: tag_change})
             for field, (old, new) in changed.items():
-                if field == "tags":
-                    continue
                 setattr(ticket, field, new)
                 record_event(
                     session,
