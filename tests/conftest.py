@@ -28,6 +28,7 @@ TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
     "canned_responses",
     "ticket_followers",
+    "ticket_tags",
     "notifications",
     "attachments",
     "mail_quarantine",

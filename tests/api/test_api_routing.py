@@ -82,6 +82,7 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("GET", "/api/canned-responses/1/render/", ["POST", "OPTIONS"]),
         ("POST", "/api/tickets/1/followers/", ["GET", "OPTIONS"]),
         ("GET", "/api/tickets/1/followers/me", ["PUT", "DELETE", "OPTIONS"]),
+        ("POST", "/api/tags/", ["GET", "OPTIONS"]),
     ],
 )
 def test_literal_paths_are_not_taken_for_ticket_ids(
@@ -99,6 +100,7 @@ def test_options_lists_every_method_of_the_path(client: TestClient) -> None:
         ("/api/tickets", ["GET", "POST", "OPTIONS"]),
         ("/api/tickets/7/", ["GET", "PATCH", "OPTIONS"]),
         ("/api/tickets/stats/", ["GET", "OPTIONS"]),
+        ("/api/tags", ["GET", "OPTIONS"]),
     ]:
         response = client.options(path)
         assert response.status_code == 204, path

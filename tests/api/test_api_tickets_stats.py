@@ -19,6 +19,7 @@ KEYS = {
     "status_breakdown",
     "priority_breakdown",
     "category_breakdown",
+    "tag_breakdown",
 }
 WORKLOAD_KEYS = {"open_by_assignee", "median_first_reply_seconds"}
 
@@ -38,6 +39,7 @@ def test_empty_database_gives_zero_filled_stats(client: TestClient) -> None:
         },
         "priority_breakdown": {"low": 0, "medium": 0, "high": 0, "critical": 0},
         "category_breakdown": {"billing": 0, "technical": 0, "account": 0, "general": 0},
+        "tag_breakdown": [],
     }
     workload = client.get("/api/tickets/stats/", params={"workload": "true"}).json()
     assert workload == {**body, "open_by_assignee": [], "median_first_reply_seconds": None}

@@ -189,6 +189,7 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("DELETE", "/api/tickets/{ticket_id}/followers/me/"): RouteSpec(
         Action.TICKETS_FOLLOW, plain, 204
     ),
+    ("GET", "/api/tags/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("GET", "/api/notifications/"): RouteSpec(Action.NOTIFICATIONS_READ, plain, 200),
     ("POST", "/api/notifications/read/"): RouteSpec(
         Action.NOTIFICATIONS_READ, with_json({"all": True}), 200

@@ -69,12 +69,15 @@ def themed_context(request, browser, app_server: AppServer):
     context.close()
 
 
-def _seed(app: AppServer) -> None:
+def _seed(app: AppServer) -> int:
+    """A canned response and four tickets, one per category, priority and status, tagged; the
+    first ticket's id."""
     post_json(
         f"{app.base_url}/api/canned-responses/",
         {"title": "Accessibility greeting", "body": "Hi {{requester.name}},\nthanks."},
         token=app.token,
     )
+    ids = []
     for index, (category, priority) in enumerate(
         [("billing", "critical"), ("technical", "high"), ("account", "medium"), ("general", "low")]
     ):
@@ -85,9 +88,11 @@ def _seed(app: AppServer) -> None:
                 "description": "Something to show in every colour the table uses.",
                 "category": category,
                 "priority": priority,
+                "tags": ["accessibility", f"sample {index}"],
             },
             token=app.token,
         )
+        ids.append(ticket["id"])
         status = ["open", "in_progress", "resolved", "closed"][index]
         post_json(
             f"{app.base_url}/api/tickets/{ticket['id']}/",
@@ -95,10 +100,11 @@ def _seed(app: AppServer) -> None:
             method="PATCH",
             token=app.token,
         )
+    return ids[0]
 
 
 def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer) -> None:
-    _seed(app_server)
+    tagged = _seed(app_server)
     page = themed_context.new_page()
     found: dict[str, list[str]] = {}
 
@@ -126,6 +132,10 @@ def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer
     page.goto(f"{app_server.base_url}/tickets/new")
     expect(page.locator("#ticket-title")).to_be_visible()
     found["new ticket"] = _axe_violations(page)
+
+    page.goto(f"{app_server.base_url}/tickets/{tagged}")
+    expect(page.get_by_test_id("tag-chip").first).to_be_visible()
+    found["ticket with tags"] = _axe_violations(page)
 
     page.goto(f"{app_server.base_url}/dashboard?status=open")
     expect(page.get_by_test_id("dashboard-scope")).to_have_text("status: open")

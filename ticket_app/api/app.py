@@ -22,6 +22,7 @@ from ticket_app.api.security import SecurityMiddleware
 from ticket_app.api.session import router as session_router
 from ticket_app.api.similar import router as similar_router
 from ticket_app.api.sla import router as sla_router
+from ticket_app.api.tags import router as tags_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.api.views import router as views_router
 from ticket_app.services.tickets import training_rows
@@ -74,6 +75,7 @@ def create_api() -> FastAPI:
     api.include_router(notifications_router, dependencies=strict_query)
     api.include_router(canned_responses_router, dependencies=strict_query)
     api.include_router(followers_router, dependencies=strict_query)
+    api.include_router(tags_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(
         BodySizeLimitMiddleware,

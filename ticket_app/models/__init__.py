@@ -1,4 +1,4 @@
-"""Database models: tickets, comments, audit events, staff, sessions, tokens, imports, views.
+"""Database models: tickets, tags, comments, audit events, staff, sessions, tokens, views.
 
 One module per concern; every name is re-exported here, so `from ticket_app.models import
 Ticket` keeps working. The constraints declared in this package are the ones the Alembic
@@ -91,6 +91,12 @@ from ticket_app.models.canned_responses import (
     CannedResponse,
 )
 from ticket_app.models.followers import TicketFollower
+from ticket_app.models.tags import (
+    MAX_TAGS_PER_TICKET,
+    TAG_MAX_LENGTH,
+    TICKET_TAG_CHECKS,
+    TicketTag,
+)
 # isort: on
 
 __all__ = [
@@ -108,6 +114,7 @@ __all__ = [
     "MAILBOX_CHECKS",
     "MAIL_MESSAGE_CHECKS",
     "MAX_ROW_ID",
+    "MAX_TAGS_PER_TICKET",
     "MAX_TARGET_MINUTES",
     "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
@@ -123,8 +130,10 @@ __all__ = [
     "STAFF_USER_CHECKS",
     "STATUS_RANK_SQL",
     "SUGGESTED_TITLE_MAX_LENGTH",
+    "TAG_MAX_LENGTH",
     "TICKET_CHECKS",
     "TICKET_EVENT_CHECKS",
+    "TICKET_TAG_CHECKS",
     "TITLE_MAX_LENGTH",
     "ActorKind",
     "ApiToken",
@@ -160,6 +169,7 @@ __all__ = [
     "TicketCountTotal",
     "TicketEvent",
     "TicketFollower",
+    "TicketTag",
     "TlsMode",
     "UTCDateTime",
     "utc_now",

@@ -58,6 +58,7 @@ from ticket_app.schemas.fields import (
     is_blank,
     is_id_text,
     storable_text,
+    strip_invisible,
 )
 from ticket_app.schemas.identity import MeRead, NewToken, TokenRead, UserRead
 from ticket_app.schemas.list_query import (
@@ -103,6 +104,14 @@ from ticket_app.schemas.sla import (
     SlaPolicyWrite,
 )
 from ticket_app.schemas.stats import AssigneeLoad, TicketStats, TriageOverrideStats
+from ticket_app.schemas.tags import (
+    TAG_SEPARATOR,
+    TagCount,
+    normalize_tag,
+    parse_tag_filter,
+    tags_of_text,
+    tags_text,
+)
 from ticket_app.schemas.tickets import TicketCreate, TicketPage, TicketRead, TicketUpdate
 from ticket_app.schemas.views import VIEW_QUERY_KEYS, SavedViewCreate, SavedViewRead
 
@@ -125,6 +134,7 @@ __all__ = [
     "NO_NUL_PATTERN",
     "PLACEHOLDERS",
     "SORT_DESCRIPTION",
+    "TAG_SEPARATOR",
     "TEXT_RULES",
     "TITLE_MAX_LENGTH",
     "VIEW_QUERY_KEYS",
@@ -192,6 +202,7 @@ __all__ = [
     "SlaPolicyRead",
     "SlaPolicyWrite",
     "Status",
+    "TagCount",
     "TicketCreate",
     "TicketFilters",
     "TicketMailRead",
@@ -207,6 +218,11 @@ __all__ = [
     "UserRead",
     "is_blank",
     "is_id_text",
+    "normalize_tag",
     "parse_since",
+    "parse_tag_filter",
     "storable_text",
+    "strip_invisible",
+    "tags_of_text",
+    "tags_text",
 ]

@@ -7,10 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ticket_app.enums import Category, Priority, Status
 from ticket_app.schemas.fields import ASSIGNEE_ID_RULE, Count, RowId, never_null
 from ticket_app.schemas.list_query import BulkFilters
+from ticket_app.schemas.tags import TAG_RULES, TagChanges
 
 
 class BulkChanges(BaseModel):
-    """What to set on every selected ticket; absent fields stay, `assignee_id` null unassigns."""
+    """What to set on every selected ticket; absent fields stay, `assignee_id` null unassigns.
+
+    `add_tags` are added to and `remove_tags` removed from each ticket's tags (a tag in both
+    ends up removed); a change that would leave a ticket with more than 20 tags is refused
+    before anything changes.
+    """
 
     status: Status | None = Field(default=None, json_schema_extra=never_null)
     priority: Priority | None = Field(default=None, json_schema_extra=never_null)
@@ -18,10 +24,20 @@ class BulkChanges(BaseModel):
     assignee_id: RowId | None = Field(
         default=None, description=f"{ASSIGNEE_ID_RULE}; null: unassign."
     )
+    add_tags: TagChanges | None = Field(
+        default=None,
+        description=f"Tags to add to every selected ticket, 1 to 20. {TAG_RULES}",
+        json_schema_extra=never_null,
+    )
+    remove_tags: TagChanges | None = Field(
+        default=None,
+        description="Tags to remove from every selected ticket, 1 to 20.",
+        json_schema_extra=never_null,
+    )
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    @field_validator("status", "priority", "category", mode="before")
+    @field_validator("status", "priority", "category", "add_tags", "remove_tags", mode="before")
     @classmethod
     def _present_fields_not_null(cls, value: object) -> object:
         if value is None:

@@ -55,10 +55,11 @@ def _class_item(first: int, last: int) -> str:
     return char(first) if first == last else f"{char(first)}-{char(last)}"
 
 
-_INVISIBLE_CLASS = "".join(_class_item(first, last) for first, last in INVISIBLE_RANGES)
+INVISIBLE_CLASS = "".join(_class_item(first, last) for first, last in INVISIBLE_RANGES)
+"""The invisible characters as regex character-class items (without the brackets)."""
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 """OpenAPI pattern of free text: anything but NUL."""
-CONTENT_PATTERN = rf"^[^\u0000]*[^\u0000{_INVISIBLE_CLASS}][^\u0000]*$"
+CONTENT_PATTERN = rf"^[^\u0000]*[^\u0000{INVISIBLE_CLASS}][^\u0000]*$"
 """OpenAPI pattern of required text: no NUL, and one character that is neither whitespace nor a
 format character (what `_not_blank` accepts)."""
 
@@ -79,6 +80,16 @@ def storable_text(value: str) -> str:
 def is_blank(value: str) -> bool:
     """Whether `value` holds only whitespace and zero-width/format characters (or nothing)."""
     return all(char in _INVISIBLE for char in value)
+
+
+def strip_invisible(value: str) -> str:
+    """`value` without whitespace and format characters at either end (see `is_blank`)."""
+    start, end = 0, len(value)
+    while start < end and value[start] in _INVISIBLE:
+        start += 1
+    while end > start and value[end - 1] in _INVISIBLE:
+        end -= 1
+    return value[start:end]
 
 
 def _not_blank(value: str) -> str:

@@ -28,6 +28,13 @@ from pydantic import (
 
 from ticket_app.enums import Category, Priority, SlaFilter, Status
 from ticket_app.schemas.fields import NO_NUL_PATTERN, SearchText, storable_text
+from ticket_app.schemas.tags import (
+    TAG_FILTER_DESCRIPTION,
+    TAG_FILTER_MAX_LENGTH,
+    TAG_FILTER_PATTERN,
+    TagFilterText,
+    checked_tag_filter,
+)
 
 ASSIGNEE_NONE = "none"
 ASSIGNEE_ME = "me"
@@ -82,7 +89,9 @@ class TicketFilters(BaseModel):
     moment (timezone-aware). `assignee` is "none" (unassigned) or a staff user's id in ASCII
     digits; callers turn "me" into the caller's id first (`services.tickets.resolve_assignee`).
     `language` keeps tickets detected in that ISO 639-1 language; `frustrated` keeps tickets
-    whose customer was (true) or was not (false) frustrated.
+    whose customer was (true) or was not (false) frustrated. `tag` is one tag or several,
+    comma-separated, a leading `-` excluding one (`schemas.tags.parse_tag_filter`); blank is
+    no filter.
     """
 
     category: Category | None = None
@@ -104,6 +113,7 @@ class TicketFilters(BaseModel):
     language: str | None = None
     frustrated: bool | None = None
     sla: SlaFilter | None = None
+    tag: TagFilterText | None = None
 
     @field_validator("created_since", "updated_since")
     @classmethod
@@ -196,6 +206,12 @@ class BulkFilters(BaseModel):
     )
     sla: SlaFilter | None = Field(
         default=None, description="`due_soon` or `breached` (service levels)."
+    )
+    tag: TagFilterText | None = Field(
+        default=None,
+        max_length=TAG_FILTER_MAX_LENGTH,
+        pattern=TAG_FILTER_PATTERN,
+        description=TAG_FILTER_DESCRIPTION,
     )
 
     @classmethod
@@ -332,6 +348,13 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
         "by default) and is not overdue yet; `breached`: a target of a clock still running or "
         "paused was broken.",
         _choice(SlaFilter),
+    ),
+    ListFilter(
+        "tag",
+        Annotated[str | None, AfterValidator(checked_tag_filter)],
+        TAG_FILTER_DESCRIPTION,
+        {"type": "string", "maxLength": TAG_FILTER_MAX_LENGTH, "pattern": TAG_FILTER_PATTERN},
+        {"max_length": TAG_FILTER_MAX_LENGTH, "json_schema_extra": {"pattern": TAG_FILTER_PATTERN}},
     ),
 )
 """Every list filter, in the order of the list's query parameters in `/api/openapi.json`."""

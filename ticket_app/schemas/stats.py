@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ticket_app.enums import Category, Priority, Status
+from ticket_app.schemas.tags import TagCount
 
 
 class AssigneeLoad(BaseModel):
@@ -43,6 +44,11 @@ class TicketStats(BaseModel):
         description="Median seconds from creation to the first public staff reply, over the "
         "matching tickets that have one and a requester e-mail address (a reply on a ticket "
         "without one reaches nobody); null when none has. Only with `workload=true`.",
+    )
+    tag_breakdown: list[TagCount] = Field(
+        default_factory=list,
+        description="The 20 tags most carried by the matching tickets, most first (ties by "
+        "name), with how many of them carry each.",
     )
 
 

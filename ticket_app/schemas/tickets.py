@@ -21,6 +21,7 @@ from ticket_app.schemas.fields import (
     iso_utc,
     never_null,
 )
+from ticket_app.schemas.tags import TAG_RULES, TagSet
 
 
 class TicketCreate(BaseModel):
@@ -62,6 +63,11 @@ class TicketCreate(BaseModel):
         default=None,
         description=f"{ASSIGNEE_ID_RULE}; null: unassigned. Needs the right to edit tickets.",
     )
+    tags: TagSet = Field(
+        default_factory=list,
+        description=f"Free-form tags, each kept once, at most 20. {TAG_RULES} Needs the right "
+        "to edit tickets.",
+    )
 
 
 class TicketUpdate(BaseModel):
@@ -95,6 +101,11 @@ class TicketUpdate(BaseModel):
     )
     requester_email: RequesterEmail | None = Field(
         default=None, description="An email address; null: clear."
+    )
+    tags: TagSet | None = Field(
+        default=None,
+        description=f"The ticket's whole set of tags (replaces it; `[]` removes every tag); null "
+        f"or absent: unchanged. At most 20. {TAG_RULES}",
     )
 
     @field_validator("title", "description", "category", "priority", "status", mode="before")
@@ -227,6 +238,9 @@ class TicketRead(BaseModel):
     sla_paused: bool = Field(
         default=False,
         description="The resolution and next-response clocks are paused (the ticket is pending).",
+    )
+    tags: list[str] = Field(
+        default_factory=list, description="The ticket's tags, sorted (lower case)."
     )
 
     @field_serializer(

@@ -1,7 +1,8 @@
-"""Bulk changes: set status, priority, category or assignee on many tickets, batch by batch.
+"""Bulk changes: set status, priority, category or assignee, add or remove tags, batch by batch.
 
 The selection is a list of ids or the ticket list's filters. Each ticket whose value actually
-changes gets one `changed` audit event per changed field, written with the change; tickets
+changes gets one `changed` audit event per changed field (tags: one event with the old and new
+sets), written with the change; tickets
 already holding the new values are left alone (no event, `updated_at` kept) and not counted.
 A selection of more than BULK_CONFIRM_ABOVE tickets must be confirmed with its exact count, so
 a filter typed wrong cannot rewrite the whole desk. The old values are handed back, so the
@@ -33,7 +34,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ticket_app.models import EventKind, Ticket, TicketEvent, utc_now
+from ticket_app.models import (
+    MAX_TAGS_PER_TICKET,
+    EventKind,
+    Ticket,
+    TicketEvent,
+    TicketTag,
+    utc_now,
+)
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
@@ -45,12 +53,14 @@ from ticket_app.services.errors import (
 )
 from ticket_app.services.sla import CLOCK_FIELDS, mark_for_check
 from ticket_app.services.stats import counted_total, reads_counts
+from ticket_app.services.tags import tags_by_ticket, write_tag_changes
 from ticket_app.services.ticket_query import filter_clauses, resolve_assignee
 from ticket_app.services.tickets import LABEL_FIELDS, check_assignee
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_history_learner
 
-BULK_FIELDS = ("status", "priority", "category", "assignee_id")
+BULK_FIELDS = ("status", "priority", "category", "assignee_id", "tags")
+TAGS = "tags"
 # Ids per IN (...) list when checking a selection: well under SQLite's bound-parameter limit.
 _ID_CHUNK = 500
 # SQLite has no queue of waiting writers: a blocked writer sleeps in its busy handler, in steps
@@ -64,7 +74,8 @@ class BulkOutcome:
     """What a bulk change did: how many tickets changed, and what they held before.
 
     `previous` maps each changed ticket's id to the old values of the fields that changed (enum
-    values as text, ids as int): what `undo_bulk` takes.
+    values as text, ids as int, `tags` the sorted list of the ticket's tags): what `undo_bulk`
+    takes.
     """
 
     updated: int
@@ -192,13 +203,15 @@ def _apply(
     set plainly, one whose values differ (an undo) through a CASE on the id. A single statement
     fires the count triggers once, so the count rows are locked in their key order (see the
     module docstring). Tickets whose status, priority or category changed get their SLA
-    columns recomputed in the same transaction.
+    columns recomputed in the same transaction. New `tags` sets are written by
+    `services.tags.write_tag_changes` (rows and one event per ticket).
     """
     if not new_values:
         return
     ids = sorted(new_values)
     assignments: dict[str, object] = {"updated_at": utc_now()}
-    for name in sorted({name for values in new_values.values() for name in values}):
+    columns = {name for values in new_values.values() for name in values} - {TAGS}
+    for name in sorted(columns):
         column = getattr(Ticket, name)
         targets = {
             ticket_id: values[name] for ticket_id, values in new_values.items() if name in values
@@ -224,21 +237,27 @@ def _apply(
                 else_=Ticket.labels_confirmed_by,
             )
     session.execute(sa.update(Ticket).where(Ticket.id.in_(ids)).values(assignments))
-    session.execute(
-        sa.insert(TicketEvent),
-        [
-            event_row(
-                actor,
-                EventKind.CHANGED,
-                ticket_id=ticket_id,
-                field=name,
-                old=old_values[ticket_id][name],
-                new=value,
-            )
-            for ticket_id in ids
-            for name, value in new_values[ticket_id].items()
-        ],
-    )
+    events = [
+        event_row(
+            actor,
+            EventKind.CHANGED,
+            ticket_id=ticket_id,
+            field=name,
+            old=old_values[ticket_id][name],
+            new=value,
+        )
+        for ticket_id in ids
+        for name, value in new_values[ticket_id].items()
+        if name != TAGS
+    ]
+    if events:
+        session.execute(sa.insert(TicketEvent), events)
+    tag_changes = {
+        ticket_id: (old_values[ticket_id][TAGS], values[TAGS])
+        for ticket_id, values in new_values.items()
+        if TAGS in values
+    }
+    write_tag_changes(session, actor, tag_changes)
     clocked = [ticket_id for ticket_id in ids if new_values[ticket_id].keys() & set(CLOCK_FIELDS)]
     if clocked:
         # One UPDATE, not a clock per ticket under the batch's row locks: the background check
@@ -263,11 +282,13 @@ def _run_batches(
     """Change the tickets `ids` (sorted) batch by batch; return what changed.
 
     Per batch, one transaction: lock the batch's tickets that still exist (and still match
-    `where`, when given) in id order, read `names`, ask `plan` what to write for each, write it
-    with `_apply`. Raises BulkInterruptedError when a batch fails after an earlier one
-    committed; the error of the first batch as it is (nothing was written then).
+    `where`, when given) in id order, read `names` (`tags`: each ticket's sorted tag list), ask
+    `plan` what to write for each, write it with `_apply`. Raises BulkInterruptedError when a
+    batch fails after an earlier one committed; the error of the first batch as it is (nothing
+    was written then).
     """
-    columns = [getattr(Ticket, name) for name in names]
+    columns = [getattr(Ticket, name) for name in names if name != TAGS]
+    column_names = [name for name in names if name != TAGS]
     previous: dict[int, dict[str, object]] = {}
     applied_through: int | None = None
     label_change = False
@@ -286,8 +307,13 @@ def _run_batches(
                         .order_by(Ticket.id)
                         .with_for_update()
                     ).all()
+                    tags = (
+                        tags_by_ticket(session, (row[0] for row in rows)) if TAGS in names else {}
+                    )
                     for ticket_id, *current in rows:
-                        now_values = dict(zip(names, map(_stored, current), strict=True))
+                        now_values = dict(zip(column_names, map(_stored, current), strict=True))
+                        if TAGS in names:
+                            now_values[TAGS] = tags.get(ticket_id, [])
                         changes = plan(ticket_id, now_values)
                         if changes:
                             old_values[ticket_id] = {name: now_values[name] for name in changes}
@@ -321,7 +347,9 @@ def bulk_update(request: BulkRequest, *, actor: Actor) -> BulkOutcome:
     TicketNotFoundError (the first of `ids` that no ticket has), InvalidInputError naming
     `changes.assignee_id` (not an active agent or admin), `filters.assignee`, or
     `confirm_count` (more than BULK_CONFIRM_ABOVE tickets without it, or a count that differs
-    from the selection's; the message says the count): nothing is written then. Raises
+    from the selection's; the message says the count) or `changes.add_tags` (a ticket would
+    hold more than MAX_TAGS_PER_TICKET tags): nothing is written then. `add_tags` and
+    `remove_tags` change each ticket's set of tags (the undo puts the old set back). Raises
     DatabaseUnavailableError when the database fails before the first batch commits (nothing
     written) and BulkInterruptedError when it fails after (what was written, and up to which
     id, is on the error).
@@ -332,16 +360,54 @@ def bulk_update(request: BulkRequest, *, actor: Actor) -> BulkOutcome:
         name: _stored(value)
         for name, value in request.changes.model_dump(exclude_unset=True).items()
     }
+    added = set(changes.pop("add_tags", None) or ())
+    removed = set(changes.pop("remove_tags", None) or ())
     with service_session() as session:
         check_assignee(session, changes.get("assignee_id"), "changes.assignee_id")
     ids, filters = _selected_ids(request, actor)
     _check_count(len(ids), request.confirm_count)
+    _check_tag_room(ids, added, removed)
 
     def plan(_ticket_id: int, current: dict[str, object]) -> dict[str, object]:
-        return {name: new for name, new in changes.items() if current[name] != new}
+        planned = {name: new for name, new in changes.items() if current[name] != new}
+        if added or removed:
+            tags = current[TAGS]
+            assert isinstance(tags, list)
+            new_tags = sorted((set(tags) | added) - removed)
+            if new_tags != tags:
+                planned[TAGS] = new_tags
+        return planned
 
+    names = [*changes, TAGS] if added or removed else list(changes)
     where = None if filters is None else (lambda session: filter_clauses(session, filters))
-    return _run_batches(ids, list(changes), plan, actor, where=where, verb="changed")
+    return _run_batches(ids, names, plan, actor, where=where, verb="changed")
+
+
+def _check_tag_room(ids: list[int], added: set[str], removed: set[str]) -> None:
+    """Refuse adding tags that would leave a selected ticket with more than 20 of them.
+
+    Raises InvalidInputError naming `changes.add_tags` and the first such ticket; nothing is
+    written then. (A ticket tagged concurrently between this check and its batch keeps at
+    most what the check allowed plus that tag: the database does not bound the count.)
+    """
+    added = added - removed
+    if not added:
+        return
+    kept = sa.select(TicketTag.ticket_id).where(TicketTag.tag.not_in(added | removed))
+    with service_session() as session:
+        for chunk in _chunks(ids):
+            crowded = session.execute(
+                kept.where(TicketTag.ticket_id.in_(chunk))
+                .group_by(TicketTag.ticket_id)
+                .having(sa.func.count() + len(added) > MAX_TAGS_PER_TICKET)
+                .order_by(TicketTag.ticket_id)
+                .limit(1)
+            ).scalar()
+            if crowded is not None:
+                raise InvalidInputError(
+                    "changes.add_tags",
+                    f"ticket {crowded} would hold more than {MAX_TAGS_PER_TICKET} tags",
+                )
 
 
 def undo_bulk(previous: Mapping[int, Mapping[str, object]], *, actor: Actor) -> int:

@@ -39,9 +39,10 @@ from typing import IO, NamedTuple
 import sqlalchemy as sa
 
 from ticket_app.models import StaffUser
-from ticket_app.schemas import TicketFilters, TicketRead, TicketSort
+from ticket_app.schemas import TAG_SEPARATOR, TicketFilters, TicketRead, TicketSort
 from ticket_app.services.csv_cells import escape_cell
 from ticket_app.services.database import UNAVAILABLE_ERRORS, read_snapshot, unavailable_error
+from ticket_app.services.tags import read_tickets
 
 # The ticket service's filter and sort rules (search semantics included): an export is the list.
 from ticket_app.services.ticket_query import sorted_query
@@ -69,11 +70,13 @@ class ExportRow(NamedTuple):
 def _cell(value: object) -> str:
     """One CSV cell: enums as their value, timestamps as ISO 8601 UTC, None as empty.
 
-    Text that a spreadsheet would run as a formula is escaped (see `csv_cells`); numbers are
-    not text, so `-0.477` stays a number.
+    A list (the tags) is its items joined with `, `. Text that a spreadsheet would run as a
+    formula is escaped (see `csv_cells`); numbers are not text, so `-0.477` stays a number.
     """
     if value is None:
         return ""
+    if isinstance(value, list):
+        return escape_cell(TAG_SEPARATOR.join(map(str, value)))
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, datetime):
@@ -89,10 +92,10 @@ def iter_snapshot(
     """Every ticket matching `filters` in `sort` order (as the list), from one snapshot.
 
     Each comes with its assignee's and creator's e-mail addresses. Rows are fetched
-    `batch_rows` at a time; the staff's addresses are read once, first, in the same snapshot
-    (staff are a few hundred at most, tickets millions). Raises DatabaseUnavailableError (or
-    its subclass QueryTimeoutError) when the database fails, before the first ticket or after
-    any of them.
+    `batch_rows` at a time, and their tags with one more query per batch; the staff's addresses
+    are read once, first (staff are a few hundred at most, tickets millions); all in the same
+    snapshot. Raises DatabaseUnavailableError (or its subclass QueryTimeoutError) when the
+    database fails, before the first ticket or after any of them.
     """
     try:
         with read_snapshot() as session:
@@ -102,16 +105,17 @@ def iter_snapshot(
                 yield_per=batch_rows
             )
             ranked = sort is TicketSort.RELEVANCE
-            for row in session.exec(query):
-                ticket = row[0] if ranked else row
-                read = TicketRead.model_validate(ticket)
-                yield ExportRow(
-                    read,
-                    emails.get(read.assignee_id) if read.assignee_id else None,
-                    emails.get(read.created_by) if read.created_by else None,
-                )
+            for rows in session.exec(query).partitions(batch_rows):
+                batch = [row[0] for row in rows] if ranked else list(rows)
+                for read in read_tickets(session, batch):
+                    yield ExportRow(
+                        read,
+                        emails.get(read.assignee_id) if read.assignee_id else None,
+                        emails.get(read.created_by) if read.created_by else None,
+                    )
                 # Read rows are not needed again; keep the session's identity map small.
-                session.expunge(ticket)
+                for ticket in batch:
+                    session.expunge(ticket)
     except UNAVAILABLE_ERRORS as exc:
         raise unavailable_error(exc) from exc
 

@@ -21,12 +21,13 @@ from ticket_app.models import (
     TicketComment,
     utc_now,
 )
-from ticket_app.schemas import MergeResult, SimilarTicket, TicketRead
+from ticket_app.schemas import MergeResult, SimilarTicket
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConflictError, TicketNotFoundError
 from ticket_app.services.sla import refresh_tickets_sla
+from ticket_app.services.tags import read_tickets
 from ticket_app.triage import similarity
 
 SIMILAR_LIMIT = 5
@@ -230,8 +231,9 @@ def merge_ticket(
         refresh_tickets_sla(session, [ticket_id, into], now)
         session.refresh(duplicate)
         session.refresh(kept)
+        merged_read, kept_read = read_tickets(session, [duplicate, kept])
         return MergeResult(
-            merged=TicketRead.model_validate(duplicate),
-            kept=TicketRead.model_validate(kept),
+            merged=merged_read,
+            kept=kept_read,
             duplicate_ids=duplicate_ids(session, into),
         )

@@ -41,6 +41,7 @@ from ticket_app.models import (
 )
 from ticket_app.schemas import AssigneeLoad, TicketFilters, TicketStats, TriageOverrideStats
 from ticket_app.services.database import service_session
+from ticket_app.services.tags import tag_counts
 from ticket_app.services.ticket_query import filter_clauses
 from ticket_app.settings import get_settings
 
@@ -189,11 +190,12 @@ def ticket_stats(
     the median time to first public reply are added, one query each (they grow with the
     number of open or replied tickets, so the dashboard asks for them and plain stats do not;
     on SQLite the median is computed in Python from the fetched durations). `today` (UTC) is
-    a parameter so the arithmetic can be checked.
+    a parameter so the arithmetic can be checked. `tag_breakdown` is one more query (grouped
+    on the tags' index).
     """
     filters = filters or TicketFilters()
     if reads_counts(filters):
-        stats = stats_from_counts(filters, today=today or utc_now().date())
+        stats = _with_tags(stats_from_counts(filters, today=today or utc_now().date()), filters)
         return _with_workload(stats, filters) if workload else stats
 
     def count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -222,7 +224,15 @@ def ticket_stats(
         priority_breakdown={p: int(row[f"priority_{p.value}"]) for p in Priority},
         category_breakdown={c: int(row[f"category_{c.value}"]) for c in Category},
     )
+    stats = _with_tags(stats, filters)
     return _with_workload(stats, filters) if workload else stats
+
+
+def _with_tags(stats: TicketStats, filters: TicketFilters) -> TicketStats:
+    """`stats` with the top tags of the tickets matching `filters`."""
+    with service_session() as session:
+        breakdown = tag_counts(session, filter_clauses(session, filters))
+    return stats.model_copy(update={"tag_breakdown": breakdown})
 
 
 def _with_workload(stats: TicketStats, filters: TicketFilters) -> TicketStats:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ticket_app.enums import SlaFilter
-from ticket_app.models import MAX_ROW_ID, Priority, Status, Ticket, utc_now
+from ticket_app.models import MAX_ROW_ID, Priority, Status, Ticket, TicketTag, utc_now
 from ticket_app.schemas import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
@@ -31,6 +31,7 @@ from ticket_app.schemas import (
     TicketFilters,
     TicketSort,
     is_id_text,
+    parse_tag_filter,
 )
 from ticket_app.services.access import Actor
 from ticket_app.services.errors import InvalidCursorError, InvalidInputError
@@ -61,11 +62,11 @@ def filter_clauses(
     """The WHERE conditions of `filters`, combined with AND by the caller.
 
     A filter declared with a `column` in `LIST_FILTERS` keeps tickets whose column equals its
-    value; the search (`services.ticket_search`), the two times and the assignee have their own
-    clauses here. Filters written into the search (`status:open`) apply like the list filters
-    of the same names. `words=False` leaves out the search's words (close matches replace
-    them). Raises InvalidInputError naming `search` for a filter value written there that the
-    filter refuses.
+    value; the search (`services.ticket_search`), the two times, the assignee, service levels
+    and tags have their own clauses here. Filters written into the search (`status:open`) apply
+    like the list filters of the same names. `words=False` leaves out the search's words (close
+    matches replace them). Raises InvalidInputError naming `search` for a filter value written
+    there that the filter refuses.
     """
     clauses: list[sa.ColumnElement[bool]] = []
     search = text_search(filters.search_terms())
@@ -91,6 +92,30 @@ def filter_clauses(
             clauses.append(_assignee_clause(assignee))
     if filters.sla is not None:
         clauses.append(_sla_clause(filters.sla))
+    if filters.tag is not None:
+        clauses.extend(_tag_clauses(filters.tag))
+    return clauses
+
+
+def _tag_clauses(value: str) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of the `tag` filter (`schemas.tags.parse_tag_filter`'s syntax).
+
+    A required tag is `id IN (tickets with the tag)`, an excluded one `NOT EXISTS (that
+    ticket with the tag)`: both read `ix_ticket_tags_tag_ticket_id` (`ux_..._ticket_id_tag`
+    for the probe), so the planner can start from the tag's few tickets or walk the sort's
+    index and probe each.
+    """
+    parsed = parse_tag_filter(value)
+    if parsed.impossible:
+        return [sa.false()]
+    clauses: list[sa.ColumnElement[bool]] = [
+        Ticket.id.in_(sa.select(TicketTag.ticket_id).where(TicketTag.tag == tag))
+        for tag in parsed.required
+    ]
+    clauses.extend(
+        ~sa.exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag == tag)
+        for tag in parsed.excluded
+    )
     return clauses
 
 

@@ -54,6 +54,7 @@ from ticket_app.services.notifications import notify_assigned
 from ticket_app.services.requesters import upsert_requester
 from ticket_app.services.sla import CLOCK_FIELDS, refresh_ticket_sla
 from ticket_app.services.stats import page_total
+from ticket_app.services.tags import read_ticket, read_tickets, tags_by_ticket, write_tag_changes
 from ticket_app.services.ticket_query import (
     close_matches_query,
     filter_clauses,
@@ -140,7 +141,7 @@ def list_tickets(
         )
         ranked = sort is TicketSort.RELEVANCE
         tickets = [row[0] for row in rows] if ranked else rows
-        items = [TicketRead.model_validate(ticket) for ticket in tickets]
+        items = read_tickets(session, tickets)
         next_cursor = None
         if has_more and rows:
             rank = rows[-1][1] if ranked else None
@@ -178,7 +179,7 @@ def get_ticket(ticket_id: int) -> TicketRead:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             raise TicketNotFoundError(ticket_id)
-        return TicketRead.model_validate(ticket)
+        return read_ticket(session, ticket)
 
 
 def _labels_confirmed(
@@ -209,14 +210,18 @@ def create_ticket(
     Missing category/priority are taken from `suggestion`; without one they default to
     general/medium. The suggestion itself is stored alongside so overrides can be measured.
     A requester address links the ticket to that requester's record (created when new); an
-    assignee other than the creator is notified.
+    assignee other than the creator is notified. Its `tags` are stored with a `changed` event
+    (field `tags`).
     With `idempotency`, the key and this answer are stored in the same transaction (see
     `services.idempotency`); `and_then(session, ticket_id)` adds what must commit with the
-    ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets,
-    DatabaseUnavailableError, or ConstraintViolationError (a taken `external_id` or key among
-    them: `submit_ticket_once` tells those apart); nothing is written then.
+    ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets
+    (and edit them, to set tags), DatabaseUnavailableError, or ConstraintViolationError (a
+    taken `external_id` or key among them: `submit_ticket_once` tells those apart); nothing is
+    written then.
     """
     actor.require(Action.TICKETS_CREATE)
+    if data.tags:
+        actor.require(Action.TICKETS_EDIT)
     now = utc_now()
     ticket = Ticket(
         title=data.title,
@@ -245,12 +250,14 @@ def create_ticket(
         session.add(ticket)
         session.flush()
         record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
+        if data.tags:
+            write_tag_changes(session, actor, {int(ticket.id): ([], data.tags)})
         notify_assigned(session, ticket, actor)
         if and_then is not None:
             and_then(session, int(ticket.id))
         refresh_ticket_sla(session, int(ticket.id), now)
         session.refresh(ticket)
-        created = TicketRead.model_validate(ticket)
+        created = read_ticket(session, ticket)
         if idempotency is not None:
             answer = StoredAnswer(
                 status_code=CREATED_STATUS, body=created.model_dump_json(), ticket_id=created.id
@@ -346,7 +353,7 @@ async def submit_ticket_once(
     when a concurrent create took it first. Otherwise as `submit_ticket`.
     """
     actor.require(Action.TICKETS_CREATE)
-    if data.assignee_id is not None:
+    if data.assignee_id is not None or data.tags:
         actor.require(Action.TICKETS_EDIT)
     request = None
     if idempotency_key is not None:
@@ -418,7 +425,8 @@ def update_ticket(
     ticket's labels as staff-confirmed. With `if_match` (an `If-Match` header value), the
     ticket must still be the version it names (see `ticket_etag`, `etag_matches`), checked
     under the row lock: else EditConflictError with the current ticket and who changed it.
-    A new assignee is notified (unless they assigned themselves).
+    A new assignee is notified (unless they assigned themselves). `tags` replaces the ticket's
+    set (one `changed` event with the old and new sets; null or absent: unchanged).
     A new requester address moves the ticket to that requester's record (created when new);
     clearing it leaves the ticket without one.
     Raises PermissionDeniedError, TicketNotFoundError, InvalidInputError naming `assignee_id`
@@ -429,12 +437,13 @@ def update_ticket(
     if not is_row_id(ticket_id):
         raise TicketNotFoundError(ticket_id)
     values = changes.model_dump(exclude_unset=True)
+    new_tags = values.pop("tags", None)
     with service_session() as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None:
             raise TicketNotFoundError(ticket_id)
         if if_match is not None:
-            current = TicketRead.model_validate(ticket)
+            current = read_ticket(session, ticket)
             if not etag_matches(if_match, ticket_etag(current)):
                 raise EditConflictError(current, _last_changed_by(session, ticket_id))
         changed = {
@@ -442,13 +451,20 @@ def update_ticket(
             for field, value in values.items()
             if getattr(ticket, field) != value
         }
+        tag_change = None
+        if new_tags is not None:
+            old_tags = tags_by_ticket(session, [ticket_id]).get(ticket_id, [])
+            if set(new_tags) != set(old_tags):
+                tag_change = (old_tags, new_tags)
         if "assignee_id" in changed:
             check_assignee(session, changed["assignee_id"][1])
         if "requester_email" in changed:
             email = changed["requester_email"][1]
             name = values.get("requester_name", ticket.requester_name)
             ticket.requester_id = upsert_requester(session, email, name) if email else None
-        if changed:
+        if changed or tag_change:
+            if tag_change:
+                write_tag_changes(session, actor, {ticket_id: tag_change})
             for field, (old, new) in changed.items():
                 setattr(ticket, field, new)
                 record_event(
@@ -470,7 +486,7 @@ def update_ticket(
             if changed.get("assignee_id", (None, None))[1] is not None:
                 notify_assigned(session, ticket, actor)
             session.refresh(ticket)
-        updated = TicketRead.model_validate(ticket)
+        updated = read_ticket(session, ticket)
     if changed.keys() & LABEL_FIELDS and actor.confirms_labels:
         get_history_learner().mark_stale()
     return updated

@@ -78,6 +78,31 @@ def _assignee_choice() -> rx.Component:
     )
 
 
+def _tag_choice(label: str, field: str, value: rx.Var[str]) -> rx.Component:
+    """A text input of the bar: tags to add or remove, comma-separated ("" leaves them)."""
+    return rx.input(
+        value=value,
+        on_change=lambda text: [BulkState.set_choice(field, text), BulkState.suggest_tags(text)],
+        placeholder=label,
+        aria_label=f"{label} to the selected tickets (comma-separated)"
+        if field == "add_tag"
+        else f"{label} from the selected tickets (comma-separated)",
+        id=f"bulk-{field.replace('_', '-')}",
+        list="bulk-tag-suggestions",
+        debounce_timeout=300,
+        size="2",
+        width="9rem",
+    )
+
+
+def _tag_suggestions() -> rx.Component:
+    """The tags in use, offered as the bar's tag inputs are typed into."""
+    return rx.el.datalist(
+        rx.foreach(BulkState.tag_suggestions, lambda tag: rx.el.option(value=tag)),
+        id="bulk-tag-suggestions",
+    )
+
+
 def _scope_text() -> rx.Component:
     """How many tickets a change will touch, and the way to all matching ones."""
     total = TicketListState.total
@@ -188,6 +213,9 @@ def bulk_bar() -> rx.Component:
                     _choice("Priority", "priority", PRIORITIES, BulkState.priority),
                     _choice("Category", "category", CATEGORIES, BulkState.category),
                     _assignee_choice(),
+                    _tag_choice("Add tag", "add_tag", BulkState.add_tag),
+                    _tag_choice("Remove tag", "remove_tag", BulkState.remove_tag),
+                    _tag_suggestions(),
                     rx.button("Apply", on_click=BulkState.apply, id="apply-bulk", size="2"),
                     rx.button(
                         "Clear selection",

@@ -1,4 +1,4 @@
-"""The dashboard's pieces: headline numbers, breakdown charts and the per-assignee load."""
+"""The dashboard's pieces: headline numbers, breakdown charts, per-assignee load, tag counts."""
 
 from __future__ import annotations
 
@@ -119,6 +119,40 @@ def assignee_table() -> rx.Component:
     )
 
 
+def _tag_row(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.el.li(
+        rx.link(row["tag"], href=row["href"]),
+        rx.text(row["count"], as_="span", size="2", weight="medium"),
+        style={"display": "flex", "justifyContent": "space-between", "gap": "0.75rem"},
+        data_testid="tag-count",
+    )
+
+
+def tag_counts() -> rx.Component:
+    """The most used tags among the tickets counted, most first, each linking to its list."""
+    return rx.vstack(
+        rx.heading("Tags", size="3", as_="h3", id="tag-counts-heading"),
+        rx.cond(
+            StatsState.tag_rows.length() > 0,
+            rx.el.ul(
+                rx.foreach(StatsState.tag_rows, _tag_row),
+                aria_labelledby="tag-counts-heading",
+                style={
+                    "listStyle": "none",
+                    "padding": "0",
+                    "margin": "0",
+                    "width": "100%",
+                    "display": "grid",
+                    "gap": "0.3rem",
+                },
+            ),
+            rx.text("No tagged tickets.", size="2"),
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
 def stats_panel() -> rx.Component:
     """Totals, per-day average, first-reply time, AI override share and the breakdowns."""
     return rx.vstack(
@@ -146,6 +180,7 @@ def stats_panel() -> rx.Component:
             rx.card(_priority_chart()),
             rx.card(_category_chart()),
             rx.card(assignee_table()),
+            rx.card(tag_counts()),
             columns=rx.breakpoints(initial="1", md="2", xl="3"),
             spacing="3",
             width="100%",

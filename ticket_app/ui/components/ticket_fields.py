@@ -23,6 +23,7 @@ from ticket_app.ui.components.common import (
     tone_style,
 )
 from ticket_app.ui.components.sla import sla_mark
+from ticket_app.ui.components.ticket_tags import tags_field
 from ticket_app.ui.components.triage import frustration_mark
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.ticket_page import TicketPageState
@@ -194,7 +195,7 @@ def conflict_warning() -> rx.Component:
 
 
 def details_panel() -> rx.Component:
-    """The side panel: status, priority, category, assignee, requester, AI suggestion, times."""
+    """The side panel: status, priority, category, assignee, tags, requester, AI reading, times."""
     fields = State.fields
     return rx.card(
         rx.vstack(
@@ -211,6 +212,7 @@ def details_panel() -> rx.Component:
                 width="100%",
             ),
             _assignee_field(),
+            tags_field(),
             text_field("Requester name", "requester_name", max_length=120),
             text_field("Requester email", "requester_email", type="email", max_length=254),
             _triage_reading(),

@@ -26,6 +26,7 @@ from ticket_app.ui.components.common import (
     document_form,
     error_alert,
     native_select,
+    screen_reader_text,
     tone_style,
 )
 from ticket_app.ui.components.keyboard import (
@@ -142,7 +143,7 @@ def _triage_filters() -> rx.Component:
 
 
 def filter_bar() -> rx.Component:
-    """Search box, category/priority/status/assignee/language/mood filters; all in the URL."""
+    """Search box, category/priority/status/assignee/language/mood/tag filters; all in the URL."""
     state = TicketListState
     return rx.grid(
         rx.input(
@@ -183,6 +184,16 @@ def filter_bar() -> rx.Component:
         ),
         _assignee_filter(),
         _triage_filters(),
+        rx.input(
+            rx.input.slot(rx.icon("tag", size=16)),
+            id="filter-tag",
+            placeholder="Tag (-tag excludes)",
+            aria_label="Filter by tag; a leading minus excludes it",
+            value=state.tag,
+            on_change=state.filter_tag,
+            debounce_timeout=600,
+            width="100%",
+        ),
         columns=rx.breakpoints(initial="2", md="3", xl="6"),
         spacing="2",
         width="100%",
@@ -307,6 +318,18 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 overflow_wrap="anywhere",
             ),
             rx.cond(row["sla_text"] != "", sla_mark(row["sla_text"], row["sla_tone"])),
+            rx.cond(
+                row["tags"] != "",
+                rx.text(
+                    rx.icon("tag", size=12, aria_hidden=True),
+                    screen_reader_text("Tags: "),
+                    row["tags"],
+                    size="1",
+                    margin_top="0.15rem",
+                    style={"display": "flex", "alignItems": "center", "gap": "0.3rem"},
+                    data_testid="row-tags",
+                ),
+            ),
             _compact_details(row),
             min_width="11rem",
         ),

@@ -7,7 +7,8 @@ durations read as "12 min" or "3.5 h".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from ticket_app.schemas import TicketStats, TriageOverrideStats
 from ticket_app.ui.logic.tickets import UNASSIGNED, label_of_value
@@ -51,7 +52,11 @@ def chart_summary(title: str, counts: Mapping[str, int]) -> str:
 
 @dataclass(frozen=True)
 class StatsView:
-    """Everything the stats panel shows, computed from the two service aggregates."""
+    """Everything the stats panel shows, computed from the two service aggregates.
+
+    `tag_rows` are the most used tags: `tag`, `count` (with separators) and `href`, the list
+    filtered by that tag.
+    """
 
     total: int
     open: int
@@ -66,6 +71,7 @@ class StatsView:
     override_rate: str
     assignee_rows: list[dict[str, str]]
     median_first_reply: str
+    tag_rows: list[dict[str, str]] = field(default_factory=list)
 
 
 def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
@@ -95,4 +101,8 @@ def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
             for row in stats.open_by_assignee
         ],
         median_first_reply=duration_text(stats.median_first_reply_seconds),
+        tag_rows=[
+            {"tag": row.tag, "count": f"{row.count:,}", "href": "/?" + urlencode({"tag": row.tag})}
+            for row in stats.tag_breakdown
+        ],
     )

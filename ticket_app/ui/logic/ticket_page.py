@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ticket_app.enums import ActorKind, EventKind
 from ticket_app.schemas import (
+    TAG_SEPARATOR,
     AttachmentRead,
     EventRead,
     RequesterRead,
@@ -24,6 +25,7 @@ from ticket_app.schemas import (
     TicketUpdate,
     TimelineEntry,
     UserRead,
+    tags_of_text,
 )
 from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.ticket_query import is_row_id
@@ -34,6 +36,8 @@ from ticket_app.ui.logic.triage import triage_fields
 
 TEXT_FIELDS = ("title", "description", "requester_name", "requester_email")
 CHOICE_FIELDS = ("status", "priority", "category", "assignee_id")
+TAGS_FIELD = "tags"
+"""The ticket's tags, which the page holds as one text: sorted, joined with `, `."""
 # Fields the page may clear: an empty input or the "Unassigned" choice stores null.
 CLEARABLE_FIELDS = frozenset({"requester_name", "requester_email", "assignee_id"})
 FIELD_LABELS = {
@@ -45,6 +49,7 @@ FIELD_LABELS = {
     "assignee_id": "assignee",
     "requester_name": "requester name",
     "requester_email": "requester email",
+    "tags": "tags",
 }
 UNASSIGNED_LABEL = "Unassigned"
 # Events that change a field someone may be editing; comments (and their audit lines) do not.
@@ -69,9 +74,12 @@ def ticket_id_from_path(path: str) -> int | None:
 def field_update(field: str, raw: str) -> TicketUpdate:
     """The partial update that sets `field` to `raw`, the text typed or chosen on the page.
 
-    An empty requester field or assignee ("" is "Unassigned") stores null. Raises ValueError
-    for a field the page does not edit and pydantic's ValidationError for a refused value.
+    An empty requester field or assignee ("" is "Unassigned") stores null; `tags` is the whole
+    set, comma-separated. Raises ValueError for a field the page does not edit and pydantic's
+    ValidationError for a refused value.
     """
+    if field == TAGS_FIELD:
+        return TicketUpdate.model_validate({field: tags_of_text(raw)})
     if field not in TEXT_FIELDS and field not in CHOICE_FIELDS:
         raise ValueError(f"{field} cannot be edited here")
     value: str | int | None = raw
@@ -80,6 +88,21 @@ def field_update(field: str, raw: str) -> TicketUpdate:
     elif field == "assignee_id":
         value = int(raw) if raw.isascii() and raw.isdigit() else raw
     return TicketUpdate.model_validate({field: value})
+
+
+def tags_added(current: str, typed: str) -> str:
+    """The page's tags text (`current`) with the comma-separated tags `typed` added.
+
+    Typed tags are kept as typed (the service trims and lower-cases them and says what it
+    refuses); repeats are dropped.
+    """
+    tags = tags_of_text(current)
+    return TAG_SEPARATOR.join([*tags, *(t for t in tags_of_text(typed) if t not in tags)])
+
+
+def tags_removed(current: str, tag: str) -> str:
+    """The page's tags text (`current`) without `tag`."""
+    return TAG_SEPARATOR.join(t for t in tags_of_text(current) if t != tag)
 
 
 def _exact(moment: datetime) -> str:
@@ -114,6 +137,7 @@ def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str
         "requester_name": ticket.requester_name or "",
         "requester_email": ticket.requester_email or "",
         "requester_id": str(ticket.requester_id) if ticket.requester_id is not None else "",
+        TAGS_FIELD: TAG_SEPARATOR.join(ticket.tags),
         **triage_fields(ticket),
         **sla_cells(ticket),
         "created_exact": _exact(ticket.created_at),

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ticket_app.enums import Priority, Status
 from ticket_app.schemas import (
     LIST_FILTERS,
+    TAG_SEPARATOR,
     BulkFilters,
     TicketFilters,
     TicketRead,
@@ -94,7 +95,8 @@ class _ListQueryMethods:
     One field per `CONSOLE_FILTERS` entry and `sort`; every field is a plain string, "" means
     no filter. `assignee` is "me", "none", a staff user id in digits, or "". `language` is a
     two-letter ISO 639-1 code; `frustrated` is "true" (frustrated customers only), "false"
-    (the others only) or "". `sort` is a `TicketSort` value. The list, the dashboard, the nav's
+    (the others only) or "". `tag` is the tag filter as typed (`billing`, `-spam`, both
+    comma-separated). `sort` is a `TicketSort` value. The list, the dashboard, the nav's
     views and the saved views all read and write this one shape.
     """
 
@@ -232,6 +234,7 @@ def ticket_row(ticket: TicketRead, now: datetime | None = None) -> dict[str, str
         "assignee_id": str(ticket.assignee_id) if ticket.assignee_id is not None else "",
         "frustrated": "true" if ticket.frustrated else "",
         "language": ticket.language.upper() if ticket.language and ticket.language != "en" else "",
+        "tags": TAG_SEPARATOR.join(ticket.tags),
         **sla_cells(ticket, now),
     }
 

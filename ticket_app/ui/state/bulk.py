@@ -1,7 +1,7 @@
 """Bulk changes from the list: selection, one call for all selected tickets, and undo.
 
 Rows are ticked one by one, as shift-click ranges, or as "all N matching"; one request sets
-status, priority, category and/or assignee for all of them.
+status, priority, category and/or assignee, and adds or removes tags, for all of them.
 """
 
 from __future__ import annotations
@@ -26,23 +26,37 @@ from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.logic.tickets import UNASSIGNED, save_error_message, select_range
 from ticket_app.ui.safe_events import toast_error, toast_success
 from ticket_app.ui.state.session import authorize, session_setter
+from ticket_app.ui.state.tags import suggested_tags
 from ticket_app.ui.state.tickets import TicketListState
 from ticket_app.ui.state.views import NavState
 
 logger = logging.getLogger(__name__)
 
-BULK_FIELDS = ("status", "priority", "category", "assignee")
-BULK_FILTER_FIELDS = ("category", "priority", "status", "search", "assignee")
+BULK_FIELDS = ("status", "priority", "category", "assignee", "add_tag", "remove_tag")
+BULK_FILTER_FIELDS = ("category", "priority", "status", "search", "assignee", "tag")
+TAG_CHOICES = {"add_tag": "add_tags", "remove_tag": "remove_tags"}
+
+
+def typed_tags(text: str) -> list[str]:
+    """The tags typed in a bulk bar input: comma-separated, blanks skipped (checked later)."""
+    return [part for part in text.split(",") if part.strip()]
 
 
 def bulk_changes(choices: dict[str, str]) -> dict[str, Any]:
     """The `changes` of a bulk request from the bulk bar's selects ("" leaves a field alone).
 
-    The assignee select holds "none" (unassign) or a staff user id in digits.
+    The assignee select holds "none" (unassign) or a staff user id in digits; `add_tag` and
+    `remove_tag` hold tags typed comma-separated (`add_tags`, `remove_tags`).
     """
     changes: dict[str, Any] = {
-        field: value for field, value in choices.items() if value and field != "assignee"
+        field: value
+        for field, value in choices.items()
+        if value and field != "assignee" and field not in TAG_CHOICES
     }
+    for field, name in TAG_CHOICES.items():
+        tags = typed_tags(choices.get(field, ""))
+        if tags:
+            changes[name] = tags
     assignee = choices.get("assignee", "")
     if assignee:
         changes["assignee_id"] = None if assignee == UNASSIGNED else int(assignee)
@@ -83,6 +97,10 @@ class BulkState(rx.State):
     priority: str = ""
     category: str = ""
     assignee: str = ""
+    add_tag: str = ""
+    remove_tag: str = ""
+
+    tag_suggestions: list[str] = rx.field(default_factory=list)
 
     undo_note: str = ""
     _previous: dict[int, dict[str, Any]] = rx.field(default_factory=dict)
@@ -95,7 +113,9 @@ class BulkState(rx.State):
     @rx.var
     def has_changes(self) -> bool:
         """Whether the bulk bar says what to change."""
-        return any((self.status, self.priority, self.category, self.assignee))
+        return any((self.status, self.priority, self.category, self.assignee)) or any(
+            typed_tags(text) for text in (self.add_tag, self.remove_tag)
+        )
 
     def _choices(self) -> dict[str, str]:
         return {
@@ -103,6 +123,8 @@ class BulkState(rx.State):
             "priority": self.priority,
             "category": self.category,
             "assignee": self.assignee,
+            "add_tag": self.add_tag,
+            "remove_tag": self.remove_tag,
         }
 
     async def _row_ids(self) -> list[str]:
@@ -167,6 +189,7 @@ class BulkState(rx.State):
         """Untick everything and forget the bar's choices."""
         self.selected, self.anchor, self.all_matching = [], "", False
         self.status = self.priority = self.category = self.assignee = ""
+        self.add_tag = self.remove_tag = ""
 
     @rx.event
     @session_setter
@@ -174,6 +197,17 @@ class BulkState(rx.State):
         """What the bar will set for `field` ("" leaves it alone)."""
         if field in BULK_FIELDS:
             setattr(self, field, value)
+
+    @rx.event
+    async def suggest_tags(self, typed: str):
+        """Offer the tags in use that start with the last tag typed in a tag input."""
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            return refusal
+        found = await suggested_tags(actor, typed)
+        if found is not None:
+            self.tag_suggestions = found
+        return None
 
     @rx.event
     @session_setter

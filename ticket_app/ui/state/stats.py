@@ -53,6 +53,7 @@ class StatsState(rx.State):
     override_rate: str = "0%"
     assignee_rows: list[dict[str, str]] = rx.field(default_factory=list)
     median_first_reply: str = "—"
+    tag_rows: list[dict[str, str]] = rx.field(default_factory=list)
     unavailable: bool = False
 
     _filters: TicketFilters | None = None
@@ -78,6 +79,7 @@ class StatsState(rx.State):
         self.override_rate = view.override_rate
         self.assignee_rows = view.assignee_rows
         self.median_first_reply = view.median_first_reply
+        self.tag_rows = view.tag_rows
 
     @rx.event
     async def on_load(self) -> AsyncIterator:

@@ -28,6 +28,7 @@ from ticket_app.schemas import (
     CommentCreate,
     RequesterRead,
     TicketRead,
+    tags_of_text,
 )
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.attachments import list_attachments
@@ -60,6 +61,7 @@ from ticket_app.ui.logic.mail import (
 )
 from ticket_app.ui.logic.ticket_page import (
     FIELD_LABELS,
+    TAGS_FIELD,
     TEXT_FIELDS,
     UNASSIGNED_LABEL,
     TicketView,
@@ -68,6 +70,8 @@ from ticket_app.ui.logic.ticket_page import (
     latest_other_change,
     mail_panel,
     staff_names,
+    tags_added,
+    tags_removed,
     ticket_fields,
     ticket_id_from_path,
     timeline_rows,
@@ -83,6 +87,7 @@ from ticket_app.ui.state.session import (
     session_setter,
     watch_changes,
 )
+from ticket_app.ui.state.tags import suggested_tags
 from ticket_app.ui.state.tickets import TicketListState, focus_when_rendered
 
 logger = logging.getLogger(__name__)
@@ -90,6 +95,7 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 3.0
 OUTAGE_NOTE = "The database is unavailable, so this page may be out of date. Retrying."
 LOADING, READY, NOT_FOUND, FAILED = "loading", "ready", "not_found", "failed"
+TAG_INPUT_ID = "ticket-tag-input"
 
 
 def _requester(ticket: TicketRead, actor: Actor) -> RequesterRead | None:
@@ -184,6 +190,9 @@ class TicketPageState(rx.State):
     resending: str = ""
     """The id of the comment whose failed mail is being queued again ("" none)."""
 
+    tag_suggestions: list[str] = rx.field(default_factory=list)
+    """Tags in use that start with what the tag input holds, most used first."""
+
     similar: list[dict[str, str]] = rx.field(default_factory=list)
     duplicates: list[str] = rx.field(default_factory=list)
     merge_into: str = ""
@@ -215,6 +224,11 @@ class TicketPageState(rx.State):
         else:
             value = self.pending_value or "(empty)"
         return f"{label}: {value}"
+
+    @rx.var
+    def tag_list(self) -> list[str]:
+        """The ticket's tags, sorted (the chips)."""
+        return tags_of_text(self.fields.get(TAGS_FIELD, ""))
 
     @rx.var
     def composer_action(self) -> str:
@@ -436,6 +450,39 @@ class TicketPageState(rx.State):
             self.save_note = f"Saved {label}."
         finally:
             self._saving -= 1
+
+    @rx.event
+    async def add_tags(self, form_data: dict) -> AsyncIterator:
+        """Add the tags typed in the tag input (comma-separated) to the ticket's tags."""
+        typed = str(form_data.get("tag", ""))
+        if self.page != READY or not tags_of_text(typed):
+            return
+        current = self.fields.get(TAGS_FIELD, "")
+        async for update in self._save(TAGS_FIELD, tags_added(current, typed), self._etag):
+            yield update
+        if not self.field_errors.get(TAGS_FIELD):
+            yield rx.set_focus(TAG_INPUT_ID)
+
+    @rx.event
+    async def remove_tag(self, tag: str) -> AsyncIterator:
+        """Take one tag off the ticket (its chip's remove button)."""
+        current = self.fields.get(TAGS_FIELD, "")
+        if self.page != READY or tag not in tags_of_text(current):
+            return
+        async for update in self._save(TAGS_FIELD, tags_removed(current, tag), self._etag):
+            yield update
+        yield rx.set_focus(TAG_INPUT_ID)
+
+    @rx.event
+    async def suggest_tags(self, typed: str):
+        """Offer the tags in use that start with what the tag input holds."""
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            return refusal
+        found = await suggested_tags(actor, typed)
+        if found is not None:
+            self.tag_suggestions = found
+        return None
 
     @rx.event
     async def apply_anyway(self) -> AsyncIterator:

@@ -187,6 +187,7 @@ class TicketListState(rx.State):
     language: str = ""
     frustrated: str = ""
     sla: str = ""
+    tag: str = ""
     sort: str = TicketSort.NEWEST.value
 
     staff: list[dict[str, str]] = rx.field(default_factory=list)
@@ -461,6 +462,13 @@ class TicketListState(rx.State):
     def filter_sla(self, value: str):
         """Show only tickets due soon, or with a broken service-level target, or all."""
         return self._go(sla=value)
+
+    @rx.event
+    @session_setter
+    def filter_tag(self, value: str):
+        """Show only tickets with a tag (`-tag`: without it; several comma-separated), or all."""
+        self.tag = value
+        return self._go(tag=value)
 
     @rx.event
     @session_setter
