@@ -29,6 +29,7 @@ TABLES = (
     "canned_responses",
     "ticket_followers",
     "notifications",
+    "notification_preferences",
     "attachments",
     "mail_quarantine",
     "mail_messages",
