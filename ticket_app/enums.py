@@ -150,8 +150,7 @@ class MailDirection(StrEnum):
 
 
 class MailKind(StrEnum):
-    """What a stored mail is: from a customer, automatic, a bounce, a reply, an acknowledgement,
-    a notification.
+    """What a stored mail is: a customer's, automatic, a bounce, or one of ours.
 
     Automatic mail comes from auto-responders (RFC 3834); an acknowledgement is ours, for a new
     ticket; a notification is ours, to a staff member who asked to be told by e-mail (it belongs
