@@ -90,6 +90,8 @@ from ticket_app.schemas.mail import (
 )
 from ticket_app.schemas.notifications import (
     NotificationPage,
+    NotificationPreferenceChange,
+    NotificationPreferenceRead,
     NotificationRead,
     NotificationsReadRequest,
     NotificationsReadResult,
@@ -170,6 +172,8 @@ __all__ = [
     "NameText",
     "NewToken",
     "NotificationPage",
+    "NotificationPreferenceChange",
+    "NotificationPreferenceRead",
     "NotificationRead",
     "NotificationsReadRequest",
     "NotificationsReadResult",
