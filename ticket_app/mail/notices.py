@@ -54,8 +54,10 @@ def notice_body(
     """The plain-text body of a notification e-mail.
 
     `actor` names who caused it, `detail` is the notification's short text (a reply's first
-    words, a target's name), `base_url` the configured PUBLIC_BASE_URL or None.
+    words, a target's name), `base_url` the configured PUBLIC_BASE_URL or None. The title is
+    written on one line whatever it holds.
     """
+    title = " ".join(title.split())
     lines = [_what(kind, ticket_id, actor, detail), ""]
     if kind in _QUOTED and detail:
         lines += [f"> {line}" if line else ">" for line in detail.splitlines()] + [""]
