@@ -358,3 +358,32 @@ def test_the_service_level_check_mails_the_team_only_who_chose_it(
     rows = _outbound(db)
     assert {row.to_address for row in rows} == {"bob@example.com"}
     assert all("Target broken" in row.subject for row in rows)
+
+
+def test_a_bounce_of_a_notification_marks_it_failed_and_touches_no_ticket(
+    people: dict[str, TestClient], enqueued: list[int], db: Engine
+) -> None:
+    add_mailbox()
+    ann = people["ann"]
+    ticket_id = _ticket(ann)
+    ann.patch(f"/api/tickets/{ticket_id}/", json={"assignee_id": _user_id(people["bob"])})
+    [row] = _outbound(db)
+    report = (
+        b"From: MAILER-DAEMON@mx.example\nTo: support@desk.test\nSubject: Undelivered\n"
+        b"Message-ID: <dsn-n1@mx.example>\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        b"--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+        b"--B\nContent-Type: message/delivery-status\n\n"
+        b"Reporting-MTA: dns; mx.example\n\n"
+        b"Final-Recipient: rfc822; bob@example.com\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n"
+        b"--B\nContent-Type: text/rfc822-headers\n\n"
+        b"Message-ID: " + row.message_id.encode() + b"\nSubject: x\n\n--B--\n"
+    )
+    result = mail_inbound.ingest(report)
+    assert result.outcome == "bounce" and result.ticket_id is None
+    [failed, bounce] = _outbound(db)
+    assert failed.delivery_status == "failed" and "user unknown" in failed.delivery_error
+    assert bounce.kind == "bounce" and bounce.ticket_id is None
+    assert ann.get(f"/api/tickets/{ticket_id}/comments/").json() == []
+    assert mail_inbound.ingest(report).outcome == "duplicate"
