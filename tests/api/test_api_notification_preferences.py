@@ -170,7 +170,6 @@ def test_a_partial_update_changes_only_the_kinds_listed_and_is_audited(
 @pytest.mark.parametrize(
     "body",
     [
-        [{"kind": "assigned", "email": True}, {"kind": "assigned", "email": False}],
         [{"kind": "gossip", "email": True}],
         [{"kind": "assigned", "email": "yes"}],
         [{"kind": "assigned"}],
@@ -186,6 +185,13 @@ def test_bad_preferences_are_a_422_naming_the_field(
     assert response.status_code == 422, response.text
     assert response.json()["errors"]
     assert people["ann"].get(URL).json() == DEFAULTS
+
+
+def test_a_kind_listed_twice_takes_its_last_value(people: dict[str, TestClient]) -> None:
+    body = [{"kind": "assigned", "email": False}, {"kind": "assigned", "email": True}]
+    assert people["ann"].put(URL, json=body).json() == DEFAULTS
+    body.reverse()
+    assert people["ann"].put(URL, json=body).json()[0] == {"kind": "assigned", "email": False}
 
 
 def test_every_role_keeps_its_own_and_anonymous_callers_are_refused(

@@ -111,12 +111,13 @@ def set_preferences(
         list[NotificationPreferenceChange],
         Body(
             max_length=len(NotificationKind),
-            description="The kinds to set, each at most once; kinds left out keep their choice.",
+            description="The kinds to set (a kind listed twice: its last value counts); kinds "
+            "left out keep their choice.",
         ),
     ],
 ) -> list[NotificationPreferenceRead]:
     """Set `email` for the kinds listed (all of them, or some); answers every kind's choice.
 
-    A kind listed twice is a 422 naming `kind`. Each change is in the audit trail.
+    Each change is in the audit trail.
     """
     return notification_preferences.set_preferences(payload, actor=actor)

@@ -22,7 +22,7 @@ from ticket_app.schemas import NotificationPreferenceChange, NotificationPrefere
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import InvalidInputError, PermissionDeniedError
+from ticket_app.services.errors import PermissionDeniedError
 from ticket_app.services.mail_outbound import NoticeRecipient
 
 EMAIL_BY_DEFAULT = frozenset({NotificationKind.ASSIGNED, NotificationKind.MENTIONED})
@@ -69,47 +69,42 @@ def set_preferences(
 ) -> list[NotificationPreferenceRead]:
     """Set `actor`'s e-mail choice for the kinds in `changes` (others keep theirs).
 
-    Each kind whose choice changes writes a `notification_prefs_changed` audit event (field
-    `email.<kind>`, old and new `true`/`false`) in the same transaction. Returns every kind's
-    choice afterwards, as `get_preferences`.
+    A kind listed more than once takes its last value. Each kind whose choice changes writes a
+    `notification_prefs_changed` audit event (field `email.<kind>`, old and new `true`/`false`)
+    in the same transaction. Returns every kind's choice afterwards, as `get_preferences`.
 
     Raises PermissionDeniedError unless `actor` is a staff member allowed
-    NOTIFICATIONS_PREFERENCES, InvalidInputError (field `kind`) when a kind is listed twice,
-    DatabaseUnavailableError.
+    NOTIFICATIONS_PREFERENCES, DatabaseUnavailableError.
     """
     user_id = _user_id(actor, Action.NOTIFICATIONS_PREFERENCES)
-    kinds = [change.kind for change in changes]
-    if len(set(kinds)) != len(kinds):
-        raise InvalidInputError("kind", "each kind may be listed once")
+    wanted = {change.kind: change.email for change in changes}
     with service_session() as session:
         # One writer per person at a time (PostgreSQL): two saves cannot both insert a kind.
         session.get(StaffUser, user_id, with_for_update=True)
         stored = _stored(session, user_id)
         now = utc_now()
-        for change in changes:
-            before = stored.get(change.kind, change.kind in EMAIL_BY_DEFAULT)
-            if change.kind in stored:
+        for kind, email in wanted.items():
+            before = stored.get(kind, kind in EMAIL_BY_DEFAULT)
+            if kind in stored:
                 session.execute(
                     sa.update(NotificationPreference)
                     .where(NotificationPreference.user_id == user_id)
-                    .where(NotificationPreference.kind == change.kind.value)
-                    .values(email=change.email, updated_at=now)
+                    .where(NotificationPreference.kind == kind.value)
+                    .values(email=email, updated_at=now)
                 )
             else:
                 session.add(
-                    NotificationPreference(
-                        user_id=user_id, kind=change.kind, email=change.email, updated_at=now
-                    )
+                    NotificationPreference(user_id=user_id, kind=kind, email=email, updated_at=now)
                 )
-            stored[change.kind] = change.email
-            if before != change.email:
+            stored[kind] = email
+            if before != email:
                 record_event(
                     session,
                     actor,
                     EventKind.NOTIFICATION_PREFS_CHANGED,
-                    field=f"email.{change.kind.value}",
+                    field=f"email.{kind.value}",
                     old=str(before).lower(),
-                    new=str(change.email).lower(),
+                    new=str(email).lower(),
                 )
         return _listing(stored)
 
