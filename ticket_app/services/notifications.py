@@ -109,11 +109,10 @@ def _email(
     )
     if not queued:
         return
-    pending = session.info.setdefault(_PENDING_MAIL, [])
-    if not pending and not sa.event.contains(session, "after_commit", _deliver_pending):
+    if not sa.event.contains(session, "after_commit", _deliver_pending):
         sa.event.listen(session, "after_commit", _deliver_pending)
         sa.event.listen(session, "after_rollback", _drop_pending)
-    pending.extend(queued)
+    session.info.setdefault(_PENDING_MAIL, []).extend(queued)
 
 
 def _deliver_pending(session: Session) -> None:
