@@ -30,6 +30,7 @@ TABLES = (
     "ticket_followers",
     "ticket_tags",
     "notifications",
+    "notification_preferences",
     "attachments",
     "mail_quarantine",
     "mail_messages",

@@ -96,6 +96,7 @@ class EventKind(StrEnum):
     CANNED_RESPONSE_DELETED = "canned_response_deleted"
     FOLLOWER_ADDED = "follower_added"
     FOLLOWER_REMOVED = "follower_removed"
+    NOTIFICATION_PREFS_CHANGED = "notification_prefs_changed"
 
 
 class SlaFilter(StrEnum):
@@ -149,10 +150,11 @@ class MailDirection(StrEnum):
 
 
 class MailKind(StrEnum):
-    """What a stored mail is: from a customer, automatic, a bounce, a reply, an acknowledgement.
+    """What a stored mail is: a customer's, automatic, a bounce, or one of ours.
 
     Automatic mail comes from auto-responders (RFC 3834); an acknowledgement is ours, for a new
-    ticket.
+    ticket; a notification is ours, to a staff member who asked to be told by e-mail (it belongs
+    to no ticket's conversation).
     """
 
     CUSTOMER = "customer"
@@ -160,6 +162,7 @@ class MailKind(StrEnum):
     BOUNCE = "bounce"
     REPLY = "reply"
     ACKNOWLEDGEMENT = "acknowledgement"
+    NOTIFICATION = "notification"
 
 
 class DeliveryStatus(StrEnum):

@@ -38,7 +38,7 @@ from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.canned import CannedComposerState, CannedResponsesState
 from ticket_app.ui.state.followers import FollowState
 from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
-from ticket_app.ui.state.notifications import NotificationsState
+from ticket_app.ui.state.notifications import NotificationPreferencesState, NotificationsState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
@@ -150,7 +150,7 @@ app.add_page(
     notifications_page,
     route="/notifications",
     title="Notifications · Triage Desk",
-    on_load=NotificationsState.on_load,
+    on_load=[NotificationsState.on_load, NotificationPreferencesState.load],
 )
 app.add_page(
     canned_responses_page,

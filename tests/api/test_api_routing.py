@@ -83,6 +83,7 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("POST", "/api/tickets/1/followers/", ["GET", "OPTIONS"]),
         ("GET", "/api/tickets/1/followers/me", ["PUT", "DELETE", "OPTIONS"]),
         ("POST", "/api/tags/", ["GET", "OPTIONS"]),
+        ("POST", "/api/notifications/preferences/", ["GET", "PUT", "OPTIONS"]),
     ],
 )
 def test_literal_paths_are_not_taken_for_ticket_ids(

@@ -100,6 +100,10 @@ def own_canned_response(
     return call
 
 
+def put_preferences(client: TestClient, method: str, path: str) -> Response:
+    return client.request(method, path, json=[{"kind": "replied", "email": True}])
+
+
 def render_for_a_ticket(client: TestClient, method: str, path: str) -> Response:
     return client.request(method, path, json={"ticket_id": add_ticket("Render me")})
 
@@ -193,6 +197,10 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("GET", "/api/notifications/"): RouteSpec(Action.NOTIFICATIONS_READ, plain, 200),
     ("POST", "/api/notifications/read/"): RouteSpec(
         Action.NOTIFICATIONS_READ, with_json({"all": True}), 200
+    ),
+    ("GET", "/api/notifications/preferences/"): RouteSpec(Action.NOTIFICATIONS_READ, plain, 200),
+    ("PUT", "/api/notifications/preferences/"): RouteSpec(
+        Action.NOTIFICATIONS_PREFERENCES, put_preferences, 200
     ),
     # The e-mail channel: raw mail needs the mail:inbound scope; mailboxes and the quarantine
     # are an admin's, in a session (no token scope covers them); a ticket's mail and files are

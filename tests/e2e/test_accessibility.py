@@ -145,6 +145,8 @@ def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer
     for path in ("/tokens", "/staff", "/notifications", "/canned-responses"):
         page.goto(f"{app_server.base_url}{path}")
         expect(page.get_by_role("heading", level=2).first).to_be_visible()
+        if path == "/notifications":  # its e-mail choices are loaded after the page
+            expect(page.get_by_test_id("email-assigned")).to_be_visible()
         found[path] = _axe_violations(page)
 
     assert {name: lines for name, lines in found.items() if lines} == {}

@@ -65,3 +65,24 @@ def test_assigning_a_ticket_raises_the_assignees_bell_in_their_browser(
         expect(bell).to_have_attribute("aria-label", "Notifications, none unread")
     finally:
         context.close()
+
+
+def test_the_e_mail_choices_are_checkboxes_reached_and_toggled_by_keyboard(
+    page, app_server: AppServer
+) -> None:
+    page.goto(f"{app_server.base_url}/notifications")
+    replied = page.get_by_role("checkbox", name="Also e-mail me: Someone replies on a ticket I")
+    expect(replied).to_have_attribute("aria-checked", "false")
+    expect(
+        page.get_by_role("checkbox", name="Also e-mail me: A ticket is assigned to me")
+    ).to_have_attribute("aria-checked", "true")
+    page.get_by_test_id("email-assigned").focus()
+    page.keyboard.press("Tab")
+    expect(replied).to_be_focused()
+    page.keyboard.press("Space")
+    expect(replied).to_have_attribute("aria-checked", "true")
+    page.reload()
+    expect(replied).to_have_attribute("aria-checked", "true")
+    replied.focus()  # and off again, as the other tests expect the defaults
+    page.keyboard.press("Space")
+    expect(replied).to_have_attribute("aria-checked", "false")

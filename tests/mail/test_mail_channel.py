@@ -21,8 +21,15 @@ from tests.support.mail_servers import Dovecot, SMTPServer
 from tests.support.mailboxes import dovecot_mailbox
 from ticket_app.enums import ActorKind, DeliveryStatus, MailKind
 from ticket_app.models import MailMessage, Ticket
-from ticket_app.schemas import CommentCreate, MailboxUpdate
-from ticket_app.services import comments, mail_fetch, mail_outbound, mailboxes, task_queue
+from ticket_app.schemas import CommentCreate, MailboxUpdate, TicketCreate, TicketUpdate
+from ticket_app.services import (
+    comments,
+    mail_fetch,
+    mail_outbound,
+    mailboxes,
+    task_queue,
+    tickets,
+)
 from ticket_app.services.access import Actor
 from ticket_app.services.identity import users
 from ticket_app.settings import get_settings
@@ -217,3 +224,40 @@ def test_malformed_mail_never_stops_the_fetch(desk: int, db: Engine, dovecot: Do
     assert {"no id", "big file", "html"} <= titles
     assert "<script>" not in descriptions and "pwned" not in descriptions
     assert mail_fetch.fetch_mailbox(desk).fetched == 0
+
+
+def test_a_notification_e_mail_reaches_the_assignee_and_their_reply_is_held(
+    desk: int, db: Engine, dovecot: Dovecot, smtp: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://desk.example.com")
+    get_settings.cache_clear()
+    agent = _agent()
+    colleague = users.create_user(STRANGER, "agent", TEST_PASSWORD, name="Sam", actor=SYSTEM)
+    ticket = tickets.create_ticket(
+        TicketCreate(title="VPN drops", description="Every hour.", category="technical"),
+        actor=agent,
+    )
+    tickets.update_ticket(ticket.id, TicketUpdate(assignee_id=colleague.id), actor=agent)
+    [received] = dovecot.wait_for_messages(STRANGER, 1)
+    assert received["Subject"] == f"[Triage Desk #{ticket.id}] Assigned to you: VPN drops"
+    assert received["Auto-Submitted"] == "auto-generated"
+    assert received["From"] == f"Desk Support <{SUPPORT}>"
+    assert f"https://desk.example.com/tickets/{ticket.id}" in received.get_content()
+    with db.connect() as connection:
+        sent = connection.execute(
+            sa.select(MailMessage.delivery_status).where(
+                MailMessage.kind == MailKind.NOTIFICATION.value
+            )
+        ).scalar_one()
+    assert sent == DeliveryStatus.SENT
+
+    answer = _customer_mail(
+        f"Re: {received['Subject']}",
+        "Thanks, I will look at it.",
+        sender=STRANGER,
+        Message_ID="<sam-1@desk.test>",
+        In_Reply_To=received["Message-ID"],
+    )
+    dovecot.deliver(SUPPORT, answer)
+    assert mail_fetch.fetch_mailbox(desk).outcomes == {"quarantined": 1}
+    assert [c.body for c in comments.list_comments(ticket.id).items] == []

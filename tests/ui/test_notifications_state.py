@@ -11,11 +11,12 @@ from tests.support.auth import actor_of, add_ticket
 from tests.ui.test_mail_states import _tab
 from tests.ui.test_states import _drain, _session_cookie
 from ticket_app.enums import NotificationKind
-from ticket_app.schemas import NotificationRead, TicketUpdate
+from ticket_app.schemas import NotificationPreferenceRead, NotificationRead, TicketUpdate
+from ticket_app.services.notification_preferences import get_preferences
 from ticket_app.services.notifications import list_notifications
 from ticket_app.services.tickets import update_ticket
-from ticket_app.ui.logic.notifications import headline, notification_rows
-from ticket_app.ui.state.notifications import NotificationsState
+from ticket_app.ui.logic.notifications import headline, notification_rows, preference_rows
+from ticket_app.ui.state.notifications import NotificationPreferencesState, NotificationsState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -94,4 +95,50 @@ def test_opening_the_ticket_marks_its_notifications_read(db: Engine) -> None:
 def test_an_anonymous_tab_is_sent_to_sign_in(db: Engine) -> None:
     page = _tab(NotificationsState, "", "/notifications")
     assert asyncio.run(page.on_load()) is not None
+    assert page.rows == []
+
+
+def test_preference_rows_name_each_kind_and_its_choice() -> None:
+    rows = preference_rows(
+        [
+            NotificationPreferenceRead(kind=NotificationKind.ASSIGNED, email=True),
+            NotificationPreferenceRead(kind=NotificationKind.REPLIED, email=False),
+        ]
+    )
+    assert rows == [
+        {"kind": "assigned", "label": "A ticket is assigned to me", "email": "true"},
+        {
+            "kind": "replied",
+            "label": "Someone replies on a ticket I own or follow",
+            "email": "",
+        },
+    ]
+
+
+def test_the_page_loads_and_saves_the_e_mail_choices(db: Engine) -> None:
+    cookie = _session_cookie("viewer")
+    page = _tab(NotificationPreferencesState, cookie, "/notifications")
+    asyncio.run(page.load())
+    assert [(row["kind"], row["email"]) for row in page.rows] == [
+        ("assigned", "true"),
+        ("replied", ""),
+        ("sla_warning", ""),
+        ("sla_breached", ""),
+        ("mentioned", "true"),
+    ]
+    assert asyncio.run(page.set_email("replied", True)) is None
+    assert asyncio.run(page.set_email("gossip", True)) is None
+    assert {row["kind"]: row["email"] for row in page.rows}["replied"] == "true"
+    stored = get_preferences(actor=actor_of("viewer@example.com"))
+    assert [item.kind for item in stored if item.email] == [
+        NotificationKind.ASSIGNED,
+        NotificationKind.REPLIED,
+        NotificationKind.MENTIONED,
+    ]
+
+
+def test_an_anonymous_tab_cannot_read_or_change_e_mail_choices(db: Engine) -> None:
+    page = _tab(NotificationPreferencesState, "", "/notifications")
+    assert asyncio.run(page.load()) is not None
+    assert asyncio.run(page.set_email("replied", True)) is not None
     assert page.rows == []

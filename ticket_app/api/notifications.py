@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from ticket_app.api.auth import require
 from ticket_app.api.deps import ERROR_RESPONSES, PAGE_SIZE_MAX, CursorQuery, next_page_url
 from ticket_app.api.routing import paged_response, slash_routes
-from ticket_app.schemas import NotificationRead, NotificationsReadRequest, NotificationsReadResult
+from ticket_app.enums import NotificationKind
+from ticket_app.schemas import (
+    NotificationPreferenceChange,
+    NotificationPreferenceRead,
+    NotificationRead,
+    NotificationsReadRequest,
+    NotificationsReadResult,
+)
+from ticket_app.services import notification_preferences
 from ticket_app.services import notifications as notification_service
 from ticket_app.services.access import Action, Actor
 
@@ -20,6 +28,7 @@ router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 _route = slash_routes(router, ERROR_RESPONSES)
 
 Recipient = Annotated[Actor, Depends(require(Action.NOTIFICATIONS_READ))]
+Chooser = Annotated[Actor, Depends(require(Action.NOTIFICATIONS_PREFERENCES))]
 
 
 @_route(
@@ -73,3 +82,42 @@ def mark_read(payload: NotificationsReadRequest, actor: Recipient) -> Notificati
     unread.
     """
     return notification_service.mark_read(payload, actor=actor)
+
+
+@_route(
+    "GET",
+    "/preferences",
+    response_model=list[NotificationPreferenceRead],
+    summary="Which of your notifications are also e-mailed",
+)
+def get_preferences(actor: Recipient) -> list[NotificationPreferenceRead]:
+    """Every notification kind with `email`: whether you are also sent an e-mail about it.
+
+    Until you choose, `assigned` and `mentioned` are e-mailed and the others are not. Mail goes
+    out only while a mailbox is connected; the bell lists every notification either way.
+    """
+    return notification_preferences.get_preferences(actor=actor)
+
+
+@_route(
+    "PUT",
+    "/preferences",
+    response_model=list[NotificationPreferenceRead],
+    summary="Choose which of your notifications are also e-mailed",
+)
+def set_preferences(
+    actor: Chooser,
+    payload: Annotated[
+        list[NotificationPreferenceChange],
+        Body(
+            max_length=len(NotificationKind),
+            description="The kinds to set (a kind listed twice: its last value counts); kinds "
+            "left out keep their choice.",
+        ),
+    ],
+) -> list[NotificationPreferenceRead]:
+    """Set `email` for the kinds listed (all of them, or some); answers every kind's choice.
+
+    Each change is in the audit trail.
+    """
+    return notification_preferences.set_preferences(payload, actor=actor)

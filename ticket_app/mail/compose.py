@@ -58,7 +58,12 @@ class OutgoingAttachment:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """Everything one outgoing mail needs; `automatic` marks acknowledgements (RFC 3834)."""
+    """Everything one outgoing mail needs.
+
+    `automatic` marks mail no person wrote (RFC 3834), with `auto_submitted` its
+    `Auto-Submitted` value: `auto-replied` for an answer to a message (acknowledgements),
+    `auto-generated` for mail no message caused (notifications).
+    """
 
     from_name: str
     from_address: str
@@ -70,6 +75,7 @@ class Outgoing:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     automatic: bool = False
+    auto_submitted: str = AUTO_SUBMITTED_REPLY
     date: datetime | None = None
     attachments: list[OutgoingAttachment] = field(default_factory=list)
 
@@ -95,7 +101,7 @@ def build_message(outgoing: Outgoing) -> EmailMessage:
     if outgoing.references:
         message["References"] = " ".join(_one_line(ref) for ref in outgoing.references)
     if outgoing.automatic:
-        message["Auto-Submitted"] = AUTO_SUBMITTED_REPLY
+        message["Auto-Submitted"] = _one_line(outgoing.auto_submitted)
         message["X-Auto-Response-Suppress"] = "All"
     message.set_content(outgoing.body, subtype="plain", charset="utf-8")
     for attachment in outgoing.attachments:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from ticket_app.mail.parse import ParsedMail
 
 AUTO_SUBMITTED_REPLY = "auto-replied"
+AUTO_SUBMITTED_GENERATED = "auto-generated"
 _DAEMON_LOCAL_PARTS = {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply"}
 _SUPPRESS_VALUES = {"all", "autoreply", "oof"}
 

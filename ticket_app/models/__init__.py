@@ -83,7 +83,12 @@ from ticket_app.models.sla import (
     SlaPolicy,
 )
 
-from ticket_app.models.notifications import NOTIFICATION_CHECKS, Notification
+from ticket_app.models.notifications import (
+    NOTIFICATION_CHECKS,
+    NOTIFICATION_PREFERENCE_CHECKS,
+    Notification,
+    NotificationPreference,
+)
 from ticket_app.models.canned_responses import (
     CANNED_BODY_MAX_LENGTH,
     CANNED_RESPONSE_CHECKS,
@@ -119,6 +124,7 @@ __all__ = [
     "MESSAGE_ID_MAX_LENGTH",
     "NAME_MAX_LENGTH",
     "NOTIFICATION_CHECKS",
+    "NOTIFICATION_PREFERENCE_CHECKS",
     "NO_DUE_TIME",
     "PRIORITY_RANK_SQL",
     "QUARANTINE_CHECKS",
@@ -152,6 +158,7 @@ __all__ = [
     "Mailbox",
     "Notification",
     "NotificationKind",
+    "NotificationPreference",
     "Priority",
     "QuarantineStatus",
     "QuarantinedMail",

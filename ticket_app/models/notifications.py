@@ -52,3 +52,35 @@ class Notification(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
     read_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+NOTIFICATION_PREFERENCE_CHECKS: dict[str, str] = {
+    "ck_notification_preferences_kind": enum_check("kind", NotificationKind),
+}
+
+
+class NotificationPreference(SQLModel, table=True):
+    """Whether a staff member is also e-mailed about one kind of notification (migration 0020).
+
+    One row per (user, kind) they changed; a kind without a row has its default
+    (`services.notification_preferences.EMAIL_BY_DEFAULT`). Rows go with their user.
+    """
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        *(
+            sa.CheckConstraint(sql, name=name)
+            for name, sql in NOTIFICATION_PREFERENCE_CHECKS.items()
+        ),
+        sa.UniqueConstraint("user_id", "kind", name="uq_notification_preferences_user_id_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    kind: NotificationKind = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    email: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())

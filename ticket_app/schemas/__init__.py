@@ -91,6 +91,8 @@ from ticket_app.schemas.mail import (
 )
 from ticket_app.schemas.notifications import (
     NotificationPage,
+    NotificationPreferenceChange,
+    NotificationPreferenceRead,
     NotificationRead,
     NotificationsReadRequest,
     NotificationsReadResult,
@@ -180,6 +182,8 @@ __all__ = [
     "NameText",
     "NewToken",
     "NotificationPage",
+    "NotificationPreferenceChange",
+    "NotificationPreferenceRead",
     "NotificationRead",
     "NotificationsReadRequest",
     "NotificationsReadResult",

@@ -67,3 +67,19 @@ class NotificationsReadResult(BaseModel):
 
     marked: int
     unread: int
+
+
+class NotificationPreferenceRead(BaseModel):
+    """Whether the caller is also e-mailed about one kind of notification."""
+
+    kind: NotificationKind
+    email: bool
+
+
+class NotificationPreferenceChange(BaseModel):
+    """Whether to also e-mail the caller about notifications of `kind`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: NotificationKind
+    email: bool = Field(strict=True, description="`true`: also send an e-mail.")

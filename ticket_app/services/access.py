@@ -39,6 +39,7 @@ class Action(StrEnum):
     MAIL_INBOUND = "mail.inbound"
     SLA_MANAGE = "sla.manage"
     NOTIFICATIONS_READ = "notifications.read"
+    NOTIFICATIONS_PREFERENCES = "notifications.preferences"
     TICKETS_FOLLOW = "tickets.follow"
     CANNED_READ = "canned.read"
     CANNED_MANAGE_OWN = "canned.manage_own"
@@ -65,6 +66,7 @@ _VIEWER = frozenset(
         Action.TOKENS_MANAGE_OWN,
         Action.VIEWS_MANAGE_OWN,
         Action.NOTIFICATIONS_READ,
+        Action.NOTIFICATIONS_PREFERENCES,
         Action.TICKETS_FOLLOW,
         Action.CANNED_READ,
     }
@@ -100,6 +102,9 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.AUDIT_READ: Scope.TICKETS_READ,
     # A token reads (and marks read) its owner's notifications, as scripts that triage do.
     Action.NOTIFICATIONS_READ: Scope.TICKETS_READ,
+    # Choosing which of one's own notifications are also e-mailed changes no ticket, as saving
+    # one's own list filters does: a read token may do it.
+    Action.NOTIFICATIONS_PREFERENCES: Scope.TICKETS_READ,
     Action.TICKETS_EXPORT: Scope.TICKETS_READ,
     Action.TICKETS_CREATE: Scope.TICKETS_WRITE,
     Action.TICKETS_EDIT: Scope.TICKETS_WRITE,

@@ -14,6 +14,9 @@ Threading, in this order (docs in README "E-mail"):
 A reply to a resolved or closed ticket reopens it, and so does the customer's own reply (not an
 auto-reply) to a pending one; one to a ticket closed more than MAIL_REOPEN_MAX_DAYS ago starts a
 new ticket, linked to the old one by internal notes.
+
+A reply to one of our notification e-mails (its In-Reply-To or References names one) is a staff
+member answering the machine, not a customer: it goes to the quarantine, never onto a ticket.
 """
 
 from __future__ import annotations
@@ -129,6 +132,20 @@ def _is_participant(session: Session, ticket: Ticket, address: str) -> bool:
     )
 
 
+def answers_notification(session: Session, mail: ParsedMail) -> bool:
+    """Whether `mail` answers one of our notification e-mails (by In-Reply-To or References)."""
+    ids = mail.thread_ids
+    if not ids:
+        return False
+    found = session.execute(
+        sa.select(MailMessage.id)
+        .where(MailMessage.message_id.in_(ids))
+        .where(MailMessage.kind == MailKind.NOTIFICATION.value)
+        .limit(1)
+    ).scalar()
+    return found is not None
+
+
 def thread_ticket(session: Session, mail: ParsedMail) -> int | None:
     """The ticket `mail` continues, by the threading rules in the module docstring, or None."""
     ids = mail.thread_ids
@@ -171,7 +188,7 @@ def _message_row(
     *,
     kind: MailKind,
     mailbox_id: int | None,
-    ticket_id: int,
+    ticket_id: int | None,
     comment_id: int | None,
     raw: file_store.StoredFile,
 ) -> MailMessage:
@@ -424,6 +441,22 @@ def _bounce(
             if bounce.original_message_id
             else None
         )
+        if original is not None and original.kind == MailKind.NOTIFICATION:
+            reason = " ".join(
+                part for part in (bounce.status, bounce.recipient, bounce.diagnostic) if part
+            )[:2000]
+            mail_outbound.mark_bounced(session, original, reason, actor=MAIL_ACTOR)
+            session.add(
+                _message_row(
+                    mail,
+                    kind=MailKind.BOUNCE,
+                    mailbox_id=mailbox_id,
+                    ticket_id=None,
+                    comment_id=None,
+                    raw=stored,
+                )
+            )
+            return InboundMailResult(outcome="bounce", detail=reason)
         if original is None or original.ticket_id is None:
             original = None
         else:
@@ -496,7 +529,8 @@ def ingest(
             and _over_sender_limit(session, sender)
         )
         ticket_id = thread_ticket(session, mail) if sender is not None else None
-    refusal = _refusal(mail, own, flooded)
+        to_notification = mail.bounce is None and answers_notification(session, mail)
+    refusal = _refusal(mail, own, flooded, to_notification)
     if refusal is not None:
         return quarantine(raw, refusal, mailbox_id=mailbox_id, mail=mail)
     stored = file_store.store("mail", raw, ".eml")
@@ -540,12 +574,14 @@ def _duplicate(known: MailMessage) -> InboundMailResult:
     )
 
 
-def _refusal(mail: ParsedMail, own: list[str], flooded: bool) -> str | None:
+def _refusal(mail: ParsedMail, own: list[str], flooded: bool, to_notification: bool) -> str | None:
     """Why `mail` goes to the quarantine instead of a ticket, or None."""
     if is_from_own_address(mail, own):
         return "Sent from one of the help desk's own addresses (a mail loop)."
     if mail.bounce is not None:
         return None
+    if to_notification:
+        return "A reply to a notification e-mail sent to staff (not a customer's message)."
     if mail.requester_address is None:
         return "The message has no usable sender address."
     if flooded:

@@ -1,4 +1,4 @@
-"""Mail the help desk sends: agents' public replies and acknowledgements of new tickets.
+"""Mail the help desk sends: agents' public replies, acknowledgements, staff notifications.
 
 Sending never happens inside the agent's save. The reply is stored with its mail in the same
 transaction (`queue_reply`: the message is built then, its `.eml` stored, its state `queued`),
@@ -12,12 +12,16 @@ queue's server was down at save time, or a worker died mid-send).
 Threading follows RFC 5322 3.6.4 (see `ticket_app.mail.compose`): the reply answers the
 customer's last message; the subject is `Re: <their subject> [#id]`. Acknowledgements are
 marked `Auto-Submitted: auto-replied` (RFC 3834) and sent once per new ticket, only when the
-mailbox asks for them and the customer's mail was not itself automatic.
+mailbox asks for them and the customer's mail was not itself automatic. Staff members who
+asked for it get the e-mail copy of a notification (`queue_notifications`), marked
+`Auto-Submitted: auto-generated` and outside every ticket's thread.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -25,8 +29,17 @@ from huey import crontab
 from huey.exceptions import RetryTask
 from sqlmodel import Session, select
 
-from ticket_app.enums import ActorKind, DeliveryStatus, EventKind, MailDirection, MailKind
+from ticket_app.enums import (
+    ActorKind,
+    DeliveryStatus,
+    EventKind,
+    MailDirection,
+    MailKind,
+    NotificationKind,
+)
 from ticket_app.mail.compose import Outgoing, build_message, new_message_id, thread_references
+from ticket_app.mail.loops import AUTO_SUBMITTED_GENERATED
+from ticket_app.mail.notices import notice_body, notice_subject
 from ticket_app.mail.subjects import reply_subject
 from ticket_app.mail.transport import MailTransportError, send
 from ticket_app.models import Mailbox, MailMessage, Ticket, TicketComment, utc_now
@@ -139,6 +152,21 @@ def _queue(
         automatic=kind is MailKind.ACKNOWLEDGEMENT,
         date=utc_now(),
     )
+    return _store(
+        session, outgoing, mailbox, kind=kind, ticket_id=int(ticket.id), comment_id=comment_id
+    )
+
+
+def _store(
+    session: Session,
+    outgoing: Outgoing,
+    mailbox: Mailbox,
+    *,
+    kind: MailKind,
+    ticket_id: int | None,
+    comment_id: int | None,
+) -> MailMessage:
+    """Build `outgoing`, keep its `.eml` and add its `queued` row to the caller's transaction."""
     raw = build_message(outgoing).as_bytes()
     stored = file_store.store("mail", raw, ".eml")
     row = MailMessage(
@@ -146,7 +174,7 @@ def _queue(
         direction=MailDirection.OUTBOUND,
         kind=kind,
         mailbox_id=mailbox.id,
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         comment_id=comment_id,
         from_address=mailbox.address,
         from_name=mailbox.from_name[:100],
@@ -209,6 +237,78 @@ def queue_acknowledgement(session: Session, ticket_id: int, mailbox_id: int) -> 
     )
     row = _queue(session, ticket, mailbox, body, kind=MailKind.ACKNOWLEDGEMENT, comment_id=None)
     return int(row.id)
+
+
+@dataclass(frozen=True)
+class NoticeRecipient:
+    """A staff member to e-mail a notification to: their name and address."""
+
+    name: str
+    address: str
+
+
+def queue_notifications(
+    session: Session,
+    ticket: Ticket,
+    kind: NotificationKind,
+    recipients: Sequence[NoticeRecipient],
+    *,
+    actor_label: str,
+    detail: str,
+) -> list[int]:
+    """Queue the e-mail copy of a notification to each recipient, in the caller's transaction.
+
+    Sent from the mailbox a reply on the ticket would go from (`_sending_mailbox`); nothing is
+    queued when no mailbox is active. Each mail is `Auto-Submitted: auto-generated` (RFC 3834),
+    answers nothing (no In-Reply-To, no References) and belongs to no ticket (`ticket_id` None:
+    it is not part of the customer conversation, and a reply to it is held in the quarantine
+    by `mail_inbound`, never added to the ticket). A recipient whose address cannot be written
+    as an addr-spec is skipped (logged). Returns the queued rows' ids: hand each to
+    `enqueue_delivery` once the transaction has committed.
+    """
+    if not recipients:
+        return []
+    mailbox = _sending_mailbox(session, int(ticket.id))
+    if mailbox is None:
+        return []
+    domain = mailbox.address.rsplit("@", 1)[-1]
+    subject = notice_subject(kind, int(ticket.id), ticket.title)
+    body = notice_body(
+        kind,
+        ticket_id=int(ticket.id),
+        title=ticket.title,
+        actor=actor_label,
+        detail=detail,
+        base_url=get_settings().public_base_url,
+    )
+    queued = []
+    for recipient in recipients:
+        outgoing = Outgoing(
+            from_name=mailbox.from_name,
+            from_address=mailbox.address,
+            to_name=recipient.name,
+            to_address=recipient.address,
+            subject=subject,
+            body=body,
+            message_id=new_message_id(domain),
+            automatic=True,
+            auto_submitted=AUTO_SUBMITTED_GENERATED,
+            date=utc_now(),
+        )
+        try:
+            row = _store(
+                session,
+                outgoing,
+                mailbox,
+                kind=MailKind.NOTIFICATION,
+                ticket_id=None,
+                comment_id=None,
+            )
+        except ValueError:
+            logger.warning("notification mail to user address %r not queued", recipient.address)
+            continue
+        queued.append(int(row.id))
+    return queued
 
 
 def enqueue_delivery(mail_message_id: int, *, delay: float | None = None) -> None:

@@ -10,6 +10,10 @@ Who is told:
   (every active agent and admin), since unowned work is everyone's.
 Nobody is told about what they did themselves. Notifications are written in the transaction of
 the change that causes them, so they exist exactly when the change does.
+
+Whoever chose to (`services.notification_preferences`) also gets an e-mail, queued on the
+outbound mail queue in that same transaction (`mail_outbound.queue_notifications`: only when a
+mailbox is active; otherwise the bell alone) and handed to the task queue once it commits.
 """
 
 from __future__ import annotations
@@ -28,11 +32,14 @@ from ticket_app.schemas import (
     NotificationsReadRequest,
     NotificationsReadResult,
 )
+from ticket_app.services import mail_outbound
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.database import service_session
 from ticket_app.services.id_cursors import decode_id_cursor, encode_id_cursor
+from ticket_app.services.notification_preferences import email_recipients
 
 _CURSOR_PREFIX = "notification:"
+_PENDING_MAIL = "notification_mail"
 TEAM_ROLES = (Role.AGENT.value, Role.ADMIN.value)
 """Who "the team" is for an unowned ticket: everyone who can work tickets."""
 
@@ -60,6 +67,7 @@ def notify(
     """Add one notification per distinct recipient (None and `cause_user_id` skipped).
 
     `actor_label` names who caused it; `detail` is cut to DETAIL_MAX_LENGTH characters.
+    Recipients who want this kind e-mailed get it queued too (see the module docstring).
     Returns how many were added; they commit with the caller's transaction.
     """
     now = utc_now()
@@ -78,7 +86,44 @@ def notify(
                 created_at=now,
             )
         )
+    _email(session, users, kind, ticket_id, actor_label=actor_label[:254], detail=text)
     return len(users)
+
+
+def _email(
+    session: Session,
+    users: set[int],
+    kind: NotificationKind,
+    ticket_id: int,
+    *,
+    actor_label: str,
+    detail: str,
+) -> None:
+    """Queue the e-mail copies for those of `users` who want them; deliver after the commit."""
+    recipients = email_recipients(session, users, kind)
+    ticket = session.get(Ticket, ticket_id) if recipients else None
+    if ticket is None:
+        return
+    queued = mail_outbound.queue_notifications(
+        session, ticket, kind, recipients, actor_label=actor_label, detail=detail
+    )
+    if not queued:
+        return
+    if not sa.event.contains(session, "after_commit", _deliver_pending):
+        sa.event.listen(session, "after_commit", _deliver_pending)
+        sa.event.listen(session, "after_rollback", _drop_pending)
+    session.info.setdefault(_PENDING_MAIL, []).extend(queued)
+
+
+def _deliver_pending(session: Session) -> None:
+    """After the commit: hand each queued notification mail to the task queue."""
+    for mail_message_id in session.info.pop(_PENDING_MAIL, []):
+        mail_outbound.enqueue_delivery(mail_message_id)
+
+
+def _drop_pending(session: Session) -> None:
+    """After a rollback the queued rows are gone: forget them."""
+    session.info.pop(_PENDING_MAIL, None)
 
 
 def notify_owner_or_team(

@@ -11,7 +11,11 @@ from ticket_app.ui.components.dashboard import dashboard
 from ticket_app.ui.components.form import ticket_form
 from ticket_app.ui.components.mailboxes import mailbox_form, mailboxes_table
 from ticket_app.ui.components.nav import side_nav
-from ticket_app.ui.components.notifications import notification_bell, notifications_list
+from ticket_app.ui.components.notifications import (
+    notification_bell,
+    notification_email_choices,
+    notifications_list,
+)
 from ticket_app.ui.components.quarantine import quarantine_table
 from ticket_app.ui.components.requesters import requester_page_content
 from ticket_app.ui.components.ticket_page import ticket_page_content
@@ -154,7 +158,7 @@ def quarantine_page() -> rx.Component:
 
 def notifications_page() -> rx.Component:
     """What the signed-in person was told, newest first, at /notifications."""
-    return page_frame(notifications_list())
+    return page_frame(rx.vstack(notifications_list(), notification_email_choices(), spacing="4"))
 
 
 def canned_responses_page() -> rx.Component:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.ui.components.common import error_alert
-from ticket_app.ui.state.notifications import NotificationsState
+from ticket_app.ui.state.notifications import NotificationPreferencesState, NotificationsState
 
 NOTIFICATIONS_HEADING_ID = "notifications-heading"
+EMAIL_HEADING_ID = "notification-email-heading"
 
 
 def notification_bell() -> rx.Component:
@@ -118,4 +119,60 @@ def notifications_list() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _preference(row: rx.Var[dict[str, str]]) -> rx.Component:
+    return rx.el.li(
+        rx.hstack(
+            rx.text(row["label"], size="2"),
+            rx.spacer(),
+            rx.el.label(
+                rx.checkbox(
+                    checked=row["email"] == "true",
+                    on_change=lambda email: NotificationPreferencesState.set_email(
+                        row["kind"], email
+                    ),
+                    aria_label="Also e-mail me: " + row["label"],
+                    data_testid="email-" + row["kind"],
+                ),
+                rx.text("Also e-mail me", size="2"),
+                style={"display": "inline-flex", "alignItems": "center", "gap": "0.5rem"},
+            ),
+            width="100%",
+            align="center",
+            wrap="wrap",
+        ),
+        style={"padding": "0.5rem 0", "borderBottom": "1px solid var(--gray-a5)"},
+    )
+
+
+def notification_email_choices() -> rx.Component:
+    """Per kind of notification, an "Also e-mail me" checkbox (the signed-in person's own)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("E-mail", size="4", as_="h2", id=EMAIL_HEADING_ID),
+            rx.text(
+                "Every notification is listed here. Choose which are also sent to your e-mail "
+                "address; mail goes out only while the team has a mailbox connected.",
+                size="2",
+            ),
+            error_alert(
+                rx.cond(
+                    NotificationPreferencesState.unavailable,
+                    "Your e-mail choices could not be loaded. Reload the page to try again.",
+                    "",
+                ),
+                width="100%",
+            ),
+            rx.el.ul(
+                rx.foreach(NotificationPreferencesState.rows, _preference),
+                aria_labelledby=EMAIL_HEADING_ID,
+                style={"listStyle": "none", "padding": "0", "margin": "0", "width": "100%"},
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="notification-email-choices",
     )

@@ -1,4 +1,7 @@
-"""Notifications as the console lists them: what happened, on which ticket, by whom, when."""
+"""Notifications as the console lists them, and the choices of which are also e-mailed.
+
+A notification: what happened, on which ticket, by whom, when.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from ticket_app.enums import NotificationKind
-from ticket_app.schemas import NotificationRead
+from ticket_app.schemas import NotificationPreferenceRead, NotificationRead
 from ticket_app.ui.logic.tickets import relative_time
 
 PAGE_SIZE = 50
@@ -49,6 +52,31 @@ def notification_rows(
             "when": relative_time(item.created_at.astimezone(UTC), now),
             "when_exact": item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "unread": "" if item.read_at else "true",
+        }
+        for item in items
+    ]
+
+
+PREFERENCE_LABELS = {
+    NotificationKind.ASSIGNED: "A ticket is assigned to me",
+    NotificationKind.REPLIED: "Someone replies on a ticket I own or follow",
+    NotificationKind.MENTIONED: "A colleague mentions me in a note",
+    NotificationKind.SLA_WARNING: "A service-level target is close",
+    NotificationKind.SLA_BREACHED: "A service-level target is broken",
+}
+"""What each kind of notification is, as the e-mail choices name it."""
+
+
+def preference_rows(items: Sequence[NotificationPreferenceRead]) -> list[dict[str, str]]:
+    """The e-mail choices as the page renders them, in the order given.
+
+    Each row: `kind` (its value), `label` (what it is about) and `email` ("true" or "").
+    """
+    return [
+        {
+            "kind": item.kind.value,
+            "label": PREFERENCE_LABELS[item.kind],
+            "email": "true" if item.email else "",
         }
         for item in items
     ]

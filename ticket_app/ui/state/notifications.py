@@ -3,7 +3,8 @@
 `NotificationsState.watch` runs while a console page is open: every POLL_SECONDS it reads the
 unread count (one indexed count), so an assignment or a service-level warning raised by
 someone else, or by the background check, shows within that time. The page lists the newest
-notifications with links to their tickets; opening one marks it read.
+notifications with links to their tickets; opening one marks it read. Beside the list,
+`NotificationPreferencesState` keeps the person's choice of which kinds are also e-mailed.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ import logging
 
 import reflex as rx
 
-from ticket_app.schemas import NotificationsReadRequest, is_id_text
+from ticket_app.enums import NotificationKind
+from ticket_app.schemas import NotificationPreferenceChange, NotificationsReadRequest, is_id_text
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import ServiceError
+from ticket_app.services.notification_preferences import get_preferences, set_preferences
 from ticket_app.services.notifications import (
     list_notifications,
     mark_read,
     mark_ticket_read,
     unread_count,
 )
-from ticket_app.ui.logic.notifications import PAGE_SIZE, notification_rows
+from ticket_app.services.rate_limits import WRITES
+from ticket_app.ui.logic.notifications import PAGE_SIZE, notification_rows, preference_rows
 from ticket_app.ui.safe_events import redirect, toast_error
 from ticket_app.ui.state.session import actor_of, authorize
 
@@ -154,3 +158,42 @@ class NotificationsState(rx.State):
             return False
         self.unread = result.unread
         return True
+
+
+class NotificationPreferencesState(rx.State):
+    """The /notifications page's "Also e-mail me" choices, one per kind of notification."""
+
+    rows: list[dict[str, str]] = rx.field(default_factory=list)
+    unavailable: bool = False
+
+    @rx.event
+    async def load(self):
+        """Read the signed-in person's choices (the /notifications page's second on_load)."""
+        actor, refusal = await authorize(self, Action.NOTIFICATIONS_READ)
+        if actor is None:
+            return refusal
+        try:
+            items = await asyncio.to_thread(get_preferences, actor=actor)
+        except ServiceError as exc:
+            logger.warning("notification preferences not loaded: %s", exc)
+            self.unavailable = True
+            return None
+        self.rows, self.unavailable = preference_rows(items), False
+        return None
+
+    @rx.event
+    async def set_email(self, kind: str, email: bool):
+        """Turn the e-mail copy of one kind of notification on or off."""
+        actor, refusal = await authorize(self, Action.NOTIFICATIONS_PREFERENCES, counts_as=WRITES)
+        if actor is None:
+            return refusal
+        if kind not in {member.value for member in NotificationKind}:
+            return None
+        change = NotificationPreferenceChange(kind=NotificationKind(kind), email=bool(email))
+        try:
+            items = await asyncio.to_thread(set_preferences, [change], actor=actor)
+        except ServiceError as exc:
+            logger.warning("notification preference not saved: %s", exc)
+            return toast_error("Your e-mail choice could not be saved. Try again.")
+        self.rows = preference_rows(items)
+        return None
