@@ -15,11 +15,15 @@ REQUESTS = [
     "deep page (90%)",
     "rare search (err01234)",
     "common search (password)",
+    'phrase search ("refund invoice")',
+    "no-hit search (zqxvjk)",
+    "best match (password err*)",
     "stats",
     "stats priority+status",
     "ticket by id",
     "create (classified)",
     "PATCH status",
+    "comment",
 ]
 
 
