@@ -59,7 +59,18 @@ from ticket_app.schemas.fields import (
     is_id_text,
     storable_text,
 )
-from ticket_app.schemas.identity import MeRead, NewToken, TokenRead, UserRead
+from ticket_app.schemas.identity import (
+    InvitationCreate,
+    MeRead,
+    NewToken,
+    PasswordChange,
+    PasswordLinkCreate,
+    PasswordLinkRead,
+    SessionRead,
+    SessionsSignedOut,
+    TokenRead,
+    UserRead,
+)
 from ticket_app.schemas.list_query import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
@@ -160,6 +171,7 @@ __all__ = [
     "ExternalId",
     "FollowerRead",
     "InboundMailResult",
+    "InvitationCreate",
     "ListFilter",
     "MailboxCreate",
     "MailboxRead",
@@ -173,6 +185,9 @@ __all__ = [
     "NotificationRead",
     "NotificationsReadRequest",
     "NotificationsReadResult",
+    "PasswordChange",
+    "PasswordLinkCreate",
+    "PasswordLinkRead",
     "Priority",
     "QuarantineRead",
     "RequesterEmail",
@@ -184,6 +199,8 @@ __all__ = [
     "SavedViewRead",
     "SearchFilterText",
     "SearchText",
+    "SessionRead",
+    "SessionsSignedOut",
     "SimilarTicket",
     "SinceTime",
     "SlaCalendarRead",
