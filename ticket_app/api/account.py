@@ -15,10 +15,9 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.auth import cookie_scheme, require
-from ticket_app.api.deps import ERROR_RESPONSES
+from ticket_app.api.deps import ERROR_RESPONSES, request_client
 from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
-from ticket_app.api.session import request_client
 from ticket_app.models import MAX_ROW_ID
 from ticket_app.schemas import (
     InvitationCreate,

@@ -25,12 +25,12 @@ from ticket_app.api.auth import (
     signed_in,
     unauthenticated,
 )
+from ticket_app.api.deps import request_client
 from ticket_app.api.errors import documented_errors, error_response
 from ticket_app.console_routes import safe_return_path
 from ticket_app.models import PasswordLinkPurpose
 from ticket_app.schemas import MeRead, UserRead
 from ticket_app.services.access import Actor
-from ticket_app.services.client_address import FORWARDED_FOR, client_address, forwarded_for_value
 from ticket_app.services.errors import (
     InvalidCredentialsError,
     InvalidInputError,
@@ -111,12 +111,6 @@ def _set_session_cookie(request: Request, response: Response, signed_in: SignedI
         secure=secure,
         path="/",
     )
-
-
-def request_client(request: Request) -> str | None:
-    """The client's address: the peer's, or through a trusted proxy the one it forwarded."""
-    peer = request.client.host if request.client else None
-    return client_address(peer, forwarded_for_value(request.headers.getlist(FORWARDED_FOR)))
 
 
 def _redirect(path: str, **params: str) -> RedirectResponse:
