@@ -164,6 +164,7 @@ def test_a_reset_link_sets_a_new_password_and_signs_out_every_session(
     browsers = [clients(), clients()]
     for browser in browsers:
         sign_in(browser, agent.email)
+    robot = clients(headers=bearer(add_token(agent.email)))
     issued = links.issue_link(agent.id, "reset", actor=actor_of(ADMIN_EMAIL))
     assert urlsplit(issued.url).path.startswith("/reset/")
     assert 23.9 < (issued.expires_at - utc_now()).total_seconds() / 3600 <= 24
@@ -178,6 +179,8 @@ def test_a_reset_link_sets_a_new_password_and_signs_out_every_session(
     assert response.json()["email"] == agent.email
     assert fresh.get("/api/me/").status_code == 200
     assert all(browser.get("/api/me/").status_code == 401 for browser in browsers)
+    # As an admin's reset does: a token made with the old password stops too.
+    assert robot.get("/api/me/").status_code == 401
     sign_in(clients(), agent.email, NEW_PASSWORD)
     assert (
         clients()
@@ -191,6 +194,11 @@ def test_a_reset_link_sets_a_new_password_and_signs_out_every_session(
         ("password", agent.email),
         ("sessions", agent.email),
     ]
+    with db.connect() as connection:
+        revoked = connection.execute(
+            sa.text("SELECT actor_label FROM ticket_events WHERE kind = 'token_revoked'")
+        ).scalars()
+        assert list(revoked) == [agent.email]
     assert "2 signed out" in events[-1][2]
 
 

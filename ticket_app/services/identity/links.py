@@ -4,9 +4,10 @@ An admin invites someone (the account is made at once, with a password nobody kn
 for a reset link for an existing account; either way the link carries a 256-bit random token
 (`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored. The link is shown once, to
 the admin who passes it on, and built from `PUBLIC_BASE_URL` (never from the request's `Host`).
-Using it sets the person's password (the usual policy), ends every session they had and signs
-them in; it works once, and not after `INVITATION_LINK_HOURS` / `RESET_LINK_HOURS`. A newer link
-for the same person ends the older ones. Neither the token nor the password is ever written to
+Using it sets the person's password (the usual policy), ends every session they had (a reset
+also revokes their API tokens, as an admin's reset does) and signs them in; it works once, and
+not after `INVITATION_LINK_HOURS` / `RESET_LINK_HOURS`. A newer link for the same person ends
+the older ones. Neither the token nor the password is ever written to
 the audit trail or to a log.
 """
 
@@ -31,6 +32,7 @@ from ticket_app.services.identity.users import (
     insert_user,
     new_account,
     revoke_sessions,
+    revoke_user_tokens,
     user_actor,
 )
 from ticket_app.services.passwords import MAX_PASSWORD_LENGTH, check_password
@@ -198,8 +200,9 @@ def link_info(token: str) -> LinkInfo:
 def use_link(token: str, password: str, *, user_agent: str | None = None) -> SignedIn:
     """Set the password of the link's account, end all its sessions, and sign it in.
 
-    The link is spent in the same transaction, by a conditional update, so of two uses at once
-    only one succeeds. Raises LinkUnusableError (unknown, used, expired) and
+    A reset link also revokes the account's API tokens (one audit event each). The link is
+    spent in the same transaction, by a conditional update, so of two uses at once only one
+    succeeds. Raises LinkUnusableError (unknown, used, expired) and
     InvalidInputError('password') when the password fails the policy (the link stays usable).
     """
     with service_session() as session:
@@ -233,6 +236,8 @@ def use_link(token: str, password: str, *, user_agent: str | None = None) -> Sig
                 field="password",
                 new=f"{email}: reset by link",
             )
+            # As an admin's reset does: whoever knew the old password may have made a token.
+            revoke_user_tokens(session, user, actor)
         if ended:
             record_event(
                 session,

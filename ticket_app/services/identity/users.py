@@ -246,7 +246,7 @@ def set_active(email: str, active: bool, *, actor: Actor) -> UserRead:
         return UserRead.model_validate(user)
 
 
-def _revoke_tokens(session: Session, user: StaffUser, actor: Actor) -> int:
+def revoke_user_tokens(session: Session, user: StaffUser, actor: Actor) -> int:
     """Revoke every live API token of `user`, one audit event each; returns how many."""
     tokens = session.exec(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -293,6 +293,6 @@ def reset_password(
         revoke_sessions(session, user.id)
         record_event(session, actor, EventKind.USER_CHANGED, field="password", new=user.email)
         if revoke_tokens:
-            _revoke_tokens(session, user, actor)
+            revoke_user_tokens(session, user, actor)
         session.flush()
         return UserRead.model_validate(user)
