@@ -6,6 +6,7 @@ import reflex as rx
 
 from ticket_app.enums import Role
 from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
+from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.session import SessionState
 
@@ -54,7 +55,7 @@ def issued_link_callout() -> rx.Component:
                         size="1",
                         on_click=[
                             rx.set_clipboard(StaffState.issued_link),
-                            rx.toast.success("Link copied."),
+                            toast_success("Link copied."),
                         ],
                     ),
                     rx.button("Done", size="1", variant="soft", on_click=StaffState.dismiss_link),
