@@ -23,6 +23,7 @@ from tests.support.auth import (
     actor_of,
     add_token,
     add_user,
+    age_session,
     bearer,
     set_columns,
     sign_in,
@@ -337,10 +338,12 @@ def test_the_session_list_marks_this_one_and_signs_out_the_others(
     third = clients()
     for browser in (here, there, third):
         sign_in(browser, viewer.email)
+    idle_token = sign_in(clients(), viewer.email)
+    age_session(db, idle_token, last_seen_at=utc_now())
     listed = here.get("/api/account/sessions/")
     assert listed.status_code == 200
     rows = listed.json()
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert [row["user_agent"] for row in rows if row["current"]] == ["Here/1.0"]
     assert set(rows[0]) == {
         "id",
@@ -365,8 +368,12 @@ def test_the_session_list_marks_this_one_and_signs_out_the_others(
     assert here.delete(f"/api/account/sessions/{theirs}/").status_code == 404
     assert stranger.get("/api/me/").status_code == 200
 
+    # A session idle for longer than SESSION_IDLE_MINUTES is not listed (it cannot be used).
+    age_session(db, idle_token, last_seen_at=utc_now() - timedelta(hours=2))
+    assert len(here.get("/api/account/sessions/").json()) == 2
     ended = here.post("/api/account/sessions/sign-out-others/")
-    assert ended.json() == {"signed_out_sessions": 1}
+    # The idle one is revoked too (a longer idle time set later must not revive it).
+    assert ended.json() == {"signed_out_sessions": 2}
     assert third.get("/api/me/").status_code == 401
     assert [row["current"] for row in here.get("/api/account/sessions/").json()] == [True]
 

@@ -7,6 +7,8 @@ one that asked. Sessions are listed without their tokens; the caller's own is ma
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from ticket_app.models import EventKind, StaffSession, StaffUser, utc_now
@@ -20,10 +22,16 @@ from ticket_app.services.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from ticket_app.services.identity.credentials import hash_password, token_digest, verify_password
+from ticket_app.services.identity.credentials import (
+    TOUCH_INTERVAL,
+    hash_password,
+    token_digest,
+    verify_password,
+)
 from ticket_app.services.identity.users import revoke_sessions
 from ticket_app.services.login_limits import login_attempt
 from ticket_app.services.passwords import MAX_PASSWORD_LENGTH, check_password
+from ticket_app.settings import get_settings
 
 WRONG_CURRENT = "is not your current password"
 
@@ -110,12 +118,14 @@ def change_password(
 
 
 def list_sessions(actor: Actor, *, session_token: str | None = None) -> list[SessionRead]:
-    """The actor's live sessions (not signed out, not expired), most recently used first.
+    """The actor's live sessions (not signed out, expired or idle), most recently used first.
 
     The one of `session_token` is marked `current`. Raises PermissionDeniedError for tokens
     and anonymous callers.
     """
     now = utc_now()
+    # As `resolve_session` judges idleness: last use recorded at most TOUCH_INTERVAL late.
+    idle_since = now - TOUCH_INTERVAL - timedelta(minutes=get_settings().session_idle_minutes)
     with service_session() as session:
         user = _own_user(session, actor)
         current = _session_id(session, user.id, session_token)
@@ -125,6 +135,7 @@ def list_sessions(actor: Actor, *, session_token: str | None = None) -> list[Ses
                 StaffSession.user_id == user.id,
                 StaffSession.revoked_at.is_(None),
                 StaffSession.expires_at > now,
+                StaffSession.last_seen_at > idle_since,
             )
             .order_by(StaffSession.last_seen_at.desc(), StaffSession.id.desc())
         ).all()
