@@ -42,6 +42,7 @@ TABLES = (
     "tickets",
     "requesters",
     "mailboxes",
+    "password_links",
     "api_tokens",
     "staff_sessions",
     "staff_users",

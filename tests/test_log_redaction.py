@@ -56,6 +56,15 @@ def test_an_event_logged_whole_by_reflex_has_no_cookie(log_text: io.StringIO) ->
     assert "gone_handler" in log_text.getvalue() and "pytest" in log_text.getvalue()
 
 
+def test_password_link_tokens_in_paths_are_redacted(log_text: io.StringIO) -> None:
+    link = "Kq3_-vX0aZ9bYc8dWe7fVg6hUi5jTk4lSm3nRo2pQr1"
+    event = {"router_data": {"pathname": f"/invite/{link}", "asPath": f"/reset/{link}?error=x"}}
+    logging.getLogger("uvicorn.access").info("GET /invite/%s HTTP/1.1 200 %s", link, event)
+    text = log_text.getvalue()
+    assert link not in text
+    assert "/invite/[redacted]" in text and "/reset/[redacted]?error=x" in text
+
+
 @pytest.mark.parametrize(
     "render",
     [

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 HOME = "/"
 
 # Every page `ticket_app.ticket_app` registers that a signed-in person may be sent back to
-# (sign-in and setup themselves are left out: returning to them would loop).
+# (sign-in and setup themselves are left out: returning to them would loop; so are the one-time
+# password link pages, whose address holds a secret).
 RETURN_PATHS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern)
     for pattern in (
@@ -23,6 +24,7 @@ RETURN_PATHS: tuple[re.Pattern[str], ...] = tuple(
         r"/tickets/[1-9][0-9]{0,17}",
         r"/dashboard",
         r"/staff",
+        r"/account",
         r"/tokens",
         r"/mailboxes",
         r"/quarantine",

@@ -52,6 +52,13 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class PasswordLinkPurpose(StrEnum):
+    """What a one-time password link is for: a new account's first password, or a reset."""
+
+    INVITE = "invite"
+    RESET = "reset"
+
+
 class ActorKind(StrEnum):
     """Who made a change: a signed-in user, an API token, or a process acting on its own."""
 

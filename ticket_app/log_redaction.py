@@ -30,6 +30,8 @@ _CREDENTIALS = (
     (re.compile(r"\btriage_session=[^;,\s'\"]+"), f"triage_session={REDACTED}"),
     (re.compile(r"\btdk_[A-Za-z0-9_\-]+"), f"tdk_{REDACTED}"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]+=*"), f"Bearer {REDACTED}"),
+    # One-time password links: the page paths (and the router data Reflex logs) hold the token.
+    (re.compile(r"/(invite|reset)/[A-Za-z0-9_\-]+"), rf"/\1/{REDACTED}"),
 )
 
 _installed = False
@@ -40,7 +42,8 @@ def redact(text: str) -> str:
 
     Replaces the value of any `cookie`, `set-cookie`, `authorization` or `x-api-key` field (as
     HTTP header text, a Python dict repr or JSON), and, anywhere, session cookies
-    (`triage_session=...`), API tokens (`tdk_...`) and `Bearer ...` credentials.
+    (`triage_session=...`), API tokens (`tdk_...`), `Bearer ...` credentials and the tokens
+    of one-time password links (`/invite/...`, `/reset/...`).
     """
     text = _HEADER_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED!r}", text)
     for pattern, replacement in _CREDENTIALS:

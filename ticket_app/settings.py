@@ -197,6 +197,12 @@ class Settings(BaseSettings):
     session_idle_minutes: float = Field(
         default=60.0, gt=0, description="A console session ends after this long without use."
     )
+    invitation_link_hours: float = Field(
+        default=72.0, gt=0, description="An invitation link works this long after it is made."
+    )
+    reset_link_hours: float = Field(
+        default=24.0, gt=0, description="A password reset link works this long after it is made."
+    )
     login_max_failures: int = Field(
         default=5,
         ge=1,

@@ -18,12 +18,14 @@ from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import setup
 from ticket_app.settings import get_settings
 from ticket_app.ui.pages import (
+    account_page,
     canned_responses_page,
     console,
     dashboard_page,
     mailboxes_page,
     new_ticket_page,
     notifications_page,
+    password_link_page,
     quarantine_page,
     requester_page,
     setup_page,
@@ -34,6 +36,7 @@ from ticket_app.ui.pages import (
 )
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state.access import SetupState, SignInState
+from ticket_app.ui.state.account import AccountState, PasswordLinkState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.canned import CannedComposerState, CannedResponsesState
 from ticket_app.ui.state.followers import FollowState
@@ -115,6 +118,24 @@ app.add_page(
 )
 app.add_page(
     setup_page, route="/setup", title="First admin · Triage Desk", on_load=SetupState.on_load
+)
+app.add_page(
+    password_link_page,
+    route="/invite/[link_token]",
+    title="Invitation · Triage Desk",
+    on_load=PasswordLinkState.on_load,
+)
+app.add_page(
+    password_link_page,
+    route="/reset/[link_token]",
+    title="Reset your password · Triage Desk",
+    on_load=PasswordLinkState.on_load,
+)
+app.add_page(
+    account_page,
+    route="/account",
+    title="My account · Triage Desk",
+    on_load=AccountState.on_load,
 )
 app.add_page(
     staff_page,

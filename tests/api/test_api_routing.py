@@ -84,6 +84,13 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("GET", "/api/tickets/1/followers/me", ["PUT", "DELETE", "OPTIONS"]),
         ("POST", "/api/tags/", ["GET", "OPTIONS"]),
         ("POST", "/api/notifications/preferences/", ["GET", "PUT", "OPTIONS"]),
+        ("GET", "/api/account/password/", ["POST", "OPTIONS"]),
+        ("POST", "/api/account/sessions", ["GET", "OPTIONS"]),
+        ("GET", "/api/account/sessions/sign-out-others/", ["POST", "OPTIONS"]),
+        ("GET", "/api/account/sessions/1/", ["DELETE", "OPTIONS"]),
+        ("GET", "/api/staff/invitations/", ["POST", "OPTIONS"]),
+        ("GET", "/api/staff/1/password-links", ["POST", "OPTIONS"]),
+        ("GET", "/api/auth/password-link", ["POST", "OPTIONS"]),
     ],
 )
 def test_literal_paths_are_not_taken_for_ticket_ids(
@@ -169,14 +176,15 @@ def test_with_reflex_mounted_unknown_api_paths_are_still_json(mounted_client: Te
     assert mounted_client.get("/some/page").headers["content-type"].startswith("text/html")
 
 
-# What the admin's token gets where not 200: mailboxes and the quarantine are managed in a
-# signed-in session only (403); the other ids do not exist in this test (the route's own 404,
-# naming `id`, not the unknown-path 404).
+# What the admin's token gets where not 200: mailboxes, the quarantine and one's own sessions
+# are managed in a signed-in session only (403); the other ids do not exist in this test (the
+# route's own 404, naming `id`, not the unknown-path 404).
 NOT_200 = {
     "/api/mailboxes/": (403, ""),
     "/api/mailboxes/{mailbox_id}/": (403, ""),
     "/api/mail/quarantine/": (403, ""),
     "/api/mail/quarantine/{quarantine_id}/raw/": (403, ""),
+    "/api/account/sessions/": (403, ""),
     "/api/tickets/{ticket_id}/mail/{mail_id}/raw/": (404, "id"),
     "/api/tickets/{ticket_id}/comments/{comment_id}/raw/": (404, "id"),
     "/api/tickets/{ticket_id}/attachments/{attachment_id}/": (404, "id"),

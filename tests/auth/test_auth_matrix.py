@@ -262,8 +262,24 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("PUT", "/api/sla/calendars/{calendar_id}/"): RouteSpec(
         Action.SLA_MANAGE, unknown_ids(with_json({"name": "Office"})), 404
     ),
+    # One's own password and sessions: every role, in a session only (no token scope covers
+    # them). An empty body is refused after the permission check.
+    ("POST", "/api/account/password/"): RouteSpec(Action.ACCOUNT_MANAGE_OWN, with_json({}), 422),
+    ("GET", "/api/account/sessions/"): RouteSpec(Action.ACCOUNT_MANAGE_OWN, plain, 200),
+    ("POST", "/api/account/sessions/sign-out-others/"): RouteSpec(
+        Action.ACCOUNT_MANAGE_OWN, plain, 200
+    ),
+    ("DELETE", "/api/account/sessions/{session_id}/"): RouteSpec(
+        Action.ACCOUNT_MANAGE_OWN, unknown_ids(plain), 404
+    ),
+    # Invitation and reset links are an admin's, in a session.
+    ("POST", "/api/staff/invitations/"): RouteSpec(Action.STAFF_MANAGE, with_json({}), 422),
+    ("POST", "/api/staff/{user_id}/password-links/"): RouteSpec(
+        Action.STAFF_MANAGE, unknown_ids(with_json({})), 404
+    ),
     # Sign-in and setup answer everyone alike; an empty body is refused before any check.
     ("POST", "/api/auth/login/"): RouteSpec(PUBLIC, with_json({}), 422),
+    ("POST", "/api/auth/password-link/"): RouteSpec(PUBLIC, with_json({}), 422),
     ("POST", "/api/auth/setup/"): RouteSpec(PUBLIC, with_json({}), 422),
     ("POST", "/api/auth/logout/"): RouteSpec(PUBLIC, plain, 204),
     # The API's documentation is public: it describes the API, it holds no data.

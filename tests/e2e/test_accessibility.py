@@ -1,8 +1,9 @@
 """The console against WCAG 2.2 AA in light and dark themes, checked by axe-core in Chromium.
 
-Pages: the queue (with its bulk bar, shortcuts and save-view dialogs), the new-ticket page and
-the dashboard. Also what axe cannot see: the keyboard path from the filters to a ticket, and what
-an idle console says while the database is down.
+Pages: the queue (with its bulk bar, shortcuts and save-view dialogs), the new-ticket page, the
+dashboard, the admin and account pages, and the invitation and unusable-link pages. Also what
+axe cannot see: the keyboard path from the filters to a ticket, and what an idle console says
+while the database is down.
 """
 
 from __future__ import annotations
@@ -142,12 +143,35 @@ def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer
     expect(page.get_by_test_id("stat-total")).not_to_have_text("0")
     found["dashboard"] = _axe_violations(page)
 
-    for path in ("/tokens", "/staff", "/notifications", "/canned-responses"):
+    for path in ("/tokens", "/staff", "/notifications", "/canned-responses", "/account"):
         page.goto(f"{app_server.base_url}{path}")
         expect(page.get_by_role("heading", level=2).first).to_be_visible()
         if path == "/notifications":  # its e-mail choices are loaded after the page
             expect(page.get_by_test_id("email-assigned")).to_be_visible()
         found[path] = _axe_violations(page)
+
+    expect(page.get_by_test_id("session-row").first).to_be_visible()
+    page.locator("#account-current-password").fill("not my password at all")
+    page.locator("#account-new-password").fill("quartz zebra lantern meadow")
+    page.locator("#account-confirm-password").fill("quartz zebra lantern meadow")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_test_id("password-error")).to_be_visible()
+    found["/account with an error"] = _axe_violations(page)
+
+    page.goto(f"{app_server.base_url}/staff")
+    page.locator("#new-email").fill(f"a11y-invitee-{uuid.uuid4().hex[:6]}@example.com")
+    page.get_by_role("button", name="Invite", exact=True).click()
+    link = page.get_by_test_id("issued-link")
+    expect(link).to_contain_text("/invite/")
+    found["/staff with an invitation link"] = _axe_violations(page)
+
+    themed_context.clear_cookies()
+    page.goto(f"{app_server.base_url}{link.inner_text()}")
+    expect(page.get_by_role("heading", name="Welcome to Triage Desk")).to_be_visible()
+    found["invitation page"] = _axe_violations(page)
+    page.goto(f"{app_server.base_url}/reset/not-a-real-link")
+    expect(page.get_by_test_id("link-problem")).to_be_visible()
+    found["unusable link page"] = _axe_violations(page)
 
     assert {name: lines for name, lines in found.items() if lines} == {}
 

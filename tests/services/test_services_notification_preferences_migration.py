@@ -54,7 +54,7 @@ def test_downgrade_drops_the_table_and_the_kinds_upgrade_restores_them(
         connection.execute(sa.text(MAIL), {"id": "<r1@desk.test>", "kind": "reply"})
         connection.execute(sa.text(EVENT), {"kind": "notification_prefs_changed"})
     try:
-        downgrade_database(database_url, "0018")
+        downgrade_database(database_url, "0019")
         db.dispose()
         assert "notification_preferences" not in set(sa.inspect(db).get_table_names())
         with db.begin() as connection:

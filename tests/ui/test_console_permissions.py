@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from tests.conftest import SYSTEM, TEST_PASSWORD
-from ticket_app.models import Role, SavedView
+from ticket_app.models import Role, SavedView, TicketEvent
 from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.services.access import Action, role_allows
 from ticket_app.services.database import service_session
@@ -29,6 +29,7 @@ from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.tickets import create_ticket, get_ticket, list_tickets
 from ticket_app.ui.logic.tickets import ticket_row
 from ticket_app.ui.state import NavState, StatsState, TicketFormState, TicketListState
+from ticket_app.ui.state.account import AccountState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.bulk import BulkState
 
@@ -135,7 +136,7 @@ def _staff_list(state: StaffState, world: World) -> tuple[Any, Callable[[], bool
 
 
 def _invite(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
-    state.new_email, state.new_role, state.new_password = "new@example.com", "agent", TEST_PASSWORD
+    state.new_email, state.new_role = "new@example.com", "agent"
     emails = lambda: {user.email for user in users.list_users()}  # noqa: E731
     return state.invite({}), lambda: "new@example.com" in emails()
 
@@ -171,6 +172,27 @@ def _revoke_colleagues_token(state: TokensState, world: World) -> tuple[Any, Cal
     return state.revoke(str(world.colleague_token_id)), revoked
 
 
+def _reset_link(state: StaffState, world: World) -> tuple[Any, Callable[[], bool]]:
+    colleague = next(u for u in users.list_users() if u.email == world.colleague)
+    return state.reset_link(str(colleague.id)), lambda: state.issued_link.startswith("/reset/")
+
+
+def _own_sessions(state: AccountState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.on_load(), lambda: any(row["current"] == "yes" for row in state.sessions)
+
+
+def _change_own_password(state: AccountState, world: World) -> tuple[Any, Callable[[], bool]]:
+    new = "quartz zebra lantern meadow"
+    form = {"current_password": TEST_PASSWORD, "new_password": new, "confirm_password": new}
+
+    def changed() -> bool:
+        with service_session() as session:
+            events = session.exec(select(TicketEvent).where(TicketEvent.field == "password"))
+            return events.first() is not None
+
+    return state.change_password(form), changed
+
+
 CASES: dict[str, tuple[type[rx.State], Action, Callable[..., Any]]] = {
     "list tickets": (TicketListState, Action.TICKETS_READ, _read_list),
     "load more": (TicketListState, Action.TICKETS_READ, _load_more),
@@ -185,6 +207,9 @@ CASES: dict[str, tuple[type[rx.State], Action, Callable[..., Any]]] = {
     "invite staff": (StaffState, Action.STAFF_MANAGE, _invite),
     "change role": (StaffState, Action.STAFF_MANAGE, _change_role),
     "deactivate": (StaffState, Action.STAFF_MANAGE, _deactivate),
+    "reset link": (StaffState, Action.STAFF_MANAGE, _reset_link),
+    "own sessions": (AccountState, Action.ACCOUNT_MANAGE_OWN, _own_sessions),
+    "change own password": (AccountState, Action.ACCOUNT_MANAGE_OWN, _change_own_password),
     "own tokens": (TokensState, Action.TOKENS_MANAGE_OWN, _tokens_list),
     "create token": (TokensState, Action.TOKENS_MANAGE_OWN, _token_create),
     "revoke another's token": (TokensState, Action.TOKENS_MANAGE_ALL, _revoke_colleagues_token),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from ticket_app.api.account import account_router, staff_router
 from ticket_app.api.bulk import router as bulk_router
 from ticket_app.api.canned_responses import router as canned_responses_router
 from ticket_app.api.comments import router as comments_router
@@ -76,6 +77,8 @@ def create_api() -> FastAPI:
     api.include_router(canned_responses_router, dependencies=strict_query)
     api.include_router(followers_router, dependencies=strict_query)
     api.include_router(tags_router, dependencies=strict_query)
+    api.include_router(account_router, dependencies=strict_query)
+    api.include_router(staff_router, dependencies=strict_query)
     install_api_fallback(api)
     api.add_middleware(
         BodySizeLimitMiddleware,

@@ -25,6 +25,7 @@ from ticket_app.schemas import (
 )
 from ticket_app.services import ticket_query
 from ticket_app.services.access import Action, Actor
+from ticket_app.services.client_address import FORWARDED_FOR, client_address, forwarded_for_value
 from ticket_app.settings import get_settings
 
 Reader = Annotated[Actor, Depends(require(Action.TICKETS_READ))]
@@ -107,3 +108,9 @@ def next_page_url(request: Request, cursor: str, page_size: int) -> str:
 
 
 TicketId = Annotated[int, Path(description="A ticket's id; one that no ticket has is a 404.")]
+
+
+def request_client(request: Request) -> str | None:
+    """The client's address: the peer's, or through a trusted proxy the one it forwarded."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, forwarded_for_value(request.headers.getlist(FORWARDED_FOR)))

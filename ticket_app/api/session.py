@@ -8,6 +8,7 @@ JSON answer: 200/201, 401 for bad credentials, 429 with `Retry-After` when rate 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,23 +25,27 @@ from ticket_app.api.auth import (
     signed_in,
     unauthenticated,
 )
+from ticket_app.api.deps import request_client
 from ticket_app.api.errors import documented_errors, error_response
 from ticket_app.console_routes import safe_return_path
+from ticket_app.models import PasswordLinkPurpose
 from ticket_app.schemas import MeRead, UserRead
 from ticket_app.services.access import Actor
-from ticket_app.services.client_address import FORWARDED_FOR, client_address, forwarded_for_value
 from ticket_app.services.errors import (
     InvalidCredentialsError,
     InvalidInputError,
     SetupClosedError,
     TooManyAttemptsError,
 )
+from ticket_app.services.identity.links import LINK_PATHS, use_link
 from ticket_app.services.identity.sessions import SignedIn, sign_in, sign_out
 from ticket_app.services.identity.setup import complete_setup
 from ticket_app.services.identity.users import get_user
 from ticket_app.settings import get_settings
 
 router = APIRouter(prefix="/api", tags=["session"])
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -64,6 +69,19 @@ class SetupRequest(BaseModel):
     email: str = Field(max_length=254)
     name: str | None = Field(default=None, max_length=100)
     password: str = Field(max_length=1024)
+
+
+class PasswordLinkUse(BaseModel):
+    """A one-time link's token (from its URL) and the password to set with it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+    page: PasswordLinkPurpose = Field(
+        default=PasswordLinkPurpose.INVITE,
+        description="Form posts: the link page (`invite` or `reset`) an error returns to.",
+    )
 
 
 def _is_form(request: Request) -> bool:
@@ -93,12 +111,6 @@ def _set_session_cookie(request: Request, response: Response, signed_in: SignedI
         secure=secure,
         path="/",
     )
-
-
-def _client(request: Request) -> str | None:
-    """The client's address: the peer's, or through a trusted proxy the one it forwarded."""
-    peer = request.client.host if request.client else None
-    return client_address(peer, forwarded_for_value(request.headers.getlist(FORWARDED_FOR)))
 
 
 def _redirect(path: str, **params: str) -> RedirectResponse:
@@ -187,7 +199,12 @@ async def login(request: Request) -> Response:
         return _redirect("/login", error="origin") if form else _cross_origin_refused()
     try:
         signed_in = await run_in_threadpool(
-            lambda: sign_in(data.email, data.password, client=_client(request))
+            lambda: sign_in(
+                data.email,
+                data.password,
+                client=request_client(request),
+                user_agent=request.headers.get("user-agent"),
+            )
         )
     except TooManyAttemptsError as exc:
         if form:
@@ -300,6 +317,67 @@ async def setup(request: Request) -> Response:
         _redirect("/")
         if form
         else JSONResponse(signed_in.user.model_dump(mode="json"), status_code=201)
+    )
+    _set_session_cookie(request, response, signed_in)
+    return response
+
+
+@router.post(
+    "/auth/password-link",
+    summary="Set a password with a one-time link",
+    response_model=UserRead,
+    openapi_extra=_form_or_json_body(PasswordLinkUse),
+    responses={
+        303: {"description": "Form post: redirect to the console, or back to the link's page."},
+        **documented_errors(
+            (*_SESSION_ERRORS, 403),
+            e403="Posted from a page of another origin.",
+            e422="The link is unknown, used or expired (`token`), or the password fails the "
+            "policy (`password`).",
+        ),
+    },
+)
+async def use_password_link(request: Request) -> Response:
+    """Set your password with an invitation or reset link, and sign in.
+
+    Every other session of the account is signed out. The link works once, until it expires.
+    Accepts JSON or a form post (`token`, `password`, optional `page`).
+    """
+    form = _is_form(request)
+    try:
+        data = PasswordLinkUse.model_validate(await _payload(request))
+    except ValidationError as exc:
+        if form:
+            return _redirect("/login", error="invalid")
+        field = str(exc.errors()[0]["loc"][0])
+        message = "token and password are required"
+        return error_response(
+            422, message, [{"field": field, "message": message, "type": "invalid"}]
+        )
+    # Back to the link's page only with a token of the shape we make; else nowhere near it.
+    back = f"{LINK_PATHS[data.page]}{data.token}" if _TOKEN.fullmatch(data.token) else "/login"
+    if _foreign_origin(request):
+        return (
+            _redirect(back, error="The form came from another site.")
+            if form
+            else _cross_origin_refused()
+        )
+    user_agent = request.headers.get("user-agent")
+    try:
+        signed_in = await run_in_threadpool(
+            lambda: use_link(data.token, data.password, user_agent=user_agent)
+        )
+    except InvalidInputError as exc:
+        if form:
+            message = str(exc) if exc.field == "token" else f"{exc.field.capitalize()} {exc}"
+            return _redirect(back, error=message)
+        return error_response(
+            422, str(exc), [{"field": exc.field, "message": str(exc), "type": "invalid"}]
+        )
+    response = (
+        _redirect("/")
+        if form
+        else JSONResponse(signed_in.user.model_dump(mode="json"), status_code=200)
     )
     _set_session_cookie(request, response, signed_in)
     return response

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from ticket_app.enums import Role
+from ticket_app.enums import PasswordLinkPurpose, Role
 from ticket_app.models.base import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -50,6 +50,10 @@ class StaffUser(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
+USER_AGENT_MAX_LENGTH = 200
+"""A session keeps this much of the browser's `User-Agent`, to name it in "My account"."""
+
+
 class StaffSession(SQLModel, table=True):
     """A signed-in browser. Only the SHA-256 of the cookie's random token is stored."""
 
@@ -70,6 +74,9 @@ class StaffSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
     expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    user_agent: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(USER_AGENT_MAX_LENGTH), nullable=True)
+    )
 
 
 API_TOKEN_CHECKS: dict[str, str] = {
@@ -106,3 +113,35 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     last_used_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+PASSWORD_LINK_CHECKS: dict[str, str] = {
+    "ck_password_links_purpose": enum_check("purpose", PasswordLinkPurpose),
+}
+
+
+class PasswordLink(SQLModel, table=True):
+    """A one-time link that sets a user's password: an invitation or a reset.
+
+    Only the SHA-256 of the link's random token is stored; `used_at` is set when it is used
+    (once), and it is worthless after `expires_at`. Links go with their user.
+    """
+
+    __tablename__ = "password_links"
+    __table_args__ = (
+        *(sa.CheckConstraint(sql, name=name) for name, sql in PASSWORD_LINK_CHECKS.items()),
+        sa.Index("ux_password_links_token_hash", "token_hash", unique=True),
+        sa.Index("ix_password_links_user_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    purpose: PasswordLinkPurpose = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))

@@ -60,7 +60,18 @@ from ticket_app.schemas.fields import (
     storable_text,
     strip_invisible,
 )
-from ticket_app.schemas.identity import MeRead, NewToken, TokenRead, UserRead
+from ticket_app.schemas.identity import (
+    InvitationCreate,
+    MeRead,
+    NewToken,
+    PasswordChange,
+    PasswordLinkCreate,
+    PasswordLinkRead,
+    SessionRead,
+    SessionsSignedOut,
+    TokenRead,
+    UserRead,
+)
 from ticket_app.schemas.list_query import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
@@ -172,6 +183,7 @@ __all__ = [
     "ExternalId",
     "FollowerRead",
     "InboundMailResult",
+    "InvitationCreate",
     "ListFilter",
     "MailboxCreate",
     "MailboxRead",
@@ -187,6 +199,9 @@ __all__ = [
     "NotificationRead",
     "NotificationsReadRequest",
     "NotificationsReadResult",
+    "PasswordChange",
+    "PasswordLinkCreate",
+    "PasswordLinkRead",
     "Priority",
     "QuarantineRead",
     "RequesterEmail",
@@ -198,6 +213,8 @@ __all__ = [
     "SavedViewRead",
     "SearchFilterText",
     "SearchText",
+    "SessionRead",
+    "SessionsSignedOut",
     "SimilarTicket",
     "SinceTime",
     "SlaCalendarRead",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from ticket_app.enums import Role
+from ticket_app.enums import PasswordLinkPurpose, Role
 from ticket_app.schemas.fields import iso_utc
 
 
@@ -25,6 +25,21 @@ class UserRead(BaseModel):
 
     @field_serializer("created_at", "last_login_at", when_used="json")
     def _utc(self, value: datetime | None) -> str | None:
+        return iso_utc(value)
+
+
+class SessionRead(BaseModel):
+    """One of the caller's signed-in sessions (never its token)."""
+
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    current: bool = Field(description="Whether this is the session making the request.")
+
+    @field_serializer("created_at", "last_seen_at", "expires_at", when_used="json")
+    def _utc(self, value: datetime) -> str | None:
         return iso_utc(value)
 
 
@@ -61,3 +76,51 @@ class NewToken(BaseModel):
 
     token: str
     info: TokenRead
+
+
+class InvitationCreate(BaseModel):
+    """`POST /api/staff/invitations/`: who to invite, with which role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=254, description="The invitee's email (their sign-in name).")
+    role: Role
+    name: str | None = Field(
+        default=None, max_length=100, description="Shown in the console; default: the email's name."
+    )
+
+
+class PasswordLinkCreate(BaseModel):
+    """`POST /api/staff/{id}/password-links/`: a reset link, or a new invitation link."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: PasswordLinkPurpose = PasswordLinkPurpose.RESET
+
+
+class PasswordLinkRead(BaseModel):
+    """A one-time password link just made; `url` holds its secret and is shown only now."""
+
+    url: str = Field(description="Pass it on to the person; it works once, until `expires_at`.")
+    purpose: PasswordLinkPurpose
+    expires_at: datetime
+    user: UserRead
+
+    @field_serializer("expires_at", when_used="json")
+    def _utc(self, value: datetime) -> str | None:
+        return iso_utc(value)
+
+
+class PasswordChange(BaseModel):
+    """`POST /api/account/password/`: the current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class SessionsSignedOut(BaseModel):
+    """How many of the caller's other sessions were signed out."""
+
+    signed_out_sessions: int = Field(ge=0)

@@ -44,6 +44,7 @@ class Action(StrEnum):
     CANNED_READ = "canned.read"
     CANNED_MANAGE_OWN = "canned.manage_own"
     CANNED_SHARE = "canned.share"
+    ACCOUNT_MANAGE_OWN = "account.manage_own"
 
 
 class Scope(StrEnum):
@@ -69,6 +70,7 @@ _VIEWER = frozenset(
         Action.NOTIFICATIONS_PREFERENCES,
         Action.TICKETS_FOLLOW,
         Action.CANNED_READ,
+        Action.ACCOUNT_MANAGE_OWN,
     }
 )
 _AGENT = _VIEWER | {
@@ -133,6 +135,8 @@ SCOPE_OF_ACTION: dict[Action, Scope | None] = {
     Action.CANNED_MANAGE_OWN: Scope.TICKETS_WRITE,
     # What the whole team is offered to send customers is an admin's decision in the console.
     Action.CANNED_SHARE: None,
+    # One's own password and sessions: the person, signed in, never a token.
+    Action.ACCOUNT_MANAGE_OWN: None,
 }
 """Action -> the token scope that covers it; None: no token may do it."""
 

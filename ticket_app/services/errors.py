@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ServiceError(Exception):
@@ -86,6 +86,25 @@ class ConflictError(InvalidInputError):
 
 class NotFoundError(ServiceError, LookupError):
     """No staff user or token matches (API: 404)."""
+
+
+class LinkUnusableError(InvalidInputError):
+    """A one-time password link that is unknown, used already or expired (API: 422, `token`).
+
+    `reason` is `unknown`, `used` or `expired`; the message says what to do.
+    """
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "unknown": "This link is not valid. Check that it was copied whole, or ask an admin "
+        "for a new one.",
+        "used": "This link has been used already; each link works once. Sign in, or ask an "
+        "admin for a new link.",
+        "expired": "This link has expired. Ask an admin for a new one.",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("token", self.MESSAGES[reason])
+        self.reason = reason
 
 
 class SetupClosedError(ServiceError):

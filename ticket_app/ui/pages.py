@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.access import account_menu, setup_form, sign_in_form
+from ticket_app.ui.components.access import (
+    account_menu,
+    password_link_form,
+    setup_form,
+    sign_in_form,
+)
+from ticket_app.ui.components.account import account_page_content
 from ticket_app.ui.components.admin import invite_form, new_token_form, staff_table, tokens_table
 from ticket_app.ui.components.canned import canned_responses_page_content
 from ticket_app.ui.components.dashboard import dashboard
@@ -134,6 +140,16 @@ def sign_in_page() -> rx.Component:
 def setup_page() -> rx.Component:
     """The one-time first-admin page."""
     return rx.el.main(setup_form())
+
+
+def password_link_page() -> rx.Component:
+    """An invitation or reset link (`/invite/<token>`, `/reset/<token>`): set a password."""
+    return rx.el.main(password_link_form())
+
+
+def account_page() -> rx.Component:
+    """My account: one's password and signed-in sessions, at /account."""
+    return page_frame(account_page_content())
 
 
 def staff_page() -> rx.Component:

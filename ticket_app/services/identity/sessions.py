@@ -14,7 +14,7 @@ from http.cookies import CookieError, SimpleCookie
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ticket_app.models import StaffSession, StaffUser, utc_now
+from ticket_app.models import USER_AGENT_MAX_LENGTH, StaffSession, StaffUser, utc_now
 from ticket_app.schemas import UserRead
 from ticket_app.services.access import Actor
 from ticket_app.services.database import service_session
@@ -41,8 +41,12 @@ class SignedIn:
     max_age: int
 
 
-def new_session(session: Session, user: StaffUser) -> SignedIn:
-    """Open a console session for `user` in `session` and record the sign-in time."""
+def new_session(session: Session, user: StaffUser, *, user_agent: str | None = None) -> SignedIn:
+    """Open a console session for `user` in `session` and record the sign-in time.
+
+    `user_agent` (the browser's `User-Agent`, cut to `USER_AGENT_MAX_LENGTH`) names the
+    session in "My account".
+    """
     settings = get_settings()
     token = secrets.token_urlsafe(32)
     now = utc_now()
@@ -54,6 +58,7 @@ def new_session(session: Session, user: StaffUser) -> SignedIn:
             created_at=now,
             last_seen_at=now,
             expires_at=now + lifetime,
+            user_agent=(user_agent or "").strip()[:USER_AGENT_MAX_LENGTH] or None,
         )
     )
     user.last_login_at = now
@@ -82,7 +87,9 @@ def _stored_credentials(email: str, password: str) -> tuple[int | None, str | No
     return (row.id, row.password_hash) if row is not None else (None, None)
 
 
-def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn:
+def sign_in(
+    email: str, password: str, *, client: str | None = None, user_agent: str | None = None
+) -> SignedIn:
     """Check a password and open a session.
 
     Raises TooManyAttemptsError (with `retry_after` seconds) once the account or the client
@@ -90,6 +97,7 @@ def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn
     still being checked count against that allowance, so parallel guesses cannot overrun
     it), and InvalidCredentialsError, with one message for unknown email, wrong password and
     deactivated account, otherwise. A password hashed with outdated parameters is rehashed.
+    `user_agent` is kept with the session (see `new_session`).
     No database connection is held while the password is verified.
     """
     with login_attempt(email or "", client):
@@ -105,7 +113,7 @@ def sign_in(email: str, password: str, *, client: str | None = None) -> SignedIn
                 raise InvalidCredentialsError()
             if new_hash is not None:
                 user.password_hash = new_hash
-            return new_session(session, user)
+            return new_session(session, user, user_agent=user_agent)
 
 
 def resolve_session(token: str | None) -> Actor | None:

@@ -65,12 +65,16 @@ def user_by_email(session: Session, email: str) -> StaffUser:
     return user
 
 
-def _revoke_sessions(session: Session, user_id: int) -> None:
-    session.execute(
-        sa.update(StaffSession)
-        .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
-        .values(revoked_at=utc_now())
+def revoke_sessions(session: Session, user_id: int, *, except_id: int | None = None) -> int:
+    """End the user's live sessions (all, or all but `except_id`); returns how many ended."""
+    query = sa.update(StaffSession).where(
+        StaffSession.user_id == user_id,
+        StaffSession.revoked_at.is_(None),
+        StaffSession.expires_at > utc_now(),
     )
+    if except_id is not None:
+        query = query.where(StaffSession.id != except_id)
+    return session.execute(query.values(revoked_at=utc_now())).rowcount
 
 
 def user_actor(user: StaffUser) -> Actor:
@@ -196,7 +200,7 @@ def set_role(email: str, role: Role | str, *, actor: Actor) -> UserRead:
         old = user.role
         user.role = new_role
         session.add(user)
-        _revoke_sessions(session, user.id)
+        revoke_sessions(session, user.id)
         record_event(
             session,
             actor,
@@ -229,7 +233,7 @@ def set_active(email: str, active: bool, *, actor: Actor) -> UserRead:
         user.is_active = active
         session.add(user)
         if not active:
-            _revoke_sessions(session, user.id)
+            revoke_sessions(session, user.id)
         record_event(
             session,
             actor,
@@ -242,7 +246,7 @@ def set_active(email: str, active: bool, *, actor: Actor) -> UserRead:
         return UserRead.model_validate(user)
 
 
-def _revoke_tokens(session: Session, user: StaffUser, actor: Actor) -> int:
+def revoke_user_tokens(session: Session, user: StaffUser, actor: Actor) -> int:
     """Revoke every live API token of `user`, one audit event each; returns how many."""
     tokens = session.exec(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -286,9 +290,9 @@ def reset_password(
             raise NotFoundError(f"no staff user with email {user_email}")
         user.password_hash = password_hash
         session.add(user)
-        _revoke_sessions(session, user.id)
+        revoke_sessions(session, user.id)
         record_event(session, actor, EventKind.USER_CHANGED, field="password", new=user.email)
         if revoke_tokens:
-            _revoke_tokens(session, user, actor)
+            revoke_user_tokens(session, user, actor)
         session.flush()
         return UserRead.model_validate(user)

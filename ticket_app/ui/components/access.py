@@ -1,4 +1,4 @@
-"""Sign-in and first-admin forms, and the header's "signed in as" with sign-out.
+"""Sign-in, first-admin and one-time password link forms, and the header's account links.
 
 The forms are plain HTML forms posted to the API, so the server sets the session cookie as
 `HttpOnly`; no script on the page ever holds the session token.
@@ -12,6 +12,7 @@ from reflex.components.el.elements.base import BaseHTML
 from ticket_app.ui.components.common import document_link, field_label
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.access import SetupState, SignInState
+from ticket_app.ui.state.account import PasswordLinkState
 
 
 class NativeForm(BaseHTML):
@@ -61,7 +62,7 @@ def _message(text: rx.Var[str], tone: rx.Var[str] | str = "red") -> rx.Component
     )
 
 
-def _auth_card(title: str, *children: rx.Component) -> rx.Component:
+def _auth_card(title: str | rx.Var[str], *children: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(
             rx.vstack(
@@ -148,9 +149,84 @@ def setup_form() -> rx.Component:
     )
 
 
+def password_link_form() -> rx.Component:
+    """An invitation or reset link's page: a new password posted to /api/auth/password-link.
+
+    When the link cannot be used (unknown, used, expired) the page says so and offers sign-in.
+    """
+    return _auth_card(
+        PasswordLinkState.heading,
+        rx.cond(
+            PasswordLinkState.problem != "",
+            rx.vstack(
+                rx.callout(
+                    PasswordLinkState.problem,
+                    color_scheme="red",
+                    role="alert",
+                    size="1",
+                    data_testid="link-problem",
+                ),
+                rx.link("Go to sign-in", href="/login", size="2"),
+                spacing="3",
+                width="100%",
+            ),
+            rx.cond(
+                PasswordLinkState.token != "",
+                rx.vstack(
+                    rx.text(
+                        rx.cond(
+                            PasswordLinkState.purpose == "reset",
+                            "Choose a new password for ",
+                            "Choose a password for your account ",
+                        ),
+                        rx.el.strong(PasswordLinkState.email),
+                        ". You are signed in when it is saved; the link then stops working.",
+                        size="2",
+                    ),
+                    _message(PasswordLinkState.message),
+                    native_form(
+                        rx.vstack(
+                            rx.el.input(
+                                type="hidden",
+                                name="username",
+                                value=PasswordLinkState.email,
+                                auto_complete="username",
+                            ),
+                            _input(
+                                "New password (at least 12 characters)",
+                                "password",
+                                "password",
+                                auto_complete="new-password",
+                                min_length=12,
+                                auto_focus=True,
+                            ),
+                            rx.el.input(type="hidden", name="token", value=PasswordLinkState.token),
+                            rx.el.input(
+                                type="hidden", name="page", value=PasswordLinkState.purpose
+                            ),
+                            rx.button(
+                                "Save password and sign in", type="submit", size="3", width="100%"
+                            ),
+                            spacing="3",
+                            width="100%",
+                        ),
+                        action="/api/auth/password-link",
+                        method="post",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.text("Checking the link…", size="2"),
+            ),
+        ),
+    )
+
+
 def account_menu() -> rx.Component:
     """Header: tokens (and staff, mailboxes, quarantine for admins), who is in, sign-out."""
     return rx.hstack(
+        rx.link("My account", href="/account", size="2"),
         rx.link("API tokens", href="/tokens", size="2"),
         rx.cond(
             SessionState.is_admin,

@@ -34,12 +34,56 @@ def _select(label: str, field_id: str, name: str, value, on_change, items: list[
     )
 
 
+def issued_link_callout() -> rx.Component:
+    """The invitation or reset link just made, shown once with a copy button."""
+    return rx.cond(
+        StaffState.issued_link != "",
+        rx.callout(
+            rx.vstack(
+                rx.text(
+                    StaffState.issued_note,
+                    ". Pass this link on now; it works once and is not shown again:",
+                    size="2",
+                ),
+                rx.code(
+                    StaffState.issued_link,
+                    data_testid="issued-link",
+                    size="2",
+                    style={"wordBreak": "break-all"},
+                ),
+                rx.hstack(
+                    rx.button(
+                        rx.icon("copy", size=14, aria_hidden=True),
+                        "Copy link",
+                        size="1",
+                        on_click=[
+                            rx.set_clipboard(StaffState.issued_link),
+                            toast_success("Link copied."),
+                        ],
+                    ),
+                    rx.button("Done", size="1", variant="soft", on_click=StaffState.dismiss_link),
+                    spacing="2",
+                ),
+                spacing="2",
+            ),
+            color_scheme="green",
+            role="status",
+            width="100%",
+        ),
+    )
+
+
 def invite_form() -> rx.Component:
-    """Create a staff account with a role and an initial password to hand over."""
+    """Invite someone (email, name, role): their account and a one-time link to set a password."""
     return rx.card(
         rx.form(
             rx.vstack(
-                rx.heading("Add a staff member", size="4", as_="h2"),
+                rx.heading("Invite a staff member", size="4", as_="h2"),
+                rx.text(
+                    "They get a one-time link to choose their own password. It is shown here "
+                    "once for you to pass on.",
+                    size="2",
+                ),
                 rx.grid(
                     _text_input(
                         "Email",
@@ -60,19 +104,12 @@ def invite_form() -> rx.Component:
                         StaffState.set_new_role,
                         [(r, r.capitalize()) for r in ROLES],
                     ),
-                    _text_input(
-                        "Initial password (12+ characters)",
-                        "new-password",
-                        "password",
-                        StaffState.new_password,
-                        StaffState.set_new_password,
-                        "password",
-                    ),
-                    columns=rx.breakpoints(initial="1", md="2"),
+                    columns=rx.breakpoints(initial="1", md="3"),
                     spacing="3",
                     width="100%",
                 ),
-                rx.button("Add staff member", type="submit"),
+                rx.button("Invite", type="submit"),
+                issued_link_callout(),
                 spacing="3",
                 width="100%",
             ),
@@ -104,15 +141,25 @@ def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.text("You", size="1", color_scheme="gray"),
                 rx.cond(
                     user["active"] == "yes",
-                    rx.button(
-                        "Deactivate",
-                        size="1",
-                        variant="soft",
-                        color_scheme="red",
-                        on_click=StaffState.ask_deactivate(user["email"]),
-                        aria_label="Deactivate " + user["email"],
-                        aria_haspopup="dialog",
-                        id="deactivate-" + user["id"],  # StaffState: toggle_id(...)
+                    rx.hstack(
+                        rx.button(
+                            "Reset link",
+                            size="1",
+                            variant="soft",
+                            on_click=StaffState.reset_link(user["id"]),
+                            aria_label="Reset link for " + user["email"],
+                        ),
+                        rx.button(
+                            "Deactivate",
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            on_click=StaffState.ask_deactivate(user["email"]),
+                            aria_label="Deactivate " + user["email"],
+                            aria_haspopup="dialog",
+                            id="deactivate-" + user["id"],  # StaffState: toggle_id(...)
+                        ),
+                        spacing="2",
                     ),
                     rx.button(
                         "Reactivate",

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 
+from ticket_app.enums import PasswordLinkPurpose
 from ticket_app.schemas import TokenRead, UserRead
 from ticket_app.services.access import Action, Actor, Scope
 from ticket_app.services.errors import (
@@ -20,6 +21,7 @@ from ticket_app.services.errors import (
     PermissionDeniedError,
     ServiceError,
 )
+from ticket_app.services.identity import links as identity_links
 from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.identity import users as identity_users
 from ticket_app.services.rate_limits import WRITES
@@ -103,7 +105,11 @@ def failure_text(exc: ServiceError) -> str:
 
 
 class StaffState(rx.State):
-    """Staff list, invitations (new accounts), role changes and deactivation.
+    """Staff list, invitations (new accounts), reset links, role changes and deactivation.
+
+    Inviting makes the account and a one-time link with which its owner sets their password;
+    "Reset link" makes one for an existing account. The link is shown once (`issued_link`),
+    for the admin to pass on, and is forgotten when dismissed or when the page loads again.
 
     Deactivating asks first: "Deactivate" opens a dialog naming the person (Cancel has focus,
     so Enter alone never deactivates) and only its destructive button deactivates. When the
@@ -116,8 +122,11 @@ class StaffState(rx.State):
     new_email: str = ""
     new_name: str = ""
     new_role: str = "agent"
-    new_password: str = ""
     message: str = ""
+    issued_link: str = ""
+    """The invitation or reset link just made (shown once; "" when none is shown)."""
+    issued_note: str = ""
+    """What the shown link is, e.g. "Invitation for ann@example.com (expires ...)"."""
 
     confirm_email: str = ""
     """Email of the person the deactivation dialog asks about ("" when it is closed)."""
@@ -139,6 +148,7 @@ class StaffState(rx.State):
         actor, refusal = await open_admin_page(self, Action.STAFF_MANAGE)
         if actor is None:
             return refusal
+        self.issued_link = self.issued_note = ""
         try:
             await self._reload()
         except ServiceError as exc:
@@ -163,36 +173,53 @@ class StaffState(rx.State):
         """Store the chosen role of the new user."""
         self.new_role = value
 
-    @rx.event
-    @session_setter
-    def set_new_password(self, value: str) -> None:
-        """Store the initial password of the new user."""
-        self.new_password = value
+    def _show_link(self, issued: identity_links.IssuedLink, what: str) -> None:
+        self.issued_link = issued.url
+        self.issued_note = f"{what} for {issued.user.email}, expires {_when(issued.expires_at)}"
 
     @rx.event
     async def invite(self, form_data: dict):
-        """Create the user with the typed email, name, role and initial password."""
+        """Create the account with the typed email, name and role, and show its invitation link."""
         del form_data  # the controlled fields hold the values
         actor, refusal = await self._admin(counts_as=WRITES)
         if actor is None:
             return refusal
         try:
-            user = await asyncio.to_thread(
-                lambda: identity_users.create_user(
-                    self.new_email,
-                    self.new_role,
-                    self.new_password,
-                    name=self.new_name,
-                    actor=actor,
+            issued = await asyncio.to_thread(
+                lambda: identity_links.invite_user(
+                    self.new_email, self.new_role, name=self.new_name, actor=actor
                 )
             )
             await self._reload()
         except ServiceError as exc:
             self.message = failure_text(exc)
             return toast_error(self.message)
-        self.new_email = self.new_name = self.new_password = ""
+        self.new_email = self.new_name = ""
         self.message = ""
-        return toast_success(f"{user.email} can now sign in as {user.role.value}.")
+        self._show_link(issued, "Invitation")
+        return toast_success(f"{issued.user.email} is invited. Pass the link on: it is shown once.")
+
+    @rx.event
+    async def reset_link(self, user_id: str):
+        """Make a password reset link for that user (their older links stop) and show it."""
+        actor, refusal = await self._admin(counts_as=WRITES)
+        if actor is None:
+            return refusal
+        try:
+            issued = await asyncio.to_thread(
+                lambda: identity_links.issue_link(
+                    int(user_id), PasswordLinkPurpose.RESET, actor=actor
+                )
+            )
+        except (ServiceError, ValueError) as exc:
+            return toast_error(failure_text(exc) if isinstance(exc, ServiceError) else "Unknown.")
+        self._show_link(issued, "Password reset link")
+        return toast_success(f"Reset link for {issued.user.email} made. It is shown once.")
+
+    @rx.event
+    def dismiss_link(self) -> None:
+        """Hide the shown link (it cannot be shown again)."""
+        self.issued_link = self.issued_note = ""
 
     @rx.event
     async def change_role(self, email: str, role: str):
