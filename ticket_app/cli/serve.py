@@ -107,12 +107,12 @@ def announce_setup_after_app_running(environ: MutableMapping[str, str]) -> None:
     line = setup_notice(url, setup.setup_token())
     notify = getattr(reflex_exec, "notify_frontend", None)
     if notify is None:
-        print(line, flush=True)
+        typer.echo(line)
         return
 
     def notify_then_announce(*args: object, **kwargs: object) -> None:
         notify(*args, **kwargs)
-        print(line, flush=True)
+        typer.echo(line)
 
     reflex_exec.notify_frontend = notify_then_announce
 
