@@ -30,6 +30,7 @@ RETURN_PATHS: tuple[re.Pattern[str], ...] = tuple(
         r"/quarantine",
         r"/notifications",
         r"/canned-responses",
+        r"/service-levels",
         r"/requesters/[1-9][0-9]{0,17}",
     )
 )

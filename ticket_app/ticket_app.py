@@ -28,6 +28,7 @@ from ticket_app.ui.pages import (
     password_link_page,
     quarantine_page,
     requester_page,
+    service_levels_page,
     setup_page,
     sign_in_page,
     staff_page,
@@ -42,6 +43,7 @@ from ticket_app.ui.state.canned import CannedComposerState, CannedResponsesState
 from ticket_app.ui.state.followers import FollowState
 from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
 from ticket_app.ui.state.notifications import NotificationPreferencesState, NotificationsState
+from ticket_app.ui.state.sla import ServiceLevelsState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
@@ -178,6 +180,12 @@ app.add_page(
     route="/canned-responses",
     title="Canned responses · Triage Desk",
     on_load=CannedResponsesState.on_load,
+)
+app.add_page(
+    service_levels_page,
+    route="/service-levels",
+    title="Service levels · Triage Desk",
+    on_load=ServiceLevelsState.on_load,
 )
 app.add_page(
     requester_page,

@@ -191,14 +191,18 @@ def make_ticket(rng: random.Random) -> dict[str, Any]:
 def post_json(
     url: str, payload: dict[str, Any], method: str = "POST", *, token: str
 ) -> dict[str, Any]:
-    """Send JSON to the API with an API token and return the decoded answer."""
+    """Send JSON to the API with an API token and return the decoded answer.
+
+    Waits up to 30 s: a server's first create loads the classifier's models, which takes
+    seconds on a loaded machine.
+    """
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         method=method,
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 

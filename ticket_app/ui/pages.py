@@ -24,6 +24,7 @@ from ticket_app.ui.components.notifications import (
 )
 from ticket_app.ui.components.quarantine import quarantine_table
 from ticket_app.ui.components.requesters import requester_page_content
+from ticket_app.ui.components.sla_policies import service_levels_page_content
 from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
@@ -180,6 +181,11 @@ def notifications_page() -> rx.Component:
 def canned_responses_page() -> rx.Component:
     """Canned responses: one's own and the shared ones, kept at /canned-responses."""
     return page_frame(canned_responses_page_content())
+
+
+def service_levels_page() -> rx.Component:
+    """Service levels: SLA policies and business calendars, at /service-levels."""
+    return page_frame(service_levels_page_content())
 
 
 def requester_page() -> rx.Component:

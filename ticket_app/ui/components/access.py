@@ -228,6 +228,7 @@ def account_menu() -> rx.Component:
     return rx.hstack(
         rx.link("My account", href="/account", size="2"),
         rx.link("API tokens", href="/tokens", size="2"),
+        rx.link("Service levels", href="/service-levels", size="2"),
         rx.cond(
             SessionState.is_admin,
             rx.fragment(
