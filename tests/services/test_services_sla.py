@@ -12,7 +12,13 @@ from tests.conftest import SYSTEM
 from tests.support.auth import actor_of, add_ticket, add_user, set_columns
 from ticket_app.enums import EventKind, Role
 from ticket_app.models import SlaPolicy, Ticket, TicketComment, TicketEvent, utc_now
-from ticket_app.schemas import BulkRequest, CommentCreate, SlaPolicyWrite, TicketUpdate
+from ticket_app.schemas import (
+    BulkRequest,
+    CommentCreate,
+    SlaCalendarWrite,
+    SlaPolicyWrite,
+    TicketUpdate,
+)
 from ticket_app.services import comments, similarity, sla, sla_policies, tickets
 from ticket_app.services.bulk import bulk_update
 from ticket_app.services.database import service_session
@@ -261,3 +267,59 @@ def test_imported_tickets_get_their_due_times_from_the_next_check(db: Engine) ->
     sla.check_due()
     ticket = stored(ticket_id)
     assert ticket.first_response_due_at == ticket.created_at + 60 * MINUTE
+
+
+def test_a_new_ticket_is_written_once_with_what_a_refresh_would_store(db: Engine) -> None:
+    """Create computes the clock before its INSERT; a refresh right after changes nothing."""
+    office = sla_policies.create_calendar(
+        SlaCalendarWrite(
+            name="Office with lunch",
+            time_zone="Europe/Berlin",
+            weekly_hours={"monday": [("09:00", "12:00"), ("13:00", "17:00")]},
+        ),
+        actor=SYSTEM,
+    )
+    low = policy_of("low")
+    sla_policies.update_policy(
+        low.id,
+        SlaPolicyWrite(
+            name=low.name,
+            calendar_id=office.id,
+            first_response_minutes=30,
+            resolution_minutes=600,
+        ),
+        actor=SYSTEM,
+    )
+    created = [
+        add_ticket(priority=priority, status=status)
+        for priority in ("critical", "low")
+        for status in ("open", "pending", "resolved")
+    ]
+    with service_session() as session:
+        before = {ticket_id: stored(ticket_id) for ticket_id in created}
+        states = sla.refresh_tickets_sla(session, created, before[created[0]].created_at)
+    for ticket_id in created:
+        after = stored(ticket_id)
+        assert {name: getattr(after, name) for name in sla.SLA_COLUMNS} == {
+            name: getattr(before[ticket_id], name) for name in sla.SLA_COLUMNS
+        }
+        assert states[ticket_id].nearest_due_at == after.sla_due_at
+    low_open = stored(created[3])
+    assert low_open.sla_policy_id == low.id and low_open.first_response_due_at is not None
+    assert low_open.first_response_due_at.astimezone().weekday() == 0  # the next Monday
+
+
+def test_create_writes_the_ticket_row_once(db: Engine) -> None:
+    """No UPDATE of `tickets` follows the INSERT: each one rewrote every index of the table."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()[:2]).upper())
+
+    sa.event.listen(db, "before_cursor_execute", record)
+    try:
+        add_ticket(priority="critical", assignee_id=None)
+    finally:
+        sa.event.remove(db, "before_cursor_execute", record)
+    assert "INSERT INTO" in statements
+    assert "UPDATE TICKETS" not in statements

@@ -404,7 +404,7 @@ def _create(
 
     acknowledgement: list[int] = []
 
-    def record_mail(session: Session, ticket_id: int) -> None:
+    def record_mail(session: Session, ticket_id: int) -> bool:
         if relaxed:
             relax_commit(session)
         message = _message_row(
@@ -422,6 +422,7 @@ def _create(
         if acknowledge and mailbox_id is not None:
             queued = mail_outbound.queue_acknowledgement(session, ticket_id, mailbox_id)
             acknowledgement.extend([queued] if queued is not None else [])
+        return bool(note) or follow_up_of is not None
 
     suggestion = _suggest(data.title, data.description)
     ticket = create_ticket(data, suggestion, actor=MAIL_ACTOR, and_then=record_mail)

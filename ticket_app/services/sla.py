@@ -262,7 +262,7 @@ def _cycle_key(clock: TargetClock) -> str | None:
 
 
 def _stored_values(
-    ticket: sa.Row,
+    ticket: sa.Row | Ticket,
     policy: SlaPolicy | None,
     state: SlaState,
     facts: _Facts,
@@ -398,6 +398,41 @@ def refresh_tickets_sla(
     if events:
         session.execute(sa.insert(TicketEvent), events)
     return states
+
+
+def initial_sla_values(session: Session, ticket: Ticket) -> dict[str, Any] | None:
+    """The SLA columns of `ticket`, about to be inserted with no history but its creation.
+
+    What `refresh_tickets_sla` would store right after the INSERT, computed before it, so a new
+    ticket is written once: the UPDATE that followed every create wrote every index of
+    `tickets` a second time. Two reads (the policies and calendars). None when the creation
+    instant itself already owes a warning or a breach (a target shorter than the clock's
+    resolution): those events need the ticket's id, so the caller refreshes after the INSERT.
+    """
+    book = PolicyBook.load(session)
+    policy = book.policy_for(str(ticket.priority), str(ticket.category))
+    created_at = ticket.created_at
+    history = build_history(
+        created_at=created_at,
+        status=str(ticket.status),
+        priority=str(ticket.priority),
+        category=str(ticket.category),
+        changes=[],
+        comments=[],
+        targets_for=book.targets_for,
+    )
+    settings = get_settings()
+    state = compute_sla_state(
+        history,
+        book.calendar_for(policy),
+        created_at,
+        resolved_pauses=settings.sla_resolved_pauses,
+        warning_fraction=settings.sla_warning_ratio,
+    )
+    values, events = _stored_values(
+        ticket, policy, state, _Facts([], [], defaultdict(int), set()), created_at
+    )
+    return None if events else values
 
 
 def refresh_ticket_sla(session: Session, ticket_id: int, now: datetime | None = None) -> SlaState:

@@ -52,7 +52,7 @@ from ticket_app.services.errors import (
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.notifications import notify_assigned
 from ticket_app.services.requesters import upsert_requester
-from ticket_app.services.sla import CLOCK_FIELDS, refresh_ticket_sla
+from ticket_app.services.sla import CLOCK_FIELDS, initial_sla_values, refresh_ticket_sla
 from ticket_app.services.stats import page_total
 from ticket_app.services.tags import read_ticket, read_tickets, tags_by_ticket, write_tag_changes
 from ticket_app.services.ticket_query import (
@@ -203,7 +203,7 @@ def create_ticket(
     *,
     actor: Actor,
     idempotency: IdempotentRequest | None = None,
-    and_then: Callable[[Session, int], None] | None = None,
+    and_then: Callable[[Session, int], bool] | None = None,
 ) -> TicketRead:
     """Store a new ticket, with its `created` audit event, and return it.
 
@@ -214,10 +214,11 @@ def create_ticket(
     (field `tags`).
     With `idempotency`, the key and this answer are stored in the same transaction (see
     `services.idempotency`); `and_then(session, ticket_id)` adds what must commit with the
-    ticket (the mail it came in). Raises PermissionDeniedError unless `actor` may create tickets
-    (and edit them, to set tags), DatabaseUnavailableError, or ConstraintViolationError (a
-    taken `external_id` or key among them: `submit_ticket_once` tells those apart); nothing is
-    written then.
+    ticket (the mail it came in) and returns whether it added comments (the service-level
+    clock is then computed again from them). Raises PermissionDeniedError unless `actor` may
+    create tickets (and edit them, to set tags), DatabaseUnavailableError, or
+    ConstraintViolationError (a taken `external_id` or key among them: `submit_ticket_once`
+    tells those apart); nothing is written then.
     """
     actor.require(Action.TICKETS_CREATE)
     if data.tags:
@@ -247,15 +248,18 @@ def create_ticket(
             ticket.requester_id = upsert_requester(
                 session, data.requester_email, data.requester_name
             )
+        sla_values = initial_sla_values(session, ticket)
+        for name, value in (sla_values or {}).items():
+            setattr(ticket, name, value)
         session.add(ticket)
         session.flush()
         record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
         if data.tags:
             write_tag_changes(session, actor, {int(ticket.id): ([], data.tags)})
         notify_assigned(session, ticket, actor)
-        if and_then is not None:
-            and_then(session, int(ticket.id))
-        refresh_ticket_sla(session, int(ticket.id), now)
+        added_to_history = and_then is not None and and_then(session, int(ticket.id))
+        if sla_values is None or added_to_history:
+            refresh_ticket_sla(session, int(ticket.id), now)
         session.refresh(ticket)
         created = read_ticket(session, ticket)
         if idempotency is not None:
