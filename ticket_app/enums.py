@@ -104,6 +104,8 @@ class EventKind(StrEnum):
     FOLLOWER_ADDED = "follower_added"
     FOLLOWER_REMOVED = "follower_removed"
     NOTIFICATION_PREFS_CHANGED = "notification_prefs_changed"
+    VIEW_DELETED = "view_deleted"
+    VIEW_RESTORED = "view_restored"
 
 
 class SlaFilter(StrEnum):

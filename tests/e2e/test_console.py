@@ -287,6 +287,7 @@ def test_saved_view_count_follows_a_change_made_in_another_browser(
     saved.click()
     expect(page).to_have_url(re.compile(rf"\?status=open&q={tag}$"))
     page.get_by_role("button", name=f"Delete view Open {tag}").click()
+    page.get_by_test_id("confirm-delete-view").click()
     expect(saved).to_have_count(0)
 
 

@@ -54,5 +54,8 @@ def test_a_view_named_with_the_marker_is_saved_and_deleted(
     expect(page.get_by_text(re.compile(r"View “v .*” saved"))).to_be_visible()
     assert _answers(app_server)
     page.get_by_role("button", name=f"Delete view v {MARKER}").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text(re.compile(r"Delete the view “v .*”"))
+    assert _answers(app_server)
+    page.get_by_test_id("confirm-delete-view").click()
     expect(page.get_by_text(re.compile(r"View “v .*” deleted"))).to_be_visible()
     assert _answers(app_server)

@@ -15,11 +15,13 @@ from ticket_app.triage.evaluate import (
     _bucket,
     drop_near_duplicates,
     load_reference,
+    merge_threshold_table,
     normalised_key,
     readers_report,
     reference_key,
     supervised_reference,
 )
+from ticket_app.triage.similarity import MERGE_MIN_SCORE
 
 
 def example(text: str) -> Example:
@@ -103,3 +105,17 @@ def test_readers_label_every_reference_ticket_once_and_are_reported() -> None:
         "held-out half (n=398) category",
         "held-out half (n=398) priority",
     ]
+
+
+def test_the_merge_threshold_is_where_the_duplicate_evaluation_reaches_precision_0_9() -> None:
+    """Issue 25 item 14: "Merge into #N" only where most such offers are real duplicates."""
+    pairs = [
+        json.loads(line)
+        for line in (SIGNALS_DIR / "duplicates.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    below = MERGE_MIN_SCORE - 0.05
+    table = merge_threshold_table(load_reference(), pairs, (below, MERGE_MIN_SCORE))
+    (_, _, _, precision_below, _), (_, shown, hits, precision, recall) = table
+    assert precision >= 0.9 > precision_below
+    assert hits <= shown and recall >= 0.6

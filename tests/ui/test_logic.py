@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from ticket_app.schemas import (
     TicketStats,
     TriageOverrideStats,
 )
+from ticket_app.services.stats import DayFlow
 from ticket_app.triage import TriageSuggestion
 from ticket_app.ui.components.common import STATUS_COLORS, STATUSES
 from ticket_app.ui.logic.form import (
@@ -227,10 +228,34 @@ def test_stats_view_formats_the_aggregates() -> None:
     view = stats_view(stats, TriageOverrideStats(suggested=8, overridden=2, override_rate=0.25))
     assert view.median_first_reply == "—" and view.assignee_rows == []
     assert (view.total, view.open, view.avg_per_day) == (10, 4, "3.33")
-    assert view.priority_rows[0] == {"name": "low", "count": 1, "label": "1", "legend": "low 1"}
+    assert view.priority_rows[0] == {"name": "Low", "count": 1, "label": "1", "legend": "Low 1"}
     assert view.override_rate == "25%"
     assert view.override_text == "2 of 8 AI suggestions changed"
     assert view.priority_summary == "Tickets by priority: Low 1, Medium 1, High 1, Critical 1"
+
+
+def test_dashboard_labels_are_capitalised_and_days_read_as_dates() -> None:
+    """Issue 25 item 15: one casing for the charts' labels; the trend's days and totals."""
+    stats = TicketStats(
+        total_tickets=3,
+        open_tickets=3,
+        avg_tickets_per_day=1.0,
+        priority_breakdown={p: 1 for p in Priority},
+        category_breakdown={c: 1 for c in Category},
+        status_breakdown={s: 0 for s in Status},
+    )
+    flows = [
+        DayFlow(date(2026, 11, 30), created=2, resolved=0),
+        DayFlow(date(2026, 12, 1), created=1, resolved=1_200),
+    ]
+    view = stats_view(stats, TriageOverrideStats(suggested=0, overridden=0, override_rate=0), flows)
+    assert [row["name"] for row in view.priority_rows] == ["Low", "Medium", "High", "Critical"]
+    assert view.category_rows[0]["legend"] == "Billing 1"
+    assert view.flow_rows == [
+        {"day": "30 Nov", "created": 2, "resolved": 0},
+        {"day": "1 Dec", "created": 1, "resolved": 1200},
+    ]
+    assert view.flow_summary == "Last 2 days: 3 created, 1,200 resolved"
 
 
 def test_stats_view_writes_large_numbers_for_the_reader() -> None:

@@ -268,6 +268,16 @@ def test_stats_state_shows_the_service_aggregates(db: Engine) -> None:
     assert state.unavailable and state.total_count == 1
 
 
+def test_stats_state_shows_created_and_resolved_over_the_chosen_period(db: Engine) -> None:
+    """Issue 25 item 15: the dashboard's trend, for the period the select chose."""
+    _ticket()
+    state = StatsState(_reflex_internal_init=True)
+    state._apply(load_stats_view(days=7))
+    assert len(state.flow_rows) == 7
+    assert state.flow_rows[-1]["created"] == 1
+    assert state.flow_summary == "Last 7 days: 1 created, 0 resolved"
+
+
 def test_description_counter_appears_near_the_limit_and_names_the_field() -> None:
     limit = get_settings().max_description_chars
     state = _form(description="x" * (limit // 2))

@@ -14,6 +14,7 @@ from ticket_app.services.errors import (
     PermissionDeniedError,
     TicketNotFoundError,
 )
+from ticket_app.triage.similarity import MERGE_MIN_SCORE
 from ticket_app.ui.logic.tickets import ListQuery, list_query, ticket_row
 from ticket_app.ui.logic.triage import (
     language_name,
@@ -47,6 +48,7 @@ def test_similar_rows_keep_order_and_show_scores_as_percentages() -> None:
             "status": "in_progress",
             "status_label": "In progress",
             "score": "84%",
+            "mergeable": "yes",
         },
         {
             "id": "9",
@@ -54,9 +56,19 @@ def test_similar_rows_keep_order_and_show_scores_as_percentages() -> None:
             "status": "open",
             "status_label": "Open",
             "score": "20%",
+            "mergeable": "",
         },
     ]
     assert (percent(None), percent(1.0), percent(0.0)) == ("", "100%", "0%")
+
+
+def test_merge_is_offered_only_from_the_evaluated_threshold() -> None:
+    """Issue 25 item 14: "Merge into #N" was offered at 22%; below the threshold, related only."""
+    rows = similar_rows(
+        SimilarTicket(id=n, title="t", status=Status.OPEN, score=score)
+        for n, score in ((1, 0.22), (2, MERGE_MIN_SCORE - 0.001), (3, MERGE_MIN_SCORE), (4, 0.9))
+    )
+    assert [row["mergeable"] for row in rows] == ["", "", "yes", "yes"]
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
+from pathlib import Path
 
 import typer
 
 from ticket_app.cli.common import database_option, service_errors
 from ticket_app.cli.database import apply_migrations, fail_stale_imports
+from ticket_app.cli.frontend_cache import reuse_unchanged_build
 from ticket_app.services.database import use_database
 from ticket_app.services.identity import setup
 from ticket_app.settings import PROJECT_ROOT, get_settings
@@ -127,13 +129,15 @@ def run_reflex(argv: Sequence[str] | None = None) -> None:
     leaves requirements.txt alone (skipped if a later Reflex lacks the function) and cuts the
     advice with a stdlib logging filter, the way Reflex documents for tuning its logging. And
     the first-admin setup line, when `serve` asks for it, comes last
-    (`announce_setup_after_app_running`).
+    (`announce_setup_after_app_running`). A production run whose frontend inputs are unchanged
+    since its last build reuses that build (`frontend_cache.reuse_unchanged_build`).
     """
     from reflex.reflex import cli as reflex_cli
 
     quiet_reflex_init()
     announce_setup_after_app_running(os.environ)
     args = list(sys.argv[1:] if argv is None else argv)
+    reuse_unchanged_build(Path.cwd(), args, os.environ)
     reflex_cli.main(args=args, prog_name="reflex")
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,10 +37,13 @@ from ticket_app.models import (
     Ticket,
     TicketCount,
     TicketCountTotal,
+    TicketEvent,
     utc_now,
 )
+from ticket_app.models.audit import RESOLVED_EVENT_PREDICATE
 from ticket_app.schemas import AssigneeLoad, TicketFilters, TicketStats, TriageOverrideStats
 from ticket_app.services.database import service_session
+from ticket_app.services.errors import InvalidInputError
 from ticket_app.services.tags import tag_counts
 from ticket_app.services.ticket_query import filter_clauses
 from ticket_app.settings import get_settings
@@ -244,6 +247,86 @@ def _with_workload(stats: TicketStats, filters: TicketFilters) -> TicketStats:
     return stats.model_copy(
         update={"open_by_assignee": loads, "median_first_reply_seconds": median}
     )
+
+
+# Statuses that end the work on a ticket: reaching one of them from another counts as resolving.
+DONE_STATUSES = (Status.RESOLVED.value, Status.CLOSED.value)
+# A status change into a done status, written as the partial index's predicate (literals, not
+# bound values: SQLite uses a partial index only for a WHERE that repeats its terms).
+RESOLVED_EVENT = (sa.text(RESOLVED_EVENT_PREDICATE),)
+# The longest period the created-versus-resolved chart covers, in days.
+MAX_FLOW_DAYS = 366
+
+
+@dataclass(frozen=True)
+class DayFlow:
+    """One UTC day of the created-versus-resolved chart: tickets created, tickets resolved."""
+
+    day: date
+    created: int
+    resolved: int
+
+
+def _utc_day(session: Session, column: Any) -> sa.ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column (SQLite gives it as "YYYY-MM-DD" text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.timezone("UTC", column), sa.Date)
+    return sa.func.date(column)
+
+
+def created_and_resolved_per_day(
+    filters: TicketFilters | None = None, *, days: int = 14, today: date | None = None
+) -> list[DayFlow]:
+    """Tickets created and resolved on each of the last `days` UTC days, oldest first.
+
+    Every day of the period is listed, zeros included; the last is `today` (UTC, by default
+    the current day). Both counts cover the tickets matching `filters` (as they are now: a
+    status filter of `open` leaves none resolved). Resolved is read from the audit trail: a
+    status change into resolved or closed from another status, so a ticket resolved, reopened
+    and resolved again counts on both days, and resolved then closed counts once. Tickets
+    imported as already resolved have no such event and are not counted. Two grouped queries;
+    the events' side walks the partial index of status changes (migration 0024) over the
+    period. Raises InvalidInputError for `days` outside 1..MAX_FLOW_DAYS, and
+    DatabaseUnavailableError when the database is down.
+    """
+    if not 1 <= days <= MAX_FLOW_DAYS:
+        raise InvalidInputError("days", f"days must be between 1 and {MAX_FLOW_DAYS}")
+    last = today or utc_now().date()
+    first = last - timedelta(days=days - 1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    filters = filters or TicketFilters()
+    with service_session() as session:
+        clauses = filter_clauses(session, filters)
+        created_day = _utc_day(session, Ticket.created_at)
+        created = session.execute(
+            sa.select(created_day, sa.func.count())
+            .where(*clauses, Ticket.created_at >= start)
+            .group_by(created_day)
+        ).all()
+        event_day = _utc_day(session, TicketEvent.created_at)
+        resolved = session.execute(
+            sa.select(event_day, sa.func.count())
+            .select_from(TicketEvent)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(
+                *clauses,
+                *RESOLVED_EVENT,
+                sa.or_(
+                    TicketEvent.old_value.is_(None), TicketEvent.old_value.not_in(DONE_STATUSES)
+                ),
+                TicketEvent.created_at >= start,
+            )
+            .group_by(event_day)
+        ).all()
+    created_on = {_as_date(day): int(n) for day, n in created}
+    resolved_on = {_as_date(day): int(n) for day, n in resolved}
+    period = [first + timedelta(days=offset) for offset in range(days)]
+    return [DayFlow(day, created_on.get(day, 0), resolved_on.get(day, 0)) for day in period]
+
+
+def _as_date(value: date | str) -> date:
+    """A grouped day as a date (SQLite's `date()` returns text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def triage_override_stats(filters: TicketFilters | None = None) -> TriageOverrideStats:

@@ -9,12 +9,14 @@ Every staff member keeps their own views; admins may share theirs (and delete an
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import select
 
-from ticket_app.models import SavedView, StaffUser
+from ticket_app.models import EventKind, SavedView, StaffUser
 from ticket_app.schemas import (
     ASSIGNEE_ME,
     VIEW_QUERY_KEYS,
@@ -25,6 +27,7 @@ from ticket_app.schemas import (
     TicketSort,
 )
 from ticket_app.services.access import Action, Actor
+from ticket_app.services.audit import record_event
 from ticket_app.services.bulk import count_matching, ticket_filters
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
@@ -141,11 +144,33 @@ def save_view(data: SavedViewCreate, *, actor: Actor) -> SavedViewRead:
         return _view_read(view, owner.name if owner else actor.label)
 
 
-def delete_view(view_id: int, *, actor: Actor) -> None:
+@dataclass(frozen=True)
+class DeletedView:
+    """A deleted view as it was stored, so that `restore_view` can put it back unchanged.
+
+    `query` is the stored canonical JSON; `created_at` is UTC.
+    """
+
+    id: int
+    owner_id: int
+    name: str
+    shared: bool
+    query: str
+    created_at: datetime
+
+
+def _view_note(view: SavedView | DeletedView) -> str:
+    """What an audit event says of a view: its id, name and whether it was shared."""
+    return f"#{view.id} {view.name!r}" + (" (shared with the team)" if view.shared else "")
+
+
+def delete_view(view_id: int, *, actor: Actor) -> DeletedView:
     """Delete a view: its owner may, and admins may delete any shared one.
 
-    Raises NotFoundError for a view the actor cannot see (another's private view included),
-    PermissionDeniedError for someone else's shared view unless the actor is an admin.
+    Returns the view as it was (for `restore_view`). Writes a `view_deleted` audit event in the
+    same transaction. Raises NotFoundError for a view the actor cannot see (another's private
+    view included), PermissionDeniedError for someone else's shared view unless the actor is
+    an admin.
     """
     actor.require(Action.VIEWS_MANAGE_OWN)
     user_id = _staff_id(actor)
@@ -155,7 +180,59 @@ def delete_view(view_id: int, *, actor: Actor) -> None:
             raise NotFoundError(f"no saved view with id {view_id}")
         if view.owner_id != user_id:
             actor.require(Action.VIEWS_SHARE)
+        deleted = DeletedView(
+            id=view.id,
+            owner_id=view.owner_id,
+            name=view.name,
+            shared=view.shared,
+            query=view.query,
+            created_at=view.created_at,
+        )
         session.delete(view)
+        record_event(session, actor, EventKind.VIEW_DELETED, field="view", old=_view_note(deleted))
+        return deleted
+
+
+def restore_view(deleted: DeletedView, *, actor: Actor) -> SavedViewRead:
+    """Put a deleted view back with its id, owner, name, sharing, query and creation time.
+
+    The undo of `delete_view`: whoever could delete it may restore it (its owner; an admin for
+    a shared view). Writes a `view_restored` audit event in the same transaction. Raises
+    PermissionDeniedError as `delete_view` does, NotFoundError when its owner no longer
+    exists, ConflictError naming `name` when the owner has made another view of that name
+    since, or naming `id` when the view exists again.
+    """
+    actor.require(Action.VIEWS_MANAGE_OWN)
+    user_id = _staff_id(actor)
+    if deleted.owner_id != user_id:
+        if not deleted.shared:
+            raise NotFoundError(f"no saved view with id {deleted.id}")
+        actor.require(Action.VIEWS_SHARE)
+    with service_session() as session:
+        owner = session.get(StaffUser, deleted.owner_id)
+        if owner is None:
+            raise NotFoundError(f"the owner of view {deleted.name!r} no longer exists")
+        if session.get(SavedView, deleted.id) is not None:
+            raise ConflictError("id", f"view {deleted.id} exists")
+        taken = session.execute(
+            sa.select(SavedView.id).where(
+                SavedView.owner_id == deleted.owner_id, SavedView.name == deleted.name
+            )
+        ).first()
+        if taken is not None:
+            raise ConflictError("name", f"there is a view named {deleted.name!r} again")
+        view = SavedView(
+            id=deleted.id,
+            owner_id=deleted.owner_id,
+            name=deleted.name,
+            shared=deleted.shared,
+            query=deleted.query,
+            created_at=deleted.created_at,
+        )
+        session.add(view)
+        session.flush()
+        record_event(session, actor, EventKind.VIEW_RESTORED, field="view", new=_view_note(view))
+        return _view_read(view, owner.name)
 
 
 def view_filters(

@@ -58,7 +58,7 @@ from ticket_app.triage.gemini import GeminiClassifier
 from ticket_app.triage.learner import HistoryLearner
 from ticket_app.triage.offline import OfflineClassifier
 from ticket_app.triage.signals import read_signals
-from ticket_app.triage.similarity import rank
+from ticket_app.triage.similarity import MERGE_MIN_SCORE, rank
 
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 CATEGORY_LABELS = ("billing", "technical", "account", "general")
@@ -665,7 +665,58 @@ def _duplicate_report(reference: Sequence[Example]) -> list[str]:
         f"  precision@1={first / len(pairs):.3f}  recall@5={within / len(pairs):.3f}",
         f"  ranking latency for {len(reference)} candidates (the SQLite path): {latency}",
         "  PostgreSQL at 100k tickets: see tests/benchmarks/bench_similar.py",
+        *_merge_threshold_report(reference, pairs),
     ]
+
+
+# The similarity scores the merge threshold is chosen among (see MERGE_MIN_SCORE).
+MERGE_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def merge_threshold_table(
+    reference: Sequence[Example], pairs: Sequence[dict], thresholds: Sequence[float]
+) -> list[tuple[float, int, int, float, float]]:
+    """Precision and recall of "this is a duplicate" for the similar tickets a page shows.
+
+    The shown matches are each text's five best: every paraphrase's against the reference
+    tickets, and every reference ticket's against the others (distinct problems by
+    construction, so each of those is a wrong duplicate). For each threshold: `(threshold,
+    matches at or above it, true originals among them, precision, recall over the pairs)`;
+    precision is 1.0 when no match reaches the threshold.
+    """
+    titles = {e.title: index for index, e in enumerate(reference)}
+    candidates = [(index, f"{e.title}\n{e.description}") for index, e in enumerate(reference)]
+    shown: list[tuple[float, bool]] = []
+    for pair in pairs:
+        original = titles[pair["original"]]
+        found = rank(f"{pair['title']}\n{pair['description']}", candidates, limit=5)
+        shown.extend((match.score, match.ticket_id == original) for match in found)
+    for index, text in candidates:
+        others = [candidate for candidate in candidates if candidate[0] != index]
+        shown.extend((match.score, False) for match in rank(text, others, limit=5))
+    table = []
+    for threshold in thresholds:
+        kept = [true for score, true in shown if score >= threshold]
+        hits = sum(kept)
+        precision = hits / len(kept) if kept else 1.0
+        table.append((threshold, len(kept), hits, precision, hits / len(pairs)))
+    return table
+
+
+def _merge_threshold_report(reference: Sequence[Example], pairs: Sequence[dict]) -> list[str]:
+    lines = [
+        "  merge threshold: the five best matches of each paraphrase and of each reference "
+        "ticket (against the others), kept at or above a similarity:",
+    ]
+    for threshold, kept, hits, precision, recall in merge_threshold_table(
+        reference, pairs, MERGE_THRESHOLDS
+    ):
+        chosen = "  <- MERGE_MIN_SCORE" if threshold == MERGE_MIN_SCORE else ""
+        lines.append(
+            f"    >= {threshold:.2f}: {kept:4d} shown, {hits:2d} duplicates, "
+            f"precision={precision:.3f}  recall={recall:.3f}{chosen}"
+        )
+    return lines
 
 
 def evaluate_signals(data_dir: Path, mapping: dict) -> list[str]:

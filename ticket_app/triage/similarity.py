@@ -17,6 +17,12 @@ from dataclasses import dataclass
 MAX_COMPARED_CHARS = 2000
 # Terms of the query sent to the full-text index (the rarest-looking, i.e. longest, first).
 QUERY_TERMS = 6
+# The similarity from which a similar ticket is offered for merging ("Merge into #N"); below it
+# the ticket is shown as related only. Merging closes a ticket, so the offer needs a precision
+# near 0.9: the duplicate evaluation (`python -m ticket_app.triage.evaluate`, the merge
+# threshold table; docs/triage-evaluation.md) gives 0.905 at 0.50 (recall 0.633), and 0.706 at
+# 0.45, 0.456 at 0.40, 0.088 at 0.30.
+MERGE_MIN_SCORE = 0.5
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
 # Function words and support-ticket boilerplate that two unrelated tickets share.

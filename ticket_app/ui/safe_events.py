@@ -43,6 +43,16 @@ def toast_success(message: Any) -> rx.event.EventSpec:
     return rx.toast.success(inert(message))
 
 
+def toast_undo(message: Any, on_undo: rx.event.EventType) -> rx.event.EventSpec:
+    """A success toast showing `message` (inert) with an "Undo" button that sends `on_undo`.
+
+    It stays 10 seconds, long enough to read and reach the button.
+    """
+    return rx.toast.success(
+        inert(message), action={"label": "Undo", "on_click": on_undo}, duration=10_000
+    )
+
+
 def toast_error(message: Any) -> rx.event.EventSpec:
     """An error toast showing `message` (inert)."""
     return rx.toast.error(inert(message))

@@ -168,6 +168,27 @@ def issue_link(user_id: int, purpose: PasswordLinkPurpose | str, *, actor: Actor
         return issued
 
 
+def awaiting_acceptance() -> set[int]:
+    """Ids of the staff users who were invited and have not accepted yet.
+
+    Invited: they have an invitation link. Not accepted: none of their links (invitation or
+    reset) was ever used, so they never set a password of their own; whether the invitation
+    is still live does not matter (an admin may send a new one). Raises
+    DatabaseUnavailableError when the database is down.
+    """
+    used = sa.select(PasswordLink.user_id).where(PasswordLink.used_at.is_not(None))
+    query = (
+        sa.select(PasswordLink.user_id)
+        .where(
+            PasswordLink.purpose == PasswordLinkPurpose.INVITE.value,
+            PasswordLink.user_id.not_in(used),
+        )
+        .distinct()
+    )
+    with service_session() as session:
+        return {int(user_id) for user_id in session.execute(query).scalars()}
+
+
 def _live_link(session: Session, token: str) -> tuple[PasswordLink, StaffUser]:
     """The link of `token` and its user; raises LinkUnusableError unless it can be used now."""
     if not token or len(token) > _MAX_TOKEN_LENGTH:

@@ -122,7 +122,25 @@ def invite_form() -> rx.Component:
 
 def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(user["name"]),
+        rx.table.cell(
+            rx.hstack(
+                rx.text(user["name"], size="2"),
+                rx.cond(
+                    user["invited"] != "",
+                    rx.badge(
+                        "Invited",
+                        color_scheme="amber",
+                        variant="soft",
+                        high_contrast=True,
+                        title="Invited; has not set a password yet",
+                        data_testid="invited-label",
+                    ),
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            )
+        ),
         rx.table.cell(user["email"]),
         rx.table.cell(
             native_select(

@@ -1,11 +1,16 @@
 """Canned responses: the composer's menu and suggestion lists, and the /canned-responses page.
 
-Titles and bodies are user text: shown as text only (never HTML or Markdown).
+Titles and bodies are user text: shown as text only (never HTML or Markdown). The suggestion
+lists are keyboard-operable (`suggestion_keys`): Down moves from the composer into the list,
+Up and Down move within it, Enter chooses, Escape closes it and returns to the composer.
 """
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.core.window_events import WindowEventListener
+from reflex.event import EventHandler
+from reflex.vars import FunctionStringVar, ObjectVar, Var
 
 from ticket_app.schemas import PLACEHOLDERS
 from ticket_app.ui.components.common import (
@@ -16,7 +21,7 @@ from ticket_app.ui.components.common import (
     section_heading,
     table_headers,
 )
-from ticket_app.ui.state.canned import CannedComposerState, CannedResponsesState
+from ticket_app.ui.state.canned import COMPOSER_ID, CannedComposerState, CannedResponsesState
 
 Composer = CannedComposerState
 Page = CannedResponsesState
@@ -55,6 +60,48 @@ def canned_menu() -> rx.Component:
     )
 
 
+# The keys of the suggestion lists, in the browser: moving focus between the lists' buttons
+# keeps them plain buttons (announced as such, chosen with Enter natively) while the composer
+# keeps its text. Only Down enters a list from the composer; Up there still moves the caret.
+_SUGGESTION_KEYS_JS = (
+    "((event) => {"
+    f" const field = document.getElementById({COMPOSER_ID!r});"
+    " const box = document.querySelector('[data-composer-suggestions]');"
+    " if (!field || !box) return;"
+    " const items = [...box.querySelectorAll('button[data-choice]')];"
+    " const at = items.indexOf(document.activeElement);"
+    " const inField = event.target === field;"
+    " if (!items.length || (!inField && at < 0)) return;"
+    " if (event.key === 'ArrowDown' || (event.key === 'ArrowUp' && !inField)) {"
+    "  event.preventDefault();"
+    "  const next = inField ? 0 : at + (event.key === 'ArrowDown' ? 1 : -1);"
+    "  if (next < 0) { field.focus(); return; }"
+    "  items[Math.min(next, items.length - 1)].focus();"
+    " } else if (event.key === 'Escape') {"
+    "  event.preventDefault();"
+    "  field.focus();"
+    "  box.querySelector('button[data-dismiss]')?.click();"
+    " }"
+    "})"
+)
+
+
+def _raw_event(event: ObjectVar) -> tuple[Var]:
+    """The keydown event itself, for a handler that runs in the browser."""
+    return (event,)
+
+
+class _SuggestionKeys(WindowEventListener):
+    """A window `keydown` listener handing the event to browser-side JavaScript."""
+
+    on_key_down: EventHandler[_raw_event]
+
+
+def suggestion_keys() -> rx.Component:
+    """Up, Down, Enter and Escape for the composer's `/` and `@` suggestions (no server trip)."""
+    return _SuggestionKeys.create(on_key_down=FunctionStringVar.create(_SUGGESTION_KEYS_JS))
+
+
 def _suggestion_list(rows: rx.Var, label: str, test_id: str, text, on_choose) -> rx.Component:
     return rx.cond(
         rows.length() > 0,
@@ -69,6 +116,8 @@ def _suggestion_list(rows: rx.Var, label: str, test_id: str, text, on_choose) ->
                         size="1",
                         on_click=on_choose(row),
                         data_testid=test_id,
+                        data_choice="",
+                        style={"&:focus-visible": {"background": "var(--accent-a4)"}},
                     )
                 ),
             ),
@@ -90,8 +139,13 @@ def _suggestion_list(rows: rx.Var, label: str, test_id: str, text, on_choose) ->
 
 
 def composer_suggestions() -> rx.Component:
-    """Under the composer: matching canned responses for `/words`, colleagues for `@`."""
-    return rx.fragment(
+    """Under the composer: matching canned responses for `/words`, colleagues for `@`.
+
+    Operable by keyboard (`suggestion_keys`); the hidden button is what Escape presses.
+    """
+    return rx.el.div(
+        suggestion_keys(),
+        rx.el.button(type="button", on_click=Composer.dismiss, data_dismiss="", hidden=True),
         _suggestion_list(
             Composer.suggestions,
             "Matching canned responses",
@@ -106,6 +160,8 @@ def composer_suggestions() -> rx.Component:
             lambda row: row["name"] + " (@" + row["handle"] + ")",
             lambda row: Composer.mention(row["handle"]),
         ),
+        data_composer_suggestions="",
+        style={"display": "contents"},
     )
 
 

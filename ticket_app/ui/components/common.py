@@ -201,7 +201,7 @@ def confirm_dialog(
     *,
     name: str,
     title: rx.Var[str],
-    description: str,
+    description: rx.Var[str] | str,
     confirm_text: str,
     is_open: rx.Var[bool],
     on_open_change: Any,

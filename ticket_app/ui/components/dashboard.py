@@ -15,7 +15,7 @@ def dashboard() -> rx.Component:
             rx.heading("Dashboard", size="4", as_="h2"),
             rx.cond(
                 StatsState.unavailable,
-                rx.badge("stale: database unavailable", color_scheme="red"),
+                rx.badge("Stale: database unavailable", color_scheme="red"),
             ),
             align="center",
         ),

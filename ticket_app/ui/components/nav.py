@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.views import NAV_ITEM_STYLE, saved_view, view_link
+from ticket_app.ui.components.views import (
+    NAV_ITEM_STYLE,
+    delete_view_dialog,
+    saved_view,
+    view_link,
+)
 from ticket_app.ui.state.views import NavState
 
 NAV_WIDTH = "15rem"
@@ -53,6 +58,7 @@ def side_nav() -> rx.Component:
                     ),
                 ),
             ),
+            delete_view_dialog(),
             rx.link(
                 rx.icon("chart-column", size=16, aria_hidden=True),
                 rx.text("Dashboard", size="2"),

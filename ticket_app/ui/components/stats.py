@@ -1,10 +1,17 @@
-"""The dashboard's pieces: headline numbers, breakdown charts, per-assignee load, tag counts."""
+"""The dashboard's pieces: numbers, charts, created versus resolved, assignee load, tags."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.common import CATEGORIES
+from ticket_app.ui.components.common import (
+    CATEGORIES,
+    PRIORITIES,
+    PRIORITY_COLORS,
+    field_label,
+    native_select,
+)
+from ticket_app.ui.logic.stats import FLOW_PERIODS
 from ticket_app.ui.state import StatsState
 
 CATEGORY_FILLS = {
@@ -40,8 +47,9 @@ def _priority_chart() -> rx.Component:
             rx.recharts.y_axis(hide=True),
             rx.recharts.bar(
                 rx.recharts.label_list(data_key="label", position="top", fill="var(--gray-12)"),
+                # Each priority in the list's colour (Critical red, High orange, ...).
+                *[rx.recharts.cell(fill=f"var(--{PRIORITY_COLORS[p]}-9)") for p in PRIORITIES],
                 data_key="count",
-                fill="var(--accent-9)",
                 name="Tickets",
                 is_animation_active=False,
             ),
@@ -82,6 +90,72 @@ def _category_chart() -> rx.Component:
         role="img",
         # The legend's text takes each slice's colour by default, too faint to read as text.
         style={"& .recharts-legend-item-text": {"color": "var(--gray-12) !important"}},
+    )
+
+
+def _flow_chart() -> rx.Component:
+    """Tickets created and resolved on each day of the chosen period, as two lines."""
+    tick = {"fill": "var(--gray-12)"}
+    return rx.vstack(
+        rx.flex(
+            rx.heading("Created and resolved per day", size="3", as_="h3"),
+            rx.spacer(),
+            rx.hstack(
+                field_label("Period", "flow-period"),
+                native_select(
+                    [(str(days), f"Last {days} days") for days in FLOW_PERIODS],
+                    value=StatsState.period,
+                    on_change=StatsState.set_period,
+                    id="flow-period",
+                    style={"width": "auto"},
+                ),
+                align="center",
+                spacing="2",
+            ),
+            align="center",
+            wrap="wrap",
+            gap="2",
+            width="100%",
+        ),
+        rx.text(StatsState.flow_summary, size="2", data_testid="flow-summary"),
+        rx.box(
+            rx.recharts.line_chart(
+                rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke="var(--gray-a5)"),
+                rx.recharts.x_axis(data_key="day", tick=tick, min_tick_gap=16),
+                rx.recharts.y_axis(allow_decimals=False, tick=tick, width=40),
+                rx.recharts.line(
+                    data_key="created",
+                    name="Created",
+                    stroke="var(--blue-9)",
+                    stroke_width=2,
+                    dot=False,
+                    is_animation_active=False,
+                ),
+                rx.recharts.line(
+                    data_key="resolved",
+                    name="Resolved",
+                    stroke="var(--green-9)",
+                    stroke_width=2,
+                    stroke_dasharray="6 3",
+                    dot=False,
+                    is_animation_active=False,
+                ),
+                rx.recharts.legend(),
+                rx.recharts.graphing_tooltip(),
+                data=StatsState.flow_rows,
+                height=200,
+                width="100%",
+                margin={"top": 8, "right": 16, "left": 0, "bottom": 0},
+                custom_attrs={"accessibilityLayer": False},
+            ),
+            width="100%",
+            aria_label=StatsState.flow_summary,
+            role="img",
+            data_testid="flow-chart",
+            style={"& .recharts-legend-item-text": {"color": "var(--gray-12) !important"}},
+        ),
+        width="100%",
+        spacing="2",
     )
 
 
@@ -185,6 +259,7 @@ def stats_panel() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        rx.card(_flow_chart(), width="100%"),
         width="100%",
         spacing="3",
     )

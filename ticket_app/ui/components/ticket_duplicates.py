@@ -1,7 +1,9 @@
 """Duplicates on the ticket page: merged tickets' links, similar tickets, the merge dialog.
 
 A merged ticket links to the one it was merged into and the kept one lists its duplicates;
-similar open tickets each offer "Merge into #N", confirmed in a dialog.
+similar open tickets each offer "Merge into #N", confirmed in a dialog, when they are similar
+enough to be likely duplicates (`triage.similarity.MERGE_MIN_SCORE`); less similar ones are
+marked "Related" only.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ def duplicate_links() -> rx.Component:
 
 
 def _similar_row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """A similar ticket: link, status and score, and "Merge into #N" for agents and admins."""
+    """A similar ticket: link, status, score, and "Merge into #N" or "Related".
+
+    Agents and admins get "Merge into #N" from the merge threshold up; below it, "Related".
+    """
     return rx.el.li(
         rx.vstack(
             rx.link(
@@ -80,7 +85,19 @@ def _similar_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.text(row["score"] + " similar", size="1", data_testid="similar-score"),
                 rx.spacer(),
                 rx.cond(
-                    SessionState.can_edit & (State.fields["duplicate_of"] == ""),
+                    row["mergeable"] == "",
+                    rx.badge(
+                        "Related",
+                        color_scheme="gray",
+                        variant="soft",
+                        title="Not similar enough to suggest a merge",
+                        data_testid="similar-related",
+                    ),
+                ),
+                rx.cond(
+                    SessionState.can_edit
+                    & (State.fields["duplicate_of"] == "")
+                    & (row["mergeable"] != ""),
                     rx.button(
                         "Merge into #" + row["id"],
                         on_click=State.ask_merge(row["id"]),

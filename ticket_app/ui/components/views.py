@@ -1,14 +1,15 @@
 """The views in the navigation, built-in and saved, and the "Save view" dialog.
 
 A view is the list's filters, search and sort under a name (`NavState`); its link shows its
-live count, and a saved view offers its owner (and admins) a delete button.
+live count, and a saved view offers its owner (and admins) a delete button, which asks first
+(naming the view and who else loses it) and offers Undo in its toast.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.common import field_error, field_label
+from ticket_app.ui.components.common import confirm_dialog, field_error, field_label
 from ticket_app.ui.state import SessionState, TicketListState
 from ticket_app.ui.state.views import NavState
 
@@ -68,12 +69,30 @@ def saved_view(item: rx.Var[dict[str, str]]) -> rx.Component:
                 color_scheme="gray",
                 high_contrast=True,
                 aria_label="Delete view " + item["label"].to(str),
-                on_click=NavState.delete(item["id"].to(str)),
+                aria_haspopup="dialog",
+                on_click=NavState.ask_delete(item["id"].to(str)),
+                data_testid="delete-view",
             ),
         ),
         spacing="1",
         align="center",
         width="100%",
+    )
+
+
+def delete_view_dialog() -> rx.Component:
+    """Confirm deleting a saved view: its name, and who sees it (everyone, for a shared one)."""
+    return confirm_dialog(
+        name="delete-view",
+        title="Delete the view “" + NavState.delete_name + "”?",
+        description=NavState.delete_note,
+        confirm_text="Delete view",
+        is_open=NavState.delete_id != "",
+        on_open_change=NavState.delete_dialog_changed,
+        on_confirm=NavState.delete(NavState.delete_id),
+        busy=rx.Var.create(False),
+        fallback_id="nav-dashboard",
+        test_id="confirm-delete-view",
     )
 
 

@@ -6,11 +6,12 @@ durations read as "12 min" or "3.5 h".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from ticket_app.schemas import TicketStats, TriageOverrideStats
+from ticket_app.services.stats import DayFlow
 from ticket_app.ui.logic.tickets import UNASSIGNED, label_of_value
 
 
@@ -28,20 +29,45 @@ def duration_text(seconds: float | None) -> str:
 
 
 def chart_rows(counts: Mapping[str, int]) -> list[dict[str, str | int]]:
-    """Breakdown counts as recharts rows `{"name", "count", "label", "legend"}`.
+    """Breakdown counts as recharts rows `{"name", "count", "label", "legend"}`, in the order given.
 
+    `name` is the value's label, capitalised as everywhere in the console ("In progress");
     `label` is the count with thousands separators ("400,794"), shown on the bar itself;
-    `legend` is the name with that count ("billing 12"), what the pie's legend shows.
+    `legend` is the name with that count ("Billing 12"), what the pie's legend shows.
     """
     return [
         {
-            "name": str(name),
+            "name": label_of_value(str(name)),
             "count": int(count),
             "label": f"{int(count):,}",
-            "legend": f"{name} {int(count):,}",
+            "legend": f"{label_of_value(str(name))} {int(count):,}",
         }
         for name, count in counts.items()
     ]
+
+
+# The periods the created-versus-resolved chart offers, in days (the first is the default).
+FLOW_PERIODS = (14, 7, 30, 90)
+
+
+def flow_rows(flows: Sequence[DayFlow]) -> list[dict[str, str | int]]:
+    """Days of the created-versus-resolved chart as recharts rows, oldest first.
+
+    `{"day": "6 Dec", "created": 3, "resolved": 1}`: the day as the axis writes it (UTC).
+    """
+    return [
+        {"day": f"{flow.day.day} {flow.day:%b}", "created": flow.created, "resolved": flow.resolved}
+        for flow in flows
+    ]
+
+
+def flow_summary(flows: Sequence[DayFlow]) -> str:
+    """The period's totals in words: "Last 14 days: 12 created, 9 resolved"."""
+    created = sum(flow.created for flow in flows)
+    resolved = sum(flow.resolved for flow in flows)
+    days = len(flows)
+    period = "Today" if days == 1 else f"Last {days} days"
+    return f"{period}: {created:,} created, {resolved:,} resolved"
 
 
 def chart_summary(title: str, counts: Mapping[str, int]) -> str:
@@ -55,7 +81,8 @@ class StatsView:
     """Everything the stats panel shows, computed from the two service aggregates.
 
     `tag_rows` are the most used tags: `tag`, `count` (with separators) and `href`, the list
-    filtered by that tag.
+    filtered by that tag. `flow_rows` and `flow_summary` are the created-versus-resolved chart's
+    days and totals (see `flow_rows`, `flow_summary`).
     """
 
     total: int
@@ -72,10 +99,17 @@ class StatsView:
     assignee_rows: list[dict[str, str]]
     median_first_reply: str
     tag_rows: list[dict[str, str]] = field(default_factory=list)
+    flow_rows: list[dict[str, str | int]] = field(default_factory=list)
+    flow_summary: str = ""
 
 
-def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
-    """Format the service aggregates for display, numbers with thousands separators."""
+def stats_view(
+    stats: TicketStats, overrides: TriageOverrideStats, flows: Sequence[DayFlow] = ()
+) -> StatsView:
+    """Format the service aggregates for display, numbers with thousands separators.
+
+    `flows` are the created-versus-resolved days (`services.stats.created_and_resolved_per_day`).
+    """
     priorities = {p.value: n for p, n in stats.priority_breakdown.items()}
     categories = {c.value: n for c, n in stats.category_breakdown.items()}
     return StatsView(
@@ -105,4 +139,6 @@ def stats_view(stats: TicketStats, overrides: TriageOverrideStats) -> StatsView:
             {"tag": row.tag, "count": f"{row.count:,}", "href": "/?" + urlencode({"tag": row.tag})}
             for row in stats.tag_breakdown
         ],
+        flow_rows=flow_rows(flows),
+        flow_summary=flow_summary(flows) if flows else "",
     )

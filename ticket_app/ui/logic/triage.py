@@ -19,6 +19,7 @@ from ticket_app.services.errors import (
     ServiceError,
     TicketNotFoundError,
 )
+from ticket_app.triage.similarity import MERGE_MIN_SCORE
 from ticket_app.ui.logic.form import confidence_word
 from ticket_app.ui.logic.tickets import label_of_value
 
@@ -114,9 +115,11 @@ def percent(score: float | None) -> str:
 
 
 def similar_rows(items: Iterable[SimilarTicket]) -> list[dict[str, str]]:
-    """Similar tickets as rows: `id`, `title`, `status` (value), `status_label`, `score` ("82%").
+    """Similar tickets as rows: `id`, `title`, `status`, `status_label`, `score`, `mergeable`.
 
-    Kept in the order given (best first).
+    `status` is the value, `score` a percentage ("82%"), `mergeable` "yes" from
+    `MERGE_MIN_SCORE` up (the page offers "Merge into #N") and "" below it (shown as related
+    only). Kept in the order given (best first).
     """
     return [
         {
@@ -125,6 +128,7 @@ def similar_rows(items: Iterable[SimilarTicket]) -> list[dict[str, str]]:
             "status": item.status.value,
             "status_label": label_of_value(item.status.value),
             "score": percent(item.score),
+            "mergeable": "yes" if item.score >= MERGE_MIN_SCORE else "",
         }
         for item in items
     ]

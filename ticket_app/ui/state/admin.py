@@ -44,8 +44,12 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "never"
 
 
-def user_row(user: UserRead) -> dict[str, str]:
-    """One staff user as the staff table shows it (all values text)."""
+def user_row(user: UserRead, *, invited: bool = False) -> dict[str, str]:
+    """One staff user as the staff table shows it (all values text).
+
+    `invited`: they were invited and have not accepted yet (`links.awaiting_acceptance`), shown
+    as an "Invited" label.
+    """
     return {
         "id": str(user.id),
         "email": user.email,
@@ -53,7 +57,14 @@ def user_row(user: UserRead) -> dict[str, str]:
         "role": user.role.value,
         "active": "yes" if user.is_active else "no",
         "last_login": _when(user.last_login_at),
+        "invited": "yes" if invited else "",
     }
+
+
+def load_user_rows() -> list[dict[str, str]]:
+    """Every staff user as a `user_row`, invitations not yet accepted marked (blocking)."""
+    invited = identity_links.awaiting_acceptance()
+    return [user_row(u, invited=u.id in invited) for u in identity_users.list_users()]
 
 
 def toggle_id(action: str, user_id: str) -> str:
@@ -140,7 +151,7 @@ class StaffState(rx.State):
         return await authorize(self, Action.STAFF_MANAGE, counts_as=counts_as)
 
     async def _reload(self) -> None:
-        self.users = [user_row(u) for u in await asyncio.to_thread(identity_users.list_users)]
+        self.users = await asyncio.to_thread(load_user_rows)
 
     @rx.event
     async def on_load(self):

@@ -91,6 +91,11 @@ class CannedComposerState(rx.State):
         self.mentions = [] if handle is None else matching_staff(self._staff, handle)
 
     @rx.event
+    def dismiss(self) -> None:
+        """Close the `/` and `@` suggestions (Escape); typing on offers them again."""
+        self.suggestions, self.mentions = [], []
+
+    @rx.event
     def forget(self) -> None:
         """Drop the composer's text and the suggestions (a ticket page opened)."""
         self._text = ""

@@ -16,9 +16,13 @@ from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import InvalidInputError, ServiceError
 from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import expensive_turn
-from ticket_app.services.stats import ticket_stats, triage_override_stats
+from ticket_app.services.stats import (
+    created_and_resolved_per_day,
+    ticket_stats,
+    triage_override_stats,
+)
 from ticket_app.services.tickets import change_marker
-from ticket_app.ui.logic.stats import StatsView, stats_view
+from ticket_app.ui.logic.stats import FLOW_PERIODS, StatsView, stats_view
 from ticket_app.ui.logic.tickets import list_query
 from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.session import Watched, authorize, open_page, watch_changes
@@ -29,9 +33,16 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
 
 
-def load_stats_view(filters: TicketFilters | None = None) -> StatsView:
-    """Run the aggregate queries for `filters` and format them (blocking; use a thread)."""
-    return stats_view(ticket_stats(filters, workload=True), triage_override_stats(filters))
+def load_stats_view(filters: TicketFilters | None = None, days: int = FLOW_PERIODS[0]) -> StatsView:
+    """Run the aggregate queries for `filters` and format them (blocking; use a thread).
+
+    `days` is the created-versus-resolved chart's period, ending today (UTC).
+    """
+    return stats_view(
+        ticket_stats(filters, workload=True),
+        triage_override_stats(filters),
+        created_and_resolved_per_day(filters, days=days),
+    )
 
 
 class StatsState(rx.State):
@@ -54,6 +65,9 @@ class StatsState(rx.State):
     assignee_rows: list[dict[str, str]] = rx.field(default_factory=list)
     median_first_reply: str = "—"
     tag_rows: list[dict[str, str]] = rx.field(default_factory=list)
+    flow_rows: list[dict[str, str | int]] = rx.field(default_factory=list)
+    flow_summary: str = ""
+    period: str = str(FLOW_PERIODS[0])
     unavailable: bool = False
 
     _filters: TicketFilters | None = None
@@ -80,6 +94,8 @@ class StatsState(rx.State):
         self.assignee_rows = view.assignee_rows
         self.median_first_reply = view.median_first_reply
         self.tag_rows = view.tag_rows
+        self.flow_rows = view.flow_rows
+        self.flow_summary = view.flow_summary
 
     @rx.event
     async def on_load(self) -> AsyncIterator:
@@ -114,8 +130,27 @@ class StatsState(rx.State):
             self._seen_marker = await asyncio.to_thread(change_marker)
         except ServiceError:
             self._seen_marker = ""
-        self._apply(await fetch_stats_view(actor, self._filters))
+        self._apply(await fetch_stats_view(actor, self._shown()))
         return None
+
+    @rx.event
+    async def set_period(self, value: str):
+        """Show the created-versus-resolved chart over the last `value` days.
+
+        `value` is one of FLOW_PERIODS as text; anything else is ignored.
+        """
+        actor, refusal = await authorize(self, Action.TICKETS_READ)
+        if actor is None:
+            return refusal
+        if value not in {str(days) for days in FLOW_PERIODS}:
+            return None
+        self.period = value
+        self._apply(await fetch_stats_view(actor, self._shown()))
+        return None
+
+    def _shown(self) -> tuple[TicketFilters | None, int]:
+        """The filters and the chart's period in days, what a load reads."""
+        return self._filters, int(self.period)
 
     @rx.event(background=True, supersedes=True)
     async def poll(self) -> None:
@@ -129,14 +164,14 @@ class StatsState(rx.State):
             outage=self._mark_outage,
         )
 
-    def _watched(self) -> Watched[TicketFilters | None]:
-        """The filters shown, for a round of `poll`."""
-        return Watched(self._filters, self._seen_marker)
+    def _watched(self) -> Watched[tuple[TicketFilters | None, int]]:
+        """The filters and period shown, for a round of `poll`."""
+        return Watched(self._shown(), self._seen_marker)
 
     async def _show_fresh(
         self,
         actor: Actor,
-        watched: Watched[TicketFilters | None],
+        watched: Watched[tuple[TicketFilters | None, int]],
         view: StatsView | None,
         marker: str,
     ) -> bool:
@@ -152,15 +187,17 @@ class StatsState(rx.State):
             self.unavailable = True
 
 
-async def fetch_stats_view(actor: Actor, filters: TicketFilters | None = None) -> StatsView | None:
-    """The stats view for `filters`, read in one of `actor`'s expensive-read turns.
+async def fetch_stats_view(
+    actor: Actor, shown: tuple[TicketFilters | None, int] = (None, FLOW_PERIODS[0])
+) -> StatsView | None:
+    """The stats view for `shown` (filters, chart period in days), in an expensive-read turn.
 
     None when the database is unavailable or no turn came (ExpensiveReadsBusyError is a
     ServiceError).
     """
     try:
         async with expensive_turn(actor.user_id):
-            return await asyncio.to_thread(load_stats_view, filters)
+            return await asyncio.to_thread(load_stats_view, *shown)
     except ServiceError as exc:
         logger.warning("stats not refreshed: %s", exc)
         return None

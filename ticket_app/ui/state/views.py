@@ -13,11 +13,19 @@ from ticket_app.schemas import SavedViewCreate, TicketFilters, TicketSort
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.bulk import count_matching
 from ticket_app.services.errors import ServiceError
+from ticket_app.services.identity.users import list_users
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.services.ticket_query import resolve_assignee
-from ticket_app.services.views import delete_view, list_views, save_view, view_counts
+from ticket_app.services.views import (
+    DeletedView,
+    delete_view,
+    list_views,
+    restore_view,
+    save_view,
+    view_counts,
+)
 from ticket_app.ui.logic.tickets import ME, UNASSIGNED, ListQuery, list_query
-from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.safe_events import toast_error, toast_success, toast_undo
 from ticket_app.ui.state.session import authorize, session_setter
 
 logger = logging.getLogger(__name__)
@@ -59,7 +67,8 @@ class NavData:
     """What the navigation lists: built-in queues and saved views, as flat string rows.
 
     Each row: `key`, `label`, `href` (the list's URL for it), `count` (with separators);
-    saved views add `id`, `icon`, `own` ("yes" or "") and `shared` ("yes" or "").
+    saved views add `id`, `icon`, `own` ("yes" or ""), `shared` ("yes" or "") and `owner`
+    (the owner's name).
     """
 
     builtin: list[dict[str, str]]
@@ -90,6 +99,7 @@ def load_nav(actor: Actor) -> NavData:
             "count": f"{counts.get(view.id, 0):,}",
             "own": "yes" if view.owner_id == actor.user_id else "",
             "shared": "yes" if view.shared else "",
+            "owner": view.owner_name,
         }
         for view in views
     ]
@@ -107,6 +117,12 @@ class NavState(rx.State):
     new_name: str = ""
     new_shared: bool = False
     save_error: str = ""
+
+    # The view the delete confirmation asks about ("" when it is closed) and what it says.
+    delete_id: str = ""
+    delete_name: str = ""
+    delete_note: str = ""
+    _deleted: DeletedView | None = None
 
     @rx.var
     def dashboard_href(self) -> str:
@@ -184,17 +200,76 @@ class NavState(rx.State):
         return [toast_success(f"View “{view.name}” saved"), NavState.refresh_counts]
 
     @rx.event
+    async def ask_delete(self, view_id: str):
+        """Open the confirmation for deleting a saved view, saying who else loses it."""
+        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN)
+        if actor is None:
+            return refusal
+        row = next((v for v in self.saved if v["id"] == view_id), None)
+        if row is None:
+            return toast_error("View not deleted: unknown view.")
+        others = 0
+        if row["shared"]:
+            try:
+                people = await asyncio.to_thread(list_users)
+            except ServiceError as exc:
+                return toast_error(f"View not deleted: {exc}")
+            others = sum(1 for user in people if user.is_active and user.id != actor.user_id)
+        self.delete_id, self.delete_name = view_id, row["label"]
+        self.delete_note = delete_note(row, others)
+        return None
+
+    @rx.event
+    @session_setter
+    def delete_dialog_changed(self, is_open: bool) -> None:
+        """Closing the confirmation (Cancel, Escape) forgets the view it asked about."""
+        if not is_open:
+            self.delete_id = ""
+
+    @rx.event
     async def delete(self, view_id: str):
-        """Delete a saved view (its owner, or an admin)."""
+        """Delete a saved view (its owner, or an admin); the toast offers Undo."""
         actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN, counts_as=WRITES)
         if actor is None:
             return refusal
+        self.delete_id = ""
         name = next((v["label"] for v in self.saved if v["id"] == view_id), "")
         if not view_id.isdigit():
             return toast_error("View not deleted: unknown view.")
         try:
-            await asyncio.to_thread(delete_view, int(view_id), actor=actor)
+            self._deleted = await asyncio.to_thread(delete_view, int(view_id), actor=actor)
         except ServiceError as exc:
             return toast_error(f"View not deleted: {exc}")
         self.saved = [v for v in self.saved if v["id"] != view_id]
-        return toast_success(f"View “{name}” deleted")
+        return toast_undo(f"View “{name}” deleted", NavState.undo_delete)
+
+    @rx.event
+    async def undo_delete(self):
+        """Put back the view this tab deleted last, with its id, sharing and query."""
+        actor, refusal = await authorize(self, Action.VIEWS_MANAGE_OWN, counts_as=WRITES)
+        if actor is None:
+            return refusal
+        deleted = self._deleted
+        if deleted is None:
+            return toast_error("Nothing to undo.")
+        try:
+            await asyncio.to_thread(restore_view, deleted, actor=actor)
+        except ServiceError as exc:
+            return toast_error(f"View not restored: {exc}")
+        self._deleted = None
+        return [toast_success(f"View “{deleted.name}” restored"), NavState.refresh_counts]
+
+
+def delete_note(row: dict[str, str], others: int) -> str:
+    """What deleting the saved view `row` (a `NavData.saved` row) takes away, and from whom.
+
+    `others` is how many other active staff members see a shared view.
+    """
+    if not row["shared"]:
+        return "Only you see this view. It will be removed from your navigation."
+    people = "1 other person" if others == 1 else f"{others:,} other people"
+    owner = "" if row["own"] else f" It was saved by {row['owner']}."
+    return (
+        f"This view is shared with the whole team: deleting it removes it from the navigation "
+        f"of everyone, you and {people}.{owner}"
+    )
