@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.common import error_alert, table_headers
+from ticket_app.ui.components.common import error_alert, local_time, table_headers
 from ticket_app.ui.components.mail import LIST_STYLE, WRAP
 from ticket_app.ui.state.mail import FAILED, NOT_FOUND, READY, RequesterState
 
@@ -68,7 +68,7 @@ def _requester_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         ),
         rx.table.cell(row["status_label"]),
         rx.table.cell(row["priority_label"]),
-        rx.table.cell(rx.el.time(row["created"], date_time=row["created_iso"])),
+        rx.table.cell(local_time(row["created_iso"])),
         data_testid="requester-ticket-row",
     )
 
