@@ -90,6 +90,9 @@ def test_submit_adds_ticket_on_top_and_updates_the_summary(page, app_server: App
     page.locator("#submit-ticket").click()
 
     expect(page.get_by_text(re.compile(r"Ticket #\d+ created"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/tickets/\d+$"))
+    expect(page.locator("#ticket-heading")).to_contain_text(title)
+    page.get_by_role("link", name="Back to list").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(_rows(page).first).to_contain_text(title)
     expect(page.get_by_test_id("list-summary")).to_contain_text(f"{total_before + 1:,} ticket")
