@@ -17,7 +17,12 @@ def _requester_ticket(row: rx.Var[dict[str, str]]) -> rx.Component:
             size="2",
             style=WRAP,
         ),
-        rx.text(row["status_label"] + " · " + row["created"], size="1", color_scheme="gray"),
+        rx.text(
+            row["status_label"] + " · ",
+            local_time(row["created_iso"]),
+            size="1",
+            color_scheme="gray",
+        ),
         style={"marginBottom": "0.5rem"},
         data_testid="requester-ticket",
     )
