@@ -90,6 +90,9 @@ def test_submit_adds_ticket_on_top_and_updates_the_summary(page, app_server: App
     page.locator("#submit-ticket").click()
 
     expect(page.get_by_text(re.compile(r"Ticket #\d+ created"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/tickets/\d+$"))
+    expect(page.locator("#ticket-heading")).to_contain_text(title)
+    page.get_by_role("link", name="Back to list").click()
     expect(page).to_have_url(re.compile(r"/$"))
     expect(_rows(page).first).to_contain_text(title)
     expect(page.get_by_test_id("list-summary")).to_contain_text(f"{total_before + 1:,} ticket")
@@ -205,7 +208,7 @@ def test_submit_with_database_down_keeps_the_typed_text(page, app_server: AppSer
     expect(page.locator("#ticket-priority")).to_have_value("high")
 
     page.locator("#submit-ticket").click()
-    expect(_rows(page).first).to_contain_text(title)
+    expect(page.locator("#ticket-heading")).to_contain_text(title)
     expect(page.get_by_test_id("form-error")).to_have_count(0)
 
 

@@ -147,7 +147,7 @@ def test_mail_html_never_runs_and_the_timeline_names_channel_and_sender(
         tab = context.new_page()
         _open_ticket(tab, mail_server, mail_ticket["ticket"])
         description = tab.locator("#ticket-description")
-        expect(description).to_have_value(
+        expect(description).to_have_text(
             'My order 4711 never arrived.\n\nThe page said: <img src=x onerror="window.__pwned '
             '= 4"> and <script>window.__pwned = 5</script>'
         )

@@ -1,7 +1,8 @@
 """The ticket page (/tickets/{id}) in headless Chromium against a running app.
 
-Opening it from the list, the conversation (replies and internal notes), inline edits, the
-edit-conflict warning between two browsers, unknown ids, sign-in, and WCAG 2.2 AA.
+Opening it from the list, the conversation (replies and internal notes), edits in place and
+through the Edit dialog, the edit-conflict warning between two browsers, unknown ids, sign-in,
+and WCAG 2.2 AA.
 """
 
 from __future__ import annotations
@@ -134,8 +135,9 @@ def test_inline_edits_are_saved(page, app_server) -> None:
 
     page.locator("#ticket-status").select_option(label="Resolved")
     expect(page.get_by_test_id("save-note")).to_have_text("Saved status.")
-    page.locator("#ticket-title").fill(f"{ticket['title']} renamed")
-    page.locator("#ticket-title").press("Tab")
+    page.get_by_role("button", name="Edit title and description").click()
+    page.locator("#edit-title").fill(f"{ticket['title']} renamed")
+    page.get_by_role("dialog").get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("save-note")).to_have_text("Saved title.")
     expect(page.locator("#ticket-heading")).to_contain_text("renamed")
     page.locator("#ticket-assignee").select_option(str(agent_id))
@@ -159,6 +161,7 @@ def test_two_browsers_editing_one_ticket_get_the_conflict_warning(
     page, browser, app_server
 ) -> None:
     agent, _ = _user(app_server, "agent")
+    name = agent.split("@")[0]  # the console's name for a user created without one
     ticket = _create(app_server, f"{_tag()} contested")
     _open(page, app_server, ticket)
     other = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -173,7 +176,7 @@ def test_two_browsers_editing_one_ticket_get_the_conflict_warning(
         other.close()
 
     warning = page.get_by_test_id("conflict-warning")
-    expect(warning).to_contain_text(f"{agent} changed this ticket")
+    expect(warning).to_contain_text(f"{name} changed this ticket")
     page.locator("#ticket-status").select_option(label="Closed")
     expect(warning).to_contain_text("Your change (status: Closed) was not saved")
     assert _stored(app_server, ticket["id"])["status"] == "open"

@@ -83,7 +83,7 @@ def test_a_stale_save_warns_and_apply_anyway_saves_over_the_other_change(db: Eng
     update_ticket(ticket_id, TicketUpdate(priority="low"), actor=_other_actor())
 
     _drain(state.save_field("status", "closed"))
-    assert state.conflict_by == "admin@example.com"
+    assert state.conflict_by == "admin"  # named as the console names people, not by e-mail
     assert state.pending_text == "status: Closed"
     assert get_ticket(ticket_id).status.value == "open"
 
@@ -124,8 +124,36 @@ def test_fresh_reads_warn_of_field_changes_by_others_but_take_their_comments(db:
 
     update_ticket(ticket_id, TicketUpdate(category="billing"), actor=other)
     state._take_fresh(load_view(ticket_id, with_timeline=True), me)
-    assert state.conflict_by == "admin@example.com"
-    assert state.fields["category"] == "technical"
+    assert state.conflict_by == "admin"
+    # Nobody edits the category here: it follows the live ticket while the warning stands.
+    assert state.fields["category"] == "billing"
+
+
+def test_during_a_conflict_only_the_held_back_field_keeps_its_value(db: Engine) -> None:
+    ticket_id = _ticket()
+    cookie = _session_cookie("agent")
+    state = _page(ticket_id, cookie)
+    me, other = _actor(cookie), _other_actor()
+    update_ticket(ticket_id, TicketUpdate(priority="low"), actor=other)
+    _drain(state.save_field("status", "closed"))
+    assert state.pending_field == "status"
+    other_id = next(user.id for user in users.list_users() if user.email == "admin@example.com")
+    update_ticket(
+        ticket_id,
+        TicketUpdate(status="in_progress", assignee_id=other_id, requester_name="Pat"),
+        actor=other,
+    )
+    versions = dict(state.versions)
+
+    state._take_fresh(load_view(ticket_id, with_timeline=True), me)
+    assert state.conflict_by == "admin"
+    assert (state.fields["priority"], state.fields["assignee_id"]) == ("low", str(other_id))
+    assert state.fields["requester_name"] == "Pat"
+    assert state.versions["requester_name"] == versions["requester_name"] + 1
+    assert state.versions["title"] == versions["title"]
+    assert state.fields["status"] == "open"  # the held-back change's field, as shown before
+    assert state.timeline[-1]["who"] == "admin"
+    assert state.pending_text == "status: Closed"
 
 
 def test_reply_and_note_are_added_through_the_console_channel(db: Engine) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
+from reflex.vars import FunctionStringVar
 
 from ticket_app.enums import Category, Priority, Status
 from ticket_app.ui.components.keyboard import remember_opener, return_focus
@@ -99,6 +100,38 @@ def field_error(message: rx.Var[str], error_id: str) -> rx.Component:
         message != "",
         rx.text(message, id=error_id, size="1", color_scheme="red", role="alert"),
     )
+
+
+# Times reach the page as ISO 8601 in UTC and are worded in the browser, in the viewer's own
+# time zone and locale (the server does not know either). "" for no time or an invalid one.
+_LOCAL_TIME = FunctionStringVar.create(
+    "((iso) => { const d = new Date(iso || NaN); return isNaN(d) ? '' : d.toLocaleString("
+    "undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', "
+    "minute: '2-digit', timeZoneName: 'short'}); })"
+)
+_UTC_TIME = FunctionStringVar.create(
+    "((iso) => { const d = new Date(iso || NaN); return isNaN(d) ? '' : "
+    "d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC'; })"
+)
+
+
+def local_time(
+    iso: rx.Var[str], *, text: rx.Var[str] | None = None, focusable: bool = False, **props
+) -> rx.Component:
+    """A `<time>` showing `iso` (ISO 8601) in the viewer's time zone, UTC on hover and focus.
+
+    `text` replaces the shown words (e.g. "5 min ago"); the hover then gives the local time and
+    UTC. `focusable` puts the time in the tab order with a tooltip that also opens on focus
+    (for a few times on a page; a list's rows use the hover title alone). Other keyword
+    arguments go to the `<time>` element.
+    """
+    local = _LOCAL_TIME.call(iso).to(str)
+    utc = _UTC_TIME.call(iso).to(str)
+    shown = local if text is None else text
+    detail = utc if text is None else local + " (" + utc + ")"
+    if not focusable:
+        return rx.el.time(shown, date_time=iso, title=detail, **props)
+    return rx.tooltip(rx.el.time(shown, date_time=iso, tab_index=0, **props), content=detail)
 
 
 PRE_WRAP = {"whiteSpace": "pre-wrap", "overflowWrap": "anywhere"}

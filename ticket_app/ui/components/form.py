@@ -152,6 +152,58 @@ def similar_tickets() -> rx.Component:
     )
 
 
+def _requester_field(
+    label: str, field: str, value: rx.Var[str], on_change: rx.EventHandler, **props
+) -> rx.Component:
+    """One optional requester field (name or e-mail) with its validation message."""
+    field_id = "ticket-" + field.replace("_", "-")
+    error = TicketFormState.errors.get(field, "").to(str)
+    return rx.vstack(
+        field_label(label, field_id),
+        rx.input(
+            id=field_id,
+            name=field,
+            value=value,
+            on_change=on_change,
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=field_id + "-error",
+            width="100%",
+            **props,
+        ),
+        field_error(error, field_id + "-error"),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def _requester_fields() -> rx.Component:
+    """Who asked: name and e-mail address, both optional (side by side on wide screens)."""
+    state = TicketFormState
+    return rx.grid(
+        _requester_field(
+            "Requester name",
+            "requester_name",
+            state.requester_name,
+            state.set_requester_name,
+            max_length=100,
+            auto_complete="off",
+        ),
+        _requester_field(
+            "Requester e-mail",
+            "requester_email",
+            state.requester_email,
+            state.set_requester_email,
+            type="email",
+            max_length=254,
+            auto_complete="off",
+        ),
+        columns=rx.breakpoints(initial="1", sm="2"),
+        spacing="3",
+        width="100%",
+    )
+
+
 def ticket_form() -> rx.Component:
     """The submit form: title with live count, debounced description, AI-filled selects."""
     state = TicketFormState
@@ -258,6 +310,7 @@ def ticket_form() -> rx.Component:
                     width="100%",
                     align="stretch",
                 ),
+                _requester_fields(),
                 rx.grid(
                     _select_field(
                         "Category",
@@ -319,6 +372,8 @@ def ticket_form() -> rx.Component:
             on_submit=state.submit,
             reset_on_submit=False,
             aria_label="New ticket",
+            # The server checks the e-mail address and says why, under the field.
+            no_validate=True,
         ),
         width="100%",
     )

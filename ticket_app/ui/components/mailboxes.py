@@ -11,6 +11,7 @@ from ticket_app.ui.components.common import (
     FIELD_STYLE,
     confirm_dialog,
     error_alert,
+    local_time,
     section_heading,
     table_headers,
 )
@@ -238,7 +239,7 @@ def _health(row: rx.Var[dict[str, str]]) -> rx.Component:
             "Last fetch: ",
             rx.cond(
                 row["last_fetch_iso"] != "",
-                rx.el.time(row["last_fetch"], date_time=row["last_fetch_iso"]),
+                local_time(row["last_fetch_iso"]),
                 "never",
             ),
             size="1",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.common import error_alert
+from ticket_app.ui.components.common import error_alert, local_time
 from ticket_app.ui.state.notifications import NotificationPreferencesState, NotificationsState
 
 NOTIFICATIONS_HEADING_ID = "notifications-heading"
@@ -58,7 +58,7 @@ def _row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     "by ",
                     row["actor"],
                     " · ",
-                    rx.el.time(row["when"], title=row["when_exact"]),
+                    local_time(row["when_iso"], text=row["when"]),
                     size="1",
                     color_scheme="gray",
                     high_contrast=True,

@@ -13,6 +13,7 @@ from ticket_app.ui.components.common import (
     confirm_dialog,
     document_link,
     error_alert,
+    local_time,
     section_heading,
     table_headers,
 )
@@ -23,9 +24,7 @@ from ticket_app.ui.state.mail import QUARANTINE_HEADING_ID, QuarantineState
 def _quarantine_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     busy = QuarantineState.busy == row["id"]
     return rx.table.row(
-        rx.table.cell(
-            rx.text(rx.el.time(row["received"], date_time=row["received_iso"]), size="1")
-        ),
+        rx.table.cell(rx.text(local_time(row["received_iso"]), size="1")),
         rx.table.row_header_cell(
             rx.text(row["subject"], weight="medium", size="2", style=WRAP),
             rx.text(row["sender"], size="1", style=WRAP),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.common import error_alert, table_headers
+from ticket_app.ui.components.common import error_alert, local_time, table_headers
 from ticket_app.ui.components.mail import LIST_STYLE, WRAP
 from ticket_app.ui.state.mail import FAILED, NOT_FOUND, READY, RequesterState
 
@@ -17,7 +17,12 @@ def _requester_ticket(row: rx.Var[dict[str, str]]) -> rx.Component:
             size="2",
             style=WRAP,
         ),
-        rx.text(row["status_label"] + " · " + row["created"], size="1", color_scheme="gray"),
+        rx.text(
+            row["status_label"] + " · ",
+            local_time(row["created_iso"]),
+            size="1",
+            color_scheme="gray",
+        ),
         style={"marginBottom": "0.5rem"},
         data_testid="requester-ticket",
     )
@@ -68,7 +73,7 @@ def _requester_row(row: rx.Var[dict[str, str]]) -> rx.Component:
         ),
         rx.table.cell(row["status_label"]),
         rx.table.cell(row["priority_label"]),
-        rx.table.cell(rx.el.time(row["created"], date_time=row["created_iso"])),
+        rx.table.cell(local_time(row["created_iso"])),
         data_testid="requester-ticket-row",
     )
 

@@ -1,7 +1,9 @@
-"""The ticket's conversation: the timeline of replies, notes and changes, and the composer.
+"""The ticket's conversation: the customer's message, replies, notes and changes, the composer.
 
-Comments are rendered as text, never as HTML or Markdown; `white-space: pre-wrap` keeps their
-line breaks. A comment that came or went by e-mail shows its channel, delivery and files.
+Oldest first, the composer right under the newest. The customer's description is shown whole
+and read only, as the first message (it is edited through the page's Edit dialog). Comments are
+rendered as text, never as HTML or Markdown; `white-space: pre-wrap` keeps their line breaks. A
+comment that came or went by e-mail shows its channel, delivery and files.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.ui.components.canned import canned_menu, composer_suggestions
-from ticket_app.ui.components.common import PRE_WRAP
+from ticket_app.ui.components.common import PRE_WRAP, local_time
 from ticket_app.ui.components.mail import channel_badge, delivery_line, file_list, raw_mail_link
 from ticket_app.ui.components.ticket_fields import SECTION_HEADING
 from ticket_app.ui.state.canned import CannedComposerState
@@ -38,7 +40,7 @@ def _comment(row: rx.Var[dict[str, str]]) -> rx.Component:
             ),
             channel_badge(row),
             rx.text(row["who"], size="1", weight="medium", data_testid="comment-author"),
-            rx.text(rx.el.time(row["when"], date_time=row["when_iso"]), size="1"),
+            rx.text(local_time(row["when_iso"], focusable=True), size="1"),
             spacing="2",
             align="center",
             wrap="wrap",
@@ -71,7 +73,7 @@ def _event(row: rx.Var[dict[str, str]]) -> rx.Component:
         rx.text(
             rx.el.span(row["what"], style={"fontWeight": "500"}),
             " · " + row["who"] + " · ",
-            rx.el.time(row["when"], date_time=row["when_iso"]),
+            local_time(row["when_iso"], focusable=True),
             size="1",
             color_scheme="gray",
         ),
@@ -90,11 +92,52 @@ def _timeline_entry(row: rx.Var[dict[str, str]]) -> rx.Component:
     )
 
 
+def _customer_message() -> rx.Component:
+    """The description as the customer's first message: whole, read only, with its files."""
+    fields = State.fields
+    who = rx.cond(
+        fields["requester_name"] != "",
+        fields["requester_name"],
+        rx.cond(fields["requester_email"] != "", fields["requester_email"], "The customer"),
+    )
+    return rx.el.li(
+        rx.box(
+            rx.hstack(
+                rx.icon("user", size=16, aria_hidden=True),
+                rx.text("Customer's message", size="1", weight="bold"),
+                rx.text(who, size="1", weight="medium", data_testid="customer-name"),
+                rx.text(local_time(fields["created_iso"], focusable=True), size="1"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(
+                fields["description"],
+                id="ticket-description",
+                size="2",
+                style=PRE_WRAP,
+                margin_top="0.25rem",
+            ),
+            rx.cond(
+                State.files.length() > 0,
+                file_list(State.files, "Files from the requester's e-mail", "ticket-files"),
+            ),
+            background="var(--gray-a3)",
+            border_left="4px solid var(--gray-9)",
+            border_radius="var(--radius-2)",
+            padding="0.5rem 0.75rem",
+        ),
+        data_testid="customer-message",
+        style={"marginBottom": "0.5rem"},
+    )
+
+
 def timeline() -> rx.Component:
-    """The audit events and the conversation, oldest first."""
+    """The conversation: the customer's message, then audit events and comments, oldest first."""
     return rx.box(
-        rx.heading("Timeline", id="timeline-heading", **SECTION_HEADING),
+        rx.heading("Conversation", id="timeline-heading", **SECTION_HEADING),
         rx.el.ol(
+            _customer_message(),
             rx.foreach(State.timeline, _timeline_entry),
             aria_labelledby="timeline-heading",
             style={"listStyle": "none", "padding": 0, "margin": 0},

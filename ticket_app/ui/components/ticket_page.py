@@ -1,8 +1,10 @@
-"""The page of one ticket, laid out: the back link, the ticket's head, details and conversation.
+"""The page of one ticket, laid out: the back link, the ticket's head, conversation and details.
 
-The parts have their own modules: `ticket_fields` (the fields, the details panel with the triage
-reading, the save feedback and the conflict warning), `ticket_duplicates` (duplicate links,
-similar open tickets, the merge dialog) and `ticket_conversation` (timeline and composer).
+Conversation first: the customer's message, the replies, notes and changes, and the composer
+under the newest; the properties in a side panel (below the conversation on phones). The parts
+have their own modules: `ticket_fields` (the details panel with the triage reading, the Edit
+dialog, the save feedback and the conflict warning), `ticket_duplicates` (duplicate links,
+similar open tickets, the merge dialog) and `ticket_conversation` (conversation and composer).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import reflex as rx
 
 from ticket_app.ui.components.common import error_alert
 from ticket_app.ui.components.followers import followers_panel
-from ticket_app.ui.components.mail import file_list
 from ticket_app.ui.components.requesters import requester_panel
 from ticket_app.ui.components.ticket_conversation import composer, timeline
 from ticket_app.ui.components.ticket_duplicates import (
@@ -22,8 +23,9 @@ from ticket_app.ui.components.ticket_duplicates import (
 from ticket_app.ui.components.ticket_fields import (
     conflict_warning,
     details_panel,
+    edit_button,
+    edit_dialog,
     save_feedback,
-    text_field,
 )
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.ticket_page import (
@@ -88,36 +90,35 @@ def back_link() -> rx.Component:
     )
 
 
-# Wide screens: the ticket and its conversation on the left, the details beside them. Phones:
-# the details come right after the description, before the (long) conversation.
-VIEW_AREAS = rx.breakpoints(initial='"head" "side" "talk"', md='"head side" "talk side"')
+# Wide screens: the conversation on the left, the details beside it. Phones: the conversation
+# first, the details below it.
+VIEW_AREAS = rx.breakpoints(initial='"head" "talk" "side"', md='"head side" "talk side"')
 VIEW_COLUMNS = rx.breakpoints(initial="minmax(0, 1fr)", md="minmax(0, 2fr) minmax(16rem, 1fr)")
 
 
 def _ticket_view() -> rx.Component:
-    """The loaded ticket: heading, warnings, fields, timeline and composer."""
+    """The loaded ticket: heading, warnings, the conversation with its composer, the details."""
     fields = State.fields
     head = rx.vstack(
-        rx.heading(
-            "#" + fields["id"] + " " + fields["title"],
-            as_="h2",
-            size="6",
-            id="ticket-heading",
-            tab_index=-1,
-            style={"overflowWrap": "anywhere", "outline": "none"},
+        rx.flex(
+            rx.heading(
+                "#" + fields["id"] + " " + fields["title"],
+                as_="h2",
+                size="6",
+                id="ticket-heading",
+                tab_index=-1,
+                style={"overflowWrap": "anywhere", "outline": "none"},
+            ),
+            rx.cond(SessionState.can_edit, edit_button()),
+            justify="between",
+            align="start",
+            gap="3",
+            width="100%",
         ),
         duplicate_links(),
         conflict_warning(),
         error_alert(State.load_error, announce=False, width="100%"),
         save_feedback(),
-        rx.cond(SessionState.can_edit, text_field("Title", "title", max_length=200)),
-        text_field("Description", "description", multiline=True),
-        rx.cond(
-            State.files.length() > 0,
-            file_list(
-                State.files, "Files from the requester's e-mail", "ticket-files", on_tint=False
-            ),
-        ),
         spacing="3",
         width="100%",
         grid_area="head",
@@ -131,6 +132,7 @@ def _ticket_view() -> rx.Component:
     )
     return rx.grid(
         head,
+        talk,
         rx.vstack(
             details_panel(),
             followers_panel(),
@@ -144,7 +146,7 @@ def _ticket_view() -> rx.Component:
             width="100%",
             grid_area="side",
         ),
-        talk,
+        edit_dialog(),
         grid_template_areas=VIEW_AREAS,
         grid_template_columns=VIEW_COLUMNS,
         grid_template_rows=rx.breakpoints(initial="auto", md="auto 1fr"),

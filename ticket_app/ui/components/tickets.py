@@ -25,6 +25,7 @@ from ticket_app.ui.components.common import (
     choices,
     document_form,
     error_alert,
+    local_time,
     native_select,
     screen_reader_text,
     tone_style,
@@ -247,12 +248,8 @@ def _assignee_select(row: rx.Var[dict[str, str]], test_id_suffix: str = "") -> r
 
 
 def _created(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Relative creation time with the exact time on hover."""
-    return rx.el.time(
-        row["created_relative"],
-        date_time=row["created_iso"],
-        title=row["created_exact"],
-    )
+    """Relative creation time; the viewer's local time and UTC on hover."""
+    return local_time(row["created_iso"], text=row["created_relative"])
 
 
 def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:

@@ -321,7 +321,6 @@ def quarantine_row(entry: QuarantineRead) -> dict[str, str]:
         "sender": entry.from_address or "(no sender)",
         "subject": entry.subject or "(no subject)",
         "reason": entry.reason,
-        "received": when_text(entry.created_at),
         "received_iso": iso_text(entry.created_at),
         "size": size_text(entry.raw_size),
         "raw_url": quarantine_raw_url(entry.id),
@@ -381,7 +380,6 @@ def requester_ticket_rows(
             "status": ticket.status.value,
             "status_label": label_of_value(ticket.status.value),
             "priority_label": label_of_value(ticket.priority.value),
-            "created": when_text(ticket.created_at),
             "created_iso": iso_text(ticket.created_at),
         }
         for ticket in requester.tickets

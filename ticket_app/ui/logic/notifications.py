@@ -50,7 +50,7 @@ def notification_rows(
             "excerpt": item.detail if item.kind in _WITH_EXCERPT else "",
             "actor": item.actor,
             "when": relative_time(item.created_at.astimezone(UTC), now),
-            "when_exact": item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "when_iso": item.created_at.astimezone(UTC).isoformat(),
             "unread": "" if item.read_at else "true",
         }
         for item in items

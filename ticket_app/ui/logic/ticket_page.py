@@ -114,6 +114,29 @@ def staff_names(staff: Iterable[UserRead]) -> dict[int, str]:
     return {user.id: user.name for user in staff}
 
 
+def names_by_label(view: TicketView) -> dict[str, str]:
+    """Staff actor labels (their e-mail addresses) -> names, for `view`'s staff.
+
+    The audit trail names an actor by label; the page names people as the console does.
+    """
+    extra = [view.former_assignee] if view.former_assignee else []
+    return {user.email: user.name for user in [*view.staff, *extra]}
+
+
+def person_of(label: str, people: Mapping[str, str]) -> str:
+    """An actor label in the console's words: the staff member's name instead of their e-mail.
+
+    `people` maps labels to names (`names_by_label`). A token's label, "address (token name)",
+    keeps its token part: "Name (token name)". Anything else stays as it is.
+    """
+    if label in people:
+        return people[label]
+    address, separator, rest = label.partition(" (")
+    if separator and address in people:
+        return f"{people[address]} ({rest}"
+    return label
+
+
 def ticket_fields(ticket: TicketRead, names: Mapping[int, str]) -> dict[str, str]:
     """A ticket flattened to the strings the page shows; "" stands for none.
 
@@ -182,8 +205,15 @@ def _event_text(event: EventRead, names: Mapping[int, str]) -> str:
     return event.kind.value.replace("_", " ").capitalize()
 
 
-def timeline_rows(entries: Iterable[TimelineEntry], names: Mapping[int, str]) -> list[dict]:
+def timeline_rows(
+    entries: Iterable[TimelineEntry],
+    names: Mapping[int, str],
+    people: Mapping[str, str] | None = None,
+) -> list[dict]:
     """The timeline as flat rows for the page, oldest first.
+
+    `people` maps actor labels to staff names (`names_by_label`): an event's `who` is that
+    name, else the label.
 
     Each row: `key` (unique), `kind` ("event", "reply" or "note"), `who`, `when` (UTC to the
     minute), `when_iso`; events add `what` (e.g. "Status: Open → Closed"), comments `body`
@@ -194,7 +224,7 @@ def timeline_rows(entries: Iterable[TimelineEntry], names: Mapping[int, str]) ->
     rows: list[dict] = []
     for entry in entries:
         base = {
-            "who": entry.actor,
+            "who": person_of(entry.actor, people or {}),
             "when": _exact(entry.created_at),
             "when_iso": entry.created_at.astimezone(UTC).isoformat(),
         }

@@ -89,6 +89,8 @@ class TicketFormState(rx.State):
     title: str = ""
     title_from_ai: bool = False
     description: str = ""
+    requester_name: str = ""
+    requester_email: str = ""
     category: str = ""
     priority: str = ""
     category_touched: bool = False
@@ -199,6 +201,20 @@ class TicketFormState(rx.State):
 
     @rx.event
     @session_setter
+    def set_requester_name(self, value: str) -> None:
+        """Store the requester's name as typed (optional)."""
+        self.requester_name = value
+        self.errors = {k: v for k, v in self.errors.items() if k != "requester_name"}
+
+    @rx.event
+    @session_setter
+    def set_requester_email(self, value: str) -> None:
+        """Store the requester's e-mail address as typed (optional; checked on submit)."""
+        self.requester_email = value
+        self.errors = {k: v for k, v in self.errors.items() if k != "requester_email"}
+
+    @rx.event
+    @session_setter
     def set_category(self, value: str) -> None:
         """A category picked by hand; later suggestions no longer change it."""
         self.category = value
@@ -287,6 +303,7 @@ class TicketFormState(rx.State):
         """Empty the form after a successful submission."""
         self._drop_suggestion()
         self.title = self.description = self.category = self.priority = ""
+        self.requester_name = self.requester_email = ""
         self.title_from_ai = False
         self.similar = []
         self.category_touched = self.priority_touched = False
@@ -296,7 +313,10 @@ class TicketFormState(rx.State):
 
     @rx.event
     async def submit(self, form_data: dict) -> AsyncIterator:
-        """Validate and store the ticket; on failure keep everything typed and say why."""
+        """Validate and store the ticket, then open its page; on failure keep what was typed.
+
+        An empty requester name or address is stored as none.
+        """
         del form_data  # the controlled fields already hold the values
         self.form_error = ""
         self.errors = client_errors(self.title, self.description)
@@ -316,6 +336,8 @@ class TicketFormState(rx.State):
                 description=self.description,
                 category=self.category or None,
                 priority=self.priority or None,
+                requester_name=self.requester_name.strip() or None,
+                requester_email=self.requester_email.strip() or None,
             )
         except ValidationError as exc:
             self.errors = validation_messages(exc)
@@ -331,7 +353,7 @@ class TicketFormState(rx.State):
             self.form_error = str(exc)
         else:
             self._clear()
-            yield [toast_success(f"Ticket #{ticket.id} created"), redirect("/")]
+            yield [toast_success(f"Ticket #{ticket.id} created"), redirect(f"/tickets/{ticket.id}")]
         finally:
             self.submitting = False
         if self.form_error:

@@ -69,6 +69,8 @@ from ticket_app.ui.logic.ticket_page import (
     field_update,
     latest_other_change,
     mail_panel,
+    names_by_label,
+    person_of,
     staff_names,
     tags_added,
     tags_removed,
@@ -173,8 +175,15 @@ class TicketPageState(rx.State):
     field_errors: dict[str, str] = rx.field(default_factory=dict)
 
     conflict_by: str = ""
+    """Who else changed the ticket since this page's base version, by name ("" nobody)."""
     pending_field: str = ""
     pending_value: str = ""
+
+    editing: bool = False
+    """Whether the Edit dialog (title and description) is open."""
+    edit_round: int = 0
+    """Bumped each time the Edit dialog opens, so its inputs start from the stored text."""
+    edit_saving: bool = False
 
     public_reply: bool = True
     composer_error: str = ""
@@ -205,6 +214,8 @@ class TicketPageState(rx.State):
     _conflict_etag: str = ""
     _conflict_updated: datetime | None = None
     _seen_marker: str = ""
+    # Actor labels (e-mail addresses) of staff -> their names, for the conflict warning.
+    _names_by_label: dict[str, str] = rx.field(default_factory=dict)
     _saving: int = 0
     _pending_mail: bool = False
 
@@ -259,12 +270,30 @@ class TicketPageState(rx.State):
         self._base_updated = view.ticket.updated_at
         self.page = READY
 
+    def _follow_live(self, view: TicketView) -> None:
+        """Show `view`'s fields while a conflict stands, keeping the base version (the ETag).
+
+        Only the field whose change is held back keeps what the page showed: nobody edits the
+        others here, so they follow the live ticket (a text input remounts only when its
+        stored text changed).
+        """
+        fresh = ticket_fields(view.ticket, view.names)
+        held = self.pending_field
+        if held in self.fields:
+            fresh[held] = self.fields[held]
+        self.versions = {
+            field: self.versions.get(field, 0) + (self.fields.get(field) != fresh[field])
+            for field in TEXT_FIELDS
+        }
+        self.fields = fresh
+
     def _show_related(self, view: TicketView) -> None:
         """Show the similar tickets and the duplicates of `view` (they change with others).
 
         Also the e-mail channel's panel: whom a reply is mailed to, files, the requester's
         other tickets.
         """
+        self._names_by_label = names_by_label(view)
         self.similar = similar_rows(view.similar)
         self.duplicates = [str(ticket_id) for ticket_id in view.duplicates]
         panel = mail_panel(view)
@@ -275,7 +304,7 @@ class TicketPageState(rx.State):
 
     def _show_timeline(self, view: TicketView) -> None:
         """Show `view`'s timeline with its comments' files; note mail still to be delivered."""
-        self.timeline = timeline_rows(view.timeline, view.names)
+        self.timeline = timeline_rows(view.timeline, view.names, names_by_label(view))
         comments = [entry.comment for entry in view.timeline if entry.comment is not None]
         self.comment_files = comment_files(comments)
         self._pending_mail = has_pending_delivery(self.timeline)
@@ -299,9 +328,14 @@ class TicketPageState(rx.State):
         if who is None and not self.conflict_by:
             self._show(view)
             return
-        self.conflict_by = who or self.conflict_by
+        self.conflict_by = self._name_of(who) if who else self.conflict_by
         self._conflict_etag = view.etag
         self._conflict_updated = view.ticket.updated_at
+        self._follow_live(view)
+
+    def _name_of(self, label: str) -> str:
+        """The name of the staff member with actor label `label`; the label when unknown."""
+        return person_of(label, self._names_by_label)
 
     @rx.event
     async def on_load(self) -> AsyncIterator:
@@ -438,10 +472,10 @@ class TicketPageState(rx.State):
             )
         except EditConflictError as exc:
             self.save_note = ""
-            self.conflict_by = exc.changed_by or "Someone"
             self._conflict_etag = ticket_etag(exc.current)
             self._conflict_updated = exc.current.updated_at
             self.pending_field, self.pending_value = field, value
+            await self._show_conflict(actor, exc.changed_by)
         except ServiceError as exc:
             self.save_note = ""
             self.save_error = f"The {label} was not saved: {save_error_message(exc)}."
@@ -450,6 +484,83 @@ class TicketPageState(rx.State):
             self.save_note = f"Saved {label}."
         finally:
             self._saving -= 1
+
+    @rx.event
+    async def start_edit(self):
+        """Open the Edit dialog with the stored title and description."""
+        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
+        if actor is None:
+            return refusal
+        if self.page != READY:
+            return None
+        self.field_errors = {
+            k: v for k, v in self.field_errors.items() if k not in ("title", "description")
+        }
+        self.save_error = ""
+        self.edit_round += 1
+        self.editing = True
+        return None
+
+    @rx.event
+    @session_setter
+    def edit_dialog_changed(self, is_open: bool) -> None:
+        """The dialog asked to close (Cancel, Esc, a click outside): drop what was typed."""
+        if not is_open and not self.edit_saving:
+            self.editing = False
+
+    @rx.event
+    async def save_edit(self, form_data: dict) -> AsyncIterator:
+        """Save the Edit dialog's title and description, each only when it changed.
+
+        Each is saved like any field (audited by the service, against the page's ETag). The
+        dialog stays open with the message when a value is refused or the save fails; it closes
+        on success, and on an edit conflict (the warning then holds the change back); focus
+        then goes back to the Edit button.
+        """
+        if self.page != READY or self.edit_saving:
+            return
+        edits = [
+            (field, str(form_data.get(field, "")))
+            for field in ("title", "description")
+            if str(form_data.get(field, "")) != self.fields.get(field)
+        ]
+        self.edit_saving = True
+        try:
+            for field, value in edits:
+                async for update in self._save(field, value, self._etag):
+                    yield update
+                if field in self.field_errors or self.save_error:
+                    return
+                if self.conflict_by:
+                    break
+        finally:
+            self.edit_saving = False
+        self.editing = False
+        if len(edits) == 2 and not self.conflict_by:
+            self.save_note = "Saved title and description."
+
+    async def _show_conflict(self, actor: Actor, changed_by: str | None) -> None:
+        """After a refused save: name who changed the ticket; show the rest as it is now.
+
+        The re-read also brings the other change into the timeline and the staff's names; when
+        it fails the warning names them by their actor label.
+        """
+        try:
+            view = await asyncio.to_thread(
+                load_view,
+                self._ticket_id(),
+                with_timeline=actor.can(Action.AUDIT_READ),
+                actor=actor,
+            )
+        except ServiceError as exc:
+            logger.warning("ticket page not refreshed after a conflict: %s", exc)
+        else:
+            self._show_related(view)
+            self.assignees = view.assignee_choices()
+            if view.timeline:
+                self._show_timeline(view)
+            self._follow_live(view)
+        self.conflict_by = self._name_of(changed_by) if changed_by else "Someone"
 
     @rx.event
     async def add_tags(self, form_data: dict) -> AsyncIterator:
