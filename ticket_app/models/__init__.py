@@ -65,7 +65,7 @@ from ticket_app.models.idempotency import (
 )
 from ticket_app.models.comments import COMMENT_CHECKS, TicketComment
 from ticket_app.models.views import SAVED_VIEW_CHECKS, SavedView
-from ticket_app.models.counts import TicketCount, TicketCountTotal
+from ticket_app.models.counts import TicketCount, TicketCountDelta, TicketCountTotal
 from ticket_app.models.mail import (
     ATTACHMENT_CHECKS,
     MAIL_MESSAGE_CHECKS,
@@ -181,6 +181,7 @@ __all__ = [
     "Ticket",
     "TicketComment",
     "TicketCount",
+    "TicketCountDelta",
     "TicketCountTotal",
     "TicketEvent",
     "TicketFollower",
