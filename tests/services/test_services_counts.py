@@ -352,3 +352,41 @@ def test_first_day_follows_a_ticket_moved_off_it(db: Engine) -> None:
     aggregated = stats.ticket_stats(TicketFilters(created_since=datetime(2000, 1, 1, tzinfo=UTC)))
     assert counted == aggregated
     assert counted.avg_tickets_per_day == 2.0
+
+
+def test_counts_exact_after_a_bulk_import(db: Engine) -> None:
+    """A bulk import (staging table and one INSERT ... SELECT per batch on PostgreSQL): every
+    count exact, one audit event per new ticket, open ones marked for the SLA check, and a
+    re-run skips every row."""
+    rng = random.Random(11)
+    records = [
+        (
+            line,
+            {
+                "external_id": f"bulk-{line}",
+                "description": f"Imported {line}",
+                "created_at": (
+                    datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=line)
+                ).isoformat(),
+                **random_labels(rng),
+            },
+        )
+        for line in range(1, 301)
+    ]
+    report = import_records(records, classify=False, batch_size=120)
+    assert (report.inserted, report.already_present) == (300, 0)
+    assert_counts_exact(db)
+    with db.connect() as connection:
+        imported = connection.execute(
+            sa.text("SELECT count(DISTINCT ticket_id) FROM ticket_events WHERE kind = 'imported'")
+        ).scalar_one()
+        unmarked = connection.execute(
+            sa.text("SELECT status FROM tickets WHERE sla_next_check_at IS NULL")
+        ).scalars()
+        assert set(unmarked) <= {"closed"}
+    assert imported == 300
+    again = import_records(records, classify=False, batch_size=120)
+    assert (again.inserted, again.already_present) == (0, 300)
+    assert_counts_exact(db)
+    assert stats.rebuild_counts().fixes == []
+    assert stats.ticket_stats().total_tickets == 300
