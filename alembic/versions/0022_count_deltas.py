@@ -16,7 +16,23 @@ hundred are pending), so readers add at most that many rows. TRUNCATE empties th
 SQLite keeps its row-level triggers updating the counts directly (one writer at a time, so
 nothing to queue on); its `ticket_count_deltas` stays empty and readers add nothing.
 
-Downgrade folds the pending deltas into the count tables and restores 0009's triggers.
+Indexes on `tickets` (24 at 0020 on PostgreSQL, every non-HOT UPDATE writes all of them, and a
+PATCH is never HOT: `status` and `updated_at` are indexed):
+
+- `ix_tickets_status_created_at_id` and `ix_tickets_priority_created_at_id` are dropped: each
+  duplicated `ix_tickets_status_rank_created_at_id` / `ix_tickets_priority_rank_created_at_id`
+  (0007, 0012), whose rank is a one-to-one function of the column. The list filters now also
+  say the rank (`services.ticket_query`, `models.RANKED_COLUMNS`), so `status=open` newest
+  first walks the rank index the same way (EXPLAIN in docs/performance.md); nothing else
+  filtered on these columns in `created_at` order.
+- The trigram GIN indexes on title and description and the full-text GIN index get
+  `fastupdate = off`. With the default pending list (4 MB), every UPDATE appended its
+  ~400 entries there, and whichever request filled the list merged it into the index: the
+  0.2-0.9 s UPDATEs reading data files seen at 4 clients. Off, each UPDATE pays its own
+  entries (measured in docs/performance.md) and no request pays anyone else's.
+
+Downgrade folds the pending deltas into the count tables and restores 0009's triggers, the two
+indexes and the pending lists.
 
 Revision ID: 0022
 Revises: 0020
@@ -38,6 +54,11 @@ depends_on = None
 
 KEY = "status, category, priority"
 DAY_KEY = f"day, {KEY}"
+MERGED_INDEXES = {
+    "ix_tickets_status_created_at_id": ["status", "created_at", "id"],
+    "ix_tickets_priority_created_at_id": ["priority", "created_at", "id"],
+}
+GIN_INDEXES = ("ix_tickets_title_trgm", "ix_tickets_description_trgm", "ix_tickets_search_document")
 PG_DAY = "(created_at AT TIME ZONE 'UTC')::date"
 
 
@@ -115,7 +136,11 @@ def upgrade() -> None:
         sa.Column("priority", sa.String(20), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
     )
+    for name in MERGED_INDEXES:
+        op.drop_index(name, table_name="tickets")
     if dialect == "postgresql":
+        for name in GIN_INDEXES:
+            op.execute(f"ALTER INDEX {name} SET (fastupdate = off)")
         _pg_replace_functions(
             _pg_append,
             "DELETE FROM ticket_counts; DELETE FROM ticket_count_totals; "
@@ -124,7 +149,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name, columns in MERGED_INDEXES.items():
+        op.create_index(name, "tickets", columns)
     if op.get_bind().dialect.name == "postgresql":
+        for name in GIN_INDEXES:
+            op.execute(f"ALTER INDEX {name} RESET (fastupdate)")
         # Writers wait from here to commit, so no delta lands after the fold.
         op.execute("LOCK TABLE tickets IN SHARE MODE")
         _pg_replace_functions(
