@@ -40,6 +40,7 @@ TABLES = (
     "saved_views",
     "ticket_events",
     "tickets",
+    "ticket_count_deltas",
     "requesters",
     "mailboxes",
     "password_links",

@@ -33,7 +33,7 @@ def _day(engine: Engine) -> str:
 
 
 def stored_and_actual(engine: Engine) -> dict[str, tuple[dict, dict]]:
-    """Per table: (what the count table holds, ignoring zeros; count(*) over tickets)."""
+    """Per table: (what it holds plus the pending deltas, ignoring zeros; count(*) over tickets)."""
     day = _day(engine)
     with engine.connect() as connection:
 
@@ -44,14 +44,24 @@ def stored_and_actual(engine: Engine) -> dict[str, tuple[dict, dict]]:
 
         return {
             "ticket_counts": (
-                rows("SELECT day, status, category, priority, n FROM ticket_counts WHERE n <> 0"),
+                rows(
+                    "SELECT day, status, category, priority, sum(n) FROM (SELECT day, status, "
+                    "category, priority, n FROM ticket_counts UNION ALL SELECT day, status, "
+                    "category, priority, n FROM ticket_count_deltas) AS c "
+                    "GROUP BY day, status, category, priority HAVING sum(n) <> 0"
+                ),
                 rows(
                     f"SELECT {day}, status, category, priority, count(*) FROM tickets "
                     f"GROUP BY {day}, status, category, priority"
                 ),
             ),
             "ticket_count_totals": (
-                rows("SELECT status, category, priority, n FROM ticket_count_totals WHERE n <> 0"),
+                rows(
+                    "SELECT status, category, priority, sum(n) FROM (SELECT status, category, "
+                    "priority, n FROM ticket_count_totals UNION ALL SELECT status, category, "
+                    "priority, n FROM ticket_count_deltas) AS c "
+                    "GROUP BY status, category, priority HAVING sum(n) <> 0"
+                ),
                 rows("SELECT status, category, priority, count(*) FROM tickets GROUP BY 1, 2, 3"),
             ),
         }
@@ -175,6 +185,7 @@ def test_rebuild_reports_and_repairs_drifted_counts(db: Engine) -> None:
             actor=SYSTEM,
         )
     today = datetime.now(UTC).date().isoformat()
+    stats.fold_count_deltas()
     with db.begin() as connection:
         # Triggers bypassed by hand: one count inflated, one total row lost.
         connection.execute(sa.text("UPDATE ticket_counts SET n = n + 5 WHERE n > 0"))
@@ -197,6 +208,7 @@ def test_counts_rebuild_command(db: Engine, database_url: str) -> None:
     exact = runner.invoke(app, ["counts", "rebuild", "--database-url", database_url])
     assert exact.exit_code == 0, exact.output
     assert "every count was exact; 1 (day, status, category, priority) rows now" in exact.output
+    stats.fold_count_deltas()
     with db.begin() as connection:
         connection.execute(sa.text("UPDATE ticket_count_totals SET n = 7"))
     fixed = runner.invoke(app, ["counts", "rebuild", "--database-url", database_url])
@@ -248,3 +260,133 @@ def test_stats_from_counts_match_the_full_aggregate(client: TestClient) -> None:
             filters.model_copy(update={"created_since": datetime(2000, 1, 1, tzinfo=UTC)})
         )
         assert counted == aggregated
+
+
+def pending_deltas(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM ticket_count_deltas")).scalar_one()
+
+
+INSERT_TICKET = (
+    "INSERT INTO tickets (title, description, category, priority, status) "
+    "VALUES ('T', 'd', 'billing', 'high', 'open')"
+)
+CLOSE_TICKET = "UPDATE tickets SET status = 'closed' WHERE id = :id"
+
+
+def test_writers_of_the_same_count_key_do_not_wait_for_each_other(db: Engine) -> None:
+    """PostgreSQL: while one transaction holds an update and an insert of key open/billing/high,
+    another's update and insert of that key complete (lock_timeout 2 s), and both count."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with db.begin() as connection:
+        first, second = (
+            connection.execute(sa.text(INSERT_TICKET + " RETURNING id")).scalar_one()
+            for _ in range(2)
+        )
+    with db.connect() as holder:
+        holder.execute(sa.text(CLOSE_TICKET), {"id": first})
+        holder.execute(sa.text(INSERT_TICKET))
+        with db.connect() as other:
+            other.execute(sa.text("SET lock_timeout = '2s'"))
+            other.execute(sa.text(CLOSE_TICKET), {"id": second})
+            other.execute(sa.text(INSERT_TICKET))
+            other.commit()
+        holder.commit()
+    assert_counts_exact(db)
+    filters = TicketFilters(status=Status.OPEN, category=Category.BILLING, priority=Priority.HIGH)
+    assert stats.ticket_stats(filters).total_tickets == 2
+
+
+def test_folding_deltas_keeps_every_count(db: Engine) -> None:
+    """Stats read the same before and after the deltas are folded; a fold empties them."""
+    rng = random.Random(7)
+    for n in range(12):
+        data = TicketCreate(title=f"T{n}", description="d", **random_labels(rng))
+        tickets.create_ticket(data, actor=SYSTEM)
+    before = stats.ticket_stats()
+    folded = stats.fold_count_deltas()
+    if db.dialect.name == "postgresql":
+        assert folded >= 12
+    assert pending_deltas(db) == 0
+    assert stats.ticket_stats() == before
+    assert_counts_exact(db)
+    assert stats.rebuild_counts().fixes == []
+
+
+def test_a_read_folds_deltas_past_the_threshold(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stats and list totals both fold once more than FOLD_THRESHOLD deltas are pending."""
+    monkeypatch.setattr(stats, "FOLD_THRESHOLD", 3)
+    for n in range(5):
+        tickets.create_ticket(TicketCreate(title=f"T{n}", description="d"), actor=SYSTEM)
+    assert stats.ticket_stats().total_tickets == 5
+    assert pending_deltas(db) == 0
+    for n in range(5):
+        tickets.create_ticket(TicketCreate(title=f"U{n}", description="d"), actor=SYSTEM)
+    assert tickets.list_tickets(TicketFilters(), limit=1).total == 10
+    assert pending_deltas(db) == 0
+    assert tickets.list_tickets(TicketFilters(), limit=1).total == 10
+
+
+def test_first_day_follows_a_ticket_moved_off_it(db: Engine) -> None:
+    """The oldest day's only ticket moves to today in a delta not yet folded: the average per
+    day counts from today, as the row aggregate does."""
+    with db.begin() as connection:
+        old = connection.execute(
+            sa.text(
+                "INSERT INTO tickets (title, description, category, priority, created_at) "
+                "VALUES ('Old', 'd', 'general', 'low', :at) RETURNING id"
+            ),
+            {"at": datetime(2025, 1, 10, 12, tzinfo=UTC)},
+        ).scalar_one()
+    tickets.create_ticket(TicketCreate(title="New", description="d"), actor=SYSTEM)
+    stats.fold_count_deltas()
+    with db.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE tickets SET created_at = :at WHERE id = :id"),
+            {"at": datetime.now(UTC), "id": old},
+        )
+    counted = stats.ticket_stats()
+    aggregated = stats.ticket_stats(TicketFilters(created_since=datetime(2000, 1, 1, tzinfo=UTC)))
+    assert counted == aggregated
+    assert counted.avg_tickets_per_day == 2.0
+
+
+def test_counts_exact_after_a_bulk_import(db: Engine) -> None:
+    """A bulk import (staging table and one INSERT ... SELECT per batch on PostgreSQL): every
+    count exact, one audit event per new ticket, open ones marked for the SLA check, and a
+    re-run skips every row."""
+    rng = random.Random(11)
+    records = [
+        (
+            line,
+            {
+                "external_id": f"bulk-{line}",
+                "description": f"Imported {line}",
+                "created_at": (
+                    datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=line)
+                ).isoformat(),
+                **random_labels(rng),
+            },
+        )
+        for line in range(1, 301)
+    ]
+    report = import_records(records, classify=False, batch_size=120)
+    assert (report.inserted, report.already_present) == (300, 0)
+    assert_counts_exact(db)
+    with db.connect() as connection:
+        imported = connection.execute(
+            sa.text("SELECT count(DISTINCT ticket_id) FROM ticket_events WHERE kind = 'imported'")
+        ).scalar_one()
+        unmarked = connection.execute(
+            sa.text("SELECT status FROM tickets WHERE sla_next_check_at IS NULL")
+        ).scalars()
+        assert set(unmarked) <= {"closed"}
+    assert imported == 300
+    again = import_records(records, classify=False, batch_size=120)
+    assert (again.inserted, again.already_present) == (0, 300)
+    assert_counts_exact(db)
+    assert stats.rebuild_counts().fixes == []
+    assert stats.ticket_stats().total_tickets == 300

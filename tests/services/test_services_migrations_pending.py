@@ -23,7 +23,11 @@ def ranks(engine: Engine) -> list[tuple[str, int]]:
 
 
 def count_totals(engine: Engine) -> dict[str, int]:
-    query = "SELECT status, sum(n) FROM ticket_count_totals GROUP BY status HAVING sum(n) > 0"
+    """Tickets per status from the count totals, plus their pending deltas (from 0022 on)."""
+    counted = "SELECT status, n FROM ticket_count_totals"
+    if sa.inspect(engine).has_table("ticket_count_deltas"):
+        counted += " UNION ALL SELECT status, n FROM ticket_count_deltas"
+    query = f"SELECT status, sum(n) FROM ({counted}) AS c GROUP BY status HAVING sum(n) > 0"
     with engine.connect() as connection:
         return {status: int(n) for status, n in connection.execute(sa.text(query))}
 

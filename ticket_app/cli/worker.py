@@ -1,4 +1,4 @@
-"""The `worker` command: run the background jobs (mail fetch and delivery, the SLA check).
+"""The `worker` command: run the background jobs (mail, the SLA check, the count fold).
 
 `serve` starts one itself unless WORKER_EMBEDDED is false (the compose set-up runs it as its
 own service). The jobs run on the task queue (`services.task_queue`, huey) in worker threads.
@@ -22,6 +22,7 @@ from ticket_app.services import (
     mail_outbound,
     mailboxes,
     sla,
+    stats,
     task_queue,
 )
 
@@ -48,8 +49,8 @@ def worker(
 
     Every active mailbox is fetched each MAIL_FETCH_INTERVAL_SECONDS; queued replies are sent
     and failed sends retried, and every minute the service-level check records breaches and
-    warnings, on the queue named by TASK_QUEUE_URL. Ctrl-C or SIGTERM let
-    running jobs finish. Locks left by a killed worker are cleared at start.
+    warnings and the ticket count deltas are folded in, on the queue named by TASK_QUEUE_URL.
+    Ctrl-C or SIGTERM let running jobs finish. Locks left by a killed worker are cleared at start.
     """
     connect_migrated(database_url, "mail_messages")
     task_queue.configure()
@@ -68,6 +69,7 @@ def worker(
         mail_inbound.warm_up()
     mail_fetch.schedule_fetches(seconds_left=60 - time.gmtime().tm_sec)
     mail_outbound.sweep()
+    stats.fold_count_deltas()
     storage = type(task_queue.queue.storage).__name__
     typer.echo(f"worker ready: {threads} threads, jobs queued in {storage}", err=True)
     consumer.run()

@@ -39,6 +39,7 @@ from ticket_app.models.tickets import (
     EXTERNAL_ID_MAX_LENGTH,
     NO_DUE_TIME,
     PRIORITY_RANK_SQL,
+    RANKED_COLUMNS,
     SLA_TICKET_CHECKS,
     STATUS_RANK_SQL,
     SUGGESTED_TITLE_MAX_LENGTH,
@@ -65,7 +66,7 @@ from ticket_app.models.idempotency import (
 )
 from ticket_app.models.comments import COMMENT_CHECKS, TicketComment
 from ticket_app.models.views import SAVED_VIEW_CHECKS, SavedView
-from ticket_app.models.counts import TicketCount, TicketCountTotal
+from ticket_app.models.counts import TicketCount, TicketCountDelta, TicketCountTotal
 from ticket_app.models.mail import (
     ATTACHMENT_CHECKS,
     MAIL_MESSAGE_CHECKS,
@@ -133,6 +134,7 @@ __all__ = [
     "PASSWORD_LINK_CHECKS",
     "PRIORITY_RANK_SQL",
     "QUARANTINE_CHECKS",
+    "RANKED_COLUMNS",
     "REQUESTER_CHECKS",
     "SAVED_VIEW_CHECKS",
     "SLA_CALENDAR_CHECKS",
@@ -181,6 +183,7 @@ __all__ = [
     "Ticket",
     "TicketComment",
     "TicketCount",
+    "TicketCountDelta",
     "TicketCountTotal",
     "TicketEvent",
     "TicketFollower",

@@ -1,4 +1,4 @@
-"""Ticket counts kept by database triggers: per day and key, and per key overall."""
+"""Ticket counts kept by database triggers: per day and key, per key overall, and their deltas."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ class TicketCount(SQLModel, table=True):
 
     Kept exact by database triggers on `tickets` (migration 0009) in the same transaction as
     every insert, update, delete and import, so the first day with tickets is one index probe.
-    Rows whose `n` fell to 0 stay until `counts rebuild` removes them.
+    On PostgreSQL the triggers append to `ticket_count_deltas` instead (migration 0022) and a
+    fold adds those in here: a count is this row plus its deltas. Rows whose `n` fell to 0 stay
+    until `counts rebuild` removes them.
     """
 
     __tablename__ = "ticket_counts"
@@ -30,8 +32,9 @@ class TicketCount(SQLModel, table=True):
 class TicketCountTotal(SQLModel, table=True):
     """How many tickets have one (status, category, priority), over all days (at most 80 rows).
 
-    The same triggers keep it: the stats and enum-filtered totals read these few rows instead
-    of summing `ticket_counts` (one row per key and day: 23,000 rows for a year, 9 ms).
+    The same triggers keep it (on PostgreSQL through `ticket_count_deltas`, as above): the stats
+    and enum-filtered totals read these few rows and the pending deltas instead of summing
+    `ticket_counts` (one row per key and day: 23,000 rows for a year, 9 ms).
     """
 
     __tablename__ = "ticket_count_totals"
@@ -39,4 +42,25 @@ class TicketCountTotal(SQLModel, table=True):
     status: Status = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
     category: Category = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
     priority: Priority = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    n: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class TicketCountDelta(SQLModel, table=True):
+    """A change of `n` tickets to one (day, status, category, priority) not yet folded in.
+
+    PostgreSQL only (migration 0022): the count triggers append one row per key a statement
+    changed instead of updating the shared count rows, so concurrent writers never wait on
+    each other's count rows. `services.stats.fold_count_deltas` moves them into
+    `ticket_counts` and `ticket_count_totals` (every minute, and on read when many are
+    pending); readers add what is still here. On SQLite it stays empty (one writer at a time:
+    its triggers update the counts directly).
+    """
+
+    __tablename__ = "ticket_count_deltas"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    day: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    status: Status = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    category: Category = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    priority: Priority = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     n: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))

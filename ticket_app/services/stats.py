@@ -8,7 +8,11 @@ table (a common search term's count took ~200 ms at 100,000 tickets). Here:
 
 - Filters on category / priority / status only (or none) are answered from `ticket_counts` and
   `ticket_count_totals`, which database triggers keep exact in the same transaction as every
-  write (migration 0009): a few dozen rows, whatever the number of tickets.
+  write (migration 0009): a few dozen rows, whatever the number of tickets. On PostgreSQL the
+  triggers append to `ticket_count_deltas` instead (migration 0022), so concurrent writers never
+  wait on a shared count row; readers add the pending deltas, and `fold_count_deltas` moves
+  them into the count tables (every minute on the worker, and on read past
+  `FOLD_THRESHOLD`).
 - Any other filter (search, since, ...) counts exactly up to `Settings.count_cap` matches;
   beyond, the total is an estimate: PostgreSQL's planner estimate (EXPLAIN, no rows read), or
   on SQLite the share of matches among the newest tickets times their number. A list page says
@@ -25,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from huey import crontab
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ClauseElement, Executable
 from sqlmodel import Session
@@ -36,6 +41,7 @@ from ticket_app.models import (
     Status,
     Ticket,
     TicketCount,
+    TicketCountDelta,
     TicketCountTotal,
     TicketEvent,
     utc_now,
@@ -45,12 +51,18 @@ from ticket_app.schemas import AssigneeLoad, TicketFilters, TicketStats, TriageO
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidInputError
 from ticket_app.services.tags import tag_counts
+from ticket_app.services.task_queue import queue
 from ticket_app.services.ticket_query import filter_clauses
 from ticket_app.settings import get_settings
 
 ENUM_FILTERS = ("category", "priority", "status")
 # On SQLite (no planner estimate) the share of matches among this many newest tickets.
 SAMPLE_SIZE = 1000
+FOLD_THRESHOLD = 500
+"""Pending count deltas past which a reader folds them in (each read adds them all up)."""
+# One folder at a time (pg_advisory_xact_lock key; any constant unique to the counts).
+_FOLD_LOCK = 0x7C0DE1
+_KEY_COLUMNS = ("status", "category", "priority")
 
 
 def reads_counts(filters: TicketFilters) -> bool:
@@ -73,38 +85,89 @@ def _key_clauses(model: type[Any], filters: TicketFilters) -> list[sa.ColumnElem
 
 
 def counted_total(session: Session, filters: TicketFilters) -> int:
-    """Tickets matching enum-only `filters` (see `reads_counts`), from the count totals."""
-    query = sa.select(sa.func.coalesce(sa.func.sum(TicketCountTotal.n), 0)).where(
+    """Tickets matching enum-only `filters` (see `reads_counts`): count totals plus deltas.
+
+    Folds the pending deltas in (`fold_count_deltas`, its own transaction) when more than
+    FOLD_THRESHOLD are pending.
+    """
+    totals = sa.select(sa.func.coalesce(sa.func.sum(TicketCountTotal.n), 0)).where(
         *_key_clauses(TicketCountTotal, filters)
     )
-    return int(session.execute(query).scalar_one())
+    deltas = sa.select(sa.func.coalesce(sa.func.sum(TicketCountDelta.n), 0)).where(
+        *_key_clauses(TicketCountDelta, filters)
+    )
+    pending = sa.select(sa.func.count()).select_from(TicketCountDelta)
+    total, delta, waiting = session.execute(
+        sa.select(totals.scalar_subquery(), deltas.scalar_subquery(), pending.scalar_subquery())
+    ).one()
+    if waiting > FOLD_THRESHOLD:
+        fold_count_deltas()
+    return int(total) + int(delta)
+
+
+def _first_day(session: Session, filters: TicketFilters) -> date | None:
+    """The first UTC day with a ticket matching enum-only `filters`, deltas included.
+
+    A (day, key) with pending deltas counts by its row plus them; any other by its row alone,
+    found by walking `ticket_counts`' primary key from the oldest day (one probe, usually).
+    """
+    keys = [getattr(TicketCountDelta, name) for name in ("day", *_KEY_COLUMNS)]
+    pending = (
+        sa.select(*keys, sa.func.sum(TicketCountDelta.n).label("n"))
+        .where(*_key_clauses(TicketCountDelta, filters))
+        .group_by(*keys)
+        .cte("pending")
+    )
+    same_key = sa.and_(
+        *(pending.c[name] == getattr(TicketCount, name) for name in ("day", *_KEY_COLUMNS))
+    )
+    untouched = (
+        sa.select(TicketCount.day)
+        .where(TicketCount.n > 0, *_key_clauses(TicketCount, filters), ~sa.exists().where(same_key))
+        .order_by(TicketCount.day)
+        .limit(1)
+        .scalar_subquery()
+    )
+    touched = (
+        sa.select(sa.func.min(pending.c.day))
+        .select_from(pending.outerjoin(TicketCount, same_key))
+        .where(sa.func.coalesce(TicketCount.n, 0) + pending.c.n > 0)
+        .scalar_subquery()
+    )
+    days = session.execute(sa.select(untouched, touched)).one()
+    return min((day for day in days if day is not None), default=None)
 
 
 def stats_from_counts(filters: TicketFilters, *, today: date) -> TicketStats:
     """TicketStats for enum-only `filters` (see `reads_counts`), from the count tables.
 
-    Two small queries: the (status, category, priority) totals matching the filters (at most
-    80 rows) and the first UTC day with a matching ticket (one primary-key probe), which gives
+    Three small queries: the (status, category, priority) totals matching the filters (at most
+    80 rows), their pending deltas (at most FOLD_THRESHOLD rows before a fold, grouped), and
+    the first UTC day with a matching ticket (one primary-key probe), which gives
     `avg_tickets_per_day` as TicketStats defines it. `today` is a UTC date. Raises
     DatabaseUnavailableError when the database is down.
     """
-    totals_query = sa.select(
-        TicketCountTotal.status,
-        TicketCountTotal.category,
-        TicketCountTotal.priority,
-        TicketCountTotal.n,
-    ).where(*_key_clauses(TicketCountTotal, filters))
-    first_day_query = sa.select(sa.func.min(TicketCount.day)).where(
-        TicketCount.n > 0, *_key_clauses(TicketCount, filters)
+    key = [getattr(TicketCountTotal, name) for name in _KEY_COLUMNS]
+    delta_key = [getattr(TicketCountDelta, name) for name in _KEY_COLUMNS]
+    totals_query = sa.select(*key, TicketCountTotal.n).where(
+        *_key_clauses(TicketCountTotal, filters)
+    )
+    deltas_query = (
+        sa.select(*delta_key, sa.func.sum(TicketCountDelta.n), sa.func.count())
+        .where(*_key_clauses(TicketCountDelta, filters))
+        .group_by(*delta_key)
     )
     with service_session() as session:
-        rows = session.execute(totals_query).all()
-        first_day = session.execute(first_day_query).scalar_one()
+        rows = [tuple(row) for row in session.execute(totals_query).all()]
+        deltas = session.execute(deltas_query).all()
+        first_day = _first_day(session, filters)
+    if sum(int(row[4]) for row in deltas) > FOLD_THRESHOLD:
+        fold_count_deltas()
     by_status = dict.fromkeys(Status, 0)
     by_priority = dict.fromkeys(Priority, 0)
     by_category = dict.fromkeys(Category, 0)
     total = 0
-    for status, category, priority, n in rows:
+    for status, category, priority, n, *_ in rows + [tuple(row) for row in deltas]:
         total += n
         by_status[Status(status)] += n
         by_priority[Priority(priority)] += n
@@ -118,6 +181,51 @@ def stats_from_counts(filters: TicketFilters, *, today: date) -> TicketStats:
         priority_breakdown=by_priority,
         category_breakdown=by_category,
     )
+
+
+def fold_count_deltas() -> int:
+    """Move the pending count deltas into `ticket_counts` and `ticket_count_totals`.
+
+    One transaction, one statement: the deltas it deletes are exactly those it adds, and a
+    reader sees them either pending or folded, never both. Writers never wait on it (they
+    only append deltas); a second folder at the same moment, or a running `rebuild_counts`,
+    makes it return at once. Returns how many delta rows it folded (0 on SQLite, whose
+    triggers update the counts directly). Raises DatabaseUnavailableError.
+    """
+    with service_session() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return 0
+        locked = session.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _FOLD_LOCK}
+        ).scalar_one()
+        if not locked:
+            return 0
+        return int(session.execute(sa.text(_FOLD)).scalar_one())
+
+
+_DAY_KEY = "day, status, category, priority"
+_FOLD = f"""
+    WITH moved AS (DELETE FROM ticket_count_deltas RETURNING {_DAY_KEY}, n),
+    per_day AS (SELECT {_DAY_KEY}, sum(n) AS n, count(*) AS folded FROM moved GROUP BY {_DAY_KEY}),
+    days AS (
+        INSERT INTO ticket_counts AS c ({_DAY_KEY}, n)
+        SELECT {_DAY_KEY}, n FROM per_day WHERE n <> 0 ORDER BY {_DAY_KEY}
+        ON CONFLICT ({_DAY_KEY}) DO UPDATE SET n = c.n + EXCLUDED.n
+    ),
+    totals AS (
+        INSERT INTO ticket_count_totals AS t (status, category, priority, n)
+        SELECT status, category, priority, sum(n) FROM per_day
+        GROUP BY status, category, priority HAVING sum(n) <> 0 ORDER BY status, category, priority
+        ON CONFLICT (status, category, priority) DO UPDATE SET n = t.n + EXCLUDED.n
+    )
+    SELECT coalesce(sum(folded), 0) FROM per_day
+"""
+
+
+@queue.periodic_task(crontab(minute="*"), name="counts.fold")
+def fold_job() -> None:
+    """Every minute on the worker: `fold_count_deltas`, so the deltas stay few between reads."""
+    fold_count_deltas()
 
 
 def _utc_date(value: datetime | str | None) -> date | None:
@@ -463,22 +571,22 @@ def rebuild_counts() -> CountRebuild:
     """Recompute `ticket_counts` and `ticket_count_totals` from `tickets`; report what differed.
 
     Runs in one transaction that keeps ticket writers waiting (PostgreSQL: `LOCK tickets IN
-    SHARE MODE`, readers go on; SQLite: `BEGIN IMMEDIATE`), so the recount and the tables agree
-    exactly; at 1,000,000 tickets that is about a second. Rows whose count is 0 are dropped.
-    Raises DatabaseUnavailableError when the database is down.
+    SHARE MODE` and the fold's lock, readers go on; SQLite: `BEGIN IMMEDIATE`), so the recount
+    and the tables agree exactly; at 1,000,000 tickets that is about a second. What was stored
+    is each count row plus its pending deltas, which the rebuild clears. Rows whose count is 0
+    are dropped. Raises DatabaseUnavailableError when the database is down.
     """
     with service_session() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(sa.text("LOCK TABLE tickets IN SHARE MODE"))
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FOLD_LOCK})
         else:
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         day = _ticket_day(session).label("day")
         key = (Ticket.status, Ticket.category, Ticket.priority)
         per_day = session.execute(sa.select(day, *key, sa.func.count()).group_by(day, *key)).all()
         actual_days = {tuple(row[:4]): int(row[4]) for row in per_day}
-        actual_totals: dict[tuple[Any, ...], int] = {}
-        for (_, *rest), n in actual_days.items():
-            actual_totals[tuple(rest)] = actual_totals.get(tuple(rest), 0) + n
+        actual_totals = _per_key(actual_days)
         stored_days = {
             (row.day, row.status, row.category, row.priority): int(row.n)
             for row in session.execute(sa.select(TicketCount.__table__))
@@ -487,6 +595,23 @@ def rebuild_counts() -> CountRebuild:
             (row.status, row.category, row.priority): int(row.n)
             for row in session.execute(sa.select(TicketCountTotal.__table__))
         }
+        pending = {
+            (row.day, row.status, row.category, row.priority): int(row.n)
+            for row in session.execute(
+                sa.select(
+                    TicketCountDelta.day,
+                    *(getattr(TicketCountDelta, name) for name in _KEY_COLUMNS),
+                    sa.func.sum(TicketCountDelta.n).label("n"),
+                ).group_by(
+                    TicketCountDelta.day,
+                    *(getattr(TicketCountDelta, name) for name in _KEY_COLUMNS),
+                )
+            )
+        }
+        for key_, n in pending.items():
+            stored_days[key_] = stored_days.get(key_, 0) + n
+        for key_, n in _per_key(pending).items():
+            stored_totals[key_] = stored_totals.get(key_, 0) + n
         fixes = _differences("ticket_counts", stored_days, actual_days)
         fixes += _differences("ticket_count_totals", stored_totals, actual_totals)
         empty = sum(
@@ -495,6 +620,7 @@ def rebuild_counts() -> CountRebuild:
             for key_, n in stored.items()
             if n == 0 and key_ not in actual
         )
+        session.execute(sa.delete(TicketCountDelta))
         session.execute(sa.delete(TicketCount))
         session.execute(sa.delete(TicketCountTotal))
         columns = ("day", "status", "category", "priority", "n")
@@ -508,3 +634,11 @@ def rebuild_counts() -> CountRebuild:
                 [dict(zip(columns[1:], (*k, n), strict=True)) for k, n in actual_totals.items()],
             )
     return CountRebuild(fixes=fixes, empty_rows_removed=empty, rows=len(actual_days))
+
+
+def _per_key(per_day: dict[tuple[Any, ...], int]) -> dict[tuple[Any, ...], int]:
+    """(day, status, category, priority) -> n summed to (status, category, priority) -> n."""
+    totals: dict[tuple[Any, ...], int] = {}
+    for (_, *rest), n in per_day.items():
+        totals[tuple(rest)] = totals.get(tuple(rest), 0) + n
+    return totals

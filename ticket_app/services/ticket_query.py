@@ -22,7 +22,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ticket_app.enums import SlaFilter
-from ticket_app.models import MAX_ROW_ID, Priority, Status, Ticket, TicketTag, utc_now
+from ticket_app.models import (
+    MAX_ROW_ID,
+    RANKED_COLUMNS,
+    Priority,
+    Status,
+    Ticket,
+    TicketTag,
+    utc_now,
+)
 from ticket_app.schemas import (
     ASSIGNEE_ME,
     ASSIGNEE_NONE,
@@ -56,6 +64,15 @@ RELEVANCE_WINDOW = 2000
 engine's usual cap on ranked results; newest first pages through every match)."""
 
 
+def _equals(column: str, value: object) -> list[sa.ColumnElement[bool]]:
+    """Tickets whose `column` equals `value`; a ranked column's rank too, for its index."""
+    clauses = [getattr(Ticket, column) == value]
+    ranks = RANKED_COLUMNS.get(column)
+    if ranks is not None and value in ranks:
+        clauses.append(getattr(Ticket, f"{column}_rank") == ranks[str(value)])
+    return clauses
+
+
 def filter_clauses(
     session: Session, filters: TicketFilters, *, words: bool = True
 ) -> list[sa.ColumnElement[bool]]:
@@ -75,10 +92,10 @@ def filter_clauses(
         value = getattr(filters, item.name)
         if item.column is not None and value is not None:
             plain = value.value if isinstance(value, StrEnum) else value
-            clauses.append(getattr(Ticket, item.column) == plain)
+            clauses.extend(_equals(item.column, plain))
     for name, value in written.items():
         if name != "assignee":
-            clauses.append(getattr(Ticket, name) == value.value)
+            clauses.extend(_equals(name, value.value))
     if search is not None and words:
         clauses.extend(text_clauses(session, search))
     # Inclusive bounds: a client syncing with the newest timestamp it saw gets that ticket again

@@ -4,8 +4,12 @@ Good rows are written in batches, one transaction per batch, with
 `INSERT ... ON CONFLICT (external_id) DO NOTHING`: an interrupted import never leaves part of a
 batch behind, and re-running it skips the rows that carry an external id already stored. Each
 new ticket gets its `imported` audit event, and the import run's counts are updated, in the
-batch's transaction. `import_records` is the loop: records are prepared and classified a batch
-at a time, and the next batch is prepared while the previous one is being written.
+batch's transaction. On PostgreSQL a batch is COPied into a staging table and written by one
+INSERT ... SELECT that also writes the audit events (the bulk path: the count triggers run
+once per batch, and each row is written once, already marked for the SLA check, instead of
+being inserted and then updated). `import_records` is the loop: records are prepared and
+classified a batch at a time, and the next batch is prepared while the previous one is being
+written.
 """
 
 from __future__ import annotations
@@ -18,10 +22,18 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
-from ticket_app.models import ActorKind, EventKind, ImportRun, Ticket, TicketEvent, utc_now
+from ticket_app.models import (
+    ActorKind,
+    EventKind,
+    ImportRun,
+    Status,
+    Ticket,
+    TicketEvent,
+    utc_now,
+)
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
 from ticket_app.services.database import get_engine
@@ -34,7 +46,6 @@ from ticket_app.services.imports.prepare import (
     prepare_row,
 )
 from ticket_app.services.imports.read import IMPORT_FIELDS, ImportFileError, SourceRecord
-from ticket_app.services.sla import mark_for_check
 from ticket_app.triage import TicketClassifier, get_classifier
 
 DEFAULT_BATCH_SIZE = 1000
@@ -42,12 +53,6 @@ DEFAULT_BATCH_SIZE = 1000
 _TABLE = Ticket.__table__
 _RUNS = ImportRun.__table__
 _INSERT_FIELDS = IMPORT_FIELDS + SIGNAL_FIELDS
-# PostgreSQL array element type by a column's Python type (see `_array_element_type`).
-_ARRAY_ELEMENT_TYPES: dict[type, sa.types.TypeEngine[Any]] = {
-    datetime: sa.DateTime(timezone=True),
-    float: sa.Float(),
-    bool: sa.Boolean(),
-}
 
 
 class SchemaOutOfDateError(RuntimeError):
@@ -95,41 +100,60 @@ def check_schema() -> None:
         )
 
 
-def _array_element_type(name: str) -> sa.types.TypeEngine[Any]:
-    """The element type of column `name`'s array in `_postgres_insert`, by the column's type.
-
-    Timestamps, floats and booleans are sent as such (PostgreSQL does not cast text to them in
-    an INSERT ... SELECT); every other column goes as text, which the insert assigns to the
-    column (a string too long for it is refused, not cut).
-    """
-    column_type = _TABLE.c[name].type
-    if isinstance(column_type, sa.TypeDecorator):  # UTCDateTime: the type it stores as
-        column_type = column_type.impl_instance
-    return _ARRAY_ELEMENT_TYPES.get(column_type.python_type, sa.Text())
-
-
-_FLOAT_FIELDS = tuple(
-    name for name in _INSERT_FIELDS if isinstance(_array_element_type(name), sa.Float)
-)
-
-
-def _postgres_insert() -> sa.Insert:
-    """INSERT ... SELECT FROM unnest(one array per column) ... ON CONFLICT DO NOTHING.
-
-    One parameter per column instead of one per cell: psycopg would otherwise re-parse a query
-    with ten thousand placeholders for every batch, which costs more than the insert itself.
-    """
-    arrays = [
-        sa.bindparam(name, type_=postgresql.ARRAY(_array_element_type(name)))
-        for name in _INSERT_FIELDS
-    ]
-    source = sa.func.unnest(*arrays).table_valued(*_INSERT_FIELDS, name="batch").render_derived()
-    return (
-        postgresql.insert(_TABLE)
-        .from_select(list(_INSERT_FIELDS), sa.select(*(source.c[name] for name in _INSERT_FIELDS)))
-        .on_conflict_do_nothing(index_elements=["external_id"])
-        .returning(_TABLE.c.id)
+_STAGING = "import_batch"
+_STAGING_COLUMNS = [
+    f"{name}::text AS {name}" if isinstance(_TABLE.c[name].type, sa.String) else name
+    for name in _INSERT_FIELDS
+]
+_EVENT_COLUMNS = ("actor_kind", "actor_user_id", "actor_token_id", "actor_label", "kind")
+_POSTGRES_WRITE = sa.text(
+    f"""
+    WITH inserted AS (
+        INSERT INTO tickets ({", ".join(_INSERT_FIELDS)}, sla_next_check_at)
+        SELECT {", ".join(_INSERT_FIELDS)},
+            CASE WHEN status <> 'closed' THEN CAST(:now AS timestamptz) END
+        FROM {_STAGING}
+        ON CONFLICT (external_id) DO NOTHING
+        RETURNING id
+    ),
+    audit AS (
+        INSERT INTO ticket_events (ticket_id, created_at, {", ".join(_EVENT_COLUMNS)})
+        SELECT id, CAST(:now AS timestamptz), CAST(:actor_kind AS varchar),
+            CAST(:actor_user_id AS integer), CAST(:actor_token_id AS integer),
+            CAST(:actor_label AS varchar), CAST(:kind AS varchar)
+        FROM inserted
     )
+    SELECT id FROM inserted ORDER BY id
+    """
+)
+"""Every row of the staging table not already stored (by external id) into `tickets`, marked
+for the SLA check unless closed, each with its `imported` audit event: one statement."""
+
+
+def _postgres_write(
+    connection: sa.Connection, rows: list[dict[str, Any]], actor: Actor, now: datetime
+) -> list[int]:
+    """COPY `rows` into a staging table, then insert them with their audit events at once.
+
+    The staging table is a temporary table of the batch's transaction (dropped at commit) with
+    the columns the import sets, their text unbounded: COPY, PostgreSQL's bulk path, runs
+    outside SQLAlchemy, so every length and CHECK is left to the one INSERT ... SELECT after
+    it (whose refusal is reported as any insert's). That insert fires the count triggers once
+    (one aggregated delta).
+    Returns the new tickets' ids, ascending.
+    """
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE {_STAGING} ON COMMIT DROP AS "
+        f"SELECT {', '.join(_STAGING_COLUMNS)} FROM tickets WITH NO DATA"
+    )
+    raw = connection.connection.driver_connection
+    statement = f"COPY {_STAGING} ({', '.join(_INSERT_FIELDS)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in _INSERT_FIELDS])
+    event = event_row(actor, EventKind.IMPORTED)
+    parameters = {name: event[name] for name in _EVENT_COLUMNS}
+    return list(connection.execute(_POSTGRES_WRITE, {"now": now, **parameters}).scalars())
 
 
 def _sqlite_insert() -> sa.Insert:
@@ -159,22 +183,20 @@ def _write_batch(
     """
     engine = get_engine()
     dialect = engine.dialect.name
+    now = utc_now()
     try:
         with engine.begin() as connection:
             if dialect == "postgresql":
-                columns = {name: [row[name] for row in rows] for name in _INSERT_FIELDS}
-                for name in _FLOAT_FIELDS:  # psycopg refuses an array mixing int and float
-                    columns[name] = [None if v is None else float(v) for v in columns[name]]
-                result = connection.execute(_postgres_insert(), columns)
+                ids = _postgres_write(connection, rows, actor, now)
             elif dialect == "sqlite":
-                result = connection.execute(_sqlite_insert(), rows)
+                for row in rows:
+                    row["sla_next_check_at"] = now if row["status"] != Status.CLOSED else None
+                ids = [row[0] for row in connection.execute(_sqlite_insert(), rows).all()]
+                if ids:
+                    events = [event_row(actor, EventKind.IMPORTED, ticket_id=i) for i in ids]
+                    connection.execute(sa.insert(TicketEvent.__table__), events)
             else:
                 raise ImportFileError(f"importing into {dialect} is not supported")
-            ids = [row[0] for row in result.all()]
-            if ids:
-                events = [event_row(actor, EventKind.IMPORTED, ticket_id=i) for i in ids]
-                connection.execute(sa.insert(TicketEvent.__table__), events)
-                mark_for_check(connection, Ticket.id.in_(ids), utc_now())
             if run is not None:
                 run_id, rows_read, rejected = run
                 connection.execute(
