@@ -14,7 +14,7 @@ PostgreSQL swaps the constraint; SQLite edits the table's stored `CREATE TABLE` 
 downgrade the events of the two kinds are deleted first. No table is copied.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-06
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -25,7 +25,7 @@ def test_downgrade_drops_the_index_and_the_kinds_upgrade_restores_them(
         connection.execute(sa.text(EVENT), {"kind": "exported"})
     assert "ix_ticket_events_resolved_at" in _indexes(db)
     try:
-        downgrade_database(database_url, "0020")
+        downgrade_database(database_url, "0022")
         db.dispose()
         assert "ix_ticket_events_resolved_at" not in _indexes(db)
         with db.begin() as connection:
