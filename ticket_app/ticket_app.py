@@ -12,7 +12,7 @@ from reflex.utils import prerequisites
 from starlette.types import ASGIApp
 
 from ticket_app import log_redaction
-from ticket_app.api.app import create_api
+from ticket_app.api.app import create_api, start_served_warm_up
 from ticket_app.api.security import secure_asgi_app
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import setup
@@ -91,11 +91,25 @@ class TriageDeskApp(rx.App):
         return secure_asgi_app(asgi_app, static_dir / get_config().frontend_path.strip("/"))
 
 
+rest_api = create_api()
 app = TriageDeskApp(
-    api_transformer=create_api(),
+    api_transformer=rest_api,
     toaster=rx.toast.provider(rich_colors=False),
 )
+
+
+def warm_up_this_worker() -> None:
+    """Start loading the models and the API's routes in the background (`start_served_warm_up`).
+
+    A plain function: Reflex calls it as the worker starts, before it serves, so the warm-up
+    runs by the first `/ping`, which says "starting" until it is done. (Reflex does not run the
+    lifespan of the API it mounts, where `create_served_api` starts the same warm-up.)
+    """
+    start_served_warm_up(rest_api)
+
+
 app.register_lifespan_task(announce_first_admin_setup)
+app.register_lifespan_task(warm_up_this_worker)
 app.add_page(
     console,
     route="/",

@@ -46,3 +46,20 @@ def test_bench_refuses_a_bad_client_list(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "--database-url", url, "--clients", "1,x"])
     assert result.exit_code == 2
     assert "--clients must be comma-separated numbers" in result.output
+
+
+def test_bench_serves_with_several_workers_and_measures_only_what_is_asked(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    args = ["--tickets", "200", "--database-url", url, "--clients", "2", "--seconds", "0.5"]
+    try:
+        result = CliRunner().invoke(app, ["bench", *args, "--workers", "2", "--only", "first"])
+    finally:
+        use_database("sqlite://")
+    assert result.exit_code == 0, result.output
+    assert "API under granian (2 workers)" in result.stdout
+    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [(cells[0].strip(), cells[1].strip(), cells[6].strip()) for cells in rows[1:]] == [
+        ("first page", "2", "0")
+    ]

@@ -4,6 +4,7 @@ as its last start-up line, after Reflex's "App running at"."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -173,3 +174,30 @@ def test_serve_exits_3_when_the_database_is_unreachable(exec_calls: list) -> Non
     assert result.stderr.startswith("error: the database is unreachable")
     assert len(result.stderr.strip().splitlines()) == 1
     assert exec_calls == []
+
+
+def test_serve_runs_one_worker_per_core_when_redis_holds_the_ui_state(
+    db: Engine, database_url: str, exec_calls: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.delenv("GRANIAN_WORKERS", raising=False)
+    result = serve(database_url, "--host", "127.0.0.1", "--port", "3456")
+    assert result.exit_code == 0, result.output
+    [(_, _, env)] = exec_calls
+    cores = os.cpu_count() or 1
+    assert env["GRANIAN_WORKERS"] == str(cores)
+    assert f"({cores} worker" in result.stdout
+
+
+def test_serve_refuses_several_workers_without_redis(
+    db: Engine, database_url: str, exec_calls: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REFLEX_REDIS_URL", raising=False)
+    result = serve(database_url, "--workers", "2")
+    assert result.exit_code == 2
+    assert "REFLEX_REDIS_URL" in result.output
+    assert exec_calls == []
+    single = serve(database_url, "--host", "127.0.0.1", "--port", "3456")
+    assert single.exit_code == 0, single.output
+    [(_, _, env)] = exec_calls
+    assert env["GRANIAN_WORKERS"] == "1"

@@ -121,11 +121,11 @@ def test_serve_says_created_on_a_new_database_and_up_to_date_after(
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert first.stdout.splitlines()[0] == (
-        f"created the database schema (revision {HEAD}); serving on 127.0.0.1:3000"
+        f"created the database schema (revision {HEAD}); serving on 127.0.0.1:3000 (1 worker)"
     )
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     assert second.stdout.splitlines()[0] == (
-        f"database schema is up to date (revision {HEAD}); serving on 127.0.0.1:3000"
+        f"database schema is up to date (revision {HEAD}); serving on 127.0.0.1:3000 (1 worker)"
     )
     assert len(exec_calls) == 2

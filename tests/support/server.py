@@ -89,7 +89,9 @@ class Server:
         return self.log.read_text(errors="replace")[-LOG_TAIL_CHARS:]
 
     def wait_until_up(self, url: str, timeout: float) -> None:
-        """Wait until `url` gives any HTTP answer.
+        """Wait until `url` gives any HTTP answer but a 503.
+
+        A server still warming up, whose `/ping` says "starting" (503), is not up yet.
 
         Raises RuntimeError, with the end of the log, when the process exits first or nothing
         answers within `timeout` seconds.
@@ -101,14 +103,13 @@ class Server:
                     f"{self.process.args} exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             try:
-                httpx.get(url, timeout=2)
-                return
+                if httpx.get(url, timeout=2).status_code != 503:
+                    return
             except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"{url} not up after {timeout:g} s:\n{self.log_tail()}"
-                    ) from None
-                time.sleep(0.2)
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} not up after {timeout:g} s:\n{self.log_tail()}")
+            time.sleep(0.2)
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM the process group (as `docker stop` would); SIGKILL it after `timeout` s.

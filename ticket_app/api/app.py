@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
 
 from ticket_app.api.account import account_router, staff_router
 from ticket_app.api.bulk import router as bulk_router
@@ -12,7 +19,7 @@ from ticket_app.api.comments import router as comments_router
 from ticket_app.api.errors import install_error_handlers
 from ticket_app.api.export_response import YieldToRequestsMiddleware
 from ticket_app.api.followers import router as followers_router
-from ticket_app.api.health import HealthSummaryMiddleware
+from ticket_app.api.health import HealthSummaryMiddleware, ReadinessMiddleware
 from ticket_app.api.limits import BodySizeLimitMiddleware
 from ticket_app.api.mail import INBOUND_MAIL_PATH
 from ticket_app.api.mail import router as mail_router
@@ -26,6 +33,7 @@ from ticket_app.api.sla import router as sla_router
 from ticket_app.api.tags import router as tags_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.api.views import router as views_router
+from ticket_app.services import warmup
 from ticket_app.services.tickets import training_rows
 from ticket_app.settings import get_settings
 from ticket_app.triage import set_history_loader
@@ -88,5 +96,68 @@ def create_api() -> FastAPI:
     api.add_middleware(YieldToRequestsMiddleware)
     api.add_middleware(RateLimitMiddleware)  # outside the body limit: refuse before reading
     api.add_middleware(HealthSummaryMiddleware)  # Reflex's /_health, reduced to ok / not ok
+    api.add_middleware(ReadinessMiddleware)  # both health checks say "starting" until warm
     api.add_middleware(SecurityMiddleware)
+    return api
+
+
+def warm_up_api(api: FastAPI) -> None:
+    """Prepare what `api`'s first request would: its routes and the thread pool's back end.
+
+    FastAPI builds each route's state (its dependencies, body and response models) when a
+    request is first matched against it, about 0.3 s on a loaded host: one request for an
+    unknown path, sent to the router alone (no middleware, nothing recorded, a 404), is matched
+    against every route. And the first `run_in_threadpool` (every token check) imports anyio's
+    asyncio back end, 1.1 s of the first create on a loaded host. Runs in its own event loop.
+    """
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/warm-up/",
+        "raw_path": b"/api/warm-up/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 0),
+        "app": api,
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: object) -> None:
+        return None
+
+    async def probe() -> None:
+        with contextlib.suppress(HTTPException):
+            await api.router(scope, receive, send)
+        await run_in_threadpool(lambda: None)
+
+    asyncio.run(probe())
+
+
+def start_served_warm_up(api: FastAPI) -> None:
+    """Start this process's warm-up: the models (`services.warmup`), then `warm_up_api`."""
+    warmup.start_warm_up(("API routes and thread pool", functools.partial(warm_up_api, api)))
+
+
+@asynccontextmanager
+async def _warm_up_at_start(api: FastAPI) -> AsyncIterator[None]:
+    start_served_warm_up(api)
+    yield
+
+
+def create_served_api() -> FastAPI:
+    """`create_api()` as a server of its own runs it: the models load as it starts.
+
+    For the API served without Reflex (granian's `--factory`, as `bench` does); under Reflex the
+    app registers the same warm-up as a lifespan task (Reflex does not run a mounted app's
+    lifespan). `/ping` says "starting" (503) until the warm-up is done.
+    """
+    api = create_api()
+    api.router.lifespan_context = _warm_up_at_start
     return api

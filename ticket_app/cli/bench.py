@@ -1,7 +1,8 @@
 """The `bench` command: every kind of API request measured through the real HTTP stack.
 
-`run_bench` loads generated tickets (`bench_data`), starts the REST API under granian (one worker,
-as `serve` runs it) in a subprocess on a free local port, creates an admin with an API token,
+`run_bench` loads generated tickets (`bench_data`), starts the REST API under granian (one worker
+unless `--workers` says more) in a subprocess on a free local port, waits until its `/ping` says
+the models are loaded, creates an admin with an API token,
 and runs each request of REQUESTS in a closed loop (every client sends its next request when it
 has the answer) for a fixed time at each client count. Reports per request and client count:
 requests made, p50 and p95 latency, requests per second, errors (non-2xx answers), and the
@@ -37,8 +38,10 @@ from ticket_app.services.database import use_database
 from ticket_app.services.ticket_query import encode_cursor
 from ticket_app.settings import PROJECT_ROOT
 
-SERVER_START_SECONDS = 60
+SERVER_START_SECONDS = 180
 WARMUP_REQUESTS = 5
+# `/ping` answers in a row that say ready before measuring (each worker warms up on its own).
+READY_ANSWERS = 10
 
 
 @dataclass(frozen=True)
@@ -206,13 +209,24 @@ def _run(base: str, token: str, request: Request, clients: int, seconds: float) 
     return result
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
+SERVED_API = "ticket_app.api.app:create_served_api"
+
+
+def start_server(
+    database_url: str, port: int, workers: int = 1, factory: str = SERVED_API
+) -> subprocess.Popen[bytes]:
+    """The API alone under granian with `workers` processes on `port`.
+
+    `factory` is the app factory granian calls, `module:function` (default the API as served,
+    its models loaded at start). Rate limits and the Gemini key are off (see the module).
+    """
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -227,20 +241,27 @@ def _start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
         "GOOGLE_API_KEY": "",
     }
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    command += ["--log-level", "warning", "ticket_app.api.app:create_api"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--log-level", "warning", factory]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
 
 
-def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
+def wait_until_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    """Wait until `base`'s `/ping` answers 200 (up, models loaded); RuntimeError after 180 s.
+
+    With several workers, each answers for itself: a few answers in a row must be 200.
+    """
     deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
+    ready_in_a_row = 0
+    while ready_in_a_row < READY_ANSWERS:
         try:
-            httpx.get(f"{base}/api/me/", timeout=1)
-            return
+            ready = httpx.get(f"{base}/ping", timeout=1).status_code == 200
         except httpx.TransportError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the benchmark's API server did not start") from None
+            ready = False
+        ready_in_a_row = ready_in_a_row + 1 if ready else 0
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the benchmark's API server did not start")
+        if not ready:
             time.sleep(0.2)
 
 
@@ -261,13 +282,16 @@ def run_bench(
     clients: list[int],
     seconds: float,
     seed: int = 7,
+    workers: int = 1,
+    only: str = "",
     progress: Callable[[str], None] = lambda _line: None,
 ) -> BenchRun:
     """Fill the (migrated) database at `database_url` up to `tickets`, then measure.
 
     Tickets already there count towards `tickets`; only the difference is generated, so a
     second run on the same database measures at once. Each request runs `seconds` at each
-    client count in `clients` (all requests at the first count, then the next). The token
+    client count in `clients` (all requests at the first count, then the next), against
+    `workers` server processes; with `only`, just the requests whose name starts with it. The token
     created for the run is revoked at the end; the generated admin and tickets
     (and those the create and PATCH requests made or changed) stay. `progress` gets one line
     per step. Raises RuntimeError when the server does not start, DatabaseUnavailableError when
@@ -283,13 +307,13 @@ def run_bench(
         progress(f"loaded {loaded:,} tickets in {load_seconds:.1f} s")
     targets = bench_data.bench_targets()
     admin = bench_data.create_bench_admin()
-    port = _free_port()
-    server = _start_server(database_url, port)
+    port = free_port()
+    server = start_server(database_url, port, workers)
     results: list[Result] = []
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base, server)
-        requests = requests_for(targets)
+        wait_until_ready(base, server)
+        requests = [r for r in requests_for(targets) if r.name.startswith(only)]
         for count in clients:
             for request in requests:
                 progress(f"{request.name}, {count} client(s) ...")
@@ -329,6 +353,12 @@ def bench(
     ),
     clients: str = typer.Option("1,4", "--clients", help="Concurrent clients, e.g. 1,4."),
     seconds: float = typer.Option(5.0, "--seconds", min=0.5, help="Run time per row."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="API server processes (granian workers)."
+    ),
+    only: str = typer.Option(
+        "", "--only", help="Measure only the requests whose name starts with this, e.g. 'first'."
+    ),
 ) -> None:
     """Measure every kind of API request through the real HTTP stack, as a table.
 
@@ -345,11 +375,14 @@ def bench(
             tickets,
             clients=client_counts,
             seconds=seconds,
+            workers=workers,
+            only=only,
             progress=lambda line: typer.echo(line, err=True),
         )
     loaded = f", {run.loaded:,} loaded in {run.load_seconds:.1f} s" if run.loaded else ""
     typer.echo(
         f"{run.tickets:,} tickets on {make_url(database_url).get_backend_name()}{loaded}; "
-        f"API under granian (1 worker), {os.cpu_count()} CPUs; {seconds:g} s per row"
+        f"API under granian ({workers} worker{'s' if workers > 1 else ''}), "
+        f"{os.cpu_count()} CPUs; {seconds:g} s per row"
     )
     typer.echo(format_table(run.results))

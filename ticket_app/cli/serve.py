@@ -152,6 +152,38 @@ def quiet_reflex_init() -> None:
         logger.addFilter(_DropPackagingAdvice())
 
 
+# Where Reflex keeps the UI state when several backend workers share it.
+REDIS_URL_VARIABLE = "REFLEX_REDIS_URL"
+# The backend worker count Reflex's production server (granian) reads.
+WORKERS_VARIABLE = "GRANIAN_WORKERS"
+
+
+def backend_workers(requested: int | None, env: Mapping[str, str]) -> int:
+    """How many backend processes serve the UI and the API: `requested`, else the cores.
+
+    Reflex keeps each tab's UI state in the memory of the worker its socket reached unless a
+    Redis state manager is configured (REFLEX_REDIS_URL): without one, a tab's events could
+    land on a worker that does not know it, so the answer is 1 and asking for more is a
+    BadParameter. With one, the default is one worker per core (`os.cpu_count()`), not
+    Reflex's 2 x cores + 1: each worker loads its own copy of the triage models (about
+    250 MiB, `services.warmup`), and the API's requests are CPU-bound, so more processes
+    than cores add memory, not throughput. A GRANIAN_WORKERS already set wins over the default.
+    """
+    has_redis = bool(env.get(REDIS_URL_VARIABLE))
+    if requested is not None and requested > 1 and not has_redis:
+        raise typer.BadParameter(
+            f"several workers need a Redis state manager ({REDIS_URL_VARIABLE}): without one, "
+            "each worker holds the UI state of its own tabs only",
+            param_hint="--workers",
+        )
+    if requested is not None:
+        return requested
+    if not has_redis:
+        return 1
+    configured = env.get(WORKERS_VARIABLE, "")
+    return int(configured) if configured.isdigit() else os.cpu_count() or 1
+
+
 def start_worker(env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """Start `python -m ticket_app worker` beside the server (WORKER_EMBEDDED).
 
@@ -166,6 +198,15 @@ def serve(
     port: int = typer.Option(3000, envvar="PORT", help="Port for the UI and the API."),
     host: str = typer.Option("0.0.0.0", envvar="HOST", help="Address to listen on."),
     database_url: str | None = database_option,
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=64,
+        envvar="SERVE_WORKERS",
+        help="Backend processes. Default: one per core with REFLEX_REDIS_URL, else 1 (more "
+        "than one needs Redis for the UI state).",
+    ),
 ) -> None:
     """Apply pending migrations, then replace this process with the production server.
 
@@ -178,11 +219,14 @@ def serve(
     While no active admin exists the server prints the first-admin setup URL and its one-time
     token (SETUP_TOKEN when configured, else generated now and handed to the server's workers)
     as its last start-up line, right after Reflex's "App running at" (`run_reflex`).
+    The backend runs `backend_workers` processes (one per core when Redis holds the UI state).
     """
+    worker_count = backend_workers(workers, os.environ)
     url = database_url or get_settings().database_url
     upgrade = apply_migrations(url)
-    typer.echo(f"{upgrade.describe()}; serving on {host}:{port}")
-    env = {**os.environ, "DATABASE_URL": url}
+    plural = "s" if worker_count > 1 else ""
+    typer.echo(f"{upgrade.describe()}; serving on {host}:{port} ({worker_count} worker{plural})")
+    env = {**os.environ, "DATABASE_URL": url, WORKERS_VARIABLE: str(worker_count)}
     engine = use_database(url)
     fail_stale_imports()
     with service_errors():
