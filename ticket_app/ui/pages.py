@@ -28,11 +28,19 @@ from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
 
+WIDE_INLINE = rx.breakpoints(initial="none", sm="inline")
+
 
 def _new_ticket_button(**props) -> rx.Component:
     """The link to the new-ticket page, styled as the page's main button."""
     return rx.link(
-        rx.button(rx.icon("plus", size=16), "New ticket", tab_index=-1, **props),
+        rx.button(
+            rx.icon("plus", size=16),
+            # "New" alone on a phone, so the header keeps to one line.
+            rx.el.span("New", rx.el.span(" ticket", display=WIDE_INLINE)),
+            tab_index=-1,
+            **props,
+        ),
         href="/tickets/new",
         id="new-ticket",
         underline="none",
@@ -51,7 +59,7 @@ def _header(heading: str, *, new_ticket: bool) -> rx.Component:
             rx.link(
                 rx.hstack(
                     rx.icon("life-buoy", size=24, color=rx.color("accent", 11), aria_hidden=True),
-                    rx.heading(heading, size="5", as_="h1"),
+                    rx.heading(heading, size=rx.breakpoints(initial="4", sm="5"), as_="h1"),
                     align="center",
                 ),
                 href="/",

@@ -20,6 +20,8 @@ CARDS_ON_PHONE = {
     # row's buttons stay inside a 340 px column instead of off screen to the right.
     PHONE_MEDIA: {
         "& table, & tbody, & tr, & td": {"display": "block", "width": "100%"},
+        # Radix gives the table `height: 0` (a table grows to its rows; a block does not).
+        "& table": {"height": "auto"},
         "& thead": {"display": "none"},
         "& tr": {"padding": "var(--space-2) 0", "borderBottom": "1px solid var(--gray-a6)"},
         "& td": {"boxShadow": "none", "padding": "var(--space-1) var(--space-2)"},

@@ -54,7 +54,8 @@ TITLE_LINK = {
 WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
 DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
 PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
-FILTER_STYLE = {"width": "auto", "flex": "1 1 8rem", "maxWidth": "13rem"}
+WIDE_FLEX = rx.breakpoints(initial="none", sm="flex")
+FILTER_STYLE = {"width": "auto", "flex": "1 1 6.5rem", "maxWidth": "13rem"}
 PILL_TEXT = {
     "display": "inline-flex",
     "alignItems": "center",
@@ -200,7 +201,8 @@ def _more_filters_button() -> rx.Component:
     state = TicketListState
     return rx.button(
         rx.icon("sliders-horizontal", size=14, aria_hidden=True),
-        "More filters",
+        # Icon only on a phone, so the filters take two lines there.
+        rx.el.span("More filters", display=rx.breakpoints(initial="none", sm="inline")),
         rx.cond(state.more_filters_on > 0, rx.badge(state.more_filters_on, radius="full")),
         rx.icon(
             rx.cond(state.show_more_filters, "chevron-up", "chevron-down"),
@@ -212,6 +214,7 @@ def _more_filters_button() -> rx.Component:
         color_scheme="gray",
         high_contrast=True,
         on_click=state.toggle_more_filters,
+        aria_label="More filters",
         aria_expanded=rx.cond(state.show_more_filters, "true", "false"),
         aria_controls="more-filters",
         id="more-filters-button",
@@ -235,6 +238,7 @@ def _density_switch() -> rx.Component:
         as_="label",
         size="2",
         white_space="nowrap",
+        display=WIDE_FLEX,
     )
 
 
@@ -712,7 +716,9 @@ def _toolbar() -> rx.Component:
                 document_form(
                     rx.button(
                         rx.icon("download", size=14),
-                        "Export CSV",
+                        rx.el.span(
+                            "Export CSV", display=rx.breakpoints(initial="none", sm="inline")
+                        ),
                         variant="soft",
                         size="1",
                         type="submit",
@@ -724,7 +730,7 @@ def _toolbar() -> rx.Component:
                     style={"display": "contents"},
                 ),
             ),
-            shortcuts_button(),
+            rx.box(shortcuts_button(), display=WIDE_FLEX),
             spacing="2",
             align="center",
             wrap="wrap",
