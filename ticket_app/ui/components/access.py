@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
-from ticket_app.ui.components.common import document_link, field_label
+from ticket_app.ui.components.common import document_link, field_label, screen_reader_text
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.account import PasswordLinkState
@@ -252,8 +252,8 @@ def account_menu() -> rx.Component:
         rx.box(_account_links(signed_in_test_id="signed-in-as"), display=WIDE_FLEX),
         rx.el.details(
             rx.el.summary(
-                rx.icon("menu", size=16, aria_hidden=True),
-                "Menu",
+                rx.icon("menu", size=18, aria_hidden=True),
+                screen_reader_text("Menu"),
                 style=MENU_SUMMARY,
             ),
             rx.box(

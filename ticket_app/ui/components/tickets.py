@@ -55,7 +55,8 @@ WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
 DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
 PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
 WIDE_FLEX = rx.breakpoints(initial="none", sm="flex")
-FILTER_STYLE = {"width": "auto", "flex": "1 1 6.5rem", "maxWidth": "13rem"}
+# `minWidth: 0` lets a select shrink below its longest option, so three share a phone's line.
+FILTER_STYLE = {"width": "auto", "flex": "1 1 6.5rem", "maxWidth": "13rem", "minWidth": "0"}
 PILL_TEXT = {
     "display": "inline-flex",
     "alignItems": "center",
