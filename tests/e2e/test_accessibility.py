@@ -199,15 +199,18 @@ def test_keyboard_path_from_the_filters_to_a_ticket(page, app_server: AppServer)
     expect(title).to_contain_text(f"{tag} keyboard")
 
     page.get_by_test_id("select-page").focus()
-    for header in ("sort-status", "sort-priority", "sort-created"):  # sorting headers
+    for header in ("sort-number", "sort-status", "sort-priority", "sort-updated"):
         page.keyboard.press("Tab")
         expect(page.get_by_test_id(header)).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_test_id("row-checkbox").first).to_be_focused()
     page.keyboard.press("Space")
     expect(page.get_by_test_id("bulk-count")).to_have_text("1 selected")
-    page.keyboard.press("Tab")  # the row's selects are out of the tab order
+    page.keyboard.press("Tab")
     expect(title).to_be_focused()
+    page.keyboard.press("Tab")  # then the row's pills, each opening its menu
+    expect(page.get_by_test_id("status-pill").first).to_be_focused()
+    page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/tickets/{ticket['id']}/?$"))
 

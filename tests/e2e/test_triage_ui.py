@@ -254,6 +254,7 @@ def test_frustrated_filter_shows_only_frustrated_tickets(page, app_server) -> No
     expect(german_row.get_by_test_id("language-mark")).to_have_text("Language: DE")
     expect(page.get_by_test_id("language-mark")).to_have_count(1)
 
+    page.locator("#more-filters-button").click()
     page.get_by_role("checkbox", name="Frustrated customers").click()
     expect(page).to_have_url(re.compile(r"frustrated=true"))
     expect(rows).to_have_count(1)

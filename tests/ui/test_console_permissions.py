@@ -78,24 +78,24 @@ def _new_ticket() -> int:
 
 
 def _read_list(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
-    return state.refresh(), lambda: len(state.rows) == 1
+    return state.refresh(), lambda: len(state.shown_ids()) == 1
 
 
 def _load_more(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
     _new_ticket()
     first = list_tickets(TicketFilters(), limit=1)
     state.next_cursor = first.next_cursor or ""
-    return state.load_more(), lambda: len(state.rows) == 1
+    return state.load_more(), lambda: len(state.shown_ids()) == 1
 
 
 def _edit(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
-    state.rows = [ticket_row(get_ticket(world.ticket_id))]
+    state._set_pages([[ticket_row(get_ticket(world.ticket_id))]])
     outcome = state.update_field(str(world.ticket_id), "status", "closed")
     return outcome, lambda: get_ticket(world.ticket_id).status.value == "closed"
 
 
 def _assign_to_me(state: TicketListState, world: World) -> tuple[Any, Callable[[], bool]]:
-    state.rows = [ticket_row(get_ticket(world.ticket_id))]
+    state._set_pages([[ticket_row(get_ticket(world.ticket_id))]])
     outcome = state.assign_to_me(str(world.ticket_id))
     return outcome, lambda: get_ticket(world.ticket_id).assignee_id is not None
 

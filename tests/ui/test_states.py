@@ -30,6 +30,7 @@ from ticket_app.ui.logic.form import client_errors
 from ticket_app.ui.logic.tickets import list_query, ticket_row
 from ticket_app.ui.state import StatsState, TicketFormState, TicketListState
 from ticket_app.ui.state import form as form_module
+from ticket_app.ui.state import tickets as tickets_state
 from ticket_app.ui.state.form import FAILED_NOTE, SLOW_NOTE, fetch_suggestion
 from ticket_app.ui.state.stats import load_stats_view
 from ticket_app.ui.state.tickets import PAGE_SIZE, load_page, save_field
@@ -196,7 +197,7 @@ def _ticket(title: str = "Printer", **fields: Any) -> int:
 def test_inline_edit_saves_and_a_refused_value_reverts(db: Engine) -> None:
     ticket_id = _ticket()
     state = _list_state(_session_cookie("agent"))
-    state.rows = [ticket_row(get_ticket(ticket_id))]
+    state._set_pages([[ticket_row(get_ticket(ticket_id))]])
     _drain(state.update_field(str(ticket_id), "status", "resolved"))
     assert state.rows[0]["status"] == "resolved"
     assert get_ticket(ticket_id).status.value == "resolved"
@@ -218,7 +219,7 @@ def test_viewer_and_anonymous_inline_edits_change_nothing(db: Engine) -> None:
     ticket_id = _ticket()
     for cookie in ("", _session_cookie("viewer")):
         state = _list_state(cookie)
-        state.rows = [ticket_row(get_ticket(ticket_id))]
+        state._set_pages([[ticket_row(get_ticket(ticket_id))]])
         _drain(state.update_field(str(ticket_id), "status", "closed"))
         assert state.rows[0]["status"] == "open"
     assert get_ticket(ticket_id).status.value == "open"
@@ -249,14 +250,49 @@ def test_pages_follow_the_cursor_and_refresh_keeps_loaded_pages(db: Engine) -> N
     asyncio.run(state._reload())
     assert len(state.rows) == PAGE_SIZE and state.next_cursor
     _drain(state.load_more())
-    assert [int(r["id"]) for r in state.rows] == ids[::-1]
+    assert [int(row_id) for row_id in state.shown_ids()] == ids[::-1]
     assert state.next_cursor == ""
 
     newest = _ticket("Brand new")
     asyncio.run(state.refresh())
     assert state.rows[0]["id"] == str(newest)
-    assert len(state.rows) == len(ids) + 1
+    assert len(state.shown_ids()) == len(ids) + 1
     assert state.total == len(ids) + 1
+
+
+def test_loading_page_n_reads_after_a_cursor_and_sends_only_the_new_rows(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Load more at row 475 costs what it costs at row 25 (issue 25).
+
+    Each press is one keyset page read after the last row's cursor, and the browser's update
+    holds only that page's rows, up to the 500th row (PAGE_SLOTS pages).
+    """
+    pages = tickets_state.PAGE_SLOTS
+    for number in range(PAGE_SIZE * pages):
+        _ticket(f"T{number}")
+    reads: list[str | None] = []
+
+    def counted(filters, cursor=None, sort=tickets_state.TicketSort.NEWEST):
+        reads.append(cursor)
+        return load_page(filters, cursor, sort)
+
+    monkeypatch.setattr(tickets_state, "load_page", counted)
+    state = _list_state(_session_cookie("viewer"))
+    asyncio.run(state._reload())
+    for page_number in range(1, pages):
+        cursor = state.next_cursor
+        state._clean()
+        _drain(state.load_more())
+        assert reads[-1] == cursor and cursor, "each page is read after the previous cursor"
+        sent = [
+            value
+            for name, value in next(iter(state.get_delta().values())).items()
+            if isinstance(value, list)
+        ]
+        assert [len(value) for value in sent] == [PAGE_SIZE], (page_number, sent)
+    assert len(state.shown_ids()) == PAGE_SIZE * pages
+    assert len(set(state.shown_ids())) == PAGE_SIZE * pages
 
 
 def test_stats_state_shows_the_service_aggregates(db: Engine) -> None:

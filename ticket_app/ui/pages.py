@@ -29,14 +29,19 @@ from ticket_app.ui.components.ticket_page import ticket_page_content
 from ticket_app.ui.components.tickets import tickets_section
 from ticket_app.ui.state import SessionState
 
-PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
-WIDE_ONLY = rx.breakpoints(initial="none", sm="flex")
+WIDE_INLINE = rx.breakpoints(initial="none", sm="inline")
 
 
 def _new_ticket_button(**props) -> rx.Component:
     """The link to the new-ticket page, styled as the page's main button."""
     return rx.link(
-        rx.button(rx.icon("plus", size=16), "New ticket", tab_index=-1, **props),
+        rx.button(
+            rx.icon("plus", size=16),
+            # "New" alone on a phone, so the header keeps to one line.
+            rx.el.span("New", rx.el.span(" ticket", display=WIDE_INLINE)),
+            tab_index=-1,
+            **props,
+        ),
         href="/tickets/new",
         id="new-ticket",
         underline="none",
@@ -44,14 +49,18 @@ def _new_ticket_button(**props) -> rx.Component:
     )
 
 
-def _header(heading: str) -> rx.Component:
-    """Name, the new-ticket button and who is signed in."""
+def _header(heading: str, *, new_ticket: bool) -> rx.Component:
+    """Name, the new-ticket button (unless `new_ticket` is False) and who is signed in.
+
+    The button sits in the header on a phone too: floating over the page it covered the
+    controls under it (issue 25).
+    """
     return rx.el.header(
         rx.hstack(
             rx.link(
                 rx.hstack(
                     rx.icon("life-buoy", size=24, color=rx.color("accent", 11), aria_hidden=True),
-                    rx.heading(heading, size="5", as_="h1"),
+                    rx.heading(heading, size=rx.breakpoints(initial="4", sm="5"), as_="h1"),
                     align="center",
                 ),
                 href="/",
@@ -59,7 +68,7 @@ def _header(heading: str) -> rx.Component:
                 color_scheme="gray",
                 high_contrast=True,
             ),
-            rx.cond(SessionState.can_edit, rx.box(_new_ticket_button(), display=WIDE_ONLY)),
+            rx.cond(SessionState.can_edit, _new_ticket_button()) if new_ticket else rx.fragment(),
             rx.spacer(),
             rx.cond(SessionState.signed_in, notification_bell()),
             rx.cond(SessionState.signed_in, account_menu()),
@@ -71,34 +80,17 @@ def _header(heading: str) -> rx.Component:
     )
 
 
-def _thumb_button() -> rx.Component:
-    """On a phone: "New ticket" at the bottom right, where a thumb reaches."""
-    return rx.cond(
-        SessionState.can_edit,
-        rx.box(
-            rx.link(
-                rx.button(rx.icon("plus", size=18), "New", size="3", radius="full", tab_index=-1),
-                href="/tickets/new",
-                aria_label="New ticket",
-                underline="none",
-            ),
-            display=PHONE_ONLY,
-            position="fixed",
-            right="1rem",
-            bottom="1rem",
-            z_index="20",
-        ),
-    )
-
-
-def page_frame(*content: rx.Component, heading: str = "Triage Desk") -> rx.Component:
+def page_frame(
+    *content: rx.Component, heading: str = "Triage Desk", new_ticket: bool = True
+) -> rx.Component:
     """The console's frame: header, the views navigation, and `content` as the main area.
 
     Every signed-in page uses it (the ticket page too), so the views and their counts are
-    one click away everywhere.
+    one click away everywhere. `new_ticket=False` leaves out the "New ticket" button (on the
+    new-ticket page itself).
     """
     return rx.box(
-        _header(heading),
+        _header(heading, new_ticket=new_ticket),
         rx.flex(
             side_nav(),
             rx.el.main(*content, style={"flex": "1", "minWidth": "0"}),
@@ -106,7 +98,6 @@ def page_frame(*content: rx.Component, heading: str = "Triage Desk") -> rx.Compo
             spacing=rx.breakpoints(initial="2", md="5"),
             width="100%",
         ),
-        _thumb_button(),
         padding=rx.breakpoints(initial="0.75rem", md="1.25rem"),
         max_width="1600px",
         margin_x="auto",
@@ -120,7 +111,7 @@ def console() -> rx.Component:
 
 def new_ticket_page() -> rx.Component:
     """The new-ticket form on a page of its own (agents and admins)."""
-    return page_frame(rx.box(ticket_form(), max_width="48rem"))
+    return page_frame(rx.box(ticket_form(), max_width="48rem"), new_ticket=False)
 
 
 def dashboard_page() -> rx.Component:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 
-from ticket_app.ui.components.common import document_link, field_label
+from ticket_app.ui.components.common import document_link, field_label, screen_reader_text
 from ticket_app.ui.state import SessionState
 from ticket_app.ui.state.access import SetupState, SignInState
 from ticket_app.ui.state.account import PasswordLinkState
@@ -28,6 +28,25 @@ class NativeForm(BaseHTML):
 
 
 native_form = NativeForm.create
+
+
+WIDE_FLEX = rx.breakpoints(initial="none", md="flex")
+PHONE_BLOCK = rx.breakpoints(initial="block", md="none")
+MENU_SUMMARY = {
+    "display": "inline-flex",
+    "alignItems": "center",
+    "gap": "0.35rem",
+    "minHeight": "2rem",
+    "padding": "0 0.6rem",
+    "cursor": "pointer",
+    "listStyle": "none",
+    "borderRadius": "var(--radius-2)",
+    "background": "var(--gray-a3)",
+    "color": "var(--gray-12)",
+    "fontSize": "var(--font-size-2)",
+    "&::-webkit-details-marker": {"display": "none"},
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
 
 
 def _input(label: str, name: str, input_type: str = "text", **props) -> rx.Component:
@@ -224,8 +243,43 @@ def password_link_form() -> rx.Component:
 
 
 def account_menu() -> rx.Component:
-    """Header: tokens (and staff, mailboxes, quarantine for admins), who is in, sign-out."""
-    return rx.hstack(
+    """Header: tokens (and staff, mailboxes, quarantine for admins), who is in, sign-out.
+
+    On a phone the same links fold into a "Menu" disclosure: spelled out they took three lines
+    above the list (issue 25).
+    """
+    return rx.fragment(
+        rx.box(_account_links(signed_in_test_id="signed-in-as"), display=WIDE_FLEX),
+        rx.el.details(
+            rx.el.summary(
+                rx.icon("menu", size=18, aria_hidden=True),
+                screen_reader_text("Menu"),
+                style=MENU_SUMMARY,
+            ),
+            rx.box(
+                _account_links(),
+                position="absolute",
+                right="0",
+                margin_top="0.25rem",
+                padding="0.75rem",
+                z_index="30",
+                width="max-content",
+                max_width="calc(100vw - 1.5rem)",
+                background="var(--color-panel-solid)",
+                border="1px solid var(--gray-a6)",
+                border_radius="var(--radius-3)",
+                box_shadow="var(--shadow-4)",
+            ),
+            display=PHONE_BLOCK,
+            position="relative",
+            id="account-menu-phone",
+        ),
+    )
+
+
+def _account_links(signed_in_test_id: str | None = None) -> rx.Component:
+    """The header's links, who is signed in and the sign-out button."""
+    return rx.flex(
         rx.link("My account", href="/account", size="2"),
         rx.link("API tokens", href="/tokens", size="2"),
         rx.link("Service levels", href="/service-levels", size="2"),
@@ -246,7 +300,7 @@ def account_menu() -> rx.Component:
             "Signed in as ",
             rx.el.strong(SessionState.signed_in_as),
             size="2",
-            data_testid="signed-in-as",
+            data_testid=signed_in_test_id,
         ),
         native_form(
             rx.button("Sign out", type="submit", variant="soft", size="1", color_scheme="gray"),
@@ -254,6 +308,7 @@ def account_menu() -> rx.Component:
             method="post",
         ),
         spacing="3",
-        align="center",
+        align=rx.breakpoints(initial="start", md="center"),
+        direction=rx.breakpoints(initial="column", md="row"),
         wrap="wrap",
     )

@@ -14,6 +14,25 @@ ROLES = [role.value for role in Role]
 
 
 # Each control has a `name` (its key in the submitted form data; Reflex 0.11 drops `id` keys).
+PHONE_MEDIA = "@media (max-width: 767px)"
+CARDS_ON_PHONE = {
+    # Below the tablet breakpoint (48em) each row is a card of "label: value" lines, so the
+    # row's buttons stay inside a 340 px column instead of off screen to the right.
+    PHONE_MEDIA: {
+        "& table, & tbody, & tr, & td": {"display": "block", "width": "100%"},
+        # Radix gives the table `height: 0` (a table grows to its rows; a block does not).
+        "& table": {"height": "auto"},
+        "& thead": {"display": "none"},
+        "& tr": {"padding": "var(--space-2) 0", "borderBottom": "1px solid var(--gray-a6)"},
+        "& td": {"boxShadow": "none", "padding": "var(--space-1) var(--space-2)"},
+        "& td[data-label]::before": {
+            "content": "attr(data-label) ': '",
+            "fontWeight": "600",
+        },
+    },
+}
+
+
 def _text_input(label: str, field_id: str, name: str, value, on_change, input_type: str = "text"):
     return rx.vstack(
         field_label(label, field_id),
@@ -139,9 +158,10 @@ def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
                 spacing="2",
                 align="center",
                 wrap="wrap",
-            )
+            ),
+            data_label="Name",
         ),
-        rx.table.cell(user["email"]),
+        rx.table.cell(user["email"], data_label="Email", overflow_wrap="anywhere"),
         rx.table.cell(
             native_select(
                 [(r, r.capitalize()) for r in ROLES],
@@ -149,10 +169,11 @@ def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
                 on_change=lambda role: StaffState.change_role(user["email"], role),
                 aria_label="Role of " + user["email"],
                 style={"width": "auto"},
-            )
+            ),
+            data_label="Role",
         ),
-        rx.table.cell(user["active"]),
-        rx.table.cell(user["last_login"]),
+        rx.table.cell(user["active"], data_label="Active"),
+        rx.table.cell(user["last_login"], data_label="Last sign-in"),
         rx.table.cell(
             rx.cond(
                 user["email"] == SessionState.user_email,
@@ -254,6 +275,7 @@ def staff_table() -> rx.Component:
                 ),
                 rx.table.body(rx.foreach(StaffState.users, _user_row)),
                 width="100%",
+                style=CARDS_ON_PHONE,
             ),
             width="100%",
         ),
@@ -349,13 +371,13 @@ def new_token_form() -> rx.Component:
 
 def _token_row(token: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(token["name"]),
-        rx.table.cell(token["owner"]),
-        rx.table.cell(rx.code(token["prefix"])),
-        rx.table.cell(token["scopes"]),
-        rx.table.cell(token["expires"]),
-        rx.table.cell(token["last_used"]),
-        rx.table.cell(token["state"]),
+        rx.table.cell(token["name"], data_label="Name"),
+        rx.table.cell(token["owner"], data_label="Owner", overflow_wrap="anywhere"),
+        rx.table.cell(rx.code(token["prefix"]), data_label="Prefix"),
+        rx.table.cell(token["scopes"], data_label="Scopes"),
+        rx.table.cell(token["expires"], data_label="Expires"),
+        rx.table.cell(token["last_used"], data_label="Last used"),
+        rx.table.cell(token["state"], data_label="State"),
         rx.table.cell(
             rx.cond(
                 token["state"] == "active",
@@ -390,6 +412,7 @@ def tokens_table() -> rx.Component:
                 ),
                 rx.table.body(rx.foreach(TokensState.tokens, _token_row)),
                 width="100%",
+                style=CARDS_ON_PHONE,
             ),
             width="100%",
         ),

@@ -42,7 +42,7 @@ def select_page_checkbox() -> rx.Component:
     return rx.el.input(
         type="checkbox",
         checked=(BulkState.selected_count > 0)
-        & (BulkState.selected_count == TicketListState.rows.length()),
+        & (BulkState.selected_count == TicketListState.shown_count),
         on_change=BulkState.toggle_page,
         disabled=~SessionState.can_edit,
         aria_label="Select all tickets shown",

@@ -1,7 +1,8 @@
 """The left navigation: the built-in queues, the saved views and the dashboard link.
 
-From the tablet breakpoint up it is a column beside the list; on a phone the same links form
-one row above the list that scrolls sideways, so the list still comes first. The views
+From the tablet breakpoint up it is a column beside the list; on a phone the same links wrap
+into compact lines above the list, every one in sight (a row scrolling sideways hid the
+Dashboard link and cut view names). The views
 themselves are drawn by `components/views.py`.
 """
 
@@ -18,6 +19,7 @@ from ticket_app.ui.components.views import (
 from ticket_app.ui.state.views import NavState
 
 NAV_WIDTH = "15rem"
+WRAP = rx.breakpoints(initial="wrap", md="nowrap")
 
 
 def _section(title: str, *children: rx.Component) -> rx.Component:
@@ -46,6 +48,7 @@ def side_nav() -> rx.Component:
                 rx.flex(
                     rx.foreach(NavState.builtin, lambda item: view_link(item, "nav-view")),
                     direction=direction,
+                    wrap=WRAP,
                     spacing="1",
                 ),
             ),
@@ -54,7 +57,10 @@ def side_nav() -> rx.Component:
                 _section(
                     "Saved views",
                     rx.flex(
-                        rx.foreach(NavState.saved, saved_view), direction=direction, spacing="1"
+                        rx.foreach(NavState.saved, saved_view),
+                        direction=direction,
+                        wrap=WRAP,
+                        spacing="1",
                     ),
                 ),
             ),
@@ -76,14 +82,16 @@ def side_nav() -> rx.Component:
                 underline="none",
             ),
             direction=direction,
-            spacing=rx.breakpoints(initial="2", md="4"),
+            wrap=WRAP,
+            spacing=rx.breakpoints(initial="1", md="4"),
             align=rx.breakpoints(initial="center", md="stretch"),
         ),
         aria_label="Views",
         on_mount=NavState.load,
         style={
-            "overflowX": "auto",
             "width": "100%",
+            # Phone: tighter links so the views take two or three short lines.
+            "@media (max-width: 767px)": {"& a": {"minHeight": "2rem", "padding": "0 0.4rem"}},
         },
         width=rx.breakpoints(initial="100%", md=NAV_WIDTH),
         flex_shrink="0",

@@ -38,9 +38,10 @@ from ticket_app.ui.components.keyboard import (
 from ticket_app.ui.components.sla import sla_mark
 from ticket_app.ui.components.triage import frustration_mark, language_mark
 from ticket_app.ui.components.views import save_view_dialog
+from ticket_app.ui.logic.tickets import label_of_value
 from ticket_app.ui.logic.triage import LANGUAGE_NAMES
 from ticket_app.ui.state import SessionState, TicketListState
-from ticket_app.ui.state.tickets import SEARCH_INPUT_ID
+from ticket_app.ui.state.tickets import MORE_SLOTS, SEARCH_INPUT_ID
 
 SKELETON_ROWS = 6
 TITLE_LINK = {
@@ -54,6 +55,38 @@ TITLE_LINK = {
 WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
 DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
 PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+WIDE_FLEX = rx.breakpoints(initial="none", sm="flex")
+# `minWidth: 0` lets a select shrink below its longest option, so three share a phone's line.
+FILTER_STYLE = {"width": "auto", "flex": "1 1 6.5rem", "maxWidth": "13rem", "minWidth": "0"}
+PILL_TEXT = {
+    "display": "inline-flex",
+    "alignItems": "center",
+    "padding": "0 var(--space-2)",
+    "whiteSpace": "nowrap",
+    "lineHeight": "var(--space-5)",
+}
+PILL_BUTTON = {
+    **PILL_TEXT,
+    "gap": "0.2rem",
+    "cursor": "pointer",
+    "fontFamily": "inherit",
+    "&:hover": {"filter": "brightness(0.95)"},
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
+ASSIGNEE_PILL = {
+    "color": "var(--gray-12)",
+    "background": "transparent",
+    "border": "1px solid var(--gray-a7)",
+    "borderRadius": "9999px",
+    "maxWidth": "11rem",
+    "overflow": "hidden",
+    "textOverflow": "ellipsis",
+    "fontSize": "var(--font-size-1)",
+}
+# Compact density: tighter cells (the description line is hidden in the row itself).
+COMPACT_TABLE = {
+    "&[data-density='compact'] td": {"paddingTop": "2px", "paddingBottom": "2px"},
+}
 HEADER_BUTTON = {
     "all": "unset",
     "cursor": "pointer",
@@ -80,6 +113,7 @@ def _filter_select(
         on_change=on_change,
         id=field_id,
         aria_label=label,
+        style=FILTER_STYLE,
     )
 
 
@@ -95,21 +129,29 @@ def _assignee_filter() -> rx.Component:
         on_change=state.filter_assignee,
         id="filter-assignee",
         aria_label="Filter by assignee",
-        style=FIELD_STYLE,
+        style={**FIELD_STYLE, **FILTER_STYLE},
     )
 
 
-def _triage_filters() -> rx.Component:
-    """Language and "Frustrated customers" (issue 14)."""
+def _more_filters() -> rx.Component:
+    """The less-used filters: category, language, service level, mood and tag (issue 25)."""
     state = TicketListState
     return rx.flex(
+        _filter_select(
+            "Filter by category",
+            "All categories",
+            "filter-category",
+            CATEGORIES,
+            state.category,
+            state.filter_category,
+        ),
         native_select(
             [("", "All languages"), *LANGUAGE_NAMES.items()],
             value=state.language,
             on_change=state.filter_language,
             id="filter-language",
             aria_label="Filter by language",
-            style={"width": "auto", "flex": "1 1 8rem"},
+            style=FILTER_STYLE,
         ),
         native_select(
             [("", "Any service level"), ("due_soon", "Due soon"), ("breached", "Target broken")],
@@ -117,7 +159,20 @@ def _triage_filters() -> rx.Component:
             on_change=state.filter_sla,
             id="filter-sla",
             aria_label="Filter by service level",
-            style={"width": "auto", "flex": "1 1 8rem"},
+            style=FILTER_STYLE,
+        ),
+        rx.box(
+            rx.input(
+                rx.input.slot(rx.icon("tag", size=16)),
+                id="filter-tag",
+                placeholder="Tag (-tag excludes)",
+                aria_label="Filter by tag; a leading minus excludes it",
+                value=state.tag,
+                on_change=state.filter_tag,
+                debounce_timeout=600,
+                width="100%",
+            ),
+            flex="1 1 10rem",
         ),
         rx.text(
             rx.flex(
@@ -135,131 +190,226 @@ def _triage_filters() -> rx.Component:
             size="2",
             white_space="nowrap",
         ),
+        id="more-filters",
         spacing="2",
         align="center",
         wrap="wrap",
-        # Both columns on a phone: the language select beside the checkbox needs the width.
-        grid_column=rx.breakpoints(initial="span 2", md="auto"),
+        width="100%",
+    )
+
+
+def _more_filters_button() -> rx.Component:
+    """Shows or hides the less-used filters; says how many of them are on."""
+    state = TicketListState
+    return rx.button(
+        rx.icon("sliders-horizontal", size=14, aria_hidden=True),
+        # Icon only on a phone, so the filters take two lines there.
+        rx.el.span("More filters", display=rx.breakpoints(initial="none", sm="inline")),
+        rx.cond(state.more_filters_on > 0, rx.badge(state.more_filters_on, radius="full")),
+        rx.icon(
+            rx.cond(state.show_more_filters, "chevron-up", "chevron-down"),
+            size=14,
+            aria_hidden=True,
+        ),
+        type="button",
+        variant="soft",
+        color_scheme="gray",
+        high_contrast=True,
+        on_click=state.toggle_more_filters,
+        aria_label="More filters",
+        aria_expanded=rx.cond(state.show_more_filters, "true", "false"),
+        aria_controls="more-filters",
+        id="more-filters-button",
+    )
+
+
+def _density_switch() -> rx.Component:
+    """Compact rows: no description line, tighter padding (kept in this browser)."""
+    return rx.text(
+        rx.flex(
+            rx.switch(
+                checked=TicketListState.compact,
+                on_change=TicketListState.set_compact,
+                id="density-compact",
+                size="1",
+            ),
+            "Compact",
+            spacing="2",
+            align="center",
+        ),
+        as_="label",
+        size="2",
+        white_space="nowrap",
+        display=WIDE_FLEX,
     )
 
 
 def filter_bar() -> rx.Component:
-    """Search box, category/priority/status/assignee/language/mood/tag filters; all in the URL."""
+    """Search, status, priority and assignee in one row; the rest behind "More filters".
+
+    Every filter is in the URL.
+    """
     state = TicketListState
-    return rx.grid(
-        rx.input(
-            rx.input.slot(rx.icon("search", size=16)),
-            id=SEARCH_INPUT_ID,
-            type="search",
-            placeholder="Search tickets ( / )",
-            aria_label="Search tickets",
-            value=state.search,
-            on_change=state.filter_search,
-            on_key_down=state.search_key,
-            debounce_timeout=500,
+    return rx.vstack(
+        rx.flex(
+            rx.box(
+                rx.input(
+                    rx.input.slot(rx.icon("search", size=16)),
+                    id=SEARCH_INPUT_ID,
+                    type="search",
+                    placeholder="Search tickets ( / )",
+                    aria_label="Search tickets",
+                    value=state.search,
+                    on_change=state.filter_search,
+                    on_key_down=state.search_key,
+                    debounce_timeout=500,
+                    width="100%",
+                ),
+                flex="2 1 12rem",
+            ),
+            _filter_select(
+                "Filter by status",
+                "All statuses",
+                "filter-status",
+                STATUSES,
+                state.status,
+                state.filter_status,
+            ),
+            _filter_select(
+                "Filter by priority",
+                "All priorities",
+                "filter-priority",
+                PRIORITIES,
+                state.priority,
+                state.filter_priority,
+            ),
+            _assignee_filter(),
+            _more_filters_button(),
+            _density_switch(),
+            spacing="2",
+            align="center",
+            wrap="wrap",
             width="100%",
         ),
-        _filter_select(
-            "Filter by category",
-            "All categories",
-            "filter-category",
-            CATEGORIES,
-            state.category,
-            state.filter_category,
-        ),
-        _filter_select(
-            "Filter by priority",
-            "All priorities",
-            "filter-priority",
-            PRIORITIES,
-            state.priority,
-            state.filter_priority,
-        ),
-        _filter_select(
-            "Filter by status",
-            "All statuses",
-            "filter-status",
-            STATUSES,
-            state.status,
-            state.filter_status,
-        ),
-        _assignee_filter(),
-        _triage_filters(),
-        rx.input(
-            rx.input.slot(rx.icon("tag", size=16)),
-            id="filter-tag",
-            placeholder="Tag (-tag excludes)",
-            aria_label="Filter by tag; a leading minus excludes it",
-            value=state.tag,
-            on_change=state.filter_tag,
-            debounce_timeout=600,
-            width="100%",
-        ),
-        columns=rx.breakpoints(initial="2", md="3", xl="6"),
+        rx.cond(state.show_more_filters, _more_filters()),
         spacing="2",
         width="100%",
     )
 
 
-def _inline_select(
+def _value_label(value: rx.Var[str], values: list[str]) -> rx.Var[str]:
+    """The label of a category, priority or status value, worked out in the browser."""
+    return rx.match(value, *((v, label_of_value(v)) for v in values), value).to(str)
+
+
+def _menu_item(label: rx.Var[str] | str, on_select, test_id: str) -> rx.Component:
+    return rx.dropdown_menu.item(label, on_select=on_select, data_testid=test_id)
+
+
+def _value_pill(
+    row: rx.Var[dict[str, str]],
+    field: str,
+    label: rx.Var[str],
+    style: dict,
+    items: rx.Component,
+    test_id_suffix: str = "",
+) -> rx.Component:
+    """A row's value as a pill: for viewers plain text, for editors a button and its menu.
+
+    The button opens a menu of the values on click, Enter, Space or the arrow keys.
+    """
+    name = field.removesuffix("_id").capitalize()
+    return rx.cond(
+        SessionState.can_edit,
+        rx.dropdown_menu.root(
+            rx.dropdown_menu.trigger(
+                rx.el.button(
+                    label,
+                    rx.icon("chevron-down", size=12, aria_hidden=True),
+                    type="button",
+                    aria_label=f"{name} of ticket " + row["id"] + ": " + label + ". Change",
+                    data_testid=f"{field.removesuffix('_id')}-pill{test_id_suffix}",
+                    style={**PILL_BUTTON, **style},
+                )
+            ),
+            rx.dropdown_menu.content(items, size="1"),
+            # Not modal: a modal menu hides the rest of the page from assistive technology.
+            modal=False,
+        ),
+        rx.el.span(
+            label,
+            data_testid=f"{field.removesuffix('_id')}-value{test_id_suffix}",
+            style={**PILL_TEXT, **style},
+        ),
+    )
+
+
+def _enum_pill(
     row: rx.Var[dict[str, str]],
     field: str,
     values: list[str],
     colors: dict[str, str],
     test_id_suffix: str = "",
 ) -> rx.Component:
-    """A coloured, badge-like select that saves the field at once.
-
-    Out of the tab order (one tab stop per row); keyboard users edit on the ticket page.
-    """
-    return native_select(
-        choices(values),
-        value=row[field],
-        on_change=lambda value: TicketListState.update_field(row["id"], field, value),
-        disabled=~SessionState.can_edit,
-        aria_label=f"{field.capitalize()} of ticket " + row["id"],
-        data_testid=f"{field}-select{test_id_suffix}",
-        tab_index=-1,
-        style=tone_style(row[field], colors),
-    )
-
-
-def _assignee_select(row: rx.Var[dict[str, str]], test_id_suffix: str = "") -> rx.Component:
-    """Who owns the ticket; choosing saves at once."""
-    return rx.el.select(
-        rx.el.option("Unassigned", value=""),
-        rx.foreach(
-            TicketListState.staff, lambda user: rx.el.option(user["name"], value=user["id"])
+    """Status, priority or category as a coloured pill that opens a menu of the values."""
+    return _value_pill(
+        row,
+        field,
+        _value_label(row[field], values),
+        tone_style(row[field], colors),
+        rx.fragment(
+            *(
+                _menu_item(
+                    label_of_value(value),
+                    TicketListState.update_field(row["id"], field, value),
+                    f"{field}-choice",
+                )
+                for value in values
+            )
         ),
-        value=row["assignee_id"],
-        on_change=lambda value: TicketListState.update_field(row["id"], "assignee_id", value),
-        disabled=~SessionState.can_edit,
-        aria_label="Assignee of ticket " + row["id"],
-        data_testid=f"assignee-select{test_id_suffix}",
-        tab_index=-1,
-        style={
-            **FIELD_STYLE,
-            "width": "auto",
-            "maxWidth": "11rem",
-            "height": "var(--space-5)",
-            "fontSize": "var(--font-size-1)",
-        },
+        test_id_suffix,
     )
 
 
-def _created(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Relative creation time; the viewer's local time and UTC on hover."""
-    return local_time(row["created_iso"], text=row["created_relative"])
+def _assignee_pill(row: rx.Var[dict[str, str]], test_id_suffix: str = "") -> rx.Component:
+    """Who owns the ticket, as a pill whose menu assigns it (or unassigns it)."""
+    return _value_pill(
+        row,
+        "assignee_id",
+        rx.cond(row["assignee_id"] != "", row["assignee_name"], "Unassigned").to(str),
+        ASSIGNEE_PILL,
+        rx.fragment(
+            _menu_item(
+                "Unassigned",
+                TicketListState.update_field(row["id"], "assignee_id", ""),
+                "assignee-choice",
+            ),
+            rx.foreach(
+                TicketListState.staff,
+                lambda user: _menu_item(
+                    user["name"],
+                    TicketListState.update_field(row["id"], "assignee_id", user["id"]),
+                    "assignee-choice",
+                ),
+            ),
+        ),
+        test_id_suffix,
+    )
+
+
+def _time(row: rx.Var[dict[str, str]], name: str, prefix: str = "") -> rx.Component:
+    """A relative time ("5 min ago"); the viewer's local time and UTC on hover."""
+    return local_time(row[f"{name}_iso"], text=prefix + row[f"{name}_relative"])
 
 
 def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Status, priority, category, assignee and age under the title, for phones."""
+    """Status, priority, category, assignee and last update under the title, for phones."""
     return rx.flex(
-        _inline_select(row, "status", STATUSES, STATUS_COLORS, "-compact"),
-        _inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS, "-compact"),
-        _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS, "-compact"),
-        _assignee_select(row, "-compact"),
-        rx.text(_created(row), size="1"),
+        _enum_pill(row, "status", STATUSES, STATUS_COLORS, "-compact"),
+        _enum_pill(row, "priority", PRIORITIES, PRIORITY_COLORS, "-compact"),
+        _enum_pill(row, "category", CATEGORIES, CATEGORY_COLORS, "-compact"),
+        _assignee_pill(row, "-compact"),
+        rx.text(_time(row, "updated", "updated "), size="1"),
         display=PHONE_ONLY,
         wrap="wrap",
         spacing="2",
@@ -280,7 +430,14 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
     """One row; its title is a real link to the ticket's page."""
     current = row["id"] == TicketListState.current_id
     return rx.table.row(
-        rx.table.cell(row_checkbox(row), width="2.5rem"),
+        rx.cond(SessionState.can_edit, rx.table.cell(row_checkbox(row), width="2.5rem")),
+        rx.table.cell(
+            "#" + row["id"],
+            white_space="nowrap",
+            color="var(--gray-11)",
+            display=WIDE_ONLY,
+            data_testid="ticket-number",
+        ),
         rx.table.cell(
             rx.link(
                 rx.cond(
@@ -309,10 +466,13 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     row["preview"],
                 ),
                 size="1",
-                display=rx.breakpoints(initial="none", md="block"),
+                display=rx.cond(
+                    TicketListState.compact, "none", rx.breakpoints(initial="none", md="block")
+                ),
                 margin_top="0.15rem",
                 # A long URL or token in a description must wrap, not widen every row.
                 overflow_wrap="anywhere",
+                data_testid="row-preview",
             ),
             rx.cond(row["sla_text"] != "", sla_mark(row["sla_text"], row["sla_tone"])),
             rx.cond(
@@ -327,18 +487,36 @@ def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                     data_testid="row-tags",
                 ),
             ),
+            rx.cond(
+                row["requester"] != "",
+                rx.text(
+                    "#" + row["id"] + " \u00b7 " + row["requester"],
+                    size="1",
+                    display=PHONE_ONLY,
+                    margin_top="0.15rem",
+                ),
+            ),
             _compact_details(row),
-            min_width="11rem",
-        ),
-        rx.table.cell(_inline_select(row, "status", STATUSES, STATUS_COLORS), display=WIDE_ONLY),
-        rx.table.cell(
-            _inline_select(row, "priority", PRIORITIES, PRIORITY_COLORS), display=WIDE_ONLY
+            min_width=rx.breakpoints(initial="11rem", lg="16rem"),
         ),
         rx.table.cell(
-            _inline_select(row, "category", CATEGORIES, CATEGORY_COLORS), display=DESKTOP_ONLY
+            row["requester"],
+            display=DESKTOP_ONLY,
+            overflow_wrap="anywhere",
+            data_testid="row-requester",
         ),
-        rx.table.cell(_assignee_select(row), display=WIDE_ONLY),
-        rx.table.cell(_created(row), white_space="nowrap", display=WIDE_ONLY),
+        rx.table.cell(_enum_pill(row, "status", STATUSES, STATUS_COLORS), display=WIDE_ONLY),
+        rx.table.cell(_enum_pill(row, "priority", PRIORITIES, PRIORITY_COLORS), display=WIDE_ONLY),
+        rx.table.cell(
+            _enum_pill(row, "category", CATEGORIES, CATEGORY_COLORS), display=DESKTOP_ONLY
+        ),
+        rx.table.cell(_assignee_pill(row), display=WIDE_ONLY),
+        rx.table.cell(
+            _time(row, "updated"),
+            white_space="nowrap",
+            display=WIDE_ONLY,
+            data_testid="row-updated",
+        ),
         data_testid="ticket-row",
         data_ticket_id=row["id"],
         data_current=rx.cond(current, "true", "false"),
@@ -425,23 +603,33 @@ def ticket_table() -> rx.Component:
     state = TicketListState
     header = rx.table.header(
         rx.table.row(
-            rx.table.column_header_cell(select_page_checkbox(), width="2.5rem"),
+            rx.cond(
+                SessionState.can_edit,
+                rx.table.column_header_cell(select_page_checkbox(), width="2.5rem"),
+            ),
+            _sort_header("Number", TicketSort.NEWEST, TicketSort.OLDEST, display=WIDE_ONLY),
             rx.table.column_header_cell("Title"),
+            rx.table.column_header_cell("Requester", display=DESKTOP_ONLY),
             _sort_header("Status", TicketSort.STATUS, display=WIDE_ONLY),
             _sort_header("Priority", TicketSort.PRIORITY, display=WIDE_ONLY),
             rx.table.column_header_cell("Category", display=DESKTOP_ONLY),
             rx.table.column_header_cell("Assignee", display=WIDE_ONLY),
-            _sort_header("Created", TicketSort.NEWEST, TicketSort.OLDEST, display=WIDE_ONLY),
+            _sort_header("Updated", TicketSort.UPDATED, display=WIDE_ONLY),
         )
     )
     table = rx.box(
         rx.table.root(
             header,
-            rx.table.body(rx.foreach(state.rows, _ticket_row)),
+            # One foreach per page var (see PAGE_SLOTS): a new page renders alone.
+            rx.table.body(
+                *(rx.foreach(getattr(state, name), _ticket_row) for name in ("rows", *MORE_SLOTS))
+            ),
             variant="surface",
             size="1",
             width="100%",
             aria_label="Tickets",
+            data_density=rx.cond(state.compact, "compact", "comfortable"),
+            style=COMPACT_TABLE,
         ),
         overflow_x="auto",
         width="100%",
@@ -449,7 +637,7 @@ def ticket_table() -> rx.Component:
     return rx.vstack(
         error_alert(state.load_error, announce=False, width="100%"),
         rx.cond(
-            state.close_matches & (state.rows.length() > 0),
+            state.close_matches & (state.shown_count > 0),
             rx.text(
                 "No exact matches; showing close matches for \u201c",
                 rx.el.strong(state.search),
@@ -462,7 +650,7 @@ def ticket_table() -> rx.Component:
         rx.cond(
             state.loading,
             _skeleton(),
-            rx.cond(state.rows.length() > 0, table, _empty_state()),
+            rx.cond(state.shown_count > 0, table, _empty_state()),
         ),
         rx.hstack(
             rx.text(state.shown_text, size="2", data_testid="shown-text"),
@@ -526,7 +714,9 @@ def _toolbar() -> rx.Component:
                 document_form(
                     rx.button(
                         rx.icon("download", size=14),
-                        "Export CSV",
+                        rx.el.span(
+                            "Export CSV", display=rx.breakpoints(initial="none", sm="inline")
+                        ),
                         variant="soft",
                         size="1",
                         type="submit",
@@ -538,7 +728,7 @@ def _toolbar() -> rx.Component:
                     style={"display": "contents"},
                 ),
             ),
-            shortcuts_button(),
+            rx.box(shortcuts_button(), display=WIDE_FLEX),
             spacing="2",
             align="center",
             wrap="wrap",

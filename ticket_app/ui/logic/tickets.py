@@ -213,30 +213,62 @@ def preview(text: str, limit: int = DESCRIPTION_PREVIEW_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def ticket_row(ticket: TicketRead, now: datetime | None = None) -> dict[str, str]:
-    """A ticket flattened to the strings the table renders."""
+def ticket_row(
+    ticket: TicketRead,
+    now: datetime | None = None,
+    staff_names: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """A ticket flattened to the strings the table renders.
+
+    `staff_names` maps staff ids (digits) to names, for `assignee_name` (see `named_row`).
+    """
     created = ticket.created_at.astimezone(UTC)
-    return {
-        "id": str(ticket.id),
-        "title": ticket.title,
-        "description": ticket.description,
-        "preview": preview(ticket.description),
-        "category": ticket.category.value,
-        "priority": ticket.priority.value,
-        "status": ticket.status.value,
-        "suggested_category": ticket.suggested_category.value if ticket.suggested_category else "",
-        "suggested_priority": ticket.suggested_priority.value if ticket.suggested_priority else "",
-        "created_iso": created.isoformat(),
-        "created_exact": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "created_relative": relative_time(created, now),
-        "updated_iso": ticket.updated_at.astimezone(UTC).isoformat(),
-        "updated_relative": relative_time(ticket.updated_at.astimezone(UTC), now),
-        "assignee_id": str(ticket.assignee_id) if ticket.assignee_id is not None else "",
-        "frustrated": "true" if ticket.frustrated else "",
-        "language": ticket.language.upper() if ticket.language and ticket.language != "en" else "",
-        "tags": TAG_SEPARATOR.join(ticket.tags),
-        **sla_cells(ticket, now),
-    }
+    return named_row(
+        {
+            "id": str(ticket.id),
+            "title": ticket.title,
+            "preview": preview(ticket.description),
+            "requester": requester_label(ticket.requester_name, ticket.requester_email),
+            "category": ticket.category.value,
+            "priority": ticket.priority.value,
+            "status": ticket.status.value,
+            "suggested_category": ticket.suggested_category.value
+            if ticket.suggested_category
+            else "",
+            "suggested_priority": ticket.suggested_priority.value
+            if ticket.suggested_priority
+            else "",
+            "created_iso": created.isoformat(),
+            "created_exact": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "created_relative": relative_time(created, now),
+            "updated_iso": ticket.updated_at.astimezone(UTC).isoformat(),
+            "updated_relative": relative_time(ticket.updated_at.astimezone(UTC), now),
+            "updated_exact": ticket.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "assignee_id": str(ticket.assignee_id) if ticket.assignee_id is not None else "",
+            "frustrated": "true" if ticket.frustrated else "",
+            "language": ticket.language.upper()
+            if ticket.language and ticket.language != "en"
+            else "",
+            "tags": TAG_SEPARATOR.join(ticket.tags),
+            **sla_cells(ticket, now),
+        },
+        staff_names or {},
+    )
+
+
+def named_row(row: dict[str, str], staff_names: Mapping[str, str]) -> dict[str, str]:
+    """`row` with `assignee_name` set from its `assignee_id` and `staff_names` (id -> name).
+
+    "" when unassigned; "Staff #12" for someone `staff_names` does not hold (deactivated).
+    """
+    assignee = row["assignee_id"]
+    name = staff_names.get(assignee, f"Staff #{assignee}") if assignee else ""
+    return {**row, "assignee_name": name}
+
+
+def requester_label(name: str | None, email: str | None) -> str:
+    """Who asked, as the list shows it: the name, else the e-mail address, else ""."""
+    return (name or "").strip() or (email or "").strip()
 
 
 def sla_cells(ticket: TicketRead, now: datetime | None = None) -> dict[str, str]:
@@ -293,6 +325,36 @@ def merge_first_page(
     if not tail:
         return fresh, fresh_cursor
     return fresh + tail, current_cursor
+
+
+def merge_first_page_into_pages(
+    pages: list[list[dict[str, str]]],
+    current_cursor: str | None,
+    fresh: list[dict[str, str]],
+    fresh_cursor: str | None,
+    sort: str = TicketSort.NEWEST.value,
+) -> tuple[list[list[dict[str, str]]], str | None]:
+    """`merge_first_page` for rows kept as the pages they were loaded in.
+
+    The fresh page becomes the first page; every older page keeps the rows `merge_first_page`
+    keeps, in place, so a page nothing moved out of stays the same list (and is not sent to
+    the browser again). Pages left empty are dropped. Returns the pages and the next cursor.
+    """
+    flat = [row for page in pages for row in page]
+    merged, cursor = merge_first_page(flat, current_cursor, fresh, fresh_cursor, sort)
+    kept = {row["id"] for row in merged[len(fresh) :]}
+    older = [[row for row in page if row["id"] in kept] for page in pages]
+    return [fresh, *(page for page in older if page)], cursor
+
+
+def page_slots(pages: list[list[dict[str, str]]], slots: int) -> list[list[dict[str, str]]]:
+    """`pages` spread over `slots` lists: one page each, every page beyond in the last one.
+
+    Always `slots` lists long (empty lists for slots no page fills).
+    """
+    spread = [list(page) for page in pages[: slots - 1]]
+    spread.append([row for page in pages[slots - 1 :] for row in page])
+    return spread + [[] for _ in range(slots - len(spread))]
 
 
 def select_range(

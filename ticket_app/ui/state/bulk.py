@@ -129,7 +129,7 @@ class BulkState(rx.State):
 
     async def _row_ids(self) -> list[str]:
         """Ids of the rows the list shows, in display order."""
-        return [row["id"] for row in (await self.get_state(TicketListState)).rows]
+        return (await self.get_state(TicketListState)).shown_ids()
 
     def _toggle(self, ids: list[str], ticket_id: str, *, extend: bool) -> None:
         """Flip `ticket_id`; with `extend`, every row from the anchor to it takes its new state.

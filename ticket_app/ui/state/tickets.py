@@ -14,7 +14,14 @@ from urllib.parse import urlencode
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.schemas import TicketFilters, TicketPage, TicketSort, TicketStats, TicketUpdate
+from ticket_app.schemas import (
+    TicketFilters,
+    TicketPage,
+    TicketRead,
+    TicketSort,
+    TicketStats,
+    TicketUpdate,
+)
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import (
     InvalidCursorError,
@@ -33,7 +40,9 @@ from ticket_app.ui.logic.tickets import (
     count_text,
     list_query,
     list_summary,
-    merge_first_page,
+    merge_first_page_into_pages,
+    named_row,
+    page_slots,
     replace_row,
     save_error_message,
     search_marks,
@@ -54,6 +63,12 @@ from ticket_app.ui.state.views import NavData, NavState, load_nav, resolved_filt
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
+PAGE_SLOTS = 20
+"""How many list vars carry the rows to the browser: `rows` (the first page), then `more_1` to
+`more_19`, one loaded page each, the last also holding every page beyond. Reflex sends a var
+whole whenever it changes, so with one list of every row each "Load more" sent (and React
+re-read) all the rows shown; with a var per page it sends only the page just loaded."""
+MORE_SLOTS = tuple(f"more_{slot}" for slot in range(1, PAGE_SLOTS))
 OUTAGE_NOTE = (
     "The database is unavailable, so this list may be out of date. It refreshes by itself "
     "when the database is back."
@@ -168,6 +183,12 @@ class TicketListState(rx.State):
     """The filtered, sorted ticket list with cursor pagination."""
 
     rows: list[dict[str, str]] = rx.field(default_factory=list)
+    # The pages after the first (see PAGE_SLOTS), declared in a loop: nineteen alike lines.
+    for _slot in MORE_SLOTS:
+        __annotations__[_slot] = "list[dict[str, str]]"
+        vars()[_slot] = rx.field(default_factory=list)
+    del _slot
+    shown_count: int = 0
     # Per row id, the title and a description snippet with the searched words marked.
     marks: dict[str, dict[str, list[list[str]]]] = rx.field(default_factory=dict)
     close_matches: bool = False
@@ -192,7 +213,12 @@ class TicketListState(rx.State):
 
     staff: list[dict[str, str]] = rx.field(default_factory=list)
     current_id: str = ""
+    show_more_filters: bool = False
+    # Kept in this browser: "compact" or "comfortable" rows.
+    density: str = rx.LocalStorage("comfortable", name="triage_list_density", sync=True)
 
+    # Every row shown, as the pages they were loaded in (the browser's copy is in the slots).
+    _pages: list[list[dict[str, str]]] = rx.field(default_factory=list)
     _filters_cache: TicketFilters | None = None
     _keyboard_in_list: bool = False
     _focus_moves: int = 0
@@ -208,10 +234,21 @@ class TicketListState(rx.State):
         return bool(self._query().params(with_sort=False))
 
     @rx.var
+    def compact(self) -> bool:
+        """Whether rows are compact: no description line, tighter padding."""
+        return self.density == "compact"
+
+    @rx.var
+    def more_filters_on(self) -> int:
+        """How many of the filters behind "More filters" are on."""
+        # Named one by one: Reflex finds a computed var's inputs in its code.
+        return sum(map(bool, (self.category, self.language, self.sla, self.frustrated, self.tag)))
+
+    @rx.var
     def shown_text(self) -> str:
         """Summary such as "Showing 25 of 1,204 tickets" (or "of about 58,000", see count_text)."""
         total = count_text(self.total, self.total_exact, get_settings().count_cap)
-        return f"Showing {len(self.rows):,} of {total} tickets"
+        return f"Showing {self.shown_count:,} of {total} tickets"
 
     @rx.var
     def list_url(self) -> str:
@@ -256,6 +293,31 @@ class TicketListState(rx.State):
         if self.search.strip() != query.q:  # keep spaces still being typed
             self.search = query.q
 
+    def shown_rows(self) -> list[dict[str, str]]:
+        """Every row the list shows, in display order."""
+        return [row for page in self._pages for row in page]
+
+    def shown_ids(self) -> list[str]:
+        """The ids of the rows the list shows, in display order."""
+        return [row["id"] for page in self._pages for row in page]
+
+    def _set_pages(self, pages: list[list[dict[str, str]]]) -> None:
+        """Show `pages` of rows, setting (and so sending) only the slots whose rows changed."""
+        self._pages = pages
+        for name, rows in zip(("rows", *MORE_SLOTS), page_slots(pages, PAGE_SLOTS), strict=True):
+            if getattr(self, name) != rows:
+                setattr(self, name, rows)
+        count = sum(len(page) for page in pages)
+        if self.shown_count != count:
+            self.shown_count = count
+
+    def _staff_names(self) -> dict[str, str]:
+        return {user["id"]: user["name"] for user in self.staff}
+
+    def _row(self, ticket: TicketRead) -> dict[str, str]:
+        """`ticket` as a row of this list, its assignee named."""
+        return ticket_row(ticket, staff_names=self._staff_names())
+
     def _marks(self, page: TicketPage) -> dict[str, dict[str, list[list[str]]]]:
         """The searched words marked in `page`'s titles and snippets (none without a search)."""
         if not self.search.strip():
@@ -264,13 +326,14 @@ class TicketListState(rx.State):
 
     def _show_page(self, page: TicketPage) -> None:
         """Replace the list with a freshly loaded first page."""
-        self.rows = [ticket_row(t) for t in page.items]
+        self._set_pages([[self._row(t) for t in page.items]])
         self.marks = self._marks(page)
         self.close_matches = page.close_matches
         self.total, self.total_exact = page.total, page.total_exact
         self.next_cursor = page.next_cursor or ""
-        if not any(row["id"] == self.current_id for row in self.rows):
-            self.current_id = self.rows[0]["id"] if self.rows else ""
+        ids = self.shown_ids()
+        if self.current_id not in ids:
+            self.current_id = ids[0] if ids else ""
 
     @rx.event
     async def on_load(self) -> AsyncIterator:
@@ -281,6 +344,7 @@ class TicketListState(rx.State):
             return
         query = list_query(self.router.url.query_parameters)
         self._show_query(query)
+        self.show_more_filters = self.show_more_filters or self.more_filters_on > 0
         # A fresh page starts keyboard moves at the top row, whatever was current before
         # (this state outlives page loads in the same tab), unless it comes back from a
         # ticket page: then the ticket's row is current and focused, where the agent left.
@@ -302,7 +366,7 @@ class TicketListState(rx.State):
             logger.warning("ticket list not loaded: %s", exc)
         await self._reload(actor)
         self.loading = False
-        if returning and any(row["id"] == returning for row in self.rows):
+        if returning and returning in self.shown_ids():
             self.current_id, self._keyboard_in_list = returning, True
             yield [self._focus_current(), TicketListState.poll]
             return
@@ -357,10 +421,11 @@ class TicketListState(rx.State):
 
     def _merge(self, page: TicketPage) -> None:
         """Fold a fresh first page into the rows shown."""
-        fresh = [ticket_row(t) for t in page.items]
-        self.rows, cursor = merge_first_page(
-            self.rows, self.next_cursor or None, fresh, page.next_cursor, self.sort
+        fresh = [self._row(t) for t in page.items]
+        pages, cursor = merge_first_page_into_pages(
+            self._pages, self.next_cursor or None, fresh, page.next_cursor, self.sort
         )
+        self._set_pages(pages)
         self.next_cursor = cursor or ""
         self.marks = {**self.marks, **self._marks(page)}
         self.close_matches = page.close_matches
@@ -502,6 +567,16 @@ class TicketListState(rx.State):
         return self._go(sort=value)
 
     @rx.event
+    def toggle_more_filters(self) -> None:
+        """Show or hide the less-used filters."""
+        self.show_more_filters = not self.show_more_filters
+
+    @rx.event
+    def set_compact(self, compact: bool) -> None:
+        """Switch between compact and comfortable rows."""
+        self.density = "compact" if compact else "comfortable"
+
+    @rx.event
     def clear_filters(self):
         """Show every ticket again (the sort stays)."""
         return redirect(ListQuery(sort=self.sort).url(), replace=True)
@@ -527,8 +602,10 @@ class TicketListState(rx.State):
         except ServiceError as exc:
             yield toast_error(f"More tickets could not be loaded: {save_error_message(exc)}")
         else:
-            known = {row["id"] for row in self.rows}
-            self.rows = self.rows + [ticket_row(t) for t in page.items if str(t.id) not in known]
+            known = set(self.shown_ids())
+            added = [self._row(t) for t in page.items if str(t.id) not in known]
+            if added:
+                self._set_pages([*self._pages, added])
             self.marks = {**self.marks, **self._marks(page)}
             self.next_cursor = page.next_cursor or ""
             self.total, self.total_exact = page.total, page.total_exact
@@ -538,27 +615,31 @@ class TicketListState(rx.State):
     @rx.event
     async def update_field(self, ticket_id: str, field: str, value: str) -> AsyncIterator:
         """Save an inline status/category/priority/assignee change; revert it on failure."""
-        before = next((row for row in self.rows if row["id"] == ticket_id), None)
+        before = next((row for row in self.shown_rows() if row["id"] == ticket_id), None)
         if before is None or before.get(field) == value:
             return
         actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
         if actor is None:
             yield refusal
             return
-        self.rows = replace_row(self.rows, {**before, field: value})
+        self._replace_row(named_row({**before, field: value}, self._staff_names()))
         self._saving += 1
         yield
         try:
             saved = await asyncio.to_thread(save_field, int(ticket_id), field, value, actor)
         except (ServiceError, ValidationError, ValueError) as exc:
-            self.rows = replace_row(self.rows, before)
+            self._replace_row(before)
             yield toast_error(f"Ticket #{ticket_id} not saved: {save_error_message(exc)}")
         else:
-            self.rows = replace_row(self.rows, saved)
+            self._replace_row(named_row(saved, self._staff_names()))
             note = self._saved_note(ticket_id, field, value)
             yield [toast_success(note), NavState.refresh_counts]
         finally:
             self._saving -= 1
+
+    def _replace_row(self, row: dict[str, str]) -> None:
+        """Show `row` in place of the shown row with its id (only its page is sent again)."""
+        self._set_pages([replace_row(page, row) for page in self._pages])
 
     def _saved_note(self, ticket_id: str, field: str, value: str) -> str:
         """The toast after an inline edit, e.g. "Ticket #4: assigned to Ana Diaz"."""
@@ -599,7 +680,7 @@ class TicketListState(rx.State):
         The first move after the page loads lands on the current row itself (the first one),
         so j from outside the list starts at the top rather than skipping a row.
         """
-        ids = [row["id"] for row in self.rows]
+        ids = self.shown_ids()
         if not ids:
             return None
         if not self._keyboard_in_list:
