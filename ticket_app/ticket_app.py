@@ -44,6 +44,7 @@ from ticket_app.ui.state.followers import FollowState
 from ticket_app.ui.state.mail import MailboxesState, QuarantineState, RequesterState
 from ticket_app.ui.state.notifications import NotificationPreferencesState, NotificationsState
 from ticket_app.ui.state.sla import ServiceLevelsState
+from ticket_app.ui.state.sla_report import SlaReportState
 from ticket_app.ui.state.ticket_page import TicketPageState
 
 logger = logging.getLogger("ticket_app")
@@ -127,7 +128,7 @@ app.add_page(
     dashboard_page,
     route="/dashboard",
     title="Dashboard · Triage Desk",
-    on_load=StatsState.on_load,
+    on_load=[StatsState.on_load, SlaReportState.on_load],
 )
 app.add_page(
     sign_in_page, route="/login", title="Sign in · Triage Desk", on_load=SignInState.on_load

@@ -91,6 +91,8 @@ def test_wrong_methods_are_405_with_the_paths_methods_in_allow(client: TestClien
         ("GET", "/api/staff/invitations/", ["POST", "OPTIONS"]),
         ("GET", "/api/staff/1/password-links", ["POST", "OPTIONS"]),
         ("GET", "/api/auth/password-link", ["POST", "OPTIONS"]),
+        ("POST", "/api/sla/report/", ["GET", "OPTIONS"]),
+        ("PUT", "/api/sla/report", ["GET", "OPTIONS"]),
     ],
 )
 def test_literal_paths_are_not_taken_for_ticket_ids(
@@ -109,6 +111,7 @@ def test_options_lists_every_method_of_the_path(client: TestClient) -> None:
         ("/api/tickets/7/", ["GET", "PATCH", "OPTIONS"]),
         ("/api/tickets/stats/", ["GET", "OPTIONS"]),
         ("/api/tags", ["GET", "OPTIONS"]),
+        ("/api/sla/report/", ["GET", "OPTIONS"]),
     ]:
         response = client.options(path)
         assert response.status_code == 204, path

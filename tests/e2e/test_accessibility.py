@@ -141,6 +141,7 @@ def test_pages_meet_wcag_aa_in_both_themes(themed_context, app_server: AppServer
     page.goto(f"{app_server.base_url}/dashboard?status=open")
     expect(page.get_by_test_id("dashboard-scope")).to_have_text("status: open")
     expect(page.get_by_test_id("stat-total")).not_to_have_text("0")
+    expect(page.get_by_test_id("sla-time-first_response")).to_be_visible()
     found["dashboard"] = _axe_violations(page)
 
     for path in ("/tokens", "/staff", "/notifications", "/canned-responses", "/account"):

@@ -32,6 +32,7 @@ from ticket_app.ui.state import NavState, StatsState, TicketFormState, TicketLis
 from ticket_app.ui.state.account import AccountState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.bulk import BulkState
+from ticket_app.ui.state.sla_report import SlaReportState
 
 ROLES: list[str | None] = [None, "viewer", "agent", "admin"]
 
@@ -125,6 +126,10 @@ def _stats(state: StatsState, world: World) -> tuple[Any, Callable[[], bool]]:
     return state.refresh(), lambda: state.loaded and state.total_count >= 1
 
 
+def _sla_report(state: SlaReportState, world: World) -> tuple[Any, Callable[[], bool]]:
+    return state.refresh(), lambda: state.loaded and len(state.compliance_rows) == 15
+
+
 def _submit(state: TicketFormState, world: World) -> tuple[Any, Callable[[], bool]]:
     state.title, state.description = "New", "Please refund the double charge."
     state.category, state.priority = "billing", "low"
@@ -202,6 +207,7 @@ CASES: dict[str, tuple[type[rx.State], Action, Callable[..., Any]]] = {
     "view counts": (NavState, Action.TICKETS_READ, _view_counts),
     "save view": (NavState, Action.VIEWS_MANAGE_OWN, _save_view),
     "stats": (StatsState, Action.TICKETS_READ, _stats),
+    "sla report": (SlaReportState, Action.TICKETS_READ, _sla_report),
     "submit ticket": (TicketFormState, Action.TICKETS_CREATE, _submit),
     "staff list": (StaffState, Action.STAFF_MANAGE, _staff_list),
     "invite staff": (StaffState, Action.STAFF_MANAGE, _invite),

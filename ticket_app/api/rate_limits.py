@@ -9,7 +9,7 @@ that matches; sign-in and the docs count in none):
 | exports | `GET`/`HEAD`/`POST /api/tickets/export/` | `RATE_LIMIT_EXPORTS` = 30/minute |
 | writes | `POST`/`PUT`/`PATCH`/`DELETE` under /api but /api/auth | `RATE_LIMIT_WRITES` = 600/min |
 | similar | `GET /api/tickets/{id}/similar/` | `RATE_LIMIT_SIMILAR` = 300/minute |
-| searches | a list or stats read with `search`/`q` | `RATE_LIMIT_SEARCHES` = 300/minute |
+| searches | a list, stats or SLA report read with `search`/`q` | `RATE_LIMIT_SEARCHES` = 300/min |
 | reads | other `GET`/`HEAD` of tickets, views and `/api/me/` | `RATE_LIMIT_READS` = 3000/minute |
 
 The defaults are far above what a person or an ordinary script needs (a script that creates a
@@ -99,7 +99,7 @@ RULES: tuple[_Rule, ...] = (
     _Rule(
         rate_limits.SEARCHES,
         _READ,
-        re.compile(r"/api/tickets(?:/stats)?/?"),
+        re.compile(r"/api/(?:tickets(?:/stats)?|sla/report)/?"),
         "searches",
         searches_only=True,
     ),
@@ -174,9 +174,9 @@ def _rule_for(scope: Scope) -> _Rule | None:
     return None
 
 
-_SEARCHABLE = re.compile(r"/api/tickets(?:/stats)?/?")
+_SEARCHABLE = re.compile(r"/api/(?:tickets(?:/stats)?|sla/report)/?")
 _SEARCH_PARAMETERS = ("search", "q")
-_ALWAYS_EXPENSIVE = re.compile(r"/api/tickets/(?:stats|\d+/similar)/?")
+_ALWAYS_EXPENSIVE = re.compile(r"/api/(?:tickets/(?:stats|\d+/similar)|sla/report)/?")
 _LIST = re.compile(r"/api/tickets/?")
 _PAGING = frozenset({"limit", "cursor", "sort"})
 _NEWEST_OR_OLDEST = frozenset({"-created_at", "created_at"})
@@ -198,7 +198,7 @@ def _query(scope: Scope) -> dict[str, list[str]]:
 
 
 def is_search(scope: Scope) -> bool:
-    """Whether a request is a ticket list or stats read with a non-blank search term."""
+    """Whether a request is a ticket list, stats or SLA report read with a non-blank search."""
     if scope["type"] != "http" or scope["method"] not in _READ:
         return False
     if not _SEARCHABLE.fullmatch(scope["path"]):

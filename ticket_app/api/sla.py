@@ -1,4 +1,4 @@
-"""REST routes for service levels: `/api/sla/policies/` and `/api/sla/calendars/`.
+"""REST routes for service levels: `/api/sla/policies/`, `/api/sla/calendars/` and the report.
 
 Anyone who may read tickets reads them; an admin's session writes them (no token: a service
 level is the team's promise, set by a person). A change recomputes the affected open tickets'
@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from ticket_app.api.auth import require
-from ticket_app.api.deps import ERROR_RESPONSES
+from ticket_app.api.deps import ERROR_RESPONSES, Filters
 from ticket_app.api.errors import documented_errors
 from ticket_app.api.routing import slash_routes
 from ticket_app.schemas import (
@@ -21,8 +21,9 @@ from ticket_app.schemas import (
     SlaPolicyCreate,
     SlaPolicyRead,
     SlaPolicyWrite,
+    SlaReport,
 )
-from ticket_app.services import sla_policies
+from ticket_app.services import sla_policies, sla_report
 from ticket_app.services.access import Action, Actor
 
 router = APIRouter(prefix="/api/sla", tags=["service levels"])
@@ -131,3 +132,15 @@ def update_calendar(
     they have already spent.
     """
     return sla_policies.update_calendar(calendar_id, payload, actor=actor)
+
+
+@_route("GET", "/report", response_model=SlaReport, summary="SLA report")
+def report(actor: Reader, filters: Filters) -> SlaReport:
+    """Compliance per target and priority, business-hour times and breaches per assignee.
+
+    Over the tickets matching the list's filters (the same query parameters as
+    `GET /api/tickets/`). Each figure's definition is in the schema: first response and
+    resolution count tickets, next response counts reply cycles; times are in business hours
+    of each ticket's policy calendar.
+    """
+    return sla_report.sla_report(filters)

@@ -282,3 +282,22 @@ class Ticket(SQLModel, table=True):
         description="When the background check must look again: the next warning or due "
         "instant not yet recorded (none: nothing to wait for).",
     )
+    # The SLA report's measures (migration 0025; `ticket_app.sla.measures` defines them).
+    first_response_business_minutes: float | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Float, nullable=True),
+        description="Business minutes from creation to the first public staff reply.",
+    )
+    resolution_business_minutes: float | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Float, nullable=True),
+        description="Business minutes the resolution clock ran, once resolved or closed.",
+    )
+    next_responses_met: int = Field(
+        default=0,
+        sa_column=sa.Column(sa.Integer, nullable=False, server_default=sa.text("0")),
+    )
+    next_responses_breached: int = Field(
+        default=0,
+        sa_column=sa.Column(sa.Integer, nullable=False, server_default=sa.text("0")),
+    )

@@ -116,6 +116,14 @@ from ticket_app.schemas.sla import (
     SlaPolicyRead,
     SlaPolicyWrite,
 )
+from ticket_app.schemas.sla_report import (
+    SLA_TARGETS,
+    SlaAssigneeBreaches,
+    SlaCompliance,
+    SlaDuration,
+    SlaReport,
+    SlaTargetName,
+)
 from ticket_app.schemas.stats import AssigneeLoad, TicketStats, TriageOverrideStats
 from ticket_app.schemas.tags import (
     TAG_SEPARATOR,
@@ -146,6 +154,7 @@ __all__ = [
     "NAME_MAX_LENGTH",
     "NO_NUL_PATTERN",
     "PLACEHOLDERS",
+    "SLA_TARGETS",
     "SORT_DESCRIPTION",
     "TAG_SEPARATOR",
     "TEXT_RULES",
@@ -217,11 +226,16 @@ __all__ = [
     "SessionsSignedOut",
     "SimilarTicket",
     "SinceTime",
+    "SlaAssigneeBreaches",
     "SlaCalendarRead",
     "SlaCalendarWrite",
+    "SlaCompliance",
+    "SlaDuration",
     "SlaPolicyCreate",
     "SlaPolicyRead",
     "SlaPolicyWrite",
+    "SlaReport",
+    "SlaTargetName",
     "Status",
     "TagCount",
     "TicketCreate",

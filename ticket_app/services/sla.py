@@ -4,7 +4,8 @@
 and category changes from `ticket_events`, replies and customer messages from
 `ticket_comments`; an auto-reply such as an out-of-office mail is not a customer message),
 runs the pure clock (`ticket_app.sla.clock.compute_sla_state`) with the
-policy matching each ticket, and stores the result on the ticket in the caller's transaction.
+policy matching each ticket, and stores the result on the ticket in the caller's transaction,
+with what the SLA report aggregates (`ticket_app.sla.measures`).
 Every single-ticket write path calls it (ticket create and update, comments, inbound mail,
 merges); bulk changes, imports and policy or calendar edits mark their tickets for the
 background check instead (`mark_for_check`, one UPDATE), which `check_due` (the every-minute
@@ -26,7 +27,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +67,7 @@ from ticket_app.sla.clock import (
     compute_sla_state,
 )
 from ticket_app.sla.history import CLOCK_FIELDS, CommentFact, FieldChange, build_history
+from ticket_app.sla.measures import report_measures
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +226,10 @@ SLA_COLUMNS = (
     "sla_breached_at",
     "sla_paused",
     "sla_next_check_at",
+    "first_response_business_minutes",
+    "resolution_business_minutes",
+    "next_responses_met",
+    "next_responses_breached",
 )
 """The ticket columns `refresh_tickets_sla` writes."""
 _UPDATE = (
@@ -285,6 +291,7 @@ def _stored_values(
         if clock.breached_at is not None and clock.state in (ClockState.RUNNING, ClockState.PAUSED)
     ]
     values["sla_breached_at"] = min(late, default=None)
+    values.update(asdict(report_measures(state, str(ticket.status))))
 
     events: list[dict[str, Any]] = []
     seen: dict[str, int] = defaultdict(int)

@@ -163,6 +163,8 @@ class TargetClock:
     - `spent_minutes`: business minutes counted (up to `now` when running).
     - `remaining_minutes`: `target_minutes - spent_minutes` (negative when over; None without
       a target).
+    - `answered_at`: first response and next response: the public staff reply that stopped
+      the clock (None while unanswered, and always for resolution).
     """
 
     target: Target
@@ -174,6 +176,7 @@ class TargetClock:
     breached_at: datetime | None
     spent_minutes: float
     remaining_minutes: float | None
+    answered_at: datetime | None = None
 
     @property
     def met(self) -> bool:
@@ -195,8 +198,10 @@ class SlaState:
     """A ticket's service-level state at `now` (see `compute_sla_state`).
 
     `breaches` lists every breach so far in time order (each next-response cycle may add one),
-    so a service can record those it has not recorded yet. `paused` is True while the ticket's
-    status pauses the clocks (`pending`, or `resolved` with `resolved_pauses`).
+    so a service can record those it has not recorded yet. `next_response_cycles` holds every
+    next-response cycle's clock, oldest first (`next_response` is the last, or not started).
+    `paused` is True while the ticket's status pauses the clocks (`pending`, or `resolved`
+    with `resolved_pauses`).
     """
 
     first_response: TargetClock
@@ -204,6 +209,7 @@ class SlaState:
     resolution: TargetClock
     paused: bool
     breaches: tuple[Breach, ...] = field(default=())
+    next_response_cycles: tuple[TargetClock, ...] = field(default=())
 
     @property
     def first_response_due_at(self) -> datetime | None:
@@ -359,6 +365,7 @@ def compute_sla_state(
         resolution=resolution_clock,
         paused=paused,
         breaches=tuple(breaches),
+        next_response_cycles=tuple(cycle_clocks),
     )
 
 
@@ -440,6 +447,7 @@ class _Judge:
             breached_at=_utc(crossing) if breached else None,
             spent_minutes=spent / 60.0,
             remaining_minutes=None if minutes is None else minutes - spent / 60.0,
+            answered_at=None if periods.answered_at is None else _utc(periods.answered_at),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ticket_app.ui.components.sla_report import sla_report_section
 from ticket_app.ui.components.stats import stats_panel
 from ticket_app.ui.state import StatsState
 
@@ -31,6 +32,7 @@ def dashboard() -> rx.Component:
             wrap="wrap",
         ),
         stats_panel(),
+        sla_report_section(),
         width="100%",
         spacing="3",
     )
