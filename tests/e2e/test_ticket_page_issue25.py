@@ -251,6 +251,20 @@ def test_times_are_in_the_viewers_time_zone_with_utc_on_hover_and_focus(
         assert row_iso
         title = row_time.get_attribute("title") or ""
         assert _local(row_iso) in title and _utc(row_iso) in title, title
+
+        # The admin and account pages too: a session's start, a token's and a person's last use.
+        for path, cell in (
+            ("/account", "[data-testid=session-row] time"),
+            ("/tokens", "td[data-label='Last used'] time"),
+            ("/staff", "td[data-label='Last sign-in'] time"),
+        ):
+            tab.goto(f"{app_server.base_url}{path}")
+            shown = tab.locator(cell).first
+            expect(shown).to_contain_text("GMT+5:45")
+            shown_iso = shown.get_attribute("datetime")
+            assert shown_iso
+            expect(shown).to_contain_text(_local(shown_iso))
+            assert _utc(shown_iso) in (shown.get_attribute("title") or ""), path
     finally:
         context.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from ticket_app.ui.components.common import field_label, screen_reader_text
+from ticket_app.ui.components.common import field_label, local_time, screen_reader_text
 from ticket_app.ui.state.account import AccountState
 
 
@@ -75,8 +75,8 @@ def _session_row(row: rx.Var[dict[str, str]]) -> rx.Component:
                 rx.badge("This session", color_scheme="green", margin_left="0.5rem"),
             ),
         ),
-        rx.table.cell(row["created"]),
-        rx.table.cell(row["last_seen"]),
+        rx.table.cell(local_time(row["created_iso"])),
+        rx.table.cell(local_time(row["last_seen_iso"])),
         rx.table.cell(
             rx.cond(
                 row["current"] == "yes",

@@ -5,7 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.enums import Role
-from ticket_app.ui.components.common import field_label, native_select, screen_reader_text
+from ticket_app.ui.components.common import (
+    field_label,
+    local_time,
+    native_select,
+    screen_reader_text,
+)
 from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.session import SessionState
@@ -173,7 +178,7 @@ def _user_row(user: rx.Var[dict[str, str]]) -> rx.Component:
             data_label="Role",
         ),
         rx.table.cell(user["active"], data_label="Active"),
-        rx.table.cell(user["last_login"], data_label="Last sign-in"),
+        rx.table.cell(_local_or_never(user["last_login_iso"]), data_label="Last sign-in"),
         rx.table.cell(
             rx.cond(
                 user["email"] == SessionState.user_email,
@@ -369,6 +374,11 @@ def new_token_form() -> rx.Component:
     )
 
 
+def _local_or_never(iso: rx.Var[str]) -> rx.Component:
+    """A time in the viewer's zone (UTC on hover), or "never"."""
+    return rx.cond(iso != "", local_time(iso), rx.text("never", as_="span"))
+
+
 def _token_row(token: rx.Var[dict[str, str]]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(token["name"], data_label="Name"),
@@ -376,7 +386,7 @@ def _token_row(token: rx.Var[dict[str, str]]) -> rx.Component:
         rx.table.cell(rx.code(token["prefix"]), data_label="Prefix"),
         rx.table.cell(token["scopes"], data_label="Scopes"),
         rx.table.cell(token["expires"], data_label="Expires"),
-        rx.table.cell(token["last_used"], data_label="Last used"),
+        rx.table.cell(_local_or_never(token["last_used_iso"]), data_label="Last used"),
         rx.table.cell(token["state"], data_label="State"),
         rx.table.cell(
             rx.cond(

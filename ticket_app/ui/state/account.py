@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC
 
 import reflex as rx
 
@@ -42,7 +43,9 @@ def session_row(row: SessionRead) -> dict[str, str]:
         "id": str(row.id),
         "client": row.user_agent or "Unknown browser",
         "created": _when(row.created_at),
+        "created_iso": row.created_at.astimezone(UTC).isoformat(),
         "last_seen": _when(row.last_seen_at),
+        "last_seen_iso": row.last_seen_at.astimezone(UTC).isoformat(),
         "current": "yes" if row.current else "",
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC
 
 import reflex as rx
 
@@ -44,6 +45,11 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "never"
 
 
+def _iso(value) -> str:
+    """A time for `<time datetime>` (shown in the viewer's zone by the page), or ""."""
+    return value.astimezone(UTC).isoformat() if value is not None else ""
+
+
 def user_row(user: UserRead, *, invited: bool = False) -> dict[str, str]:
     """One staff user as the staff table shows it (all values text).
 
@@ -57,6 +63,7 @@ def user_row(user: UserRead, *, invited: bool = False) -> dict[str, str]:
         "role": user.role.value,
         "active": "yes" if user.is_active else "no",
         "last_login": _when(user.last_login_at),
+        "last_login_iso": _iso(user.last_login_at),
         "invited": "yes" if invited else "",
     }
 
@@ -87,6 +94,7 @@ def token_row(token: TokenRead) -> dict[str, str]:
         "created": _when(token.created_at),
         "expires": identity_tokens.expires_in(token.expires_at) if token.expires_at else "never",
         "last_used": _when(token.last_used_at),
+        "last_used_iso": _iso(token.last_used_at),
         "state": state,
     }
 
