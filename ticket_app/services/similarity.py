@@ -1,14 +1,33 @@
-"""Similar open tickets and merging duplicates (issue 14).
+"""Similar open tickets and merging duplicates (issues 14 and 26).
 
-"Open" here is unresolved: open, in progress or pending (`OPEN_STATUSES`). Candidates come
-from a full-text GIN index on PostgreSQL (`similarity_vector`, migrations 0008 and 0012) and
-from a bounded window of the newest open tickets on SQLite; both are ranked with
-`triage.similarity` (cosine similarity of content words), so the two dialects agree on the
-score of a pair.
+"Open" here is unresolved: open, in progress or pending (`OPEN_STATUSES`). Candidates are
+picked from each database's full-text index before anything is ranked, so a lookup's cost is
+bounded whatever the text and however many tickets there are (issue 26):
+
+1. The text's terms and how many tickets contain each: on PostgreSQL its lexemes
+   (`to_tsvector('english', ...)`, as the `similarity_vector` column is built, migrations 0008
+   and 0012) against the planner's statistics of that column (`pg_stats.most_common_elems`,
+   kept by ANALYZE and read at most every STATS_SECONDS); on SQLite its content words against
+   the FTS5 index's own vocabulary (`ticket_search_vocab`, migration 0016).
+2. The CANDIDATE_TERMS rarest terms in at most MAX_TERM_TICKETS tickets each are looked up in
+   the index, at most TERM_MATCHES open, unmerged tickets per term.
+3. Those tickets are ordered by the summed rarity (inverse document frequency) of the terms
+   they share, and the best RANKED_CANDIDATES are ranked with `triage.similarity` (cosine
+   similarity of content words), so the two dialects agree on the score of a pair.
+
+A text made only of common words has no rare term: it is compared with the newest
+RANKED_CANDIDATES open tickets instead.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import snowballstemmer
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -33,41 +52,201 @@ from ticket_app.triage import similarity
 SIMILAR_LIMIT = 5
 # A pair below this score shares only incidental words; it is not offered as similar.
 MIN_SCORE = 0.2
-# PostgreSQL: this many full-text matches (best rank first) are re-ranked in Python.
-PG_CANDIDATES = 20
-# SQLite has no text index: only the newest this many open tickets are compared (about 20 ms).
-SQLITE_WINDOW = 2000
+# The rarest terms of a text looked up in the index, and open tickets taken per term.
+CANDIDATE_TERMS = 8
+TERM_MATCHES = 100
+# A term in more tickets than this picks candidates no better than chance, and its posting
+# list is the index's most expensive read; it is not looked up.
+MAX_TERM_TICKETS = 5000
+# Candidates ranked in Python (about 0.1 ms each), best shared rarity first.
+RANKED_CANDIDATES = 64
+# PostgreSQL's column statistics change only with ANALYZE: each process reads them this often.
+STATS_SECONDS = 300
 OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.PENDING.value)
 
 # The status and duplicate conditions repeat the partial index's predicate (migration 0012), so
-# the planner answers from that index alone.
-PG_CANDIDATES_SQL = sa.text(
-    "SELECT t.id, t.title, t.description, t.status FROM tickets t, to_tsquery('english', :query) q "
-    "WHERE t.similarity_vector @@ q AND t.status IN ('open', 'in_progress', 'pending') "
-    "AND t.duplicate_of_id IS NULL AND t.id <> :exclude "
-    "ORDER BY ts_rank(t.similarity_vector, q) DESC, t.id DESC LIMIT :limit"
+# the planner answers each term from that index alone; every term stops at :per_term tickets.
+PG_TERM_MATCHES_SQL = sa.text(
+    "SELECT q.n, m.id FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS q(term, n) "
+    "CROSS JOIN LATERAL (SELECT t.id FROM tickets t "
+    "WHERE t.similarity_vector @@ CAST(quote_literal(q.term) AS tsquery) "
+    "AND t.status IN ('open', 'in_progress', 'pending') AND t.duplicate_of_id IS NULL "
+    "AND t.id <> :exclude LIMIT :per_term) m"
 )
+PG_LEXEMES_SQL = sa.text("SELECT tsvector_to_array(to_tsvector('english', :text))")
+_PG_STATS_SQL = sa.text(
+    "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs "
+    "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
+    "AND s.tablename = 'tickets' AND s.attname = 'similarity_vector' "
+    "WHERE c.oid = CAST('tickets' AS regclass)"
+)
+_SQLITE_TERM_MATCHES_SQL = sa.text(
+    "SELECT t.id FROM ticket_search JOIN tickets t ON t.id = ticket_search.rowid "
+    "WHERE ticket_search MATCH :query AND t.status IN ('open', 'in_progress', 'pending') "
+    "AND t.duplicate_of_id IS NULL AND t.id <> :exclude LIMIT :per_term"
+)
+_SQLITE_VOCAB_SQL = sa.text(
+    "SELECT term, doc FROM ticket_search_vocab WHERE term IN :terms"
+).bindparams(sa.bindparam("terms", expanding=True))
+# FTS5's `porter` tokenizer (migration 0016) stems the terms `ticket_search_vocab` lists.
+_PORTER = snowballstemmer.stemmer("porter")
+_PORTER_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _TermStats:
+    """PostgreSQL's estimate of `similarity_vector`'s term frequencies (shares of all rows)."""
+
+    tickets: float
+    shares: dict[str, float]
+    # Every term not listed is rarer than the least common listed one.
+    unlisted_share: float
+    read_at: float
+
+
+_pg_stats: dict[str, _TermStats] = {}
+
+
+def _pg_term_stats(session: Session) -> _TermStats:
+    """The cached statistics of this database, read again after STATS_SECONDS."""
+    key = session.get_bind().url.render_as_string(hide_password=True)
+    stats = _pg_stats.get(key)
+    now = time.monotonic()
+    if stats is None or now - stats.read_at > STATS_SECONDS:
+        tickets, elements, shares = session.execute(_PG_STATS_SQL).one()
+        listed = dict(zip(elements or [], shares or [], strict=False))
+        # most_common_elem_freqs ends with the minimum, maximum and null frequencies.
+        unlisted = shares[-3] if shares else 0.0
+        stats = _TermStats(max(tickets, 0.0), listed, unlisted, now)
+        _pg_stats[key] = stats
+    return stats
+
+
+@dataclass(frozen=True)
+class RareTerm:
+    """A term of a text looked up in the index, with how many tickets contain it.
+
+    `term` as the index knows it (a PostgreSQL lexeme, or a word FTS5 stems alike), `tickets`
+    containing it (an estimate on PostgreSQL) and its `rarity` (inverse document frequency,
+    >= 0).
+    """
+
+    term: str
+    tickets: float
+    rarity: float
+
+
+def _rarity(documents: float, tickets: float) -> float:
+    """Inverse document frequency of a term in `documents` of `tickets` tickets (>= 0)."""
+    return math.log((1 + tickets) / (1 + max(documents, 0.0)))
+
+
+def _rare(counts: dict[str, float], tickets: float) -> list[RareTerm]:
+    terms = similarity.rarest_terms(counts, limit=CANDIDATE_TERMS, max_documents=MAX_TERM_TICKETS)
+    return [RareTerm(term, counts[term], _rarity(counts[term], tickets)) for term in terms]
+
+
+def _porter_stem(word: str) -> str:
+    with _PORTER_LOCK:  # a snowballstemmer stemmer object is not thread-safe
+        return _PORTER.stemWord(word)
+
+
+def rare_terms(session: Session, text: str) -> list[RareTerm]:
+    """The terms of `text` its candidates are looked up by, rarest first.
+
+    At most CANDIDATE_TERMS, none in more than MAX_TERM_TICKETS tickets (so possibly none).
+    Raises DatabaseUnavailableError.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lexemes = session.execute(PG_LEXEMES_SQL, {"text": text}).scalar_one()
+        stats = _pg_term_stats(session)
+        counts = {
+            lexeme: stats.shares.get(lexeme, stats.unlisted_share) * stats.tickets
+            for lexeme in lexemes
+            if len(lexeme) > 2
+        }
+        return _rare(counts, stats.tickets)
+    words = similarity.query_words(text)
+    if not words:
+        return []
+    stems = {word: _porter_stem(word) for word in words}
+    documents = dict(
+        session.execute(_SQLITE_VOCAB_SQL, {"terms": sorted(set(stems.values()))}).all()
+    )
+    tickets = session.execute(sa.select(sa.func.max(Ticket.id))).scalar_one() or 0
+    return _rare({word: documents.get(stems[word], 0) for word in words}, tickets)
+
+
+def _term_matches(session: Session, terms: list[RareTerm], exclude: int) -> list[list[int]]:
+    """For each term, the ids of at most TERM_MATCHES open, unmerged tickets containing it."""
+    if session.get_bind().dialect.name == "postgresql":
+        found: dict[int, list[int]] = defaultdict(list)
+        rows = session.execute(
+            PG_TERM_MATCHES_SQL,
+            {"terms": [t.term for t in terms], "exclude": exclude, "per_term": TERM_MATCHES},
+        )
+        for number, ticket_id in rows:
+            found[number - 1].append(ticket_id)
+        return [found[index] for index in range(len(terms))]
+    return [
+        list(
+            session.execute(
+                _SQLITE_TERM_MATCHES_SQL,
+                {
+                    "query": f'{{title description}} : "{term.term}"',
+                    "exclude": exclude,
+                    "per_term": TERM_MATCHES,
+                },
+            ).scalars()
+        )
+        for term in terms
+    ]
+
+
+def _candidate_ids(session: Session, text: str, exclude: int) -> list[int]:
+    """Ids of the open, unmerged tickets (not `exclude`) worth ranking for `text`.
+
+    At most RANKED_CANDIDATES, whatever the text: those sharing the rarest of the text's rare
+    terms first (see the module's docstring), or the newest open tickets when the text has no
+    rare term.
+    """
+    terms = rare_terms(session, text)
+    shared: dict[int, float] = defaultdict(float)
+    for term, ticket_ids in zip(terms, _term_matches(session, terms, exclude), strict=True):
+        for ticket_id in ticket_ids:
+            shared[ticket_id] += term.rarity
+    if terms:
+        best = sorted(shared, key=lambda ticket_id: (-shared[ticket_id], -ticket_id))
+        return best[:RANKED_CANDIDATES]
+    return list(
+        session.execute(
+            sa.select(Ticket.id)
+            .where(
+                Ticket.status.in_(OPEN_STATUSES),
+                Ticket.duplicate_of_id.is_(None),
+                Ticket.id != exclude,
+            )
+            .order_by(Ticket.id.desc())
+            .limit(RANKED_CANDIDATES)
+        ).scalars()
+    )
 
 
 def _candidates(session: Session, text: str, exclude: int) -> list[tuple[int, str, str, str]]:
-    """`(id, title, description, status)` of open, unmerged tickets worth ranking for `text`."""
-    if session.get_bind().dialect.name == "postgresql":
-        query = similarity.tsquery(similarity.query_words(text))
-        if query is None:
-            return []
-        rows = session.execute(
-            PG_CANDIDATES_SQL, {"query": query, "exclude": exclude, "limit": PG_CANDIDATES}
-        )
-        return [tuple(row) for row in rows]
+    """`(id, title, description, status)` of `text`'s candidates, at most RANKED_CANDIDATES.
+
+    Only the compared start of each description is read.
+    """
+    ids = _candidate_ids(session, text, exclude)
+    if not ids:
+        return []
     rows = session.execute(
-        sa.select(Ticket.id, Ticket.title, Ticket.description, Ticket.status)
-        .where(
-            Ticket.status.in_(OPEN_STATUSES),
-            Ticket.duplicate_of_id.is_(None),
-            Ticket.id != exclude,
-        )
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(SQLITE_WINDOW)
+        sa.select(
+            Ticket.id,
+            Ticket.title,
+            sa.func.substr(Ticket.description, 1, similarity.MAX_COMPARED_CHARS),
+            Ticket.status,
+        ).where(Ticket.id.in_(ids))
     )
     return [tuple(row) for row in rows]
 
@@ -101,6 +280,15 @@ def similar_to_text(
     """
     with service_session() as session:
         return _similar(session, f"{title}\n{description}", 0, limit)
+
+
+def candidates_for_text(description: str, title: str = "") -> list[int]:
+    """Ids of the tickets `similar_to_text` would rank for this text: at most RANKED_CANDIDATES.
+
+    Raises DatabaseUnavailableError.
+    """
+    with service_session() as session:
+        return _candidate_ids(session, f"{title}\n{description}", 0)
 
 
 def similar_to_ticket(ticket_id: int, *, limit: int = SIMILAR_LIMIT) -> list[SimilarTicket]:
