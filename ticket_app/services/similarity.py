@@ -10,9 +10,10 @@ bounded whatever the text and however many tickets there are (issue 26):
    kept by ANALYZE and read at most every STATS_SECONDS); on SQLite its content words against
    the FTS5 index's own vocabulary (`ticket_search_vocab`, migration 0016).
 2. The CANDIDATE_TERMS rarest terms in at most MAX_TERM_TICKETS tickets each are looked up in
-   the index, at most TERM_MATCHES open, unmerged tickets per term.
-3. Those tickets are ordered by the summed rarity (inverse document frequency) of the terms
-   they share, and the best RANKED_CANDIDATES are ranked with `triage.similarity` (cosine
+   the index, each alone (at most TERM_MATCHES open, unmerged tickets) and each pair together
+   (at most PAIR_MATCHES): a duplicate shares several of its original's rare terms.
+3. Those tickets are ordered by the summed rarity (inverse document frequency) of the lookups
+   that found them, and the best RANKED_CANDIDATES are ranked with `triage.similarity` (cosine
    similarity of content words), so the two dialects agree on the score of a pair.
 
 A text made only of common words has no rare term: it is compared with the newest
@@ -21,6 +22,7 @@ RANKED_CANDIDATES open tickets instead.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -54,7 +56,9 @@ SIMILAR_LIMIT = 5
 MIN_SCORE = 0.2
 # The rarest terms of a text looked up in the index, and open tickets taken per term.
 CANDIDATE_TERMS = 8
-TERM_MATCHES = 100
+TERM_MATCHES = 50
+# Open tickets taken per pair of those terms (both in the ticket).
+PAIR_MATCHES = 20
 # A term in more tickets than this picks candidates no better than chance, and its posting
 # list is the index's most expensive read; it is not looked up.
 MAX_TERM_TICKETS = 5000
@@ -65,13 +69,14 @@ STATS_SECONDS = 300
 OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.PENDING.value)
 
 # The status and duplicate conditions repeat the partial index's predicate (migration 0012), so
-# the planner answers each term from that index alone; every term stops at :per_term tickets.
-PG_TERM_MATCHES_SQL = sa.text(
-    "SELECT q.n, m.id FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS q(term, n) "
+# the planner answers each lookup from that index alone, stopping at the lookup's limit.
+PG_LOOKUPS_SQL = sa.text(
+    "SELECT q.n, m.id FROM unnest(CAST(:queries AS text[]), CAST(:limits AS integer[])) "
+    "WITH ORDINALITY AS q(query, max_tickets, n) "
     "CROSS JOIN LATERAL (SELECT t.id FROM tickets t "
-    "WHERE t.similarity_vector @@ CAST(quote_literal(q.term) AS tsquery) "
+    "WHERE t.similarity_vector @@ CAST(q.query AS tsquery) "
     "AND t.status IN ('open', 'in_progress', 'pending') AND t.duplicate_of_id IS NULL "
-    "AND t.id <> :exclude LIMIT :per_term) m"
+    "AND t.id <> :exclude LIMIT q.max_tickets) m"
 )
 PG_LEXEMES_SQL = sa.text("SELECT tsvector_to_array(to_tsvector('english', :text))")
 _PG_STATS_SQL = sa.text(
@@ -80,10 +85,12 @@ _PG_STATS_SQL = sa.text(
     "AND s.tablename = 'tickets' AND s.attname = 'similarity_vector' "
     "WHERE c.oid = CAST('tickets' AS regclass)"
 )
-_SQLITE_TERM_MATCHES_SQL = sa.text(
+# FTS5 walks a term's documents newest (highest rowid) first and stops at the limit.
+_SQLITE_LOOKUP_SQL = sa.text(
     "SELECT t.id FROM ticket_search JOIN tickets t ON t.id = ticket_search.rowid "
     "WHERE ticket_search MATCH :query AND t.status IN ('open', 'in_progress', 'pending') "
-    "AND t.duplicate_of_id IS NULL AND t.id <> :exclude LIMIT :per_term"
+    "AND t.duplicate_of_id IS NULL AND t.id <> :exclude "
+    "ORDER BY ticket_search.rowid DESC LIMIT :limit"
 )
 _SQLITE_VOCAB_SQL = sa.text(
     "SELECT term, doc FROM ticket_search_vocab WHERE term IN :terms"
@@ -177,29 +184,63 @@ def rare_terms(session: Session, text: str) -> list[RareTerm]:
     return _rare({word: documents.get(stems[word], 0) for word in words}, tickets)
 
 
-def _term_matches(session: Session, terms: list[RareTerm], exclude: int) -> list[list[int]]:
-    """For each term, the ids of at most TERM_MATCHES open, unmerged tickets containing it."""
+@dataclass(frozen=True)
+class _Lookup:
+    """One index lookup: tickets containing all of `terms` (one or two), at most `limit`."""
+
+    terms: tuple[RareTerm, ...]
+    limit: int
+
+    @property
+    def rarity(self) -> float:
+        return sum(term.rarity for term in self.terms)
+
+    def tsquery(self) -> str:
+        return " & ".join(_quoted_lexeme(term.term) for term in self.terms)
+
+    def fts5(self) -> str:
+        return "{title description} : (" + " AND ".join(f'"{t.term}"' for t in self.terms) + ")"
+
+
+def _quoted_lexeme(lexeme: str) -> str:
+    """`lexeme` as one quoted lexeme of `tsquery` input (quotes doubled, backslashes escaped)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _lookups(terms: list[RareTerm]) -> list[_Lookup]:
+    """Each term alone (TERM_MATCHES tickets) and each pair of terms (PAIR_MATCHES tickets).
+
+    A term alone may be in thousands of tickets, of which only some are taken; two rare terms
+    together are in few, and a duplicate shares several of its original's rare terms.
+    """
+    singles = [_Lookup((term,), TERM_MATCHES) for term in terms]
+    pairs = [_Lookup(pair, PAIR_MATCHES) for pair in itertools.combinations(terms, 2)]
+    return singles + pairs
+
+
+def _lookup_matches(session: Session, lookups: list[_Lookup], exclude: int) -> list[list[int]]:
+    """For each lookup, the ids of at most its `limit` open, unmerged tickets matching it."""
     if session.get_bind().dialect.name == "postgresql":
         found: dict[int, list[int]] = defaultdict(list)
         rows = session.execute(
-            PG_TERM_MATCHES_SQL,
-            {"terms": [t.term for t in terms], "exclude": exclude, "per_term": TERM_MATCHES},
+            PG_LOOKUPS_SQL,
+            {
+                "queries": [lookup.tsquery() for lookup in lookups],
+                "limits": [lookup.limit for lookup in lookups],
+                "exclude": exclude,
+            },
         )
         for number, ticket_id in rows:
             found[number - 1].append(ticket_id)
-        return [found[index] for index in range(len(terms))]
+        return [found[index] for index in range(len(lookups))]
     return [
         list(
             session.execute(
-                _SQLITE_TERM_MATCHES_SQL,
-                {
-                    "query": f'{{title description}} : "{term.term}"',
-                    "exclude": exclude,
-                    "per_term": TERM_MATCHES,
-                },
+                _SQLITE_LOOKUP_SQL,
+                {"query": lookup.fts5(), "exclude": exclude, "limit": lookup.limit},
             ).scalars()
         )
-        for term in terms
+        for lookup in lookups
     ]
 
 
@@ -210,12 +251,12 @@ def _candidate_ids(session: Session, text: str, exclude: int) -> list[int]:
     terms first (see the module's docstring), or the newest open tickets when the text has no
     rare term.
     """
-    terms = rare_terms(session, text)
+    lookups = _lookups(rare_terms(session, text))
     shared: dict[int, float] = defaultdict(float)
-    for term, ticket_ids in zip(terms, _term_matches(session, terms, exclude), strict=True):
+    for lookup, ticket_ids in zip(lookups, _lookup_matches(session, lookups, exclude), strict=True):
         for ticket_id in ticket_ids:
-            shared[ticket_id] += term.rarity
-    if terms:
+            shared[ticket_id] += lookup.rarity
+    if lookups:
         best = sorted(shared, key=lambda ticket_id: (-shared[ticket_id], -ticket_id))
         return best[:RANKED_CANDIDATES]
     return list(

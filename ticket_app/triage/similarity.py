@@ -77,9 +77,9 @@ def _lexeme_key(word: str) -> str:
 def query_words(text: str, limit: int = QUERY_WORDS) -> list[str]:
     """Up to `limit` content words of `text` with distinct lexemes, longest first.
 
-    ASCII letters/digits only. Long words are the rare, specific ones ("webhook",
-    "synchronisation"); they make a full-text query that matches few tickets. Of several
-    inflections of one word ("charged", "charges") only the longest is kept.
+    ASCII letters/digits only: the words SQLite's candidate lookup weighs by how many tickets
+    contain them. Of several inflections of one word ("charged", "charges") only the longest
+    is kept: they are one term in the index.
     """
     words = _WORD.findall(text[:MAX_COMPARED_CHARS].lower())
     content = dict.fromkeys(w for w in words if len(w) > 3 and w not in _STOP and not w.isdigit())
