@@ -143,8 +143,8 @@ def run_benchmark(url: str, rows_wanted: int) -> None:
     with Session(engine) as session:
         terms = service.rare_terms(session, f"{pair['title']}\n{pair['description']}")
         plan = session.execute(
-            sa.text("EXPLAIN (ANALYZE, BUFFERS) " + service.PG_TERM_MATCHES_SQL.text),
-            {"terms": [t.term for t in terms], "exclude": 0, "per_term": service.TERM_MATCHES},
+            sa.text("EXPLAIN (ANALYZE, BUFFERS) " + service.PG_LOOKUPS_SQL.text),
+            service.pg_lookup_parameters(service.lookups_for(terms), 0),
         ).scalars()
         print(f"\nEXPLAIN ANALYZE of one lookup's index query ({len(terms)} terms):")
         print("\n".join(f"  {line}" for line in plan))

@@ -69,14 +69,19 @@ STATS_SECONDS = 300
 OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.PENDING.value)
 
 # The status and duplicate conditions repeat the partial index's predicate (migration 0012), so
-# the planner answers each lookup from that index alone, stopping at the lookup's limit.
-PG_LOOKUPS_SQL = sa.text(
-    "SELECT q.n, m.id FROM unnest(CAST(:queries AS text[]), CAST(:limits AS integer[])) "
-    "WITH ORDINALITY AS q(query, max_tickets, n) "
-    "CROSS JOIN LATERAL (SELECT t.id FROM tickets t "
+# the planner answers each lookup from that index alone. The limits are literals: with a
+# limit it cannot see, the planner may guess a sequential scan stops sooner.
+_PG_LOOKUP = (
+    "SELECT q.n + {offset} AS n, m.id FROM unnest(CAST(:{name} AS text[])) "
+    "WITH ORDINALITY AS q(query, n) CROSS JOIN LATERAL (SELECT t.id FROM tickets t "
     "WHERE t.similarity_vector @@ CAST(q.query AS tsquery) "
     "AND t.status IN ('open', 'in_progress', 'pending') AND t.duplicate_of_id IS NULL "
-    "AND t.id <> :exclude LIMIT q.max_tickets) m"
+    "AND t.id <> :exclude LIMIT {limit}) m"
+)
+PG_LOOKUPS_SQL = sa.text(
+    _PG_LOOKUP.format(offset=0, name="singles", limit=TERM_MATCHES)
+    + " UNION ALL "
+    + _PG_LOOKUP.format(offset=CANDIDATE_TERMS, name="pairs", limit=PAIR_MATCHES)
 )
 PG_LEXEMES_SQL = sa.text("SELECT tsvector_to_array(to_tsvector('english', :text))")
 _PG_STATS_SQL = sa.text(
@@ -92,9 +97,9 @@ _SQLITE_LOOKUP_SQL = sa.text(
     "AND t.duplicate_of_id IS NULL AND t.id <> :exclude "
     "ORDER BY ticket_search.rowid DESC LIMIT :limit"
 )
-_SQLITE_VOCAB_SQL = sa.text(
-    "SELECT term, doc FROM ticket_search_vocab WHERE term IN :terms"
-).bindparams(sa.bindparam("terms", expanding=True))
+# One term per query: fts5vocab answers `term = ?` from the index, but scans its whole
+# vocabulary for `term IN (...)`.
+_SQLITE_VOCAB_SQL = sa.text("SELECT doc FROM ticket_search_vocab WHERE term = :term")
 # FTS5's `porter` tokenizer (migration 0016) stems the terms `ticket_search_vocab` lists.
 _PORTER = snowballstemmer.stemmer("porter")
 _PORTER_LOCK = threading.Lock()
@@ -177,15 +182,16 @@ def rare_terms(session: Session, text: str) -> list[RareTerm]:
     if not words:
         return []
     stems = {word: _porter_stem(word) for word in words}
-    documents = dict(
-        session.execute(_SQLITE_VOCAB_SQL, {"terms": sorted(set(stems.values()))}).all()
-    )
+    documents = {
+        stem: session.execute(_SQLITE_VOCAB_SQL, {"term": stem}).scalar() or 0
+        for stem in set(stems.values())
+    }
     tickets = session.execute(sa.select(sa.func.max(Ticket.id))).scalar_one() or 0
-    return _rare({word: documents.get(stems[word], 0) for word in words}, tickets)
+    return _rare({word: documents[stems[word]] for word in words}, tickets)
 
 
 @dataclass(frozen=True)
-class _Lookup:
+class Lookup:
     """One index lookup: tickets containing all of `terms` (one or two), at most `limit`."""
 
     terms: tuple[RareTerm, ...]
@@ -193,12 +199,15 @@ class _Lookup:
 
     @property
     def rarity(self) -> float:
+        """The summed rarity of the terms: what a ticket found by this lookup scores."""
         return sum(term.rarity for term in self.terms)
 
     def tsquery(self) -> str:
+        """The lookup as `tsquery` input (PostgreSQL), e.g. `'webhook' & 'shopifi'`."""
         return " & ".join(_quoted_lexeme(term.term) for term in self.terms)
 
     def fts5(self) -> str:
+        """The lookup as an FTS5 query on title and description (SQLite)."""
         return "{title description} : (" + " AND ".join(f'"{t.term}"' for t in self.terms) + ")"
 
 
@@ -207,32 +216,43 @@ def _quoted_lexeme(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _lookups(terms: list[RareTerm]) -> list[_Lookup]:
-    """Each term alone (TERM_MATCHES tickets) and each pair of terms (PAIR_MATCHES tickets).
+def lookups_for(terms: list[RareTerm]) -> list[Lookup]:
+    """The index lookups for `terms` (from `rare_terms`), singles first.
+
+    Each term alone (TERM_MATCHES tickets) and each pair of terms (PAIR_MATCHES tickets).
 
     A term alone may be in thousands of tickets, of which only some are taken; two rare terms
     together are in few, and a duplicate shares several of its original's rare terms.
     """
-    singles = [_Lookup((term,), TERM_MATCHES) for term in terms]
-    pairs = [_Lookup(pair, PAIR_MATCHES) for pair in itertools.combinations(terms, 2)]
+    singles = [Lookup((term,), TERM_MATCHES) for term in terms]
+    pairs = [Lookup(pair, PAIR_MATCHES) for pair in itertools.combinations(terms, 2)]
     return singles + pairs
 
 
-def _lookup_matches(session: Session, lookups: list[_Lookup], exclude: int) -> list[list[int]]:
+def pg_lookup_parameters(lookups: list[Lookup], exclude: int) -> dict[str, object]:
+    """PG_LOOKUPS_SQL's parameters for `lookups` (from `lookups_for`), not matching `exclude`."""
+    return {
+        "singles": [lookup.tsquery() for lookup in lookups if len(lookup.terms) == 1],
+        "pairs": [lookup.tsquery() for lookup in lookups if len(lookup.terms) == 2],
+        "exclude": exclude,
+    }
+
+
+def _lookup_matches(session: Session, lookups: list[Lookup], exclude: int) -> list[list[int]]:
     """For each lookup, the ids of at most its `limit` open, unmerged tickets matching it."""
     if session.get_bind().dialect.name == "postgresql":
+        singles = sum(len(lookup.terms) == 1 for lookup in lookups)
         found: dict[int, list[int]] = defaultdict(list)
-        rows = session.execute(
-            PG_LOOKUPS_SQL,
-            {
-                "queries": [lookup.tsquery() for lookup in lookups],
-                "limits": [lookup.limit for lookup in lookups],
-                "exclude": exclude,
-            },
-        )
-        for number, ticket_id in rows:
+        for number, ticket_id in session.execute(
+            PG_LOOKUPS_SQL, pg_lookup_parameters(lookups, exclude)
+        ):
             found[number - 1].append(ticket_id)
-        return [found[index] for index in range(len(lookups))]
+        # Pairs are numbered after the CANDIDATE_TERMS places kept for singles.
+        places = [
+            *range(singles),
+            *range(CANDIDATE_TERMS, CANDIDATE_TERMS + len(lookups) - singles),
+        ]
+        return [found[place] for place in places]
     return [
         list(
             session.execute(
@@ -251,7 +271,7 @@ def _candidate_ids(session: Session, text: str, exclude: int) -> list[int]:
     terms first (see the module's docstring), or the newest open tickets when the text has no
     rare term.
     """
-    lookups = _lookups(rare_terms(session, text))
+    lookups = lookups_for(rare_terms(session, text))
     shared: dict[int, float] = defaultdict(float)
     for lookup, ticket_ids in zip(lookups, _lookup_matches(session, lookups, exclude), strict=True):
         for ticket_id in ticket_ids:
