@@ -127,8 +127,11 @@ def _pg_term_stats(session: Session) -> _TermStats:
     if stats is None or now - stats.read_at > STATS_SECONDS:
         tickets, elements, shares = session.execute(_PG_STATS_SQL).one()
         listed = dict(zip(elements or [], shares or [], strict=False))
-        # most_common_elem_freqs ends with the minimum, maximum and null frequencies.
-        unlisted = shares[-3] if shares else 0.0
+        # most_common_elem_freqs ends with the minimum, maximum and null frequencies. Without
+        # statistics of a table ANALYZE has counted as large, no term can be told rare: each
+        # counts as in every ticket, and the newest tickets are compared until ANALYZE runs.
+        large = 1.0 if tickets > MAX_TERM_TICKETS else 0.0
+        unlisted = shares[-3] if shares else large
         stats = _TermStats(max(tickets, 0.0), listed, unlisted, now)
         _pg_stats[key] = stats
     return stats
