@@ -66,6 +66,8 @@ MAX_TERM_TICKETS = 5000
 RANKED_CANDIDATES = 64
 # PostgreSQL's column statistics change only with ANALYZE: each process reads them this often.
 STATS_SECONDS = 300
+# PostgreSQL's own estimate for a term its statistics do not list (DEFAULT_TS_MATCH_SEL).
+UNLISTED_SHARE = 0.005
 OPEN_STATUSES = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.PENDING.value)
 
 # The status and duplicate conditions repeat the partial index's predicate (migration 0012), so
@@ -111,8 +113,8 @@ class _TermStats:
 
     tickets: float
     shares: dict[str, float]
-    # Every term not listed is rarer than the least common listed one.
-    unlisted_share: float
+    # Tickets assumed for a term not listed: rarer than every listed one, so looked up.
+    unlisted_tickets: float
     read_at: float
 
 
@@ -127,12 +129,18 @@ def _pg_term_stats(session: Session) -> _TermStats:
     if stats is None or now - stats.read_at > STATS_SECONDS:
         tickets, elements, shares = session.execute(_PG_STATS_SQL).one()
         listed = dict(zip(elements or [], shares or [], strict=False))
-        # most_common_elem_freqs ends with the minimum, maximum and null frequencies. Without
-        # statistics of a table ANALYZE has counted as large, no term can be told rare: each
-        # counts as in every ticket, and the newest tickets are compared until ANALYZE runs.
-        large = 1.0 if tickets > MAX_TERM_TICKETS else 0.0
-        unlisted = shares[-3] if shares else large
-        stats = _TermStats(max(tickets, 0.0), listed, unlisted, now)
+        tickets = max(tickets, 0.0)
+        # most_common_elem_freqs ends with the minimum, maximum and null frequencies. A term not
+        # listed is rarer than every listed one: the planner's estimate (half the minimum, at
+        # most 0.5%), never more than MAX_TERM_TICKETS, so it is looked up. Without statistics
+        # of a table ANALYZE has counted as large no term can be told rare: each counts as in
+        # every ticket, and the newest tickets are compared until ANALYZE runs.
+        if shares:
+            share = min(UNLISTED_SHARE, shares[-3] / 2)
+            unlisted = min(share * tickets, float(MAX_TERM_TICKETS))
+        else:
+            unlisted = tickets if tickets > MAX_TERM_TICKETS else 0.0
+        stats = _TermStats(tickets, listed, unlisted, now)
         _pg_stats[key] = stats
     return stats
 
@@ -176,7 +184,11 @@ def rare_terms(session: Session, text: str) -> list[RareTerm]:
         lexemes = session.execute(PG_LEXEMES_SQL, {"text": text}).scalar_one()
         stats = _pg_term_stats(session)
         counts = {
-            lexeme: stats.shares.get(lexeme, stats.unlisted_share) * stats.tickets
+            lexeme: (
+                stats.shares[lexeme] * stats.tickets
+                if lexeme in stats.shares
+                else stats.unlisted_tickets
+            )
             for lexeme in lexemes
             if len(lexeme) > 2
         }
