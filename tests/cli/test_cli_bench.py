@@ -21,6 +21,7 @@ REQUESTS = [
     "stats",
     "stats priority+status",
     "ticket by id",
+    "similar tickets",
     "create (classified)",
     "PATCH status",
     "comment",

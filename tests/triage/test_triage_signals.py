@@ -8,7 +8,7 @@ import pytest
 from ticket_app.models import Category, Priority
 from ticket_app.triage.offline import OfflineClassifier
 from ticket_app.triage.signals import extractive_title, read_signals
-from ticket_app.triage.similarity import query_words, rank, tsquery
+from ticket_app.triage.similarity import query_words, rank, rarest_terms
 
 classify = OfflineClassifier().classify
 
@@ -116,10 +116,12 @@ def test_similarity_ranks_the_paraphrase_first() -> None:
     ]
     matches = rank("Webhook events for orders not delivered since the maintenance", candidates)
     assert matches[0].ticket_id == 2 and 0 < matches[0].score <= 1
-    assert tsquery(["webhook", "orders", "maintenance"]) == (
-        "(webhook & orders) | (webhook & maintenance) | (orders & maintenance)"
-    )
-    assert tsquery([]) is None
+
+
+def test_rarest_terms_leave_out_common_ones_and_prefer_long_words_on_ties() -> None:
+    counts = {"password": 600_000, "webhook": 40, "err01234": 3, "sync": 40, "shopify": 40}
+    assert rarest_terms(counts, limit=3, max_documents=5000) == ["err01234", "shopify", "webhook"]
+    assert rarest_terms({"password": 600_000, "login": 9000}, limit=8, max_documents=5000) == []
 
 
 def test_query_words_keep_one_inflection_of_each_word() -> None:

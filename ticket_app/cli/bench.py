@@ -123,6 +123,12 @@ def requests_for(targets: bench_data.BenchTargets) -> list[Request]:
             "ticket by id",
             lambda client, n: Call("GET", f"/api/tickets/{ids[(client * 31 + n) % len(ids)]}/"),
         ),
+        Request(
+            "similar tickets",
+            lambda client, n: Call(
+                "GET", f"/api/tickets/{ids[(client * 17 + n) % len(ids)]}/similar/"
+            ),
+        ),
         Request("create (classified)", create),
         Request("PATCH status", patch),
         Request("comment", comment),
@@ -364,8 +370,9 @@ def bench(
 
     Migrates the database, tops it up to TICKETS generated tickets (COPY on PostgreSQL),
     starts the API under granian and runs: first page, enum filters, deep page, rare and common
-    search, stats (all and filtered), ticket by id, create (classified offline) and PATCH, at
-    each client count. Prints p50/p95 latency, requests per second, errors and the load average.
+    search, stats (all and filtered), ticket by id, similar tickets, create (classified
+    offline) and PATCH, at each client count. Prints p50/p95 latency, requests per second,
+    errors and the load average.
     """
     client_counts = _client_counts(clients)
     apply_migrations(database_url)

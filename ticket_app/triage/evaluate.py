@@ -663,7 +663,7 @@ def _duplicate_report(reference: Sequence[Example]) -> list[str]:
         f"== Duplicates: {len(pairs)} paraphrase pairs against all {len(reference)} reference "
         "tickets (the ranking both databases use) ==",
         f"  precision@1={first / len(pairs):.3f}  recall@5={within / len(pairs):.3f}",
-        f"  ranking latency for {len(reference)} candidates (the SQLite path): {latency}",
+        f"  ranking latency for {len(reference)} candidates in memory: {latency}",
         "  PostgreSQL at 100k tickets: see tests/benchmarks/bench_similar.py",
         *_merge_threshold_report(reference, pairs),
     ]

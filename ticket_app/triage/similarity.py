@@ -1,22 +1,23 @@
 """Text similarity between tickets: the terms of a ticket and the score between two of them.
 
 Pure Python and database-free, so the evaluation scores exactly what the service ranks with.
-The service layer (`services.similarity`) picks the candidates (a full-text index on
-PostgreSQL, a bounded window on SQLite) and ranks them with `similarity`.
+The service layer (`services.similarity`) picks the candidates from the full-text index of
+each database, looking up the ticket's rarest terms (`rarest_terms`), and ranks them with
+`rank`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # Only the start of a description is compared: the problem is stated early, and it bounds the
 # time per candidate. PostgreSQL's index covers the same span (migration 0008).
 MAX_COMPARED_CHARS = 2000
-# Terms of the query sent to the full-text index (the rarest-looking, i.e. longest, first).
-QUERY_TERMS = 6
+# Content words of a text considered for the index lookups (longest first).
+QUERY_WORDS = 24
 # The similarity from which a similar ticket is offered for merging ("Merge into #N"); below it
 # the ticket is shown as related only. Merging closes a ticket, so the offer needs a precision
 # near 0.9: the duplicate evaluation (`python -m ticket_app.triage.evaluate`, the merge
@@ -79,12 +80,12 @@ def _lexeme_key(word: str) -> str:
     return key
 
 
-def query_words(text: str, limit: int = QUERY_TERMS) -> list[str]:
+def query_words(text: str, limit: int = QUERY_WORDS) -> list[str]:
     """Up to `limit` content words of `text` with distinct lexemes, longest first.
 
-    ASCII letters/digits only. Long words are the rare, specific ones ("webhook",
-    "synchronisation"); they make a full-text query that matches few tickets. Of several
-    inflections of one word ("charged", "charges") only the longest is kept.
+    ASCII letters/digits only: the words SQLite's candidate lookup weighs by how many tickets
+    contain them. Of several inflections of one word ("charged", "charges") only the longest
+    is kept: they are one term in the index.
     """
     words = _WORD.findall(text[:MAX_COMPARED_CHARS].lower())
     content = dict.fromkeys(w for w in words if len(w) > 3 and w not in _STOP and not w.isdigit())
@@ -129,20 +130,15 @@ def rank(
     return scored[:limit]
 
 
-def tsquery(words: Sequence[str]) -> str | None:
-    """A PostgreSQL `to_tsquery` string matching texts that share two of `words`.
+def rarest_terms(
+    document_counts: Mapping[str, float], *, limit: int, max_documents: float
+) -> list[str]:
+    """Up to `limit` terms of `document_counts` (term -> tickets containing it), rarest first.
 
-    Pairs joined by OR (`(a & b) | (a & c) | ...`): one shared common word is not enough to be a
-    candidate, which keeps the number of ranked rows small. A single word is queried alone;
-    no words give `None`.
+    Terms in more than `max_documents` tickets are left out: they pick candidates no better
+    than chance and cost the index the most to look up, so a text made only of common words
+    gives an empty list. Ties go to the longer term (long words are the specific ones).
     """
-    if not words:
-        return None
-    if len(words) == 1:
-        return words[0]
-    pairs = [
-        f"({first} & {second})"
-        for index, first in enumerate(words)
-        for second in words[index + 1 :]
-    ]
-    return " | ".join(pairs)
+    eligible = [term for term, count in document_counts.items() if count <= max_documents]
+    eligible.sort(key=lambda term: (document_counts[term], -len(term), term))
+    return eligible[:limit]
