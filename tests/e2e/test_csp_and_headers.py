@@ -79,6 +79,11 @@ def test_console_signs_in_and_works_with_inline_scripts_allowed_only_by_hash(
     page.locator("#submit-ticket").click()
     # A toast: Reflex evaluates it from a script string, which needs 'unsafe-eval'.
     expect(page.get_by_text(re.compile(r"Ticket #\d+ created"))).to_be_visible()
+    # Submit opens the new ticket's page (a client-side route change).
+    expect(page).to_have_url(re.compile(r"/tickets/\d+"))
+    expect(page.locator("#ticket-heading")).to_contain_text("Hashed scripts")
+    page_violations()
+    page.goto(f"{app_server.base_url}/")
     expect(page.get_by_test_id("ticket-row").first).to_contain_text("Hashed scripts")
     page.get_by_role("link", name=re.compile("Hashed scripts")).first.click()
     expect(page).to_have_url(re.compile(r"/tickets/\d+"))

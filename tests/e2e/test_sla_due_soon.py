@@ -63,17 +63,21 @@ def test_due_soon_warns_the_assignee_and_a_public_reply_clears_it(
         agent = context.new_page()
         agent.goto(f"{app_server.base_url}/")
         bell = agent.locator("#notification-bell")
-        expect(bell).to_have_attribute(  # the assignment
-            "aria-label", "Notifications, 1 unread", timeout=(3 * POLL_SECONDS + 5) * 1000
+        expect(bell).to_have_attribute(  # the assignment, at least
+            "aria-label", re.compile(r"Notifications, \d+ unread"), timeout=20_000
         )
         agent.goto(f"{app_server.base_url}/notifications")
         agent.get_by_test_id("mark-all-read").click()
         expect(bell).to_have_attribute("aria-label", "Notifications, none unread")
 
+        # The check also warns the team about other tests' unowned tickets, so the bell may
+        # count more than this ticket's warning.
         use_database(app_server.database_url)
         assert sla.check_due(utc_now() + timedelta(minutes=50)) >= 1
         expect(bell).to_have_attribute(
-            "aria-label", "Notifications, 1 unread", timeout=(3 * POLL_SECONDS + 5) * 1000
+            "aria-label",
+            re.compile(r"Notifications, \d+ unread"),
+            timeout=(3 * POLL_SECONDS + 5) * 1000,
         )
         bell.click()
         warning = (
@@ -84,7 +88,9 @@ def test_due_soon_warns_the_assignee_and_a_public_reply_clears_it(
         expect(warning).to_have_attribute("data-unread", "true")
         warning.get_by_test_id("open-notification").click()
         expect(agent).to_have_url(re.compile(rf"/tickets/{ticket['id']}$"))
-        expect(bell).to_have_attribute("aria-label", "Notifications, none unread")
+        agent.goto(f"{app_server.base_url}/notifications")
+        expect(warning).to_have_attribute("data-unread", "false")
+        agent.goto(f"{app_server.base_url}/tickets/{ticket['id']}")
 
         agent.get_by_role("radio", name="Reply").click()
         agent.locator("#composer-body").fill("We are on it; a fix is rolling out now.")

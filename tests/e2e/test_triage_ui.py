@@ -324,6 +324,7 @@ def test_triage_elements_meet_wcag_aa(browser, app_server, scheme: str) -> None:
         expect(tab.get_by_test_id("frustrated-mark")).to_have_count(1)
         expect(tab.get_by_test_id("language-mark")).to_have_count(1)
         found["list with marks"] = _axe_violations(tab)
+        tab.locator("#more-filters-button").click()
         tab.get_by_role("checkbox", name="Frustrated customers").click()
         expect(tab.get_by_test_id("ticket-row")).to_have_count(1)
         found["list filtered"] = _axe_violations(tab)
