@@ -25,6 +25,8 @@ from ticket_app.ui.state.tickets import FOCUS_MARK_GLOBAL
 SHORTCUT_KEYS = ["j", "k", "x", "a", "/", "n", "?", "Enter"]
 TYPING_TAGS = ["INPUT", "TEXTAREA", "SELECT"]
 ACTIVATING_TAGS = ["A", "BUTTON"]
+# Enter on a menu's item chooses it (a row's pill menu): it must not also open the ticket.
+MENU_ROLES = ["menuitem", "menuitemradio", "menuitemcheckbox", "option"]
 SHORTCUTS_BUTTON_ID = "shortcuts-button"
 OPENERS_GLOBAL = "triageDeskDialogOpeners"
 """Window property: per dialog name, the element that had focus when that dialog opened."""
@@ -68,6 +70,7 @@ class _KeyTarget:
     tagName: str = ""  # noqa: N815
     isContentEditable: bool = False  # noqa: N815
     dataset: dict[str, str] = dataclasses.field(default_factory=dict)
+    role: str = ""  # the ARIA role the element declares (DOM ARIA reflection)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +96,10 @@ def _shortcut_spec(
     target = e.target
     modified = e.altKey | e.ctrlKey | e.metaKey
     typing = Var.create(TYPING_TAGS).contains(target.tagName) | target.isContentEditable
-    native_enter = (e.key == "Enter") & Var.create(ACTIVATING_TAGS).contains(target.tagName)
+    native_enter = (e.key == "Enter") & (
+        Var.create(ACTIVATING_TAGS).contains(target.tagName)
+        | Var.create(MENU_ROLES).contains(target.role)
+    )
     wanted = Var.create(SHORTCUT_KEYS).contains(e.key) & ~(modified | typing | native_enter)
     ticket = target.dataset.to(dict)["ticketId"].to(str)
     mark = Var(_js_expr=f'String(window.{FOCUS_MARK_GLOBAL} ?? "")', _var_type=str)

@@ -204,7 +204,8 @@ def _more_filters_button() -> rx.Component:
     return rx.button(
         rx.icon("sliders-horizontal", size=14, aria_hidden=True),
         # Icon only on a phone, so the filters take two lines there.
-        rx.el.span("More filters", display=rx.breakpoints(initial="none", sm="inline")),
+        # The trailing space keeps the visible text "More filters 1", which the name repeats.
+        rx.el.span("More filters ", display=rx.breakpoints(initial="none", sm="inline")),
         rx.cond(state.more_filters_on > 0, rx.badge(state.more_filters_on, radius="full")),
         rx.icon(
             rx.cond(state.show_more_filters, "chevron-up", "chevron-down"),
@@ -216,7 +217,12 @@ def _more_filters_button() -> rx.Component:
         color_scheme="gray",
         high_contrast=True,
         on_click=state.toggle_more_filters,
-        aria_label="More filters",
+        # The name includes the visible count (WCAG 2.5.3, label in name).
+        aria_label=rx.cond(
+            state.more_filters_on > 0,
+            "More filters " + state.more_filters_on.to_string() + " on",
+            "More filters",
+        ),
         aria_expanded=rx.cond(state.show_more_filters, "true", "false"),
         aria_controls="more-filters",
         id="more-filters-button",
