@@ -88,7 +88,7 @@ def _create(cookie: str) -> tuple[Any, Callable[[], bool]]:
 def _inline_edit(cookie: str) -> tuple[Any, Callable[[], bool]]:
     ticket_id = _ticket()
     state = _state(TicketListState, cookie)
-    state.rows = [ticket_row(get_ticket(ticket_id))]
+    state._set_pages([[ticket_row(get_ticket(ticket_id))]])
     outcome = state.update_field(str(ticket_id), "status", "closed")
     return outcome, lambda: get_ticket(ticket_id).status.value == "closed"
 
