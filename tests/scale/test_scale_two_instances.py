@@ -188,9 +188,11 @@ class Console:
         return self.page.evaluate("() => window.sessionStorage.getItem('token')")
 
     def create(self, title: str) -> None:
-        """Create a ticket through the console's form; the tab returns to the list, showing it."""
+        """Create a ticket through the console's form (which opens it), then back to the list."""
         self.fill_form(title, BILLING_TEXT)
         self.page.locator("#submit-ticket").click()
+        expect(self.page).to_have_url(re.compile(r"/tickets/\d+$"))
+        self.page.get_by_role("link", name="Triage Desk").click()
         expect(self.page).to_have_url(re.compile(r"/$"))
         expect(self.row(title)).to_be_visible()
 
@@ -288,6 +290,8 @@ def test_two_instances_share_changes_and_survive_losing_one(
         assert one.sockets[-1].url.startswith(running.url.replace("http", "ws"))
         assert served_by(running.url, "app1") == "app2"
 
+        expect(one.page).to_have_url(re.compile(r"/tickets/\d+$"))  # Submit opens the ticket
+        one.page.get_by_role("link", name="Triage Desk").click()
         expect(one.page).to_have_url(re.compile(r"/$"))
         expect(one.row(failover)).to_be_visible()
         # The list that app2 now serves to this tab still filters as the URL says.
