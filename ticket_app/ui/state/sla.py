@@ -20,7 +20,7 @@ import reflex as rx
 from ticket_app.schemas import SlaCalendarRead
 from ticket_app.services import sla_policies
 from ticket_app.services.access import Action, Actor
-from ticket_app.services.errors import InvalidInputError, NotFoundError, ServiceError
+from ticket_app.services.errors import InvalidInputError, ServiceError
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.logic.mail import failure_text, parse_id
 from ticket_app.ui.logic.sla_policies import (
@@ -145,9 +145,6 @@ class ServiceLevelsState(rx.State):
             await self._reload(actor)
         except InvalidInputError as exc:
             self.policy_errors = {exc.field: failure_text(exc)}
-            return
-        except NotFoundError as exc:
-            self.policy_errors = {"form": failure_text(exc)}
             return
         except ServiceError as exc:
             self.policy_errors = {"form": failure_text(exc)}
