@@ -10,6 +10,9 @@ BUN_VERSION := 1.4.5
 NODE_VERSION := 22.22.0
 PORT ?= 3000
 HOST ?= 127.0.0.1
+# Test processes (pytest-xdist): the browser tests run in one of them, everything else is spread
+# over all; on 2 cores that halves the suite's time (its servers and browsers mostly wait).
+TEST_WORKERS ?= 2
 
 export PATH := $(JS)/node_modules/.bin:$(BIN):$(PATH)
 export REFLEX_USE_SYSTEM_BUN := true
@@ -78,7 +81,7 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) .web .states .web-* .states-*

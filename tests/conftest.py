@@ -115,7 +115,16 @@ def client(db: Engine, admin_token: str) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run browser tests last: fast feedback first, and Playwright's event loop cannot leak
-    into the asyncio-based tests that would otherwise follow them."""
+    into the asyncio-based tests that would otherwise follow them.
+
+    Under `pytest -n N --dist loadgroup` (`make test`), every browser test is one work unit,
+    so one worker starts one app server and one Chromium for all of them; every other module
+    is a unit of its own, so its module fixtures (a mail server, a cluster) start once.
+    """
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:
+        group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))

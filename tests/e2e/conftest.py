@@ -102,9 +102,13 @@ def add_user(app: AppServer, email: str, role: str) -> None:
     users.create_user(email, role, PASSWORD, actor=SYSTEM)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    """The console and REST API on a free loopback port, with an admin and an admin token."""
+    """The console and REST API on a free loopback port, with an admin and an admin token.
+
+    Package-scoped, like `browser`: under xdist the worker that ran the browser tests stops
+    both before it goes on to other tests.
+    """
     with serve(tmp_path_factory.mktemp("e2e")) as server:
         add_user(server, ADMIN_EMAIL, "admin")
         token, _ = tokens.create_token(ADMIN_EMAIL, "e2e seeding", actor=SYSTEM)
@@ -132,7 +136,7 @@ def session_cookie(app: AppServer, email: str, password: str = PASSWORD) -> dict
     return {"name": sessions.SESSION_COOKIE, "value": value, "url": app.base_url}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     """Debian's headless Chromium driven by Playwright."""
     sync_api = pytest.importorskip("playwright.sync_api")
