@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ticket_app.cli import frontend_cache
 from ticket_app.cli.frontend_cache import (
+    STABLE_PROJECT_HASH,
     build_is_current,
     frontend_fingerprint,
+    pin_build_identity,
     record_build,
     reuse_unchanged_build,
 )
@@ -84,6 +87,7 @@ def reflex_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(reflex_cli_module, "_compile_app", lambda **_: ran.append("compile"))
     monkeypatch.setattr(build, "setup_frontend_prod", fake_build)
+    monkeypatch.setattr(build, "setup_frontend", build.setup_frontend)  # restored afterwards
     monkeypatch.delenv("REFLEX_WEB_WORKDIR", raising=False)
     return ran
 
@@ -114,3 +118,50 @@ def test_serve_builds_once_then_reuses_the_build_until_an_input_changes(
     reflex_steps.clear()
     assert start() is True and reflex_steps == []
     assert reuse_unchanged_build(root, ["db", "migrate"], {}) is False
+
+
+def test_two_web_folders_record_the_same_build_identity(tmp_path: Path) -> None:
+    """What the bundle imports from reflex.json is the same for any two builds of a version."""
+    recorded = [
+        {"version": "0.10.1", "project_hash": 1234, "last_reflex_run_datetime": "2026-12-06 1"},
+        {
+            "version": "0.10.1",
+            "project_hash": 98765,
+            "last_reflex_run_datetime": "2026-12-06 2",
+            "reflex_version_check_timestamp": "2026-12-06",
+        },
+    ]
+    files = []
+    for index, content in enumerate(recorded):
+        path = tmp_path / f"web-{index}" / "reflex.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(content))
+        pin_build_identity(path, "0.10.9")
+        files.append(path.read_bytes())
+    assert files[0] == files[1]
+    assert json.loads(files[0]) == {"version": "0.10.1", "project_hash": STABLE_PROJECT_HASH}
+    missing = tmp_path / "reflex.json"
+    pin_build_identity(missing, "0.10.9")
+    assert json.loads(missing.read_text())["version"] == "0.10.9"
+
+
+def test_a_production_build_pins_the_identity_reflex_just_wrote(
+    tmp_path: Path, reflex_steps: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reflex.utils import build
+
+    root = _project(tmp_path)
+    monkeypatch.chdir(root)
+    reflex_json = root / ".web" / "reflex.json"
+
+    def reflex_setup(_root: Path) -> None:  # what Reflex's setup_frontend writes before a build
+        reflex_json.parent.mkdir(exist_ok=True)
+        reflex_json.write_text(
+            json.dumps({"version": "0.10.1", "project_hash": 42, "last_reflex_run_datetime": "now"})
+        )
+
+    monkeypatch.setattr(build, "setup_frontend", reflex_setup)
+    assert reuse_unchanged_build(root, ARGV, {}) is False
+    build.setup_frontend(root)
+    pinned = {"version": "0.10.1", "project_hash": STABLE_PROJECT_HASH}
+    assert json.loads(reflex_json.read_text()) == pinned

@@ -8,11 +8,17 @@ version, Reflex's command line (port, host, mode) and the environment variables 
 the build or its baked-in URLs. The fingerprint of the last good build is kept in the web
 folder beside it; when it matches and the built site is there, Reflex's compile and build
 steps are skipped and the server starts on the files already built.
+
+A build is also the same on every instance (`pin_build_identity`): instances behind one
+balancer must serve the same asset names, or a tab that fails over to another instance asks
+it for a page's code under a name only the first one had (a 404, and Reflex reloads the page,
+losing what the tab was about to show).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,6 +37,9 @@ ENV_NAMES = ("PUBLIC_BASE_URL", "CORS_ALLOWED_ORIGINS")
 # Set by the server itself once it runs; not an input.
 ENV_IGNORED = frozenset({"REFLEX_SKIP_COMPILE", "REFLEX_ENV_MODE"})
 _SKIPPED_PARTS = frozenset({"__pycache__", "node_modules"})
+# The project hash every build records (Reflex's is random per new web folder; with telemetry
+# off, Reflex uses it for nothing else).
+STABLE_PROJECT_HASH = int.from_bytes(hashlib.sha256(b"triage-desk").digest()[:8], "big")
 
 
 def _input_paths(root: Path) -> Iterable[Path]:
@@ -123,11 +132,42 @@ def reuse_unchanged_build(root: Path, argv: Sequence[str], environ: Mapping[str,
         logger.warning("Frontend unchanged since its last build: reusing %s", static_dir)
         return True
     build.setup_frontend_prod = _recording(build.setup_frontend_prod, web_dir, fingerprint)
+    build.setup_frontend = _pinning(build.setup_frontend, web_dir / constants.Dirs.REFLEX_JSON)
     return False
+
+
+def pin_build_identity(reflex_json: Path, reflex_version: str) -> None:
+    """Reduce the web folder's `reflex.json` to what is the same for every build of a version.
+
+    Reflex writes a random project hash (per new web folder) and the time of each run into
+    that file, and the frontend bundle imports the file whole, so two instances built from the
+    same code got different asset names (a failed-over tab's next page was a 404). Kept:
+    `version` (`reflex_version` if missing) and `project_hash` (STABLE_PROJECT_HASH). Dropped
+    with the run time: Reflex's timestamps of its version checks, so a server that checks for
+    new versions (REFLEX_CHECK_LATEST_VERSION) checks at each build.
+    """
+    try:
+        recorded = json.loads(reflex_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recorded = {}
+    version = recorded.get("version") if isinstance(recorded, dict) else None
+    pinned = {"version": version or reflex_version, "project_hash": STABLE_PROJECT_HASH}
+    reflex_json.write_text(json.dumps(pinned), encoding="utf-8")
 
 
 def _skipped(*_args: object, **_kwargs: object) -> None:
     """Stand-in for a compile or build step whose output is already there."""
+
+
+def _pinning(setup: Callable[[Path], None], reflex_json: Path) -> Callable:
+    """`setup` (Reflex's `setup_frontend`, run before each build), then `pin_build_identity`."""
+    from reflex_base import constants
+
+    def setup_then_pin(root: Path) -> None:
+        setup(root)
+        pin_build_identity(reflex_json, constants.Reflex.VERSION)
+
+    return setup_then_pin
 
 
 def _recording(setup: Callable[[Path], None], web_dir: Path, fingerprint: str) -> Callable:
