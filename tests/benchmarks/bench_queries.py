@@ -4,9 +4,11 @@ Usage: TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \
        python tests/benchmarks/bench_queries.py [--rows 100000]
 
 Creates a scratch database beside TEST_DATABASE_URL's, migrates it, fills it with generated
-tickets, then captures the exact SQL the service layer sends for a search, a filtered list and
-the stats, prints `EXPLAIN (ANALYZE, BUFFERS)` for each, and the median/p95 latency of each
-service call over repeated runs. The scratch database is dropped at the end.
+tickets (COPY) and tags (issue 24: `vip` on 5% of tickets, `refund-request` on 30%, one of
+2,000 `acct-NNNN` tags on every other ticket), then captures the exact SQL the service layer
+sends for a search, a filtered list, the tag filters and the stats, prints `EXPLAIN (ANALYZE,
+BUFFERS)` for each, and the median/p95 latency of each service call over repeated runs. The
+scratch database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ from ticket_app.services import stats, ticket_query
 from ticket_app.services import tickets as service
 from ticket_app.services.database import use_database
 from ticket_app.services.migrations import upgrade_database
+
+# Tags by ticket id, set-based: a common tag, a very common one and a long tail.
+TAGS = """
+    INSERT INTO ticket_tags (ticket_id, tag)
+    SELECT id, 'vip' FROM tickets WHERE id % 20 = 0
+    UNION ALL SELECT id, 'refund-request' FROM tickets WHERE id % 10 < 3
+    UNION ALL SELECT id, 'acct-' || lpad((id / 2 % 2000)::text, 4, '0')
+        FROM tickets WHERE id % 2 = 0
+"""
 
 
 def generate_rows(count: int, seed: int = 7) -> list[dict[str, object]]:
@@ -106,10 +117,23 @@ def run_benchmark(url: str, rows_wanted: int) -> None:
         engine = use_database(url)
         rows = generate_rows(rows_wanted)
         start = time.perf_counter()
+        columns = list(rows[0])
         with engine.begin() as connection:
-            connection.execute(sa.table("tickets", *(sa.column(c) for c in rows[0])).insert(), rows)
+            connection.execute(sa.text("SET LOCAL statement_timeout = 0"))  # the app's is 5 s
+            raw = connection.connection.driver_connection
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY tickets ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row([row[column] for column in columns])
+            connection.execute(sa.text(TAGS))
             connection.execute(sa.text("ANALYZE tickets"))
-        print(f"inserted {rows_wanted} tickets in {time.perf_counter() - start:.1f} s\n")
+            connection.execute(sa.text("ANALYZE ticket_tags"))
+        print(
+            f"inserted {rows_wanted} tickets and their tags in "
+            f"{time.perf_counter() - start:.1f} s\n"
+        )
         with engine.connect() as connection:
             deep_cursor_id = connection.execute(
                 sa.text(
@@ -134,8 +158,20 @@ def run_benchmark(url: str, rows_wanted: int) -> None:
             "unfiltered list, page 2": lambda: service.list_tickets(
                 limit=50, cursor=service.list_tickets(limit=50).next_cursor
             ),
-            "unfiltered list, deep page (after the 90,000th ticket)": lambda: service.list_tickets(
+            "unfiltered list, deep page (after 90% of the tickets)": lambda: service.list_tickets(
                 limit=50, cursor=ticket_query.encode_cursor(deep_cursor_id)
+            ),
+            "tag=vip (5% of tickets, first page)": lambda: service.list_tickets(
+                TicketFilters(tag="vip"), limit=50
+            ),
+            "tag=acct-0042 (0.025%)": lambda: service.list_tickets(
+                TicketFilters(tag="acct-0042"), limit=50
+            ),
+            "tag=vip,refund-request + status=open": lambda: service.list_tickets(
+                TicketFilters(tag="vip,refund-request", status=Status.OPEN), limit=50
+            ),
+            "tag=-refund-request (excluded, 70% match)": lambda: service.list_tickets(
+                TicketFilters(tag="-refund-request"), limit=50
             ),
             "stats (all)": lambda: stats.ticket_stats(),
             "stats priority=critical": lambda: stats.ticket_stats(
@@ -148,6 +184,8 @@ def run_benchmark(url: str, rows_wanted: int) -> None:
             for statement, parameters in capture_sql(engine, call):
                 if "tickets.id = %(pk_1)s" in statement:
                     continue  # the primary-key lookup that validates the cursor
+                if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                    continue  # session settings (SET LOCAL ...), not a query
                 with engine.connect() as connection:
                     plan = connection.exec_driver_sql(
                         f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {statement}", parameters
