@@ -67,6 +67,8 @@ def exec_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, list
     monkeypatch.setattr(
         cli_module.os, "execve", lambda path, args, env: calls.append((path, args, env))
     )
+    # Not started either: a real worker would outlive the test, polling its dropped database.
+    monkeypatch.setattr(cli_module, "start_worker", lambda env: None)
     monkeypatch.chdir(PROJECT_ROOT)  # serve changes directory; restored afterwards
     monkeypatch.delenv("SETUP_TOKEN", raising=False)
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)

@@ -20,6 +20,8 @@ def exec_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[ExecCall]]:
     monkeypatch.setattr(
         cli_module.os, "execve", lambda path, args, env: calls.append((path, args, env))
     )
+    # Not started either: a real worker would outlive the test, polling its dropped database.
+    monkeypatch.setattr(cli_module, "start_worker", lambda env: None)
     monkeypatch.chdir(PROJECT_ROOT)  # serve changes directory; restored afterwards
     for name in ("SETUP_TOKEN", "PUBLIC_BASE_URL", "REFLEX_WEB_WORKDIR", "REFLEX_STATES_WORKDIR"):
         monkeypatch.delenv(name, raising=False)
