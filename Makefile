@@ -11,7 +11,8 @@ NODE_VERSION := 22.22.0
 PORT ?= 3000
 HOST ?= 127.0.0.1
 # Test processes (pytest-xdist): the browser tests run in one of them, everything else is spread
-# over all; on 2 cores that halves the suite's time (its servers and browsers mostly wait).
+# over all (its servers and browsers mostly wait); then the timing-sensitive tests (`serial`:
+# load, scale, signals) run alone.
 TEST_WORKERS ?= 2
 
 export PATH := $(JS)/node_modules/.bin:$(BIN):$(PATH)
@@ -81,7 +82,8 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 clean:
 	rm -rf $(VENV) .web .states .web-* .states-*

@@ -115,16 +115,42 @@ def client(db: Engine, admin_token: str) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+BROWSER_TESTS = "tests/e2e/"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run browser tests last: fast feedback first, and Playwright's event loop cannot leak
     into the asyncio-based tests that would otherwise follow them.
 
-    Under `pytest -n N --dist loadgroup` (`make test`), every browser test is one work unit,
-    so one worker starts one app server and one Chromium for all of them; every other module
-    is a unit of its own, so its module fixtures (a mail server, a cluster) start once.
+    In a pytest-xdist worker (`make test`) they come first instead: they are one work unit
+    (`pytest_xdist_make_scheduler`), the longest by far, and the other workers share
+    everything else meanwhile; the browser and its server are package-scoped, so they stop
+    before that worker goes on to other tests. Load and scale tests measure time under a
+    load they make themselves, so they are also `serial`: `make test` runs them alone.
     """
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    in_worker = hasattr(config, "workerinput")
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is None) == in_worker)
     for item in items:
-        group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("load") or item.get_closest_marker("scale"):
+            item.add_marker(pytest.mark.serial)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """xdist's scheduling by module, with every browser test (tests/e2e) in one unit.
+
+    So one worker starts one app server and one Chromium for all of them, and each other
+    module's fixtures (a mail server, a cluster) start once. (xdist's own `xdist_group` mark
+    does not group under pytest 9.2: it renames test ids through an attribute pytest no
+    longer reads.) Units go out in the order the workers collected them
+    (`--no-loadscope-reorder`), so the browser unit starts first.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER_TESTS):
+                return BROWSER_TESTS
+            return super()._split_scope(nodeid)
+
+    return BrowserTestsTogether(config, log)

@@ -180,6 +180,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.serial  # other requests' latency beside the stalled downloads is measured
 @pytest.mark.timeout(240)
 def test_stalled_exports_neither_hold_connections_nor_starve_other_requests(
     db: Engine, admin_token: str, server: str

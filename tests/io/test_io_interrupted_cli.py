@@ -171,6 +171,7 @@ def test_a_partial_file_of_a_killed_export_is_removed_by_the_next_export(
         assert len(list(csv.DictReader(exported))) == 8000
 
 
+@pytest.mark.serial  # the signal must land while the export is still writing
 @pytest.mark.timeout(120)
 def test_sigterm_removes_the_partial_file_at_once(db: Engine, tmp_path: Path) -> None:
     seed(db)
