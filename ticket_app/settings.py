@@ -308,6 +308,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Wait before the first retry; each next one waits twice as long.",
     )
+    link_mail_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Longest wait for each step of the SMTP conversation that e-mails an "
+        "invitation or reset link (the admin waits for it).",
+    )
     mail_ca_file: Path | None = Field(
         default=None,
         description="CA bundle to verify mail servers' certificates (a private CA); "

@@ -247,8 +247,11 @@ def test_the_staff_api_makes_links_for_admins_in_a_session(
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"url", "purpose", "expires_at", "user"}
+    assert set(body) == {"url", "purpose", "expires_at", "user", "emailed", "not_emailed_reason"}
     assert body["purpose"] == "invite" and body["user"]["role"] == "viewer"
+    # No mailbox is connected: the admin passes the link on (tests/mail covers the e-mail).
+    assert body["emailed"] is False
+    assert body["not_emailed_reason"] == "no active mailbox to send from"
     assert body["url"].startswith("/invite/")
     assert (
         browser.post(

@@ -60,8 +60,12 @@ class AppServer:
 
 
 @contextmanager
-def serve(work: Path) -> Iterator[AppServer]:
-    """Migrate `work`/tickets.db, serve the app on a free port until the block ends."""
+def serve(work: Path, *, public_url: bool = False) -> Iterator[AppServer]:
+    """Migrate `work`/tickets.db, serve the app on a free port until the block ends.
+
+    With `public_url`, the server's own address is its PUBLIC_BASE_URL (absolute links, as
+    e-mailed ones must be).
+    """
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     db_path = work / "tickets.db"
@@ -85,6 +89,8 @@ def serve(work: Path) -> Iterator[AppServer]:
     env = reflex_env(
         DATABASE_URL=database_url, REFLEX_WEB_WORKDIR=str(work / "web"), SETUP_TOKEN=SETUP_TOKEN
     )
+    if public_url:
+        env["PUBLIC_BASE_URL"] = base_url
     with running_server(
         command,
         ready_url=f"{base_url}/ping",

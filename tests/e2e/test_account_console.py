@@ -1,5 +1,7 @@
 """Invitations and one's own password in the browser: an invitation link sets a password and
-signs in (once); changing one's password signs out one's other browser, not this one."""
+signs in (once), and the Staff page says it was not e-mailed (no mailbox here; the e-mailed
+case is in test_mail_console.py); changing one's password signs out one's other browser, not
+this one."""
 
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ def test_an_invitation_link_sets_a_password_and_signs_in(
     page.get_by_role("button", name="Invite", exact=True).click()
     shown = page.get_by_test_id("issued-link")
     expect(shown).to_contain_text("/invite/")
+    # This server has no mailbox: the page says the link was not e-mailed, and why.
+    expect(page.get_by_test_id("issued-mail")).to_have_text(
+        "Not e-mailed (no active mailbox to send from): pass this link on."
+    )
     link = shown.inner_text()
     expect(page.get_by_test_id("staff-row").filter(has_text=email)).to_be_visible()
 

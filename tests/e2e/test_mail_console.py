@@ -2,12 +2,14 @@
 
 A ticket opened by an HTML-only mail full of scripts: none of them runs, the text shows as
 text, and the timeline names the e-mail channel and the sender. A reply that failed to send is
-resent from the keyboard. axe-core checks the ticket page and the admin pages (mailboxes,
-quarantine) and the requester page against WCAG 2.2 AA, in light and dark themes.
+resent from the keyboard. The Staff page says whether an invitation or reset link was e-mailed
+(through the test SMTP server, whose mail's link then sets a password), or why not. axe-core
+checks the ticket page and the admin pages (mailboxes, quarantine) and the requester page
+against WCAG 2.2 AA, in light and dark themes.
 
 The mail is taken in with `services.mail_inbound.ingest` on the app's own database, as the
 worker would; the app runs with its own MAIL_SECRET_KEY and STORAGE_DIR (shared with this
-process, so it serves the files this process stored).
+process, so it serves the files this process stored), and its own address as PUBLIC_BASE_URL.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 import pytest
@@ -24,8 +27,9 @@ import sqlalchemy as sa
 
 from tests.e2e.conftest import ADMIN_EMAIL, SYSTEM, AppServer, add_user, serve, session_cookie
 from tests.e2e.test_accessibility import AXE_SCRIPT, _axe_violations
+from tests.support.mail_servers import Dovecot, SMTPServer, missing_dovecot_parts
 from ticket_app.models import MailMessage
-from ticket_app.schemas import InboundMailResult, MailboxCreate
+from ticket_app.schemas import InboundMailResult, MailboxCreate, MailboxUpdate
 from ticket_app.services import mail_inbound, mail_outbound, mailboxes
 from ticket_app.services.database import use_database
 from ticket_app.settings import get_settings
@@ -72,7 +76,7 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]
         patch.setenv("MAIL_SEND_RETRIES", "0")
         get_settings.cache_clear()
         try:
-            with serve(work) as server:
+            with serve(work, public_url=True) as server:
                 add_user(server, ADMIN_EMAIL, "admin")
                 yield server
         finally:
@@ -298,4 +302,69 @@ def test_the_admin_pages_stay_closed_to_agents(browser, mail_server: AppServer) 
             expect(tab).to_have_url(f"{mail_server.base_url}/")
         expect(tab.get_by_role("link", name="Mailboxes")).to_have_count(0)
     finally:
+        context.close()
+
+
+@contextmanager
+def _sending_through(smtp: SMTPServer) -> Iterator[None]:
+    """The desk's mailbox sends through `smtp` (no TLS, no login) inside the block, then
+    through its refusing port again."""
+    box = mailboxes.find_mailbox(SUPPORT, actor=SYSTEM)
+    mailboxes.update_mailbox(box.id, MailboxUpdate(smtp_port=smtp.port), actor=SYSTEM)
+    try:
+        yield
+    finally:
+        mailboxes.update_mailbox(box.id, MailboxUpdate(smtp_port=box.smtp_port), actor=SYSTEM)
+
+
+def test_the_staff_page_says_whether_a_link_was_e_mailed(
+    browser, mail_server: AppServer, mail_ticket: dict[str, int]
+) -> None:
+    """Issue 24: invitation and reset links are e-mailed at once when a mailbox can send."""
+    if missing_dovecot_parts():
+        pytest.skip("dovecot is not installed (the test SMTP server delivers into it)")
+    use_database(mail_server.database_url)
+    context = _context(browser, mail_server)
+    invitee = browser.new_context()
+    invitee.set_default_timeout(15_000)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{mail_server.base_url}/staff")
+        tab.locator("#new-email").fill("customer@desk.test")
+        tab.get_by_role("button", name="Invite", exact=True).click()
+        expect(tab.get_by_test_id("issued-mail")).to_have_text(
+            "Not e-mailed (mail server unreachable: connection refused): pass this link on."
+        )
+        expect(tab.get_by_test_id("issued-link")).to_contain_text(f"{mail_server.base_url}/invite/")
+
+        with (
+            Dovecot() as dovecot,
+            SMTPServer(dovecot, auth_required=False) as smtp,
+            _sending_through(smtp),
+        ):
+            tab.locator("#new-email").fill("stranger@desk.test")
+            tab.locator("#new-name").fill("Sam Stranger")
+            tab.get_by_role("button", name="Invite", exact=True).click()
+            expect(tab.get_by_test_id("issued-mail")).to_have_text(
+                "Invitation e-mailed to stranger@desk.test."
+            )
+            [mail] = dovecot.wait_for_messages("stranger@desk.test", 1)
+            lines = mail.get_content().splitlines()
+            [link] = [line for line in lines if line.startswith(mail_server.base_url)]
+            expect(tab.get_by_test_id("issued-link")).to_have_text(link)
+
+            tab.get_by_role("button", name="Reset link for customer@desk.test").click()
+            expect(tab.get_by_test_id("issued-mail")).to_have_text(
+                "Reset link e-mailed to customer@desk.test."
+            )
+            dovecot.wait_for_messages("customer@desk.test", 1)
+
+        welcome = invitee.new_page()
+        welcome.goto(link)
+        expect(welcome.get_by_role("heading", name="Welcome to Triage Desk")).to_be_visible()
+        welcome.get_by_label("New password").fill("quartz zebra lantern meadow")
+        welcome.get_by_role("button", name="Save password and sign in").click()
+        expect(welcome.get_by_test_id("signed-in-as")).to_contain_text("Sam Stranger · agent")
+    finally:
+        invitee.close()
         context.close()

@@ -4,7 +4,9 @@
   sessions (a session only: no API token may change a password or end sessions).
 - `/api/staff/invitations/`, `/api/staff/{id}/password-links/`: an admin's one-time links that
   let someone set their password (an invitation makes the account). The link's URL holds its
-  secret and is in the answer only; it is built from `PUBLIC_BASE_URL`.
+  secret and is in the answer only; it is built from `PUBLIC_BASE_URL`. It is also e-mailed to
+  the person at once when it can be (`emailed`, else `not_emailed_reason`); a mail server's
+  failure is part of the answer, never an error.
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ SessionId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="One of your se
 
 def _link_read(issued: IssuedLink) -> PasswordLinkRead:
     return PasswordLinkRead(
-        url=issued.url, purpose=issued.purpose, expires_at=issued.expires_at, user=issued.user
+        url=issued.url,
+        purpose=issued.purpose,
+        expires_at=issued.expires_at,
+        user=issued.user,
+        emailed=issued.emailed,
+        not_emailed_reason=issued.not_emailed_reason,
     )
 
 
@@ -122,8 +129,11 @@ async def sign_out_session(session_id: SessionId, actor: Owner) -> None:
 async def invite(payload: InvitationCreate, actor: Admin) -> PasswordLinkRead:
     """Make an account and a one-time link with which its owner sets their password (admins).
 
-    The link (`url`) is in this answer only: pass it on. It works once, for
-    INVITATION_LINK_HOURS. 409 when the email is taken.
+    The link (`url`) is in this answer only. It works once, for INVITATION_LINK_HOURS. It is
+    e-mailed to the invitee at once from the first active mailbox (`emailed`); when it cannot be
+    (no mailbox, PUBLIC_BASE_URL unset, the mail server refused or did not answer in
+    LINK_MAIL_TIMEOUT_SECONDS), `not_emailed_reason` says why: pass the link on yourself. 409
+    when the email is taken.
     """
     issued = await run_in_threadpool(
         lambda: links.invite_user(payload.email, payload.role, name=payload.name, actor=actor)
@@ -145,7 +155,9 @@ async def issue_password_link(
 
     `purpose` `reset` (default; works for RESET_LINK_HOURS) or `invite` (a new invitation,
     INVITATION_LINK_HOURS). The user's password and sessions stay until the link is used;
-    using it signs out all their sessions. 404 for an unknown user, 422 for a deactivated one.
+    using it signs out all their sessions. E-mailed to the user at once when it can be, as an
+    invitation is (`emailed`, `not_emailed_reason`). 404 for an unknown user, 422 for a
+    deactivated one.
     """
     issued = await run_in_threadpool(
         lambda: links.issue_link(user_id, payload.purpose, actor=actor)

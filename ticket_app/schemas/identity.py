@@ -101,10 +101,20 @@ class PasswordLinkCreate(BaseModel):
 class PasswordLinkRead(BaseModel):
     """A one-time password link just made; `url` holds its secret and is shown only now."""
 
-    url: str = Field(description="Pass it on to the person; it works once, until `expires_at`.")
+    url: str = Field(
+        description="The link; it works once, until `expires_at`. Pass it on to the person "
+        "unless `emailed`."
+    )
     purpose: PasswordLinkPurpose
     expires_at: datetime
     user: UserRead
+    emailed: bool = Field(
+        description="Whether the link was e-mailed to the user (from the first active mailbox)."
+    )
+    not_emailed_reason: str | None = Field(
+        description="Why it was not e-mailed, e.g. `no active mailbox to send from` or "
+        "`mail server unreachable: connection refused`; null when it was."
+    )
 
     @field_serializer("expires_at", when_used="json")
     def _utc(self, value: datetime) -> str | None:

@@ -49,7 +49,11 @@ from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidInputError, NotFoundError
 from ticket_app.services.mail_messages import comment_mail
-from ticket_app.services.mailboxes import MailKeyMissingError, smtp_endpoint
+from ticket_app.services.mailboxes import (
+    MailKeyMissingError,
+    default_sending_mailbox,
+    smtp_endpoint,
+)
 from ticket_app.services.task_queue import enqueue, queue
 from ticket_app.settings import get_settings
 
@@ -83,9 +87,7 @@ def _sending_mailbox(session: Session, ticket_id: int) -> Mailbox | None:
         mailbox = session.get(Mailbox, came_through)
         if mailbox is not None and mailbox.active:
             return mailbox
-    return session.exec(
-        select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id).limit(1)
-    ).first()
+    return default_sending_mailbox(session)
 
 
 def _parent(session: Session, ticket_id: int) -> MailMessage | None:

@@ -274,6 +274,17 @@ def check_connection(mailbox_id: int, *, actor: Actor) -> ConnectionCheck:
     return ConnectionCheck(ok=all(step.ok for step in results), steps=results)
 
 
+def default_sending_mailbox(session: Session) -> Mailbox | None:
+    """The mailbox mail goes from when nothing ties it to one: the first active (lowest id).
+
+    Every mailbox has SMTP settings (they are required), so any active one can send. None when
+    no mailbox is active.
+    """
+    return session.exec(
+        select(Mailbox).where(Mailbox.active.is_(True)).order_by(Mailbox.id).limit(1)
+    ).first()
+
+
 def own_addresses(session: Session) -> list[str]:
     """The addresses of every mailbox (our own mail must never be answered or taken in)."""
     return list(session.execute(sa.select(Mailbox.address)).scalars())

@@ -2,8 +2,11 @@
 
 An admin invites someone (the account is made at once, with a password nobody knows) or asks
 for a reset link for an existing account; either way the link carries a 256-bit random token
-(`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored. The link is shown once, to
-the admin who passes it on, and built from `PUBLIC_BASE_URL` (never from the request's `Host`).
+(`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored. The link is built from
+`PUBLIC_BASE_URL` (never from the request's `Host`) and shown once, to the admin. Once the
+account and link are committed (with their audit event) it is also e-mailed to the person,
+straight over SMTP and never stored (`link_mail`); a second audit event says whether it was,
+and the admin is told, so they pass the link on themselves when it was not.
 Using it sets the person's password (the usual policy), ends every session they had (a reset
 also revokes their API tokens, as an admin's reset does) and signs them in; it works once, and
 not after `INVITATION_LINK_HOURS` / `RESET_LINK_HOURS`. A newer link for the same person ends
@@ -13,8 +16,9 @@ the audit trail or to a log.
 
 from __future__ import annotations
 
+import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -25,8 +29,14 @@ from ticket_app.schemas import UserRead
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
-from ticket_app.services.errors import InvalidInputError, LinkUnusableError, NotFoundError
+from ticket_app.services.errors import (
+    InvalidInputError,
+    LinkUnusableError,
+    NotFoundError,
+    ServiceError,
+)
 from ticket_app.services.identity.credentials import hash_password, token_digest
+from ticket_app.services.identity.link_mail import mail_link
 from ticket_app.services.identity.sessions import SignedIn, new_session
 from ticket_app.services.identity.users import (
     insert_user,
@@ -38,6 +48,8 @@ from ticket_app.services.identity.users import (
 from ticket_app.services.passwords import MAX_PASSWORD_LENGTH, check_password
 from ticket_app.settings import get_settings
 
+logger = logging.getLogger(__name__)
+
 LINK_PATHS = {PasswordLinkPurpose.INVITE: "/invite/", PasswordLinkPurpose.RESET: "/reset/"}
 """The console page each purpose's link opens (followed by the token)."""
 
@@ -47,12 +59,18 @@ _MAX_TOKEN_LENGTH = 100
 
 @dataclass(frozen=True)
 class IssuedLink:
-    """A link just made: `url` (holding the token; shown once), when it stops working, whose."""
+    """A link just made: `url` (holding the token; shown once), when it stops working, whose.
+
+    `emailed` says whether it was e-mailed to the person; when not, `not_emailed_reason` says
+    why (a short phrase, e.g. "no active mailbox to send from").
+    """
 
     url: str
     expires_at: datetime
     purpose: PasswordLinkPurpose
     user: UserRead
+    emailed: bool = False
+    not_emailed_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,8 +101,10 @@ def _lifetime(purpose: PasswordLinkPurpose) -> timedelta:
     return timedelta(hours=hours)
 
 
-def _add_link(session: Session, user: StaffUser, purpose: PasswordLinkPurpose) -> IssuedLink:
-    """Store a new link for `user` (ending their older live ones); returns it with its token."""
+def _add_link(
+    session: Session, user: StaffUser, purpose: PasswordLinkPurpose
+) -> tuple[IssuedLink, str]:
+    """Store a new link for `user` (ending their older live ones); returns it and its token."""
     now = utc_now()
     session.execute(
         sa.update(PasswordLink)
@@ -107,7 +127,45 @@ def _add_link(session: Session, user: StaffUser, purpose: PasswordLinkPurpose) -
         )
     )
     session.flush()
-    return IssuedLink(link_url(purpose, token), expires_at, purpose, UserRead.model_validate(user))
+    issued = IssuedLink(
+        link_url(purpose, token), expires_at, purpose, UserRead.model_validate(user)
+    )
+    return issued, token
+
+
+def _mail(issued: IssuedLink, token: str, actor: Actor) -> IssuedLink:
+    """E-mail the committed link, audit whether it was, and return it with the outcome.
+
+    The outcome's event has a transaction of its own: the mail cannot wait inside the link's
+    (on SQLite that would hold every writer for as long as the SMTP server takes). When the
+    database fails just then, the outcome is logged instead, and the link is still returned.
+    """
+    outcome = mail_link(
+        issued.purpose, issued.url, token, issued.expires_at, issued.user, actor=actor
+    )
+    email = issued.user.email
+    said = (
+        f"{email}: e-mailed from {outcome.sender}"
+        if outcome.emailed
+        else f"{email}: not e-mailed ({outcome.reason})"
+    )
+    try:
+        with service_session() as session:
+            record_event(
+                session,
+                actor,
+                EventKind.USER_CHANGED,
+                field=f"{issued.purpose.value}_link_mail",
+                new=said,
+            )
+    except ServiceError:
+        logger.warning(
+            "could not audit the %s link mail of staff user %s: %s",
+            issued.purpose,
+            issued.user.id,
+            said,
+        )
+    return replace(issued, emailed=outcome.emailed, not_emailed_reason=outcome.reason)
 
 
 def _when(value: datetime) -> str:
@@ -126,7 +184,7 @@ def invite_user(email: str, role: str, *, name: str | None = None, actor: Actor)
     account = new_account(email, name, role, secrets.token_urlsafe(32))
     with service_session() as session:
         user = insert_user(session, account)
-        issued = _add_link(session, user, PasswordLinkPurpose.INVITE)
+        issued, token = _add_link(session, user, PasswordLinkPurpose.INVITE)
         record_event(
             session,
             actor,
@@ -134,7 +192,7 @@ def invite_user(email: str, role: str, *, name: str | None = None, actor: Actor)
             field="invitation",
             new=f"{user.email}: {user.role} (invited; link expires {_when(issued.expires_at)})",
         )
-        return issued
+    return _mail(issued, token, actor)
 
 
 def issue_link(user_id: int, purpose: PasswordLinkPurpose | str, *, actor: Actor) -> IssuedLink:
@@ -157,7 +215,7 @@ def issue_link(user_id: int, purpose: PasswordLinkPurpose | str, *, actor: Actor
             raise NotFoundError(f"no staff user with id {user_id}")
         if not user.is_active:
             raise InvalidInputError("user", f"{user.email} is deactivated; reactivate them first")
-        issued = _add_link(session, user, link_purpose)
+        issued, token = _add_link(session, user, link_purpose)
         record_event(
             session,
             actor,
@@ -165,7 +223,7 @@ def issue_link(user_id: int, purpose: PasswordLinkPurpose | str, *, actor: Actor
             field=f"{link_purpose.value}_link",
             new=f"{user.email}: link issued (expires {_when(issued.expires_at)})",
         )
-        return issued
+    return _mail(issued, token, actor)
 
 
 def awaiting_acceptance() -> set[int]:

@@ -59,14 +59,24 @@ def _select(label: str, field_id: str, name: str, value, on_change, items: list[
 
 
 def issued_link_callout() -> rx.Component:
-    """The invitation or reset link just made, shown once with a copy button."""
+    """The invitation or reset link just made, shown once with a copy button.
+
+    It says first whether the link was e-mailed to the person (green), or why not and that the
+    admin must pass it on (amber).
+    """
     return rx.cond(
         StaffState.issued_link != "",
         rx.callout(
             rx.vstack(
                 rx.text(
+                    StaffState.issued_mail,
+                    data_testid="issued-mail",
+                    size="2",
+                    weight="medium",
+                ),
+                rx.text(
                     StaffState.issued_note,
-                    ". Pass this link on now; it works once and is not shown again:",
+                    ". It works once and is not shown again:",
                     size="2",
                 ),
                 rx.code(
@@ -90,7 +100,7 @@ def issued_link_callout() -> rx.Component:
                 ),
                 spacing="2",
             ),
-            color_scheme="green",
+            color_scheme=rx.cond(StaffState.issued_emailed, "green", "amber"),
             role="status",
             width="100%",
         ),
@@ -104,8 +114,8 @@ def invite_form() -> rx.Component:
             rx.vstack(
                 rx.heading("Invite a staff member", size="4", as_="h2"),
                 rx.text(
-                    "They get a one-time link to choose their own password. It is shown here "
-                    "once for you to pass on.",
+                    "They get a one-time link to choose their own password, by e-mail when a "
+                    "mailbox is connected. It is also shown here once, to pass on if needed.",
                     size="2",
                 ),
                 rx.grid(

@@ -127,8 +127,10 @@ class StaffState(rx.State):
     """Staff list, invitations (new accounts), reset links, role changes and deactivation.
 
     Inviting makes the account and a one-time link with which its owner sets their password;
-    "Reset link" makes one for an existing account. The link is shown once (`issued_link`),
-    for the admin to pass on, and is forgotten when dismissed or when the page loads again.
+    "Reset link" makes one for an existing account. The link is e-mailed to the person when it
+    can be, and shown once (`issued_link`) with `issued_mail` saying whether it was e-mailed
+    (else why not, and to pass it on); it is forgotten when dismissed or when the page loads
+    again.
 
     Deactivating asks first: "Deactivate" opens a dialog naming the person (Cancel has focus,
     so Enter alone never deactivates) and only its destructive button deactivates. When the
@@ -145,7 +147,11 @@ class StaffState(rx.State):
     issued_link: str = ""
     """The invitation or reset link just made (shown once; "" when none is shown)."""
     issued_note: str = ""
-    """What the shown link is, e.g. "Invitation for ann@example.com (expires ...)"."""
+    """What the shown link is, e.g. "Invitation for ann@example.com, expires ..."."""
+    issued_mail: str = ""
+    """Whether the shown link was e-mailed: "Invitation e-mailed to ann@example.com." or
+    "Not e-mailed (no active mailbox to send from): pass this link on."."""
+    issued_emailed: bool = False
 
     confirm_email: str = ""
     """Email of the person the deactivation dialog asks about ("" when it is closed)."""
@@ -167,7 +173,7 @@ class StaffState(rx.State):
         actor, refusal = await open_admin_page(self, Action.STAFF_MANAGE)
         if actor is None:
             return refusal
-        self.issued_link = self.issued_note = ""
+        self.issued_link = self.issued_note = self.issued_mail = ""
         try:
             await self._reload()
         except ServiceError as exc:
@@ -192,9 +198,16 @@ class StaffState(rx.State):
         """Store the chosen role of the new user."""
         self.new_role = value
 
-    def _show_link(self, issued: identity_links.IssuedLink, what: str) -> None:
+    def _show_link(self, issued: identity_links.IssuedLink, what: str) -> str:
+        """Show the link and whether it was e-mailed; returns the toast's words about the mail."""
         self.issued_link = issued.url
         self.issued_note = f"{what} for {issued.user.email}, expires {_when(issued.expires_at)}"
+        self.issued_emailed = issued.emailed
+        if issued.emailed:
+            self.issued_mail = f"{what} e-mailed to {issued.user.email}."
+            return "The link was e-mailed."
+        self.issued_mail = f"Not e-mailed ({issued.not_emailed_reason}): pass this link on."
+        return "Pass the link on: it is shown once."
 
     @rx.event
     async def invite(self, form_data: dict):
@@ -215,8 +228,8 @@ class StaffState(rx.State):
             return toast_error(self.message)
         self.new_email = self.new_name = ""
         self.message = ""
-        self._show_link(issued, "Invitation")
-        return toast_success(f"{issued.user.email} is invited. Pass the link on: it is shown once.")
+        mailed = self._show_link(issued, "Invitation")
+        return toast_success(f"{issued.user.email} is invited. {mailed}")
 
     @rx.event
     async def reset_link(self, user_id: str):
@@ -232,13 +245,13 @@ class StaffState(rx.State):
             )
         except (ServiceError, ValueError) as exc:
             return toast_error(failure_text(exc) if isinstance(exc, ServiceError) else "Unknown.")
-        self._show_link(issued, "Password reset link")
-        return toast_success(f"Reset link for {issued.user.email} made. It is shown once.")
+        mailed = self._show_link(issued, "Reset link")
+        return toast_success(f"Reset link for {issued.user.email} made. {mailed}")
 
     @rx.event
     def dismiss_link(self) -> None:
         """Hide the shown link (it cannot be shown again)."""
-        self.issued_link = self.issued_note = ""
+        self.issued_link = self.issued_note = self.issued_mail = ""
 
     @rx.event
     async def change_role(self, email: str, role: str):
