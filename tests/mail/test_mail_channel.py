@@ -125,6 +125,26 @@ def test_mail_in_reply_out_and_the_answer_back_stay_one_thread(
     assert bodies == ["Refund issued, sorry!", "Thanks, received it."]
 
 
+def test_a_long_reply_goes_out_with_crlf_line_endings(
+    desk: int, db: Engine, dovecot: Dovecot, smtp: SMTPServer
+) -> None:
+    """SMTP carries lines ended by CRLF (RFC 5321 2.3.8); the queued .eml has bare LFs, and a
+    server that counts a bare-LF message as one line refused a reply of over 1,000 bytes."""
+    dovecot.deliver(SUPPORT, _customer_mail("Export fails", "The CSV export fails every time."))
+    mail_fetch.fetch_mailbox(desk)
+    ticket = _only_ticket(db)
+    steps = [
+        f"Step {n}: open Settings, then Export, and choose the CSV format again." for n in range(40)
+    ]
+    body = "\n".join(steps)
+    comments.add_comment(ticket.id, CommentCreate(body=body, public=True), actor=_agent())
+    [received] = dovecot.wait_for_messages(CUSTOMER, 1)
+    assert received.get_content().strip().splitlines() == steps
+    assert b"\r\n" in smtp.messages[0].data
+    [stored] = comments.list_comments(ticket.id).items
+    assert stored.delivery_status == DeliveryStatus.SENT
+
+
 def test_subject_token_without_headers_threads_for_the_requester_only(
     desk: int, db: Engine, dovecot: Dovecot
 ) -> None:

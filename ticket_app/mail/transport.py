@@ -231,14 +231,19 @@ def _smtp_session(endpoint: SmtpEndpoint) -> Iterator[smtplib.SMTP]:
 
 
 def send(endpoint: SmtpEndpoint, raw: bytes, *, envelope_from: str, recipients: list[str]) -> None:
-    """Send the RFC 5322 message `raw` to `recipients` through `endpoint`, bytes unchanged.
+    """Send the RFC 5322 message `raw` to `recipients` through `endpoint`.
+
+    Its bytes go out unchanged but for line endings: every bare LF becomes CRLF, as SMTP
+    requires (RFC 5321 2.3.8). Messages are stored with LF; smtplib converts the line endings
+    of text, not of bytes, and a server that counts a bare-LF message as one line refused
+    every message of over 1,000 bytes.
 
     Raises MailTransportError: `temporary` for timeouts, refused connections, failed logins and
     4xx answers; not for 5xx answers (the recipient or the content was refused for good).
     """
     with _smtp_session(endpoint) as client:
         try:
-            client.sendmail(envelope_from, recipients, raw)
+            client.sendmail(envelope_from, recipients, _BARE_LF.sub(b"\r\n", raw))
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             detail = "; ".join(
@@ -252,6 +257,9 @@ def send(endpoint: SmtpEndpoint, raw: bytes, *, envelope_from: str, recipients: 
             raise MailTransportError("send", _smtp_reply(error), temporary=temporary) from error
         except (smtplib.SMTPException, OSError) as error:
             raise MailTransportError("send", _describe(error)) from error
+
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
 def check_smtp(endpoint: SmtpEndpoint) -> None:
