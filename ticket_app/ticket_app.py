@@ -17,6 +17,7 @@ from ticket_app.api.security import secure_asgi_app
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import setup
 from ticket_app.settings import get_settings
+from ticket_app.ui.components.toaster import PageToaster
 from ticket_app.ui.pages import (
     account_page,
     canned_responses_page,
@@ -95,7 +96,7 @@ class TriageDeskApp(rx.App):
 rest_api = create_api()
 app = TriageDeskApp(
     api_transformer=rest_api,
-    toaster=rx.toast.provider(rich_colors=False),
+    toaster=PageToaster.create(rich_colors=False),
 )
 
 

@@ -15,12 +15,19 @@ to people (a toast still shows the view's name) while Reflex no longer recognise
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
 from reflex.constants import REFLEX_VAR_OPENING_TAG
 
 _BROKEN_TAG = REFLEX_VAR_OPENING_TAG[0] + "\u2060" + REFLEX_VAR_OPENING_TAG[1:]
+
+TOAST_ID_PREFIX = "page:"
+"""A toast's id: this prefix, the path of the page it belongs to, `#` and a random part.
+
+`PageToaster` (ui/components/toaster.py) dismisses the toasts of other pages when the tab moves
+to a new page, so a toast about one page's action does not stay on top of the next page."""
 
 
 def inert(text: Any) -> str:
@@ -38,9 +45,21 @@ def inert(text: Any) -> str:
     return str(text).replace(REFLEX_VAR_OPENING_TAG, _BROKEN_TAG)
 
 
-def toast_success(message: Any) -> rx.event.EventSpec:
-    """A success toast showing `message` (inert)."""
-    return rx.toast.success(inert(message))
+def toast_id(page: str | None = None) -> rx.Var:
+    """A new toast's id (see TOAST_ID_PREFIX), made in the browser when the toast is shown.
+
+    `page` is the path the toast belongs to when it announces a move to that page (the new
+    ticket after Submit); by default it is the page the tab shows then.
+    """
+    where = json.dumps(inert(page)) if page else "window.location.pathname"
+    return rx.Var(
+        f"({json.dumps(TOAST_ID_PREFIX)} + {where} + '#' + Math.random().toString(36).slice(2))"
+    )
+
+
+def toast_success(message: Any, *, page: str | None = None) -> rx.event.EventSpec:
+    """A success toast showing `message` (inert), on `page` (see `toast_id`)."""
+    return rx.toast.success(inert(message), id=toast_id(page))
 
 
 def toast_undo(message: Any, on_undo: rx.event.EventType) -> rx.event.EventSpec:
@@ -49,13 +68,16 @@ def toast_undo(message: Any, on_undo: rx.event.EventType) -> rx.event.EventSpec:
     It stays 10 seconds, long enough to read and reach the button.
     """
     return rx.toast.success(
-        inert(message), action={"label": "Undo", "on_click": on_undo}, duration=10_000
+        inert(message),
+        action={"label": "Undo", "on_click": on_undo},
+        duration=10_000,
+        id=toast_id(),
     )
 
 
-def toast_error(message: Any) -> rx.event.EventSpec:
-    """An error toast showing `message` (inert)."""
-    return rx.toast.error(inert(message))
+def toast_error(message: Any, *, page: str | None = None) -> rx.event.EventSpec:
+    """An error toast showing `message` (inert), on `page` (see `toast_id`)."""
+    return rx.toast.error(inert(message), id=toast_id(page))
 
 
 def redirect(path: str, *, replace: bool = False) -> rx.event.EventSpec:

@@ -23,14 +23,19 @@ CHECKBOX_STYLE = {
 }
 
 
-def row_checkbox(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Select a row for a bulk change; Shift-click selects the range from the last click."""
+def row_checkbox(
+    row: rx.Var[dict[str, str]], selected: rx.Var[bool], can_edit: rx.Var[bool]
+) -> rx.Component:
+    """Select a row for a bulk change; Shift-click selects the range from the last click.
+
+    `selected` and `can_edit` come from the row's props (see `ticket_row`), not the states.
+    """
     return rx.el.input(
         type="checkbox",
-        checked=BulkState.selected.contains(row["id"]),
+        checked=selected,
         on_click=lambda pointer: BulkState.toggle(row["id"], pointer),
         read_only=True,
-        disabled=~SessionState.can_edit,
+        disabled=~can_edit,
         aria_label="Select ticket " + row["id"],
         data_testid="row-checkbox",
         style=CHECKBOX_STYLE,

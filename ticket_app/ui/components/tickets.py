@@ -8,81 +8,32 @@ from __future__ import annotations
 import reflex as rx
 
 from ticket_app.schemas import TicketSort
-from ticket_app.ui.components.bulk import (
-    bulk_bar,
-    bulk_bar_room,
-    row_checkbox,
-    select_page_checkbox,
-)
+from ticket_app.ui.components.bulk import bulk_bar, bulk_bar_room, select_page_checkbox
 from ticket_app.ui.components.common import (
     CATEGORIES,
-    CATEGORY_COLORS,
     FIELD_STYLE,
     PRIORITIES,
-    PRIORITY_COLORS,
-    STATUS_COLORS,
     STATUSES,
     choices,
     document_form,
     error_alert,
-    local_time,
     native_select,
-    screen_reader_text,
-    tone_style,
 )
 from ticket_app.ui.components.keyboard import (
     shortcut_listener,
     shortcuts_button,
     shortcuts_dialog,
 )
-from ticket_app.ui.components.sla import sla_mark
-from ticket_app.ui.components.triage import frustration_mark, language_mark
+from ticket_app.ui.components.ticket_row import DESKTOP_ONLY, WIDE_ONLY, ticket_rows
 from ticket_app.ui.components.views import save_view_dialog
-from ticket_app.ui.logic.tickets import label_of_value
 from ticket_app.ui.logic.triage import LANGUAGE_NAMES
 from ticket_app.ui.state import SessionState, TicketListState
 from ticket_app.ui.state.tickets import MORE_SLOTS, SEARCH_INPUT_ID
 
 SKELETON_ROWS = 6
-TITLE_LINK = {
-    "color": "var(--accent-11)",
-    "fontWeight": "500",
-    "overflowWrap": "anywhere",
-    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
-}
-# Columns shown from the tablet breakpoint up; on a phone their content moves into the title
-# cell, so the table fits 390 px without scrolling sideways.
-WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
-DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
-PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
 WIDE_FLEX = rx.breakpoints(initial="none", sm="flex")
 # `minWidth: 0` lets a select shrink below its longest option, so three share a phone's line.
 FILTER_STYLE = {"width": "auto", "flex": "1 1 6.5rem", "maxWidth": "13rem", "minWidth": "0"}
-PILL_TEXT = {
-    "display": "inline-flex",
-    "alignItems": "center",
-    "padding": "0 var(--space-2)",
-    "whiteSpace": "nowrap",
-    "lineHeight": "var(--space-5)",
-}
-PILL_BUTTON = {
-    **PILL_TEXT,
-    "gap": "0.2rem",
-    "cursor": "pointer",
-    "fontFamily": "inherit",
-    "&:hover": {"filter": "brightness(0.95)"},
-    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
-}
-ASSIGNEE_PILL = {
-    "color": "var(--gray-12)",
-    "background": "transparent",
-    "border": "1px solid var(--gray-a7)",
-    "borderRadius": "9999px",
-    "maxWidth": "11rem",
-    "overflow": "hidden",
-    "textOverflow": "ellipsis",
-    "fontSize": "var(--font-size-1)",
-}
 # Compact density: tighter cells (the description line is hidden in the row itself).
 COMPACT_TABLE = {
     "&[data-density='compact'] td": {"paddingTop": "2px", "paddingBottom": "2px"},
@@ -303,236 +254,6 @@ def filter_bar() -> rx.Component:
     )
 
 
-def _value_label(value: rx.Var[str], values: list[str]) -> rx.Var[str]:
-    """The label of a category, priority or status value, worked out in the browser."""
-    return rx.match(value, *((v, label_of_value(v)) for v in values), value).to(str)
-
-
-def _menu_item(label: rx.Var[str] | str, on_select, test_id: str) -> rx.Component:
-    return rx.dropdown_menu.item(label, on_select=on_select, data_testid=test_id)
-
-
-def _value_pill(
-    row: rx.Var[dict[str, str]],
-    field: str,
-    label: rx.Var[str],
-    style: dict,
-    items: rx.Component,
-    test_id_suffix: str = "",
-) -> rx.Component:
-    """A row's value as a pill: for viewers plain text, for editors a button and its menu.
-
-    The button opens a menu of the values on click, Enter, Space or the arrow keys.
-    """
-    name = field.removesuffix("_id").capitalize()
-    return rx.cond(
-        SessionState.can_edit,
-        rx.dropdown_menu.root(
-            rx.dropdown_menu.trigger(
-                rx.el.button(
-                    label,
-                    rx.icon("chevron-down", size=12, aria_hidden=True),
-                    type="button",
-                    aria_label=f"{name} of ticket " + row["id"] + ": " + label + ". Change",
-                    data_testid=f"{field.removesuffix('_id')}-pill{test_id_suffix}",
-                    style={**PILL_BUTTON, **style},
-                )
-            ),
-            rx.dropdown_menu.content(items, size="1"),
-            # Not modal: a modal menu hides the rest of the page from assistive technology.
-            modal=False,
-        ),
-        rx.el.span(
-            label,
-            data_testid=f"{field.removesuffix('_id')}-value{test_id_suffix}",
-            style={**PILL_TEXT, **style},
-        ),
-    )
-
-
-def _enum_pill(
-    row: rx.Var[dict[str, str]],
-    field: str,
-    values: list[str],
-    colors: dict[str, str],
-    test_id_suffix: str = "",
-) -> rx.Component:
-    """Status, priority or category as a coloured pill that opens a menu of the values."""
-    return _value_pill(
-        row,
-        field,
-        _value_label(row[field], values),
-        tone_style(row[field], colors),
-        rx.fragment(
-            *(
-                _menu_item(
-                    label_of_value(value),
-                    TicketListState.update_field(row["id"], field, value),
-                    f"{field}-choice",
-                )
-                for value in values
-            )
-        ),
-        test_id_suffix,
-    )
-
-
-def _assignee_pill(row: rx.Var[dict[str, str]], test_id_suffix: str = "") -> rx.Component:
-    """Who owns the ticket, as a pill whose menu assigns it (or unassigns it)."""
-    return _value_pill(
-        row,
-        "assignee_id",
-        rx.cond(row["assignee_id"] != "", row["assignee_name"], "Unassigned").to(str),
-        ASSIGNEE_PILL,
-        rx.fragment(
-            _menu_item(
-                "Unassigned",
-                TicketListState.update_field(row["id"], "assignee_id", ""),
-                "assignee-choice",
-            ),
-            rx.foreach(
-                TicketListState.staff,
-                lambda user: _menu_item(
-                    user["name"],
-                    TicketListState.update_field(row["id"], "assignee_id", user["id"]),
-                    "assignee-choice",
-                ),
-            ),
-        ),
-        test_id_suffix,
-    )
-
-
-def _time(row: rx.Var[dict[str, str]], name: str, prefix: str = "") -> rx.Component:
-    """A relative time ("5 min ago"); the viewer's local time and UTC on hover."""
-    return local_time(row[f"{name}_iso"], text=prefix + row[f"{name}_relative"])
-
-
-def _compact_details(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """Status, priority, category, assignee and last update under the title, for phones."""
-    return rx.flex(
-        _enum_pill(row, "status", STATUSES, STATUS_COLORS, "-compact"),
-        _enum_pill(row, "priority", PRIORITIES, PRIORITY_COLORS, "-compact"),
-        _enum_pill(row, "category", CATEGORIES, CATEGORY_COLORS, "-compact"),
-        _assignee_pill(row, "-compact"),
-        rx.text(_time(row, "updated", "updated "), size="1"),
-        display=PHONE_ONLY,
-        wrap="wrap",
-        spacing="2",
-        align="center",
-        margin_top="0.4rem",
-    )
-
-
-def _marked(pieces: rx.Var[list[list[str]]]) -> rx.Component:
-    """Text pieces with the searched words in `<mark>` (each piece rendered as text)."""
-    return rx.foreach(
-        pieces,
-        lambda piece: rx.cond(piece[1] != "", rx.el.mark(piece[0]), rx.el.span(piece[0])),
-    )
-
-
-def _ticket_row(row: rx.Var[dict[str, str]]) -> rx.Component:
-    """One row; its title is a real link to the ticket's page."""
-    current = row["id"] == TicketListState.current_id
-    return rx.table.row(
-        rx.cond(SessionState.can_edit, rx.table.cell(row_checkbox(row), width="2.5rem")),
-        rx.table.cell(
-            "#" + row["id"],
-            white_space="nowrap",
-            color="var(--gray-11)",
-            display=WIDE_ONLY,
-            data_testid="ticket-number",
-        ),
-        rx.table.cell(
-            rx.link(
-                rx.cond(
-                    TicketListState.marks.contains(row["id"]),
-                    _marked(TicketListState.marks[row["id"]]["title"]),
-                    row["title"],
-                ),
-                href="/tickets/" + row["id"],
-                id="ticket-link-" + row["id"],
-                data_ticket_id=row["id"],
-                data_testid="ticket-link",
-                style=TITLE_LINK,
-            ),
-            rx.cond(
-                (row["frustrated"] != "") | (row["language"] != ""),
-                rx.el.span(
-                    rx.cond(row["frustrated"] != "", frustration_mark()),
-                    language_mark(row["language"]),
-                    style={"display": "inline-flex", "gap": "0.35rem", "marginLeft": "0.4rem"},
-                ),
-            ),
-            rx.text(
-                rx.cond(
-                    TicketListState.marks.contains(row["id"]),
-                    _marked(TicketListState.marks[row["id"]]["snippet"]),
-                    row["preview"],
-                ),
-                size="1",
-                display=rx.cond(
-                    TicketListState.compact, "none", rx.breakpoints(initial="none", md="block")
-                ),
-                margin_top="0.15rem",
-                # A long URL or token in a description must wrap, not widen every row.
-                overflow_wrap="anywhere",
-                data_testid="row-preview",
-            ),
-            rx.cond(row["sla_text"] != "", sla_mark(row["sla_text"], row["sla_tone"])),
-            rx.cond(
-                row["tags"] != "",
-                rx.text(
-                    rx.icon("tag", size=12, aria_hidden=True),
-                    screen_reader_text("Tags: "),
-                    row["tags"],
-                    size="1",
-                    margin_top="0.15rem",
-                    style={"display": "flex", "alignItems": "center", "gap": "0.3rem"},
-                    data_testid="row-tags",
-                ),
-            ),
-            rx.cond(
-                row["requester"] != "",
-                rx.text(
-                    "#" + row["id"] + " \u00b7 " + row["requester"],
-                    size="1",
-                    display=PHONE_ONLY,
-                    margin_top="0.15rem",
-                ),
-            ),
-            _compact_details(row),
-            min_width=rx.breakpoints(initial="11rem", lg="16rem"),
-        ),
-        rx.table.cell(
-            row["requester"],
-            display=DESKTOP_ONLY,
-            overflow_wrap="anywhere",
-            data_testid="row-requester",
-        ),
-        rx.table.cell(_enum_pill(row, "status", STATUSES, STATUS_COLORS), display=WIDE_ONLY),
-        rx.table.cell(_enum_pill(row, "priority", PRIORITIES, PRIORITY_COLORS), display=WIDE_ONLY),
-        rx.table.cell(
-            _enum_pill(row, "category", CATEGORIES, CATEGORY_COLORS), display=DESKTOP_ONLY
-        ),
-        rx.table.cell(_assignee_pill(row), display=WIDE_ONLY),
-        rx.table.cell(
-            _time(row, "updated"),
-            white_space="nowrap",
-            display=WIDE_ONLY,
-            data_testid="row-updated",
-        ),
-        data_testid="ticket-row",
-        data_ticket_id=row["id"],
-        data_current=rx.cond(current, "true", "false"),
-        style={
-            "background": rx.cond(current, "var(--accent-a3)", "transparent"),
-            "&:focus-within": {"background": "var(--accent-a3)"},
-        },
-    )
-
-
 def _sort_header(label: str, sort: TicketSort, reverse: TicketSort | None = None, **props):
     """A column header that sorts by `sort` when clicked (by `reverse` when already sorted).
 
@@ -626,10 +347,9 @@ def ticket_table() -> rx.Component:
     table = rx.box(
         rx.table.root(
             header,
-            # One foreach per page var (see PAGE_SLOTS): a new page renders alone.
-            rx.table.body(
-                *(rx.foreach(getattr(state, name), _ticket_row) for name in ("rows", *MORE_SLOTS))
-            ),
+            # One foreach per page var (see PAGE_SLOTS), each row a memoised component: a
+            # loaded page renders its own rows, and the rows already shown are not rendered again.
+            rx.table.body(*(ticket_rows(getattr(state, name)) for name in ("rows", *MORE_SLOTS))),
             variant="surface",
             size="1",
             width="100%",

@@ -109,7 +109,7 @@ async def open_admin_page(state: rx.State, action: Action) -> tuple[Actor | None
     actor, refusal = await open_page(state, action)
     if actor is not None or not (await state.get_state(SessionState)).signed_in:
         return actor, refusal
-    return None, [refusal, toast_error(ROLE_REFUSED)]
+    return None, [refusal, toast_error(ROLE_REFUSED, page="/")]
 
 
 def failure_text(exc: ServiceError) -> str:

@@ -353,7 +353,8 @@ class TicketFormState(rx.State):
             self.form_error = str(exc)
         else:
             self._clear()
-            yield [toast_success(f"Ticket #{ticket.id} created"), redirect(f"/tickets/{ticket.id}")]
+            page = f"/tickets/{ticket.id}"
+            yield [toast_success(f"Ticket #{ticket.id} created", page=page), redirect(page)]
         finally:
             self.submitting = False
         if self.form_error:

@@ -1,0 +1,342 @@
+"""One row of the ticket list, as a React component that renders again only when its inputs do.
+
+The list's rows live in `TicketListState`, whose every change (a page loaded, the "Load more"
+button's spinner, the count, the keyboard's current row) re-renders whatever reads that state.
+A row has eight value pills with their menus, so rendering every shown row again on each such
+change made "Load more" slower the more rows were shown (its sixth press rendered 325 rows; see
+docs/performance.md, "Load more"). The row is therefore a memoised component (`rx.memo`): it
+reads no state, only its props (the row, whether it is current or selected, the viewer's
+rights, the density, its search marks and the staff list), and the props of rows that did not
+change keep their identity (Reflex keeps equal values of a delta as they were), so React skips
+those rows.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ticket_app.ui.components.bulk import row_checkbox
+from ticket_app.ui.components.common import (
+    CATEGORIES,
+    CATEGORY_COLORS,
+    PRIORITIES,
+    PRIORITY_COLORS,
+    STATUS_COLORS,
+    STATUSES,
+    local_time,
+    screen_reader_text,
+    tone_style,
+)
+from ticket_app.ui.components.sla import sla_mark
+from ticket_app.ui.components.triage import frustration_mark, language_mark
+from ticket_app.ui.logic.tickets import label_of_value
+from ticket_app.ui.state import SessionState, TicketListState
+from ticket_app.ui.state.bulk import BulkState
+
+TITLE_LINK = {
+    "color": "var(--accent-11)",
+    "fontWeight": "500",
+    "overflowWrap": "anywhere",
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
+# Columns shown from the tablet breakpoint up; on a phone their content moves into the title
+# cell, so the table fits 390 px without scrolling sideways.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
+PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+PILL_TEXT = {
+    "display": "inline-flex",
+    "alignItems": "center",
+    "padding": "0 var(--space-2)",
+    "whiteSpace": "nowrap",
+    "lineHeight": "var(--space-5)",
+}
+PILL_BUTTON = {
+    **PILL_TEXT,
+    "gap": "0.2rem",
+    "cursor": "pointer",
+    "fontFamily": "inherit",
+    "&:hover": {"filter": "brightness(0.95)"},
+    "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
+}
+ASSIGNEE_PILL = {
+    "color": "var(--gray-12)",
+    "background": "transparent",
+    "border": "1px solid var(--gray-a7)",
+    "borderRadius": "9999px",
+    "maxWidth": "11rem",
+    "overflow": "hidden",
+    "textOverflow": "ellipsis",
+    "fontSize": "var(--font-size-1)",
+}
+
+Row = rx.Var[dict[str, str]]
+
+
+def _value_label(value: rx.Var[str], values: list[str]) -> rx.Var[str]:
+    """The label of a category, priority or status value, worked out in the browser."""
+    return rx.match(value, *((v, label_of_value(v)) for v in values), value).to(str)
+
+
+def _menu_item(label: rx.Var[str] | str, on_select, test_id: str) -> rx.Component:
+    return rx.dropdown_menu.item(label, on_select=on_select, data_testid=test_id)
+
+
+def _value_pill(
+    row: Row,
+    can_edit: rx.Var[bool],
+    field: str,
+    label: rx.Var[str],
+    style: dict,
+    items: rx.Component,
+    test_id_suffix: str = "",
+) -> rx.Component:
+    """A row's value as a pill: for viewers plain text, for editors a button and its menu.
+
+    The button opens a menu of the values on click, Enter, Space or the arrow keys.
+    """
+    name = field.removesuffix("_id").capitalize()
+    return rx.cond(
+        can_edit,
+        rx.dropdown_menu.root(
+            rx.dropdown_menu.trigger(
+                rx.el.button(
+                    label,
+                    rx.icon("chevron-down", size=12, aria_hidden=True),
+                    type="button",
+                    aria_label=f"{name} of ticket " + row["id"] + ": " + label + ". Change",
+                    data_testid=f"{field.removesuffix('_id')}-pill{test_id_suffix}",
+                    style={**PILL_BUTTON, **style},
+                )
+            ),
+            rx.dropdown_menu.content(items, size="1"),
+            # Not modal: a modal menu hides the rest of the page from assistive technology.
+            modal=False,
+        ),
+        rx.el.span(
+            label,
+            data_testid=f"{field.removesuffix('_id')}-value{test_id_suffix}",
+            style={**PILL_TEXT, **style},
+        ),
+    )
+
+
+def _enum_pill(
+    row: Row,
+    can_edit: rx.Var[bool],
+    field: str,
+    values: list[str],
+    colors: dict[str, str],
+    test_id_suffix: str = "",
+) -> rx.Component:
+    """Status, priority or category as a coloured pill that opens a menu of the values."""
+    return _value_pill(
+        row,
+        can_edit,
+        field,
+        _value_label(row[field], values),
+        tone_style(row[field], colors),
+        rx.fragment(
+            *(
+                _menu_item(
+                    label_of_value(value),
+                    TicketListState.update_field(row["id"], field, value),
+                    f"{field}-choice",
+                )
+                for value in values
+            )
+        ),
+        test_id_suffix,
+    )
+
+
+def _assignee_pill(
+    row: Row,
+    can_edit: rx.Var[bool],
+    staff: rx.Var[list[dict[str, str]]],
+    test_id_suffix: str = "",
+) -> rx.Component:
+    """Who owns the ticket, as a pill whose menu assigns it (or unassigns it)."""
+    return _value_pill(
+        row,
+        can_edit,
+        "assignee_id",
+        rx.cond(row["assignee_id"] != "", row["assignee_name"], "Unassigned").to(str),
+        ASSIGNEE_PILL,
+        rx.fragment(
+            _menu_item(
+                "Unassigned",
+                TicketListState.update_field(row["id"], "assignee_id", ""),
+                "assignee-choice",
+            ),
+            rx.foreach(
+                staff,
+                lambda user: _menu_item(
+                    user["name"],
+                    TicketListState.update_field(row["id"], "assignee_id", user["id"]),
+                    "assignee-choice",
+                ),
+            ),
+        ),
+        test_id_suffix,
+    )
+
+
+def _time(row: Row, name: str, prefix: str = "") -> rx.Component:
+    """A relative time ("5 min ago"); the viewer's local time and UTC on hover."""
+    return local_time(row[f"{name}_iso"], text=prefix + row[f"{name}_relative"])
+
+
+def _compact_details(
+    row: Row, can_edit: rx.Var[bool], staff: rx.Var[list[dict[str, str]]]
+) -> rx.Component:
+    """Status, priority, category, assignee and last update under the title, for phones."""
+    return rx.flex(
+        _enum_pill(row, can_edit, "status", STATUSES, STATUS_COLORS, "-compact"),
+        _enum_pill(row, can_edit, "priority", PRIORITIES, PRIORITY_COLORS, "-compact"),
+        _enum_pill(row, can_edit, "category", CATEGORIES, CATEGORY_COLORS, "-compact"),
+        _assignee_pill(row, can_edit, staff, "-compact"),
+        rx.text(_time(row, "updated", "updated "), size="1"),
+        display=PHONE_ONLY,
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        margin_top="0.4rem",
+    )
+
+
+def _marked(pieces: rx.Var[list[list[str]]]) -> rx.Component:
+    """Text pieces with the searched words in `<mark>` (each piece rendered as text)."""
+    return rx.foreach(
+        pieces,
+        lambda piece: rx.cond(piece[1] != "", rx.el.mark(piece[0]), rx.el.span(piece[0])),
+    )
+
+
+@rx.memo
+def ticket_row(
+    row: rx.Var[dict[str, str]],
+    current: rx.Var[bool],
+    selected: rx.Var[bool],
+    can_edit: rx.Var[bool],
+    compact: rx.Var[bool],
+    marked: rx.Var[bool],
+    marks: rx.Var[dict[str, list[list[str]]]],
+    staff: rx.Var[list[dict[str, str]]],
+) -> rx.Component:
+    """One row; its title is a real link to the ticket's page.
+
+    With `marked`, `marks` holds the title's and snippet's pieces with the searched words
+    marked (`{"title": [[text, mark], ...], "snippet": ...}`, see `search_marks`); `staff` is
+    the assignee menu's `{"id", "name"}` list.
+    """
+    return rx.table.row(
+        rx.cond(can_edit, rx.table.cell(row_checkbox(row, selected, can_edit), width="2.5rem")),
+        rx.table.cell(
+            "#" + row["id"],
+            white_space="nowrap",
+            color="var(--gray-11)",
+            display=WIDE_ONLY,
+            data_testid="ticket-number",
+        ),
+        rx.table.cell(
+            rx.link(
+                rx.cond(marked, _marked(marks["title"]), row["title"]),
+                href="/tickets/" + row["id"],
+                id="ticket-link-" + row["id"],
+                data_ticket_id=row["id"],
+                data_testid="ticket-link",
+                style=TITLE_LINK,
+            ),
+            rx.cond(
+                (row["frustrated"] != "") | (row["language"] != ""),
+                rx.el.span(
+                    rx.cond(row["frustrated"] != "", frustration_mark()),
+                    language_mark(row["language"]),
+                    style={"display": "inline-flex", "gap": "0.35rem", "marginLeft": "0.4rem"},
+                ),
+            ),
+            rx.text(
+                rx.cond(marked, _marked(marks["snippet"]), row["preview"]),
+                size="1",
+                display=rx.cond(compact, "none", rx.breakpoints(initial="none", md="block")),
+                margin_top="0.15rem",
+                # A long URL or token in a description must wrap, not widen every row.
+                overflow_wrap="anywhere",
+                data_testid="row-preview",
+            ),
+            rx.cond(row["sla_text"] != "", sla_mark(row["sla_text"], row["sla_tone"])),
+            rx.cond(
+                row["tags"] != "",
+                rx.text(
+                    rx.icon("tag", size=12, aria_hidden=True),
+                    screen_reader_text("Tags: "),
+                    row["tags"],
+                    size="1",
+                    margin_top="0.15rem",
+                    style={"display": "flex", "alignItems": "center", "gap": "0.3rem"},
+                    data_testid="row-tags",
+                ),
+            ),
+            rx.cond(
+                row["requester"] != "",
+                rx.text(
+                    "#" + row["id"] + " \u00b7 " + row["requester"],
+                    size="1",
+                    display=PHONE_ONLY,
+                    margin_top="0.15rem",
+                ),
+            ),
+            _compact_details(row, can_edit, staff),
+            min_width=rx.breakpoints(initial="11rem", lg="16rem"),
+        ),
+        rx.table.cell(
+            row["requester"],
+            display=DESKTOP_ONLY,
+            overflow_wrap="anywhere",
+            data_testid="row-requester",
+        ),
+        rx.table.cell(
+            _enum_pill(row, can_edit, "status", STATUSES, STATUS_COLORS), display=WIDE_ONLY
+        ),
+        rx.table.cell(
+            _enum_pill(row, can_edit, "priority", PRIORITIES, PRIORITY_COLORS), display=WIDE_ONLY
+        ),
+        rx.table.cell(
+            _enum_pill(row, can_edit, "category", CATEGORIES, CATEGORY_COLORS),
+            display=DESKTOP_ONLY,
+        ),
+        rx.table.cell(_assignee_pill(row, can_edit, staff), display=WIDE_ONLY),
+        rx.table.cell(
+            _time(row, "updated"),
+            white_space="nowrap",
+            display=WIDE_ONLY,
+            data_testid="row-updated",
+        ),
+        data_testid="ticket-row",
+        data_ticket_id=row["id"],
+        data_current=rx.cond(current, "true", "false"),
+        style={
+            "background": rx.cond(current, "var(--accent-a3)", "transparent"),
+            "&:focus-within": {"background": "var(--accent-a3)"},
+        },
+    )
+
+
+def ticket_rows(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
+    """The rows of one page var of the list, each a `ticket_row` fed from the states."""
+    state = TicketListState
+    return rx.foreach(
+        rows,
+        lambda row: ticket_row(
+            row=row,
+            current=row["id"] == state.current_id,
+            selected=BulkState.selected.contains(row["id"]),
+            can_edit=SessionState.can_edit,
+            compact=state.compact,
+            marked=state.marks.contains(row["id"]),
+            # Undefined when not marked: a literal {} would be a new object on every render.
+            marks=state.marks[row["id"]],
+            staff=state.staff,
+        ),
+    )
