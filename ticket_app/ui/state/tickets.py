@@ -87,35 +87,60 @@ FOCUS_MARK_GLOBAL = "triageDeskFocusMark"
 """Window property the row-focus script sets to the mark of the last focus move it ran."""
 
 
-RENDER_WAIT_FRAMES = 30
-"""Animation frames (about half a second) a focus move waits for its element to be rendered."""
+RENDER_WAIT_MS = 10_000
+"""How long a focus move waits for its element to be rendered, in milliseconds.
+
+Frames were counted before (30, about half a second), which a loaded machine's first render of
+a ticket page outlasted: the move gave up and focus stayed on the page's body."""
+REMOUNT_WATCH_MS = 1_500
+"""After focusing, how long a move keeps its element focused across a re-render that replaces
+the element (focus falls to the body when a focused node is removed), in milliseconds."""
+FOCUS_MOVE_GLOBAL = "triageDeskFocusMove"
+"""Window property numbering focus moves: a move stops as soon as a newer one starts."""
 
 
-def _focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> str:
-    """A script expression focusing `element_id`, waiting up to RENDER_WAIT_FRAMES for it.
+def focus_when_rendered_script(element_id: str, *, unless_focused: bool = False) -> str:
+    """A script expression focusing `element_id` once it is rendered (up to RENDER_WAIT_MS).
 
     State changes sent with (or just before) the focus move are rendered after the browser has
-    already run it, so an element they create is not there yet on the first try. With
-    `unless_focused`, focus stays wherever the user has already put it.
+    already run it, so an element they create is not there yet on the first try: the move
+    retries on every animation frame. It gives up when a newer move starts, or when the user
+    has put focus elsewhere meanwhile (always with `unless_focused`, where focus stays wherever
+    the user already put it). For REMOUNT_WATCH_MS after focusing, a re-render that replaces
+    the element (and so drops focus to the body) is followed by focusing the new element. An
+    element that cannot take focus yet (in a hidden or inert part of the page) is tried again.
     """
-    skip = (
-        "document.activeElement && document.activeElement !== document.body"
-        if unless_focused
-        else "false"
-    )
+    elsewhere = "active && active !== document.body && active !== start"
+    skip = "active && active !== document.body" if unless_focused else elsewhere
     return (
-        f"(function focusWhenRendered(frames) {{ "
-        f"if ({skip}) return; "
+        f"(function () {{ "
+        f"const move = (window.{FOCUS_MOVE_GLOBAL} = (window.{FOCUS_MOVE_GLOBAL} || 0) + 1); "
+        f"const start = document.activeElement; "
+        f"const giveUpAt = performance.now() + {RENDER_WAIT_MS}; "
+        f"let focused = null, watchUntil = 0; "
+        f"(function attempt() {{ "
+        f"if (window.{FOCUS_MOVE_GLOBAL} !== move) return; "
         f"const element = document.getElementById({json.dumps(element_id)}); "
+        f"const active = document.activeElement; "
+        f"if (focused === null) {{ "
+        f"if ({skip}) return; "
         f"if (element) element.focus(); "
-        f"else if (frames > 0) requestAnimationFrame(() => focusWhenRendered(frames - 1)); "
-        f"}})({RENDER_WAIT_FRAMES})"
+        f"if (element && document.activeElement === element) {{ focused = element; "
+        f"watchUntil = performance.now() + {REMOUNT_WATCH_MS}; }} "
+        f"else if (performance.now() > giveUpAt) return; "
+        f"}} else {{ "
+        f"if (performance.now() > watchUntil) return; "
+        f"if (element && element !== focused && (!active || active === document.body)) "
+        f"{{ element.focus(); focused = element; }} "
+        f"}} "
+        f"requestAnimationFrame(attempt); "
+        f"}})(); }})()"
     )
 
 
 def focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> rx.event.EventSpec:
-    """Move keyboard focus to `element_id` once it is rendered (see `_focus_when_rendered`)."""
-    return run_script(_focus_when_rendered(element_id, unless_focused=unless_focused))
+    """Move keyboard focus to `element_id` once it is rendered (see `focus_when_rendered_script`)."""
+    return run_script(focus_when_rendered_script(element_id, unless_focused=unless_focused))
 
 
 def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
@@ -127,7 +152,7 @@ def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
     # run_script evaluates one expression, hence the comma operator.
     return run_script(
         f"(window.{FOCUS_MARK_GLOBAL} = {json.dumps(mark)}, "
-        f"{_focus_when_rendered(row_link_id(ticket_id))})"
+        f"{focus_when_rendered_script(row_link_id(ticket_id))})"
     )
 
 
