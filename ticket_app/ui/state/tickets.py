@@ -139,7 +139,7 @@ def focus_when_rendered_script(element_id: str, *, unless_focused: bool = False)
 
 
 def focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> rx.event.EventSpec:
-    """Move keyboard focus to `element_id` once it is rendered (see `focus_when_rendered_script`)."""
+    """Move keyboard focus to `element_id` once rendered (see `focus_when_rendered_script`)."""
     return run_script(focus_when_rendered_script(element_id, unless_focused=unless_focused))
 
 
