@@ -41,6 +41,8 @@ TABLES = (
     "ticket_events",
     "tickets",
     "ticket_count_deltas",
+    "ticket_tag_counts",
+    "ticket_tag_count_deltas",
     "requesters",
     "mailboxes",
     "password_links",

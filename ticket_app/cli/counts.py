@@ -9,13 +9,13 @@ from ticket_app.cli.database import connect_migrated
 from ticket_app.services import stats
 
 counts_app = typer.Typer(
-    help="The ticket counts behind the stats and list totals: rebuild.", cls=Group
+    help="The ticket and tag counts behind the stats and list totals: rebuild.", cls=Group
 )
 
 
 @counts_app.command("rebuild", cls=Command)
 def counts_rebuild(database_url: str | None = database_option) -> None:
-    """Recompute the ticket counts behind the stats and list totals, and say what was wrong.
+    """Recompute the ticket and tag counts behind the stats and list totals; say what was wrong.
 
     Database triggers keep the counts exact, so normally nothing is: each count that differed
     is printed (table, key, stored, actual). Ticket writes wait while it runs (about a second
@@ -35,5 +35,6 @@ def counts_rebuild(database_url: str | None = database_option) -> None:
     verdict = f"fixed {len(result.fixes)} counts" if result.fixes else "every count was exact"
     typer.echo(
         f"{verdict}; {result.rows} (day, status, category, priority) rows now, "
+        f"{result.tag_rows} (tag, status, category, priority) rows, "
         f"{result.empty_rows_removed} empty rows removed"
     )

@@ -66,7 +66,13 @@ from ticket_app.models.idempotency import (
 )
 from ticket_app.models.comments import COMMENT_CHECKS, TicketComment
 from ticket_app.models.views import SAVED_VIEW_CHECKS, SavedView
-from ticket_app.models.counts import TicketCount, TicketCountDelta, TicketCountTotal
+from ticket_app.models.counts import (
+    TicketCount,
+    TicketCountDelta,
+    TicketCountTotal,
+    TicketTagCount,
+    TicketTagCountDelta,
+)
 from ticket_app.models.mail import (
     ATTACHMENT_CHECKS,
     MAIL_MESSAGE_CHECKS,
@@ -188,6 +194,8 @@ __all__ = [
     "TicketEvent",
     "TicketFollower",
     "TicketTag",
+    "TicketTagCount",
+    "TicketTagCountDelta",
     "TlsMode",
     "UTCDateTime",
     "utc_now",

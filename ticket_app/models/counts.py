@@ -1,4 +1,4 @@
-"""Ticket counts kept by database triggers: per day and key, per key overall, and their deltas."""
+"""Counts kept by database triggers: tickets per day and key and per key, tags per key, deltas."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from ticket_app.enums import Category, Priority, Status
+from ticket_app.models.tags import TAG_MAX_LENGTH
 
 
 class TicketCount(SQLModel, table=True):
@@ -60,6 +61,43 @@ class TicketCountDelta(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
     day: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    status: Status = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    category: Category = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    priority: Priority = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    n: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class TicketTagCount(SQLModel, table=True):
+    """How many tickets with one (status, category, priority) carry `tag` (migration 0026).
+
+    Kept exact by database triggers on `ticket_tags` (a tag added, removed or changed) and on
+    `tickets` (a key change moves the ticket's tags; a deleted ticket's tags go first), in the
+    writer's transaction. On PostgreSQL they append to `ticket_tag_count_deltas` instead and
+    the same fold as the ticket counts' adds those in: a count is this row plus its deltas.
+    Rows whose `n` fell to 0 stay until `counts rebuild` removes them.
+    """
+
+    __tablename__ = "ticket_tag_counts"
+
+    tag: str = Field(sa_column=sa.Column(sa.String(TAG_MAX_LENGTH), primary_key=True))
+    status: Status = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    category: Category = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    priority: Priority = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    n: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class TicketTagCountDelta(SQLModel, table=True):
+    """A change of `n` to one (tag, status, category, priority) tag count not yet folded in.
+
+    PostgreSQL only (migration 0026), like `TicketCountDelta`: the tag count triggers append
+    one row per key a statement changed, so writers never wait on a shared count row, and
+    `services.stats.fold_count_deltas` moves them into `ticket_tag_counts`. Empty on SQLite.
+    """
+
+    __tablename__ = "ticket_tag_count_deltas"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    tag: str = Field(sa_column=sa.Column(sa.String(TAG_MAX_LENGTH), nullable=False))
     status: Status = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     category: Category = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     priority: Priority = Field(sa_column=sa.Column(sa.String(20), nullable=False))

@@ -13,12 +13,16 @@ table (a common search term's count took ~200 ms at 100,000 tickets). Here:
   wait on a shared count row; readers add the pending deltas, and `fold_count_deltas` moves
   them into the count tables (every minute on the worker, and on read past
   `FOLD_THRESHOLD`).
+- The stats' `tag_breakdown` for such filters is read the same way from `ticket_tag_counts`
+  (tags per status, category and priority, migration 0026) and `ticket_tag_count_deltas`,
+  folded by the same job; other filters group the matching tickets' tag rows.
 - Any other filter (search, since, ...) counts exactly up to `Settings.count_cap` matches;
   beyond, the total is an estimate: PostgreSQL's planner estimate (EXPLAIN, no rows read), or
   on SQLite the share of matches among the newest tickets times their number. A list page says
   which it is (`TicketPage.total_exact`, the API's `X-Total-Count-Exact`).
 
-`rebuild_counts` recomputes the count tables from `tickets` and reports what differed.
+`rebuild_counts` recomputes the count tables from `tickets` and `ticket_tags` and reports
+what differed.
 """
 
 from __future__ import annotations
@@ -44,13 +48,16 @@ from ticket_app.models import (
     TicketCountDelta,
     TicketCountTotal,
     TicketEvent,
+    TicketTag,
+    TicketTagCount,
+    TicketTagCountDelta,
     utc_now,
 )
 from ticket_app.models.audit import RESOLVED_EVENT_PREDICATE
 from ticket_app.schemas import AssigneeLoad, TicketFilters, TicketStats, TriageOverrideStats
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import InvalidInputError
-from ticket_app.services.tags import tag_counts
+from ticket_app.services.tags import counted_tag_counts, tag_counts
 from ticket_app.services.task_queue import queue
 from ticket_app.services.ticket_query import filter_clauses
 from ticket_app.settings import get_settings
@@ -184,13 +191,15 @@ def stats_from_counts(filters: TicketFilters, *, today: date) -> TicketStats:
 
 
 def fold_count_deltas() -> int:
-    """Move the pending count deltas into `ticket_counts` and `ticket_count_totals`.
+    """Move the pending count deltas into the ticket and tag count tables.
 
-    One transaction, one statement: the deltas it deletes are exactly those it adds, and a
-    reader sees them either pending or folded, never both. Writers never wait on it (they
-    only append deltas); a second folder at the same moment, or a running `rebuild_counts`,
-    makes it return at once. Returns how many delta rows it folded (0 on SQLite, whose
-    triggers update the counts directly). Raises DatabaseUnavailableError.
+    One transaction, one statement per delta table (`ticket_count_deltas` into `ticket_counts`
+    and `ticket_count_totals`, `ticket_tag_count_deltas` into `ticket_tag_counts`): the deltas
+    it deletes are exactly those it adds, and a reader sees them either pending or folded,
+    never both. Writers never wait on it (they only append deltas); a second folder at the
+    same moment, or a running `rebuild_counts`, makes it return at once. Returns how many
+    delta rows it folded (0 on SQLite, whose triggers update the counts directly). Raises
+    DatabaseUnavailableError.
     """
     with service_session() as session:
         if session.get_bind().dialect.name != "postgresql":
@@ -200,7 +209,7 @@ def fold_count_deltas() -> int:
         ).scalar_one()
         if not locked:
             return 0
-        return int(session.execute(sa.text(_FOLD)).scalar_one())
+        return sum(int(session.execute(sa.text(fold)).scalar_one()) for fold in _FOLDS)
 
 
 _DAY_KEY = "day, status, category, priority"
@@ -220,6 +229,18 @@ _FOLD = f"""
     )
     SELECT coalesce(sum(folded), 0) FROM per_day
 """
+_TAG_KEY = "tag, status, category, priority"
+_TAG_FOLD = f"""
+    WITH moved AS (DELETE FROM ticket_tag_count_deltas RETURNING {_TAG_KEY}, n),
+    per_key AS (SELECT {_TAG_KEY}, sum(n) AS n, count(*) AS folded FROM moved GROUP BY {_TAG_KEY}),
+    tags AS (
+        INSERT INTO ticket_tag_counts AS c ({_TAG_KEY}, n)
+        SELECT {_TAG_KEY}, n FROM per_key WHERE n <> 0 ORDER BY {_TAG_KEY}
+        ON CONFLICT ({_TAG_KEY}) DO UPDATE SET n = c.n + EXCLUDED.n
+    )
+    SELECT coalesce(sum(folded), 0) FROM per_key
+"""
+_FOLDS = (_FOLD, _TAG_FOLD)
 
 
 @queue.periodic_task(crontab(minute="*"), name="counts.fold")
@@ -301,8 +322,8 @@ def ticket_stats(
     the median time to first public reply are added, one query each (they grow with the
     number of open or replied tickets, so the dashboard asks for them and plain stats do not;
     on SQLite the median is computed in Python from the fetched durations). `today` (UTC) is
-    a parameter so the arithmetic can be checked. `tag_breakdown` is one more query (grouped
-    on the tags' index).
+    a parameter so the arithmetic can be checked. `tag_breakdown` is one more query: from the
+    tag counts for enum-only filters, else grouped on the tags' index.
     """
     filters = filters or TicketFilters()
     if reads_counts(filters):
@@ -340,9 +361,27 @@ def ticket_stats(
 
 
 def _with_tags(stats: TicketStats, filters: TicketFilters) -> TicketStats:
-    """`stats` with the top tags of the tickets matching `filters`."""
+    """`stats` with the top tags of the tickets matching `filters`.
+
+    Enum-only filters (`reads_counts`) read the trigger-kept tag counts and fold the pending
+    deltas in when more than FOLD_THRESHOLD tag deltas wait; other filters group the matching
+    tickets' tag rows.
+    """
+    waiting = 0
     with service_session() as session:
-        breakdown = tag_counts(session, filter_clauses(session, filters))
+        if reads_counts(filters):
+            key = {
+                name: getattr(filters, name).value
+                for name in ENUM_FILTERS
+                if getattr(filters, name) is not None
+            }
+            breakdown = counted_tag_counts(session, key)
+            pending = sa.select(sa.func.count()).select_from(TicketTagCountDelta)
+            waiting = session.execute(pending).scalar_one()
+        else:
+            breakdown = tag_counts(session, filter_clauses(session, filters))
+    if waiting > FOLD_THRESHOLD:
+        fold_count_deltas()
     return stats.model_copy(update={"tag_breakdown": breakdown})
 
 
@@ -526,8 +565,9 @@ class CountFix:
     """One count that `rebuild_counts` corrected.
 
     `table` is `ticket_counts` (`key` is (day ISO date, status, category, priority)) or
-    `ticket_count_totals` (`key` is (status, category, priority)); `stored` is what the table
-    held (0 for a missing row), `actual` the number of tickets.
+    `ticket_count_totals` (`key` is (status, category, priority)) or `ticket_tag_counts`
+    (`key` is (tag, status, category, priority)); `stored` is what the table held with its
+    pending deltas (0 for a missing row), `actual` the number of tickets (with that tag).
     """
 
     table: str
@@ -538,11 +578,16 @@ class CountFix:
 
 @dataclass(frozen=True)
 class CountRebuild:
-    """What `rebuild_counts` did: the counts it corrected and the empty rows it dropped."""
+    """What `rebuild_counts` did: the counts it corrected and the empty rows it dropped.
+
+    `rows` is how many (day, status, category, priority) rows `ticket_counts` holds now,
+    `tag_rows` how many (tag, status, category, priority) rows `ticket_tag_counts` holds.
+    """
 
     fixes: list[CountFix]
     empty_rows_removed: int
     rows: int
+    tag_rows: int
 
 
 def _ticket_day(session: Session) -> sa.ColumnElement[date]:
@@ -567,18 +612,52 @@ def _differences(
     ]
 
 
-def rebuild_counts() -> CountRebuild:
-    """Recompute `ticket_counts` and `ticket_count_totals` from `tickets`; report what differed.
+def _rebuild_tag_counts(session: Session) -> tuple[list[CountFix], int, int]:
+    """Recompute `ticket_tag_counts` from the tags and their tickets, clearing its deltas.
 
-    Runs in one transaction that keeps ticket writers waiting (PostgreSQL: `LOCK tickets IN
-    SHARE MODE` and the fold's lock, readers go on; SQLite: `BEGIN IMMEDIATE`), so the recount
-    and the tables agree exactly; at 1,000,000 tickets that is about a second. What was stored
-    is each count row plus its pending deltas, which the rebuild clears. Rows whose count is 0
-    are dropped. Raises DatabaseUnavailableError when the database is down.
+    Returns the counts that differed (stored: row plus pending deltas), how many stored rows
+    held 0 for a key no tagged ticket has, and how many rows it holds now.
+    """
+    tag_key = (TicketTag.tag, Ticket.status, Ticket.category, Ticket.priority)
+    actual = {
+        tuple(row[:4]): int(row[4])
+        for row in session.execute(
+            sa.select(*tag_key, sa.func.count())
+            .select_from(TicketTag)
+            .join(Ticket, Ticket.id == TicketTag.ticket_id)
+            .group_by(*tag_key)
+        )
+    }
+    stored: dict[tuple[Any, ...], int] = {}
+    for model in (TicketTagCount, TicketTagCountDelta):
+        key = (model.tag, model.status, model.category, model.priority)
+        for *key_, n in session.execute(sa.select(*key, sa.func.sum(model.n)).group_by(*key)):
+            stored[tuple(key_)] = stored.get(tuple(key_), 0) + int(n)
+    empty = sum(1 for key_, n in stored.items() if n == 0 and key_ not in actual)
+    session.execute(sa.delete(TicketTagCountDelta))
+    session.execute(sa.delete(TicketTagCount))
+    if actual:
+        columns = ("tag", "status", "category", "priority", "n")
+        session.execute(
+            sa.insert(TicketTagCount),
+            [dict(zip(columns, (*key_, n), strict=True)) for key_, n in actual.items()],
+        )
+    return _differences("ticket_tag_counts", stored, actual), empty, len(actual)
+
+
+def rebuild_counts() -> CountRebuild:
+    """Recompute the ticket and tag count tables from `tickets` and `ticket_tags`; report fixes.
+
+    Runs in one transaction that keeps ticket and tag writers waiting (PostgreSQL: `LOCK
+    tickets, ticket_tags IN SHARE MODE` and the fold's lock, readers go on; SQLite: `BEGIN
+    IMMEDIATE`), so the recount and the tables agree exactly; at 1,000,000 tickets the ticket
+    counts take about a second, and the tag counts join every tag row to its ticket. What was
+    stored is each count row plus its pending deltas, which the rebuild clears. Rows whose
+    count is 0 are dropped. Raises DatabaseUnavailableError when the database is down.
     """
     with service_session() as session:
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(sa.text("LOCK TABLE tickets IN SHARE MODE"))
+            session.execute(sa.text("LOCK TABLE tickets, ticket_tags IN SHARE MODE"))
             session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FOLD_LOCK})
         else:
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
@@ -633,7 +712,13 @@ def rebuild_counts() -> CountRebuild:
                 sa.insert(TicketCountTotal),
                 [dict(zip(columns[1:], (*k, n), strict=True)) for k, n in actual_totals.items()],
             )
-    return CountRebuild(fixes=fixes, empty_rows_removed=empty, rows=len(actual_days))
+        tag_fixes, empty_tags, tag_rows = _rebuild_tag_counts(session)
+    return CountRebuild(
+        fixes=fixes + tag_fixes,
+        empty_rows_removed=empty + empty_tags,
+        rows=len(actual_days),
+        tag_rows=tag_rows,
+    )
 
 
 def _per_key(per_day: dict[tuple[Any, ...], int]) -> dict[tuple[Any, ...], int]:

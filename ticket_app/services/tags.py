@@ -4,6 +4,10 @@ Tags live in `ticket_tags` (one row per ticket and tag); a ticket read anywhere 
 as `TicketRead.tags`, loaded here with one query per page of tickets. A change of a ticket's
 tags writes one `changed` audit event (field `tags`, old and new sets as `tags_text`) in the
 same transaction. The `tag` list filter's WHERE clause is in `services.ticket_query`.
+
+Tag counts for the dashboard and the autocomplete are read from `ticket_tag_counts`, which
+database triggers keep per (tag, status, category, priority) (migration 0026), whenever the
+filters allow; other filters group the tag rows of the matching tickets.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ticket_app.models import EventKind, Ticket, TicketEvent, TicketTag
+from ticket_app.models import (
+    EventKind,
+    Ticket,
+    TicketEvent,
+    TicketTag,
+    TicketTagCount,
+    TicketTagCountDelta,
+)
 from ticket_app.schemas import TagCount, TicketRead, normalize_tag, strip_invisible, tags_text
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
@@ -95,6 +106,20 @@ def write_tag_changes(
         session.execute(sa.insert(TicketEvent), events)
 
 
+def _prefix_clauses(
+    session: Session, column: sa.ColumnElement[str], prefix: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE conditions keeping the tags in `column` that start with `prefix` (none: all)."""
+    if not prefix:
+        return []
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    clauses = [column.like(f"{escaped}%", escape="\\")]
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's LIKE ignores ASCII case; tags are stored lower-cased, so compare exactly.
+        clauses.append(sa.func.substr(column, 1, len(prefix)) == prefix)
+    return clauses
+
+
 def tag_counts(
     session: Session,
     clauses: Sequence[sa.ColumnElement[bool]] = (),
@@ -104,21 +129,52 @@ def tag_counts(
 ) -> list[TagCount]:
     """The `limit` tags most carried by the tickets matching `clauses` (all: none), most first.
 
-    Ties are ordered by tag. `prefix` (normalised) keeps tags starting with it.
+    Ties are ordered by tag. `prefix` (normalised) keeps tags starting with it. Groups the tag
+    rows of every matching ticket: for filters the tag counts cannot answer (a search, a since
+    bound, a tag filter); enum-only filters read `counted_tag_counts` instead.
     """
     query = sa.select(TicketTag.tag, sa.func.count().label("n")).group_by(TicketTag.tag)
     if clauses:
         query = query.where(
             TicketTag.ticket_id.in_(sa.select(Ticket.id).where(*clauses).scalar_subquery())
         )
-    if prefix:
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(TicketTag.tag.like(f"{escaped}%", escape="\\"))
-        if session.get_bind().dialect.name == "sqlite":
-            # SQLite's LIKE ignores ASCII case; tags are stored lower-cased, so compare exactly.
-            query = query.where(sa.func.substr(TicketTag.tag, 1, len(prefix)) == prefix)
+    query = query.where(*_prefix_clauses(session, TicketTag.tag, prefix))
     rows = session.execute(query.order_by(sa.desc("n"), TicketTag.tag).limit(limit))
     return [TagCount(tag=tag, count=int(count)) for tag, count in rows]
+
+
+def counted_tag_counts(
+    session: Session,
+    key: Mapping[str, str] | None = None,
+    *,
+    prefix: str | None = None,
+    limit: int = TAG_COUNT_LIMIT,
+) -> list[TagCount]:
+    """As `tag_counts`, for the tickets whose status, category and priority match `key`.
+
+    `key` maps some of "status", "category", "priority" to a value (None or empty: every
+    ticket). Read from the trigger-kept `ticket_tag_counts` plus the pending
+    `ticket_tag_count_deltas` in one statement, so a concurrent fold is seen whole or not at
+    all: a few rows per tag, whatever the number of tickets. Folding is the caller's
+    (`services.stats`) or the worker's.
+    """
+    parts = [
+        sa.select(model.tag, model.n).where(
+            *(getattr(model, name) == value for name, value in (key or {}).items()),
+            *_prefix_clauses(session, model.tag, prefix),
+        )
+        for model in (TicketTagCount, TicketTagCountDelta)
+    ]
+    rows = sa.union_all(*parts).subquery()
+    total = sa.func.sum(rows.c.n)
+    query = (
+        sa.select(rows.c.tag, total.label("n"))
+        .group_by(rows.c.tag)
+        .having(total > 0)
+        .order_by(sa.desc("n"), rows.c.tag)
+        .limit(limit)
+    )
+    return [TagCount(tag=tag, count=int(count)) for tag, count in session.execute(query)]
 
 
 def suggest_tags(
@@ -127,8 +183,9 @@ def suggest_tags(
     """Stored tags starting with `prefix` (any tag: None or blank), most used first, with counts.
 
     For autocomplete: `prefix` is read like a tag (trimmed, lower-cased); one no tag can start
-    with (a comma, a control character) finds nothing. Raises PermissionDeniedError unless
-    `actor` may read tickets.
+    with (a comma, a control character) finds nothing. Read from the tag counts (summed over
+    statuses, categories and priorities). Raises PermissionDeniedError unless `actor` may read
+    tickets.
     """
     actor.require(Action.TICKETS_READ)
     text = strip_invisible(prefix or "")
@@ -138,4 +195,4 @@ def suggest_tags(
         except ValueError:
             return []
     with service_session() as session:
-        return tag_counts(session, prefix=text or None, limit=limit)
+        return counted_tag_counts(session, prefix=text or None, limit=limit)
