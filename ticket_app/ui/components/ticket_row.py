@@ -59,16 +59,18 @@ PILL_BUTTON = {
     "&:hover": {"filter": "brightness(0.95)"},
     "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
 }
+# 7.5rem fits "Unassigned" and most names; a longer name ends in an ellipsis (in full in the
+# pill's title and accessible name), so the list's every column fits 1280 px (issue 25).
 ASSIGNEE_PILL = {
     "color": "var(--gray-12)",
     "background": "transparent",
     "border": "1px solid var(--gray-a7)",
     "borderRadius": "9999px",
-    "maxWidth": "11rem",
-    "overflow": "hidden",
-    "textOverflow": "ellipsis",
+    "maxWidth": "7.5rem",
     "fontSize": "var(--font-size-1)",
 }
+# The label in its own box: a flex container's text cannot end in an ellipsis, its child can.
+PILL_LABEL = {"overflow": "hidden", "textOverflow": "ellipsis", "minWidth": "0"}
 
 Row = rx.Var[dict[str, str]]
 
@@ -90,21 +92,26 @@ def _value_pill(
     style: dict,
     items: rx.Component,
     test_id_suffix: str = "",
+    hover_title: rx.Var[str] | None = None,
 ) -> rx.Component:
     """A row's value as a pill: for viewers plain text, for editors a button and its menu.
 
-    The button opens a menu of the values on click, Enter, Space or the arrow keys.
+    The button opens a menu of the values on click, Enter, Space or the arrow keys. A label
+    wider than the pill's `maxWidth` ends in an ellipsis; `hover_title` (the whole label) then
+    shows it on hover.
     """
     name = field.removesuffix("_id").capitalize()
+    shown = rx.el.span(label, style=PILL_LABEL)
     return rx.cond(
         can_edit,
         rx.dropdown_menu.root(
             rx.dropdown_menu.trigger(
                 rx.el.button(
-                    label,
-                    rx.icon("chevron-down", size=12, aria_hidden=True),
+                    shown,
+                    rx.icon("chevron-down", size=12, aria_hidden=True, flex_shrink="0"),
                     type="button",
                     aria_label=f"{name} of ticket " + row["id"] + ": " + label + ". Change",
+                    title=hover_title,
                     data_testid=f"{field.removesuffix('_id')}-pill{test_id_suffix}",
                     style={**PILL_BUTTON, **style},
                 )
@@ -114,7 +121,8 @@ def _value_pill(
             modal=False,
         ),
         rx.el.span(
-            label,
+            shown,
+            title=hover_title,
             data_testid=f"{field.removesuffix('_id')}-value{test_id_suffix}",
             style={**PILL_TEXT, **style},
         ),
@@ -157,11 +165,12 @@ def _assignee_pill(
     test_id_suffix: str = "",
 ) -> rx.Component:
     """Who owns the ticket, as a pill whose menu assigns it (or unassigns it)."""
+    label = rx.cond(row["assignee_id"] != "", row["assignee_name"], "Unassigned").to(str)
     return _value_pill(
         row,
         can_edit,
         "assignee_id",
-        rx.cond(row["assignee_id"] != "", row["assignee_name"], "Unassigned").to(str),
+        label,
         ASSIGNEE_PILL,
         rx.fragment(
             _menu_item(
@@ -179,6 +188,7 @@ def _assignee_pill(
             ),
         ),
         test_id_suffix,
+        hover_title=label,
     )
 
 
@@ -285,10 +295,15 @@ def ticket_row(
                     size="1",
                     display=PHONE_ONLY,
                     margin_top="0.15rem",
+                    # A long e-mail address must wrap, not widen the phone's table.
+                    overflow_wrap="anywhere",
                 ),
             ),
             _compact_details(row, can_edit, staff),
-            min_width=rx.breakpoints(initial="11rem", lg="16rem"),
+            # The title wraps and takes what the other columns leave. Its floor is low enough
+            # that from 1280 px, with the requester and category columns, every column fits
+            # the list's 950 px with room for a classic scroll bar (issue 25).
+            min_width="10rem",
         ),
         rx.table.cell(
             row["requester"],
