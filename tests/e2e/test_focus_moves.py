@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticket_app.ui.state.tickets import focus_when_rendered_script
+from ticket_app.ui.state.focus import focus_when_rendered_script
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -32,7 +32,8 @@ from ticket_app.ui.state import NavState, TicketFormState, TicketListState
 from ticket_app.ui.state.admin import StaffState, TokensState
 from ticket_app.ui.state.bulk import BulkState
 from ticket_app.ui.state.session import TOO_MANY_CHANGES
-from ticket_app.ui.state.ticket_page import TicketPageState, load_view
+from ticket_app.ui.state.ticket_io import load_view
+from ticket_app.ui.state.ticket_page import TicketPageState
 
 EMAIL = "lead@example.com"
 

@@ -36,7 +36,8 @@ from ticket_app.ui.state.mail import (
     QuarantineState,
     RequesterState,
 )
-from ticket_app.ui.state.ticket_page import TicketPageState, load_view
+from ticket_app.ui.state.ticket_io import load_view
+from ticket_app.ui.state.ticket_page import TicketPageState
 
 SUPPORT = "support@desk.example"
 JANE = "Jane Doe <jane@customer.example>"

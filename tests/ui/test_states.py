@@ -33,7 +33,7 @@ from ticket_app.ui.state import form as form_module
 from ticket_app.ui.state import tickets as tickets_state
 from ticket_app.ui.state.form import FAILED_NOTE, SLOW_NOTE, fetch_suggestion
 from ticket_app.ui.state.stats import load_stats_view
-from ticket_app.ui.state.tickets import PAGE_SIZE, load_page, save_field
+from ticket_app.ui.state.ticket_io import PAGE_SIZE, load_page, save_field
 from ticket_app.ui.state.views import load_nav, resolved_filters
 
 SUGGESTION = TriageSuggestion(

@@ -20,8 +20,9 @@ from ticket_app.services.comments import add_comment, list_comments
 from ticket_app.services.errors import DatabaseUnavailableError
 from ticket_app.services.identity import sessions, users
 from ticket_app.services.tickets import create_ticket, get_ticket, update_ticket
-from ticket_app.ui.state import ticket_page as page_module
-from ticket_app.ui.state.ticket_page import READY, TicketPageState, load_view
+from ticket_app.ui.state import ticket_composer as composer_module
+from ticket_app.ui.state.ticket_io import load_view
+from ticket_app.ui.state.ticket_page import READY, TicketPageState
 
 
 def _ticket() -> int:
@@ -179,7 +180,7 @@ def test_a_failed_send_says_why_and_does_not_clear_the_composer(
 
     ticket_id = _ticket()
     state = _page(ticket_id, _session_cookie("agent"))
-    monkeypatch.setattr(page_module, "add_comment", unavailable)
+    monkeypatch.setattr(composer_module, "add_comment", unavailable)
     outcome = _drain(state.send_comment({"body": "Keep me"}))
     assert "database is unavailable" in state.composer_error
     assert "composer-body" not in str(outcome)

@@ -58,7 +58,8 @@ def _console_states() -> Iterator[type[rx.State]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__.startswith("ticket_app."):
+        # A mixin is never a tab's state: its handlers are tried on the states using it.
+        if cls.__module__.startswith("ticket_app.") and not cls._mixin:
             yield cls
 
 

@@ -19,8 +19,8 @@ from reflex.components.core.window_events import WindowEventListener
 from reflex.event import EventHandler
 from reflex.vars import FunctionStringVar, ObjectVar, Var
 
+from ticket_app.ui.state.focus import FOCUS_MARK_GLOBAL
 from ticket_app.ui.state.keyboard import SHORTCUTS, KeyboardState
-from ticket_app.ui.state.tickets import FOCUS_MARK_GLOBAL
 
 SHORTCUT_KEYS = ["j", "k", "x", "a", "/", "n", "?", "Enter"]
 TYPING_TAGS = ["INPUT", "TEXTAREA", "SELECT"]

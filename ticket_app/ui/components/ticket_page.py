@@ -27,13 +27,9 @@ from ticket_app.ui.components.ticket_fields import (
     edit_dialog,
     save_feedback,
 )
+from ticket_app.ui.logic.ticket_page import FAILED, NOT_FOUND, READY
 from ticket_app.ui.state import SessionState
-from ticket_app.ui.state.ticket_page import (
-    FAILED,
-    NOT_FOUND,
-    READY,
-    TicketPageState,
-)
+from ticket_app.ui.state.ticket_page import TicketPageState
 
 State = TicketPageState
 

@@ -10,7 +10,8 @@ import reflex as rx
 
 from ticket_app.ui.components.common import FIELD_STYLE
 from ticket_app.ui.state import SessionState
-from ticket_app.ui.state.ticket_page import TAG_INPUT_ID, TicketPageState
+from ticket_app.ui.state.ticket_page import TicketPageState
+from ticket_app.ui.state.ticket_tags import TAG_INPUT_ID
 
 State = TicketPageState
 _SUGGESTIONS_ID = "ticket-tag-suggestions"

@@ -34,6 +34,8 @@ from ticket_app.ui.logic.mail import attachment_row, comment_mail_fields, reques
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message, sla_cells
 from ticket_app.ui.logic.triage import triage_fields
 
+LOADING, READY, NOT_FOUND, FAILED = "loading", "ready", "not_found", "failed"
+"""What a ticket page shows: the ticket being read, the ticket, "no such ticket", a failure."""
 TEXT_FIELDS = ("title", "description", "requester_name", "requester_email")
 CHOICE_FIELDS = ("status", "priority", "category", "assignee_id")
 TAGS_FIELD = "tags"

@@ -27,6 +27,7 @@ from ticket_app.services.identity import tokens as identity_tokens
 from ticket_app.services.identity import users as identity_users
 from ticket_app.services.rate_limits import WRITES
 from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.state.focus import focus_when_rendered
 from ticket_app.ui.state.session import (
     ROLE_REFUSED,
     SessionState,
@@ -34,7 +35,6 @@ from ticket_app.ui.state.session import (
     open_page,
     session_setter,
 )
-from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from ticket_app.ui.logic.form import (
 )
 from ticket_app.ui.logic.triage import offer_title, reason_in_words, similar_rows
 from ticket_app.ui.safe_events import redirect, toast_error, toast_success
+from ticket_app.ui.state.focus import focus_when_rendered
 from ticket_app.ui.state.session import actor_of, authorize, open_page, session_setter
-from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
 

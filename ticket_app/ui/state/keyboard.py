@@ -9,12 +9,9 @@ import reflex as rx
 from ticket_app.services.access import Action
 from ticket_app.ui.safe_events import redirect
 from ticket_app.ui.state.bulk import BulkState
+from ticket_app.ui.state.focus import focus_element
 from ticket_app.ui.state.session import authorize, session_setter
-from ticket_app.ui.state.tickets import (
-    SEARCH_INPUT_ID,
-    TicketListState,
-    focus_element,
-)
+from ticket_app.ui.state.tickets import SEARCH_INPUT_ID, TicketListState
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("j / k", "Next / previous ticket"),

@@ -48,8 +48,8 @@ from ticket_app.ui.logic.mail import (
     requester_ticket_rows,
 )
 from ticket_app.ui.safe_events import run_script, toast_error, toast_success
+from ticket_app.ui.state.focus import focus_when_rendered
 from ticket_app.ui.state.session import authorize, open_page, session_setter
-from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
 

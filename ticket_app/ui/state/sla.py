@@ -33,8 +33,8 @@ from ticket_app.ui.logic.sla_policies import (
     policy_write,
 )
 from ticket_app.ui.safe_events import toast_success
+from ticket_app.ui.state.focus import focus_when_rendered
 from ticket_app.ui.state.session import authorize, open_page
-from ticket_app.ui.state.tickets import focus_when_rendered
 
 logger = logging.getLogger(__name__)
 

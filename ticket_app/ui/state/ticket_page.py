@@ -23,64 +23,49 @@ from datetime import datetime
 import reflex as rx
 from pydantic import ValidationError
 
-from ticket_app.enums import CommentChannel
 from ticket_app.schemas import (
-    CommentCreate,
-    RequesterRead,
-    TicketRead,
     tags_of_text,
 )
 from ticket_app.services.access import Action, Actor
-from ticket_app.services.attachments import list_attachments
-from ticket_app.services.comments import add_comment, ticket_timeline
 from ticket_app.services.errors import (
     EditConflictError,
-    NotFoundError,
     ServiceError,
     TicketNotFoundError,
 )
-from ticket_app.services.identity.users import assignable_staff, get_user
-from ticket_app.services.mail_outbound import reply_recipient, resend_comment
 from ticket_app.services.rate_limits import WRITES
-from ticket_app.services.requesters import get_requester
-from ticket_app.services.similarity import duplicates_of, merge_ticket, similar_to_ticket
 from ticket_app.services.tickets import (
     change_marker,
-    get_ticket,
     ticket_etag,
     update_ticket,
 )
 from ticket_app.ui.logic.form import validation_messages
 from ticket_app.ui.logic.mail import (
     comment_files,
-    failure_text,
     has_pending_delivery,
-    parse_id,
     reply_hint,
-    saved_text,
 )
 from ticket_app.ui.logic.ticket_page import (
+    FAILED,
     FIELD_LABELS,
+    LOADING,
+    NOT_FOUND,
+    READY,
     TAGS_FIELD,
     TEXT_FIELDS,
     UNASSIGNED_LABEL,
     TicketView,
-    comment_error_message,
     field_update,
     latest_other_change,
     mail_panel,
     names_by_label,
     person_of,
-    staff_names,
-    tags_added,
-    tags_removed,
     ticket_fields,
     ticket_id_from_path,
     timeline_rows,
 )
 from ticket_app.ui.logic.tickets import label_of_value, save_error_message
-from ticket_app.ui.logic.triage import merge_error_message, similar_rows
-from ticket_app.ui.safe_events import toast_error, toast_success
+from ticket_app.ui.logic.triage import similar_rows
+from ticket_app.ui.state.focus import focus_when_rendered
 from ticket_app.ui.state.notifications import NotificationsState
 from ticket_app.ui.state.session import (
     Watched,
@@ -89,77 +74,25 @@ from ticket_app.ui.state.session import (
     session_setter,
     watch_changes,
 )
-from ticket_app.ui.state.tags import suggested_tags
-from ticket_app.ui.state.tickets import TicketListState, focus_when_rendered
+from ticket_app.ui.state.ticket_composer import TicketComposerMixin
+from ticket_app.ui.state.ticket_io import fetch_fresh_view, load_view
+from ticket_app.ui.state.ticket_merge import TicketMergeMixin
+from ticket_app.ui.state.ticket_tags import TicketTagsMixin
+from ticket_app.ui.state.tickets import TicketListState
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 3.0
 OUTAGE_NOTE = "The database is unavailable, so this page may be out of date. Retrying."
-LOADING, READY, NOT_FOUND, FAILED = "loading", "ready", "not_found", "failed"
-TAG_INPUT_ID = "ticket-tag-input"
 
 
-def _requester(ticket: TicketRead, actor: Actor) -> RequesterRead | None:
-    """The ticket's requester record with their tickets, or None without one."""
-    if ticket.requester_id is None:
-        return None
-    try:
-        return get_requester(ticket.requester_id, actor=actor)
-    except NotFoundError:
-        return None
+class TicketPageState(TicketComposerMixin, TicketTagsMixin, TicketMergeMixin, rx.State):
+    """One ticket's page: what it shows, what is being saved, and any edit conflict.
 
-
-def load_view(ticket_id: int, *, with_timeline: bool, actor: Actor | None = None) -> TicketView:
-    """Read the ticket, then its timeline and the assignable staff (blocking; use a thread).
-
-    The ticket is read first, so a change after it shows in the timeline or makes the ETag
-    stale; either way it is never missed. With `actor` (who is reading), also what the e-mail
-    channel adds: whom a reply is mailed to, the ticket's files and its requester's other
-    tickets. Raises TicketNotFoundError and the other service errors.
+    Its composer (`TicketComposerMixin`), tag chips (`TicketTagsMixin`) and the merge into a
+    similar ticket (`TicketMergeMixin`) are written in modules of their own; their vars and
+    events are this state's.
     """
-    ticket = get_ticket(ticket_id)
-    timeline = ticket_timeline(ticket_id) if with_timeline else []
-    staff = assignable_staff()
-    assignee = ticket.assignee_id
-    former = None
-    if assignee is not None and assignee not in staff_names(staff):
-        former = get_user(assignee)
-    similar = similar_to_ticket(ticket_id) if ticket.duplicate_of_id is None else []
-    mail: dict = {}
-    if actor is not None:
-        mail = {
-            "reply_to": reply_recipient(ticket_id),
-            "files": list_attachments(ticket_id, actor=actor),
-            "requester": _requester(ticket, actor),
-        }
-    return TicketView(
-        ticket,
-        ticket_etag(ticket),
-        timeline,
-        staff,
-        former,
-        similar=similar,
-        duplicates=duplicates_of(ticket_id),
-        **mail,
-    )
-
-
-async def fetch_fresh_view(actor: Actor, ticket_id: int) -> TicketView | None:
-    """A `poll` round's re-read of the ticket; None when it no longer exists.
-
-    The timeline only for those who may read the audit trail. Raises the other service errors.
-    """
-    try:
-        return await asyncio.to_thread(
-            load_view, ticket_id, with_timeline=actor.can(Action.AUDIT_READ), actor=actor
-        )
-    except TicketNotFoundError:
-        return None
-
-
-class TicketPageState(rx.State):
-    """One ticket's page: what it shows, what is being saved, and any edit conflict."""
 
     page: str = LOADING
     shown_id: str = ""
@@ -185,10 +118,6 @@ class TicketPageState(rx.State):
     """Bumped each time the Edit dialog opens, so its inputs start from the stored text."""
     edit_saving: bool = False
 
-    public_reply: bool = True
-    composer_error: str = ""
-    sending: bool = False
-
     # The e-mail channel: whom a reply is mailed to ("" not mailed), the ticket's own files, each
     # comment's files (by comment id), the requester's ticket count and their other tickets.
     reply_to: str = ""
@@ -196,18 +125,6 @@ class TicketPageState(rx.State):
     comment_files: dict[str, list[dict[str, str]]] = rx.field(default_factory=dict)
     requester_count: str = ""
     other_tickets: list[dict[str, str]] = rx.field(default_factory=list)
-    resending: str = ""
-    """The id of the comment whose failed mail is being queued again ("" none)."""
-
-    tag_suggestions: list[str] = rx.field(default_factory=list)
-    """Tags in use that start with what the tag input holds, most used first."""
-
-    similar: list[dict[str, str]] = rx.field(default_factory=list)
-    duplicates: list[str] = rx.field(default_factory=list)
-    merge_into: str = ""
-    merge_into_title: str = ""
-    merge_error: str = ""
-    merging: bool = False
 
     _etag: str = ""
     _base_updated: datetime | None = None
@@ -563,39 +480,6 @@ class TicketPageState(rx.State):
         self.conflict_by = self._name_of(changed_by) if changed_by else "Someone"
 
     @rx.event
-    async def add_tags(self, form_data: dict) -> AsyncIterator:
-        """Add the tags typed in the tag input (comma-separated) to the ticket's tags."""
-        typed = str(form_data.get("tag", ""))
-        if self.page != READY or not tags_of_text(typed):
-            return
-        current = self.fields.get(TAGS_FIELD, "")
-        async for update in self._save(TAGS_FIELD, tags_added(current, typed), self._etag):
-            yield update
-        if not self.field_errors.get(TAGS_FIELD):
-            yield rx.set_focus(TAG_INPUT_ID)
-
-    @rx.event
-    async def remove_tag(self, tag: str) -> AsyncIterator:
-        """Take one tag off the ticket (its chip's remove button)."""
-        current = self.fields.get(TAGS_FIELD, "")
-        if self.page != READY or tag not in tags_of_text(current):
-            return
-        async for update in self._save(TAGS_FIELD, tags_removed(current, tag), self._etag):
-            yield update
-        yield rx.set_focus(TAG_INPUT_ID)
-
-    @rx.event
-    async def suggest_tags(self, typed: str):
-        """Offer the tags in use that start with what the tag input holds."""
-        actor, refusal = await authorize(self, Action.TICKETS_READ)
-        if actor is None:
-            return refusal
-        found = await suggested_tags(actor, typed)
-        if found is not None:
-            self.tag_suggestions = found
-        return None
-
-    @rx.event
     async def apply_anyway(self) -> AsyncIterator:
         """Keep this page's version: save the held-back change over the other one."""
         etag, updated = self._conflict_etag, self._conflict_updated
@@ -645,81 +529,6 @@ class TicketPageState(rx.State):
         self.save_note = "Reloaded: showing the latest version."
         yield rx.set_focus("ticket-heading")
 
-    @rx.event
-    @session_setter
-    def set_public_reply(self, choice: str) -> None:
-        """Pick the composer's kind: "reply" (public) or "note" (internal)."""
-        self.public_reply = choice != "note"
-
-    @rx.event
-    async def send_comment(self, form_data: dict) -> AsyncIterator:
-        """Add the composer's text as a reply or note; on failure keep the text and say why."""
-        body = str(form_data.get("body", ""))
-        if not self.shown_id:
-            return
-        if not body.strip():
-            self.composer_error = "Write a message first."
-            return
-        actor, refusal = await authorize(self, Action.TICKETS_COMMENT, counts_as=WRITES)
-        if actor is None:
-            yield refusal
-            return
-        self.composer_error = ""
-        self.sending = True
-        yield
-        ticket_id = self._ticket_id()
-        try:
-            data = CommentCreate(body=body, public=self.public_reply)
-            added = await asyncio.to_thread(
-                add_comment, ticket_id, data, actor=actor, channel=CommentChannel.CONSOLE
-            )
-        except (ValidationError, ServiceError) as exc:
-            self.composer_error = comment_error_message(exc)
-            self.sending = False
-            return
-        kind = saved_text(added)
-        try:
-            view = await self._reread(ticket_id, actor, "a comment")
-            if view is not None:
-                self._take_fresh(view, actor)
-        finally:
-            self.sending = False
-        yield [rx.set_value("composer-body", ""), toast_success(kind)]
-
-    @rx.event
-    async def resend_mail(self, comment_id: str) -> AsyncIterator:
-        """Queue again the failed mail of reply `comment_id`; focus then goes to its new state.
-
-        The page shows the reply as queued at once (the background job sends it; the poll
-        follows its delivery). A refusal (not failed any more, not a mail) says why in a toast.
-        """
-        actor, refusal = await authorize(self, Action.TICKETS_COMMENT, counts_as=WRITES)
-        if actor is None:
-            yield refusal
-            return
-        comment = parse_id(comment_id)
-        if comment is None or not self.shown_id or self.resending or self.page != READY:
-            return
-        ticket_id = self._ticket_id()
-        self.resending = str(comment)
-        yield
-        try:
-            await asyncio.to_thread(resend_comment, ticket_id, comment, actor=actor)
-        except ServiceError as exc:
-            self.resending = ""
-            yield toast_error(f"Not sent again: {failure_text(exc)}")
-            return
-        try:
-            view = await self._reread(ticket_id, actor, "a resend")
-            if view is not None:
-                self._take_fresh(view, actor)
-        finally:
-            self.resending = ""
-        yield [
-            toast_success("The e-mail is queued to be sent again."),
-            focus_when_rendered(f"delivery-{comment}"),
-        ]
-
     async def _reread(self, ticket_id: int, actor: Actor, after: str) -> TicketView | None:
         """The ticket re-read after a change made on this page (`after` names it, for the log).
 
@@ -736,59 +545,3 @@ class TicketPageState(rx.State):
             return None
         self._seen_marker = marker
         return view
-
-    @rx.event
-    async def ask_merge(self, into: str) -> AsyncIterator:
-        """Open the confirmation for merging this ticket into similar ticket `into`."""
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT)
-        if actor is None:
-            yield refusal
-            return
-        row = next((row for row in self.similar if row["id"] == into), None)
-        if row is None:
-            return
-        self.merge_error = ""
-        self.merge_into, self.merge_into_title = row["id"], row["title"]
-
-    @rx.event
-    @session_setter
-    def merge_dialog_changed(self, is_open: bool) -> None:
-        """The dialog asked to close (Esc, a click outside): cancel unless a merge is running."""
-        if not is_open and not self.merging:
-            self.merge_into = self.merge_into_title = ""
-
-    @rx.event
-    async def confirm_merge(self) -> AsyncIterator:
-        """Close this ticket as a duplicate of the one being confirmed, then show both links.
-
-        A refusal (409: either ticket already merged; 404; no permission) is shown as an alert
-        and nothing changes.
-        """
-        actor, refusal = await authorize(self, Action.TICKETS_EDIT, counts_as=WRITES)
-        if actor is None:
-            yield refusal
-            return
-        if not self.merge_into or self.merging or self.page != READY:
-            return
-        ticket_id, into = self._ticket_id(), int(self.merge_into)
-        self.merging = True
-        self.merge_error = ""
-        yield
-        try:
-            await asyncio.to_thread(
-                merge_ticket, ticket_id, into, actor=actor, channel=CommentChannel.CONSOLE
-            )
-        except ServiceError as exc:
-            self.merge_error = merge_error_message(exc, ticket_id, into)
-            self.merging = False
-            self.merge_into = self.merge_into_title = ""
-            return
-        self.merging = False
-        self.merge_into = self.merge_into_title = ""
-        view = await self._reread(ticket_id, actor, "a merge")
-        if view is not None:
-            self._show(view)
-        yield [
-            toast_success(f"Merged #{ticket_id} into #{into}."),
-            rx.set_focus("ticket-heading"),
-        ]

@@ -6,7 +6,6 @@ Also inline edits and assignment, and the current row that keyboard shortcuts ac
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
@@ -20,7 +19,6 @@ from ticket_app.schemas import (
     TicketRead,
     TicketSort,
     TicketStats,
-    TicketUpdate,
 )
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.errors import (
@@ -28,10 +26,9 @@ from ticket_app.services.errors import (
     InvalidInputError,
     ServiceError,
 )
-from ticket_app.services.identity.users import assignable_staff
 from ticket_app.services.rate_limits import WRITES, expensive_turn
 from ticket_app.services.stats import ticket_stats
-from ticket_app.services.tickets import change_marker, list_tickets, update_ticket
+from ticket_app.services.tickets import change_marker
 from ticket_app.settings import get_settings
 from ticket_app.ui.logic.tickets import (
     CONSOLE_FILTERS,
@@ -49,7 +46,8 @@ from ticket_app.ui.logic.tickets import (
     ticket_number_search,
     ticket_row,
 )
-from ticket_app.ui.safe_events import redirect, run_script, toast_error, toast_success
+from ticket_app.ui.safe_events import redirect, toast_error, toast_success
+from ticket_app.ui.state.focus import focus_row
 from ticket_app.ui.state.session import (
     Watched,
     actor_of,
@@ -58,11 +56,16 @@ from ticket_app.ui.state.session import (
     session_setter,
     watch_changes,
 )
-from ticket_app.ui.state.views import NavData, NavState, load_nav, resolved_filters
+from ticket_app.ui.state.ticket_io import (
+    fetch_fresh_list,
+    load_page,
+    save_field,
+    staff_choices,
+)
+from ticket_app.ui.state.views import NavData, NavState, resolved_filters
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 25
 PAGE_SLOTS = 20
 """How many list vars carry the rows to the browser: `rows` (the first page), then `more_1` to
 `more_19`, one loaded page each, the last also holding every page beyond. Reflex sends a var
@@ -74,134 +77,7 @@ OUTAGE_NOTE = (
     "when the database is back."
 )
 POLL_SECONDS = 3.0
-EDITABLE_FIELDS = ("status", "category", "priority", "assignee_id")
 SEARCH_INPUT_ID = "filter-search"
-
-
-def row_link_id(ticket_id: str) -> str:
-    """DOM id of a row's title link, the element that holds focus when the row is current."""
-    return f"ticket-link-{ticket_id}"
-
-
-FOCUS_MARK_GLOBAL = "triageDeskFocusMark"
-"""Window property the row-focus script sets to the mark of the last focus move it ran."""
-
-
-RENDER_WAIT_MS = 10_000
-"""How long a focus move waits for its element to be rendered, in milliseconds.
-
-Frames were counted before (30, about half a second), which a loaded machine's first render of
-a ticket page outlasted: the move gave up and focus stayed on the page's body."""
-REMOUNT_WATCH_MS = 1_500
-"""After focusing, how long a move keeps its element focused across a re-render that replaces
-the element (focus falls to the body when a focused node is removed), in milliseconds."""
-FOCUS_MOVE_GLOBAL = "triageDeskFocusMove"
-"""Window property numbering focus moves: a move stops as soon as a newer one starts."""
-
-
-def focus_when_rendered_script(element_id: str, *, unless_focused: bool = False) -> str:
-    """A script expression focusing `element_id` once it is rendered (up to RENDER_WAIT_MS).
-
-    State changes sent with (or just before) the focus move are rendered after the browser has
-    already run it, so an element they create is not there yet on the first try: the move
-    retries on every animation frame. It gives up when a newer move starts, or when the user
-    has put focus elsewhere meanwhile (always with `unless_focused`, where focus stays wherever
-    the user already put it). For REMOUNT_WATCH_MS after focusing, a re-render that replaces
-    the element (and so drops focus to the body) is followed by focusing the new element. An
-    element that cannot take focus yet (in a hidden or inert part of the page) is tried again.
-    """
-    elsewhere = "active && active !== document.body && active !== start"
-    skip = "active && active !== document.body" if unless_focused else elsewhere
-    return (
-        f"(function () {{ "
-        f"const move = (window.{FOCUS_MOVE_GLOBAL} = (window.{FOCUS_MOVE_GLOBAL} || 0) + 1); "
-        f"const start = document.activeElement; "
-        f"const giveUpAt = performance.now() + {RENDER_WAIT_MS}; "
-        f"let focused = null, watchUntil = 0; "
-        f"(function attempt() {{ "
-        f"if (window.{FOCUS_MOVE_GLOBAL} !== move) return; "
-        f"const element = document.getElementById({json.dumps(element_id)}); "
-        f"const active = document.activeElement; "
-        f"if (focused === null) {{ "
-        f"if ({skip}) return; "
-        f"if (element) element.focus(); "
-        f"if (element && document.activeElement === element) {{ focused = element; "
-        f"watchUntil = performance.now() + {REMOUNT_WATCH_MS}; }} "
-        f"else if (performance.now() > giveUpAt) return; "
-        f"}} else {{ "
-        f"if (performance.now() > watchUntil) return; "
-        f"if (element && element !== focused && (!active || active === document.body)) "
-        f"{{ element.focus(); focused = element; }} "
-        f"}} "
-        f"requestAnimationFrame(attempt); "
-        f"}})(); }})()"
-    )
-
-
-def focus_when_rendered(element_id: str, *, unless_focused: bool = False) -> rx.event.EventSpec:
-    """Move keyboard focus to `element_id` once rendered (see `focus_when_rendered_script`)."""
-    return run_script(focus_when_rendered_script(element_id, unless_focused=unless_focused))
-
-
-def focus_row(ticket_id: str, mark: str) -> rx.event.EventSpec:
-    """Focus a row's link and record `mark` in `window[FOCUS_MARK_GLOBAL]`.
-
-    The mark is recorded even when the row is gone, so a later key press never waits on a move
-    that cannot happen; key presses report the mark they saw (see `TicketListState._focus_base`).
-    """
-    # run_script evaluates one expression, hence the comma operator.
-    return run_script(
-        f"(window.{FOCUS_MARK_GLOBAL} = {json.dumps(mark)}, "
-        f"{focus_when_rendered_script(row_link_id(ticket_id))})"
-    )
-
-
-def focus_element(element_id: str) -> rx.event.EventSpec:
-    """Move keyboard focus to the element with `element_id` (built like `rx.scroll_to`)."""
-    element = rx.vars.FunctionStringVar.create("document.getElementById").call(element_id)
-    return run_script(element.to(rx.vars.ObjectVar).focus.to(rx.vars.FunctionVar).call())
-
-
-def load_page(
-    filters: TicketFilters, cursor: str | None = None, sort: TicketSort = TicketSort.NEWEST
-) -> TicketPage:
-    """One page of the list (blocking; call it from a thread)."""
-    return list_tickets(filters, limit=PAGE_SIZE, cursor=cursor, sort=sort, close_matches=True)
-
-
-async def fetch_fresh_list(
-    actor: Actor, shown: tuple[TicketFilters, TicketSort]
-) -> tuple[TicketPage, TicketStats, NavData]:
-    """A `poll` round's reads: the first page and summary for `shown`, and the nav's counts.
-
-    The page and summary in one of `actor`'s expensive-read turns. Raises ServiceError.
-    """
-    filters, sort = shown
-    async with expensive_turn(actor.user_id):
-        page = await asyncio.to_thread(load_page, filters, None, sort)
-        stats = await asyncio.to_thread(ticket_stats, filters)
-    return page, stats, await asyncio.to_thread(load_nav, actor)
-
-
-def save_field(ticket_id: int, field: str, value: str, actor: Actor) -> dict[str, str]:
-    """Save one inline edit by `actor` and return the stored row (blocking; use a thread).
-
-    `assignee_id` takes a staff user id in digits, or "" to unassign. Raises ValueError for a
-    field that is not editable inline, pydantic's ValidationError for a value outside the
-    allowed set, and the service errors of `update_ticket`.
-    """
-    if field not in EDITABLE_FIELDS:
-        raise ValueError(f"{field} cannot be edited here")
-    stored: str | int | None = value
-    if field == "assignee_id":
-        stored = int(value) if value else None
-    changes = TicketUpdate.model_validate({field: stored})
-    return ticket_row(update_ticket(ticket_id, changes, actor=actor))
-
-
-def staff_choices() -> list[dict[str, str]]:
-    """Active agents and admins as `{"id", "name"}` for assignee pickers (blocking)."""
-    return [{"id": str(user.id), "name": user.name} for user in assignable_staff()]
 
 
 class TicketListState(rx.State):
