@@ -39,11 +39,15 @@ TITLE_LINK = {
     "overflowWrap": "anywhere",
     "&:focus-visible": {"outline": "2px solid var(--focus-8)", "outlineOffset": "2px"},
 }
-# Columns shown from the tablet breakpoint up; on a phone their content moves into the title
-# cell, so the table fits 390 px without scrolling sideways.
+# Columns shown from the tablet breakpoint (768 px) up; on a phone their content moves into the
+# title cell, so the table fits 390 px without scrolling sideways.
 WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+# Number, requester and category columns, from 1280 px. Below, they go on a line under the
+# title (`TABLET_ONLY`; on a phone, `PHONE_ONLY` and the compact details), so the list fits
+# from 768 px up, the navigation beside it from 1024 px, and nothing is left out.
 DESKTOP_ONLY = rx.breakpoints(initial="none", lg="table-cell")
 PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+TABLET_ONLY = rx.breakpoints(initial="none", sm="flex", lg="none")
 PILL_TEXT = {
     "display": "inline-flex",
     "alignItems": "center",
@@ -215,6 +219,29 @@ def _compact_details(
     )
 
 
+def _tablet_details(row: Row, can_edit: rx.Var[bool]) -> rx.Component:
+    """Number, requester and category under the title, from 768 to 1279 px wide.
+
+    Their columns show from 1280 px only: below, with them, the list scrolled sideways.
+    """
+    return rx.flex(
+        rx.text(
+            "#" + row["id"],
+            rx.cond(row["requester"] != "", " \u00b7 " + row["requester"], ""),
+            size="1",
+            # A long e-mail address must wrap, not widen the table.
+            overflow_wrap="anywhere",
+            min_width="0",
+        ),
+        _enum_pill(row, can_edit, "category", CATEGORIES, CATEGORY_COLORS, "-tablet"),
+        display=TABLET_ONLY,
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        margin_top="0.15rem",
+    )
+
+
 def _marked(pieces: rx.Var[list[list[str]]]) -> rx.Component:
     """Text pieces with the searched words in `<mark>` (each piece rendered as text)."""
     return rx.foreach(
@@ -246,7 +273,7 @@ def ticket_row(
             "#" + row["id"],
             white_space="nowrap",
             color="var(--gray-11)",
-            display=WIDE_ONLY,
+            display=DESKTOP_ONLY,
             data_testid="ticket-number",
         ),
         rx.table.cell(
@@ -299,10 +326,13 @@ def ticket_row(
                     overflow_wrap="anywhere",
                 ),
             ),
+            _tablet_details(row, can_edit),
             _compact_details(row, can_edit, staff),
             # The title wraps and takes what the other columns leave. Its floor is low enough
             # that from 1280 px, with the requester and category columns, every column fits
-            # the list's 950 px with room for a classic scroll bar (issue 25).
+            # the list's 950 px with room for a classic scroll bar (issue 25); below, without
+            # the number, requester and category columns, every column fits 630 px, and the
+            # list is at least 694 px wide (at 1024 px, the navigation beside it).
             min_width="10rem",
         ),
         rx.table.cell(

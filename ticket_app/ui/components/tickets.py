@@ -337,7 +337,7 @@ def ticket_table() -> rx.Component:
                 SessionState.can_edit,
                 rx.table.column_header_cell(select_page_checkbox(), width="2.5rem"),
             ),
-            _sort_header("Number", TicketSort.NEWEST, TicketSort.OLDEST, display=WIDE_ONLY),
+            _sort_header("Number", TicketSort.NEWEST, TicketSort.OLDEST, display=DESKTOP_ONLY),
             rx.table.column_header_cell("Title"),
             rx.table.column_header_cell("Requester", display=DESKTOP_ONLY),
             _sort_header("Status", TicketSort.STATUS, display=WIDE_ONLY),
