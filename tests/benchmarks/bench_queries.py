@@ -31,7 +31,7 @@ from tests.support.database import scratch_postgres_database
 from ticket_app.cli.bench_data import WORDS
 from ticket_app.models import ActorKind, Category, Priority, Status
 from ticket_app.schemas import TicketFilters
-from ticket_app.services import stats, tags, ticket_query
+from ticket_app.services import counts, stats, tags, ticket_query
 from ticket_app.services import tickets as service
 from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
@@ -131,7 +131,7 @@ def run_benchmark(url: str, rows_wanted: int) -> None:
                     copy.write_row([row[column] for column in columns])
             connection.execute(sa.text(TAGS))
         # The tag rows' counts arrive as one batch of deltas; fold them as the worker would.
-        stats.fold_count_deltas()
+        counts.fold_count_deltas()
         with engine.begin() as connection:
             connection.execute(
                 sa.text("ANALYZE tickets, ticket_tags, ticket_tag_counts, ticket_tag_count_deltas")

@@ -9,7 +9,7 @@ every list view (all open, assigned to me, unassigned) and every sort captures t
 service layer sends for the first page and for a page after a cursor, and writes
 `EXPLAIN (ANALYZE, BUFFERS)` of each statement with its execution time to `--out`. A first
 page's database time is that of all its statements (the page, then the capped count or its
-planner estimate, see `services.stats`). The scratch database is dropped at the end.
+planner estimate, see `services.counts`). The scratch database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def add_agents(connection: sa.Connection) -> list[int]:
 
 def _analyzed(engine: sa.Engine, statement: str, parameters: object) -> tuple[list[str], float]:
     if statement.startswith("EXPLAIN"):
-        # The capped count's planner estimate (services.stats): planning only, timed whole.
+        # The capped count's planner estimate (services.counts): planning only, timed whole.
         with engine.connect() as connection:
             start = time.perf_counter()
             connection.exec_driver_sql(statement, parameters).all()

@@ -18,7 +18,7 @@ from tests.support.tickets import make_ticket
 from ticket_app.cli import app
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketUpdate
-from ticket_app.services import stats, tickets
+from ticket_app.services import counts, stats, tickets
 from ticket_app.services.imports.write import import_records
 from ticket_app.settings import get_settings
 
@@ -175,7 +175,7 @@ def test_counts_stay_exact_under_concurrent_creates_updates_imports_and_deletes(
         thread.join()
     assert failures == []
     assert_counts_exact(db)
-    assert stats.rebuild_counts().fixes == []
+    assert counts.rebuild_counts().fixes == []
 
 
 def test_rebuild_reports_and_repairs_drifted_counts(db: Engine) -> None:
@@ -185,19 +185,19 @@ def test_rebuild_reports_and_repairs_drifted_counts(db: Engine) -> None:
             actor=SYSTEM,
         )
     today = datetime.now(UTC).date().isoformat()
-    stats.fold_count_deltas()
+    counts.fold_count_deltas()
     with db.begin() as connection:
         # Triggers bypassed by hand: one count inflated, one total row lost.
         connection.execute(sa.text("UPDATE ticket_counts SET n = n + 5 WHERE n > 0"))
         connection.execute(sa.text("DELETE FROM ticket_count_totals"))
-    report = stats.rebuild_counts()
+    report = counts.rebuild_counts()
     assert sorted((fix.table, fix.key, fix.stored, fix.actual) for fix in report.fixes) == [
         ("ticket_count_totals", ("open", "billing", "high"), 0, 3),
         ("ticket_counts", (today, "open", "billing", "high"), 8, 3),
     ]
     assert_counts_exact(db)
     assert stats.ticket_stats().total_tickets == 3
-    assert stats.rebuild_counts().fixes == []
+    assert counts.rebuild_counts().fixes == []
 
 
 def test_counts_rebuild_command(db: Engine, database_url: str) -> None:
@@ -208,7 +208,7 @@ def test_counts_rebuild_command(db: Engine, database_url: str) -> None:
     exact = runner.invoke(app, ["counts", "rebuild", "--database-url", database_url])
     assert exact.exit_code == 0, exact.output
     assert "every count was exact; 1 (day, status, category, priority) rows now" in exact.output
-    stats.fold_count_deltas()
+    counts.fold_count_deltas()
     with db.begin() as connection:
         connection.execute(sa.text("UPDATE ticket_count_totals SET n = 7"))
     fixed = runner.invoke(app, ["counts", "rebuild", "--database-url", database_url])
@@ -305,20 +305,20 @@ def test_folding_deltas_keeps_every_count(db: Engine) -> None:
         data = TicketCreate(title=f"T{n}", description="d", **random_labels(rng))
         tickets.create_ticket(data, actor=SYSTEM)
     before = stats.ticket_stats()
-    folded = stats.fold_count_deltas()
+    folded = counts.fold_count_deltas()
     if db.dialect.name == "postgresql":
         assert folded >= 12
     assert pending_deltas(db) == 0
     assert stats.ticket_stats() == before
     assert_counts_exact(db)
-    assert stats.rebuild_counts().fixes == []
+    assert counts.rebuild_counts().fixes == []
 
 
 def test_a_read_folds_deltas_past_the_threshold(
     db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Stats and list totals both fold once more than FOLD_THRESHOLD deltas are pending."""
-    monkeypatch.setattr(stats, "FOLD_THRESHOLD", 3)
+    monkeypatch.setattr(counts, "FOLD_THRESHOLD", 3)
     for n in range(5):
         tickets.create_ticket(TicketCreate(title=f"T{n}", description="d"), actor=SYSTEM)
     assert stats.ticket_stats().total_tickets == 5
@@ -342,7 +342,7 @@ def test_first_day_follows_a_ticket_moved_off_it(db: Engine) -> None:
             {"at": datetime(2025, 1, 10, 12, tzinfo=UTC)},
         ).scalar_one()
     tickets.create_ticket(TicketCreate(title="New", description="d"), actor=SYSTEM)
-    stats.fold_count_deltas()
+    counts.fold_count_deltas()
     with db.begin() as connection:
         connection.execute(
             sa.text("UPDATE tickets SET created_at = :at WHERE id = :id"),
@@ -388,5 +388,5 @@ def test_counts_exact_after_a_bulk_import(db: Engine) -> None:
     again = import_records(records, classify=False, batch_size=120)
     assert (again.inserted, again.already_present) == (0, 300)
     assert_counts_exact(db)
-    assert stats.rebuild_counts().fixes == []
+    assert counts.rebuild_counts().fixes == []
     assert stats.ticket_stats().total_tickets == 300

@@ -18,7 +18,7 @@ from tests.support.tickets import make_ticket
 from ticket_app.cli import app
 from ticket_app.models import Category, Priority, Status
 from ticket_app.schemas import TicketFilters
-from ticket_app.services import stats
+from ticket_app.services import counts, stats
 from ticket_app.services.database import service_session
 from ticket_app.services.migrations import downgrade_database, upgrade_database
 from ticket_app.services.tags import suggest_tags, tag_counts
@@ -154,10 +154,10 @@ def test_random_writes_keep_the_tag_counts_exact_and_the_breakdowns_equal(
             assert_tag_counts_exact(db)
             assert_breakdowns_match_the_grouped_rows()
         if step % 25 == 24:
-            stats.fold_count_deltas()
+            counts.fold_count_deltas()
     assert_tag_counts_exact(db)
     assert_breakdowns_match_the_grouped_rows()
-    assert stats.rebuild_counts().fixes == []
+    assert counts.rebuild_counts().fixes == []
 
 
 def test_a_status_change_moves_each_tag_and_a_delete_takes_them(
@@ -204,7 +204,7 @@ def test_rebuild_reports_and_repairs_drifted_tag_counts(
 ) -> None:
     for tags in (["vip", "refund"], ["vip"]):
         make_ticket(client, tags=tags, status="open", category="billing", priority="high")
-    stats.fold_count_deltas()
+    counts.fold_count_deltas()
     with db.begin() as connection:
         # Triggers bypassed by hand: one count inflated, one lost, one for no tagged ticket.
         connection.execute(sa.text("UPDATE ticket_tag_counts SET n = n + 3 WHERE tag = 'vip'"))
@@ -215,7 +215,7 @@ def test_rebuild_reports_and_repairs_drifted_tag_counts(
                 "VALUES ('ghost', 'open', 'general', 'low', 0)"
             )
         )
-    report = stats.rebuild_counts()
+    report = counts.rebuild_counts()
     assert sorted((fix.table, fix.key, fix.stored, fix.actual) for fix in report.fixes) == [
         ("ticket_tag_counts", ("refund", "open", "billing", "high"), 0, 1),
         ("ticket_tag_counts", ("vip", "open", "billing", "high"), 5, 2),
@@ -261,7 +261,7 @@ def test_writers_of_the_same_tag_count_do_not_wait_for_each_other(
 def test_a_stats_read_folds_tag_deltas_past_the_threshold(
     client: TestClient, db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(stats, "FOLD_THRESHOLD", 3)
+    monkeypatch.setattr(counts, "FOLD_THRESHOLD", 3)
     ticket = make_ticket(client)["id"]
     for n in range(5):
         client.patch(f"/api/tickets/{ticket}/", json={"tags": [f"t{n}", "kept"]})

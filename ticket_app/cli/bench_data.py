@@ -28,9 +28,9 @@ from ticket_app.models import (
 )
 from ticket_app.schemas import TicketFilters
 from ticket_app.services.access import Actor
+from ticket_app.services.counts import fold_count_deltas, stats_from_counts
 from ticket_app.services.database import create_db_engine, service_session
 from ticket_app.services.identity import tokens, users
-from ticket_app.services.stats import fold_count_deltas, stats_from_counts
 
 WORDS = (
     "invoice",

@@ -6,7 +6,7 @@ import typer
 
 from ticket_app.cli.common import Command, Group, database_option, print_table, service_errors
 from ticket_app.cli.database import connect_migrated
-from ticket_app.services import stats
+from ticket_app.services import counts
 
 counts_app = typer.Typer(
     help="The ticket and tag counts behind the stats and list totals: rebuild.", cls=Group
@@ -23,7 +23,7 @@ def counts_rebuild(database_url: str | None = database_option) -> None:
     """
     connect_migrated(database_url, "ticket_counts")
     with service_errors():
-        result = stats.rebuild_counts()
+        result = counts.rebuild_counts()
     if result.fixes:
         print_table(
             ["TABLE", "KEY", "STORED", "ACTUAL"],

@@ -17,12 +17,12 @@ import typer
 from ticket_app.cli.common import database_option
 from ticket_app.cli.database import connect_migrated
 from ticket_app.services import (
+    counts,
     mail_fetch,
     mail_inbound,
     mail_outbound,
     mailboxes,
     sla,
-    stats,
     task_queue,
 )
 
@@ -69,7 +69,7 @@ def worker(
         mail_inbound.warm_up()
     mail_fetch.schedule_fetches(seconds_left=60 - time.gmtime().tm_sec)
     mail_outbound.sweep()
-    stats.fold_count_deltas()
+    counts.fold_count_deltas()
     storage = type(task_queue.queue.storage).__name__
     typer.echo(f"worker ready: {threads} threads, jobs queued in {storage}", err=True)
     consumer.run()

@@ -51,7 +51,7 @@ class TicketCountDelta(SQLModel, table=True):
 
     PostgreSQL only (migration 0022): the count triggers append one row per key a statement
     changed instead of updating the shared count rows, so concurrent writers never wait on
-    each other's count rows. `services.stats.fold_count_deltas` moves them into
+    each other's count rows. `services.counts.fold_count_deltas` moves them into
     `ticket_counts` and `ticket_count_totals` (every minute, and on read when many are
     pending); readers add what is still here. On SQLite it stays empty (one writer at a time:
     its triggers update the counts directly).
@@ -91,7 +91,7 @@ class TicketTagCountDelta(SQLModel, table=True):
 
     PostgreSQL only (migration 0026), like `TicketCountDelta`: the tag count triggers append
     one row per key a statement changed, so writers never wait on a shared count row, and
-    `services.stats.fold_count_deltas` moves them into `ticket_tag_counts`. Empty on SQLite.
+    `services.counts.fold_count_deltas` moves them into `ticket_tag_counts`. Empty on SQLite.
     """
 
     __tablename__ = "ticket_tag_count_deltas"

@@ -267,7 +267,7 @@ class TicketPage(BaseModel):
 
     `next_cursor` is an opaque string for the following page, or None on the last page;
     `total` counts every ticket that matches the filters, across all pages, when `total_exact`;
-    otherwise it is an estimate of at least `Settings.count_cap` (see `services.stats`).
+    otherwise it is an estimate of at least `Settings.count_cap` (see `services.counts`).
     `close_matches` is true when the search's words matched nothing and the items are close
     matches instead (sorted by relevance only; one page, no cursor).
     """

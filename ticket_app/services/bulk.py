@@ -45,6 +45,7 @@ from ticket_app.models import (
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
+from ticket_app.services.counts import counted_total, reads_counts
 from ticket_app.services.database import get_engine, service_session
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
@@ -52,7 +53,6 @@ from ticket_app.services.errors import (
     TicketNotFoundError,
 )
 from ticket_app.services.sla import CLOCK_FIELDS, mark_for_check
-from ticket_app.services.stats import counted_total, reads_counts
 from ticket_app.services.tags import tags_by_ticket, write_tag_changes
 from ticket_app.services.ticket_query import filter_clauses, resolve_assignee
 from ticket_app.services.tickets import LABEL_FIELDS, check_assignee

@@ -156,7 +156,7 @@ def counted_tag_counts(
     ticket). Read from the trigger-kept `ticket_tag_counts` plus the pending
     `ticket_tag_count_deltas` in one statement, so a concurrent fold is seen whole or not at
     all: a few rows per tag, whatever the number of tickets. Folding is the caller's
-    (`services.stats`) or the worker's.
+    (`services.counts`) or the worker's.
     """
     parts = [
         sa.select(model.tag, model.n).where(

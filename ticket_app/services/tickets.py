@@ -2,7 +2,7 @@
 
 The REST API, the Reflex UI and the command-line tools all call these functions, so a rule
 exists exactly once. A list's WHERE conditions, sort orders and cursors are built in
-`services.ticket_query`, its total and the statistics in `services.stats`.
+`services.ticket_query`, its total in `services.counts` and the statistics in `services.stats`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from ticket_app.services import audit
 from ticket_app.services import idempotency as idempotency_keys
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
+from ticket_app.services.counts import page_total
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
     ConstraintViolationError,
@@ -53,7 +54,6 @@ from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.notifications import notify_assigned
 from ticket_app.services.requesters import upsert_requester
 from ticket_app.services.sla import CLOCK_FIELDS, initial_sla_values, refresh_ticket_sla
-from ticket_app.services.stats import page_total
 from ticket_app.services.tags import read_ticket, read_tickets, tags_by_ticket, write_tag_changes
 from ticket_app.services.ticket_query import (
     close_matches_query,
@@ -112,7 +112,7 @@ def list_tickets(
     (1..page_size_max, enforced by callers); `cursor` is the `next_cursor` of the previous page
     of the same sort. Keyset pagination keeps pages free of duplicates and gaps while tickets
     arrive, on an index for every sort. `total` is exact or flagged as an estimate
-    (`total_exact`, see `services.stats.page_total`). Raises InvalidCursorError for a
+    (`total_exact`, see `services.counts.page_total`). Raises InvalidCursorError for a
     foreign or stale cursor or one issued for another sort, and DatabaseUnavailableError when
     the database is down.
     """

@@ -404,7 +404,7 @@ def count_text(total: int, exact: bool, cap: int) -> str:
     """A list total for people: "1,204" when exact, else "10,000+" or "about 58,000".
 
     `total` and `exact` are a `TicketPage`'s `total` and `total_exact`; `cap` is
-    `Settings.count_cap`. An inexact total is `max(estimate, cap)` (`services.stats.page_total`):
+    `Settings.count_cap`. An inexact total is `max(estimate, cap)` (`services.counts.page_total`):
     at the cap it means "counted up to the cap and there are more", so it reads "10,000+";
     above, it is an estimate, shown rounded to two significant digits (and as "10,000+" when
     that rounding would not exceed the cap).
