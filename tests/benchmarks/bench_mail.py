@@ -10,6 +10,11 @@ with one worker (`mail_fetch.fetch_mailbox`, the job's own code, batch after bat
 inbox is drained: each message is parsed, threaded, classified (offline), stored as a ticket
 with its requester and `.eml`. Prints messages per second for the whole run and per batch.
 The target is at least 50 messages/s on 2 cores.
+
+Wall-clock rates follow whatever else the host runs, so it also prints the CPU time each
+message cost the worker (this process) and the PostgreSQL backends serving the scratch
+database (read from /proc, when the server runs on this host): the figure to compare
+between versions on a busy machine.
 """
 
 from __future__ import annotations
@@ -58,6 +63,25 @@ def _message(index: int, rng: random.Random) -> bytes:
     return message.as_bytes()
 
 
+def _backend_cpu_seconds(connection: sa.Connection) -> dict[int, float]:
+    """CPU seconds (user + system) of each PostgreSQL backend connected to this database.
+
+    Empty when the server's processes are not visible here (another host or container).
+    """
+    pids = connection.execute(
+        sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    ).scalars()
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return seconds
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,6 +114,9 @@ def main() -> None:
         )
         rates = []
         total = 0
+        with engine.connect() as connection:
+            backends_before = _backend_cpu_seconds(connection)
+        worker_before = time.process_time()
         started = time.perf_counter()
         while True:
             batch_start = time.perf_counter()
@@ -101,12 +128,22 @@ def main() -> None:
             total += report.fetched
             rates.append(report.fetched / (time.perf_counter() - batch_start))
         elapsed = time.perf_counter() - started
+        worker_cpu = time.process_time() - worker_before
         with engine.connect() as connection:
+            backends = _backend_cpu_seconds(connection)
             tickets = connection.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one()
+        # A backend that ended during the run is missed; one that started counts from zero.
+        database_cpu = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends.items())
         print(f"fetched {total} messages -> {tickets} tickets in {elapsed:.1f} s")
         print(
             f"throughput: {total / elapsed:.1f} messages/s overall; per batch median "
             f"{statistics.median(rates):.1f}, min {min(rates):.1f}"
+        )
+        print(
+            f"CPU per message: worker {1000 * worker_cpu / total:.2f} ms, PostgreSQL "
+            f"{1000 * database_cpu / total:.2f} ms; "
+            f"{total / (worker_cpu + database_cpu):.1f} messages per CPU-second; "
+            f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}"
         )
         engine.dispose()
         use_database("sqlite://")

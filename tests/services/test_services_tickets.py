@@ -1,11 +1,18 @@
-"""Service functions the console and the triage learner rely on: labelled history, change marker."""
+"""Service functions the console and the triage learner rely on: labelled history, change marker;
+the create without a read-back that inbound mail uses."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+from datetime import datetime
 
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from tests.conftest import SYSTEM
 from tests.support.tickets import make_ticket
-from ticket_app.services.tickets import training_rows
+from ticket_app.schemas import TicketCreate, TicketRead
+from ticket_app.services.tickets import create_ticket, get_ticket, store_ticket, training_rows
 
 
 def test_only_confirmed_labels_become_training_rows(client: TestClient) -> None:
@@ -50,3 +57,36 @@ def test_change_marker_moves_on_create_and_update(client: TestClient) -> None:
     assert change_marker() == created
     client.patch(f"/api/tickets/{ticket['id']}/", json={"status": "closed"})
     assert change_marker() != created
+
+
+def relative(ticket: TicketRead) -> dict[str, object]:
+    """A ticket's fields but its id and ETag, instants as offsets from its creation."""
+    values = ticket.model_dump(exclude={"id", "etag"})
+    return {
+        name: value - ticket.created_at if isinstance(value, datetime) else value
+        for name, value in values.items()
+    }
+
+
+def test_store_ticket_stores_what_create_ticket_does_without_reading_it_back(db: Engine) -> None:
+    data = TicketCreate(
+        title="Printer on fire",
+        description="The office printer is on fire.",
+        requester_email="Ada@Example.org",
+        requester_name="Ada",
+        tags=["printer"],
+    )
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    created = create_ticket(data, actor=SYSTEM)
+    sa.event.listen(db, "before_cursor_execute", record)
+    try:
+        stored_id = store_ticket(data, actor=SYSTEM)
+    finally:
+        sa.event.remove(db, "before_cursor_execute", record)
+
+    assert relative(get_ticket(stored_id)) == relative(created)
+    assert not [sql for sql in statements if sql.startswith("SELECT") and "FROM tickets" in sql]

@@ -58,7 +58,7 @@ from ticket_app.services.errors import ConstraintViolationError
 from ticket_app.services.mailboxes import own_addresses
 from ticket_app.services.notifications import notify_reply
 from ticket_app.services.sla import refresh_ticket_sla
-from ticket_app.services.tickets import create_ticket
+from ticket_app.services.tickets import store_ticket
 from ticket_app.services.triage_signals import signal_columns
 from ticket_app.settings import get_settings
 from ticket_app.triage import get_classifier
@@ -425,10 +425,10 @@ def _create(
         return bool(note) or follow_up_of is not None
 
     suggestion = _suggest(data.title, data.description)
-    ticket = create_ticket(data, suggestion, actor=MAIL_ACTOR, and_then=record_mail)
+    ticket_id = store_ticket(data, suggestion, actor=MAIL_ACTOR, and_then=record_mail)
     for row_id in acknowledgement:
         mail_outbound.enqueue_delivery(row_id)
-    return InboundMailResult(outcome="created", ticket_id=ticket.id)
+    return InboundMailResult(outcome="created", ticket_id=ticket_id)
 
 
 def _bounce(

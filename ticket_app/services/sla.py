@@ -87,8 +87,11 @@ _SLA_EVENT_KINDS = (EventKind.SLA_BREACHED.value, EventKind.SLA_WARNING.value)
 _NO_TARGETS = SlaTargets()
 
 
-def calendar_from_row(row: SlaCalendar) -> BusinessCalendar:
-    """The `BusinessCalendar` a stored calendar describes (CalendarError if it is invalid)."""
+def calendar_from_row(row: SlaCalendar | sa.Row[Any]) -> BusinessCalendar:
+    """The `BusinessCalendar` a stored calendar describes (CalendarError if it is invalid).
+
+    `row` is the calendar, or any row with its settings' columns under their own names.
+    """
     return BusinessCalendar.from_dict(
         {
             "time_zone": row.time_zone,
@@ -111,25 +114,61 @@ def targets_of(policy: SlaPolicy | None) -> SlaTargets:
     )
 
 
+_POLICY_NAMES = tuple(column.name for column in SlaPolicy.__table__.columns)
+_BOOK_QUERY = (
+    sa.select(
+        *SlaPolicy.__table__.columns,
+        SlaCalendar.time_zone,
+        SlaCalendar.weekly_hours,
+        SlaCalendar.holiday_country,
+        SlaCalendar.holiday_subdivision,
+        SlaCalendar.closed_dates,
+    )
+    .join(SlaCalendar, SlaCalendar.id == SlaPolicy.calendar_id)
+    .order_by(SlaPolicy.id)
+)
+"""Everything a `PolicyBook` is built from: each policy with its calendar's settings."""
+_last_book: tuple[tuple[tuple[Any, ...], ...], PolicyBook] | None = None
+"""The book `PolicyBook.load` built last, with the rows of `_BOOK_QUERY` it was built from."""
+
+
 @dataclass(frozen=True)
 class PolicyBook:
-    """Every policy with its calendar, loaded once for a batch of tickets."""
+    """Every policy with its calendar, loaded once for a batch of tickets.
+
+    `policies` maps (priority, category or None) to a policy; `calendars` maps a calendar id to
+    its `BusinessCalendar`, for each calendar a policy counts in. One book may be shared by
+    every thread of the process (`load`): it and its policies are read-only.
+    """
 
     policies: dict[tuple[str, str | None], SlaPolicy]
     calendars: dict[int, BusinessCalendar]
 
     @classmethod
     def load(cls, session: Session) -> PolicyBook:
-        """The stored policies and calendars."""
-        policies = {
-            (str(policy.priority), policy.category and str(policy.category)): policy
-            for policy in session.execute(sa.select(SlaPolicy)).scalars()
-        }
-        calendars = {
-            int(row.id): calendar_from_row(row)
-            for row in session.execute(sa.select(SlaCalendar)).scalars()
-        }
-        return cls(policies, calendars)
+        """The stored policies and their calendars, as `session`'s transaction reads them.
+
+        One read (the policies joined to their calendars). When its rows equal those the
+        previous book was built from, that book is returned, its calendars' per-day caches
+        warm; otherwise a new one is built. Comparing the rows in full keeps the book exact
+        whoever changed them (another process, or plain SQL), at the cost of that one read.
+        """
+        global _last_book  # one book per process, replaced whole (a single assignment)
+        rows = session.execute(_BOOK_QUERY).all()
+        key = tuple(tuple(row) for row in rows)
+        last = _last_book
+        if last is not None and last[0] == key:
+            return last[1]
+        policies: dict[tuple[str, str | None], SlaPolicy] = {}
+        calendars: dict[int, BusinessCalendar] = {}
+        for row in rows:
+            policy = SlaPolicy(**{name: row._mapping[name] for name in _POLICY_NAMES})
+            policies[(str(policy.priority), policy.category and str(policy.category))] = policy
+            if policy.calendar_id not in calendars:
+                calendars[policy.calendar_id] = calendar_from_row(row)
+        book = cls(policies, calendars)
+        _last_book = (key, book)
+        return book
 
     def policy_for(self, priority: str, category: str) -> SlaPolicy | None:
         """The policy for these labels: the one naming both, else the priority's default."""
@@ -412,7 +451,7 @@ def initial_sla_values(session: Session, ticket: Ticket) -> dict[str, Any] | Non
 
     What `refresh_tickets_sla` would store right after the INSERT, computed before it, so a new
     ticket is written once: the UPDATE that followed every create wrote every index of
-    `tickets` a second time. Two reads (the policies and calendars). None when the creation
+    `tickets` a second time. One read (`PolicyBook.load`). None when the creation
     instant itself already owes a warning or a breach (a target shorter than the clock's
     resolution): those events need the ticket's id, so the caller refreshes after the INSERT.
     """

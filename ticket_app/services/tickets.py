@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -197,33 +197,23 @@ def _labels_confirmed(
     return data.category != suggestion.category or data.priority != suggestion.priority
 
 
-def create_ticket(
+def _insert_ticket(
+    session: Session,
     data: TicketCreate,
-    suggestion: TriageSuggestion | None = None,
-    *,
+    suggestion: TriageSuggestion | None,
     actor: Actor,
-    idempotency: IdempotentRequest | None = None,
+    now: datetime,
     and_then: Callable[[Session, int], bool] | None = None,
-) -> TicketRead:
-    """Store a new ticket, with its `created` audit event, and return it.
+) -> Ticket:
+    """Add a ticket created at `now` and what comes with it to `session` (flushed only).
 
-    Missing category/priority are taken from `suggestion`; without one they default to
-    general/medium. The suggestion itself is stored alongside so overrides can be measured.
-    A requester address links the ticket to that requester's record (created when new); an
-    assignee other than the creator is notified. Its `tags` are stored with a `changed` event
-    (field `tags`).
-    With `idempotency`, the key and this answer are stored in the same transaction (see
-    `services.idempotency`); `and_then(session, ticket_id)` adds what must commit with the
-    ticket (the mail it came in) and returns whether it added comments (the service-level
-    clock is then computed again from them). Raises PermissionDeniedError unless `actor` may
-    create tickets (and edit them, to set tags), DatabaseUnavailableError, or
-    ConstraintViolationError (a taken `external_id` or key among them: `submit_ticket_once`
-    tells those apart); nothing is written then.
+    What `create_ticket` writes, with `and_then` run after it (see `store_ticket`). The
+    returned ticket's service-level columns are stale when `refresh_ticket_sla` recomputed
+    them after the INSERT (`session.refresh` it to read them).
     """
     actor.require(Action.TICKETS_CREATE)
     if data.tags:
         actor.require(Action.TICKETS_EDIT)
-    now = utc_now()
     ticket = Ticket(
         title=data.title,
         description=data.description,
@@ -242,24 +232,53 @@ def create_ticket(
         labels_confirmed_by=actor.user_id if _labels_confirmed(actor, data, suggestion) else None,
         **signal_columns(data.title, data.description, suggestion),
     )
+    check_assignee(session, data.assignee_id)
+    if data.requester_email:
+        ticket.requester_id = upsert_requester(session, data.requester_email, data.requester_name)
+    sla_values = initial_sla_values(session, ticket)
+    for name, value in (sla_values or {}).items():
+        setattr(ticket, name, value)
+    session.add(ticket)
+    session.flush()
+    record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
+    if data.tags:
+        write_tag_changes(session, actor, {int(ticket.id): ([], data.tags)})
+    notify_assigned(session, ticket, actor)
+    added_to_history = and_then is not None and and_then(session, int(ticket.id))
+    if sla_values is None or added_to_history:
+        refresh_ticket_sla(session, int(ticket.id), now)
+    return ticket
+
+
+def _after_create(ticket: Ticket) -> None:
+    """What follows a committed create: staff-confirmed labels are news to the team model."""
+    if ticket.labels_confirmed_by is not None:
+        get_history_learner().mark_stale()
+
+
+def create_ticket(
+    data: TicketCreate,
+    suggestion: TriageSuggestion | None = None,
+    *,
+    actor: Actor,
+    idempotency: IdempotentRequest | None = None,
+) -> TicketRead:
+    """Store a new ticket, with its `created` audit event, and return it.
+
+    Missing category/priority are taken from `suggestion`; without one they default to
+    general/medium. The suggestion itself is stored alongside so overrides can be measured.
+    A requester address links the ticket to that requester's record (created when new); an
+    assignee other than the creator is notified. Its `tags` are stored with a `changed` event
+    (field `tags`).
+    With `idempotency`, the key and this answer are stored in the same transaction (see
+    `services.idempotency`). Raises PermissionDeniedError unless `actor` may
+    create tickets (and edit them, to set tags), DatabaseUnavailableError, or
+    ConstraintViolationError (a taken `external_id` or key among them: `submit_ticket_once`
+    tells those apart); nothing is written then.
+    """
+    now = utc_now()
     with service_session() as session:
-        check_assignee(session, data.assignee_id)
-        if data.requester_email:
-            ticket.requester_id = upsert_requester(
-                session, data.requester_email, data.requester_name
-            )
-        sla_values = initial_sla_values(session, ticket)
-        for name, value in (sla_values or {}).items():
-            setattr(ticket, name, value)
-        session.add(ticket)
-        session.flush()
-        record_event(session, actor, EventKind.CREATED, ticket_id=ticket.id, new=ticket.title)
-        if data.tags:
-            write_tag_changes(session, actor, {int(ticket.id): ([], data.tags)})
-        notify_assigned(session, ticket, actor)
-        added_to_history = and_then is not None and and_then(session, int(ticket.id))
-        if sla_values is None or added_to_history:
-            refresh_ticket_sla(session, int(ticket.id), now)
+        ticket = _insert_ticket(session, data, suggestion, actor, now)
         session.refresh(ticket)
         created = read_ticket(session, ticket)
         if idempotency is not None:
@@ -267,9 +286,29 @@ def create_ticket(
                 status_code=CREATED_STATUS, body=created.model_dump_json(), ticket_id=created.id
             )
             idempotency_keys.remember_answer(session, idempotency, answer, now=now)
-    if ticket.labels_confirmed_by is not None:
-        get_history_learner().mark_stale()
+    _after_create(ticket)
     return created
+
+
+def store_ticket(
+    data: TicketCreate,
+    suggestion: TriageSuggestion | None = None,
+    *,
+    actor: Actor,
+    and_then: Callable[[Session, int], bool] | None = None,
+) -> int:
+    """`create_ticket` for a caller that needs only the new ticket's id, which it returns.
+
+    The ticket is not read back (two reads fewer: inbound mail creates many). `and_then(session,
+    ticket_id)` adds what must commit with the ticket (the mail it came in) and returns whether
+    it added comments (the service-level clock is then computed again from them); whatever it
+    raises rolls the create back and propagates. Raises as `create_ticket`.
+    """
+    with service_session() as session:
+        ticket = _insert_ticket(session, data, suggestion, actor, utc_now(), and_then)
+        ticket_id = int(ticket.id)
+    _after_create(ticket)
+    return ticket_id
 
 
 async def _suggest_if_needed(

@@ -30,7 +30,7 @@ from ticket_app.models.base import utc_now
 from ticket_app.schemas import TicketCreate
 from ticket_app.services.access import Actor
 from ticket_app.services.sla import refresh_ticket_sla
-from ticket_app.services.tickets import create_ticket
+from ticket_app.services.tickets import store_ticket
 from ticket_app.triage import get_classifier, get_history_learner
 from ticket_app.triage.offline import OfflineClassifier
 from ticket_app.triage.signals import read_signals
@@ -107,7 +107,7 @@ def _database() -> None:
 
     data = TicketCreate(title=SHORT_TEXT, description=LONG_TEXT)
     with contextlib.suppress(_RehearsalDoneError):
-        create_ticket(data, actor=Actor.process(ActorKind.SYSTEM, "warm-up"), and_then=roll_back)
+        store_ticket(data, actor=Actor.process(ActorKind.SYSTEM, "warm-up"), and_then=roll_back)
 
 
 Step = tuple[str, Callable[[], None]]
