@@ -20,13 +20,8 @@ from ticket_app.models import ActorKind, Role, Ticket, utc_now
 from ticket_app.schemas import TicketCreate
 from ticket_app.services.access import Actor
 from ticket_app.services.imports.write import import_records
-from ticket_app.services.tickets import (
-    ACTOR_FLOOR_ROWS,
-    MAX_ACTOR_SHARE,
-    create_ticket,
-    list_tickets,
-    training_rows,
-)
+from ticket_app.services.tickets import create_ticket, list_tickets
+from ticket_app.services.triage_history import ACTOR_FLOOR_ROWS, MAX_ACTOR_SHARE, training_rows
 from ticket_app.triage.learner import HistoryLearner
 from ticket_app.triage.offline import OfflineClassifier
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SYSTEM
 from tests.support.tickets import make_ticket
 from ticket_app.schemas import TicketCreate, TicketRead
-from ticket_app.services.tickets import create_ticket, get_ticket, store_ticket, training_rows
+from ticket_app.services.tickets import create_ticket, get_ticket, store_ticket
+from ticket_app.services.triage_history import training_rows
 
 
 def test_only_confirmed_labels_become_training_rows(client: TestClient) -> None:

@@ -34,7 +34,7 @@ from ticket_app.api.tags import router as tags_router
 from ticket_app.api.tickets import router as tickets_router
 from ticket_app.api.views import router as views_router
 from ticket_app.services import warmup
-from ticket_app.services.tickets import training_rows
+from ticket_app.services.triage_history import training_rows
 from ticket_app.settings import get_settings
 from ticket_app.triage import set_history_loader
 
