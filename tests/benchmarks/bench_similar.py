@@ -35,7 +35,7 @@ from tests.support.database import scratch_postgres_database
 from ticket_app.services import similarity as service
 from ticket_app.services.database import create_db_engine, use_database
 from ticket_app.services.migrations import upgrade_database
-from ticket_app.triage.evaluate import SIGNALS_DIR, load_reference
+from ticket_app.triage.evaluate_common import SIGNALS_DIR, load_reference
 
 STATUSES = ("open", "in_progress", "resolved", "closed")
 

@@ -7,7 +7,8 @@ from collections import Counter
 
 from ticket_app.models import Category, Priority
 from ticket_app.schemas import TicketCreate
-from ticket_app.triage.evaluate import (
+from ticket_app.triage.evaluate import readers_report, reference_key, supervised_reference
+from ticket_app.triage.evaluate_common import (
     READERS_DIR,
     REFERENCE_DEV_SHARE,
     SIGNALS_DIR,
@@ -15,12 +16,9 @@ from ticket_app.triage.evaluate import (
     _bucket,
     drop_near_duplicates,
     load_reference,
-    merge_threshold_table,
     normalised_key,
-    readers_report,
-    reference_key,
-    supervised_reference,
 )
+from ticket_app.triage.evaluate_signals import merge_threshold_table
 from ticket_app.triage.similarity import MERGE_MIN_SCORE
 
 

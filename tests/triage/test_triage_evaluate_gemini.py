@@ -13,7 +13,8 @@ from google.genai import errors, types
 
 from ticket_app.settings import get_settings
 from ticket_app.triage import evaluate
-from ticket_app.triage.evaluate import DEVELOPMENT_DIR, classifier_report, load_reference, main
+from ticket_app.triage.evaluate import classifier_report, main
+from ticket_app.triage.evaluate_common import DEVELOPMENT_DIR, load_reference
 from ticket_app.triage.gemini import GeminiClassifier
 from ticket_app.triage.offline import OfflineClassifier
 
