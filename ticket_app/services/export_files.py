@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -64,24 +64,41 @@ def remove_leftover_partials(output: Path) -> list[Path]:
 
 
 @contextmanager
-def _terminate_as_exit() -> Iterator[None]:
+def _terminate_as_exit() -> Iterator[Callable[[], None]]:
     """Within the block, SIGTERM raises SystemExit(143) so `finally` clauses run.
 
-    Only in the main thread (the only one that may install signal handlers); elsewhere the
-    block runs unchanged.
+    The handler raises wherever the signal lands, and some libraries turn what is raised there
+    into an error of their own (pydantic reports it as a ValidationError when it lands while
+    a row's attribute is read): whatever leaves the block after a SIGTERM leaves it as the
+    SystemExit, so the process still ends with 143. A SystemExit raised where Python only
+    reports it (a finalizer, a callback) is lost: the block's value, a function, raises it
+    again when called, and so does the end of the block. Only in the main thread (the only one
+    that may install signal handlers); elsewhere the block runs unchanged.
     """
+    received: list[int] = []
+
+    def stop_if_terminated() -> None:
+        if received:
+            raise SystemExit(128 + received[0])
+
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop_if_terminated
         return
 
     def _exit(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
         sys.exit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, _exit)
     try:
-        yield
+        yield stop_if_terminated
+    except BaseException as exc:
+        if received and not isinstance(exc, SystemExit):
+            raise SystemExit(128 + received[0]) from exc
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+    stop_if_terminated()
 
 
 def export_to_file(output: Path, filters: TicketFilters | None = None) -> int:
@@ -94,9 +111,10 @@ def export_to_file(output: Path, filters: TicketFilters | None = None) -> int:
     remove_leftover_partials(output)
     partial = partial_path(output)
     try:
-        with _terminate_as_exit():
+        with _terminate_as_exit() as stop_if_terminated:
             with partial.open("w", encoding="utf-8", newline="") as out:
                 count = write_csv(out, filters)
+            stop_if_terminated()
             partial.replace(output)
     finally:
         partial.unlink(missing_ok=True)
