@@ -104,10 +104,13 @@ def field_error(message: rx.Var[str], error_id: str) -> rx.Component:
 
 # Times reach the page as ISO 8601 in UTC and are worded in the browser, in the viewer's own
 # time zone and locale (the server does not know either). "" for no time or an invalid one.
+# One formatter for the page: `toLocaleString` with options builds a new one on every call,
+# about 5 ms each, and a page of rows words 50 times (docs/performance.md, "Console first rows").
 _LOCAL_TIME = FunctionStringVar.create(
-    "((iso) => { const d = new Date(iso || NaN); return isNaN(d) ? '' : d.toLocaleString("
-    "undefined, {year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', "
-    "minute: '2-digit', timeZoneName: 'short'}); })"
+    "((iso) => { const d = new Date(iso || NaN); if (isNaN(d)) return ''; "
+    "globalThis.__localTimeFormat ??= new Intl.DateTimeFormat(undefined, {year: 'numeric', "
+    "month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', "
+    "timeZoneName: 'short'}); return globalThis.__localTimeFormat.format(d); })"
 )
 _UTC_TIME = FunctionStringVar.create(
     "((iso) => { const d = new Date(iso || NaN); return isNaN(d) ? '' : "

@@ -14,6 +14,8 @@ those rows.
 from __future__ import annotations
 
 import reflex as rx
+from reflex.experimental.client_state import ClientStateVar
+from reflex_base.vars.base import Var
 
 from ticket_app.ui.components.bulk import row_checkbox
 from ticket_app.ui.components.common import (
@@ -88,47 +90,121 @@ def _menu_item(label: rx.Var[str] | str, on_select, test_id: str) -> rx.Componen
     return rx.dropdown_menu.item(label, on_select=on_select, data_testid=test_id)
 
 
+# Opens a not-yet-armed pill's menu from the keyboard's arrows, as an armed pill's trigger does
+# (`setArmed` is `menu_pill`'s client-side state setter).
+_ARROW_KEYS_OPEN = Var(
+    _js_expr="((event) => { if (event.key === 'ArrowDown' || event.key === 'ArrowUp') "
+    "{ event.preventDefault(); setArmed(true); } })"
+)
+
+
+@rx.memo
+def menu_pill(
+    children: rx.Var[rx.Component],
+    label: rx.Var[str],
+    accessible_name: rx.Var[str],
+    hover_title: rx.Var[str],
+    test_id: rx.Var[str],
+    color: rx.Var[str],
+    background: rx.Var[str],
+    border: rx.Var[str],
+    max_width: rx.Var[str],
+    height: rx.Var[str],
+    font_weight: rx.Var[str],
+) -> rx.Component:
+    """A pill button that opens a menu of `children` (its items) on click, Enter, Space or arrows.
+
+    The menu is mounted on first use: until then the pill is a plain button, and its first
+    activation swaps in the menu's trigger, already open. A list page shows up to nine such
+    pills a row, and mounting every menu up front (context providers, a popper, document
+    listeners each) was half the time a page of rows took to draw (docs/performance.md,
+    "Console first rows"). Once armed, the menu stays mounted, so focus returns to its trigger
+    when it closes.
+    """
+    armed = ClientStateVar.create("armed", default=False, global_ref=False)
+    shown = rx.el.span(label, style=PILL_LABEL)
+    style = {
+        **PILL_BUTTON,
+        "color": color,
+        "background": background,
+        "border": border,
+        "borderRadius": "9999px",
+        "maxWidth": max_width,
+        "height": height,
+        "fontSize": "var(--font-size-1)",
+        "fontWeight": font_weight,
+    }
+
+    def button(**events) -> rx.Component:
+        return rx.el.button(
+            shown,
+            rx.icon("chevron-down", size=12, aria_hidden=True, flex_shrink="0"),
+            type="button",
+            aria_label=accessible_name,
+            title=hover_title,
+            data_testid=test_id,
+            style=style,
+            **events,
+        )
+
+    return rx.cond(
+        armed.value,
+        rx.dropdown_menu.root(
+            rx.dropdown_menu.trigger(button()),
+            rx.dropdown_menu.content(children, size="1"),
+            default_open=True,
+            # Not modal: a modal menu hides the rest of the page from assistive technology.
+            modal=False,
+        ),
+        # Said as the armed trigger says it, so a screen reader hears a menu button either way.
+        button(
+            on_click=armed.set_value(True),
+            aria_haspopup="menu",
+            aria_expanded="false",
+            custom_attrs={"onKeyDown": _ARROW_KEYS_OPEN},
+        ),
+    )
+
+
 def _value_pill(
     row: Row,
     can_edit: rx.Var[bool],
     field: str,
     label: rx.Var[str],
-    style: dict,
+    tone: dict,
     items: rx.Component,
     test_id_suffix: str = "",
     hover_title: rx.Var[str] | None = None,
 ) -> rx.Component:
-    """A row's value as a pill: for viewers plain text, for editors a button and its menu.
+    """A row's value as a pill: for viewers plain text, for editors a `menu_pill`.
 
-    The button opens a menu of the values on click, Enter, Space or the arrow keys. A label
-    wider than the pill's `maxWidth` ends in an ellipsis; `hover_title` (the whole label) then
-    shows it on hover.
+    `tone` is the pill's look (`tone_style` or ASSIGNEE_PILL: color, background, border and
+    optionally maxWidth, height and fontWeight). A label wider
+    than its maxWidth ends in an ellipsis; `hover_title` (the whole label) then shows it on
+    hover.
     """
     name = field.removesuffix("_id").capitalize()
-    shown = rx.el.span(label, style=PILL_LABEL)
+    test_id = field.removesuffix("_id")
     return rx.cond(
         can_edit,
-        rx.dropdown_menu.root(
-            rx.dropdown_menu.trigger(
-                rx.el.button(
-                    shown,
-                    rx.icon("chevron-down", size=12, aria_hidden=True, flex_shrink="0"),
-                    type="button",
-                    aria_label=f"{name} of ticket " + row["id"] + ": " + label + ". Change",
-                    title=hover_title,
-                    data_testid=f"{field.removesuffix('_id')}-pill{test_id_suffix}",
-                    style={**PILL_BUTTON, **style},
-                )
-            ),
-            rx.dropdown_menu.content(items, size="1"),
-            # Not modal: a modal menu hides the rest of the page from assistive technology.
-            modal=False,
+        menu_pill(
+            items,
+            label=label,
+            accessible_name=f"{name} of ticket " + row["id"] + ": " + label + ". Change",
+            hover_title=hover_title if hover_title is not None else "",
+            test_id=f"{test_id}-pill{test_id_suffix}",
+            color=tone["color"],
+            background=tone["background"],
+            border=tone["border"],
+            max_width=tone.get("maxWidth", "none"),
+            height=tone.get("height", "auto"),
+            font_weight=tone.get("fontWeight", "normal"),
         ),
         rx.el.span(
-            shown,
+            rx.el.span(label, style=PILL_LABEL),
             title=hover_title,
-            data_testid=f"{field.removesuffix('_id')}-value{test_id_suffix}",
-            style={**PILL_TEXT, **style},
+            data_testid=f"{test_id}-value{test_id_suffix}",
+            style={**PILL_TEXT, **tone},
         ),
     )
 
