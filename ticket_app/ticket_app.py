@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from ticket_app import log_redaction
 from ticket_app.api.app import create_api, start_served_warm_up
+from ticket_app.api.asset_cache import ImmutableAssetsMiddleware, assets_prefix
 from ticket_app.api.security import secure_asgi_app
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity import setup
@@ -86,11 +87,14 @@ class TriageDeskApp(rx.App):
         """The ASGI app Reflex builds, wrapped by `secure_asgi_app`.
 
         The compiled console (where Reflex's frontend mount serves it from) is built by now:
-        its inline scripts are allowed by hash.
+        its inline scripts are allowed by hash, and its content-hashed build files are cached
+        by browsers for good (`ImmutableAssetsMiddleware`).
         """
         asgi_app = super().__call__()
         static_dir = prerequisites.get_web_dir() / constants.Dirs.STATIC
-        return secure_asgi_app(asgi_app, static_dir / get_config().frontend_path.strip("/"))
+        frontend_path = get_config().frontend_path
+        cached = ImmutableAssetsMiddleware(asgi_app, assets_prefix(frontend_path))
+        return secure_asgi_app(cached, static_dir / frontend_path.strip("/"))
 
 
 rest_api = create_api()

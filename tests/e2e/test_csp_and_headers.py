@@ -126,3 +126,30 @@ def test_served_app_answers_control_character_paths_with_json_and_headers(
         assert json.loads(body)["errors"][0]["type"] == "not_found", path
         assert "frame-ancestors 'none'" in headers["content-security-policy"], path
         assert headers["x-content-type-options"] == "nosniff", path
+
+
+def test_served_build_files_are_cached_for_good_and_pages_are_not(
+    anonymous_page, app_server: AppServer
+) -> None:
+    """Every script and style sheet the list page loads from the build is `immutable`; the page
+    itself, which names the current build's files, is not, so a new build is seen at once."""
+    page = anonymous_page
+    loaded: list[str] = []
+    page.on(
+        "response",
+        lambda response: loaded.append(response.url) if "/assets/" in response.url else None,
+    )
+    page.goto(f"{app_server.base_url}/")
+    expect(page.locator("form")).to_be_visible()
+    assert loaded, "the page loaded no build file"
+    for url in loaded:
+        status, headers, _ = raw_get(url)
+        assert status == 200, url
+        assert headers["cache-control"] == "public, max-age=31536000, immutable", url
+        assert headers["x-content-type-options"] == "nosniff", url
+    status, headers, _ = raw_get(f"{app_server.base_url}/")
+    assert status == 200
+    assert "immutable" not in headers.get("cache-control", "")
+    status, headers, _ = raw_get(f"{app_server.base_url}/assets/no-such-file-Zz9.js")
+    assert status == 404
+    assert "immutable" not in headers.get("cache-control", "")
