@@ -11,6 +11,7 @@ from typing import Any
 import reflex as rx
 from reflex.components.el.elements.base import BaseHTML
 from reflex.vars import FunctionStringVar
+from reflex_base.vars.base import Var
 
 from ticket_app.enums import Category, Priority, Status
 from ticket_app.ui.components.keyboard import remember_opener, return_focus
@@ -104,8 +105,8 @@ def field_error(message: rx.Var[str], error_id: str) -> rx.Component:
 
 # Times reach the page as ISO 8601 in UTC and are worded in the browser, in the viewer's own
 # time zone and locale (the server does not know either). "" for no time or an invalid one.
-# One formatter for the page: `toLocaleString` with options builds a new one on every call,
-# about 5 ms each, and a page of rows words 50 times (docs/performance.md, "Console first rows").
+# One formatter for the page: `toLocaleString` with options builds a new one on every call
+# (milliseconds each; a page of rows words 50 times).
 _LOCAL_TIME = FunctionStringVar.create(
     "((iso) => { const d = new Date(iso || NaN); if (isNaN(d)) return ''; "
     "globalThis.__localTimeFormat ??= new Intl.DateTimeFormat(undefined, {year: 'numeric', "
@@ -119,18 +120,36 @@ _UTC_TIME = FunctionStringVar.create(
 
 
 def local_time(
-    iso: rx.Var[str], *, text: rx.Var[str] | None = None, focusable: bool = False, **props
+    iso: rx.Var[str],
+    *,
+    text: rx.Var[str] | None = None,
+    focusable: bool = False,
+    title_on_hover: bool = False,
+    **props,
 ) -> rx.Component:
     """A `<time>` showing `iso` (ISO 8601) in the viewer's time zone, UTC on hover and focus.
 
     `text` replaces the shown words (e.g. "5 min ago"); the hover then gives the local time and
     UTC. `focusable` puts the time in the tab order with a tooltip that also opens on focus
-    (for a few times on a page; a list's rows use the hover title alone). Other keyword
-    arguments go to the `<time>` element.
+    (for a few times on a page; a list's rows use the hover title alone). `title_on_hover`
+    (with `text`) words that title when the pointer enters the time (again when the time
+    changed since) instead of when it is drawn: a page of rows then draws without the
+    browser's date formatter, whose first use loads its locale data (60 to 140 ms of a list's
+    first draw, see docs/performance.md).
+    Other keyword arguments go to the `<time>` element.
     """
     local = _LOCAL_TIME.call(iso).to(str)
     utc = _UTC_TIME.call(iso).to(str)
     shown = local if text is None else text
+    if text is not None and title_on_hover:
+        words = Var(
+            _js_expr=(
+                "((event) => { const time = event.currentTarget; const iso = time.dateTime; "
+                "if (time.dataset.titleFor !== iso) { time.dataset.titleFor = iso; "
+                f"time.title = {_LOCAL_TIME}(iso) + ' (' + {_UTC_TIME}(iso) + ')'; }} }})"
+            )
+        )
+        return rx.el.time(shown, date_time=iso, custom_attrs={"onPointerEnter": words}, **props)
     detail = utc if text is None else local + " (" + utc + ")"
     if not focusable:
         return rx.el.time(shown, date_time=iso, title=detail, **props)

@@ -161,10 +161,10 @@ def _more_filters_button() -> rx.Component:
         # The trailing space keeps the visible text "More filters 1", which the name repeats.
         rx.el.span("More filters ", display=rx.breakpoints(initial="none", sm="inline")),
         rx.cond(state.more_filters_on > 0, rx.badge(state.more_filters_on, radius="full")),
-        rx.icon(
-            rx.cond(state.show_more_filters, "chevron-up", "chevron-down"),
-            size=14,
-            aria_hidden=True,
+        rx.cond(
+            state.show_more_filters,
+            rx.icon("chevron-up", size=14, aria_hidden=True),
+            rx.icon("chevron-down", size=14, aria_hidden=True),
         ),
         type="button",
         variant="soft",

@@ -11,7 +11,7 @@ import reflex as rx
 
 from ticket_app.ui.components.common import confirm_dialog, field_error, field_label
 from ticket_app.ui.state import SessionState, TicketListState
-from ticket_app.ui.state.views import NavState
+from ticket_app.ui.state.views import VIEW_ICONS, NavState
 
 NAV_ITEM_STYLE = {
     "display": "flex",
@@ -41,10 +41,24 @@ def _count(value: rx.Var[str], test_id: str) -> rx.Component:
     )
 
 
+def _view_icon(name: rx.Var[str]) -> rx.Component:
+    """The row's icon, chosen among VIEW_ICONS in the browser.
+
+    Each is a static import: `rx.icon` of a name known only in the browser loads lucide's
+    dynamic icon map (an entry for each of its ~1,600 icons, evaluated with the page's code) and
+    fetches the icon after the first render.
+    """
+    return rx.match(
+        name,
+        *((icon, rx.icon(icon, size=16, aria_hidden=True)) for icon in VIEW_ICONS),
+        rx.fragment(),
+    )
+
+
 def view_link(item: rx.Var[dict[str, str]], test_id: str) -> rx.Component:
     """One view: icon, name and count; marked as current when the list shows it."""
     return rx.link(
-        rx.icon(item["icon"].to(str), size=16, aria_hidden=True),
+        _view_icon(item["icon"].to(str)),
         rx.text(item["label"], size="2"),
         _count(item["count"], f"{test_id}-count"),
         href=item["href"].to(str),

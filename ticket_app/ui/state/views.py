@@ -52,6 +52,15 @@ picked up, so it counts what the dashboard's "Unassigned" row of open tickets by
 counts; a resolved or closed ticket that was never assigned needs no one and stays out of it.
 """
 
+SHARED_VIEW_ICON = "users"
+OWN_VIEW_ICON = "bookmark"
+VIEW_ICONS: tuple[str, ...] = (
+    *dict.fromkeys(icon for _key, _label, icon, _query in BUILTIN_VIEWS),
+    SHARED_VIEW_ICON,
+    OWN_VIEW_ICON,
+)
+"""Every icon name a navigation row can carry (the nav draws each from a fixed set)."""
+
 
 def resolved_filters(query: ListQuery, actor: Actor) -> TicketFilters:
     """The service filters of `query`, "me" resolved to `actor`'s id (blocking: may query).
@@ -94,7 +103,7 @@ def load_nav(actor: Actor) -> NavData:
             "key": f"view-{view.id}",
             "id": str(view.id),
             "label": view.name,
-            "icon": "users" if view.shared else "bookmark",
+            "icon": SHARED_VIEW_ICON if view.shared else OWN_VIEW_ICON,
             "href": list_query(view.query).url(),
             "count": f"{counts.get(view.id, 0):,}",
             "own": "yes" if view.owner_id == actor.user_id else "",
