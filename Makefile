@@ -82,8 +82,8 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder -m "not serial"
-	$(BIN)/python -m pytest -m serial
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder -m "not serial" --durations=25
+	$(BIN)/python -m pytest -m serial --durations=10
 
 clean:
 	rm -rf $(VENV) .web .states .web-* .states-*
