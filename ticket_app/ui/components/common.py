@@ -134,7 +134,7 @@ def local_time(
     (for a few times on a page; a list's rows use the hover title alone). `title_on_hover`
     (with `text`) words that title when the pointer enters the time (again when the time
     changed since) instead of when it is drawn: a page of rows then draws without the
-    browser's date formatter, whose first use loads its locale data (60 to 140 ms of a list's
+    browser's date formatter, whose first use loads its locale data (25 to 70 ms of a list's
     first draw, see docs/performance.md).
     Other keyword arguments go to the `<time>` element.
     """
