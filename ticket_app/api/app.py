@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
+from fastapi import routing as fastapi_routing
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
 
 from ticket_app.api.account import account_router, staff_router
 from ticket_app.api.bulk import router as bulk_router
@@ -101,15 +104,34 @@ def create_api() -> FastAPI:
     return api
 
 
+def _endpoints(routes: Sequence[BaseRoute]) -> Iterator[Callable[..., Any]]:
+    # FastAPI 0.165 keeps an included router's routes behind the router (`original_router`).
+    for route in routes:
+        if isinstance(route, fastapi_routing.APIRoute):
+            yield route.endpoint
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _endpoints(included.routes)
+
+
 def warm_up_api(api: FastAPI) -> None:
     """Prepare what `api`'s first request would: its routes and the thread pool's back end.
 
     FastAPI builds each route's state (its dependencies, body and response models) when a
     request is first matched against it, about 0.3 s on a loaded host: one request for an
     unknown path, sent to the router alone (no middleware, nothing recorded, a 404), is matched
-    against every route. And the first `run_in_threadpool` (every token check) imports anyio's
-    asyncio back end, 1.1 s of the first create on a loaded host. Runs in its own event loop.
+    against every route. On a route's first handled request FastAPI also reads its endpoint's
+    source location for error messages (`inspect.getsourcelines`: the file read and the
+    function tokenized, 1 to 2 ms of a quiet first create); that is read here for every route,
+    through FastAPI's own cache when this FastAPI version has it (a private function, pinned
+    with FastAPI in requirements.txt; without it this part is skipped). And the first
+    `run_in_threadpool` (every token check) imports anyio's asyncio back end, 1.1 s of the
+    first create on a loaded host. Runs in its own event loop.
     """
+    remember_endpoint = getattr(fastapi_routing, "_extract_endpoint_context", None)
+    if remember_endpoint is not None:
+        for endpoint in _endpoints(api.routes):
+            remember_endpoint(endpoint)
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
