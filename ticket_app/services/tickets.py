@@ -53,12 +53,19 @@ from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.notifications import notify_assigned
 from ticket_app.services.requesters import upsert_requester
 from ticket_app.services.sla import CLOCK_FIELDS, initial_sla_values, refresh_ticket_sla
-from ticket_app.services.tags import read_ticket, read_tickets, tags_by_ticket, write_tag_changes
+from ticket_app.services.tags import (
+    read_ticket,
+    read_ticket_rows,
+    tags_by_ticket,
+    write_tag_changes,
+)
 from ticket_app.services.ticket_query import (
+    RANK_LABEL,
     close_matches_query,
     filter_clauses,
     is_row_id,
     next_page_cursor,
+    plain_rows,
     sorted_query,
 )
 from ticket_app.services.ticket_search import text_search
@@ -118,7 +125,7 @@ def list_tickets(
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = filter_clauses(session, filters)
-        rows = list(session.exec(sorted_query(session, filters, sort, cursor).limit(limit + 1)))
+        rows = plain_rows(session, sorted_query(session, filters, sort, cursor).limit(limit + 1))
         search = text_search(filters.search_terms())
         close = (
             close_matches
@@ -129,7 +136,7 @@ def list_tickets(
             and bool(search.query.clauses)
         )
         if close:
-            rows = list(session.exec(close_matches_query(session, filters, search).limit(limit)))
+            rows = plain_rows(session, close_matches_query(session, filters, search).limit(limit))
         has_more = len(rows) > limit and not close
         rows = rows[:limit]
         # A first page that is not full holds every match: no count needed (a rare search).
@@ -138,13 +145,11 @@ def list_tickets(
             if cursor is None and not has_more
             else page_total(session, filters, clauses)
         )
-        ranked = sort is TicketSort.RELEVANCE
-        tickets = [row[0] for row in rows] if ranked else rows
-        items = read_tickets(session, tickets)
+        items = read_ticket_rows(session, rows)
         next_cursor = None
         if has_more and rows:
-            rank = rows[-1][1] if ranked else None
-            next_cursor = next_page_cursor(tickets[-1], sort, rank)
+            rank = rows[-1]._mapping[RANK_LABEL] if sort is TicketSort.RELEVANCE else None
+            next_cursor = next_page_cursor(rows[-1], sort, rank)
     return TicketPage(
         items=items,
         total=total,
