@@ -242,7 +242,7 @@ _RANKS = {"priority_rank": len(Priority), "status_rank": len(Status)}
 _OTHER_SORT = "cursor was issued for another sort order; start again from the first page"
 
 
-def _sort_key(ticket: Ticket, sort: TicketSort) -> list[Any]:
+def _sort_key(ticket: Ticket | sa.Row[Any], sort: TicketSort) -> list[Any]:
     """The JSON form of `ticket`'s sort key: ranks as numbers, timestamps as ISO 8601 UTC."""
     values = []
     for column in _SORT_ORDERS[sort].keys:
@@ -251,7 +251,7 @@ def _sort_key(ticket: Ticket, sort: TicketSort) -> list[Any]:
     return values
 
 
-def _encode_sorted_cursor(ticket: Ticket, sort: TicketSort) -> str:
+def _encode_sorted_cursor(ticket: Ticket | sa.Row[Any], sort: TicketSort) -> str:
     """Cursor after `ticket` in `sort` order: the sort, the id and the sort key themselves.
 
     Carrying the key keeps paging stable when the cursor's ticket changes meanwhile (a ticket
@@ -323,7 +323,9 @@ def after_cursor(session: Session, cursor: str, sort: TicketSort) -> sa.ColumnEl
     return sa.tuple_(Ticket.created_at, Ticket.id) < sa.tuple_(cursor_created, cursor_id)
 
 
-def next_page_cursor(ticket: Ticket, sort: TicketSort, rank: float | None = None) -> str:
+def next_page_cursor(
+    ticket: Ticket | sa.Row[Any], sort: TicketSort, rank: float | None = None
+) -> str:
     """Cursor for the page after `ticket` in `sort` order (newest first: the id-only form).
 
     `rank` is the ticket's relevance rank (the `RANK_LABEL` column) when sorting by relevance.
