@@ -122,7 +122,7 @@ def warm_up_api(api: FastAPI) -> None:
     unknown path, sent to the router alone (no middleware, nothing recorded, a 404), is matched
     against every route. On a route's first handled request FastAPI also reads its endpoint's
     source location for error messages (`inspect.getsourcelines`: the file read and the
-    function tokenized, 1 to 2 ms of a quiet first create); that is read here for every route,
+    function tokenized, about 2 ms under a profiler); that is read here for every route,
     through FastAPI's own cache when this FastAPI version has it (a private function, pinned
     with FastAPI in requirements.txt; without it this part is skipped). And the first
     `run_in_threadpool` (every token check) imports anyio's asyncio back end, 1.1 s of the
