@@ -6,7 +6,9 @@ the models are loaded, creates an admin with an API token,
 and runs each request of REQUESTS in a closed loop (every client sends its next request when it
 has the answer) for a fixed time at each client count. Reports per request and client count:
 requests made, p50 and p95 latency, requests per second, errors (non-2xx answers), and the
-1-minute load average at the end of the run, so a busy machine shows in the figures.
+1-minute load average at the end of the run, so a busy machine shows in the figures. Meanwhile
+the benchmark runs the worker's every-minute database upkeep itself (`_database_upkeep`), as
+the served set-up's worker would.
 
 The server gets no Gemini key (classification is the offline classifier: a benchmark must not
 measure a remote API or spend its quota) and no write rate limit (one client sending far more
@@ -34,6 +36,7 @@ from ticket_app.cli import bench_data
 from ticket_app.cli.common import EXIT_BAD_INPUT, fail, service_errors
 from ticket_app.cli.database import apply_migrations
 from ticket_app.models import Status
+from ticket_app.services import counts, gin_pending
 from ticket_app.services.database import use_database
 from ticket_app.services.ticket_query import encode_cursor
 from ticket_app.settings import PROJECT_ROOT
@@ -42,6 +45,8 @@ SERVER_START_SECONDS = 180
 WARMUP_REQUESTS = 5
 # `/ping` answers in a row that say ready before measuring (each worker warms up on its own).
 READY_ANSWERS = 10
+UPKEEP_SECONDS = 60.0
+"""How often the worker's database upkeep runs during a benchmark, as on the worker."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,20 @@ def free_port() -> int:
 SERVED_API = "ticket_app.api.app:create_served_api"
 
 
+def _database_upkeep(stop: threading.Event) -> None:
+    """The worker's every-minute jobs that change what a request costs, until `stop` is set.
+
+    The count fold and the merge of the search indexes' pending lists, at once (as the worker
+    does at its start) and then every UPKEEP_SECONDS: the served set-up runs them on its
+    worker, which the benchmark does not start (its mail and SLA jobs have nothing to do here).
+    """
+    while True:
+        counts.fold_count_deltas()
+        gin_pending.clean_pending_lists()
+        if stop.wait(UPKEEP_SECONDS):
+            return
+
+
 def start_server(
     database_url: str, port: int, workers: int = 1, factory: str = SERVED_API
 ) -> subprocess.Popen[bytes]:
@@ -316,17 +335,23 @@ def run_bench(
     port = free_port()
     server = start_server(database_url, port, workers)
     results: list[Result] = []
+    stop_upkeep = threading.Event()
+    upkeep = threading.Thread(target=_database_upkeep, args=(stop_upkeep,), daemon=True)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_ready(base, server)
+        upkeep.start()
         requests = [r for r in requests_for(targets) if r.name.startswith(only)]
         for count in clients:
             for request in requests:
                 progress(f"{request.name}, {count} client(s) ...")
                 results.append(_run(base, admin.token, request, count, seconds))
     finally:
+        stop_upkeep.set()
         server.terminate()
         server.wait(timeout=30)
+        if upkeep.is_alive():
+            upkeep.join()
         bench_data.retire_bench_admin(admin)
     return BenchRun(
         tickets=bench_data.stored_tickets(),

@@ -1,4 +1,6 @@
-"""The `worker` command: run the background jobs (mail, the SLA check, the count fold).
+"""The `worker` command: run the background jobs (mail, SLA check, count fold, index upkeep).
+
+The index upkeep merges the search indexes' pending lists (`services.gin_pending`).
 
 `serve` starts one itself unless WORKER_EMBEDDED is false (the compose set-up runs it as its
 own service). The jobs run on the task queue (`services.task_queue`, huey) in worker threads.
@@ -18,6 +20,7 @@ from ticket_app.cli.common import database_option
 from ticket_app.cli.database import connect_migrated
 from ticket_app.services import (
     counts,
+    gin_pending,
     mail_fetch,
     mail_inbound,
     mail_outbound,
@@ -49,7 +52,8 @@ def worker(
 
     Every active mailbox is fetched each MAIL_FETCH_INTERVAL_SECONDS; queued replies are sent
     and failed sends retried, and every minute the service-level check records breaches and
-    warnings and the ticket count deltas are folded in, on the queue named by TASK_QUEUE_URL.
+    warnings, the ticket count deltas are folded in and the search indexes' pending lists are
+    merged, on the queue named by TASK_QUEUE_URL.
     Ctrl-C or SIGTERM let running jobs finish. Locks left by a killed worker are cleared at start.
     """
     connect_migrated(database_url, "mail_messages")
@@ -70,6 +74,7 @@ def worker(
     mail_fetch.schedule_fetches(seconds_left=60 - time.gmtime().tm_sec)
     mail_outbound.sweep()
     counts.fold_count_deltas()
+    gin_pending.clean_pending_lists()
     storage = type(task_queue.queue.storage).__name__
     typer.echo(f"worker ready: {threads} threads, jobs queued in {storage}", err=True)
     consumer.run()
