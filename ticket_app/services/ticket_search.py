@@ -19,6 +19,8 @@ the index's own vocabulary (`ticket_search_vocab`) searched for each word's near
 from __future__ import annotations
 
 import difflib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +65,10 @@ CLOSE_TERMS_PER_WORD = 3
 _MIN_CLOSE_WORD = 3
 _DOCUMENT = sa.literal_column("tickets.search_document")
 _FILTER_ENUMS = {"status": Status, "priority": Priority, "category": Category}
+FORMS_CACHED = 4096
+"""Search texts whose tsquery forms a process keeps (least recently used dropped first)."""
+_forms: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
+_forms_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,33 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+def _tsquery_forms(session: Session, text: str) -> tuple[str, ...]:
+    """`text`'s distinct non-empty tsquery forms over _CONFIGURATIONS, sorted.
+
+    Read from the database once per database and text, then kept (FORMS_CACHED texts): the
+    configurations are fixed by the migrations, and a list page asked for the same forms two
+    or three times (its rows, its count, its sort), a round trip each.
+    """
+    key = (str(session.get_bind().engine.url), text)
+    with _forms_lock:
+        if key in _forms:
+            _forms.move_to_end(key)
+            return _forms[key]
+    found = session.execute(
+        sa.text(
+            "SELECT DISTINCT to_tsquery(name::regconfig, :text)::text AS form "
+            "FROM unnest(CAST(:names AS text[])) AS name"
+        ),
+        {"text": text, "names": list(_CONFIGURATIONS)},
+    ).scalars()
+    forms = tuple(sorted(form for form in found if form))
+    with _forms_lock:
+        _forms[key] = forms
+        if len(_forms) > FORMS_CACHED:
+            _forms.popitem(last=False)
+    return forms
+
+
 def _tsquery(session: Session, text: str) -> sa.ColumnElement[Any] | None:
     """The query in every configuration, ORed: a document matches in its own language's form.
 
@@ -134,14 +167,7 @@ def _tsquery(session: Session, text: str) -> sa.ColumnElement[Any] | None:
     several languages): eight copies of one lexeme made the planner expect eight times the
     matches. None when no configuration finds a lexeme in `text`.
     """
-    forms = session.execute(
-        sa.text(
-            "SELECT DISTINCT to_tsquery(name::regconfig, :text)::text AS form "
-            "FROM unnest(CAST(:names AS text[])) AS name"
-        ),
-        {"text": text, "names": list(_CONFIGURATIONS)},
-    ).scalars()
-    distinct = sorted(form for form in forms if form)
+    distinct = _tsquery_forms(session, text)
     if not distinct:
         return None
     combined = " | ".join(f"( {form} )" for form in distinct)
