@@ -5,7 +5,7 @@ unless `--workers` says more) in a subprocess on a free local port, waits until 
 the models are loaded, creates an admin with an API token,
 and runs each request of REQUESTS in a closed loop (every client sends its next request when it
 has the answer) for a fixed time at each client count. Reports per request and client count:
-requests made, p50 and p95 latency, requests per second, errors (non-2xx answers), and the
+requests made, p50, p95 and p99 latency, requests per second, errors (non-2xx answers), and the
 1-minute load average at the end of the run, so a busy machine shows in the figures. Meanwhile
 the benchmark runs the worker's every-minute database upkeep itself (`_database_upkeep`), as
 the served set-up's worker would.
@@ -157,7 +157,7 @@ class Result:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
     def row(self) -> list[str]:
-        """The table row: request, clients, n, p50, p95, req/s, errors, load."""
+        """The table row: request, clients, n, p50, p95, p99, req/s, errors, load."""
         p50 = statistics.median(self.latencies) if self.latencies else 0.0
         return [
             self.request,
@@ -165,13 +165,14 @@ class Result:
             str(len(self.latencies)),
             f"{p50:.1f}",
             f"{self.percentile(0.95):.1f}",
+            f"{self.percentile(0.99):.1f}",
             f"{len(self.latencies) / self.seconds:.0f}",
             str(self.errors),
             f"{self.load:.2f}",
         ]
 
 
-HEADERS = ["request", "clients", "n", "p50 ms", "p95 ms", "req/s", "errors", "load"]
+HEADERS = ["request", "clients", "n", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "load"]
 
 
 def format_table(results: list[Result]) -> str:
@@ -396,7 +397,7 @@ def bench(
     Migrates the database, tops it up to TICKETS generated tickets (COPY on PostgreSQL),
     starts the API under granian and runs: first page, enum filters, deep page, rare and common
     search, stats (all and filtered), ticket by id, similar tickets, create (classified
-    offline) and PATCH, at each client count. Prints p50/p95 latency, requests per second,
+    offline) and PATCH, at each client count. Prints p50/p95/p99 latency, requests per second,
     errors and the load average.
     """
     client_counts = _client_counts(clients)
