@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SYSTEM
 from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.services import gin_pending, tickets
+from ticket_app.services.database import use_database
 
 SEARCH_INDEXES = {
     "ix_tickets_title_trgm",
@@ -77,3 +79,23 @@ def test_the_every_minute_job_logs_what_it_merged(
         gin_pending.clean_job.call_local()
     merged = [record for record in caplog.records if "pending lists merged" in record.message]
     assert len(merged) == (1 if db.dialect.name == "postgresql" else 0)
+
+
+def test_a_user_who_does_not_own_the_indexes_merges_nothing_and_does_not_fail(
+    db: Engine, database_url: str
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has no pending lists")
+    _create(3, "dingoinvoice")
+    role = f"triage_not_owner_{secrets.token_hex(4)}"
+    with db.begin() as connection:
+        connection.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+    reader_url = sa.make_url(database_url).set(username=role, password=None)
+    try:
+        use_database(reader_url.render_as_string(hide_password=False))
+        assert gin_pending.clean_pending_lists() == {}
+    finally:
+        use_database(database_url)
+        with db.begin() as connection:
+            connection.execute(sa.text(f"DROP ROLE {role}"))
+    assert sum(gin_pending.clean_pending_lists().values()) > 0

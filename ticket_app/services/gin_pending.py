@@ -44,6 +44,7 @@ _PENDING_LIST_INDEXES = sa.text(
     WHERE method.amname = 'gin'
       AND index.relnamespace = current_schema()::regnamespace
       AND NOT coalesce('fastupdate=off' = ANY (index.reloptions), false)
+      AND pg_has_role(index.relowner, 'USAGE')
     ORDER BY 1
     """
 )
@@ -52,8 +53,10 @@ _PENDING_LIST_INDEXES = sa.text(
 def clean_pending_lists() -> dict[str, int]:
     """Merge the pending list of every GIN index of the schema that keeps one.
 
-    One transaction: the indexes are found in the catalogue (GIN, `fastupdate` not off), then
-    each list is merged with `gin_clean_pending_list`. Returns {index name: pages merged}
+    One transaction: the indexes are found in the catalogue (GIN, `fastupdate` not off, owned
+    by this user or a role it uses, as `gin_clean_pending_list` requires: a deployment whose
+    application user does not own the schema merges nothing instead of failing), then each
+    list is merged with `gin_clean_pending_list`. Returns {index name: pages merged}
     (0 for an empty list); an empty dict on SQLite, or when another process is merging at
     the same moment. Statements are bounded by CLEAN_TIMEOUT_MS instead of the request
     timeout. Raises DatabaseUnavailableError or QueryTimeoutError (services.errors).
