@@ -7,7 +7,7 @@ index's pending list, and the list is merged into the index proper only when it 
 1,000,000 tickets (`docs/performance.md`, "GIN pending lists merged in the background"):
 
 - every search reads the whole pending list of each index it uses: with about 1,100 pending
-  pages across the three indexes, a search matching nothing took 3.6 ms at the database, and
+  pages across the three indexes, a search matching nothing took 3.5 ms at the database, and
   0.06 ms once they were merged;
 - the write that finds a list full merges all of it itself, in its own request.
 
