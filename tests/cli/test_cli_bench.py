@@ -28,6 +28,15 @@ REQUESTS = [
 ]
 
 
+def table(output: str) -> list[dict[str, str]]:
+    """The rows of the Markdown table `bench` prints, by column heading."""
+    lines = [line.split("|")[1:-1] for line in output.splitlines() if line.startswith("| ")]
+    headings = [cell.strip() for cell in lines[0]]
+    return [
+        dict(zip(headings, (cell.strip() for cell in cells), strict=True)) for cells in lines[1:]
+    ]
+
+
 def test_bench_loads_tickets_and_measures_every_request(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bench.db'}"
     try:
@@ -37,8 +46,7 @@ def test_bench_loads_tickets_and_measures_every_request(tmp_path: Path) -> None:
         use_database("sqlite://")
     assert result.exit_code == 0, result.output
     assert "300 loaded" in result.stdout
-    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ")]
-    measured = [(cells[0].strip(), cells[1].strip(), cells[6].strip()) for cells in rows[1:]]
+    measured = [(row["request"], row["clients"], row["errors"]) for row in table(result.stdout)]
     assert measured == [(name, clients, "0") for clients in "12" for name in REQUESTS]
 
 
@@ -60,7 +68,8 @@ def test_bench_serves_with_several_workers_and_measures_only_what_is_asked(
         use_database("sqlite://")
     assert result.exit_code == 0, result.output
     assert "API under granian (2 workers)" in result.stdout
-    rows = [line.split("|")[1:-1] for line in result.stdout.splitlines() if line.startswith("| ")]
-    assert [(cells[0].strip(), cells[1].strip(), cells[6].strip()) for cells in rows[1:]] == [
+    rows = table(result.stdout)
+    assert [(row["request"], row["clients"], row["errors"]) for row in rows] == [
         ("first page", "2", "0")
     ]
+    assert float(rows[0]["p50 ms"]) <= float(rows[0]["p95 ms"]) <= float(rows[0]["p99 ms"])
