@@ -90,8 +90,10 @@ from ticket_app.models.sla import (
     MAX_TARGET_MINUTES,
     SLA_CALENDAR_CHECKS,
     SLA_POLICY_CHECKS,
+    SLA_RECHECK_CHECKS,
     SlaCalendar,
     SlaPolicy,
+    SlaRecheck,
 )
 
 from ticket_app.models.notifications import (
@@ -145,6 +147,7 @@ __all__ = [
     "SAVED_VIEW_CHECKS",
     "SLA_CALENDAR_CHECKS",
     "SLA_POLICY_CHECKS",
+    "SLA_RECHECK_CHECKS",
     "SLA_TICKET_CHECKS",
     "STAFF_USER_CHECKS",
     "STATUS_RANK_SQL",
@@ -183,6 +186,7 @@ __all__ = [
     "SavedView",
     "SlaCalendar",
     "SlaPolicy",
+    "SlaRecheck",
     "StaffSession",
     "StaffUser",
     "Status",

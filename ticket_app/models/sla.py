@@ -4,6 +4,7 @@ A policy picks tickets by priority and, optionally, category (the one naming bot
 priority's own), and sets first-response, next-response and resolution targets in business
 minutes of its calendar (NULL: no such target). The clock itself is `ticket_app.sla`; what it
 computes for a ticket is stored on the ticket (`Ticket.first_response_due_at` and the rest).
+A policy or calendar edit leaves an `SlaRecheck` (migration 0028) for the background check.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ SLA_CALENDAR_CHECKS: dict[str, str] = {
         "holiday_subdivision IS NULL OR holiday_country IS NOT NULL"
     ),
 }
+
+
+SLA_RECHECK_CHECKS: dict[str, str] = {
+    "ck_sla_rechecks_reason_not_blank": "length(trim(reason)) > 0",
+    "ck_sla_rechecks_priority": f"priority IS NULL OR {enum_check('priority', Priority)}",
+    "ck_sla_rechecks_category": f"category IS NULL OR {enum_check('category', Category)}",
+    "ck_sla_rechecks_after_id": "after_id >= 0",
+}
+RECHECK_REASON_MAX_LENGTH = 200
 
 
 def _target_check(column: str) -> str:
@@ -129,3 +139,38 @@ class SlaPolicy(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
+
+
+class SlaRecheck(SQLModel, table=True):
+    """Open tickets whose service levels a policy or calendar edit asks to recompute.
+
+    The tickets are the unclosed ones matching every scope column set: `priority`, `category`
+    (a policy's tickets) and `calendar_id` (the tickets of the policies counting in that
+    calendar); none set means every unclosed ticket. The background check walks them in id
+    order, `after_id` being the last id it has recomputed (0 before the first), and deletes the
+    row when it is done, so an edit never writes the tickets themselves in the admin's request.
+    """
+
+    __tablename__ = "sla_rechecks"
+    __table_args__ = tuple(
+        sa.CheckConstraint(sql, name=name) for name, sql in SLA_RECHECK_CHECKS.items()
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reason: str = Field(sa_column=sa.Column(sa.String(RECHECK_REASON_MAX_LENGTH), nullable=False))
+    priority: Priority | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    category: Category | None = Field(
+        default=None, sa_column=sa.Column(sa.String(20), nullable=True)
+    )
+    calendar_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("sla_calendars.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    after_id: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    requested_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())

@@ -44,7 +44,8 @@ TEAM_ROLES = (Role.AGENT.value, Role.ADMIN.value)
 """Who "the team" is for an unowned ticket: everyone who can work tickets."""
 
 
-def _team(session: Session) -> list[int]:
+def team_ids(session: Session) -> list[int]:
+    """The ids of "the team" (TEAM_ROLES, active), who are told about unowned tickets."""
     return list(
         session.execute(
             sa.select(StaffUser.id)
@@ -134,9 +135,16 @@ def notify_owner_or_team(
     *,
     actor_label: str,
     detail: str = "",
+    team: Iterable[int] | None = None,
 ) -> int:
-    """Tell a ticket's assignee, or the whole team while it has none (see the module)."""
-    recipients = [assignee_id] if assignee_id is not None else _team(session)
+    """Tell a ticket's assignee, or the whole team while it has none (see the module).
+
+    `team`: the team's ids when the caller has read them (`team_ids`) for many tickets at once.
+    """
+    if assignee_id is not None:
+        recipients: Iterable[int] = [assignee_id]
+    else:
+        recipients = team_ids(session) if team is None else team
     return notify(session, recipients, kind, ticket_id, actor_label=actor_label, detail=detail)
 
 

@@ -7,9 +7,12 @@ runs the pure clock (`ticket_app.sla.clock.compute_sla_state`) with the
 policy matching each ticket, and stores the result on the ticket in the caller's transaction,
 with what the SLA report aggregates (`ticket_app.sla.measures`).
 Every single-ticket write path calls it (ticket create and update, comments, inbound mail,
-merges); bulk changes, imports and policy or calendar edits mark their tickets for the
-background check instead (`mark_for_check`, one UPDATE), which `check_due` (the every-minute
-job `sla.check`) runs, so their due times follow within a minute.
+merges); bulk changes and imports mark their tickets for the background check instead
+(`mark_for_check`, one UPDATE), which `check_due` (the every-minute job `sla.check`) runs, so
+their due times follow within a minute. A policy or calendar edit may concern most open
+tickets, so it writes none of them: it queues an `SlaRecheck` (`request_recheck`, one INSERT),
+which the same check works through in id order, a batch per transaction, for at most
+RECHECK_SECONDS per run, resuming where it stopped.
 
 The background check looks only at tickets whose `sla_next_check_at` has come (an index on it
 keeps that cheap at a million tickets): the next instant something must be recorded, that is a
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -45,6 +49,7 @@ from ticket_app.models import (
     NotificationKind,
     SlaCalendar,
     SlaPolicy,
+    SlaRecheck,
     Status,
     Ticket,
     TicketComment,
@@ -54,7 +59,7 @@ from ticket_app.models import (
 from ticket_app.services.access import Actor
 from ticket_app.services.audit import event_row
 from ticket_app.services.database import service_session
-from ticket_app.services.notifications import notify_owner_or_team
+from ticket_app.services.notifications import notify_owner_or_team, team_ids
 from ticket_app.services.task_queue import queue
 from ticket_app.settings import get_settings
 from ticket_app.sla.calendar import BusinessCalendar
@@ -76,6 +81,10 @@ SLA_ACTOR = Actor.process(ActorKind.SYSTEM, "sla")
 CHECK_BATCH_SIZE = 500
 """Tickets refreshed per transaction by the background check."""
 CHECK_LOCK = "sla-check"
+RECHECK_SECONDS = 30.0
+"""How long one run of the every-minute job works through queued rechecks (seconds): the rest
+waits for the next minute, so warnings and breaches due meanwhile are not held up by a
+recomputation of a million tickets."""
 TARGET_NAMES = {
     "first_response": "first response",
     "next_response": "next response",
@@ -312,8 +321,12 @@ def _stored_values(
     state: SlaState,
     facts: _Facts,
     now: datetime,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The ticket's SLA column values, and the breach and warning events not recorded yet."""
+    quiet_before: datetime | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[NotificationKind, str]]]:
+    """The ticket's SLA columns, its unrecorded breach and warning events, and their notices.
+
+    The notices are (kind, target) for each event, except breaches before `quiet_before`.
+    """
     clocks = (state.first_response, state.next_response, state.resolution)
     values: dict[str, Any] = {
         "sla_policy_id": policy.id if policy is not None and policy.enabled else None,
@@ -333,6 +346,7 @@ def _stored_values(
     values.update(asdict(report_measures(state, str(ticket.status))))
 
     events: list[dict[str, Any]] = []
+    notices: list[tuple[NotificationKind, str]] = []
     seen: dict[str, int] = defaultdict(int)
     for breach in state.breaches:
         target = breach.target.value
@@ -349,6 +363,8 @@ def _stored_values(
                     new=f"{breach.target_minutes:g}",
                 )
             )
+            if quiet_before is None or breach.at >= quiet_before:
+                notices.append((NotificationKind.SLA_BREACHED, target))
     upcoming: list[datetime] = []
     for clock in clocks:
         if clock.state is not ClockState.RUNNING:
@@ -368,12 +384,13 @@ def _stored_values(
                         new=ticket.assignee_id,
                     )
                 )
+                notices.append((NotificationKind.SLA_WARNING, clock.target.value))
             else:
                 upcoming.append(warn_at)
         if clock.due_at is not None and clock.due_at > now:
             upcoming.append(clock.due_at)
     values["sla_next_check_at"] = min(upcoming, default=None)
-    return values, events
+    return values, events, notices
 
 
 def _event(
@@ -389,16 +406,21 @@ def refresh_tickets_sla(
     now: datetime | None = None,
     *,
     book: PolicyBook | None = None,
+    quiet_before: datetime | None = None,
 ) -> dict[int, SlaState]:
     """Recompute and store the SLA columns of these tickets, in the caller's transaction.
 
-    Records each new breach and each warning due by `now` (default: the current time) once.
-    Returns each ticket's state; ids naming no ticket are skipped. Core statements, whatever
-    the number of tickets: three reads (tickets, their clock-relevant events, their comments),
-    one executemany UPDATE of the tickets whose values changed (each such update writes every
-    index of `tickets`, so unchanged rows are skipped) and one INSERT of the new events, plus
-    the policies unless `book` is given. Tickets loaded in `session` are not refreshed:
-    callers returning one refresh it.
+    Records each new breach and each warning due by `now` (default: the current time) once,
+    and notifies the assignee (or the team) of each, except of breaches that happened before
+    `quiet_before`: a policy edit's recheck passes the edit's time, so a shorter target records
+    the breaches it makes retroactive in the audit trail without a flood of stale alerts, while
+    one that runs out from now on is told as usual. Returns each ticket's state; ids naming no
+    ticket are skipped. Core statements, whatever the number of tickets: three reads (tickets,
+    their clock-relevant events, their comments), one executemany UPDATE of the tickets whose
+    values changed (each such update writes every index of `tickets`, so unchanged rows are
+    skipped) and one INSERT of the new events, plus the policies unless `book` is given, and
+    the team once when an unowned ticket is to be notified. Tickets loaded in `session` are not
+    refreshed: callers returning one refresh it.
     """
     ids = sorted(set(ticket_ids))
     if not ids:
@@ -412,6 +434,7 @@ def refresh_tickets_sla(
     states: dict[int, SlaState] = {}
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    team: list[int] | None = None
     for ticket in tickets:
         policy = book.policy_for(str(ticket.priority), str(ticket.category))
         calendar = book.calendar_for(policy)
@@ -423,20 +446,22 @@ def refresh_tickets_sla(
             resolved_pauses=settings.sla_resolved_pauses,
             warning_fraction=settings.sla_warning_ratio,
         )
-        values, recorded = _stored_values(ticket, policy, state, known, now)
+        values, recorded, notices = _stored_values(ticket, policy, state, known, now, quiet_before)
         if any(values[name] != getattr(ticket, name) for name in SLA_COLUMNS):
             update = {f"new_{name}": values[name] for name in SLA_COLUMNS}
             updates.append({"ticket_id": ticket.id, **update})
         events.extend(recorded)
-        for event in recorded:
-            breached = event["kind"] == EventKind.SLA_BREACHED.value
+        for kind, target in notices:
+            if ticket.assignee_id is None and team is None:
+                team = team_ids(session)
             notify_owner_or_team(
                 session,
                 ticket.id,
                 ticket.assignee_id,
-                NotificationKind.SLA_BREACHED if breached else NotificationKind.SLA_WARNING,
+                kind,
                 actor_label="service levels",
-                detail=TARGET_NAMES[event["field"]],
+                detail=TARGET_NAMES[target],
+                team=team,
             )
         states[ticket.id] = state
     if updates:
@@ -475,7 +500,7 @@ def initial_sla_values(session: Session, ticket: Ticket) -> dict[str, Any] | Non
         resolved_pauses=settings.sla_resolved_pauses,
         warning_fraction=settings.sla_warning_ratio,
     )
-    values, events = _stored_values(
+    values, events, _ = _stored_values(
         ticket, policy, state, _Facts([], [], defaultdict(int), set()), created_at
     )
     return None if events else values
@@ -506,11 +531,95 @@ def mark_for_check(
     return int(result.rowcount or 0)
 
 
-def check_due(now: datetime | None = None, *, batch_size: int = CHECK_BATCH_SIZE) -> int:
-    """The background check: refresh every ticket whose next check instant is at or before now.
+def request_recheck(
+    session: Session,
+    reason: str,
+    *,
+    priority: str | None = None,
+    category: str | None = None,
+    calendar_id: int | None = None,
+) -> None:
+    """Queue the recomputation of the unclosed tickets in this scope, in the caller's transaction.
 
-    In batches of `batch_size` tickets, one transaction each, soonest first; the policies are
-    loaded once. Returns how many tickets were refreshed. A refreshed ticket's next check is
+    The scope is every ticket matching all the given labels (`calendar_id`: the tickets of the
+    policies counting in that calendar); none given means every unclosed ticket. One INSERT,
+    whatever the number of tickets: `check_due` does the work. `reason` (at most 200
+    characters) says which edit asked for it, for the log.
+    """
+    session.add(
+        SlaRecheck(reason=reason, priority=priority, category=category, calendar_id=calendar_id)
+    )
+
+
+def _recheck_scope(recheck: SlaRecheck) -> sa.ColumnElement[bool]:
+    conditions: list[sa.ColumnElement[bool]] = [Ticket.status != Status.CLOSED.value]
+    if recheck.priority is not None:
+        conditions.append(Ticket.priority == str(recheck.priority))
+    if recheck.category is not None:
+        conditions.append(Ticket.category == str(recheck.category))
+    if recheck.calendar_id is not None:
+        policies = sa.select(SlaPolicy.id).where(SlaPolicy.calendar_id == recheck.calendar_id)
+        conditions.append(Ticket.sla_policy_id.in_(policies))
+    return sa.and_(*conditions)
+
+
+def run_rechecks(
+    now: datetime,
+    *,
+    batch_size: int = CHECK_BATCH_SIZE,
+    seconds: float | None = None,
+) -> int:
+    """Work through the queued rechecks, oldest first; returns how many tickets were refreshed.
+
+    Each batch (`batch_size` tickets of one recheck, in id order) is refreshed and the
+    recheck's `after_id` moved past it in one transaction, so a stopped worker loses nothing
+    and repeats nothing; a finished recheck is deleted. The policies are read after the
+    recheck in each batch's transaction, so they include the edit that queued it. With
+    `seconds`, no new batch starts once that many seconds have passed since the call (None:
+    until the queue is empty).
+    """
+    deadline = None if seconds is None else time.monotonic() + seconds
+    refreshed = 0
+    while deadline is None or time.monotonic() < deadline:
+        with service_session() as session:
+            recheck = session.execute(
+                sa.select(SlaRecheck).order_by(SlaRecheck.id).limit(1)
+            ).scalar_one_or_none()
+            if recheck is None:
+                return refreshed
+            ids = (
+                session.execute(
+                    sa.select(Ticket.id)
+                    .where(Ticket.id > recheck.after_id, _recheck_scope(recheck))
+                    .order_by(Ticket.id)
+                    .limit(batch_size)
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                logger.info("sla recheck %s done: %s", recheck.id, recheck.reason)
+                session.delete(recheck)
+                continue
+            refresh_tickets_sla(session, ids, now, quiet_before=recheck.requested_at)
+            recheck.after_id = ids[-1]
+            session.add(recheck)
+            refreshed += len(ids)
+    return refreshed
+
+
+def check_due(
+    now: datetime | None = None,
+    *,
+    batch_size: int = CHECK_BATCH_SIZE,
+    recheck_seconds: float | None = None,
+) -> int:
+    """The background check: the tickets whose next check has come, then queued rechecks.
+
+    First every ticket whose next check instant is at or before `now` is refreshed, then the
+    tickets of queued rechecks (`run_rechecks`, for at most `recheck_seconds`). In batches of
+    `batch_size` tickets, one transaction each, soonest first; the policies are loaded once for
+    the due tickets. Returns how many tickets were refreshed. A refreshed ticket's next check is
     always after `now`, so each ticket is looked at once per call.
     """
     now = now or utc_now()
@@ -532,10 +641,11 @@ def check_due(now: datetime | None = None, *, batch_size: int = CHECK_BATCH_SIZE
                 )
             rows = session.execute(query).all()
             if not rows:
-                return refreshed
+                break
             refresh_tickets_sla(session, [row.id for row in rows], now, book=book)
             refreshed += len(rows)
             after = (rows[-1].sla_next_check_at, rows[-1].id)
+    return refreshed + run_rechecks(now, batch_size=batch_size, seconds=recheck_seconds)
 
 
 def clear_check_lock() -> None:
@@ -547,11 +657,12 @@ def clear_check_lock() -> None:
 def check_job() -> None:
     """Every minute: `check_due` (breaches and warnings recorded, due times recomputed).
 
-    One worker at a time: a check still running when the next minute starts lets it pass.
+    Queued rechecks get RECHECK_SECONDS of each run. One worker at a time: a check still
+    running when the next minute starts lets it pass.
     """
     try:
         with queue.lock_task(CHECK_LOCK):
-            refreshed = check_due()
+            refreshed = check_due(recheck_seconds=RECHECK_SECONDS)
     except TaskLockedException:
         return
     if refreshed:

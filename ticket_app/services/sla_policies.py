@@ -2,9 +2,10 @@
 
 Every write is audited (`sla_policy_changed`, `sla_calendar_changed`; field `policy N.column`
 or `calendar N.column` with the old and new value, or `policy N` with the whole row when one is
-added or removed) and marks the tickets it may affect for the background check
-(`services.sla.mark_for_check`), which recomputes their due times within a minute, keeping the
-business time they have already spent. A calendar is checked by
+added or removed) and queues the tickets it may affect for the background check
+(`services.sla.request_recheck`, one row whatever their number), which recomputes their due
+times, keeping the business time they have already spent: within a minute for a few thousand
+open tickets, in the following minutes for more. A calendar is checked by
 `ticket_app.sla.calendar.BusinessCalendar`: what it refuses is an InvalidInputError naming the
 field (`weekly_hours.monday.0`, `holiday_country`, `time_zone`).
 """
@@ -29,7 +30,7 @@ from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConflictError, InvalidInputError, NotFoundError
-from ticket_app.services.sla import mark_for_check
+from ticket_app.services.sla import request_recheck
 from ticket_app.services.ticket_query import is_row_id
 from ticket_app.sla.calendar import BusinessCalendar, CalendarError
 
@@ -176,8 +177,7 @@ def update_calendar(calendar_id: int, data: SlaCalendarWrite, *, actor: Actor) -
             row.updated_at = now
             session.add(row)
             session.flush()
-            policies = sa.select(SlaPolicy.id).where(SlaPolicy.calendar_id == calendar_id)
-            mark_for_check(session, Ticket.sla_policy_id.in_(policies), now)
+            request_recheck(session, f"calendar {calendar_id} changed", calendar_id=calendar_id)
         session.refresh(row)
         return _calendar_read(row)
 
@@ -187,11 +187,14 @@ def _check_calendar_exists(session: Session, calendar_id: int) -> None:
         raise InvalidInputError("calendar_id", f"calendar {calendar_id} does not exist")
 
 
-def _affected(policy: SlaPolicy) -> sa.ColumnElement[bool]:
-    """The tickets a policy's change may move: its priority's (and category's, when set)."""
-    if policy.category is None:
-        return Ticket.priority == str(policy.priority)
-    return sa.and_(Ticket.priority == str(policy.priority), Ticket.category == str(policy.category))
+def _recheck_affected(session: Session, policy: SlaPolicy, what: str) -> None:
+    """Queue the tickets a policy's change may move: its priority's (and category's, when set)."""
+    request_recheck(
+        session,
+        f"policy {policy.id} {what}",
+        priority=str(policy.priority),
+        category=policy.category and str(policy.category),
+    )
 
 
 def _policy_values(policy: SlaPolicy) -> str:
@@ -238,7 +241,7 @@ def create_policy(data: SlaPolicyCreate, *, actor: Actor) -> SlaPolicyRead:
             field=f"policy {policy.id}",
             new=_policy_values(policy),
         )
-        mark_for_check(session, _affected(policy), now)
+        _recheck_affected(session, policy, "added")
         session.flush()
         session.refresh(policy)
         return SlaPolicyRead.model_validate(policy)
@@ -272,8 +275,8 @@ def update_policy(policy_id: int, data: SlaPolicyWrite, *, actor: Actor) -> SlaP
         if changed:
             policy.updated_at = now
             session.add(policy)
+            _recheck_affected(session, policy, "changed")
             session.flush()
-            mark_for_check(session, _affected(policy), now)
         session.refresh(policy)
         return SlaPolicyRead.model_validate(policy)
 
@@ -287,7 +290,6 @@ def delete_policy(policy_id: int, *, actor: Actor) -> None:
     (edit or disable it instead).
     """
     actor.require(Action.SLA_MANAGE)
-    now = utc_now()
     with service_session() as session:
         policy = _load(session, SlaPolicy, policy_id, "policy")
         if policy.category is None:
@@ -310,5 +312,5 @@ def delete_policy(policy_id: int, *, actor: Actor) -> None:
             .values(sla_policy_id=default.scalar_subquery())
             .execution_options(synchronize_session=False)
         )
-        mark_for_check(session, _affected(policy), now)
+        _recheck_affected(session, policy, "removed")
         session.delete(policy)
