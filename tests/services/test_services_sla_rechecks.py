@@ -18,6 +18,8 @@ from ticket_app.models import Notification, SlaPolicy, SlaRecheck, Ticket, Ticke
 from ticket_app.schemas import SlaCalendarWrite, SlaPolicyCreate, SlaPolicyWrite
 from ticket_app.services import sla, sla_policies
 from ticket_app.services.database import service_session
+from ticket_app.services.errors import NotFoundError
+from ticket_app.services.migrations import downgrade_database, upgrade_database
 
 MINUTE = timedelta(minutes=1)
 
@@ -258,3 +260,78 @@ def test_a_shorter_target_records_past_breaches_but_only_alerts_on_live_ones(db:
     sla.check_due(sla.utc_now() + 6 * MINUTE)
 
     assert notified(agent.id) == [("sla_warning", young), ("sla_breached", young)]
+
+
+def test_a_removed_policy_is_retired_and_its_open_tickets_move_to_the_default(
+    db: Engine,
+) -> None:
+    high = default_policy("high")
+    billing = SlaPolicyCreate(
+        name="High billing",
+        priority="high",
+        category="billing",
+        calendar_id=high.calendar_id,
+        first_response_minutes=15,
+    )
+    retired = sla_policies.create_policy(billing, actor=SYSTEM)
+    open_id = add_ticket(priority="high", category="billing")
+    closed_id = add_ticket(priority="high", category="billing", status="closed")
+    assert stored(closed_id).sla_policy_id == retired.id
+
+    sla_policies.delete_policy(retired.id, actor=SYSTEM)
+
+    assert stored(open_id).sla_policy_id == retired.id  # the removal wrote no ticket
+    assert [policy.id for policy in sla_policies.list_policies(actor=SYSTEM)].count(retired.id) == 0
+    with pytest.raises(NotFoundError):
+        sla_policies.delete_policy(retired.id, actor=SYSTEM)
+    again = sla_policies.create_policy(billing, actor=SYSTEM)  # name and pair are free
+
+    sla_policies.delete_policy(again.id, actor=SYSTEM)
+    sla.check_due()
+
+    assert stored(open_id).sla_policy_id == high.id
+    assert stored(open_id).first_response_due_at == (
+        stored(open_id).created_at + (high.first_response_minutes or 0) * MINUTE
+    )
+    assert stored(closed_id).sla_policy_id == retired.id  # measured under it, and says so
+    assert queued() == []
+
+
+def test_downgrade_moves_tickets_off_retired_policies_and_upgrade_restores_the_queue(
+    db: Engine, database_url: str
+) -> None:
+    high = default_policy("high")
+    retired = sla_policies.create_policy(
+        SlaPolicyCreate(
+            name="High billing",
+            priority="high",
+            category="billing",
+            calendar_id=high.calendar_id,
+            first_response_minutes=15,
+        ),
+        actor=SYSTEM,
+    )
+    closed_id = add_ticket(priority="high", category="billing", status="closed")
+    sla_policies.delete_policy(retired.id, actor=SYSTEM)
+    try:
+        downgrade_database(database_url, "0027")
+        db.dispose()
+        with db.connect() as connection:
+            assert (
+                connection.execute(
+                    sa.text("SELECT sla_policy_id FROM tickets WHERE id = :id"), {"id": closed_id}
+                ).scalar_one()
+                == high.id
+            )
+            assert (
+                connection.execute(
+                    sa.text("SELECT count(*) FROM sla_policies WHERE id = :id"), {"id": retired.id}
+                ).scalar_one()
+                == 0
+            )
+            assert "sla_rechecks" not in sa.inspect(connection).get_table_names()
+    finally:
+        upgrade_database(database_url)
+        db.dispose()
+    set_first_response(high, 30)
+    assert len(queued()) == 1

@@ -1,8 +1,9 @@
 """REST routes for service levels: `/api/sla/policies/`, `/api/sla/calendars/` and the report.
 
 Anyone who may read tickets reads them; an admin's session writes them (no token: a service
-level is the team's promise, set by a person). A change recomputes the affected open tickets'
-due times within a minute (the background check), keeping the business time already spent.
+level is the team's promise, set by a person). A change writes no ticket: the background check
+recomputes the affected open tickets' due times, keeping the business time already spent,
+within a minute for tens of thousands of them (about 1,400 tickets a second at a million).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def create_policy(payload: SlaPolicyCreate, actor: SlaAdmin) -> SlaPolicyRead:
 def update_policy(policy_id: PolicyId, payload: SlaPolicyWrite, actor: SlaAdmin) -> SlaPolicyRead:
     """Replace a policy's name, calendar, targets and switch (its priority and category stay).
 
-    Each change is an audit event; the policy's open tickets are recomputed within a minute.
+    Each change is an audit event; the policy's open tickets are recomputed by the background
+    check (within a minute for tens of thousands).
     """
     return sla_policies.update_policy(policy_id, payload, actor=actor)
 
@@ -85,8 +87,10 @@ def update_policy(policy_id: PolicyId, payload: SlaPolicyWrite, actor: SlaAdmin)
     responses=_CONFLICT,
 )
 def delete_policy(policy_id: PolicyId, actor: SlaAdmin) -> Response:
-    """Remove a category's policy; its tickets follow the priority's default again.
+    """Remove a category's policy; its open tickets follow the priority's default again.
 
+    Their due times move at the background check (as after an edit); closed tickets keep
+    the `sla_policy_id` they were measured under, and the removed policy is no longer listed.
     A priority's default policy cannot be removed (409): disable it instead.
     """
     sla_policies.delete_policy(policy_id, actor=actor)
@@ -128,8 +132,8 @@ def update_calendar(
 ) -> SlaCalendarRead:
     """Replace a calendar's settings.
 
-    The open tickets counted in it are recomputed within a minute, keeping the business time
-    they have already spent.
+    The open tickets counted in it are recomputed by the background check, keeping the
+    business time they have already spent.
     """
     return sla_policies.update_calendar(calendar_id, payload, actor=actor)
 

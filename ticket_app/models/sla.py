@@ -90,14 +90,22 @@ class SlaCalendar(SQLModel, table=True):
 class SlaPolicy(SQLModel, table=True):
     """Targets for tickets of one priority (and optionally one category), in business minutes.
 
-    One policy per priority has no category (the default, never deleted); at most one per
-    (priority, category) pair. A disabled policy sets no targets: its tickets have no due times.
+    One policy per priority has no category (the default, never removed); at most one current
+    policy per (priority, category) pair. A disabled policy sets no targets: its tickets have no
+    due times. A removed category policy is retired (`retired_at`, migration 0028), not deleted:
+    the tickets measured under it keep naming it, and its name and pair are free again.
     """
 
     __tablename__ = "sla_policies"
     __table_args__ = (
         *(sa.CheckConstraint(sql, name=name) for name, sql in SLA_POLICY_CHECKS.items()),
-        sa.Index("ux_sla_policies_name", "name", unique=True),
+        sa.Index(
+            "ux_sla_policies_name",
+            "name",
+            unique=True,
+            sqlite_where=sa.text("retired_at IS NULL"),
+            postgresql_where=sa.text("retired_at IS NULL"),
+        ),
         sa.Index(
             "ux_sla_policies_priority_default",
             "priority",
@@ -110,8 +118,8 @@ class SlaPolicy(SQLModel, table=True):
             "priority",
             "category",
             unique=True,
-            sqlite_where=sa.text("category IS NOT NULL"),
-            postgresql_where=sa.text("category IS NOT NULL"),
+            sqlite_where=sa.text("category IS NOT NULL AND retired_at IS NULL"),
+            postgresql_where=sa.text("category IS NOT NULL AND retired_at IS NULL"),
         ),
         sa.Index("ix_sla_policies_calendar_id", "calendar_id"),
     )
@@ -139,6 +147,7 @@ class SlaPolicy(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=timestamp_column())
+    retired_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class SlaRecheck(SQLModel, table=True):

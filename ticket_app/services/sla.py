@@ -134,9 +134,10 @@ _BOOK_QUERY = (
         SlaCalendar.closed_dates,
     )
     .join(SlaCalendar, SlaCalendar.id == SlaPolicy.calendar_id)
+    .where(SlaPolicy.retired_at.is_(None))
     .order_by(SlaPolicy.id)
 )
-"""Everything a `PolicyBook` is built from: each policy with its calendar's settings."""
+"""Everything a `PolicyBook` is built from: each current policy with its calendar's settings."""
 _last_book: tuple[tuple[tuple[Any, ...], ...], PolicyBook] | None = None
 """The book `PolicyBook.load` built last, with the rows of `_BOOK_QUERY` it was built from."""
 

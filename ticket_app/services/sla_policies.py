@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ticket_app.models import EventKind, SlaCalendar, SlaPolicy, Ticket, utc_now
+from ticket_app.models import EventKind, SlaCalendar, SlaPolicy, utc_now
 from ticket_app.schemas import (
     SlaCalendarRead,
     SlaCalendarWrite,
@@ -75,9 +75,10 @@ def list_calendars(*, actor: Actor) -> list[SlaCalendarRead]:
 
 
 def list_policies(*, actor: Actor) -> list[SlaPolicyRead]:
-    """Every policy, by priority (critical first) then category (the default first).
+    """Every current policy, by priority (critical first) then category (the default first).
 
-    Raises PermissionDeniedError unless `actor` may read tickets.
+    Retired (removed) policies are left out. Raises PermissionDeniedError unless `actor` may
+    read tickets.
     """
     actor.require(Action.TICKETS_READ)
     rank = sa.case(
@@ -85,9 +86,9 @@ def list_policies(*, actor: Actor) -> list[SlaPolicyRead]:
     )
     with service_session() as session:
         rows = session.execute(
-            sa.select(SlaPolicy).order_by(
-                rank, SlaPolicy.category.is_not(None), SlaPolicy.category, SlaPolicy.id
-            )
+            sa.select(SlaPolicy)
+            .where(SlaPolicy.retired_at.is_(None))
+            .order_by(rank, SlaPolicy.category.is_not(None), SlaPolicy.category, SlaPolicy.id)
         ).scalars()
         return [SlaPolicyRead.model_validate(row) for row in rows]
 
@@ -112,6 +113,8 @@ def _checked_calendar(data: SlaCalendarWrite) -> dict[str, Any]:
 
 def _unique_name(session: Session, model: type, name: str, own_id: int | None) -> None:
     query = sa.select(model.id).where(model.name == name)
+    if model is SlaPolicy:
+        query = query.where(SlaPolicy.retired_at.is_(None))
     if own_id is not None:
         query = query.where(model.id != own_id)
     if session.execute(query).first() is not None:
@@ -119,8 +122,9 @@ def _unique_name(session: Session, model: type, name: str, own_id: int | None) -
 
 
 def _load(session: Session, model: type, row_id: int, what: str) -> Any:
+    """The row, locked; NotFoundError when there is none (or it is a retired policy)."""
     row = session.get(model, row_id, with_for_update=True) if is_row_id(row_id) else None
-    if row is None:
+    if row is None or getattr(row, "retired_at", None) is not None:
         raise NotFoundError(f"{what} {row_id} does not exist")
     return row
 
@@ -223,6 +227,7 @@ def create_policy(data: SlaPolicyCreate, *, actor: Actor) -> SlaPolicyRead:
             sa.select(SlaPolicy.id).where(
                 SlaPolicy.priority == data.priority.value,
                 SlaPolicy.category == data.category.value,
+                SlaPolicy.retired_at.is_(None),
             )
         ).first()
         if taken is not None:
@@ -284,7 +289,10 @@ def update_policy(policy_id: int, data: SlaPolicyWrite, *, actor: Actor) -> SlaP
 def delete_policy(policy_id: int, *, actor: Actor) -> None:
     """Remove a category's policy (its tickets fall back to the priority's default), audited.
 
-    The tickets keep their due times until the next check recomputes them with the default.
+    The policy is retired, not deleted: tickets measured under it keep naming it, while the
+    open ones move to the default at the background check (a recheck is queued), so the
+    removal writes no ticket whatever their number. Its name and its priority and category
+    are free for a new policy at once.
 
     Raises PermissionDeniedError, NotFoundError, ConflictError for a priority's default policy
     (edit or disable it instead).
@@ -303,14 +311,6 @@ def delete_policy(policy_id: int, *, actor: Actor) -> None:
             field=f"policy {policy_id}",
             old=_policy_values(policy),
         )
-        default = sa.select(SlaPolicy.id).where(
-            SlaPolicy.priority == str(policy.priority), SlaPolicy.category.is_(None)
-        )
-        session.execute(
-            sa.update(Ticket)
-            .where(Ticket.sla_policy_id == policy_id)
-            .values(sla_policy_id=default.scalar_subquery())
-            .execution_options(synchronize_session=False)
-        )
+        policy.retired_at = utc_now()
+        session.add(policy)
         _recheck_affected(session, policy, "removed")
-        session.delete(policy)

@@ -349,8 +349,8 @@ def service_levels_page_content() -> rx.Component:
         rx.text(
             "Each ticket follows the policy for its priority and category, else its "
             "priority's default. Targets count business time of the policy's calendar; a "
-            "change is applied to open tickets within a minute, keeping the time they have "
-            "already spent.",
+            "change is applied to open tickets in the background, within a minute for tens of "
+            "thousands, keeping the time they have already spent.",
             size="2",
         ),
         error_alert(State.load_error, width="100%"),

@@ -3,7 +3,7 @@
 Everyone who may read tickets sees the targets (a team's promise is no secret to its agents);
 only `Action.SLA_MANAGE` edits them, checked in every handler that changes something and again
 by `services.sla_policies`, which audits each change and has the affected open tickets'
-due times recomputed by the background check within a minute.
+due times recomputed by the background check.
 
 The edit forms are uncontrolled: their values reach the server with the submission, and the
 form is keyed by what it edits so opening another policy or calendar shows that one's values.
@@ -155,7 +155,7 @@ class ServiceLevelsState(rx.State):
         self.policy_values = {}
         yield [
             toast_success(
-                f"Policy {saved.name} saved. Open tickets' due times follow within a minute."
+                f"Policy {saved.name} saved. Open tickets' due times follow in the background."
             ),
             focus_when_rendered(f"edit-policy-{policy_id}"),
         ]
