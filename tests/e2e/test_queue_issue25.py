@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import PASSWORD, AppServer, add_user, session_cookie
-from tests.support.seed import post_json
+from tests.support.seed import get_json, post_json
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -150,6 +150,36 @@ def test_values_are_pills_whose_menu_changes_them_by_mouse_and_keyboard(
     page.keyboard.press("Enter")
     expect(assignee).to_have_text(me)
     expect(row.get_by_test_id("ticket-number")).to_have_text(f"#{ticket['id']}")
+    page.context.close()
+
+
+def test_keys_typed_in_a_pill_menu_are_its_type_ahead_not_shortcuts(
+    browser, app_server: AppServer
+) -> None:
+    """Typing a name in the assignee menu once assigned the focused row ("a") and left for a
+    new ticket ("n"): keys pressed inside a menu belong to the menu."""
+    tag = uuid.uuid4().hex[:8]
+    ticket = _create(app_server, f"{tag} type-ahead")
+    page = _tab(browser, app_server, "agent")
+    _list(page, app_server, f"?q={tag}")
+    row = page.get_by_test_id("ticket-row").first
+    page.locator("body").press("j")  # the row is current: a leaked "a" would assign it
+    expect(row.get_by_test_id("ticket-link")).to_be_focused()
+
+    row.get_by_test_id("status-pill").first.click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    page.keyboard.type("an")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("menu")).to_have_count(0)
+    # Shortcuts run in the order they are pressed: had "n" leaked, the list would be gone
+    # before "?" opens its dialog.
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts-dialog")).to_be_visible()
+
+    expect(page).not_to_have_url(re.compile(r"/tickets/new"))
+    stored = get_json(f"{app_server.base_url}/api/tickets/{ticket['id']}/", token=app_server.token)
+    assert stored["assignee_id"] is None
+    assert stored["status"] == "open"
     page.context.close()
 
 

@@ -1,8 +1,10 @@
 """The list's keyboard shortcuts: a page-wide key listener and the "?" dialog that lists them.
 
 Reflex's `rx.window_event_listener` registers a `keydown` listener on the window; this one
-also hands over where the key was pressed, so keys typed into a text field, or pressed with
-Ctrl/Alt/Meta, never reach the server, and Enter on a link or button keeps its own meaning.
+also hands over where the key was pressed, so keys typed into a text field, inside an open
+menu, list box or dialog (a pill menu's type-ahead: typing a colleague's name must not assign
+the row with its "a" or leave the page with its "n"), or pressed with Ctrl/Alt/Meta, never
+reach the server, and Enter on a link or button keeps its own meaning.
 
 Also `remember_opener` and `return_focus`, which give a dialog opened from state (no
 `rx.dialog.trigger`) back the focus return a trigger would have: Radix hands focus on close to
@@ -25,8 +27,8 @@ from ticket_app.ui.state.keyboard import SHORTCUTS, KeyboardState
 SHORTCUT_KEYS = ["j", "k", "x", "a", "/", "n", "?", "Enter"]
 TYPING_TAGS = ["INPUT", "TEXTAREA", "SELECT"]
 ACTIVATING_TAGS = ["A", "BUTTON"]
-# Enter on a menu's item chooses it (a row's pill menu): it must not also open the ticket.
-MENU_ROLES = ["menuitem", "menuitemradio", "menuitemcheckbox", "option"]
+POPUP_SELECTOR = '[role="menu"], [role="listbox"], [role="dialog"], [role="alertdialog"]'
+"""Keys pressed inside these belong to them (type-ahead, Enter on an item, a dialog's keys)."""
 SHORTCUTS_BUTTON_ID = "shortcuts-button"
 OPENERS_GLOBAL = "triageDeskDialogOpeners"
 """Window property: per dialog name, the element that had focus when that dialog opened."""
@@ -70,7 +72,6 @@ class _KeyTarget:
     tagName: str = ""  # noqa: N815
     isContentEditable: bool = False  # noqa: N815
     dataset: dict[str, str] = dataclasses.field(default_factory=dict)
-    role: str = ""  # the ARIA role the element declares (DOM ARIA reflection)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +97,14 @@ def _shortcut_spec(
     target = e.target
     modified = e.altKey | e.ctrlKey | e.metaKey
     typing = Var.create(TYPING_TAGS).contains(target.tagName) | target.isContentEditable
-    native_enter = (e.key == "Enter") & (
-        Var.create(ACTIVATING_TAGS).contains(target.tagName)
-        | Var.create(MENU_ROLES).contains(target.role)
+    native_enter = (e.key == "Enter") & Var.create(ACTIVATING_TAGS).contains(target.tagName)
+    in_popup = Var(
+        _js_expr=f"({target._js_expr}?.closest?.({json.dumps(POPUP_SELECTOR)}) != null)",
+        _var_type=bool,
     )
-    wanted = Var.create(SHORTCUT_KEYS).contains(e.key) & ~(modified | typing | native_enter)
+    wanted = Var.create(SHORTCUT_KEYS).contains(e.key) & ~(
+        modified | typing | native_enter | in_popup
+    )
     ticket = target.dataset.to(dict)["ticketId"].to(str)
     mark = Var(_js_expr=f'String(window.{FOCUS_MARK_GLOBAL} ?? "")', _var_type=str)
     return e.key.to(str), wanted, (ticket | Var.create("")).to(str), mark
