@@ -335,3 +335,36 @@ def test_downgrade_moves_tickets_off_retired_policies_and_upgrade_restores_the_q
         db.dispose()
     set_first_response(high, 30)
     assert len(queued()) == 1
+
+
+def test_edits_in_quick_succession_restart_one_recheck_instead_of_queuing_more(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [add_ticket(priority="high") for _ in range(3)]
+    high = default_policy("high")
+    set_first_response(high, 30)
+    real_refresh = sla.refresh_tickets_sla
+    batches: list[int] = []
+
+    def one_batch_then_stop(*args: Any, **kwargs: Any) -> Any:
+        if batches:
+            raise RuntimeError("worker stopped")
+        batches.append(1)
+        return real_refresh(*args, **kwargs)
+
+    monkeypatch.setattr(sla, "refresh_tickets_sla", one_batch_then_stop)
+    with pytest.raises(RuntimeError):
+        sla.run_rechecks(sla.utc_now(), batch_size=2)
+    monkeypatch.setattr(sla, "refresh_tickets_sla", real_refresh)
+    assert queued()[0][-1] == ids[1]  # halfway
+
+    set_first_response(high, 20)
+    set_first_response(high, 25)
+
+    assert queued() == [(f"policy {high.id} changed", "high", None, None, 0)]
+    assert sla.check_due() == 3
+    for ticket_id in ids:
+        assert stored(ticket_id).first_response_due_at == (
+            stored(ticket_id).created_at + 25 * MINUTE
+        )
+    assert queued() == []

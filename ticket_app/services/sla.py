@@ -543,13 +543,33 @@ def request_recheck(
     """Queue the recomputation of the unclosed tickets in this scope, in the caller's transaction.
 
     The scope is every ticket matching all the given labels (`calendar_id`: the tickets of the
-    policies counting in that calendar); none given means every unclosed ticket. One INSERT,
-    whatever the number of tickets: `check_due` does the work. `reason` (at most 200
-    characters) says which edit asked for it, for the log.
+    policies counting in that calendar); none given means every unclosed ticket. One statement
+    or two, whatever the number of tickets: `check_due` does the work. A recheck of the same
+    scope still queued starts over instead (its walk so far predates this edit), so edits in
+    quick succession cost one walk, not one each. `reason` (at most 200 characters) says which
+    edit asked for it, for the log.
     """
-    session.add(
-        SlaRecheck(reason=reason, priority=priority, category=category, calendar_id=calendar_id)
+    now = utc_now()
+    restarted = session.execute(
+        sa.update(SlaRecheck)
+        .where(
+            SlaRecheck.priority.is_not_distinct_from(priority),
+            SlaRecheck.category.is_not_distinct_from(category),
+            SlaRecheck.calendar_id.is_not_distinct_from(calendar_id),
+        )
+        .values(after_id=0, reason=reason, requested_at=now)
+        .execution_options(synchronize_session=False)
     )
+    if not restarted.rowcount:
+        session.add(
+            SlaRecheck(
+                reason=reason,
+                priority=priority,
+                category=category,
+                calendar_id=calendar_id,
+                requested_at=now,
+            )
+        )
 
 
 def _recheck_scope(recheck: SlaRecheck) -> sa.ColumnElement[bool]:
@@ -583,8 +603,10 @@ def run_rechecks(
     refreshed = 0
     while deadline is None or time.monotonic() < deadline:
         with service_session() as session:
+            # Locked until the batch commits: an edit restarting this recheck waits for it
+            # rather than have its reset overwritten by this batch's progress.
             recheck = session.execute(
-                sa.select(SlaRecheck).order_by(SlaRecheck.id).limit(1)
+                sa.select(SlaRecheck).order_by(SlaRecheck.id).limit(1).with_for_update()
             ).scalar_one_or_none()
             if recheck is None:
                 return refreshed
