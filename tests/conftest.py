@@ -26,6 +26,7 @@ SYSTEM = Actor.process(ActorKind.SYSTEM, "tests")
 ADMIN_EMAIL = "admin@example.com"
 TEST_PASSWORD = "correct horse battery staple"
 TABLES = (
+    "sla_rechecks",
     "canned_responses",
     "ticket_followers",
     "ticket_tags",

@@ -12,6 +12,7 @@ from tests.conftest import ADMIN_EMAIL
 from tests.support.tickets import make_ticket
 from tests.support.workspace import error_fields, signed_in, staff_clients
 from ticket_app.models import Role
+from ticket_app.services import sla
 
 OFFICE = {
     "name": "Berlin office",
@@ -88,6 +89,35 @@ def test_an_admin_edits_adds_and_removes_policies(client: TestClient) -> None:
     assert ("high", "billing") not in policies(client)
     token_put = client.put(f"/api/sla/policies/{high['id']}/", json=body)
     assert token_put.status_code == 403  # a token never changes a service level
+
+
+def test_edits_still_being_applied_are_listed_until_the_check_has_reached_every_ticket(
+    client: TestClient,
+) -> None:
+    ticket = make_ticket(client, priority="high")
+    high = policies(client)[("high", None)]
+    assert client.get("/api/sla/rechecks/").json() == []
+    body = {"name": high["name"], "calendar_id": high["calendar_id"], "first_response_minutes": 30}
+    with signed_in(ADMIN_EMAIL) as admin:
+        assert admin.put(f"/api/sla/policies/{high['id']}/", json=body).status_code == 200
+
+    [pending] = client.get("/api/sla/rechecks/").json()
+    assert pending["reason"] == f"policy {high['id']} changed"
+    assert (pending["priority"], pending["category"], pending["calendar_id"]) == (
+        "high",
+        None,
+        None,
+    )
+    assert pending["after_id"] == 0 and pending["requested_at"].endswith("+00:00")
+    unchanged = client.get(f"/api/tickets/{ticket['id']}/").json()
+    assert unchanged["first_response_due_at"] == ticket["first_response_due_at"]
+
+    sla.check_due()
+
+    assert client.get("/api/sla/rechecks/").json() == []
+    moved = client.get(f"/api/tickets/{ticket['id']}/").json()
+    created = datetime.fromisoformat(ticket["created_at"])
+    assert datetime.fromisoformat(moved["first_response_due_at"]) == created + timedelta(minutes=30)
 
 
 def test_policy_targets_are_checked(db, client: TestClient) -> None:

@@ -257,6 +257,7 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {
     ("DELETE", "/api/sla/policies/{policy_id}/"): RouteSpec(
         Action.SLA_MANAGE, unknown_ids(plain), 404
     ),
+    ("GET", "/api/sla/rechecks/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("GET", "/api/sla/calendars/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("GET", "/api/sla/report/"): RouteSpec(Action.TICKETS_READ, plain, 200),
     ("POST", "/api/sla/calendars/"): RouteSpec(Action.SLA_MANAGE, with_json({}), 422),

@@ -54,6 +54,10 @@ def test_an_admin_changes_a_target_and_adds_a_calendar(page, app_server: AppServ
     expect(page.locator("#policy-form")).to_have_count(0)
     expect(edit).to_be_focused()
     assert _policy(app_server, "high")["first_response_minutes"] == 45
+    # No worker runs beside this server: the edit stays queued and the page says so.
+    expect(page.get_by_test_id("recheck-status")).to_contain_text(
+        f"Still being applied to open tickets: policy {high['id']} changed"
+    )
 
     name = f"Berlin office {uuid.uuid4().hex[:4]}"
     page.get_by_role("button", name="New calendar").click()

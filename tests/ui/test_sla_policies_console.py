@@ -19,7 +19,7 @@ from tests.ui.test_states import _session_cookie
 from ticket_app.enums import EventKind
 from ticket_app.models import TicketEvent
 from ticket_app.schemas import SlaCalendarRead
-from ticket_app.services import sla_policies
+from ticket_app.services import sla, sla_policies
 from ticket_app.services.database import service_session
 from ticket_app.ui.logic.sla_policies import (
     FormRefusedError,
@@ -107,7 +107,7 @@ def _events(kind: EventKind) -> list[TicketEvent]:
 def test_an_admin_edits_a_policy_and_a_calendar_with_audit_events(db: Engine) -> None:
     state = _tab(ServiceLevelsState, _session_cookie("admin"), "/service-levels")
     assert _drain_any(state.on_load()) == [None]
-    assert state.may_edit and state.load_error == ""
+    assert state.may_edit and state.load_error == "" and state.recheck_status == ""
     critical = next(row for row in state.policies if row["priority"] == "Critical")
     assert critical["category"] == "Any (default)"
     assert critical["first_response_minutes_text"] == "1 h"
@@ -137,6 +137,13 @@ def test_an_admin_edits_a_policy_and_a_calendar_with_audit_events(db: Engine) ->
     [event] = _events(EventKind.SLA_POLICY_CHANGED)
     assert (event.old_value, event.new_value) == ("60", "30")
     assert event.actor_label == "admin@example.com"
+    assert state.recheck_status == (
+        f"Still being applied to open tickets: policy {critical['id']} changed. "
+        "Their due times follow within minutes."
+    )
+    sla.check_due()
+    assert _drain_any(state.on_load()) == [None]
+    assert state.recheck_status == ""
 
     asyncio.run(state.edit_calendar(NEW))
     assert state.calendar_values["monday"] == "09:00-17:00"

@@ -22,6 +22,7 @@ from ticket_app.schemas import (
     SlaPolicyCreate,
     SlaPolicyRead,
     SlaPolicyWrite,
+    SlaRecheckRead,
     SlaReport,
 )
 from ticket_app.services import sla_policies, sla_report
@@ -95,6 +96,21 @@ def delete_policy(policy_id: PolicyId, actor: SlaAdmin) -> Response:
     """
     sla_policies.delete_policy(policy_id, actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@_route(
+    "GET",
+    "/rechecks",
+    response_model=list[SlaRecheckRead],
+    summary="Edits still being applied to open tickets",
+)
+def list_rechecks(actor: Reader) -> list[SlaRecheckRead]:
+    """Policy and calendar edits whose open tickets the background check is still recomputing.
+
+    Oldest first; empty when every edit has reached every ticket. A client that changed a
+    policy can poll this to know when all due times follow it.
+    """
+    return sla_policies.list_rechecks(actor=actor)
 
 
 @_route("GET", "/calendars", response_model=list[SlaCalendarRead], summary="Business calendars")

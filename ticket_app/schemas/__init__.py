@@ -115,6 +115,7 @@ from ticket_app.schemas.sla import (
     SlaPolicyCreate,
     SlaPolicyRead,
     SlaPolicyWrite,
+    SlaRecheckRead,
 )
 from ticket_app.schemas.sla_report import (
     SLA_TARGETS,
@@ -234,6 +235,7 @@ __all__ = [
     "SlaPolicyCreate",
     "SlaPolicyRead",
     "SlaPolicyWrite",
+    "SlaRecheckRead",
     "SlaReport",
     "SlaTargetName",
     "Status",

@@ -96,6 +96,30 @@ class SlaPolicyCreate(SlaPolicyWrite):
     category: Category
 
 
+class SlaRecheckRead(BaseModel):
+    """An edit still being applied to open tickets by the background check.
+
+    The tickets are the unclosed ones matching every scope field set (`priority`, `category`;
+    `calendar_id`: those of the policies counting in that calendar; none set: all). Those with
+    an id above `after_id` are still to be recomputed; the check works in id order.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reason: str = Field(description="The edit, e.g. `policy 2 changed`.")
+    priority: Priority | None
+    category: Category | None
+    calendar_id: int | None
+    after_id: int = Field(description="The last ticket id recomputed so far (0: none yet).")
+    requested_at: datetime = Field(json_schema_extra={"format": "date-time"})
+
+    @field_serializer("requested_at", when_used="json")
+    def _utc_with_offset(self, value: datetime) -> str | None:
+        """ISO 8601 with an explicit `+00:00` offset."""
+        return iso_utc(value)
+
+
 class SlaPolicyRead(BaseModel):
     """A stored policy. `category` null: the priority's default policy (never deleted)."""
 

@@ -18,13 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ticket_app.models import EventKind, SlaCalendar, SlaPolicy, utc_now
+from ticket_app.models import EventKind, SlaCalendar, SlaPolicy, SlaRecheck, utc_now
 from ticket_app.schemas import (
     SlaCalendarRead,
     SlaCalendarWrite,
     SlaPolicyCreate,
     SlaPolicyRead,
     SlaPolicyWrite,
+    SlaRecheckRead,
 )
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
@@ -91,6 +92,17 @@ def list_policies(*, actor: Actor) -> list[SlaPolicyRead]:
             .order_by(rank, SlaPolicy.category.is_not(None), SlaPolicy.category, SlaPolicy.id)
         ).scalars()
         return [SlaPolicyRead.model_validate(row) for row in rows]
+
+
+def list_rechecks(*, actor: Actor) -> list[SlaRecheckRead]:
+    """The edits still being applied to open tickets, oldest first (empty when all are done).
+
+    Raises PermissionDeniedError unless `actor` may read tickets.
+    """
+    actor.require(Action.TICKETS_READ)
+    with service_session() as session:
+        rows = session.execute(sa.select(SlaRecheck).order_by(SlaRecheck.id)).scalars()
+        return [SlaRecheckRead.model_validate(row) for row in rows]
 
 
 def _checked_calendar(data: SlaCalendarWrite) -> dict[str, Any]:

@@ -354,6 +354,19 @@ def service_levels_page_content() -> rx.Component:
             size="2",
         ),
         error_alert(State.load_error, width="100%"),
+        rx.cond(
+            State.recheck_status != "",
+            rx.callout(
+                State.recheck_status,
+                icon="refresh-cw",
+                color_scheme="blue",
+                high_contrast=True,
+                size="1",
+                width="100%",
+                role="status",
+                data_testid="recheck-status",
+            ),
+        ),
         rx.heading("Policies", size="3", as_="h3", id="policies-heading"),
         _scrolling_table(
             rx.table.header(

@@ -16,7 +16,13 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from ticket_app.schemas import SlaCalendarRead, SlaCalendarWrite, SlaPolicyRead, SlaPolicyWrite
+from ticket_app.schemas import (
+    SlaCalendarRead,
+    SlaCalendarWrite,
+    SlaPolicyRead,
+    SlaPolicyWrite,
+    SlaRecheckRead,
+)
 from ticket_app.schemas.sla import Weekday
 from ticket_app.ui.logic.form import validation_messages
 from ticket_app.ui.logic.sla import duration_words
@@ -259,3 +265,18 @@ def form_field(api_field: str) -> str:
     if parts[0] == "weekly_hours" and len(parts) > 1 and parts[1] in WEEKDAYS:
         return parts[1]
     return parts[0] or "form"
+
+
+def recheck_status(rechecks: Iterable[SlaRecheckRead]) -> str:
+    """What the page says while edits are still reaching open tickets ("" when none is).
+
+    E.g. "Still being applied to open tickets: policy 2 changed. Their due times follow
+    within minutes."
+    """
+    reasons = [recheck.reason for recheck in rechecks]
+    if not reasons:
+        return ""
+    return (
+        f"Still being applied to open tickets: {', '.join(reasons)}. "
+        "Their due times follow within minutes."
+    )

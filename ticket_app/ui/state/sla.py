@@ -31,6 +31,7 @@ from ticket_app.ui.logic.sla_policies import (
     form_field,
     policy_rows,
     policy_write,
+    recheck_status,
 )
 from ticket_app.ui.safe_events import toast_success
 from ticket_app.ui.state.focus import focus_when_rendered
@@ -52,6 +53,8 @@ class ServiceLevelsState(rx.State):
     calendars: list[dict[str, str]] = rx.field(default_factory=list)
     may_edit: bool = False
     load_error: str = ""
+    recheck_status: str = ""
+    """Which edits the background check is still applying to open tickets ("" when none)."""
 
     policy_id: str = ""
     """Id of the policy in the form ("" when the form is closed)."""
@@ -82,7 +85,9 @@ class ServiceLevelsState(rx.State):
     async def _reload(self, actor: Actor) -> None:
         calendars = await asyncio.to_thread(sla_policies.list_calendars, actor=actor)
         policies = await asyncio.to_thread(sla_policies.list_policies, actor=actor)
+        rechecks = await asyncio.to_thread(sla_policies.list_rechecks, actor=actor)
         self._calendars = calendars
+        self.recheck_status = recheck_status(rechecks)
         self.calendars = calendar_rows(calendars)
         self.policies = policy_rows(policies, calendars)
         self.load_error = ""
