@@ -1,7 +1,7 @@
 """`sla_rechecks` and retired policies: SLA edits queue their tickets instead of writing them.
 
 Before, an edit marked every affected unclosed ticket for the background check with one UPDATE
-in the admin's request. At 1,000,000 tickets that UPDATE rewrote a quarter of the table through
+in the admin's request. At 1,000,000 tickets that UPDATE rewrote a fifth of the table through
 every index of `tickets` and ran into the 5 s statement timeout, so the edit failed
 (docs/performance.md, "Policy edits at a million tickets"). Now the edit inserts one row here,
 naming the tickets by scope (priority, category, calendar), and the background check walks
