@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
+from tests.services.test_services_sla import policy_of as default_policy
+from tests.services.test_services_sla import stored
 from tests.support.auth import add_ticket, add_user, set_columns
 from ticket_app.enums import EventKind, Role
 from ticket_app.models import Notification, SlaPolicy, SlaRecheck, Ticket, TicketEvent
@@ -24,13 +26,6 @@ from ticket_app.services.migrations import downgrade_database, upgrade_database
 MINUTE = timedelta(minutes=1)
 
 
-def stored(ticket_id: int) -> Ticket:
-    with service_session() as session:
-        ticket = session.get(Ticket, ticket_id)
-        session.expunge(ticket)
-        return ticket
-
-
 def backdate(engine: Engine, ticket_id: int, by: timedelta) -> None:
     """Move a new ticket's creation `by` into the past and recompute its service levels."""
     created = stored(ticket_id).created_at - by
@@ -39,13 +34,15 @@ def backdate(engine: Engine, ticket_id: int, by: timedelta) -> None:
         sla.refresh_tickets_sla(session, [ticket_id])
 
 
-def default_policy(priority: str) -> SlaPolicy:
-    with service_session() as session:
-        policy = session.execute(
-            sa.select(SlaPolicy).where(SlaPolicy.priority == priority, SlaPolicy.category.is_(None))
-        ).scalar_one()
-        session.expunge(policy)
-        return policy
+def high_billing(first_response_minutes: int = 15) -> SlaPolicyCreate:
+    """A category policy for high-priority billing tickets on the high default's calendar."""
+    return SlaPolicyCreate(
+        name="High billing",
+        priority="high",
+        category="billing",
+        calendar_id=default_policy("high").calendar_id,
+        first_response_minutes=first_response_minutes,
+    )
 
 
 def set_first_response(policy: SlaPolicy, minutes: int, calendar_id: int | None = None) -> None:
@@ -125,18 +122,8 @@ def test_a_category_policy_is_queued_with_its_category(db: Engine) -> None:
     billing = add_ticket(priority="high", category="billing")
     technical = add_ticket(priority="high", category="technical")
     technical_due = stored(technical).first_response_due_at
-    high = default_policy("high")
 
-    created = sla_policies.create_policy(
-        SlaPolicyCreate(
-            name="High billing",
-            priority="high",
-            category="billing",
-            calendar_id=high.calendar_id,
-            first_response_minutes=15,
-        ),
-        actor=SYSTEM,
-    )
+    created = sla_policies.create_policy(high_billing(), actor=SYSTEM)
 
     assert queued() == [(f"policy {created.id} added", "high", "billing", None, 0)]
     assert sla.check_due() == 1
@@ -266,13 +253,7 @@ def test_a_removed_policy_is_retired_and_its_open_tickets_move_to_the_default(
     db: Engine,
 ) -> None:
     high = default_policy("high")
-    billing = SlaPolicyCreate(
-        name="High billing",
-        priority="high",
-        category="billing",
-        calendar_id=high.calendar_id,
-        first_response_minutes=15,
-    )
+    billing = high_billing()
     retired = sla_policies.create_policy(billing, actor=SYSTEM)
     open_id = add_ticket(priority="high", category="billing")
     closed_id = add_ticket(priority="high", category="billing", status="closed")
@@ -301,16 +282,7 @@ def test_downgrade_moves_tickets_off_retired_policies_and_upgrade_restores_the_q
     db: Engine, database_url: str
 ) -> None:
     high = default_policy("high")
-    retired = sla_policies.create_policy(
-        SlaPolicyCreate(
-            name="High billing",
-            priority="high",
-            category="billing",
-            calendar_id=high.calendar_id,
-            first_response_minutes=15,
-        ),
-        actor=SYSTEM,
-    )
+    retired = sla_policies.create_policy(high_billing(), actor=SYSTEM)
     closed_id = add_ticket(priority="high", category="billing", status="closed")
     sla_policies.delete_policy(retired.id, actor=SYSTEM)
     try:
