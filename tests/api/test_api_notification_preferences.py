@@ -33,7 +33,7 @@ from ticket_app.schemas import MailboxCreate, MailboxUpdate
 from ticket_app.services import file_store, mail_inbound, mail_outbound, mailboxes
 from ticket_app.services.database import service_session
 from ticket_app.services.notifications import notify
-from ticket_app.services.sla import check_due
+from ticket_app.services.sla_check import check_due
 from ticket_app.settings import get_settings
 
 ALL_KINDS = ["assigned", "replied", "sla_warning", "sla_breached", "mentioned"]

@@ -14,7 +14,7 @@ from ticket_app.api.app import create_api
 from ticket_app.models import utc_now
 from ticket_app.schemas import CommentCreate, TicketUpdate
 from ticket_app.services.comments import add_comment
-from ticket_app.services.sla import check_due
+from ticket_app.services.sla_check import check_due
 from ticket_app.services.tickets import update_ticket
 
 

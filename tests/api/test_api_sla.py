@@ -12,7 +12,7 @@ from tests.conftest import ADMIN_EMAIL
 from tests.support.tickets import make_ticket
 from tests.support.workspace import error_fields, signed_in, staff_clients
 from ticket_app.models import Role
-from ticket_app.services import sla
+from ticket_app.services import sla_check
 
 OFFICE = {
     "name": "Berlin office",
@@ -112,7 +112,7 @@ def test_edits_still_being_applied_are_listed_until_the_check_has_reached_every_
     unchanged = client.get(f"/api/tickets/{ticket['id']}/").json()
     assert unchanged["first_response_due_at"] == ticket["first_response_due_at"]
 
-    sla.check_due()
+    sla_check.check_due()
 
     assert client.get("/api/sla/rechecks/").json() == []
     moved = client.get(f"/api/tickets/{ticket['id']}/").json()

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.tickets import make_ticket
 from ticket_app.models import utc_now
-from ticket_app.services.sla import check_due
+from ticket_app.services.sla_check import check_due
 from ticket_app.settings import get_settings
 
 

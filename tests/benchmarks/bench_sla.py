@@ -9,7 +9,7 @@ tickets created over the last 14 days (30% open, 20% in progress, 10% pending, 2
 
 1. migration 0013's upgrade (its backfill of every ticket from its history), in seconds;
 2. the background check of all open tickets: every unclosed ticket marked for the check (what a
-   calendar or policy edit does) and `services.sla.check_due` run over them;
+   calendar or policy edit does) and `services.sla_check.check_due` run over them;
 3. the every-minute check as it runs in steady state (the tickets due in the next minute);
 4. `EXPLAIN (ANALYZE, BUFFERS)` of "due soon" (`sla_due_at <= now() + 1 hour ORDER BY
    sla_due_at, id LIMIT 50`) and "breached" (`sla_breached_at IS NOT NULL ORDER BY
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import SYSTEM, TEST_PASSWORD
 from tests.support.database import scratch_postgres_database
 from ticket_app.models import utc_now
-from ticket_app.services import sla
+from ticket_app.services import sla_check
 from ticket_app.services.database import create_db_engine, use_database
 from ticket_app.services.identity import users
 from ticket_app.services.migrations import upgrade_database
@@ -121,8 +121,8 @@ def main() -> None:
 
         started = time.perf_counter()
         with loader.begin() as connection:
-            sla.mark_for_check(connection, sa.true(), utc_now())
-        refreshed = sla.check_due()
+            sla_check.mark_for_check(connection, sa.true(), utc_now())
+        refreshed = sla_check.check_due()
         seconds = time.perf_counter() - started
         print(
             f"check of all open tickets ({unclosed:,} unclosed, {refreshed:,} refreshed): "
@@ -135,13 +135,13 @@ def main() -> None:
                 "WHERE sla_next_check_at <= now() + interval '1 minute'"
             ).scalar_one()
         started = time.perf_counter()
-        refreshed = sla.check_due(utc_now() + timedelta(minutes=1))
+        refreshed = sla_check.check_due(utc_now() + timedelta(minutes=1))
         print(
             f"every-minute check, steady state ({upcoming:,} due within the minute, "
             f"{refreshed:,} refreshed): {time.perf_counter() - started:.3f} s"
         )
         started = time.perf_counter()
-        sla.check_due(utc_now() + timedelta(minutes=1))
+        sla_check.check_due(utc_now() + timedelta(minutes=1))
         print(f"the same check run again (nothing due): {time.perf_counter() - started:.3f} s")
 
         explain(engine, DUE_SOON)

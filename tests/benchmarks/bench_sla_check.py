@@ -5,7 +5,7 @@ Usage: python tests/benchmarks/bench_sla_check.py --database-url URL [--recent-d
 
 URL names a database filled by `python -m ticket_app bench` (1,000,000 generated tickets
 created over a year, oldest first). Its tickets were loaded without service-level columns, so
-first the tickets of the last `--recent-days` days get theirs (`services.sla.check_due` after
+first the tickets of the last `--recent-days` days get theirs (`services.sla_check.check_due` after
 `mark_for_check`): with the default policies (24/7, the longest target 4 days) every older
 ticket's targets have all run out, and a computed one would have no next check instant either,
 so the check's index then holds what it would hold in steady state. Then it prints:
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import SYSTEM
 from ticket_app.models import SlaPolicy, SlaRecheck, Ticket, utc_now
 from ticket_app.schemas import SlaPolicyWrite
-from ticket_app.services import sla, sla_policies
+from ticket_app.services import sla_check, sla_policies
 from ticket_app.services.database import service_session, use_database
 
 NEXT_CHECKS = (
@@ -89,7 +89,7 @@ def recheck_policy_edit(engine: sa.Engine, seconds: float) -> None:
     print(f"{queued:,} open high-priority tickets queued")
     profile = cProfile.Profile()
     started = time.perf_counter()
-    checked = profile.runcall(sla.run_rechecks, utc_now(), seconds=seconds)
+    checked = profile.runcall(sla_check.run_rechecks, utc_now(), seconds=seconds)
     elapsed = time.perf_counter() - started
     stats = pstats.Stats(profile)
     updating = sum(
@@ -103,8 +103,8 @@ def recheck_policy_edit(engine: sa.Engine, seconds: float) -> None:
         f"its recheck for {seconds:g} s: {checked:,} tickets in {elapsed:.1f} s under cProfile "
         f"({rate:,.0f} tickets/s), {updating:.1f} s of it in the executemany UPDATE of the "
         f"ticket rows; all {queued:,} at this rate: {work / 60:.1f} min of work, done after "
-        f"about {work / sla.RECHECK_SECONDS:.0f} runs of the every-minute job "
-        f"({sla.RECHECK_SECONDS:g} s each)"
+        f"about {work / sla_check.RECHECK_SECONDS:.0f} runs of the every-minute job "
+        f"({sla_check.RECHECK_SECONDS:g} s each)"
     )
     edit_high_policy(-1)
     with engine.begin() as connection:
@@ -125,11 +125,11 @@ def main() -> None:
 
     now = utc_now()
     with engine.begin() as connection:
-        marked = sla.mark_for_check(
+        marked = sla_check.mark_for_check(
             connection, Ticket.created_at >= now - timedelta(days=args.recent_days), now
         )
     started = time.perf_counter()
-    refreshed = sla.check_due()
+    refreshed = sla_check.check_due()
     print(
         f"service levels of the last {args.recent_days} days' tickets: {marked:,} marked, "
         f"{refreshed:,} computed in {time.perf_counter() - started:.1f} s"
@@ -143,12 +143,12 @@ def main() -> None:
         at = utc_now() + timedelta(minutes=minute)
         due = count(engine, "SELECT count(*) FROM tickets WHERE sla_next_check_at <= :at", at=at)
         started = time.perf_counter()
-        checked = sla.check_due(at)
+        checked = sla_check.check_due(at)
         elapsed = (time.perf_counter() - started) * 1000
         print(f"every-minute check at now + {minute} min: {due} due, {checked} checked, ", end="")
         print(f"{elapsed:.1f} ms")
     started = time.perf_counter()
-    checked = sla.check_due(at)
+    checked = sla_check.check_due(at)
     elapsed = (time.perf_counter() - started) * 1000
     print(f"the same check, nothing due: {checked} checked, {elapsed:.1f} ms")
     with engine.connect() as connection:

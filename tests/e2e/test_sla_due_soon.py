@@ -19,7 +19,7 @@ import pytest
 from tests.e2e.conftest import AppServer, add_user, session_cookie
 from tests.support.seed import post_json
 from ticket_app.models import utc_now
-from ticket_app.services import sla
+from ticket_app.services import sla_check
 from ticket_app.services.database import use_database
 from ticket_app.ui.state.notifications import POLL_SECONDS
 
@@ -73,7 +73,7 @@ def test_due_soon_warns_the_assignee_and_a_public_reply_clears_it(
         # The check also warns the team about other tests' unowned tickets, so the bell may
         # count more than this ticket's warning.
         use_database(app_server.database_url)
-        assert sla.check_due(utc_now() + timedelta(minutes=50)) >= 1
+        assert sla_check.check_due(utc_now() + timedelta(minutes=50)) >= 1
         expect(bell).to_have_attribute(
             "aria-label",
             re.compile(r"Notifications, \d+ unread"),

@@ -19,7 +19,7 @@ from ticket_app.schemas import (
     SlaPolicyWrite,
     TicketUpdate,
 )
-from ticket_app.services import comments, similarity, sla, sla_policies, tickets
+from ticket_app.services import comments, similarity, sla, sla_check, sla_policies, tickets
 from ticket_app.services.bulk import bulk_update
 from ticket_app.services.database import service_session
 from ticket_app.services.imports.write import import_records
@@ -111,9 +111,9 @@ def test_a_breach_is_recorded_once_with_its_target(db: Engine) -> None:
     created = stored(ticket_id).created_at
     later = created + 61 * MINUTE
 
-    assert sla.check_due(later) == 1
-    assert sla.check_due(later) == 0
-    assert sla.check_due(later + 5 * MINUTE) == 0
+    assert sla_check.check_due(later) == 1
+    assert sla_check.check_due(later) == 0
+    assert sla_check.check_due(later + 5 * MINUTE) == 0
 
     breaches = sla_events(ticket_id, EventKind.SLA_BREACHED)
     due = created + 60 * MINUTE
@@ -128,9 +128,9 @@ def test_a_warning_at_80_percent_is_recorded_once_naming_the_assignee(db: Engine
     ticket_id = add_ticket(priority="critical", assignee_id=agent.id)
     created = stored(ticket_id).created_at
 
-    assert sla.check_due(created + 47 * MINUTE) == 0
-    assert sla.check_due(created + 48 * MINUTE) == 1
-    assert sla.check_due(created + 49 * MINUTE) == 0
+    assert sla_check.check_due(created + 47 * MINUTE) == 0
+    assert sla_check.check_due(created + 48 * MINUTE) == 1
+    assert sla_check.check_due(created + 49 * MINUTE) == 0
 
     assert sla_events(ticket_id, EventKind.SLA_WARNING) == [
         ("first_response", created.isoformat(), str(agent.id))
@@ -156,7 +156,7 @@ def test_policy_edit_recomputes_the_open_tickets_at_the_next_check(db: Engine) -
         ),
         actor=admin,
     )
-    sla.check_due()
+    sla_check.check_due()
 
     assert stored(open_id).first_response_due_at == created + 30 * MINUTE
     assert stored(closed_id).sla_next_check_at is None
@@ -211,7 +211,7 @@ def test_pending_stops_resolution_but_not_the_first_response(db: Engine) -> None
     assert waiting.sla_paused
     assert waiting.resolution_due_at is None
     assert waiting.first_response_due_at == created + 240 * MINUTE
-    sla.check_due(created + 2000 * MINUTE)
+    sla_check.check_due(created + 2000 * MINUTE)
     assert [field for field, _, _ in sla_events(ticket_id, EventKind.SLA_BREACHED)] == [
         "first_response"
     ]
@@ -246,7 +246,7 @@ def test_bulk_changes_are_recomputed_by_the_next_check_and_merges_at_once(db: En
     marked = stored(first)
     assert marked.sla_next_check_at is not None and marked.sla_next_check_at <= utc_now()
     similarity.merge_ticket(duplicate, first, actor=SYSTEM)
-    sla.check_due()
+    sla_check.check_due()
 
     for ticket_id in (first, second):
         ticket = stored(ticket_id)
@@ -264,7 +264,7 @@ def test_imported_tickets_get_their_due_times_from_the_next_check(db: Engine) ->
         [ticket_id] = session.execute(sa.select(Ticket.id)).scalars()
     assert stored(ticket_id).sla_next_check_at is not None
     assert stored(ticket_id).sla_due_at is None
-    sla.check_due()
+    sla_check.check_due()
     ticket = stored(ticket_id)
     assert ticket.first_response_due_at == ticket.created_at + 60 * MINUTE
 

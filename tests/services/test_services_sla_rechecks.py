@@ -18,7 +18,7 @@ from tests.support.auth import add_ticket, add_user, set_columns
 from ticket_app.enums import EventKind, Role
 from ticket_app.models import Notification, SlaPolicy, SlaRecheck, Ticket, TicketEvent
 from ticket_app.schemas import SlaCalendarWrite, SlaPolicyCreate, SlaPolicyWrite
-from ticket_app.services import sla, sla_policies
+from ticket_app.services import sla, sla_check, sla_policies
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import NotFoundError
 from ticket_app.services.migrations import downgrade_database, upgrade_database
@@ -87,7 +87,7 @@ def test_a_policy_edit_writes_no_ticket_and_queues_one_recheck(db: Engine) -> No
     assert after.sla_next_check_at == before.sla_next_check_at
     assert queued() == [(f"policy {high.id} changed", "high", None, None, 0)]
 
-    assert sla.check_due() == 1
+    assert sla_check.check_due() == 1
     assert stored(ticket_id).first_response_due_at == before.created_at + 30 * MINUTE
     assert queued() == []
 
@@ -108,7 +108,7 @@ def test_a_recheck_covers_only_its_scope_and_never_closed_tickets(db: Engine) ->
     closed_before = stored(high_closed)
     set_first_response(default_policy("high"), 30)
 
-    assert sla.check_due() == 1
+    assert sla_check.check_due() == 1
 
     assert stored(high_open).first_response_due_at == stored(high_open).created_at + 30 * MINUTE
     for ticket_id, before in ((low_open, low_before), (high_closed, closed_before)):
@@ -126,7 +126,7 @@ def test_a_category_policy_is_queued_with_its_category(db: Engine) -> None:
     created = sla_policies.create_policy(high_billing(), actor=SYSTEM)
 
     assert queued() == [(f"policy {created.id} added", "high", "billing", None, 0)]
-    assert sla.check_due() == 1
+    assert sla_check.check_due() == 1
     assert stored(billing).sla_policy_id == created.id
     assert stored(billing).first_response_due_at == stored(billing).created_at + 15 * MINUTE
     assert stored(technical).first_response_due_at == technical_due
@@ -141,7 +141,7 @@ def test_a_calendar_edit_rechecks_the_tickets_of_its_policies_only(db: Engine) -
     )
     low = default_policy("low")
     set_first_response(low, 30, calendar_id=office.id)
-    sla.check_due()
+    sla_check.check_due()
     on_office = add_ticket(priority="low")
     elsewhere = add_ticket(priority="high")
     elsewhere_before = stored(elsewhere)
@@ -157,7 +157,7 @@ def test_a_calendar_edit_rechecks_the_tickets_of_its_policies_only(db: Engine) -
     )
 
     assert queued() == [(f"calendar {office.id} changed", None, None, office.id, 0)]
-    assert sla.check_due() == 1
+    assert sla_check.check_due() == 1
     assert stored(on_office).first_response_due_at == stored(on_office).created_at + 30 * MINUTE
     assert stored(elsewhere).sla_next_check_at == elsewhere_before.sla_next_check_at
 
@@ -174,7 +174,7 @@ def test_a_stopped_run_resumes_after_the_last_batch_it_committed(
     untouched_due = stored(ids[2]).first_response_due_at
     set_first_response(default_policy("high"), 30)
     refreshed: list[list[int]] = []
-    real_refresh = sla.refresh_tickets_sla
+    real_refresh = sla_check.refresh_tickets_sla
 
     def refresh_then_stop(session: Any, ticket_ids: list[int], *args: Any, **kwargs: Any) -> Any:
         if len(refreshed) == 1:
@@ -182,17 +182,17 @@ def test_a_stopped_run_resumes_after_the_last_batch_it_committed(
         refreshed.append(list(ticket_ids))
         return real_refresh(session, ticket_ids, *args, **kwargs)
 
-    monkeypatch.setattr(sla, "refresh_tickets_sla", refresh_then_stop)
+    monkeypatch.setattr(sla_check, "refresh_tickets_sla", refresh_then_stop)
     with pytest.raises(RuntimeError):
-        sla.run_rechecks(sla.utc_now(), batch_size=2)
-    monkeypatch.setattr(sla, "refresh_tickets_sla", real_refresh)
+        sla_check.run_rechecks(sla.utc_now(), batch_size=2)
+    monkeypatch.setattr(sla_check, "refresh_tickets_sla", real_refresh)
 
     assert refreshed == [ids[:2]]
     assert queued()[0][-1] == ids[1]
     assert stored(ids[0]).first_response_due_at == stored(ids[0]).created_at + 30 * MINUTE
     assert stored(ids[2]).first_response_due_at == untouched_due
 
-    assert sla.run_rechecks(sla.utc_now(), batch_size=2) == 3
+    assert sla_check.run_rechecks(sla.utc_now(), batch_size=2) == 3
     for ticket_id in ids:
         assert stored(ticket_id).first_response_due_at == (
             stored(ticket_id).created_at + 30 * MINUTE
@@ -204,10 +204,10 @@ def test_a_run_with_no_time_left_leaves_the_queue_for_the_next_minute(db: Engine
     add_ticket(priority="high")
     set_first_response(default_policy("high"), 30)
 
-    assert sla.check_due(recheck_seconds=0) == 0
+    assert sla_check.check_due(recheck_seconds=0) == 0
 
     assert len(queued()) == 1
-    assert sla.check_due(recheck_seconds=60) == 1
+    assert sla_check.check_due(recheck_seconds=60) == 1
     assert queued() == []
 
 
@@ -229,11 +229,11 @@ def test_a_shorter_target_records_past_breaches_but_only_alerts_on_live_ones(db:
     backdate(db, old, 2 * 60 * MINUTE)
     young = add_ticket(priority="high", assignee_id=agent.id)
     backdate(db, young, 22 * MINUTE)
-    sla.check_due()
+    sla_check.check_due()
     assert notified(agent.id) == []
 
     set_first_response(default_policy("high"), 25)
-    sla.check_due()
+    sla_check.check_due()
 
     with service_session() as session:
         breaches = session.execute(
@@ -244,7 +244,7 @@ def test_a_shorter_target_records_past_breaches_but_only_alerts_on_live_ones(db:
     assert [tuple(row) for row in breaches] == [(old, "first_response")]
     assert notified(agent.id) == [("sla_warning", young)]
 
-    sla.check_due(sla.utc_now() + 6 * MINUTE)
+    sla_check.check_due(sla.utc_now() + 6 * MINUTE)
 
     assert notified(agent.id) == [("sla_warning", young), ("sla_breached", young)]
 
@@ -268,7 +268,7 @@ def test_a_removed_policy_is_retired_and_its_open_tickets_move_to_the_default(
     again = sla_policies.create_policy(billing, actor=SYSTEM)  # name and pair are free
 
     sla_policies.delete_policy(again.id, actor=SYSTEM)
-    sla.check_due()
+    sla_check.check_due()
 
     assert stored(open_id).sla_policy_id == high.id
     assert stored(open_id).first_response_due_at == (
@@ -315,7 +315,7 @@ def test_edits_in_quick_succession_restart_one_recheck_instead_of_queuing_more(
     ids = [add_ticket(priority="high") for _ in range(3)]
     high = default_policy("high")
     set_first_response(high, 30)
-    real_refresh = sla.refresh_tickets_sla
+    real_refresh = sla_check.refresh_tickets_sla
     batches: list[int] = []
 
     def one_batch_then_stop(*args: Any, **kwargs: Any) -> Any:
@@ -324,17 +324,17 @@ def test_edits_in_quick_succession_restart_one_recheck_instead_of_queuing_more(
         batches.append(1)
         return real_refresh(*args, **kwargs)
 
-    monkeypatch.setattr(sla, "refresh_tickets_sla", one_batch_then_stop)
+    monkeypatch.setattr(sla_check, "refresh_tickets_sla", one_batch_then_stop)
     with pytest.raises(RuntimeError):
-        sla.run_rechecks(sla.utc_now(), batch_size=2)
-    monkeypatch.setattr(sla, "refresh_tickets_sla", real_refresh)
+        sla_check.run_rechecks(sla.utc_now(), batch_size=2)
+    monkeypatch.setattr(sla_check, "refresh_tickets_sla", real_refresh)
     assert queued()[0][-1] == ids[1]  # halfway
 
     set_first_response(high, 20)
     set_first_response(high, 25)
 
     assert queued() == [(f"policy {high.id} changed", "high", None, None, 0)]
-    assert sla.check_due() == 3
+    assert sla_check.check_due() == 3
     for ticket_id in ids:
         assert stored(ticket_id).first_response_due_at == (
             stored(ticket_id).created_at + 25 * MINUTE

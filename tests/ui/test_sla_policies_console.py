@@ -19,7 +19,7 @@ from tests.ui.test_states import _session_cookie
 from ticket_app.enums import EventKind
 from ticket_app.models import TicketEvent
 from ticket_app.schemas import SlaCalendarRead
-from ticket_app.services import sla, sla_policies
+from ticket_app.services import sla_check, sla_policies
 from ticket_app.services.database import service_session
 from ticket_app.ui.logic.sla_policies import (
     FormRefusedError,
@@ -141,7 +141,7 @@ def test_an_admin_edits_a_policy_and_a_calendar_with_audit_events(db: Engine) ->
         f"Still being applied to open tickets: policy {critical['id']} changed. "
         "Their due times follow within minutes."
     )
-    sla.check_due()
+    sla_check.check_due()
     assert _drain_any(state.on_load()) == [None]
     assert state.recheck_status == ""
 

@@ -25,7 +25,7 @@ from ticket_app.services import (
     mail_inbound,
     mail_outbound,
     mailboxes,
-    sla,
+    sla_check,
     task_queue,
 )
 
@@ -68,7 +68,7 @@ def worker(
         max_delay=1.0,
     )
     mail_fetch.clear_fetch_locks()
-    sla.clear_check_lock()
+    sla_check.clear_check_lock()
     if mailboxes.active_mailbox_ids():
         mail_inbound.warm_up()
     mail_fetch.schedule_fetches(seconds_left=60 - time.gmtime().tm_sec)

@@ -52,7 +52,8 @@ from ticket_app.services.errors import (
     InvalidInputError,
     TicketNotFoundError,
 )
-from ticket_app.services.sla import CLOCK_FIELDS, mark_for_check
+from ticket_app.services.sla import CLOCK_FIELDS
+from ticket_app.services.sla_check import mark_for_check
 from ticket_app.services.tags import tags_by_ticket, write_tag_changes
 from ticket_app.services.ticket_query import filter_clauses, resolve_assignee
 from ticket_app.services.tickets import LABEL_FIELDS, check_assignee

@@ -3,7 +3,7 @@
 Every write is audited (`sla_policy_changed`, `sla_calendar_changed`; field `policy N.column`
 or `calendar N.column` with the old and new value, or `policy N` with the whole row when one is
 added or removed) and queues the tickets it may affect for the background check
-(`services.sla.request_recheck`, one row whatever their number), which recomputes their due
+(`services.sla_check.request_recheck`, one row whatever their number), which recomputes their due
 times, keeping the business time they have already spent: within a minute for a few thousand
 open tickets, in the following minutes for more. A calendar is checked by
 `ticket_app.sla.calendar.BusinessCalendar`: what it refuses is an InvalidInputError naming the
@@ -31,7 +31,7 @@ from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import ConflictError, InvalidInputError, NotFoundError
-from ticket_app.services.sla import request_recheck
+from ticket_app.services.sla_check import request_recheck
 from ticket_app.services.ticket_query import is_row_id
 from ticket_app.sla.calendar import BusinessCalendar, CalendarError
 
