@@ -323,3 +323,46 @@ def test_create_writes_the_ticket_row_once(db: Engine) -> None:
         sa.event.remove(db, "before_cursor_execute", record)
     assert "INSERT INTO" in statements
     assert "UPDATE TICKETS" not in statements
+
+
+def test_edits_and_replies_write_the_ticket_row_once_with_what_a_refresh_would_store(
+    db: Engine,
+) -> None:
+    """A PATCH or a comment stores its change and the service levels in one UPDATE of the
+    ticket (a second rewrote every index of `tickets` again); a refresh after changes nothing."""
+    agent = actor_of(add_user(Role.AGENT).email)
+    ticket_id = add_ticket(priority="high")
+    created = backdate(db, ticket_id, 100 * MINUTE)
+    writes = [
+        lambda: tickets.update_ticket(ticket_id, TicketUpdate(priority="critical"), actor=agent),
+        lambda: tickets.update_ticket(ticket_id, TicketUpdate(status="pending"), actor=agent),
+        lambda: comments.add_comment(
+            ticket_id, CommentCreate(body="Any news?", public=True), actor=agent
+        ),
+    ]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(" ".join(statement.split()[:2]).upper())
+
+    for write in writes:
+        statements.clear()
+        sa.event.listen(db, "before_cursor_execute", record)
+        try:
+            write()
+        finally:
+            sa.event.remove(db, "before_cursor_execute", record)
+        assert statements.count("UPDATE TICKETS") == 1
+
+    ticket = stored(ticket_id)
+    assert ticket.priority == "critical" and ticket.first_response_due_at is None
+    assert ticket.first_response_breached_at == created + 60 * MINUTE
+    assert sla_events(ticket_id, EventKind.SLA_BREACHED) == [
+        ("first_response", (created + 60 * MINUTE).isoformat(), "60")
+    ]
+    with service_session() as session:
+        sla.refresh_tickets_sla(session, [ticket_id], ticket.updated_at)
+    after = stored(ticket_id)
+    assert {name: getattr(after, name) for name in sla.SLA_COLUMNS} == {
+        name: getattr(ticket, name) for name in sla.SLA_COLUMNS
+    }

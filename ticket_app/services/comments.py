@@ -45,7 +45,7 @@ from ticket_app.services.followers import notify_mentions
 from ticket_app.services.id_cursors import decode_id_cursor, encode_id_cursor
 from ticket_app.services.mail_messages import mail_by_comment
 from ticket_app.services.notifications import notify_reply
-from ticket_app.services.sla import refresh_ticket_sla
+from ticket_app.services.sla import refresh_loaded_ticket_sla
 from ticket_app.services.ticket_query import is_row_id
 
 _CURSOR_PREFIX = "c1:"
@@ -146,12 +146,14 @@ def add_comment(
             created_at=now,
         )
         session.add(comment)
+        # The comment goes first and the ticket's changes after, so its service levels are
+        # computed with the comment before its one UPDATE (see refresh_loaded_ticket_sla).
+        session.flush()
         ticket.updated_at = now
         if data.public and actor.user_id is not None and ticket.first_public_reply_at is None:
             ticket.first_public_reply_at = now
-        session.add(ticket)
+        refresh_loaded_ticket_sla(session, ticket, now)
         session.flush()
-        refresh_ticket_sla(session, ticket_id, now)
         record_event(
             session,
             actor,

@@ -52,7 +52,12 @@ from ticket_app.services.errors import (
 from ticket_app.services.idempotency import IdempotentRequest, StoredAnswer
 from ticket_app.services.notifications import notify_assigned
 from ticket_app.services.requesters import upsert_requester
-from ticket_app.services.sla import CLOCK_FIELDS, initial_sla_values, refresh_ticket_sla
+from ticket_app.services.sla import (
+    CLOCK_FIELDS,
+    initial_sla_values,
+    refresh_loaded_ticket_sla,
+    refresh_ticket_sla,
+)
 from ticket_app.services.tags import (
     read_ticket,
     read_ticket_rows,
@@ -505,15 +510,10 @@ def update_ticket(
                 tag_change = (old_tags, new_tags)
         if "assignee_id" in changed:
             check_assignee(session, changed["assignee_id"][1])
-        if "requester_email" in changed:
-            email = changed["requester_email"][1]
-            name = values.get("requester_name", ticket.requester_name)
-            ticket.requester_id = upsert_requester(session, email, name) if email else None
         if changed or tag_change:
             if tag_change:
                 write_tag_changes(session, actor, {ticket_id: tag_change})
             for field, (old, new) in changed.items():
-                setattr(ticket, field, new)
                 record_event(
                     session,
                     actor,
@@ -523,13 +523,22 @@ def update_ticket(
                     old=old,
                     new=new,
                 )
+            # The events go first and the ticket's changes after, so its service levels are
+            # computed from them before its one UPDATE (see refresh_loaded_ticket_sla).
+            session.flush()
+            if "requester_email" in changed:
+                email = changed["requester_email"][1]
+                name = values.get("requester_name", ticket.requester_name)
+                ticket.requester_id = upsert_requester(session, email, name) if email else None
+            for field, (_, new) in changed.items():
+                setattr(ticket, field, new)
             if changed.keys() & LABEL_FIELDS and actor.confirms_labels:
                 ticket.labels_confirmed_by = actor.user_id
             ticket.updated_at = utc_now()
+            if changed.keys() & set(CLOCK_FIELDS):
+                refresh_loaded_ticket_sla(session, ticket, ticket.updated_at)
             session.add(ticket)
             session.flush()
-            if changed.keys() & set(CLOCK_FIELDS):
-                refresh_ticket_sla(session, ticket_id, ticket.updated_at)
             if changed.get("assignee_id", (None, None))[1] is not None:
                 notify_assigned(session, ticket, actor)
             session.refresh(ticket)
