@@ -168,6 +168,25 @@ def test_patch_every_editable_field(client: TestClient) -> None:
     assert {key: body[key] for key in changes} == changes
 
 
+def test_the_patch_answer_and_etag_are_the_stored_ticket(client: TestClient) -> None:
+    """The answer is built from the updated row without reading it back: nothing may be stale."""
+    ticket = make_ticket(client, priority="low")
+    changes = {
+        "title": "Printer on fire",
+        "priority": "critical",
+        "status": "pending",
+        "requester_email": "ada@example.org",
+        "tags": ["printer"],
+    }
+    response = client.patch(f"/api/tickets/{ticket['id']}/", json=changes)
+    stored = client.get(f"/api/tickets/{ticket['id']}/")
+
+    assert response.status_code == 200
+    assert response.json() == stored.json()
+    assert response.headers["ETag"] == stored.headers["ETag"]
+    assert response.json()["sla_policy_id"] != ticket["sla_policy_id"]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

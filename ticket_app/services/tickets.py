@@ -217,8 +217,8 @@ def _insert_ticket(
     """Add a ticket created at `now` and what comes with it to `session` (flushed only).
 
     What `create_ticket` writes, with `and_then` run after it (see `store_ticket`). The
-    returned ticket's service-level columns are stale when `refresh_ticket_sla` recomputed
-    them after the INSERT (`session.refresh` it to read them).
+    returned ticket holds what was inserted, not read back; when `refresh_ticket_sla`
+    recomputed its service levels after the INSERT, it is expired, so reading it reloads it.
     """
     actor.require(Action.TICKETS_CREATE)
     if data.tags:
@@ -256,6 +256,7 @@ def _insert_ticket(
     added_to_history = and_then is not None and and_then(session, int(ticket.id))
     if sla_values is None or added_to_history:
         refresh_ticket_sla(session, int(ticket.id), now)
+        session.expire(ticket)  # written by the refresh's own UPDATE: reloaded if read
     return ticket
 
 
@@ -288,7 +289,6 @@ def create_ticket(
     now = utc_now()
     with service_session() as session:
         ticket = _insert_ticket(session, data, suggestion, actor, now)
-        session.refresh(ticket)
         created = read_ticket(session, ticket)
         if idempotency is not None:
             answer = StoredAnswer(
@@ -541,7 +541,6 @@ def update_ticket(
             session.flush()
             if changed.get("assignee_id", (None, None))[1] is not None:
                 notify_assigned(session, ticket, actor)
-            session.refresh(ticket)
         updated = read_ticket(session, ticket)
     if changed.keys() & LABEL_FIELDS and actor.confirms_labels:
         get_history_learner().mark_stale()
