@@ -477,7 +477,7 @@ def refresh_loaded_ticket_sla(session: Session, ticket: Ticket, now: datetime) -
     The SLA columns are computed from the ticket's values in memory and set on it, so the
     caller's next flush writes its own changes and these in one UPDATE: each UPDATE of a ticket
     writes every index of `tickets` (search indexes included) and fires its statement
-    triggers, and a second one cost a third of a PATCH's throughput at four clients
+    triggers; one instead of two took a status PATCH's WAL from 21-24 to 14 KB
     (docs/performance.md). The audit events of the changes the clock depends on must already
     be flushed (`_load_facts` reads them). New breach and warning events are inserted and
     notified as `refresh_tickets_sla` does; their insert flushes the ticket.
@@ -489,7 +489,6 @@ def refresh_loaded_ticket_sla(session: Session, ticket: Ticket, now: datetime) -
     for name, value in values.items():
         if getattr(ticket, name) != value:
             setattr(ticket, name, value)
-    session.add(ticket)
     if events:
         session.execute(sa.insert(TicketEvent), events)
     _notify(session, ticket, notices, None)
