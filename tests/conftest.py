@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 
 from tests.support.database import scratch_postgres_database
@@ -17,7 +19,7 @@ from ticket_app.api.app import create_api
 from ticket_app.models import ActorKind
 from ticket_app.services.access import Actor
 from ticket_app.services.database import use_database
-from ticket_app.services.identity import tokens, users
+from ticket_app.services.identity import credentials, tokens, users
 from ticket_app.services.login_limits import reset_login_limits
 from ticket_app.services.migrations import upgrade_database
 from ticket_app.services.rate_limits import reset_rate_limits
@@ -126,6 +128,30 @@ def db(database_url: str) -> Iterator[Engine]:
     reset_login_limits()
     reset_rate_limits()
     yield engine
+
+
+@pytest.fixture
+def real_password_hashing() -> None:
+    """Ask for this to keep the product's argon2id cost parameters in a test."""
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Argon2id at its lowest cost in every test (about 1 ms instead of 120 ms a hash).
+
+    The code path is the product's (hash, verify, rehash, the dummy hash for unknown emails);
+    only the cost parameters differ. Tests that ask for `real_password_hashing` keep them.
+    """
+    if "real_password_hashing" in request.fixturenames:
+        yield
+        return
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    monkeypatch.setattr(credentials, "_hasher", lambda: cheap)
+    credentials._dummy_hash.cache_clear()
+    yield
+    credentials._dummy_hash.cache_clear()
 
 
 @pytest.fixture
