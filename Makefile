@@ -12,9 +12,10 @@ PORT ?= 3000
 HOST ?= 127.0.0.1
 # Test processes (pytest-xdist): the browser tests run in one of them, everything else is spread
 # over all (its servers and browsers mostly wait); then the timing-sensitive tests (`serial`:
-# load, scale, signals) run alone. Two on the two-core CI host: three were no faster (14:13
-# against 14:25 for the parallel phase) and slow each browser test down.
-TEST_WORKERS ?= 2
+# load, scale, signals) run alone. Three on the two-core CI host, whose tests mostly wait on
+# servers, browsers and PostgreSQL: in CI on fresh clones of the same code the parallel phase
+# took 14:13 with three and 15:43 with two.
+TEST_WORKERS ?= 3
 
 export PATH := $(JS)/node_modules/.bin:$(BIN):$(PATH)
 export REFLEX_USE_SYSTEM_BUN := true
