@@ -153,7 +153,6 @@ def add_comment(
         if data.public and actor.user_id is not None and ticket.first_public_reply_at is None:
             ticket.first_public_reply_at = now
         refresh_loaded_ticket_sla(session, ticket, now)
-        session.add(ticket)
         session.flush()
         record_event(
             session,

@@ -537,7 +537,6 @@ def update_ticket(
             ticket.updated_at = utc_now()
             if changed.keys() & set(CLOCK_FIELDS):
                 refresh_loaded_ticket_sla(session, ticket, ticket.updated_at)
-            session.add(ticket)
             session.flush()
             if changed.get("assignee_id", (None, None))[1] is not None:
                 notify_assigned(session, ticket, actor)
