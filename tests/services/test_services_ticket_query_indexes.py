@@ -1,15 +1,20 @@
-"""Enum list filters page through the rank indexes (migration 0022 dropped the columns' own)."""
+"""Plans of list queries: enum filters page through the rank indexes (migration 0022 dropped
+the columns' own); a relevance page reads whole rows for its own tickets only."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.conftest import SYSTEM
 from ticket_app.models import Priority, Status, Ticket
-from ticket_app.schemas import TicketFilters
+from ticket_app.schemas import TicketCreate, TicketFilters, TicketSort
+from ticket_app.services import tickets
 from ticket_app.services.database import service_session
-from ticket_app.services.ticket_query import filter_clauses
+from ticket_app.services.ticket_query import RANK_LABEL, filter_clauses
 
 
 @pytest.mark.parametrize(
@@ -40,3 +45,51 @@ def test_status_and_priority_filters_walk_the_rank_index(
     assert index in plan
     if filters.q is None:  # a search's plan depends on the statistics left by earlier tests
         assert "Sort" not in plan
+
+
+def _rows_read_from_tickets(plan: dict[str, Any]) -> int:
+    """Rows that the plan's scans of `tickets` returned, over all their loops."""
+    scans_tickets = plan.get("Relation Name") == "tickets"
+    own = plan["Actual Rows"] * plan["Actual Loops"] if scans_tickets else 0
+    return own + sum(_rows_read_from_tickets(child) for child in plan.get("Plans", []))
+
+
+def test_a_relevance_page_reads_whole_rows_for_its_own_tickets_only(db: Engine) -> None:
+    """The window of matches is ranked where it is read; only the page is fetched by id.
+
+    Ranking after fetching the whole window read each match twice (at 1M tickets, 2,000 rows
+    again by primary key for a page of 50; docs/performance.md).
+    """
+    if db.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL plans")
+    matches, page = 30, 5
+    for n in range(matches):
+        tickets.create_ticket(
+            TicketCreate(
+                title=f"Kookaburra plan {n}",
+                description="kookaburra " * (n % 4 + 1),
+                category="billing",
+                priority="medium",
+            ),
+            actor=SYSTEM,
+        )
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:
+        if RANK_LABEL in statement:
+            statements.append((statement, params))
+
+    sa.event.listen(db, "before_cursor_execute", record)
+    try:
+        listed = tickets.list_tickets(
+            TicketFilters(search="kookaburra"), limit=page, sort=TicketSort.RELEVANCE
+        )
+    finally:
+        sa.event.remove(db, "before_cursor_execute", record)
+    assert len(listed.items) == page
+    [(statement, params)] = statements
+    with db.connect() as connection:
+        [[plan]] = connection.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", params
+        ).all()
+    assert _rows_read_from_tickets(plan[0]["Plan"]) <= matches + page + 1

@@ -130,7 +130,7 @@ def list_tickets(
     filters = filters or TicketFilters()
     with service_session() as session:
         clauses = filter_clauses(session, filters)
-        rows = plain_rows(session, sorted_query(session, filters, sort, cursor).limit(limit + 1))
+        rows = plain_rows(session, sorted_query(session, filters, sort, cursor, limit + 1))
         search = text_search(filters.search_terms())
         close = (
             close_matches
