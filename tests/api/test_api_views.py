@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import ADMIN_EMAIL
 from tests.support.tickets import make_ticket
 from tests.support.workspace import error_fields, signed_in, staff_clients
 from ticket_app.models import Role
+from ticket_app.settings import get_settings
 
 
 def save(client: TestClient, name: str, query: dict[str, str], shared: bool = False):
@@ -128,3 +130,19 @@ def test_owners_delete_their_views_admins_any_shared_one(client: TestClient) -> 
         assert ann.delete(f"/api/views/{own}/").status_code == 404
         assert client.delete(f"/api/views/{team}/").status_code == 204
         assert views_of(bob) == {}
+
+
+def test_a_count_beyond_the_cap_is_flagged_as_an_estimate(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the list's `X-Total-Count`: exact up to the count cap, an estimate beyond it."""
+    for n in range(4):
+        make_ticket(client, title=f"Printer jam {n}")
+    monkeypatch.setattr(get_settings(), "count_cap", 2)
+    assert save(client, "Unowned", {"assignee": "none"}).json()["count_exact"] is False
+    assert save(client, "Open", {"status": "open"}).json()["count_exact"] is True
+    assert save(client, "Nothing", {"q": "toner"}).json()["count_exact"] is True
+    listed = views_of(client)
+    assert listed["Unowned"]["count"] >= 2 and listed["Unowned"]["count_exact"] is False
+    assert (listed["Open"]["count"], listed["Open"]["count_exact"]) == (4, True)
+    assert (listed["Nothing"]["count"], listed["Nothing"]["count_exact"]) == (0, True)

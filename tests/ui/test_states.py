@@ -347,6 +347,23 @@ def test_unassigned_queue_counts_the_open_unassigned_tickets_the_dashboard_count
     assert sorted(ticket.id for ticket in listed.items) == sorted(waiting)
 
 
+def test_queue_counts_beyond_the_cap_are_worded_as_the_list_total_is(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The navigation recounts every queue on each page load: beyond the count cap a queue
+    that is not a plain enum filter says "N+" or "about N" instead of counting every ticket."""
+    for n in range(4):
+        _ticket(f"Waiting {n}")
+    monkeypatch.setattr(get_settings(), "count_cap", 2)
+    users.create_user("lead@example.com", "agent", TEST_PASSWORD, actor=SYSTEM)
+    agent = sessions.resolve_session(sessions.sign_in("lead@example.com", TEST_PASSWORD).token)
+    assert agent is not None
+    queues = {row["key"]: row["count"] for row in load_nav(agent).builtin}
+    assert queues["all"] == "4" and queues["open"] == "4"  # the trigger-kept counts: exact
+    assert queues["unassigned"] == "2+" or queues["unassigned"].startswith("about ")
+    assert queues["mine"] == "0"
+
+
 def test_clearing_the_description_clears_its_suggestion(db: Engine) -> None:
     """Issue 25, item 13: the old title, category, priority and confidence stayed on screen."""
     titled = dataclasses.replace(SUGGESTION, suggested_title="Refund for a double charge")

@@ -25,11 +25,13 @@ ViewKeeper = Annotated[Actor, Depends(require(Action.VIEWS_MANAGE_OWN))]
 def list_views(actor: ViewKeeper) -> list[SavedViewRead]:
     """Your own views and every shared one, by name, with their counts.
 
-    `count` is the number of tickets a view matches now (`assignee=me` in a view means you).
+    `count` is the number of tickets a view matches now (`assignee=me` in a view means you):
+    exact up to 10,000 (`count_exact` true), an estimate beyond (`count_exact` false), as a
+    list's `X-Total-Count` is.
     """
     views = view_service.list_views(actor=actor)
     counts = view_service.view_counts(views, actor=actor)
-    return [view.model_copy(update={"count": counts[view.id]}) for view in views]
+    return [view_service.with_count(view, counts[view.id]) for view in views]
 
 
 @_route(
@@ -42,7 +44,7 @@ def list_views(actor: ViewKeeper) -> list[SavedViewRead]:
 async def save_view(payload: SavedViewCreate, actor: ViewKeeper) -> SavedViewRead:
     """Save the list's filters, search and sort under a name (unique per person: 409 otherwise).
 
-    The answer carries the view's `count` now, as the list of views does.
+    The answer carries the view's `count` and `count_exact` now, as the list of views does.
 
     `query` holds the list's query parameters; a parameter or value the list would refuse is a
     422 naming `query.<name>`. Only admins may share a view with the team (403).
@@ -51,7 +53,7 @@ async def save_view(payload: SavedViewCreate, actor: ViewKeeper) -> SavedViewRea
     def save() -> SavedViewRead:
         view = view_service.save_view(payload, actor=actor)
         counts = view_service.view_counts([view], actor=actor)
-        return view.model_copy(update={"count": counts[view.id]})
+        return view_service.with_count(view, counts[view.id])
 
     return await run_in_threadpool(save)
 

@@ -56,7 +56,11 @@ class SavedViewCreate(BaseModel):
 
 
 class SavedViewRead(BaseModel):
-    """A saved view; `count` is the number of tickets it matches now (when asked for)."""
+    """A saved view; `count` is the number of tickets it matches now (when asked for).
+
+    `count_exact` says whether `count` is exact: counts above `Settings.count_cap` (10,000 by
+    default) are estimates, as a list's `X-Total-Count` is.
+    """
 
     id: int
     name: str
@@ -65,3 +69,4 @@ class SavedViewRead(BaseModel):
     owner_id: int
     owner_name: str
     count: int | None = None
+    count_exact: bool | None = None

@@ -45,7 +45,7 @@ from ticket_app.models import (
 from ticket_app.schemas import BULK_CONFIRM_ABOVE, BulkFilters, BulkRequest, TicketFilters
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import event_row
-from ticket_app.services.counts import counted_total, reads_counts
+from ticket_app.services.counts import counted_total, page_total, reads_counts
 from ticket_app.services.database import get_engine, service_session
 from ticket_app.services.errors import (
     DatabaseUnavailableError,
@@ -131,8 +131,22 @@ def ticket_filters(
     return TicketFilters(**values, assignee=assignee)
 
 
+def count_up_to_cap(filters: TicketFilters) -> tuple[int, bool]:
+    """(total, exact): how many tickets match `filters`, exact up to `Settings.count_cap`.
+
+    What a queue's or a saved view's badge shows (`ui.logic.tickets.count_text` words it):
+    enum-only filters are exact at any size (the trigger-kept counts); other filters count at
+    most cap + 1 matches, and beyond the cap the total is an estimate with `exact` False
+    (`services.counts.page_total`). An exact count of the 203,449 open unassigned tickets at
+    1M read them all: 650 to 730 ms, on every navigation and every refresh of the counts.
+    """
+    with service_session() as session:
+        clauses = filter_clauses(session, filters)
+        return page_total(session, filters, clauses, planner_first=False)
+
+
 def count_matching(filters: TicketFilters) -> int:
-    """Exactly how many tickets match `filters`.
+    """Exactly how many tickets match `filters` (what a bulk change's confirmation names).
 
     Enum-only filters read the trigger-kept counts (constant time); others count the rows.
     """

@@ -296,20 +296,26 @@ def _sampled_estimate(session: Session, clauses: list[sa.ColumnElement[bool]]) -
 
 
 def page_total(
-    session: Session, filters: TicketFilters, clauses: list[sa.ColumnElement[bool]]
+    session: Session,
+    filters: TicketFilters,
+    clauses: list[sa.ColumnElement[bool]],
+    *,
+    planner_first: bool = True,
 ) -> tuple[int, bool]:
     """How many tickets match `filters` (WHERE conditions: `clauses`), and whether exactly.
 
     Enum-only filters: exact, from the count tables. Otherwise the matches are counted up to
     `Settings.count_cap`; when there are more, the answer is `(max(estimate, cap), False)`.
-    On PostgreSQL the planner is asked first and a query it expects to match more than the cap
-    is not counted at all (a common search term answers in a millisecond instead of scanning).
+    On PostgreSQL, with `planner_first`, the planner is asked first and a query it expects to
+    match more than the cap is not counted at all (a common search term answers in a
+    millisecond instead of scanning); without it, a total at or under the cap is always exact,
+    whatever the planner expects, at the cost of reading up to cap + 1 matches.
     """
     if reads_counts(filters):
         return counted_total(session, filters), True
     cap = get_settings().count_cap
     postgres = session.get_bind().dialect.name == "postgresql"
-    estimate = _planner_estimate(session, clauses) if postgres else None
+    estimate = _planner_estimate(session, clauses) if postgres and planner_first else None
     if estimate is not None and estimate > cap:
         return estimate, False
     matches = sa.select(sa.literal(1)).select_from(Ticket).where(*clauses).limit(cap + 1)
@@ -317,6 +323,8 @@ def page_total(
     total = int(counted.scalar_one())
     if total <= cap:
         return total, True
+    if estimate is None:
+        estimate = _planner_estimate(session, clauses) if postgres else None
     if estimate is None:
         estimate = _sampled_estimate(session, clauses)
     return max(estimate, cap), False

@@ -28,7 +28,7 @@ from ticket_app.schemas import (
 )
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.audit import record_event
-from ticket_app.services.bulk import count_matching, ticket_filters
+from ticket_app.services.bulk import count_up_to_cap, ticket_filters
 from ticket_app.services.database import service_session
 from ticket_app.services.errors import (
     ConflictError,
@@ -254,10 +254,18 @@ def view_filters(
     return ticket_filters(filters, actor=actor, assignee_field="assignee"), sort
 
 
-def view_counts(views: list[SavedViewRead], *, actor: Actor) -> dict[int, int]:
-    """View id -> the number of tickets it matches now, for `actor` (whose `me` it is).
+def view_counts(views: list[SavedViewRead], *, actor: Actor) -> dict[int, tuple[int, bool]]:
+    """View id -> (tickets it matches now, whether exactly), for `actor` (whose `me` it is).
 
-    One count query per view. Raises PermissionDeniedError unless `actor` may read tickets.
+    Exact up to `Settings.count_cap`, an estimate beyond it (`services.bulk.count_up_to_cap`),
+    so a view of most of a million tickets costs a bounded read. One count per view. Raises
+    PermissionDeniedError unless `actor` may read tickets.
     """
     actor.require(Action.TICKETS_READ)
-    return {view.id: count_matching(view_filters(view, actor=actor)[0]) for view in views}
+    return {view.id: count_up_to_cap(view_filters(view, actor=actor)[0]) for view in views}
+
+
+def with_count(view: SavedViewRead, counted: tuple[int, bool]) -> SavedViewRead:
+    """`view` carrying a `view_counts` entry as its `count` and `count_exact`."""
+    total, exact = counted
+    return view.model_copy(update={"count": total, "count_exact": exact})

@@ -11,7 +11,7 @@ import reflex as rx
 
 from ticket_app.schemas import SavedViewCreate, TicketFilters, TicketSort
 from ticket_app.services.access import Action, Actor
-from ticket_app.services.bulk import count_matching
+from ticket_app.services.bulk import count_up_to_cap
 from ticket_app.services.errors import ServiceError
 from ticket_app.services.identity.users import list_users
 from ticket_app.services.rate_limits import WRITES
@@ -24,7 +24,8 @@ from ticket_app.services.views import (
     save_view,
     view_counts,
 )
-from ticket_app.ui.logic.tickets import ME, UNASSIGNED, ListQuery, list_query
+from ticket_app.settings import get_settings
+from ticket_app.ui.logic.tickets import ME, UNASSIGNED, ListQuery, count_text, list_query
 from ticket_app.ui.safe_events import toast_error, toast_success, toast_undo
 from ticket_app.ui.state.session import authorize, session_setter
 
@@ -85,14 +86,19 @@ class NavData:
 
 
 def load_nav(actor: Actor) -> NavData:
-    """The built-in queues and `actor`'s own and shared views with their counts (blocking)."""
+    """The built-in queues and `actor`'s own and shared views with their counts (blocking).
+
+    Counts are exact up to `Settings.count_cap` and worded as the list's total is beyond it
+    ("about 200,000"): the navigation recounts on every page load and refresh.
+    """
+    cap = get_settings().count_cap
     builtin = [
         {
             "key": key,
             "label": label,
             "icon": icon,
             "href": query.url(),
-            "count": f"{count_matching(resolved_filters(query, actor)):,}",
+            "count": count_text(*count_up_to_cap(resolved_filters(query, actor)), cap),
         }
         for key, label, icon, query in BUILTIN_VIEWS
     ]
@@ -105,7 +111,7 @@ def load_nav(actor: Actor) -> NavData:
             "label": view.name,
             "icon": SHARED_VIEW_ICON if view.shared else OWN_VIEW_ICON,
             "href": list_query(view.query).url(),
-            "count": f"{counts.get(view.id, 0):,}",
+            "count": count_text(*counts.get(view.id, (0, True)), cap),
             "own": "yes" if view.owner_id == actor.user_id else "",
             "shared": "yes" if view.shared else "",
             "owner": view.owner_name,
