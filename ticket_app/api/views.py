@@ -26,8 +26,8 @@ def list_views(actor: ViewKeeper) -> list[SavedViewRead]:
     """Your own views and every shared one, by name, with their counts.
 
     `count` is the number of tickets a view matches now (`assignee=me` in a view means you):
-    exact up to 10,000 (`count_exact` true), an estimate beyond (`count_exact` false), as a
-    list's `X-Total-Count` is.
+    exact up to `COUNT_CAP` (10,000 by default; `count_exact` true), an estimate beyond
+    (`count_exact` false), as a list's `X-Total-Count` is.
     """
     views = view_service.list_views(actor=actor)
     counts = view_service.view_counts(views, actor=actor)
