@@ -26,6 +26,13 @@ WORKERS = 6
 ROUNDS = 25
 
 
+SUGGESTED_SQL = "CASE WHEN suggested_category IS NOT NULL THEN 1 ELSE 0 END"
+OVERRIDDEN_SQL = (
+    "CASE WHEN suggested_category IS NOT NULL AND (category <> suggested_category "
+    "OR priority <> suggested_priority) THEN 1 ELSE 0 END"
+)
+
+
 def _day(engine: Engine) -> str:
     if engine.dialect.name == "postgresql":
         return "(created_at AT TIME ZONE 'UTC')::date"
@@ -63,6 +70,21 @@ def stored_and_actual(engine: Engine) -> dict[str, tuple[dict, dict]]:
                     "GROUP BY status, category, priority HAVING sum(n) <> 0"
                 ),
                 rows("SELECT status, category, priority, count(*) FROM tickets GROUP BY 1, 2, 3"),
+            ),
+            "triage overrides": (
+                rows(
+                    "SELECT status, category, priority, sum(suggested), sum(overridden), 0 "
+                    "FROM (SELECT status, category, priority, suggested, overridden "
+                    "FROM ticket_count_totals UNION ALL SELECT status, category, priority, "
+                    "suggested, overridden FROM ticket_count_deltas) AS c "
+                    "GROUP BY status, category, priority "
+                    "HAVING sum(suggested) <> 0 OR sum(overridden) <> 0"
+                ),
+                rows(
+                    f"SELECT status, category, priority, sum({SUGGESTED_SQL}), "
+                    f"sum({OVERRIDDEN_SQL}), 0 FROM tickets GROUP BY 1, 2, 3 "
+                    f"HAVING sum({SUGGESTED_SQL}) <> 0"
+                ),
             ),
         }
 

@@ -35,7 +35,10 @@ class TicketCountTotal(SQLModel, table=True):
 
     The same triggers keep it (on PostgreSQL through `ticket_count_deltas`, as above): the stats
     and enum-filtered totals read these few rows and the pending deltas instead of summing
-    `ticket_counts` (one row per key and day: 23,000 rows for a year, 9 ms).
+    `ticket_counts` (one row per key and day: 23,000 rows for a year, 9 ms). `suggested` and
+    `overridden` count, among those tickets, the ones with a classifier suggestion and the ones
+    whose category or priority differs from it (migration 0030): the dashboard's override
+    figure.
     """
 
     __tablename__ = "ticket_count_totals"
@@ -44,10 +47,18 @@ class TicketCountTotal(SQLModel, table=True):
     category: Category = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
     priority: Priority = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
     n: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    suggested: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
+    overridden: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
 
 
 class TicketCountDelta(SQLModel, table=True):
     """A change of `n` tickets to one (day, status, category, priority) not yet folded in.
+
+    `suggested` and `overridden` change `ticket_count_totals`' columns of the same names.
 
     PostgreSQL only (migration 0022): the count triggers append one row per key a statement
     changed instead of updating the shared count rows, so concurrent writers never wait on
@@ -65,6 +76,12 @@ class TicketCountDelta(SQLModel, table=True):
     category: Category = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     priority: Priority = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     n: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    suggested: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
+    overridden: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
 
 
 class TicketTagCount(SQLModel, table=True):

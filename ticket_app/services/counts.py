@@ -60,6 +60,24 @@ FOLD_THRESHOLD = 500
 # One folder at a time (pg_advisory_xact_lock key; any constant unique to the counts).
 _FOLD_LOCK = 0x7C0DE1
 _KEY_COLUMNS = ("status", "category", "priority")
+_MEASURES = ("suggested", "overridden")
+SUGGESTED = sa.case((Ticket.suggested_category.is_not(None), 1), else_=0)
+"""1 for a ticket with a classifier suggestion, else 0 (the count triggers' `suggested`)."""
+OVERRIDDEN = sa.case(
+    (
+        sa.and_(
+            Ticket.suggested_category.is_not(None),
+            sa.or_(
+                Ticket.category != Ticket.suggested_category,
+                Ticket.priority != Ticket.suggested_priority,
+            ),
+        ),
+        1,
+    ),
+    else_=0,
+)
+"""1 for a ticket whose category or priority differs from its suggestion (no suggested
+priority: compared on the category alone), else 0 (the count triggers' `overridden`)."""
 
 
 def reads_counts(filters: TicketFilters) -> bool:
@@ -180,6 +198,30 @@ def stats_from_counts(filters: TicketFilters, *, today: date) -> TicketStats:
     )
 
 
+def counted_triage_overrides(filters: TicketFilters) -> tuple[int, int]:
+    """(suggested, overridden) among the tickets matching enum-only `filters` (`reads_counts`).
+
+    Tickets with a classifier suggestion, and those of them whose category or priority staff
+    changed away from it (`SUGGESTED` and `OVERRIDDEN`), from `ticket_count_totals` plus the
+    pending deltas (migration 0030): one query of four sums over at most 80 rows and the
+    pending deltas, whatever the number of tickets. Raises DatabaseUnavailableError when the
+    database is down.
+    """
+
+    def sums(model: type[Any]) -> list[sa.ScalarSelect[Any]]:
+        where = _key_clauses(model, filters)
+        return [
+            sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(*where).scalar_subquery()
+            for column in (model.suggested, model.overridden)
+        ]
+
+    with service_session() as session:
+        suggested, overridden, pending_suggested, pending_overridden = session.execute(
+            sa.select(*sums(TicketCountTotal), *sums(TicketCountDelta))
+        ).one()
+    return int(suggested) + int(pending_suggested), int(overridden) + int(pending_overridden)
+
+
 def fold_count_deltas() -> int:
     """Move the pending count deltas into the ticket and tag count tables.
 
@@ -203,19 +245,30 @@ def fold_count_deltas() -> int:
 
 
 _DAY_KEY = "day, status, category, priority"
+_KEY = "status, category, priority"
 _FOLD = f"""
-    WITH moved AS (DELETE FROM ticket_count_deltas RETURNING {_DAY_KEY}, n),
-    per_day AS (SELECT {_DAY_KEY}, sum(n) AS n, count(*) AS folded FROM moved GROUP BY {_DAY_KEY}),
+    WITH moved AS (
+        DELETE FROM ticket_count_deltas RETURNING {_DAY_KEY}, n, suggested, overridden
+    ),
+    per_day AS (
+        SELECT {_DAY_KEY}, sum(n) AS n, sum(suggested) AS suggested,
+            sum(overridden) AS overridden, count(*) AS folded
+        FROM moved GROUP BY {_DAY_KEY}
+    ),
     days AS (
         INSERT INTO ticket_counts AS c ({_DAY_KEY}, n)
         SELECT {_DAY_KEY}, n FROM per_day WHERE n <> 0 ORDER BY {_DAY_KEY}
         ON CONFLICT ({_DAY_KEY}) DO UPDATE SET n = c.n + EXCLUDED.n
     ),
     totals AS (
-        INSERT INTO ticket_count_totals AS t (status, category, priority, n)
-        SELECT status, category, priority, sum(n) FROM per_day
-        GROUP BY status, category, priority HAVING sum(n) <> 0 ORDER BY status, category, priority
-        ON CONFLICT (status, category, priority) DO UPDATE SET n = t.n + EXCLUDED.n
+        INSERT INTO ticket_count_totals AS t ({_KEY}, n, suggested, overridden)
+        SELECT {_KEY}, sum(n), sum(suggested), sum(overridden) FROM per_day
+        GROUP BY {_KEY}
+        HAVING sum(n) <> 0 OR sum(suggested) <> 0 OR sum(overridden) <> 0
+        ORDER BY {_KEY}
+        ON CONFLICT ({_KEY}) DO UPDATE SET n = t.n + EXCLUDED.n,
+            suggested = t.suggested + EXCLUDED.suggested,
+            overridden = t.overridden + EXCLUDED.overridden
     )
     SELECT coalesce(sum(folded), 0) FROM per_day
 """
@@ -338,6 +391,8 @@ class CountFix:
     `ticket_count_totals` (`key` is (status, category, priority)) or `ticket_tag_counts`
     (`key` is (tag, status, category, priority)); `stored` is what the table held with its
     pending deltas (0 for a missing row), `actual` the number of tickets (with that tag).
+    `ticket_count_totals.suggested` and `ticket_count_totals.overridden` are that table's
+    triage columns, keyed as its `n`.
     """
 
     table: str
@@ -433,17 +488,33 @@ def rebuild_counts() -> CountRebuild:
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         day = _ticket_day(session).label("day")
         key = (Ticket.status, Ticket.category, Ticket.priority)
-        per_day = session.execute(sa.select(day, *key, sa.func.count()).group_by(day, *key)).all()
+        per_day = session.execute(
+            sa.select(
+                day, *key, sa.func.count(), sa.func.sum(SUGGESTED), sa.func.sum(OVERRIDDEN)
+            ).group_by(day, *key)
+        ).all()
         actual_days = {tuple(row[:4]): int(row[4]) for row in per_day}
         actual_totals = _per_key(actual_days)
+        actual_measures = {
+            name: _per_key({tuple(row[:4]): int(row[5 + i]) for row in per_day})
+            for i, name in enumerate(_MEASURES)
+        }
         stored_days = {
             (row.day, row.status, row.category, row.priority): int(row.n)
             for row in session.execute(sa.select(TicketCount.__table__))
         }
-        stored_totals = {
-            (row.status, row.category, row.priority): int(row.n)
-            for row in session.execute(sa.select(TicketCountTotal.__table__))
-        }
+        stored_totals: dict[tuple[Any, ...], int] = {}
+        stored_measures: dict[str, dict[tuple[Any, ...], int]] = {name: {} for name in _MEASURES}
+        for model in (TicketCountTotal, TicketCountDelta):
+            key_columns = [getattr(model, name) for name in _KEY_COLUMNS]
+            sums = [sa.func.sum(getattr(model, name)) for name in ("n", *_MEASURES)]
+            for row in session.execute(sa.select(*key_columns, *sums).group_by(*key_columns)):
+                key_, n, measures = tuple(row[:3]), row[3], row[4:]
+                if model is TicketCountTotal:
+                    stored_totals[key_] = int(n)
+                for name, value in zip(_MEASURES, measures, strict=True):
+                    into = stored_measures[name]
+                    into[key_] = into.get(key_, 0) + int(value)
         pending = {
             (row.day, row.status, row.category, row.priority): int(row.n)
             for row in session.execute(
@@ -463,6 +534,10 @@ def rebuild_counts() -> CountRebuild:
             stored_totals[key_] = stored_totals.get(key_, 0) + n
         fixes = _differences("ticket_counts", stored_days, actual_days)
         fixes += _differences("ticket_count_totals", stored_totals, actual_totals)
+        for name in _MEASURES:
+            fixes += _differences(
+                f"ticket_count_totals.{name}", stored_measures[name], actual_measures[name]
+            )
         empty = sum(
             1
             for stored, actual in ((stored_days, actual_days), (stored_totals, actual_totals))
@@ -480,7 +555,13 @@ def rebuild_counts() -> CountRebuild:
             )
             session.execute(
                 sa.insert(TicketCountTotal),
-                [dict(zip(columns[1:], (*k, n), strict=True)) for k, n in actual_totals.items()],
+                [
+                    {
+                        **dict(zip(columns[1:], (*k, n), strict=True)),
+                        **{name: actual_measures[name][k] for name in _MEASURES},
+                    }
+                    for k, n in actual_totals.items()
+                ],
             )
         tag_fixes, empty_tags, tag_rows = _rebuild_tag_counts(session)
     return CountRebuild(
