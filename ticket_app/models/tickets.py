@@ -106,6 +106,8 @@ class Ticket(SQLModel, table=True):
             "status",
             "created_at",
             "id",
+            # The dashboard's open tickets per assignee, index-only under enum filters (0031).
+            postgresql_include=["status_rank", "category", "priority", "priority_rank"],
         ),
         sa.Index("ix_tickets_priority_rank_created_at_id", "priority_rank", "created_at", "id"),
         sa.Index("ix_tickets_status_rank_created_at_id", "status_rank", "created_at", "id"),
