@@ -1,11 +1,13 @@
 """The dashboard's workload reads: the median time to first reply (the middle of the waits,
-read from their index on PostgreSQL, equal to the plain median on both dialects) and open
-tickets per assignee, each an index-only scan under enum filters (migration 0031)."""
+read from their index on PostgreSQL, equal to the plain median on both dialects), open
+tickets per assignee, each an index-only scan under enum filters (migration 0031), and the
+SLA report's percentiles read from the nearer end, equal to `percentile_cont`."""
 
 from __future__ import annotations
 
 import random
 import statistics
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy.engine import Engine
 from ticket_app.models import Category
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import stats
+from ticket_app.services.sla_report import sla_report
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 ROW = (
@@ -82,7 +85,9 @@ def test_no_reply_means_no_median(db: Engine) -> None:
     assert median(db) is None
 
 
-def workload_plans(db: Engine, filters: TicketFilters, marker: str) -> list[str]:
+def workload_plans(
+    db: Engine, filters: TicketFilters, marker: str, read: Callable[[TicketFilters], object]
+) -> list[str]:
     """The plans of the workload statements containing `marker`, with sequential and bitmap
     scans priced out, after a VACUUM (an index-only scan counts on the visibility map)."""
     seen: list[tuple[str, dict]] = []
@@ -93,7 +98,7 @@ def workload_plans(db: Engine, filters: TicketFilters, marker: str) -> list[str]
 
     sa.event.listen(db, "before_cursor_execute", record)
     try:
-        median(db, filters)
+        read(filters)
     finally:
         sa.event.remove(db, "before_cursor_execute", record)
     plans = []
@@ -122,9 +127,74 @@ def test_the_workload_reads_only_its_indexes(db: Engine, filters: TicketFilters)
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite takes the median in Python and has no INCLUDE columns")
     insert_waits(db, 2000, seed=7)
-    [median_plan] = workload_plans(db, filters, "OFFSET")
+    [median_plan] = workload_plans(db, filters, "OFFSET", lambda f: median(db, f))
     assert "Index Only Scan using ix_tickets_first_reply_wait" in median_plan
     assert "Sort" not in median_plan and "Seq Scan" not in median_plan
-    [assignee_plan] = workload_plans(db, filters, "staff_users")
+    [assignee_plan] = workload_plans(db, filters, "staff_users", lambda f: median(db, f))
     assert "Index Only Scan using ix_tickets_assignee_id_status_created_at_id" in assignee_plan
     assert "Seq Scan on tickets" not in assignee_plan
+
+
+def percentile_cont(values: list[float], p: float) -> float:
+    """PostgreSQL's `percentile_cont`: linear interpolation between the two closest ranks."""
+    ordered = sorted(values)
+    position = p * (len(ordered) - 1)
+    below = int(position)
+    if below + 1 == len(ordered):
+        return ordered[below]
+    return ordered[below] + (ordered[below + 1] - ordered[below]) * (position - below)
+
+
+@pytest.mark.parametrize("number", [1, 2, 7, 50, 51])
+def test_the_sla_report_times_equal_percentile_cont(db: Engine, number: int) -> None:
+    """Median and 90th percentile of measured durations, read from the nearer end of their
+    order, equal `percentile_cont` over the matching tickets, with and without a filter."""
+    rng = random.Random(number)
+    rows, measured = [], {category.value: [] for category in Category}
+    for n in range(number + 5):
+        minutes = None if n < 5 else round(rng.uniform(0, 10_000), 3)
+        category = rng.choice(list(Category)).value
+        rows.append({"category": category, "minutes": minutes})
+        if minutes is not None:
+            measured[category].append(minutes)
+    with db.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO tickets (title, description, category, priority, status, "
+                "first_response_business_minutes, resolution_business_minutes) "
+                "VALUES ('t', 'd', :category, 'low', 'resolved', :minutes, :minutes)"
+            ),
+            rows,
+        )
+    cases = [(None, [m for values in measured.values() for m in values])]
+    cases += [(category, values) for category, values in measured.items()]
+    for category, values in cases:
+        report = sla_report(TicketFilters(category=category))
+        for duration in (report.first_response_time, report.resolution_time):
+            assert duration.tickets == len(values)
+            if not values:
+                assert (duration.median_hours, duration.p90_hours) == (None, None)
+                continue
+            expected = [round(percentile_cont(values, p) / 60, 2) for p in (0.5, 0.9)]
+            assert [duration.median_hours, duration.p90_hours] == pytest.approx(expected, abs=0.011)
+
+
+def test_the_sla_report_times_read_their_indexes_only(db: Engine) -> None:
+    """PostgreSQL: under an enum filter each percentile read of the SLA report walks its
+    duration's partial index, index-only, with no sort."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has no INCLUDE columns")
+    with db.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO tickets (title, description, category, priority, status, "
+                "first_response_business_minutes, resolution_business_minutes) "
+                "VALUES ('t', 'd', :category, 'low', 'resolved', :minutes, :minutes)"
+            ),
+            [{"category": ("billing", "general")[n % 2], "minutes": n} for n in range(2000)],
+        )
+    plans = workload_plans(db, TicketFilters(category="billing"), "LIMIT", lambda f: sla_report(f))
+    columns = ("first_response", "first_response", "resolution", "resolution")
+    for plan, column in zip(plans, columns, strict=True):
+        assert "Index Only Scan" in plan and f"ix_tickets_{column}_minutes" in plan, plan
+        assert "Sort" not in plan
