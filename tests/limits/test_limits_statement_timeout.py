@@ -134,3 +134,22 @@ def test_the_api_answers_a_stopped_query_with_503_and_retry_after(
     assert f"took longer than {TIMEOUT_MS} ms" in body["detail"]
     assert body["errors"][0]["message"] == body["detail"]
     assert elapsed < 1.5
+
+
+def test_postgres_connections_start_without_jit_unless_the_url_asks(db: Engine) -> None:
+    """JIT off on every connection (its compilation cost the dashboard's aggregates more than
+    it saved); `options` in the URL still apply, after ours, beside the statement timeout."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    with db.connect() as connection:
+        assert connection.exec_driver_sql("SHOW jit").scalar() == "off"
+        assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "5s"
+    url = db.url.update_query_dict({"options": "-c jit=on -c application_name=ops"})
+    engine = database.create_db_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW jit").scalar() == "on"
+            assert connection.exec_driver_sql("SHOW application_name").scalar() == "ops"
+            assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "5s"
+    finally:
+        engine.dispose()

@@ -7,7 +7,8 @@ Every statement is bounded by `Settings.statement_timeout_ms`: PostgreSQL gets
 `statement_timeout` as a startup option of each connection (no extra round trip, and it covers
 the CLI too); SQLite, which has no such setting, gets a progress handler that interrupts a
 statement whose execution passes the deadline. A stopped statement is a QueryTimeoutError,
-which the API answers with 503 like any other unavailable database.
+which the API answers with 503 like any other unavailable database. PostgreSQL connections
+also start with JIT compilation off (`POSTGRES_STARTUP_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,15 @@ def _install_sqlite_deadline(engine: Engine, timeout_ms: int) -> None:
         record.info[_DEADLINE] = None
 
 
+POSTGRES_STARTUP_OPTIONS = "-c jit=off"
+"""Set on every PostgreSQL connection. JIT compiles a query whose estimated cost passes
+`jit_above_cost` (100,000), which at a million tickets means the dashboard's and the SLA
+report's aggregates: their compilation (with inlining and optimisation past 500,000) cost
+more than it saved. The SLA report's one scan of 1,000,000 tickets took 2.6 to 3.3 s with JIT
+and 1.9 to 2.1 s without, alternating on a loaded machine (docs/performance.md). The list's
+reads cost far below the threshold and never used it."""
+
+
 def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
     """Build an engine for `url` with the per-dialect setup Triage Desk relies on.
 
@@ -170,12 +180,16 @@ def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> En
         # plan, which cannot see that a search pattern is selective and drops the trigram index
         # (measured: 4 ms -> 110 ms per search). Custom plans per execution keep it.
         connect_args["prepare_threshold"] = None
-    if url.startswith("postgresql") and timeout_ms:
-        # A startup option, kept next to any `options` the URL already carries.
+    if url.startswith("postgresql"):
+        # Startup options, kept next to any `options` the URL already carries (after ours, so
+        # the URL may turn JIT back on; `statement_timeout` is always the setting's).
         options = make_url(url).query.get("options", "")
         if not isinstance(options, str):
             options = " ".join(options)
-        connect_args["options"] = f"{options} -c statement_timeout={timeout_ms}".strip()
+        startup = f"{POSTGRES_STARTUP_OPTIONS} {options}"
+        if timeout_ms:
+            startup += f" -c statement_timeout={timeout_ms}"
+        connect_args["options"] = " ".join(startup.split())
     return sa.create_engine(
         url,
         echo=settings.database_echo,
