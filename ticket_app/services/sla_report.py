@@ -114,13 +114,19 @@ def _verdict_rows(
         for target, by_verdict in _verdicts(now).items()
         for verdict, expression in by_verdict.items()
     ]
-    query = (
-        sa.select(Ticket.priority, Ticket.assignee_id, StaffUser.name, *columns)
+    # Names are joined to the groups, not to every ticket: grouping by the name as well made
+    # the planner expect tens of thousands of groups and sort every row, spilling to disk
+    # (1,000,000 tickets, under a CI run's load: 1.06-1.18 s against 0.82-0.93 s).
+    grouped = (
+        sa.select(Ticket.priority, Ticket.assignee_id, *columns)
         .select_from(Ticket)
         .outerjoin(SlaPolicy, SlaPolicy.id == Ticket.sla_policy_id)
-        .outerjoin(StaffUser, StaffUser.id == Ticket.assignee_id)
         .where(*clauses)
-        .group_by(Ticket.priority, Ticket.assignee_id, StaffUser.name)
+        .group_by(Ticket.priority, Ticket.assignee_id)
+        .subquery("verdicts")
+    )
+    query = sa.select(grouped, StaffUser.name).outerjoin(
+        StaffUser, StaffUser.id == grouped.c.assignee_id
     )
     return list(session.execute(query).mappings().all())
 
