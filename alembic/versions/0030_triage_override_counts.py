@@ -3,7 +3,7 @@
 The dashboard's "AI suggestions overridden" figure (`services.stats.triage_override_stats`)
 summed two CASE expressions over every matching ticket. With no filter, or enum filters only,
 that was a sequential scan of the whole table on each load and on each refresh (each change
-made anywhere): 320 to 384 ms at 1,000,000 tickets, 240,000 pages read.
+made anywhere): 322 to 445 ms at 1,000,000 tickets (docs/performance.md).
 
 Now `ticket_count_totals` carries, per (status, category, priority), besides `n`:
 

@@ -1,7 +1,8 @@
 """Indexes for the dashboard's workload and SLA report: fewer reads of every matching ticket.
 
-Measured at 1,000,000 tickets on PostgreSQL (`tests/benchmarks/bench_dashboard.py`); each of
-these runs on every load and refresh of the dashboard:
+Measured at 1,000,000 tickets on PostgreSQL (`EXPLAIN ANALYZE`, and in process with
+`tests/benchmarks/bench_dashboard.py`; docs/performance.md); each of these runs on every load
+and refresh of the dashboard:
 
 - **The median time to first public reply** (`services.stats`: tickets with a reply and a
   requester address) was `percentile_cont(0.5)` over every matching ticket: a sequential scan
@@ -19,13 +20,13 @@ these runs on every load and refresh of the dashboard:
   used it keeps it): every enum filter is then an index-only scan (76 and 51 ms). A partial
   index of open tickets was tried first and dropped: the planner ANDed its bitmap into the
   created-per-day chart's scan of open tickets, 6 ms to 37 ms.
-
 - **The SLA report's business-hour times** (median and 90th percentile of
   `first_response_business_minutes` and `resolution_business_minutes`,
-  `services.sla_report`) were `percentile_cont` over every matching ticket, 821 and 837 ms
-  at 1,000,000 tickets. `ix_tickets_first_response_minutes` and
-  `ix_tickets_resolution_minutes` (new, partial: measured tickets only, with the enum
-  filters' columns) serve a count and the two values around each percentile in index order.
+  `services.sla_report`) were `percentile_cont` over every matching ticket: 821 and 837 ms
+  at 1,000,000 tickets before any duration was recorded there, the scan alone.
+  `ix_tickets_first_response_minutes` and `ix_tickets_resolution_minutes` (new, partial:
+  measured tickets only, with the enum filters' columns) serve a count and the two values
+  around each percentile in index order.
 
 SQLite (a small desk's database) answers all of these from the table and gets none.
 

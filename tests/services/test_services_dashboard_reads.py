@@ -135,6 +135,23 @@ def test_the_workload_reads_only_its_indexes(db: Engine, filters: TicketFilters)
     assert "Seq Scan on tickets" not in assignee_plan
 
 
+TARGETS = ("first", "resolution")
+
+
+def insert_durations(db: Engine, rows: list[dict]) -> None:
+    """Resolved tickets with these business-minute durations (`first`, `resolution`; None:
+    not measured) in these categories."""
+    with db.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO tickets (title, description, category, priority, status, "
+                "first_response_business_minutes, resolution_business_minutes) "
+                "VALUES ('t', 'd', :category, 'low', 'resolved', :first, :resolution)"
+            ),
+            rows,
+        )
+
+
 def percentile_cont(values: list[float], p: float) -> float:
     """PostgreSQL's `percentile_cont`: linear interpolation between the two closest ranks."""
     ordered = sorted(values)
@@ -150,27 +167,23 @@ def test_the_sla_report_times_equal_percentile_cont(db: Engine, number: int) -> 
     """Median and 90th percentile of measured durations, read from the nearer end of their
     order, equal `percentile_cont` over the matching tickets, with and without a filter."""
     rng = random.Random(number)
-    rows, measured = [], {category.value: [] for category in Category}
+    rows = []
+    measured = {target: {category.value: [] for category in Category} for target in TARGETS}
     for n in range(number + 5):
-        minutes = None if n < 5 else round(rng.uniform(0, 10_000), 3)
         category = rng.choice(list(Category)).value
-        rows.append({"category": category, "minutes": minutes})
-        if minutes is not None:
-            measured[category].append(minutes)
-    with db.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO tickets (title, description, category, priority, status, "
-                "first_response_business_minutes, resolution_business_minutes) "
-                "VALUES ('t', 'd', :category, 'low', 'resolved', :minutes, :minutes)"
-            ),
-            rows,
-        )
-    cases = [(None, [m for values in measured.values() for m in values])]
-    cases += [(category, values) for category, values in measured.items()]
-    for category, values in cases:
+        row = {"category": category, "first": None, "resolution": None}
+        if n >= 5:
+            for target in TARGETS:
+                row[target] = round(rng.uniform(0, 10_000), 3)
+                measured[target][category].append(row[target])
+        rows.append(row)
+    insert_durations(db, rows)
+    for category in [None, *(category.value for category in Category)]:
         report = sla_report(TicketFilters(category=category))
-        for duration in (report.first_response_time, report.resolution_time):
+        durations = {"first": report.first_response_time, "resolution": report.resolution_time}
+        for target, duration in durations.items():
+            by_category = measured[target]
+            values = [v for c, vs in by_category.items() if category in (None, c) for v in vs]
             assert duration.tickets == len(values)
             if not values:
                 assert (duration.median_hours, duration.p90_hours) == (None, None)
@@ -184,15 +197,13 @@ def test_the_sla_report_times_read_their_indexes_only(db: Engine) -> None:
     duration's partial index, index-only, with no sort."""
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite has no INCLUDE columns")
-    with db.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO tickets (title, description, category, priority, status, "
-                "first_response_business_minutes, resolution_business_minutes) "
-                "VALUES ('t', 'd', :category, 'low', 'resolved', :minutes, :minutes)"
-            ),
-            [{"category": ("billing", "general")[n % 2], "minutes": n} for n in range(2000)],
-        )
+    insert_durations(
+        db,
+        [
+            {"category": ("billing", "general")[n % 2], "first": n, "resolution": 2 * n}
+            for n in range(2000)
+        ],
+    )
     plans = workload_plans(db, TicketFilters(category="billing"), "LIMIT", lambda f: sla_report(f))
     columns = ("first_response", "first_response", "resolution", "resolution")
     for plan, column in zip(plans, columns, strict=True):
