@@ -109,6 +109,15 @@ def _outbound(db: Engine) -> list[MailMessage]:
     return [MailMessage.model_validate(row._mapping) for row in rows]
 
 
+def _breaches(db: Engine, ticket_id: int) -> int:
+    with db.connect() as connection:
+        return connection.execute(
+            sa.select(sa.func.count())
+            .select_from(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "sla_breached")
+        ).scalar_one()
+
+
 def _pending(session: Session) -> list[int]:
     return session.info.get("notification_mail", [])
 
@@ -359,11 +368,20 @@ def test_the_service_level_check_mails_the_team_only_who_chose_it(
 ) -> None:
     add_mailbox()
     people["bob"].put(URL, json=[{"kind": "sla_breached", "email": True}])
-    _ticket(people["ann"])
+    ann_id, bob_id = _user_id(people["ann"]), _user_id(people["bob"])
+    unowned = _ticket(people["ann"])
+    bobs = _ticket(people["ann"], assignee_id=bob_id)
+    _ticket(people["ann"], assignee_id=ann_id)
     check_due(utc_now() + timedelta(days=30))
-    rows = _outbound(db)
+    rows = [row for row in _outbound(db) if "Target broken" in row.subject]
     assert {row.to_address for row in rows} == {"bob@example.com"}
-    assert all("Target broken" in row.subject for row in rows)
+    breaches = {ticket_id: _breaches(db, ticket_id) for ticket_id in (unowned, bobs)}
+    assert all(breaches.values())
+    assert sorted(row.subject for row in rows) == sorted(
+        subject
+        for ticket_id, count in breaches.items()
+        for subject in [f"[Triage Desk #{ticket_id}] Target broken: VPN drops"] * count
+    )
 
 
 def test_a_bounce_of_a_notification_marks_it_failed_and_touches_no_ticket(

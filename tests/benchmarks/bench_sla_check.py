@@ -1,7 +1,7 @@
 """The service-level background check on a large database: every minute, and a policy edit.
 
 Usage: python tests/benchmarks/bench_sla_check.py --database-url URL [--recent-days 5]
-       [--recheck-seconds 30]
+       [--due 1000,5000] [--recheck-seconds 30]
 
 URL names a database filled by `python -m ticket_app bench` (1,000,000 generated tickets
 created over a year, oldest first). Its tickets were loaded without service-level columns, so
@@ -13,7 +13,11 @@ so the check's index then holds what it would hold in steady state. Then it prin
 1. how many unclosed tickets there are and how many have a next check instant;
 2. the every-minute check (`check_due`) at each of the next five minutes: tickets due, time;
 3. the same check with nothing due, and the EXPLAIN of its index read;
-4. with `--recheck-seconds S`: an edit of the high priority's policy through the service (its
+4. with `--due N,...`: one run of the check with the next N tickets due at once (the instant of
+   the Nth next check instant; their real warnings and breaches, recorded and notified), as a
+   burst of tickets falling due in the same minute would make it, in seconds and per ticket,
+   with the notifications it wrote;
+5. with `--recheck-seconds S`: an edit of the high priority's policy through the service (its
    first-response target one minute shorter, then back), how long the edit took and how many
    open tickets it queued; then the queued recheck worked on for S seconds as the every-minute
    job does, in tickets per second, with where the time went (`cProfile`: the UPDATE of the
@@ -30,7 +34,7 @@ import cProfile
 import pstats
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,7 +42,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.conftest import SYSTEM
-from ticket_app.models import SlaPolicy, SlaRecheck, Ticket, utc_now
+from ticket_app.models import SlaPolicy, SlaRecheck, Ticket, TicketEvent, utc_now
 from ticket_app.schemas import SlaPolicyWrite
 from ticket_app.services import sla_check, sla_policies
 from ticket_app.services.database import service_session, use_database
@@ -53,6 +57,12 @@ NEXT_CHECKS = (
 def count(engine: sa.Engine, sql: str, **params: object) -> int:
     with engine.connect() as connection:
         return int(connection.execute(sa.text(sql), params).scalar_one())
+
+
+def instant_at(engine: sa.Engine, sql: str, **params: object) -> datetime | None:
+    """The one instant `sql` selects, or None when it selects no row."""
+    with engine.connect() as connection:
+        return connection.execute(sa.text(sql), params).scalar_one_or_none()
 
 
 def edit_high_policy(minutes_shorter: int) -> float:
@@ -111,10 +121,45 @@ def recheck_policy_edit(engine: sa.Engine, seconds: float) -> None:
         connection.execute(sa.delete(SlaRecheck))
 
 
+def check_burst(engine: sa.Engine, due: int) -> None:
+    """Print one run of the check at the instant the next `due` tickets' checks have come."""
+    at = (
+        instant_at(
+            engine,
+            "SELECT sla_next_check_at FROM tickets WHERE sla_next_check_at IS NOT NULL "
+            "ORDER BY sla_next_check_at, id OFFSET :skip LIMIT 1",
+            skip=due - 1,
+        )
+        if due > 0
+        else None
+    )
+    if at is None:
+        print(f"a burst of {due:,} due: fewer tickets than that have a next check instant")
+        return
+    waiting = count(engine, "SELECT count(*) FROM tickets WHERE sla_next_check_at <= :at", at=at)
+    began = utc_now()
+    started = time.perf_counter()
+    checked = sla_check.check_due(at)
+    elapsed = time.perf_counter() - started
+    told = count(engine, "SELECT count(*) FROM notifications WHERE created_at >= :at", at=began)
+    ahead = (at - utc_now()) / timedelta(hours=1)
+    print(f"the check with {waiting:,} due at once (the next {ahead:.1f} h's): ", end="")
+    print(
+        f"{checked:,} checked in {elapsed:.2f} s, {elapsed * 1000 / max(checked, 1):.2f} ms each, ",
+        end="",
+    )
+    print(f"{told:,} notifications")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True, help="a `bench` database")
     parser.add_argument("--recent-days", type=int, default=5, help="days of tickets to compute")
+    parser.add_argument(
+        "--due",
+        default="",
+        help="comma-separated burst sizes: tickets falling due in one run of the check",
+    )
     parser.add_argument(
         "--recheck-seconds", type=float, default=0, help="time given to a policy edit's recheck"
     )
@@ -122,6 +167,14 @@ def main() -> None:
     engine = use_database(args.database_url)
     with engine.begin() as connection:
         connection.execute(sa.delete(SlaRecheck))
+        # An earlier run's bursts recorded warnings and breaches dated in the future: removed,
+        # so this run's bursts record theirs again rather than finding them known.
+        connection.execute(
+            sa.delete(TicketEvent).where(
+                TicketEvent.kind.in_(["sla_breached", "sla_warning"]),
+                TicketEvent.created_at > utc_now(),
+            )
+        )
 
     now = utc_now()
     with engine.begin() as connection:
@@ -155,6 +208,8 @@ def main() -> None:
         for line in connection.execute(sa.text(NEXT_CHECKS)).scalars():
             print(f"  {line}")
 
+    for due in (int(size) for size in args.due.split(",") if size.strip()):
+        check_burst(engine, due)
     if args.recheck_seconds:
         recheck_policy_edit(engine, args.recheck_seconds)
     engine.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SYSTEM
 from tests.support.auth import actor_of, add_ticket, add_user, set_columns
 from ticket_app.enums import EventKind, Role
-from ticket_app.models import SlaPolicy, Ticket, TicketComment, TicketEvent, utc_now
+from ticket_app.models import Notification, SlaPolicy, Ticket, TicketComment, TicketEvent, utc_now
 from ticket_app.schemas import (
     BulkRequest,
     CommentCreate,
@@ -19,7 +19,15 @@ from ticket_app.schemas import (
     SlaPolicyWrite,
     TicketUpdate,
 )
-from ticket_app.services import comments, similarity, sla, sla_check, sla_policies, tickets
+from ticket_app.services import (
+    comments,
+    notifications,
+    similarity,
+    sla,
+    sla_check,
+    sla_policies,
+    tickets,
+)
 from ticket_app.services.bulk import bulk_update
 from ticket_app.services.database import service_session
 from ticket_app.services.imports.write import import_records
@@ -366,3 +374,51 @@ def test_edits_and_replies_write_the_ticket_row_once_with_what_a_refresh_would_s
     assert {name: getattr(after, name) for name in sla.SLA_COLUMNS} == {
         name: getattr(ticket, name) for name in sla.SLA_COLUMNS
     }
+
+
+def _statements_of_check(engine: Engine, ticket_ids: list[int], at: datetime) -> int:
+    """How many statements one run of the check sends to tell `ticket_ids`, due at `at`."""
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert sla_check.check_due(at) == len(ticket_ids)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_the_check_tells_a_batch_of_owners_and_the_team_in_a_fixed_number_of_statements(
+    db: Engine,
+) -> None:
+    agents = [add_user(Role.AGENT, f"agent{n}@example.com") for n in range(3)]
+    small = [add_ticket(priority="critical", assignee_id=agents[0].id), add_ticket()]
+    large = [add_ticket(priority="critical", assignee_id=agents[n % 3].id) for n in range(6)]
+    large += [add_ticket(priority="low") for _ in range(4)]
+    later = utc_now() + timedelta(days=60)
+    set_columns(db, Ticket, Ticket.id.in_(large), sla_next_check_at=later)
+
+    statements = _statements_of_check(db, small, later - MINUTE)
+    assert _statements_of_check(db, large, later) == statements
+
+    with service_session() as session:
+        team = set(notifications.team_ids(session))
+        told = sorted(
+            session.execute(
+                sa.select(Notification.user_id, Notification.kind, Notification.ticket_id).where(
+                    Notification.ticket_id.in_(small + large), Notification.kind.like("sla_%")
+                )
+            ).all()
+        )
+    expected = []
+    for ticket_id in small + large:
+        owner = stored(ticket_id).assignee_id
+        for kind in (EventKind.SLA_BREACHED, EventKind.SLA_WARNING):
+            for _ in sla_events(ticket_id, kind):
+                for user_id in [owner] if owner is not None else team:
+                    expected.append((user_id, kind.value, ticket_id))
+    assert told == sorted(expected)
+    assert team == {agent.id for agent in agents} and len(told) > len(small + large)

@@ -18,7 +18,8 @@ mailbox is active; otherwise the bell alone) and handed to the task queue once i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -36,6 +37,7 @@ from ticket_app.services import mail_outbound
 from ticket_app.services.access import Action, Actor
 from ticket_app.services.database import service_session
 from ticket_app.services.id_cursors import decode_id_cursor, encode_id_cursor
+from ticket_app.services.mail_outbound import NoticeRecipient
 from ticket_app.services.notification_preferences import email_recipients
 
 _CURSOR_PREFIX = "notification:"
@@ -55,6 +57,41 @@ def team_ids(session: Session) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One notification to add: `kind`, about `ticket_id`, for each user id in `recipients`.
+
+    Build it with `notice`, which drops the causing user and cuts the texts to size.
+    """
+
+    recipients: frozenset[int]
+    kind: NotificationKind
+    ticket_id: int
+    actor_label: str
+    detail: str
+
+
+def notice(
+    recipients: Iterable[int | None],
+    kind: NotificationKind,
+    ticket_id: int,
+    *,
+    actor_label: str,
+    detail: str = "",
+    cause_user_id: int | None = None,
+) -> Notice:
+    """A `Notice` to the distinct `recipients` (None and `cause_user_id` skipped).
+
+    `actor_label` names who caused it (cut to 254 characters); `detail`'s whitespace is
+    collapsed and it is cut to DETAIL_MAX_LENGTH characters.
+    """
+    users = frozenset(user_id for user_id in recipients if user_id is not None) - {cause_user_id}
+    text = " ".join(detail.split())
+    if len(text) > DETAIL_MAX_LENGTH:
+        text = text[: DETAIL_MAX_LENGTH - 1] + "…"
+    return Notice(users, kind, ticket_id, actor_label[:254], text)
+
+
 def notify(
     session: Session,
     recipients: Iterable[int | None],
@@ -67,46 +104,65 @@ def notify(
 ) -> int:
     """Add one notification per distinct recipient (None and `cause_user_id` skipped).
 
-    `actor_label` names who caused it; `detail` is cut to DETAIL_MAX_LENGTH characters.
-    Recipients who want this kind e-mailed get it queued too (see the module docstring).
-    Returns how many were added; they commit with the caller's transaction.
+    `notify_many` of one `notice` with these arguments; returns how many were added.
+    """
+    told = notice(
+        recipients,
+        kind,
+        ticket_id,
+        actor_label=actor_label,
+        detail=detail,
+        cause_user_id=cause_user_id,
+    )
+    return notify_many(session, [told])
+
+
+def notify_many(session: Session, notices: Sequence[Notice]) -> int:
+    """Add every notice's notifications, in the caller's transaction; returns how many.
+
+    One INSERT for all of them and one read of e-mail preferences per kind, whatever the
+    number of notices (the background check tells a batch of tickets at once: one flush and
+    one read per notification took 1.7 ms each, more than the clocks themselves). Recipients
+    who want a kind e-mailed get it queued too (see the module docstring).
     """
     now = utc_now()
-    users = {user_id for user_id in recipients if user_id is not None} - {cause_user_id}
-    text = " ".join(detail.split())
-    if len(text) > DETAIL_MAX_LENGTH:
-        text = text[: DETAIL_MAX_LENGTH - 1] + "…"
-    for user_id in sorted(users):
-        session.add(
-            Notification(
-                user_id=user_id,
-                kind=kind,
-                ticket_id=ticket_id,
-                actor=actor_label[:254],
-                detail=text,
-                created_at=now,
-            )
-        )
-    _email(session, users, kind, ticket_id, actor_label=actor_label[:254], detail=text)
-    return len(users)
+    rows = [
+        {
+            "user_id": user_id,
+            "kind": told.kind,
+            "ticket_id": told.ticket_id,
+            "actor": told.actor_label,
+            "detail": told.detail,
+            "created_at": now,
+        }
+        for told in notices
+        for user_id in sorted(told.recipients)
+    ]
+    if not rows:
+        return 0
+    session.execute(sa.insert(Notification), rows)
+    for kind in {told.kind for told in notices}:
+        of_kind = [told for told in notices if told.kind == kind]
+        wanting = email_recipients(session, set().union(*(t.recipients for t in of_kind)), kind)
+        for told in of_kind:
+            recipients = [wanting[user] for user in sorted(told.recipients) if user in wanting]
+            if recipients:
+                _email(session, told, recipients)
+    return len(rows)
 
 
-def _email(
-    session: Session,
-    users: set[int],
-    kind: NotificationKind,
-    ticket_id: int,
-    *,
-    actor_label: str,
-    detail: str,
-) -> None:
-    """Queue the e-mail copies for those of `users` who want them; deliver after the commit."""
-    recipients = email_recipients(session, users, kind)
-    ticket = session.get(Ticket, ticket_id) if recipients else None
+def _email(session: Session, told: Notice, recipients: list[NoticeRecipient]) -> None:
+    """Queue the e-mail copies of `told` to `recipients`; deliver after the commit."""
+    ticket = session.get(Ticket, told.ticket_id)
     if ticket is None:
         return
     queued = mail_outbound.queue_notifications(
-        session, ticket, kind, recipients, actor_label=actor_label, detail=detail
+        session,
+        ticket,
+        told.kind,
+        recipients,
+        actor_label=told.actor_label,
+        detail=told.detail,
     )
     if not queued:
         return
@@ -125,27 +181,6 @@ def _deliver_pending(session: Session) -> None:
 def _drop_pending(session: Session) -> None:
     """After a rollback the queued rows are gone: forget them."""
     session.info.pop(_PENDING_MAIL, None)
-
-
-def notify_owner_or_team(
-    session: Session,
-    ticket_id: int,
-    assignee_id: int | None,
-    kind: NotificationKind,
-    *,
-    actor_label: str,
-    detail: str = "",
-    team: Iterable[int] | None = None,
-) -> int:
-    """Tell a ticket's assignee, or the whole team while it has none (see the module).
-
-    `team`: the team's ids when the caller has read them (`team_ids`) for many tickets at once.
-    """
-    if assignee_id is not None:
-        recipients: Iterable[int] = [assignee_id]
-    else:
-        recipients = team_ids(session) if team is None else team
-    return notify(session, recipients, kind, ticket_id, actor_label=actor_label, detail=detail)
 
 
 def notify_assigned(session: Session, ticket: Ticket, actor: Actor) -> int:

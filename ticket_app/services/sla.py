@@ -47,7 +47,7 @@ from ticket_app.models import (
 )
 from ticket_app.services.access import Actor
 from ticket_app.services.audit import event_row
-from ticket_app.services.notifications import notify_owner_or_team, team_ids
+from ticket_app.services.notifications import Notice, notice, notify_many, team_ids
 from ticket_app.settings import get_settings
 from ticket_app.sla.calendar import BusinessCalendar
 from ticket_app.sla.clock import (
@@ -400,26 +400,31 @@ def _judge(
     return state, values, events, notices
 
 
-def _notify(
+def _notices(
     session: Session,
     ticket: sa.Row | Ticket,
     notices: list[tuple[NotificationKind, str]],
     team: list[int] | None,
-) -> list[int] | None:
-    """Send the ticket's notices to its assignee, or the team (read once: returned for reuse)."""
+) -> tuple[list[Notice], list[int] | None]:
+    """The ticket's notices, for its assignee or, while it has none, the whole team.
+
+    The team is read once (on the first unowned ticket) and returned for reuse.
+    """
+    told: list[Notice] = []
     for kind, target in notices:
         if ticket.assignee_id is None and team is None:
             team = team_ids(session)
-        notify_owner_or_team(
-            session,
-            ticket.id,
-            ticket.assignee_id,
-            kind,
-            actor_label="service levels",
-            detail=TARGET_NAMES[target],
-            team=team,
+        recipients = [ticket.assignee_id] if ticket.assignee_id is not None else team or []
+        told.append(
+            notice(
+                recipients,
+                kind,
+                int(ticket.id),
+                actor_label="service levels",
+                detail=TARGET_NAMES[target],
+            )
         )
-    return team
+    return told, team
 
 
 def refresh_tickets_sla(
@@ -440,9 +445,10 @@ def refresh_tickets_sla(
     ticket are skipped. Core statements, whatever the number of tickets: three reads (tickets,
     their clock-relevant events, their comments), one executemany UPDATE of the tickets whose
     values changed (each such update writes every index of `tickets`, so unchanged rows are
-    skipped) and one INSERT of the new events, plus the policies unless `book` is given, and
-    the team once when an unowned ticket is to be notified. Tickets loaded in `session` are not
-    refreshed: callers returning one refresh it.
+    skipped), one INSERT of the new events and one of their notifications (with a read of
+    e-mail preferences per kind; `notifications.notify_many`), plus the policies unless `book`
+    is given, and the team once when an unowned ticket is to be notified. Tickets loaded in
+    `session` are not refreshed: callers returning one refresh it.
     """
     ids = sorted(set(ticket_ids))
     if not ids:
@@ -455,6 +461,7 @@ def refresh_tickets_sla(
     states: dict[int, SlaState] = {}
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    told: list[Notice] = []
     team: list[int] | None = None
     for ticket in tickets:
         state, values, recorded, notices = _judge(ticket, book, facts[ticket.id], now, quiet_before)
@@ -462,12 +469,14 @@ def refresh_tickets_sla(
             update = {f"new_{name}": values[name] for name in SLA_COLUMNS}
             updates.append({"ticket_id": ticket.id, **update})
         events.extend(recorded)
-        team = _notify(session, ticket, notices, team)
+        ticket_notices, team = _notices(session, ticket, notices, team)
+        told.extend(ticket_notices)
         states[ticket.id] = state
     if updates:
         session.connection().execute(_UPDATE, updates)
     if events:
         session.execute(sa.insert(TicketEvent), events)
+    notify_many(session, told)
     return states
 
 
@@ -491,7 +500,7 @@ def refresh_loaded_ticket_sla(session: Session, ticket: Ticket, now: datetime) -
             setattr(ticket, name, value)
     if events:
         session.execute(sa.insert(TicketEvent), events)
-    _notify(session, ticket, notices, None)
+    notify_many(session, _notices(session, ticket, notices, None)[0])
     return state
 
 
