@@ -40,6 +40,8 @@ from ticket_app.search.query import (
     compile_tsquery_any,
     parse,
 )
+from ticket_app.search.trigrams import index_substring
+from ticket_app.services import search_trigrams
 from ticket_app.services.errors import InvalidInputError
 
 _LIKE_ESCAPE = "\\"
@@ -205,8 +207,10 @@ def _escape_like(term: str) -> str:
 def substring_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
     r"""Case-insensitive substring match on title or description, `%`, `_`, `\` literal.
 
-    PostgreSQL uses ILIKE, which its pg_trgm GIN indexes serve. SQLite's LIKE folds ASCII only,
-    so both sides go through the Unicode-aware `casefold()` registered on its connections.
+    PostgreSQL uses ILIKE, which its pg_trgm GIN indexes serve; for a code whose trigrams are
+    partly common, the indexes look up its rare part only (`search.trigrams.index_substring`,
+    with this process's `search_trigrams` sample). SQLite's LIKE folds ASCII only, so both
+    sides go through the Unicode-aware `casefold()` registered on its connections.
     """
     if _is_sqlite(session):
         pattern = f"%{_escape_like(term.casefold())}%"
@@ -215,9 +219,23 @@ def substring_clause(session: Session, term: str) -> sa.ColumnElement[bool]:
             sa.func.casefold(Ticket.description).like(pattern, escape=_LIKE_ESCAPE),
         )
     pattern = f"%{_escape_like(term)}%"
+    sample = search_trigrams.current_sample()
+    part = index_substring(term, sample.shares, sample.floor) if sample is not None else None
+    if part is None:
+        return sa.or_(
+            Ticket.title.ilike(pattern, escape=_LIKE_ESCAPE),
+            Ticket.description.ilike(pattern, escape=_LIKE_ESCAPE),
+        )
+    # The indexes look up the rare part (letters and digits only: nothing to escape); the whole
+    # term is then checked on what they return, through `|| ''`, which no index serves, so the
+    # planner cannot add the term's common trigrams back into the lookup.
     return sa.or_(
-        Ticket.title.ilike(pattern, escape=_LIKE_ESCAPE),
-        Ticket.description.ilike(pattern, escape=_LIKE_ESCAPE),
+        *(
+            sa.and_(
+                column.ilike(f"%{part}%"), column.concat("").ilike(pattern, escape=_LIKE_ESCAPE)
+            )
+            for column in (Ticket.title, Ticket.description)
+        )
     )
 
 
