@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from tests.support.database import statements_sent
 from ticket_app.models import Category
 from ticket_app.schemas import TicketFilters
 from ticket_app.services import stats
@@ -90,17 +91,8 @@ def workload_plans(
 ) -> list[str]:
     """The plans of the workload statements containing `marker`, with sequential and bitmap
     scans priced out, after a VACUUM (an index-only scan counts on the visibility map)."""
-    seen: list[tuple[str, dict]] = []
-
-    def record(_conn, _cursor, statement, params, _context, _many) -> None:
-        if marker in statement:
-            seen.append((statement, params))
-
-    sa.event.listen(db, "before_cursor_execute", record)
-    try:
+    with statements_sent(db, containing=marker) as seen:
         read(filters)
-    finally:
-        sa.event.remove(db, "before_cursor_execute", record)
     plans = []
     with db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM ANALYZE tickets"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
+from tests.support.database import statements_sent
 from ticket_app.schemas import TicketCreate, TicketFilters
 from ticket_app.search.trigrams import index_substring
 from ticket_app.services import search_trigrams, tickets
@@ -65,17 +64,8 @@ def test_the_indexes_are_asked_for_the_rare_part_only(db: Engine, no_sample: Non
         pytest.skip("PostgreSQL plans")
     _corpus(db)
     search_trigrams.refresh_sample()
-    statements: list[tuple[str, Any]] = []
-
-    def record(_conn, _cursor, statement, params, _context, _many) -> None:
-        if "ILIKE" in statement:
-            statements.append((statement, params))
-
-    sa.event.listen(db, "before_cursor_execute", record)
-    try:
+    with statements_sent(db, containing="ILIKE") as statements:
         _search(CODE)
-    finally:
-        sa.event.remove(db, "before_cursor_execute", record)
     statement, params = statements[0]
     with db.connect() as connection:
         # As for a rare code at a million tickets: the trigram indexes' bitmaps, not a walk

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
 from tests.support.auth import actor_of, add_ticket, add_user, set_columns
+from tests.support.database import statements_sent
 from ticket_app.enums import EventKind, Role
 from ticket_app.models import Notification, SlaPolicy, Ticket, TicketComment, TicketEvent, utc_now
 from ticket_app.schemas import (
@@ -378,16 +379,8 @@ def test_edits_and_replies_write_the_ticket_row_once_with_what_a_refresh_would_s
 
 def _statements_of_check(engine: Engine, ticket_ids: list[int], at: datetime) -> int:
     """How many statements one run of the check sends to tell `ticket_ids`, due at `at`."""
-    sent: list[str] = []
-
-    def count(*args: object) -> None:
-        sent.append(str(args[2]))
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(engine) as sent:
         assert sla_check.check_due(at) == len(ticket_ids)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     return len(sent)
 
 

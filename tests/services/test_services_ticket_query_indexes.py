@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tests.conftest import SYSTEM
+from tests.support.database import statements_sent
 from ticket_app.models import Priority, Status, Ticket
 from ticket_app.schemas import TicketCreate, TicketFilters, TicketSort
 from ticket_app.services import tickets
@@ -73,19 +74,10 @@ def test_a_relevance_page_reads_whole_rows_for_its_own_tickets_only(db: Engine) 
             ),
             actor=SYSTEM,
         )
-    statements: list[tuple[str, Any]] = []
-
-    def record(_conn, _cursor, statement, params, _context, _many) -> None:
-        if RANK_LABEL in statement:
-            statements.append((statement, params))
-
-    sa.event.listen(db, "before_cursor_execute", record)
-    try:
+    with statements_sent(db, containing=RANK_LABEL) as statements:
         listed = tickets.list_tickets(
             TicketFilters(search="kookaburra"), limit=page, sort=TicketSort.RELEVANCE
         )
-    finally:
-        sa.event.remove(db, "before_cursor_execute", record)
     assert len(listed.items) == page
     [(statement, params)] = statements
     with db.connect() as connection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -30,3 +31,20 @@ def scratch_postgres_database(base_url: str, prefix: str = "triage_test") -> Ite
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def statements_sent(engine: sa.Engine, containing: str = "") -> Iterator[list[tuple[str, Any]]]:
+    """Record what `engine` sends while the block runs: a list of (statement, parameters),
+    only those statements containing `containing` (all by default), filled as they are sent."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:
+        if containing in statement:
+            sent.append((statement, params))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
