@@ -3,7 +3,7 @@
 `ticket_app.search.trigrams.index_substring` needs each trigram's share of tickets to choose
 the part of a searched code the pg_trgm indexes look up. The shares come from a sample of
 about SAMPLE_ROWS tickets (`TABLESAMPLE SYSTEM`, its percentage from the planner's row count
-in `pg_class`), counted by pg_trgm's own `show_trgm`: 140 ms at 1,000,000 tickets. A served
+in `pg_class`), counted by pg_trgm's own `show_trgm`: 140 to 180 ms at 1,000,000 tickets. A served
 process takes its first sample in its warm-up (`keep_fresh`, a step of `services.warmup`) and a
 new one every REFRESH_SECONDS in a background thread, while searches go on with the one they
 find (`current_sample`, which never reads the database). Until a first sample exists, or on a

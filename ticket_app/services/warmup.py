@@ -136,7 +136,7 @@ def _credentials() -> None:
 
 
 def _trigram_sample() -> None:
-    # The first sample now (140 ms at a million tickets), then one an hour in a thread of its
+    # The first sample now (140 to 180 ms at a million tickets), then one an hour in a thread of its
     # own, which is why a served process only runs this step.
     search_trigrams.keep_fresh()
 
