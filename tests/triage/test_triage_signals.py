@@ -7,7 +7,7 @@ import pytest
 
 from ticket_app.models import Category, Priority
 from ticket_app.triage.offline import OfflineClassifier
-from ticket_app.triage.signals import extractive_title, read_signals
+from ticket_app.triage.signals import extractive_title, read_signals, read_signals_of_many
 from ticket_app.triage.similarity import query_words, rank, rarest_terms
 
 classify = OfflineClassifier().classify
@@ -91,6 +91,26 @@ def test_language_is_detected_and_non_english_gets_neutral_confidence() -> None:
     assert "rules read English only (language de)" in german.reason
     assert read_signals("ok").language is None
     assert classify("My invoice is wrong, please correct the amount.").language == "en"
+
+
+def test_a_batch_reads_each_ticket_as_one_at_a_time_does() -> None:
+    tickets = [
+        ("Refund", "I was charged twice for my subscription this month, please refund one."),
+        ("", "ok"),
+        ("Drucker", "Mein Drucker druckt seit dem Update nicht mehr. Das ist schon wieder so!"),
+        ("Facture", "Bonjour, je n'ai pas reçu ma facture du mois dernier. " * 4),
+        ("WHY IS THIS STILL BROKEN", "I HAVE WRITTEN THREE TIMES AND NOBODY HAS REPLIED " * 6),
+        ("500 error", "12345 67890"),
+        ("Cuenta", "No puedo acceder a mi cuenta desde ayer, la contraseña no funciona."),
+    ]
+    one_at_a_time = [
+        read_signals(description, title, with_title=False) for title, description in tickets
+    ]
+
+    batch = read_signals_of_many(tickets)
+
+    assert batch == one_at_a_time
+    assert [signals.language for signals in batch] == ["en", None, "de", "fr", "en", None, "es"]
 
 
 def test_extractive_title_skips_greetings_and_stays_short() -> None:

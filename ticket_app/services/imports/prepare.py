@@ -38,7 +38,7 @@ from ticket_app.models import (
 )
 from ticket_app.schemas import TicketCreate
 from ticket_app.services.imports.read import IMPORT_FIELDS
-from ticket_app.services.triage_signals import signal_columns
+from ticket_app.services.triage_signals import offline_signal_columns_of_many, signal_columns
 from ticket_app.triage import TicketClassifier, TriageSuggestion
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s|\n")
@@ -248,12 +248,16 @@ def fill_in(
         row["priority"] = row["priority"] or suggestion.priority.value
         row.update(_NO_SIGNALS)
         row.update(signal_columns(row["title"], row["description"], suggestion))
-    # The offline read (language detection, VADER, frustration cues) costs 0.15-0.3 ms of CPU a
-    # row, most of an import's time when no classifier is asked; it overlaps the previous
-    # batch's write. A process pool for it (one process per CPU, started after 5,000 rows) gained
-    # 12% into SQLite and lost 5% into PostgreSQL on a 2-CPU host, and would re-run callers'
-    # unguarded scripts in its processes (spawn) or fork a threaded process, so it is done here.
-    for row in offline:
+    # The offline read (language detection, VADER, frustration cues) is most of an import's
+    # time when no classifier is asked; it overlaps the previous batch's write, and its language
+    # detection runs in lingua's own threads. A process pool for all of it (one process per CPU,
+    # started after 5,000 rows) gained 12% into SQLite and lost 5% into PostgreSQL on a 2-CPU
+    # host, and would re-run callers' unguarded scripts in its processes (spawn) or fork a
+    # threaded process, so it is not used.
+    columns = offline_signal_columns_of_many(
+        [(row["title"], row["description"]) for row in offline]
+    )
+    for row, row_columns in zip(offline, columns, strict=True):
         row.update(_NO_SIGNALS)
-        row.update(signal_columns(row["title"], row["description"], None))
+        row.update(row_columns)
     return len(pending) if runner is not None else 0
