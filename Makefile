@@ -101,6 +101,6 @@ demo: install
 	$(BIN)/python -m ticket_app serve --port $(PORT) --host $(HOST) \
 		--database-url sqlite:///$(CURDIR)/triage_desk_demo.db
 
-# `make bench-import`: import rate for 50,000 generated rows (TEST_DATABASE_URL or DATABASE_URL).
+# `make bench-import`: import rate for 50,000 generated rows (TEST_DATABASE_URL, DATABASE_URL or a scratch SQLite file).
 bench-import: install
 	$(BIN)/python tests/benchmarks/bench_import.py --rows 50000
