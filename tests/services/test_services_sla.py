@@ -377,6 +377,21 @@ def test_edits_and_replies_write_the_ticket_row_once_with_what_a_refresh_would_s
     }
 
 
+def test_a_status_change_reads_the_tickets_history_in_one_statement(db: Engine) -> None:
+    """Its audited changes and its comments, which the clocks are computed from, in one round
+    trip (two before); the reply still stops the first-response clock."""
+    agent = actor_of(add_user(Role.AGENT).email)
+    ticket_id = add_ticket(priority="high")
+    comments.add_comment(ticket_id, CommentCreate(body="On it", public=True), actor=agent)
+
+    with statements_sent(db, containing="ticket_comments") as reads:
+        tickets.update_ticket(ticket_id, TicketUpdate(status="in_progress"), actor=agent)
+
+    assert len(reads) == 1 and "ticket_events" in reads[0][0]
+    ticket = stored(ticket_id)
+    assert ticket.status == "in_progress" and ticket.first_response_due_at is None
+
+
 def _statements_of_check(engine: Engine, ticket_ids: list[int], at: datetime) -> int:
     """How many statements one run of the check sends to tell `ticket_ids`, due at `at`."""
     with statements_sent(engine) as sent:
