@@ -284,41 +284,40 @@ def extractive_title(description: str) -> str:
     return title
 
 
+def _ticket_text(title: str, description: str) -> str:
+    return f"{title}\n{description}".strip()
+
+
+def _signals(text: str, language: str | None, suggested_title: str) -> TextSignals:
+    sentiment, score = read_sentiment(text)
+    return TextSignals(
+        language=language,
+        sentiment=sentiment,
+        sentiment_score=score,
+        frustration_cues=frustration_cues(text),
+        suggested_title=suggested_title,
+    )
+
+
 def read_signals(description: str, title: str = "", *, with_title: bool = True) -> TextSignals:
     """Language, sentiment, frustration and an extractive title suggestion for one ticket.
 
     With `with_title=False` the title suggestion is "" (a caller that stores no suggestion, such
     as a bulk import of labelled rows, saves the time of building one).
     """
-    text = f"{title}\n{description}".strip()
-    sentiment, score = read_sentiment(text)
-    return TextSignals(
-        language=detect_language(text),
-        sentiment=sentiment,
-        sentiment_score=score,
-        frustration_cues=frustration_cues(text),
-        suggested_title=extractive_title(description) if with_title else "",
-    )
+    text = _ticket_text(title, description)
+    title_suggestion = extractive_title(description) if with_title else ""
+    return _signals(text, detect_language(text), title_suggestion)
 
 
 def read_signals_of_many(tickets: Sequence[tuple[str, str]]) -> list[TextSignals]:
     """`read_signals(description, title, with_title=False)` of each (title, description), in order.
 
     The same answers, with the languages detected in parallel (`detect_languages`): language
-    detection is about two thirds of a row's reading, so a bulk import reads its batches this
-    way.
+    detection is most of a row's reading, so a bulk import reads its batches this way.
     """
-    texts = [f"{title}\n{description}".strip() for title, description in tickets]
-    signals = []
-    for text, language in zip(texts, detect_languages(texts), strict=True):
-        sentiment, score = read_sentiment(text)
-        signals.append(
-            TextSignals(
-                language=language,
-                sentiment=sentiment,
-                sentiment_score=score,
-                frustration_cues=frustration_cues(text),
-                suggested_title="",
-            )
-        )
-    return signals
+    texts = [_ticket_text(title, description) for title, description in tickets]
+    return [
+        _signals(text, language, "")
+        for text, language in zip(texts, detect_languages(texts), strict=True)
+    ]
