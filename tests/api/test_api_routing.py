@@ -5,6 +5,7 @@ behind the API (issue 12, item 14)."""
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -211,3 +212,35 @@ def test_every_documented_operation_answers_on_both_path_forms(client: TestClien
         if answers != [NOT_200.get(path, (200, ""))] * 2
     }
     assert wrong == {}
+
+
+def test_a_plain_function_route_runs_off_the_event_loop_and_keeps_its_parameters() -> None:
+    from fastapi import APIRouter, Depends, FastAPI, Query
+
+    from ticket_app.api.routing import slash_routes
+
+    router = APIRouter()
+    route = slash_routes(router, {})
+    seen: dict[str, object] = {}
+
+    async def on_the_loop() -> None:
+        seen["loop"] = threading.current_thread()
+
+    def handler(size: int = Query(ge=1), _: None = Depends(on_the_loop)) -> dict[str, int]:
+        """A blocking handler: it must not hold up the event loop's other requests."""
+        seen["handler"] = threading.current_thread()
+        return {"size": size}
+
+    assert route("GET", "/things")(handler) is handler
+    app = FastAPI()
+    app.include_router(router)
+    with TestClient(app) as client:
+        answer = client.get("/things/?size=3")
+        refused = client.get("/things?size=0")
+        schema = client.get("/openapi.json").json()
+
+    assert answer.json() == {"size": 3}
+    assert refused.status_code == 422
+    assert seen["handler"] is not seen["loop"]
+    parameters = schema["paths"]["/things/"]["get"]["parameters"]
+    assert [(p["name"], p["schema"]["minimum"]) for p in parameters] == [("size", 1)]

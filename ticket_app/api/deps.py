@@ -60,12 +60,13 @@ CursorQuery = Annotated[
 ]
 
 
-def ticket_filters(caller: Actor | None, **values: Any) -> TicketFilters:
+async def ticket_filters(caller: Actor | None, **values: Any) -> TicketFilters:
     """The list, stats and export filters from the query string; all combine with AND.
 
     One query parameter per `LIST_FILTERS` entry: the signature below is built from the table.
     `assignee=me` is the calling user (a token's owner); the route's own permission dependency
-    has already refused a request without a credential.
+    has already refused a request without a credential. Async although it reads no database:
+    FastAPI runs a plain function dependency in a worker thread, a hand-off per request.
     """
     if values.get("assignee") is not None:
         values["assignee"] = ticket_query.resolve_assignee(values["assignee"], caller)
