@@ -120,12 +120,20 @@ def _install_sqlite_deadline(engine: Engine, timeout_ms: int) -> None:
 
 
 POSTGRES_STARTUP_OPTIONS = "-c jit=off"
-"""Set on every PostgreSQL connection. JIT compiles a query whose estimated cost passes
-`jit_above_cost` (100,000), which at a million tickets means the dashboard's and the SLA
-report's aggregates: their compilation (with inlining and optimisation past 500,000) cost
-more than it saved. The SLA report's one scan of 1,000,000 tickets took 2.6 to 3.3 s with JIT
-and 1.9 to 2.1 s without, alternating on a loaded machine (docs/performance.md). The list's
-reads cost far below the threshold and never used it."""
+"""Set on every PostgreSQL connection (a URL's own `options` may override it).
+
+JIT compiles a query whose estimated cost passes `jit_above_cost` (100,000), which
+at a million tickets means the dashboard's and the SLA report's aggregates: their compilation
+(with inlining and optimisation past 500,000) cost more than it saved. The SLA report's one
+scan of 1,000,000 tickets took 2.6 to 3.3 s with JIT and 1.9 to 2.1 s without, alternating on
+a loaded machine (docs/performance.md). The list's reads cost far below the threshold and
+never used it."""
+
+POSTGRES_FIXED_OPTIONS = "-c TimeZone=UTC"
+"""Set on every PostgreSQL connection after a URL's own `options`, so they always apply.
+
+Timestamps then arrive in UTC, which `models.base.UTCDateTime` hands back as they are, and
+day boundaries computed in SQL are UTC days whatever the server's own zone."""
 
 
 def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
@@ -182,11 +190,11 @@ def create_db_engine(url: str, *, statement_timeout_ms: int | None = None) -> En
         connect_args["prepare_threshold"] = None
     if url.startswith("postgresql"):
         # Startup options, kept next to any `options` the URL already carries (after ours, so
-        # the URL may turn JIT back on; `statement_timeout` is always the setting's).
+        # the URL may turn JIT back on; the time zone and `statement_timeout` always ours).
         options = make_url(url).query.get("options", "")
         if not isinstance(options, str):
             options = " ".join(options)
-        startup = f"{POSTGRES_STARTUP_OPTIONS} {options}"
+        startup = f"{POSTGRES_STARTUP_OPTIONS} {options} {POSTGRES_FIXED_OPTIONS}"
         if timeout_ms:
             startup += f" -c statement_timeout={timeout_ms}"
         connect_args["options"] = " ".join(startup.split())
