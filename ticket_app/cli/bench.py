@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -246,17 +247,22 @@ def _database_upkeep(stop: threading.Event) -> None:
 
 
 def start_server(
-    database_url: str, port: int, workers: int = 1, factory: str = SERVED_API
+    database_url: str,
+    port: int,
+    workers: int = 1,
+    factory: str = SERVED_API,
+    root: Path = PROJECT_ROOT,
 ) -> subprocess.Popen[bytes]:
     """The API alone under granian with `workers` processes on `port`.
 
     `factory` is the app factory granian calls, `module:function` (default the API as served,
-    its models loaded at start). Rate limits and the Gemini key are off (see the module).
+    its models loaded at start); `root` the checkout whose code it runs (default this one).
+    Rate limits and the Gemini key are off (see the module).
     """
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONPATH": str(root),
         # One token does the work of many clients: the per-user limits would measure themselves.
         "RATE_LIMIT_WRITES": "",
         "RATE_LIMIT_READS": "",
@@ -269,7 +275,7 @@ def start_server(
     command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--log-level", "warning", factory]
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)
+    return subprocess.Popen(command, cwd=root, env=env)
 
 
 def wait_until_ready(base: str, server: subprocess.Popen[bytes]) -> None:
