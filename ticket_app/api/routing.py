@@ -36,10 +36,10 @@ def in_one_thread_hop(handler: Handler) -> Handler:
     FastAPI hands a plain function's call to a worker thread, and then its answer's validation
     to another: two hand-offs between the event loop and the pool, besides the token check's.
     Wrapped, the handler runs in one, and its answer (already the response model's type) is
-    checked on the loop. Each hand-off cost about 0.3 ms of CPU on this project's two-core
-    host (docs/performance.md, "Thread hand-offs"). FastAPI reads the parameters and the
-    annotations' module through `__wrapped__`, so the route and its schema are unchanged.
-    Coroutine functions are returned as they are.
+    checked on the loop. Each hand-off cost about 0.3 ms of CPU in process on this project's
+    two-core host (docs/performance.md, "CPU per request, one at a time"). FastAPI reads the
+    parameters and the annotations' module through `__wrapped__`, so the route and its schema
+    are unchanged. Coroutine functions are returned as they are.
     """
     if inspect.iscoroutinefunction(handler):
         return handler
