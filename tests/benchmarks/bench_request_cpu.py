@@ -87,14 +87,21 @@ class Server:
 
 
 def start(checkout: Path, database_url: str, token: str) -> Server:
-    """`checkout`'s API on a free port (as `bench.start_server`, from that checkout's code)."""
+    """`checkout`'s API on a free port (as `bench.start_server`, from that checkout's code).
+
+    Ready when it returns; a server that does not start is stopped before the error is raised.
+    """
     port = bench.free_port()
     process = bench.start_server(database_url, port, workers=1, root=checkout)
     base = f"http://127.0.0.1:{port}"
+    try:
+        bench.wait_until_ready(base, process)
+    except RuntimeError:
+        process.terminate()
+        process.wait(timeout=30)
+        raise
     http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    server = Server(checkout, process, http)
-    bench.wait_until_ready(base, process)
-    return server
+    return Server(checkout, process, http)
 
 
 def main() -> None:
@@ -117,7 +124,8 @@ def main() -> None:
     ]
     servers: list[Server] = []
     try:
-        servers = [start(checkout, args.database_url, admin.token) for checkout in checkouts]
+        for checkout in checkouts:  # one by one, so the finally stops those already started
+            servers.append(start(checkout, args.database_url, admin.token))
         print(f"| request | checkout | {_SERVER_CPU} | PostgreSQL CPU ms | wall ms |")
         print("|---|---|---|---|---|")
         for request in requests:
