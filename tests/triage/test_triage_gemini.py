@@ -184,6 +184,15 @@ def test_quota_errors_are_not_retried() -> None:
     assert len(models.calls) == 1
 
 
+@pytest.fixture
+def fallback_loaded() -> None:
+    """Load the offline fallback's language model, as a served process's warm-up does.
+
+    Its first use takes about a second, which is not the budget these tests time."""
+    asyncio.run(OfflineClassifier().suggest(TICKET))
+
+
+@pytest.mark.usefixtures("fallback_loaded")
 def test_hanging_call_is_cut_at_the_budget() -> None:
     classifier, _ = make(hang, timeout_seconds=1.0)
     started = time.monotonic()
@@ -192,6 +201,7 @@ def test_hanging_call_is_cut_at_the_budget() -> None:
     assert suggestion.source == "offline"
 
 
+@pytest.mark.usefixtures("fallback_loaded")
 def test_waiting_for_the_semaphore_counts_against_the_budget() -> None:
     classifier, models = make(hang, timeout_seconds=1.0, max_concurrency=1)
 
@@ -204,6 +214,23 @@ def test_waiting_for_the_semaphore_counts_against_the_budget() -> None:
     results = asyncio.run(two_calls())
     assert time.monotonic() - started < 1.5
     assert [r.source for r in results] == ["offline", "offline"]
+    assert len(models.calls) == 1
+
+
+def test_a_call_whose_turn_comes_too_late_falls_back_without_asking_gemini() -> None:
+    async def slow_then_good(call: int) -> Any:
+        await asyncio.sleep(0.9)
+        return answer(json.dumps(GOOD))
+
+    classifier, models = make(slow_then_good, timeout_seconds=1.0, max_concurrency=1)
+
+    async def two_calls() -> list:
+        return await asyncio.gather(
+            classifier.suggest("first ticket"), classifier.suggest("second ticket")
+        )
+
+    results = asyncio.run(two_calls())
+    assert [r.source for r in results] == ["gemini", "offline"]
     assert len(models.calls) == 1
 
 

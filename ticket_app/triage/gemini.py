@@ -36,6 +36,9 @@ REASON_MAX_CHARS = 200
 # A second attempt is only made for transient server errors, and only if this much of the
 # budget is left: a retry that cannot finish in time just delays the fallback.
 RETRY_MIN_SECONDS = 1.0
+# A call that gets its turn at the semaphore with less budget than this is not sent: Gemini
+# Flash does not answer that fast, so the request would only spend quota and then be cancelled.
+ATTEMPT_MIN_SECONDS = 0.25
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _GOOD_FINISH = {None, types.FinishReason.STOP, types.FinishReason.FINISH_REASON_UNSPECIFIED}
 
@@ -202,8 +205,10 @@ class GeminiClassifier:
 
     `client` is a `google.genai.Client` (or any object with `.aio.models.generate_content`).
     `timeout_seconds` bounds one `suggest` call in total: waiting for the concurrency semaphore,
-    the first attempt and the optional single retry. Successful answers are cached by exact text;
-    fallback answers are not, so the next identical ticket tries Gemini again.
+    the first attempt and the optional single retry. A call left with under
+    `ATTEMPT_MIN_SECONDS` of budget once it has its turn falls back without asking Gemini.
+    Successful answers are cached by exact text; fallback answers are not, so the next
+    identical ticket tries Gemini again.
     """
 
     def __init__(
@@ -300,6 +305,8 @@ class GeminiClassifier:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         async with asyncio.timeout_at(deadline), self._semaphore:
+            if deadline - loop.time() < ATTEMPT_MIN_SECONDS:
+                raise TimeoutError
             try:
                 response = await self._generate(prompt)
             except errors.APIError as exc:
