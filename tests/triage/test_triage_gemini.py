@@ -184,15 +184,7 @@ def test_quota_errors_are_not_retried() -> None:
     assert len(models.calls) == 1
 
 
-@pytest.fixture
-def fallback_loaded() -> None:
-    """Load the offline fallback's language model, as a served process's warm-up does.
-
-    Its first use takes about a second, which is not the budget these tests time."""
-    asyncio.run(OfflineClassifier().suggest(TICKET))
-
-
-@pytest.mark.usefixtures("fallback_loaded")
+@pytest.mark.usefixtures("offline_models_loaded")
 def test_hanging_call_is_cut_at_the_budget() -> None:
     classifier, _ = make(hang, timeout_seconds=1.0)
     started = time.monotonic()
@@ -201,7 +193,7 @@ def test_hanging_call_is_cut_at_the_budget() -> None:
     assert suggestion.source == "offline"
 
 
-@pytest.mark.usefixtures("fallback_loaded")
+@pytest.mark.usefixtures("offline_models_loaded")
 def test_waiting_for_the_semaphore_counts_against_the_budget() -> None:
     classifier, models = make(hang, timeout_seconds=1.0, max_concurrency=1)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from ticket_app.models import Category
 from ticket_app.triage.learner import HistoryLearner, TeamModel, train_team_model
 from ticket_app.triage.offline import OfflineClassifier
@@ -64,6 +66,7 @@ def test_classifier_blends_in_the_team_model_after_enough_history() -> None:
     assert warm == classifier.classify("something odd with my zorblet")  # deterministic
 
 
+@pytest.mark.usefixtures("offline_models_loaded")
 def test_training_runs_in_the_background_without_blocking_requests() -> None:
     release = threading.Event()
 
