@@ -101,6 +101,15 @@ def make(behaviour, **options: Any) -> tuple[GeminiClassifier, FakeModels]:
     return GeminiClassifier(client, OfflineClassifier(), **options), models
 
 
+def suggest_at_once(classifier: GeminiClassifier, *descriptions: str) -> list[Any]:
+    """Ask for every description concurrently on one event loop; answers in the same order."""
+
+    async def together() -> list[Any]:
+        return await asyncio.gather(*(classifier.suggest(text) for text in descriptions))
+
+    return asyncio.run(together())
+
+
 def test_success_returns_validated_gemini_suggestion() -> None:
     classifier, models = make(returning(answer(json.dumps(GOOD))))
     suggestion = asyncio.run(classifier.suggest(TICKET, title="Double charge"))
@@ -196,32 +205,20 @@ def test_hanging_call_is_cut_at_the_budget() -> None:
 @pytest.mark.usefixtures("offline_models_loaded")
 def test_waiting_for_the_semaphore_counts_against_the_budget() -> None:
     classifier, models = make(hang, timeout_seconds=1.0, max_concurrency=1)
-
-    async def two_calls() -> list:
-        return await asyncio.gather(
-            classifier.suggest("first ticket"), classifier.suggest("second ticket")
-        )
-
     started = time.monotonic()
-    results = asyncio.run(two_calls())
+    results = suggest_at_once(classifier, "first ticket", "second ticket")
     assert time.monotonic() - started < 1.5
     assert [r.source for r in results] == ["offline", "offline"]
     assert len(models.calls) == 1
 
 
 def test_a_call_whose_turn_comes_too_late_falls_back_without_asking_gemini() -> None:
-    async def slow_then_good(call: int) -> Any:
+    async def slow_then_good(_: int) -> Any:
         await asyncio.sleep(0.9)
         return answer(json.dumps(GOOD))
 
     classifier, models = make(slow_then_good, timeout_seconds=1.0, max_concurrency=1)
-
-    async def two_calls() -> list:
-        return await asyncio.gather(
-            classifier.suggest("first ticket"), classifier.suggest("second ticket")
-        )
-
-    results = asyncio.run(two_calls())
+    results = suggest_at_once(classifier, "first ticket", "second ticket")
     assert [r.source for r in results] == ["gemini", "offline"]
     assert len(models.calls) == 1
 
@@ -232,11 +229,7 @@ def test_concurrency_is_limited() -> None:
         return answer(json.dumps(GOOD))
 
     classifier, models = make(slow, timeout_seconds=5.0, max_concurrency=2)
-
-    async def many() -> list:
-        return await asyncio.gather(*(classifier.suggest(f"ticket {i}") for i in range(8)))
-
-    results = asyncio.run(many())
+    results = suggest_at_once(classifier, *(f"ticket {i}" for i in range(8)))
     assert all(r.source == "gemini" for r in results)
     assert models.max_in_flight == 2
 
