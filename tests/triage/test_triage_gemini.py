@@ -223,6 +223,12 @@ def test_a_call_whose_turn_comes_too_late_falls_back_without_asking_gemini() -> 
     assert len(models.calls) == 1
 
 
+def test_a_budget_shorter_than_the_turn_minimum_still_asks_gemini() -> None:
+    classifier, models = make(returning(answer(json.dumps(GOOD))), timeout_seconds=0.2)
+    assert asyncio.run(classifier.suggest(TICKET)).source == "gemini"
+    assert len(models.calls) == 1
+
+
 def test_concurrency_is_limited() -> None:
     async def slow(_: int) -> Any:
         await asyncio.sleep(0.05)

@@ -36,8 +36,10 @@ REASON_MAX_CHARS = 200
 # A second attempt is only made for transient server errors, and only if this much of the
 # budget is left: a retry that cannot finish in time just delays the fallback.
 RETRY_MIN_SECONDS = 1.0
-# A call that gets its turn at the semaphore with less budget than this is not sent: Gemini
-# Flash does not answer that fast, so the request would only spend quota and then be cancelled.
+# A call that gets its turn at the semaphore with less budget than this (or than half its
+# budget, if that is smaller) is not sent: Gemini Flash does not answer that fast, so the
+# request would only spend quota and then be cancelled. The half keeps a budget configured
+# below 0.5 s from never asking Gemini at all.
 ATTEMPT_MIN_SECONDS = 0.25
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _GOOD_FINISH = {None, types.FinishReason.STOP, types.FinishReason.FINISH_REASON_UNSPECIFIED}
@@ -206,7 +208,8 @@ class GeminiClassifier:
     `client` is a `google.genai.Client` (or any object with `.aio.models.generate_content`).
     `timeout_seconds` bounds one `suggest` call in total: waiting for the concurrency semaphore,
     the first attempt and the optional single retry. A call left with under
-    `ATTEMPT_MIN_SECONDS` of budget once it has its turn falls back without asking Gemini.
+    `ATTEMPT_MIN_SECONDS` of budget (or half the budget, if smaller) once it has its turn
+    falls back without asking Gemini.
     Successful answers are cached by exact text; fallback answers are not, so the next
     identical ticket tries Gemini again.
     """
@@ -228,6 +231,7 @@ class GeminiClassifier:
         self._fallback = fallback
         self._model = model
         self._timeout = timeout_seconds
+        self._attempt_min_seconds = min(ATTEMPT_MIN_SECONDS, timeout_seconds / 2)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._cache = SuggestionCache(cache_size)
         self._breaker = CircuitBreaker(breaker_failures, breaker_cooldown_seconds, clock)
@@ -305,7 +309,7 @@ class GeminiClassifier:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         async with asyncio.timeout_at(deadline), self._semaphore:
-            if deadline - loop.time() < ATTEMPT_MIN_SECONDS:
+            if deadline - loop.time() < self._attempt_min_seconds:
                 raise TimeoutError
             try:
                 response = await self._generate(prompt)
